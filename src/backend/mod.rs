@@ -1,0 +1,173 @@
+//! Backends: where a tenant comes from and where changes go. One trait, `Backend`, serves the
+//! live tenant (Graph + ARM, a later release), snapshot files and the embedded demo tenant,
+//! over the same `Change`/`Check` data, so a migration behaves the same against all of them.
+//!
+//! May import `domain`, `store`, tokio and the filesystem; never the terminal.
+
+pub mod demo;
+pub mod import;
+pub mod read_only;
+pub mod snapshot;
+
+use std::fmt;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::change::ApplyError;
+use crate::domain::{Change, Check, TenantSnapshot};
+
+/// What to load. Empty lists mean "everything the caller can see".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub subscriptions: Vec<String>,
+}
+
+/// One progress report of a running load ("applications 1,200/4,000").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressEvent {
+    pub stage: String,
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+/// How a running load reports progress and learns it should stop.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    tx: Option<mpsc::UnboundedSender<ProgressEvent>>,
+    cancel: CancellationToken,
+}
+
+impl Progress {
+    pub fn new(tx: mpsc::UnboundedSender<ProgressEvent>, cancel: CancellationToken) -> Self {
+        Self {
+            tx: Some(tx),
+            cancel,
+        }
+    }
+
+    /// Progress that goes nowhere and is never cancelled (CLI commands).
+    pub fn silent() -> Self {
+        Self::default()
+    }
+
+    pub fn report(&self, stage: &str, done: u64, total: Option<u64>) {
+        if let Some(tx) = &self.tx {
+            // The receiver may be gone (the UI quit); progress is best-effort.
+            let _ = tx.send(ProgressEvent {
+                stage: stage.to_string(),
+                done,
+                total,
+            });
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancel
+    }
+}
+
+/// Part of a load that did not succeed, while the rest did (e.g. no right to read role
+/// assignments): the explorer shows what it has and says what is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub area: String,
+    pub message: String,
+}
+
+/// A loaded tenant, possibly partial.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub snapshot: TenantSnapshot,
+    pub warnings: Vec<Warning>,
+}
+
+/// A secret value returned once by the service (`addPassword`'s `secretText`). It has no
+/// `Display` and no `Serialize`, and its `Debug` is redacted, so it cannot reach a log, a
+/// journal or a snapshot by accident; `expose` is the one deliberate way to read it.
+pub struct OneTimeSecret(String);
+
+impl OneTimeSecret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for OneTimeSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OneTimeSecret(<redacted>)")
+    }
+}
+
+/// The result of applying a change.
+#[derive(Debug)]
+pub struct Applied {
+    /// The change that undoes this one.
+    pub undo: Change,
+    /// The new secret's value, when the change created one; shown once, never stored.
+    pub secret: Option<OneTimeSecret>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not signed in: {0}")]
+    Unauthorized(String),
+    #[error("permission denied: {message} (needs {permission})")]
+    Forbidden { permission: String, message: String },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("throttled by the service; retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error("{service} error {code}: {message} (request id {request_id})")]
+    Service {
+        service: &'static str,
+        code: String,
+        message: String,
+        request_id: String,
+    },
+    #[error("network: {0}")]
+    Network(String),
+    #[error("{0}")]
+    Snapshot(#[from] crate::store::snapshot_file::SnapshotFileError),
+    #[error("cannot apply the change: {0}")]
+    Rejected(#[from] ApplyError),
+    #[error("read-only mode: changes are disabled (started with --read-only)")]
+    ReadOnly,
+    #[error("cancelled")]
+    Cancelled,
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl Error {
+    /// The process exit code the CLI contract gives this error: 2 for bad input, 3 for a
+    /// service, authentication or network failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Snapshot(_) | Error::Rejected(_) | Error::ReadOnly | Error::Unavailable(_) => 2,
+            _ => 3,
+        }
+    }
+}
+
+/// A source of tenant data and a sink for changes.
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync {
+    /// A short description for the title line (`demo`, `snapshot contoso.json`).
+    fn describe(&self) -> String;
+    /// Loads the tenant, reporting progress; returns what it could load plus warnings for
+    /// what it could not, or `Error::Cancelled` once `progress` is cancelled.
+    async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error>;
+    /// Answers a verification question.
+    async fn check(&self, check: &Check) -> Result<bool, Error>;
+    /// Makes a change and returns its undo.
+    async fn apply(&self, change: &Change) -> Result<Applied, Error>;
+}

@@ -1,0 +1,87 @@
+//! The snapshot backend: a tenant held in memory, from a snapshot file or the demo tenant.
+//! Changes apply to the in-memory snapshot with `TenantSnapshot::apply`; for a file source
+//! they are also written back atomically, so `--apply` on `--snapshot FILE` updates the file
+//! and the demo tenant changes only in memory.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use super::{Applied, Backend, Error, Loaded, Progress, Scope};
+use crate::domain::{Change, Check, TenantSnapshot};
+use crate::store::snapshot_file;
+
+pub struct SnapshotBackend {
+    snapshot: Mutex<TenantSnapshot>,
+    /// Where changes are persisted; `None` keeps them in memory (the demo tenant).
+    path: Option<PathBuf>,
+    label: String,
+}
+
+impl SnapshotBackend {
+    /// A backend over a snapshot file, already read.
+    pub fn from_file(path: PathBuf) -> Result<Self, Error> {
+        let snapshot = snapshot_file::load(&path)?;
+        let label = format!(
+            "snapshot {}",
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string())
+        );
+        Ok(Self {
+            snapshot: Mutex::new(snapshot),
+            path: Some(path),
+            label,
+        })
+    }
+
+    /// A backend over a snapshot that lives only in memory.
+    pub fn in_memory(snapshot: TenantSnapshot, label: impl Into<String>) -> Self {
+        Self {
+            snapshot: Mutex::new(snapshot),
+            path: None,
+            label: label.into(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TenantSnapshot> {
+        // A panic while holding the lock cannot leave the snapshot half-changed: `apply`
+        // validates before it mutates. So a poisoned lock is still usable.
+        self.snapshot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for SnapshotBackend {
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    async fn load(&self, _scope: &Scope, progress: &Progress) -> Result<Loaded, Error> {
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let snapshot = self.lock().clone();
+        progress.report("snapshot", 1, Some(1));
+        Ok(Loaded {
+            snapshot,
+            warnings: vec![],
+        })
+    }
+
+    async fn check(&self, check: &Check) -> Result<bool, Error> {
+        Ok(self.lock().check(check)?)
+    }
+
+    async fn apply(&self, change: &Change) -> Result<Applied, Error> {
+        let mut guard = self.lock();
+        let undo = guard.apply(change)?;
+        if let Some(path) = &self.path {
+            if let Err(e) = snapshot_file::save(&guard, path) {
+                // Keep memory and file in step: the file was not changed, so undo in memory.
+                let _ = guard.apply(&undo);
+                return Err(e.into());
+            }
+        }
+        Ok(Applied { undo, secret: None })
+    }
+}

@@ -1,0 +1,153 @@
+//! The command line: clap definitions for every command of the CLI contract (PRODUCT.md) and
+//! the non-interactive commands themselves. `output` is the only writer to stdout.
+//!
+//! May import `app`, `jobs`, `backend`, `store` and `domain`; never the terminal UI.
+
+pub mod list;
+pub mod output;
+pub mod show;
+pub mod snapshot;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Explore, audit and retire the client secrets of Microsoft Entra ID and Azure workload
+/// identities.
+///
+/// Without a command, credwise opens the interactive explorer on SOURCE: --demo (the
+/// embedded demo tenant), --snapshot FILE, or the live tenant (the default).
+#[derive(Debug, Parser)]
+#[command(name = "credwise", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Disable every change to the tenant (migrations, credential writes).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where the tenant comes from. The same flags work before or after a command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SourceArgs {
+    /// Use the embedded demo tenant (no Azure needed; changes stay in memory).
+    #[arg(long, global = true, conflicts_with = "snapshot")]
+    pub demo: bool,
+
+    /// Use a snapshot file (from `credwise snapshot save` or `snapshot import-az`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+
+    /// The tenant to sign in to (live source).
+    #[arg(long, global = true, value_name = "ID", env = "AZURE_TENANT_ID", hide_env_values = true)]
+    pub tenant: Option<String>,
+
+    /// The Azure cloud of the live tenant.
+    #[arg(long, global = true, value_enum, default_value_t = CloudArg::Public)]
+    pub cloud: CloudArg,
+
+    /// How to get tokens for the live tenant.
+    #[arg(long, global = true, value_enum, default_value_t = AuthArg::Auto)]
+    pub auth: AuthArg,
+
+    /// Microsoft Graph base URL (default: the cloud's public host).
+    #[arg(long, global = true, value_name = "URL")]
+    pub graph_url: Option<String>,
+
+    /// Azure Resource Manager base URL (default: the cloud's public host).
+    #[arg(long, global = true, value_name = "URL")]
+    pub arm_url: Option<String>,
+
+    /// Limit Azure reads to this subscription (repeatable).
+    #[arg(long = "subscription", global = true, value_name = "ID")]
+    pub subscriptions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum CloudArg {
+    #[default]
+    Public,
+    Usgov,
+    China,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum AuthArg {
+    #[default]
+    Auto,
+    Cli,
+    DeveloperTools,
+    ManagedIdentity,
+    WorkloadIdentity,
+    None,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List workload identities with their credentials.
+    List(list::ListArgs),
+    /// Show one identity: properties, credentials, links and role assignments.
+    Show(show::ShowArgs),
+    /// Save or import snapshots.
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+/// Output formats shared by the commands (each accepts the subset its contract names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// A failed command: the message for stderr and the exit code of the CLI contract
+/// (2 bad usage or input, 3 service/authentication/network failure).
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<crate::backend::Error> for CliError {
+    fn from(e: crate::backend::Error) -> Self {
+        Self {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Loads the tenant behind `backend` and indexes it, for the read-only commands.
+pub async fn load_directory(
+    backend: &dyn crate::backend::Backend,
+) -> Result<crate::domain::Directory, CliError> {
+    let loaded = backend
+        .load(&crate::backend::Scope::default(), &crate::backend::Progress::silent())
+        .await?;
+    for w in &loaded.warnings {
+        output::eprint(&format!("warning: {}: {}", w.area, w.message));
+    }
+    Ok(crate::domain::Directory::new(loaded.snapshot))
+}

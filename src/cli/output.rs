@@ -1,0 +1,22 @@
+//! The one place that writes to stdout and stderr. Output to a closed pipe
+//! (`credwise list | head`) ends quietly instead of panicking.
+
+use std::io::Write;
+
+/// Writes `text` to stdout; a closed pipe is not an error worth reporting.
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// Writes raw bytes to stdout (man pages, completion scripts).
+pub fn print_bytes(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|_| out.flush());
+}
+
+/// Writes a message line to stderr.
+pub fn eprint(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}");
+}

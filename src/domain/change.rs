@@ -1,0 +1,297 @@
+//! Mutations as data. A `Change` is what a migration step asks a backend to do; the live
+//! backend turns it into Graph/ARM calls, the snapshot backend applies it with
+//! `TenantSnapshot::apply`, and the plan preview shows it. `apply` returns the inverse change,
+//! so every step has an undo and "apply then undo" leaves the tenant as it was.
+//!
+//! A `Change` never carries a secret value: `AddPassword` describes the secret's metadata and
+//! the backend hands the one-time `secretText` to the user without storing it.
+
+use serde::{Deserialize, Serialize};
+
+use super::credential::{FederatedIdentityCredential, KeyCredential, PasswordCredential};
+use super::objects::{RoleAssignment, UserAssignedIdentity};
+use super::snapshot::TenantSnapshot;
+
+/// The object a credential change is made on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum Target {
+    /// An application, by object id.
+    Application(String),
+    /// A service principal, by object id.
+    ServicePrincipal(String),
+    /// A user-assigned managed identity, by ARM resource id.
+    UserAssignedIdentity(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum Change {
+    AddPassword {
+        target: Target,
+        credential: PasswordCredential,
+    },
+    RemovePassword {
+        target: Target,
+        key_id: String,
+    },
+    AddKey {
+        target: Target,
+        credential: KeyCredential,
+    },
+    RemoveKey {
+        target: Target,
+        key_id: String,
+    },
+    AddFederatedCredential {
+        target: Target,
+        credential: FederatedIdentityCredential,
+    },
+    RemoveFederatedCredential {
+        target: Target,
+        name: String,
+    },
+    CreateUserAssignedIdentity {
+        identity: UserAssignedIdentity,
+    },
+    DeleteUserAssignedIdentity {
+        id: String,
+    },
+    AddRoleAssignment {
+        assignment: RoleAssignment,
+    },
+    RemoveRoleAssignment {
+        id: String,
+    },
+}
+
+/// A question a verification step asks of the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "check", rename_all = "kebab-case")]
+pub enum Check {
+    /// The credential (`keyId`, or FIC name) is present on the target.
+    CredentialPresent { target: Target, id: String },
+    /// The credential is gone from the target.
+    CredentialAbsent { target: Target, id: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("{0} is not in this tenant")]
+    TargetNotFound(String),
+    #[error("{what} {id} already exists")]
+    AlreadyExists { what: &'static str, id: String },
+    #[error("{what} {id} does not exist")]
+    Missing { what: &'static str, id: String },
+    #[error("{target} already has 20 federated identity credentials, the most Entra ID allows")]
+    FicLimit { target: String },
+}
+
+/// At most 20 federated identity credentials per application or user-assigned identity.
+pub const MAX_FICS: usize = 20;
+
+struct Creds<'a> {
+    passwords: Option<&'a mut Vec<PasswordCredential>>,
+    keys: Option<&'a mut Vec<KeyCredential>>,
+    fics: Option<&'a mut Vec<FederatedIdentityCredential>>,
+}
+
+impl TenantSnapshot {
+    fn creds_mut(&mut self, target: &Target) -> Result<Creds<'_>, ApplyError> {
+        let not_found = || ApplyError::TargetNotFound(target_label(target));
+        match target {
+            Target::Application(id) => {
+                let a = self
+                    .applications
+                    .iter_mut()
+                    .find(|a| &a.id == id)
+                    .ok_or_else(not_found)?;
+                Ok(Creds {
+                    passwords: Some(&mut a.password_credentials),
+                    keys: Some(&mut a.key_credentials),
+                    fics: Some(&mut a.federated_identity_credentials),
+                })
+            }
+            Target::ServicePrincipal(id) => {
+                let s = self
+                    .service_principals
+                    .iter_mut()
+                    .find(|s| &s.id == id)
+                    .ok_or_else(not_found)?;
+                Ok(Creds {
+                    passwords: Some(&mut s.password_credentials),
+                    keys: Some(&mut s.key_credentials),
+                    fics: None,
+                })
+            }
+            Target::UserAssignedIdentity(id) => {
+                let u = self
+                    .user_assigned_identities
+                    .iter_mut()
+                    .find(|u| u.id.eq_ignore_ascii_case(id))
+                    .ok_or_else(not_found)?;
+                Ok(Creds {
+                    passwords: None,
+                    keys: None,
+                    fics: Some(&mut u.federated_identity_credentials),
+                })
+            }
+        }
+    }
+
+    /// Applies `change` and returns the change that undoes it. On error nothing changed.
+    pub fn apply(&mut self, change: &Change) -> Result<Change, ApplyError> {
+        use Change::*;
+        let unsupported = |t: &Target| ApplyError::TargetNotFound(target_label(t));
+        match change {
+            AddPassword { target, credential } => {
+                let list = self.creds_mut(target)?.passwords.ok_or_else(|| unsupported(target))?;
+                if list.iter().any(|c| c.key_id == credential.key_id) {
+                    return Err(exists("secret", &credential.key_id));
+                }
+                list.push(credential.clone());
+                Ok(RemovePassword {
+                    target: target.clone(),
+                    key_id: credential.key_id.clone(),
+                })
+            }
+            RemovePassword { target, key_id } => {
+                let list = self.creds_mut(target)?.passwords.ok_or_else(|| unsupported(target))?;
+                let i = list
+                    .iter()
+                    .position(|c| &c.key_id == key_id)
+                    .ok_or_else(|| missing("secret", key_id))?;
+                Ok(AddPassword {
+                    target: target.clone(),
+                    credential: list.remove(i),
+                })
+            }
+            AddKey { target, credential } => {
+                let list = self.creds_mut(target)?.keys.ok_or_else(|| unsupported(target))?;
+                if list.iter().any(|c| c.key_id == credential.key_id) {
+                    return Err(exists("certificate", &credential.key_id));
+                }
+                list.push(credential.clone());
+                Ok(RemoveKey {
+                    target: target.clone(),
+                    key_id: credential.key_id.clone(),
+                })
+            }
+            RemoveKey { target, key_id } => {
+                let list = self.creds_mut(target)?.keys.ok_or_else(|| unsupported(target))?;
+                let i = list
+                    .iter()
+                    .position(|c| &c.key_id == key_id)
+                    .ok_or_else(|| missing("certificate", key_id))?;
+                Ok(AddKey {
+                    target: target.clone(),
+                    credential: list.remove(i),
+                })
+            }
+            AddFederatedCredential { target, credential } => {
+                let list = self.creds_mut(target)?.fics.ok_or_else(|| unsupported(target))?;
+                if list.iter().any(|c| c.name == credential.name) {
+                    return Err(exists("federated identity credential", &credential.name));
+                }
+                if list.len() >= MAX_FICS {
+                    return Err(ApplyError::FicLimit {
+                        target: target_label(target),
+                    });
+                }
+                list.push(credential.clone());
+                Ok(RemoveFederatedCredential {
+                    target: target.clone(),
+                    name: credential.name.clone(),
+                })
+            }
+            RemoveFederatedCredential { target, name } => {
+                let list = self.creds_mut(target)?.fics.ok_or_else(|| unsupported(target))?;
+                let i = list
+                    .iter()
+                    .position(|c| &c.name == name)
+                    .ok_or_else(|| missing("federated identity credential", name))?;
+                Ok(AddFederatedCredential {
+                    target: target.clone(),
+                    credential: list.remove(i),
+                })
+            }
+            CreateUserAssignedIdentity { identity } => {
+                if self
+                    .user_assigned_identities
+                    .iter()
+                    .any(|u| u.id.eq_ignore_ascii_case(&identity.id))
+                {
+                    return Err(exists("user-assigned managed identity", &identity.id));
+                }
+                self.user_assigned_identities.push(identity.clone());
+                Ok(DeleteUserAssignedIdentity {
+                    id: identity.id.clone(),
+                })
+            }
+            DeleteUserAssignedIdentity { id } => {
+                let i = self
+                    .user_assigned_identities
+                    .iter()
+                    .position(|u| u.id.eq_ignore_ascii_case(id))
+                    .ok_or_else(|| missing("user-assigned managed identity", id))?;
+                Ok(CreateUserAssignedIdentity {
+                    identity: self.user_assigned_identities.remove(i),
+                })
+            }
+            AddRoleAssignment { assignment } => {
+                if self.role_assignments.iter().any(|r| r.id == assignment.id) {
+                    return Err(exists("role assignment", &assignment.id));
+                }
+                self.role_assignments.push(assignment.clone());
+                Ok(RemoveRoleAssignment {
+                    id: assignment.id.clone(),
+                })
+            }
+            RemoveRoleAssignment { id } => {
+                let i = self
+                    .role_assignments
+                    .iter()
+                    .position(|r| &r.id == id)
+                    .ok_or_else(|| missing("role assignment", id))?;
+                Ok(AddRoleAssignment {
+                    assignment: self.role_assignments.remove(i),
+                })
+            }
+        }
+    }
+
+    /// Answers a verification question against this snapshot.
+    pub fn check(&mut self, check: &Check) -> Result<bool, ApplyError> {
+        let (target, id, want_present) = match check {
+            Check::CredentialPresent { target, id } => (target, id, true),
+            Check::CredentialAbsent { target, id } => (target, id, false),
+        };
+        let c = self.creds_mut(target)?;
+        let present = c.passwords.is_some_and(|l| l.iter().any(|x| &x.key_id == id))
+            || c.keys.is_some_and(|l| l.iter().any(|x| &x.key_id == id))
+            || c.fics.is_some_and(|l| l.iter().any(|x| &x.name == id));
+        Ok(present == want_present)
+    }
+}
+
+fn target_label(t: &Target) -> String {
+    match t {
+        Target::Application(id) => format!("application {id}"),
+        Target::ServicePrincipal(id) => format!("service principal {id}"),
+        Target::UserAssignedIdentity(id) => format!("user-assigned managed identity {id}"),
+    }
+}
+
+fn exists(what: &'static str, id: &str) -> ApplyError {
+    ApplyError::AlreadyExists {
+        what,
+        id: id.to_string(),
+    }
+}
+
+fn missing(what: &'static str, id: &str) -> ApplyError {
+    ApplyError::Missing {
+        what,
+        id: id.to_string(),
+    }
+}

@@ -1,0 +1,473 @@
+//! `Directory`: a `TenantSnapshot` indexed as a flat list of workload identities (`Entry`),
+//! with the lookups that links, `credwise show ID` and the explorer need.
+//!
+//! Entries are small (kind, where the object lives, counts, nearest expiry); names, ids and
+//! credentials are read from the snapshot on demand, so a 150,000-identity tenant costs little
+//! more than its snapshot. A user-assigned managed identity is one entry made of its ARM
+//! resource and its service principal; either may be missing (no ARM access, or a stale
+//! directory).
+
+use std::collections::HashMap;
+
+use super::Timestamp;
+use super::credential::{CredentialRef, CredentialType};
+use super::kind::IdentityKind;
+use super::objects::{ManagedIdentityFlavour, RoleAssignment, ServicePrincipalType};
+use super::snapshot::TenantSnapshot;
+
+/// An index into `Directory::entries`.
+pub type EntryId = u32;
+
+/// Where an entry's objects live in the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectRef {
+    Application(u32),
+    ServicePrincipal(u32),
+    UserAssigned { arm: Option<u32>, sp: Option<u32> },
+    SystemAssigned(u32),
+}
+
+/// One workload identity as the explorer lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub kind: IdentityKind,
+    pub object: ObjectRef,
+    pub secrets: u16,
+    pub certificates: u16,
+    pub federated: u16,
+    /// The earliest end date among its secrets and certificates.
+    pub nearest_expiry: Option<Timestamp>,
+}
+
+impl Entry {
+    pub fn count(&self, t: CredentialType) -> u16 {
+        match t {
+            CredentialType::Secret => self.secrets,
+            CredentialType::Certificate => self.certificates,
+            CredentialType::Federated => self.federated,
+        }
+    }
+}
+
+/// Why `Directory::find` found no single identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindError {
+    NotFound,
+    /// Several identities carry that display name.
+    Ambiguous(Vec<EntryId>),
+}
+
+/// The tenant snapshot plus its index.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    snapshot: TenantSnapshot,
+    entries: Vec<Entry>,
+    /// Lower-cased object ids, client ids and UAMI ARM ids → entries.
+    by_id: HashMap<String, Vec<EntryId>>,
+    /// Principal (object) id of every managed identity → its entry (case-sensitive: the
+    /// MI-as-FIC subject is a case-sensitive GUID).
+    mi_by_principal: HashMap<String, EntryId>,
+    /// Lower-cased ARM resource id → index into `snapshot.resources`.
+    resource_by_id: HashMap<String, u32>,
+    /// Lower-cased UAMI ARM id → resources it is attached to.
+    attached: HashMap<String, Vec<u32>>,
+    /// Principal id → indices into `snapshot.role_assignments`.
+    roles_by_principal: HashMap<String, Vec<u32>>,
+}
+
+impl Directory {
+    pub fn new(snapshot: TenantSnapshot) -> Self {
+        let mut entries = Vec::with_capacity(
+            snapshot.applications.len()
+                + snapshot.service_principals.len()
+                + snapshot.user_assigned_identities.len(),
+        );
+        let mut uami_by_principal: HashMap<&str, u32> = HashMap::new();
+        for (i, u) in snapshot.user_assigned_identities.iter().enumerate() {
+            uami_by_principal.insert(u.principal_id.as_str(), i as u32);
+        }
+        for i in 0..snapshot.applications.len() {
+            entries.push(ObjectRef::Application(i as u32));
+        }
+        let mut uami_with_sp = vec![None; snapshot.user_assigned_identities.len()];
+        for (i, sp) in snapshot.service_principals.iter().enumerate() {
+            let i = i as u32;
+            match sp.managed_identity_flavour() {
+                Some(ManagedIdentityFlavour::UserAssigned) => {
+                    match uami_by_principal.get(sp.id.as_str()) {
+                        Some(&arm) => uami_with_sp[arm as usize] = Some(i),
+                        None => entries.push(ObjectRef::UserAssigned {
+                            arm: None,
+                            sp: Some(i),
+                        }),
+                    }
+                }
+                Some(ManagedIdentityFlavour::SystemAssigned) => {
+                    entries.push(ObjectRef::SystemAssigned(i));
+                }
+                None => entries.push(ObjectRef::ServicePrincipal(i)),
+            }
+        }
+        for (arm, sp) in uami_with_sp.into_iter().enumerate() {
+            entries.push(ObjectRef::UserAssigned {
+                arm: Some(arm as u32),
+                sp,
+            });
+        }
+        let entries: Vec<Entry> = entries
+            .into_iter()
+            .map(|object| summarize(&snapshot, object))
+            .collect();
+
+        let mut dir = Directory {
+            snapshot,
+            entries,
+            by_id: HashMap::new(),
+            mi_by_principal: HashMap::new(),
+            resource_by_id: HashMap::new(),
+            attached: HashMap::new(),
+            roles_by_principal: HashMap::new(),
+        };
+        dir.build_lookups();
+        dir
+    }
+
+    fn build_lookups(&mut self) {
+        let mut by_id: HashMap<String, Vec<EntryId>> = HashMap::with_capacity(self.entries.len() * 2);
+        let mut mi_by_principal = HashMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let i = i as EntryId;
+            let mut add = |key: &str| {
+                let v = by_id.entry(key.to_ascii_lowercase()).or_default();
+                if !v.contains(&i) {
+                    v.push(i);
+                }
+            };
+            add(self.id_of(e));
+            if let Some(app_id) = self.app_id_of(e) {
+                add(app_id);
+            }
+            if let Some(arm) = self.arm_id_of(e) {
+                add(arm);
+            }
+            if matches!(
+                e.kind,
+                IdentityKind::UserAssignedManagedIdentity | IdentityKind::SystemAssignedManagedIdentity
+            ) {
+                mi_by_principal.insert(self.id_of(e).to_string(), i);
+            }
+        }
+        let mut resource_by_id = HashMap::with_capacity(self.snapshot.resources.len());
+        let mut attached: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, r) in self.snapshot.resources.iter().enumerate() {
+            resource_by_id.insert(r.id.to_ascii_lowercase(), i as u32);
+            for ua in &r.identity.user_assigned_identities {
+                attached.entry(ua.to_ascii_lowercase()).or_default().push(i as u32);
+            }
+        }
+        let mut roles_by_principal: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, ra) in self.snapshot.role_assignments.iter().enumerate() {
+            roles_by_principal
+                .entry(ra.principal_id.to_ascii_lowercase())
+                .or_default()
+                .push(i as u32);
+        }
+        self.by_id = by_id;
+        self.mi_by_principal = mi_by_principal;
+        self.resource_by_id = resource_by_id;
+        self.attached = attached;
+        self.roles_by_principal = roles_by_principal;
+    }
+
+    pub fn snapshot(&self) -> &TenantSnapshot {
+        &self.snapshot
+    }
+
+    /// Gives the snapshot back (to save it, or to apply a change and index it again).
+    pub fn into_snapshot(self) -> TenantSnapshot {
+        self.snapshot
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn entry(&self, id: EntryId) -> &Entry {
+        &self.entries[id as usize]
+    }
+
+    pub fn count_kind(&self, kind: IdentityKind) -> usize {
+        self.entries.iter().filter(|e| e.kind == kind).count()
+    }
+
+    /// The object id: the application's or service principal's `id`, a managed identity's
+    /// principal id.
+    pub fn id_of(&self, e: &Entry) -> &str {
+        let s = &self.snapshot;
+        match e.object {
+            ObjectRef::Application(i) => &s.applications[i as usize].id,
+            ObjectRef::ServicePrincipal(i) | ObjectRef::SystemAssigned(i) => {
+                &s.service_principals[i as usize].id
+            }
+            ObjectRef::UserAssigned { arm: Some(a), .. } => {
+                &s.user_assigned_identities[a as usize].principal_id
+            }
+            ObjectRef::UserAssigned { sp: Some(p), .. } => &s.service_principals[p as usize].id,
+            ObjectRef::UserAssigned { .. } => "",
+        }
+    }
+
+    pub fn display_name_of(&self, e: &Entry) -> &str {
+        let s = &self.snapshot;
+        match e.object {
+            ObjectRef::Application(i) => &s.applications[i as usize].display_name,
+            ObjectRef::ServicePrincipal(i) | ObjectRef::SystemAssigned(i) => {
+                &s.service_principals[i as usize].display_name
+            }
+            ObjectRef::UserAssigned { arm: Some(a), .. } => &s.user_assigned_identities[a as usize].name,
+            ObjectRef::UserAssigned { sp: Some(p), .. } => {
+                &s.service_principals[p as usize].display_name
+            }
+            ObjectRef::UserAssigned { .. } => "",
+        }
+    }
+
+    /// `appId` of applications and service principals, `clientId` of managed identities.
+    pub fn app_id_of(&self, e: &Entry) -> Option<&str> {
+        let s = &self.snapshot;
+        Some(match e.object {
+            ObjectRef::Application(i) => &s.applications[i as usize].app_id,
+            ObjectRef::ServicePrincipal(i) | ObjectRef::SystemAssigned(i) => {
+                &s.service_principals[i as usize].app_id
+            }
+            ObjectRef::UserAssigned { arm: Some(a), .. } => {
+                &s.user_assigned_identities[a as usize].client_id
+            }
+            ObjectRef::UserAssigned { sp: Some(p), .. } => &s.service_principals[p as usize].app_id,
+            ObjectRef::UserAssigned { .. } => return None,
+        })
+        .filter(|s: &&String| !s.is_empty())
+        .map(String::as_str)
+    }
+
+    /// The ARM resource id of a user-assigned identity, or the host resource of a
+    /// system-assigned one.
+    pub fn arm_id_of(&self, e: &Entry) -> Option<&str> {
+        let s = &self.snapshot;
+        match e.object {
+            ObjectRef::UserAssigned { arm: Some(a), .. } => {
+                Some(&s.user_assigned_identities[a as usize].id)
+            }
+            ObjectRef::UserAssigned { sp: Some(p), .. } | ObjectRef::SystemAssigned(p) => {
+                s.service_principals[p as usize].resource_id()
+            }
+            _ => None,
+        }
+    }
+
+    /// Every credential of the identity: secrets, then certificates, then FICs. A managed
+    /// identity's service principal certificates are Azure-managed and not listed.
+    pub fn credentials_of(&self, e: &Entry) -> Vec<CredentialRef<'_>> {
+        let s = &self.snapshot;
+        let mut out = Vec::new();
+        match e.object {
+            ObjectRef::Application(i) => {
+                let a = &s.applications[i as usize];
+                out.extend(a.password_credentials.iter().map(CredentialRef::Secret));
+                out.extend(a.key_credentials.iter().map(CredentialRef::Certificate));
+                out.extend(a.federated_identity_credentials.iter().map(CredentialRef::Federated));
+            }
+            ObjectRef::ServicePrincipal(i) => {
+                let p = &s.service_principals[i as usize];
+                out.extend(p.password_credentials.iter().map(CredentialRef::Secret));
+                out.extend(p.key_credentials.iter().map(CredentialRef::Certificate));
+            }
+            ObjectRef::UserAssigned { arm, .. } => {
+                if let Some(a) = arm {
+                    let u = &s.user_assigned_identities[a as usize];
+                    out.extend(u.federated_identity_credentials.iter().map(CredentialRef::Federated));
+                }
+            }
+            ObjectRef::SystemAssigned(_) => {}
+        }
+        out
+    }
+
+    /// Calls `f` with every string the `/` filter searches: name, ids, appId and FIC
+    /// subjects and issuers.
+    pub fn for_each_search_text(&self, e: &Entry, mut f: impl FnMut(&str) -> bool) -> bool {
+        if f(self.display_name_of(e)) || f(self.id_of(e)) {
+            return true;
+        }
+        if let Some(a) = self.app_id_of(e) {
+            if f(a) {
+                return true;
+            }
+        }
+        let s = &self.snapshot;
+        let fics = match e.object {
+            ObjectRef::Application(i) => &s.applications[i as usize].federated_identity_credentials[..],
+            ObjectRef::UserAssigned { arm: Some(a), .. } => {
+                &s.user_assigned_identities[a as usize].federated_identity_credentials[..]
+            }
+            _ => &[],
+        };
+        fics.iter().any(|c| f(c.matcher()) || f(&c.issuer))
+    }
+
+    /// Role assignments held by the identity's principal.
+    pub fn role_assignments_of(&self, e: &Entry) -> Vec<&RoleAssignment> {
+        // An application holds no roles itself; its service principal does.
+        let principal = match e.object {
+            ObjectRef::Application(_) => return Vec::new(),
+            _ => self.id_of(e),
+        };
+        self.roles_by_principal
+            .get(&principal.to_ascii_lowercase())
+            .map(|v| {
+                v.iter()
+                    .map(|&i| &self.snapshot.role_assignments[i as usize])
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Entries whose object id, client id or ARM id is `id` (case-insensitive).
+    pub fn by_id(&self, id: &str) -> &[EntryId] {
+        self.by_id
+            .get(&id.trim().to_ascii_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The managed identity whose principal id is exactly `principal_id`.
+    pub fn managed_identity_by_principal(&self, principal_id: &str) -> Option<EntryId> {
+        self.mi_by_principal.get(principal_id).copied()
+    }
+
+    pub fn resource_index(&self, arm_id: &str) -> Option<u32> {
+        self.resource_by_id.get(&arm_id.to_ascii_lowercase()).copied()
+    }
+
+    /// Resources a user-assigned identity (by ARM id) is attached to.
+    pub fn attached_resources(&self, uami_arm_id: &str) -> &[u32] {
+        self.attached
+            .get(&uami_arm_id.to_ascii_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Finds one identity by object id, appId/clientId, ARM id or exact display name.
+    ///
+    /// An appId names both an application and its service principal; the application wins,
+    /// because it holds the credentials. Likewise a display name shared only by an
+    /// application and its own service principal means the application. Any other shared
+    /// name is ambiguous and the candidates are returned.
+    pub fn find(&self, query: &str) -> Result<EntryId, FindError> {
+        let hits = self.by_id(query);
+        if !hits.is_empty() {
+            return Ok(self.prefer_application(hits).unwrap_or(hits[0]));
+        }
+        let q = query.trim();
+        let mut named: Vec<EntryId> = (0..self.entries.len() as EntryId)
+            .filter(|&i| self.display_name_of(self.entry(i)) == q)
+            .collect();
+        if named.is_empty() {
+            named = (0..self.entries.len() as EntryId)
+                .filter(|&i| self.display_name_of(self.entry(i)).eq_ignore_ascii_case(q))
+                .collect();
+        }
+        match named.len() {
+            0 => Err(FindError::NotFound),
+            1 => Ok(named[0]),
+            _ => self.prefer_application(&named).ok_or(FindError::Ambiguous(named)),
+        }
+    }
+
+    /// Among `hits`, the application when the others are only its own service principals.
+    fn prefer_application(&self, hits: &[EntryId]) -> Option<EntryId> {
+        if hits.len() == 1 {
+            return Some(hits[0]);
+        }
+        let apps: Vec<EntryId> = hits
+            .iter()
+            .copied()
+            .filter(|&i| self.entry(i).kind == IdentityKind::Application)
+            .collect();
+        let [app] = apps[..] else { return None };
+        let app_id = self.app_id_of(self.entry(app))?;
+        let rest_are_its_sps = hits.iter().all(|&i| {
+            i == app
+                || (self.entry(i).kind == IdentityKind::ServicePrincipal
+                    && self.app_id_of(self.entry(i)) == Some(app_id))
+        });
+        rest_are_its_sps.then_some(app)
+    }
+
+    /// The service principal type of a service-principal entry.
+    pub fn service_principal_type_of(&self, e: &Entry) -> Option<&ServicePrincipalType> {
+        match e.object {
+            ObjectRef::ServicePrincipal(i) | ObjectRef::SystemAssigned(i) => {
+                Some(&self.snapshot.service_principals[i as usize].service_principal_type)
+            }
+            ObjectRef::UserAssigned { sp: Some(p), .. } => {
+                Some(&self.snapshot.service_principals[p as usize].service_principal_type)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn summarize(s: &TenantSnapshot, object: ObjectRef) -> Entry {
+    let mut e = Entry {
+        kind: match object {
+            ObjectRef::Application(_) => IdentityKind::Application,
+            ObjectRef::ServicePrincipal(_) => IdentityKind::ServicePrincipal,
+            ObjectRef::UserAssigned { .. } => IdentityKind::UserAssignedManagedIdentity,
+            ObjectRef::SystemAssigned(_) => IdentityKind::SystemAssignedManagedIdentity,
+        },
+        object,
+        secrets: 0,
+        certificates: 0,
+        federated: 0,
+        nearest_expiry: None,
+    };
+    let mut nearest = |end: Option<Timestamp>| {
+        if let Some(end) = end {
+            e.nearest_expiry = Some(e.nearest_expiry.map_or(end, |n| n.min(end)));
+        }
+    };
+    let sat = |n: usize| n.min(u16::MAX as usize) as u16;
+    match object {
+        ObjectRef::Application(i) => {
+            let a = &s.applications[i as usize];
+            a.password_credentials.iter().for_each(|c| nearest(c.end_date_time));
+            a.key_credentials.iter().for_each(|c| nearest(c.end_date_time));
+            e.secrets = sat(a.password_credentials.len());
+            e.certificates = sat(a.key_credentials.len());
+            e.federated = sat(a.federated_identity_credentials.len());
+        }
+        ObjectRef::ServicePrincipal(i) => {
+            let p = &s.service_principals[i as usize];
+            p.password_credentials.iter().for_each(|c| nearest(c.end_date_time));
+            p.key_credentials.iter().for_each(|c| nearest(c.end_date_time));
+            e.secrets = sat(p.password_credentials.len());
+            e.certificates = sat(p.key_credentials.len());
+        }
+        ObjectRef::UserAssigned { arm: Some(a), .. } => {
+            e.federated = sat(s.user_assigned_identities[a as usize]
+                .federated_identity_credentials
+                .len());
+        }
+        ObjectRef::UserAssigned { .. } | ObjectRef::SystemAssigned(_) => {}
+    }
+    e
+}

@@ -1,0 +1,32 @@
+//! The pure core of credwise: the tenant model, its index, links, expiry, filtering and the
+//! `Change` data that mutations are made of.
+//!
+//! Nothing in here touches the outside world: no tokio, HTTP, terminal, filesystem, environment
+//! or clock. The current time always comes in as an argument, so "expires in 12 days" is
+//! deterministic in tests. `tests/architecture.rs` enforces this rule.
+
+pub mod change;
+pub mod credential;
+pub mod directory;
+pub mod expiry;
+pub mod filter;
+pub mod kind;
+pub mod links;
+pub mod objects;
+pub mod portal;
+pub mod snapshot;
+
+pub use change::{Change, Check};
+pub use credential::{
+    CredentialRef, CredentialType, FederatedIdentityCredential, KeyCredential, PasswordCredential,
+};
+pub use directory::{Directory, Entry, EntryId};
+pub use kind::IdentityKind;
+pub use objects::{
+    Application, AzureResource, ResourceIdentity, RoleAssignment, ServicePrincipal,
+    ServicePrincipalType, UserAssignedIdentity,
+};
+pub use snapshot::{Cloud, SnapshotSource, TenantSnapshot};
+
+/// Every timestamp in the model: an instant with the offset it was written with.
+pub type Timestamp = time::OffsetDateTime;

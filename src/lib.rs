@@ -1,0 +1,11 @@
+//! credwise: explore the workload identities of a Microsoft Entra ID tenant, their credentials
+//! and links, and move them off client secrets.
+//!
+//! Layers (see ARCHITECTURE.md): `tui`/`cli` → `app` → `jobs` → `backend`/`store` → `domain`.
+//! Arrows point inward; `domain` is pure.
+
+pub mod domain;
+pub mod store;
+pub mod backend;
+pub mod cli;
+pub mod tui;

@@ -1,0 +1,113 @@
+//! The composition root: parses the command line, reads the clock, picks the concrete backend
+//! (the only place that names one) and hands over to the CLI commands or the explorer.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{CommandFactory, Parser};
+
+use credwise::backend::read_only::ReadOnly;
+use credwise::backend::snapshot::SnapshotBackend;
+use credwise::backend::{self, Backend};
+use credwise::cli::{self, Cli, CliError, Command, SourceArgs, output};
+use credwise::domain::Timestamp;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let now = match now() {
+        Ok(now) => now,
+        Err(e) => return fail(e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(CliError::usage(format!("cannot start the runtime: {e}"))),
+    };
+    match runtime.block_on(run(cli, now)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn fail(e: CliError) -> ExitCode {
+    output::eprint(&format!("credwise: {}", e.message));
+    ExitCode::from(e.code)
+}
+
+/// The current time; `CREDWISE_NOW` (RFC 3339) pins it, so demos, screenshots and tests
+/// show the same "in 12d" every day.
+fn now() -> Result<Timestamp, CliError> {
+    match std::env::var("CREDWISE_NOW") {
+        Ok(v) => Timestamp::parse(&v, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| CliError::usage(format!("CREDWISE_NOW={v:?} is not an RFC 3339 time: {e}"))),
+        Err(_) => Ok(Timestamp::now_utc()),
+    }
+}
+
+/// Opens SOURCE: the demo tenant, a snapshot file, or the live tenant.
+fn open_source(
+    source: &SourceArgs,
+    read_only: bool,
+    now: Timestamp,
+) -> Result<Arc<dyn Backend>, CliError> {
+    let backend: Arc<dyn Backend> = if source.demo {
+        Arc::new(SnapshotBackend::in_memory(
+            backend::demo::snapshot(now),
+            "demo",
+        ))
+    } else if let Some(path) = &source.snapshot {
+        Arc::new(SnapshotBackend::from_file(path.clone())?)
+    } else {
+        return Err(CliError::usage(
+            "the live tenant backend is not in this build yet; use --demo, or --snapshot FILE \
+             (`credwise snapshot import-az` makes one from az CLI output)",
+        ));
+    };
+    Ok(if read_only {
+        Arc::new(ReadOnly(backend))
+    } else {
+        backend
+    })
+}
+
+async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
+    let read_only = cli.read_only;
+    match &cli.command {
+        None => {
+            let backend = open_source(&cli.source, read_only, now)?;
+            credwise::tui::run(backend, read_only, now).await
+        }
+        Some(Command::List(args)) => {
+            let backend = open_source(&cli.source, read_only, now)?;
+            cli::list::run(args, backend.as_ref(), now).await
+        }
+        Some(Command::Show(args)) => {
+            let backend = open_source(&cli.source, read_only, now)?;
+            cli::show::run(args, backend.as_ref(), now).await
+        }
+        Some(Command::Snapshot(cli::snapshot::SnapshotCommand::Save(args))) => {
+            let backend = open_source(&cli.source, read_only, now)?;
+            cli::snapshot::save(args, backend.as_ref()).await
+        }
+        Some(Command::Snapshot(cli::snapshot::SnapshotCommand::ImportAz(args))) => {
+            cli::snapshot::import_az(args, cli.source.tenant.as_deref(), now)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "credwise", &mut buf);
+            output::print_bytes(&buf);
+            Ok(())
+        }
+        Some(Command::Man) => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(|e| CliError::usage(format!("cannot render the man page: {e}")))?;
+            output::print_bytes(&buf);
+            Ok(())
+        }
+    }
+}
