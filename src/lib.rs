@@ -4,8 +4,14 @@
 //! Layers (see ARCHITECTURE.md): `tui`/`cli` → `app` → `jobs` → `backend`/`store` → `domain`.
 //! Arrows point inward; `domain` is pure.
 
-pub mod domain;
-pub mod store;
+pub mod app;
 pub mod backend;
+#[doc(hidden)]
+pub mod bench_support;
 pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod jobs;
+pub mod sanitize;
+pub mod store;
 pub mod tui;

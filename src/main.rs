@@ -41,8 +41,11 @@ fn fail(e: CliError) -> ExitCode {
 /// show the same "in 12d" every day.
 fn now() -> Result<Timestamp, CliError> {
     match std::env::var("CREDWISE_NOW") {
-        Ok(v) => Timestamp::parse(&v, &time::format_description::well_known::Rfc3339)
-            .map_err(|e| CliError::usage(format!("CREDWISE_NOW={v:?} is not an RFC 3339 time: {e}"))),
+        Ok(v) => {
+            Timestamp::parse(&v, &time::format_description::well_known::Rfc3339).map_err(|e| {
+                CliError::usage(format!("CREDWISE_NOW={v:?} is not an RFC 3339 time: {e}"))
+            })
+        }
         Err(_) => Ok(Timestamp::now_utc()),
     }
 }
@@ -78,7 +81,13 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
     match &cli.command {
         None => {
             let backend = open_source(&cli.source, read_only, now)?;
-            credwise::tui::run(backend, read_only, now).await
+            credwise::tui::run(
+                backend,
+                read_only,
+                now,
+                std::env::var_os("CREDWISE_NOW").is_none(),
+            )
+            .await
         }
         Some(Command::List(args)) => {
             let backend = open_source(&cli.source, read_only, now)?;

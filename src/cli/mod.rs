@@ -3,10 +3,12 @@
 //!
 //! May import `app`, `jobs`, `backend`, `store` and `domain`; never the terminal UI.
 
+pub mod json;
 pub mod list;
 pub mod output;
 pub mod show;
 pub mod snapshot;
+pub mod table;
 
 use std::path::PathBuf;
 
@@ -43,7 +45,13 @@ pub struct SourceArgs {
     pub snapshot: Option<PathBuf>,
 
     /// The tenant to sign in to (live source).
-    #[arg(long, global = true, value_name = "ID", env = "AZURE_TENANT_ID", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "ID",
+        env = "AZURE_TENANT_ID",
+        hide_env_values = true
+    )]
     pub tenant: Option<String>,
 
     /// The Azure cloud of the live tenant.
@@ -144,7 +152,10 @@ pub async fn load_directory(
     backend: &dyn crate::backend::Backend,
 ) -> Result<crate::domain::Directory, CliError> {
     let loaded = backend
-        .load(&crate::backend::Scope::default(), &crate::backend::Progress::silent())
+        .load(
+            &crate::backend::Scope::default(),
+            &crate::backend::Progress::silent(),
+        )
         .await?;
     for w in &loaded.warnings {
         output::eprint(&format!("warning: {}: {}", w.area, w.message));

@@ -1,12 +1,12 @@
-//! The terminal explorer.
+//! The terminal explorer: turns crossterm events into `Msg`s through the keymap, renders
+//! `&App` with ratatui, and runs the event loop with the background jobs.
+//!
+//! May import `app`, `jobs`, `backend`, `config` and `domain`, crossterm and ratatui.
 
-use std::sync::Arc;
+pub mod keymap;
+pub mod run;
+pub mod theme;
+pub mod ui_state;
+pub mod view;
 
-use crate::backend::Backend;
-use crate::cli::CliError;
-use crate::domain::Timestamp;
-
-pub async fn run(backend: Arc<dyn Backend>, read_only: bool, now: Timestamp) -> Result<(), CliError> {
-    let _ = (backend, read_only, now);
-    Err(CliError::usage("explorer: in progress"))
-}
+pub use run::run;

@@ -1,0 +1,320 @@
+//! The explorer's model: `App` holds everything the screen shows, `Msg` is every intent and
+//! every result, `update` is the only function that changes an `App`, and it answers with
+//! `Effect`s for the runtime to carry out (load, copy, open a browser). No terminal here: the
+//! TUI turns keys into `Msg`s and renders `&App`; tests drive `update` directly.
+//!
+//! May import `domain`, `backend` types and tui-input's editing requests; never crossterm or
+//! ratatui.
+
+pub mod command;
+pub mod msg;
+pub mod update;
+
+use std::sync::Arc;
+
+use tui_input::Input;
+
+pub use command::Command;
+pub use msg::{Effect, Msg};
+pub use update::update;
+
+use crate::backend::{ProgressEvent, Warning};
+use crate::domain::expiry::{self, ExpiryStatus, Thresholds};
+use crate::domain::{CredentialType, Directory, EntryId, IdentityKind, Timestamp};
+
+/// The three panes, left to right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Nav,
+    List,
+    Details,
+}
+
+/// What keys go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing a `/` filter.
+    Filter,
+    /// Typing a `:` command.
+    Command,
+    /// The `?` overlay.
+    Help,
+}
+
+/// The views of the navigation pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NavItem {
+    All,
+    Kind(IdentityKind),
+    With(CredentialType),
+    Expired,
+    /// Ends within the warning window.
+    Expiring,
+}
+
+impl NavItem {
+    pub const ALL: [NavItem; 10] = [
+        NavItem::All,
+        NavItem::Kind(IdentityKind::Application),
+        NavItem::Kind(IdentityKind::ServicePrincipal),
+        NavItem::Kind(IdentityKind::UserAssignedManagedIdentity),
+        NavItem::Kind(IdentityKind::SystemAssignedManagedIdentity),
+        NavItem::With(CredentialType::Secret),
+        NavItem::With(CredentialType::Certificate),
+        NavItem::With(CredentialType::Federated),
+        NavItem::Expired,
+        NavItem::Expiring,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            NavItem::All => "All identities",
+            NavItem::Kind(k) => k.title(),
+            NavItem::With(CredentialType::Secret) => "With secrets",
+            NavItem::With(CredentialType::Certificate) => "With certificates",
+            NavItem::With(CredentialType::Federated) => "With federated",
+            NavItem::Expired => "Expired",
+            NavItem::Expiring => "Expiring soon",
+        }
+    }
+
+    /// Where a heading goes above this item in the navigation pane.
+    pub fn section(self) -> Option<&'static str> {
+        match self {
+            NavItem::All => Some("Identities"),
+            NavItem::With(CredentialType::Secret) => Some("Credentials"),
+            NavItem::Expired => Some("Expiry"),
+            _ => None,
+        }
+    }
+
+    fn includes(self, dir: &Directory, id: EntryId, now: Timestamp, t: Thresholds) -> bool {
+        let e = dir.entry(id);
+        match self {
+            NavItem::All => true,
+            NavItem::Kind(k) => e.kind == k,
+            NavItem::With(c) => e.count(c) > 0,
+            NavItem::Expired => expiry::status(e.nearest_expiry, now, t) == ExpiryStatus::Expired,
+            NavItem::Expiring => matches!(
+                expiry::status(e.nearest_expiry, now, t),
+                ExpiryStatus::Critical | ExpiryStatus::Warning
+            ),
+        }
+    }
+}
+
+/// List order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Kind,
+    /// Nearest expiry first; identities without one last.
+    Expiry,
+}
+
+impl SortKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Kind => "kind",
+            SortKey::Expiry => "expiry",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "name" => Some(SortKey::Name),
+            "kind" => Some(SortKey::Kind),
+            "expiry" | "expires" => Some(SortKey::Expiry),
+            _ => None,
+        }
+    }
+
+    fn next(self) -> Self {
+        match self {
+            SortKey::Name => SortKey::Kind,
+            SortKey::Kind => SortKey::Expiry,
+            SortKey::Expiry => SortKey::Name,
+        }
+    }
+}
+
+/// Where the tenant is in its loading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadState {
+    Loading(Option<ProgressEvent>),
+    Loaded,
+    Failed(String),
+}
+
+/// A message in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// A place to come back to with `Back`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crumb {
+    pub nav: usize,
+    pub filter: String,
+    pub entry: EntryId,
+}
+
+/// The explorer's whole state.
+#[derive(Debug)]
+pub struct App {
+    pub source: String,
+    pub read_only: bool,
+    pub now: Timestamp,
+    pub thresholds: Thresholds,
+    pub load: LoadState,
+    pub dir: Option<Arc<Directory>>,
+    pub warnings: Vec<Warning>,
+    pub nav_selected: usize,
+    /// Identities per navigation item, same order as `NavItem::ALL`.
+    pub nav_counts: Vec<usize>,
+    pub focus: Pane,
+    pub mode: Mode,
+    pub sort: SortKey,
+    pub filter: Input,
+    pub command: Input,
+    /// The identities of the navigation item, sorted.
+    base: Vec<EntryId>,
+    /// `base` after the filter: what the list shows.
+    pub visible: Vec<EntryId>,
+    /// Index into `visible`.
+    pub selected: usize,
+    /// Index into the selected identity's followable links, when the details pane has focus.
+    pub link_selected: usize,
+    /// Scroll position of the details pane.
+    pub details_scroll: u16,
+    pub history: Vec<Crumb>,
+    pub status: Option<Status>,
+    pub help_scroll: u16,
+    /// Rows the list shows at once (the TUI reports it), for page moves.
+    pub list_rows: usize,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(source: impl Into<String>, read_only: bool, now: Timestamp) -> Self {
+        Self {
+            source: source.into(),
+            read_only,
+            now,
+            thresholds: Thresholds::default(),
+            load: LoadState::Loading(None),
+            dir: None,
+            warnings: vec![],
+            nav_selected: 0,
+            nav_counts: vec![0; NavItem::ALL.len()],
+            focus: Pane::List,
+            mode: Mode::Normal,
+            sort: SortKey::Name,
+            filter: Input::default(),
+            command: Input::default(),
+            base: vec![],
+            visible: vec![],
+            selected: 0,
+            link_selected: 0,
+            details_scroll: 0,
+            history: vec![],
+            status: None,
+            help_scroll: 0,
+            list_rows: 10,
+            quit: false,
+        }
+    }
+
+    pub fn nav_item(&self) -> NavItem {
+        NavItem::ALL[self.nav_selected.min(NavItem::ALL.len() - 1)]
+    }
+
+    /// The selected identity, if the list has any.
+    pub fn selected_entry(&self) -> Option<EntryId> {
+        self.visible.get(self.selected).copied()
+    }
+
+    /// Recounts the navigation items (after a load or a change of `now`).
+    pub(crate) fn recount(&mut self) {
+        let Some(dir) = self.dir.clone() else {
+            self.nav_counts = vec![0; NavItem::ALL.len()];
+            return;
+        };
+        let (now, t) = (self.now, self.thresholds);
+        self.nav_counts = NavItem::ALL
+            .iter()
+            .map(|item| {
+                (0..dir.len() as EntryId)
+                    .filter(|&id| item.includes(&dir, id, now, t))
+                    .count()
+            })
+            .collect();
+    }
+
+    /// Rebuilds `base` for the navigation item and sort, then applies the filter. Keeps the
+    /// selected identity selected when it is still listed.
+    pub(crate) fn rebuild(&mut self) {
+        let keep = self.selected_entry();
+        self.base.clear();
+        if let Some(dir) = self.dir.clone() {
+            let item = self.nav_item();
+            let (now, t) = (self.now, self.thresholds);
+            self.base = (0..dir.len() as EntryId)
+                .filter(|&id| item.includes(&dir, id, now, t))
+                .collect();
+            sort_entries(&dir, &mut self.base, self.sort);
+        }
+        self.refilter(keep);
+    }
+
+    /// Applies the filter to `base`, keeping `keep` selected when it is still listed.
+    pub(crate) fn refilter(&mut self, keep: Option<EntryId>) {
+        let query = self.filter.value().to_string();
+        self.visible = match (&self.dir, crate::domain::filter::Filter::new(&query)) {
+            (Some(dir), Some(mut f)) => f.apply(dir, &self.base),
+            _ => self.base.clone(),
+        };
+        self.selected = keep
+            .and_then(|k| self.visible.iter().position(|&v| v == k))
+            .unwrap_or(0);
+        self.link_selected = 0;
+        self.details_scroll = 0;
+    }
+}
+
+/// Sorts by the key, then by name and id so the order is total and stable.
+fn sort_entries(dir: &Directory, ids: &mut [EntryId], key: SortKey) {
+    let name = |id: EntryId| dir.display_name_of(dir.entry(id));
+    let by_name = |a: &EntryId, b: &EntryId| {
+        let (na, nb) = (name(*a), name(*b));
+        // Case-insensitive, without allocating a lower-cased copy per comparison.
+        na.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(nb.bytes().map(|c| c.to_ascii_lowercase()))
+            .then_with(|| na.cmp(nb))
+            .then_with(|| a.cmp(b))
+    };
+    match key {
+        SortKey::Name => ids.sort_unstable_by(by_name),
+        SortKey::Kind => ids.sort_unstable_by(|a, b| {
+            dir.entry(*a)
+                .kind
+                .cmp(&dir.entry(*b).kind)
+                .then_with(|| by_name(a, b))
+        }),
+        SortKey::Expiry => ids.sort_unstable_by(|a, b| {
+            let (ea, eb) = (dir.entry(*a).nearest_expiry, dir.entry(*b).nearest_expiry);
+            match (ea, eb) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+            .then_with(|| by_name(a, b))
+        }),
+    }
+}

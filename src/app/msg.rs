@@ -1,0 +1,56 @@
+//! Messages into `update` and effects out of it. Intents are imperative (`Command`,
+//! `FilterEdit`), results are past tense (`TenantLoaded`, `LoadFailed`).
+
+use tui_input::InputRequest;
+
+use super::command::Command;
+use crate::backend::{ProgressEvent, Warning};
+use crate::domain::{Directory, Timestamp};
+
+#[derive(Debug)]
+pub enum Msg {
+    /// A key bound in the keymap.
+    Command(Command),
+    /// Editing the `/` filter line.
+    FilterEdit(InputRequest),
+    FilterAccept,
+    FilterCancel,
+    /// Editing the `:` command line.
+    CommandEdit(InputRequest),
+    CommandComplete,
+    CommandAccept,
+    CommandCancel,
+    /// A click on a navigation item.
+    ClickNav(usize),
+    /// A click on a list row (index into `visible`).
+    ClickList(usize),
+    /// A click in the details pane, on a link (index among followable links) or elsewhere.
+    ClickDetails(Option<usize>),
+    /// Mouse wheel over a pane: positive is down.
+    Scroll(super::Pane, i32),
+    /// The list's height in rows, after a resize.
+    ListRows(usize),
+    /// The clock moved on.
+    Tick(Timestamp),
+    LoadProgress(ProgressEvent),
+    TenantLoaded {
+        dir: Box<Directory>,
+        warnings: Vec<Warning>,
+    },
+    LoadFailed(String),
+    /// The result of an effect that can fail (copy, open).
+    EffectFailed(String),
+    /// Something worth telling the user (a URL to open by hand).
+    Notice(String),
+}
+
+/// Work for the runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// (Re)load the tenant from the backend.
+    Load,
+    /// Put text on the clipboard (OSC 52, so it works over SSH).
+    Copy(String),
+    /// Open an address in a browser, or show it where there is none.
+    OpenUrl(String),
+}

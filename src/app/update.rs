@@ -1,0 +1,476 @@
+//! `update`: the one place the explorer's state changes. Pure apart from the `App` it is
+//! given: no I/O, no clock (time comes in as `Msg::Tick`), so every behaviour is testable as a
+//! sequence of messages.
+
+use std::sync::Arc;
+
+use tui_input::InputRequest;
+
+use super::command::Command;
+use super::msg::{Effect, Msg};
+use super::{App, Crumb, LoadState, Mode, NavItem, Pane, SortKey, Status};
+use crate::domain::{EntryId, IdentityKind, portal};
+
+/// Applies `msg` to `app` and returns the effects the runtime must carry out.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Command(c) => match app.mode {
+            Mode::Help => help_command(app, c),
+            _ => return command(app, c),
+        },
+        Msg::FilterEdit(req) => {
+            if app.filter.handle(req).is_some() {
+                let keep = app.selected_entry();
+                app.refilter(keep);
+            }
+        }
+        Msg::FilterAccept => app.mode = Mode::Normal,
+        Msg::FilterCancel => {
+            app.mode = Mode::Normal;
+            clear_filter(app);
+        }
+        Msg::CommandEdit(req) => {
+            app.command.handle(req);
+        }
+        Msg::CommandComplete => complete_command(app),
+        Msg::CommandAccept => {
+            app.mode = Mode::Normal;
+            let line = app.command.value().to_string();
+            app.command.reset();
+            return run_command_line(app, &line);
+        }
+        Msg::CommandCancel => {
+            app.mode = Mode::Normal;
+            app.command.reset();
+        }
+        Msg::ClickNav(i) => {
+            app.mode = Mode::Normal;
+            app.focus = Pane::Nav;
+            select_nav(app, i);
+        }
+        Msg::ClickList(i) => {
+            app.mode = Mode::Normal;
+            app.focus = Pane::List;
+            if i < app.visible.len() {
+                select_row(app, i);
+            }
+        }
+        Msg::ClickDetails(link) => {
+            app.mode = Mode::Normal;
+            app.focus = Pane::Details;
+            if let Some(i) = link {
+                if i < followable_links(app).len() {
+                    app.link_selected = i;
+                }
+            }
+        }
+        Msg::Scroll(pane, delta) => match pane {
+            Pane::Nav => {
+                let i = step(app.nav_selected, delta, NavItem::ALL.len());
+                select_nav(app, i);
+            }
+            Pane::List => {
+                let i = step(app.selected, delta, app.visible.len());
+                select_row(app, i);
+            }
+            Pane::Details => scroll_details(app, delta),
+        },
+        Msg::ListRows(rows) => app.list_rows = rows.max(1),
+        Msg::Tick(now) => {
+            app.now = now;
+            app.recount();
+            app.rebuild();
+        }
+        Msg::LoadProgress(p) => {
+            if matches!(app.load, LoadState::Loading(_)) {
+                app.load = LoadState::Loading(Some(p));
+            }
+        }
+        Msg::TenantLoaded { dir, warnings } => {
+            let count = dir.len();
+            app.dir = Some(Arc::new(*dir));
+            app.load = LoadState::Loaded;
+            app.history.clear();
+            app.status = match warnings.first() {
+                Some(w) => Some(Status {
+                    text: format!("partly loaded: {}: {}", w.area, w.message),
+                    is_error: true,
+                }),
+                None => Some(Status {
+                    text: format!("loaded {count} identities"),
+                    is_error: false,
+                }),
+            };
+            app.warnings = warnings;
+            app.recount();
+            app.rebuild();
+        }
+        Msg::LoadFailed(e) => {
+            app.load = LoadState::Failed(e.clone());
+            app.status = Some(Status {
+                text: e,
+                is_error: true,
+            });
+        }
+        Msg::EffectFailed(e) => error(app, e),
+        Msg::Notice(text) => info(app, text),
+    }
+    Vec::new()
+}
+
+fn info(app: &mut App, text: impl Into<String>) {
+    app.status = Some(Status {
+        text: text.into(),
+        is_error: false,
+    });
+}
+
+fn error(app: &mut App, text: impl Into<String>) {
+    app.status = Some(Status {
+        text: text.into(),
+        is_error: true,
+    });
+}
+
+/// Moves `i` by `delta` within `0..len`.
+fn step(i: usize, delta: i32, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let moved = i as i64 + i64::from(delta);
+    moved.clamp(0, len as i64 - 1) as usize
+}
+
+fn select_nav(app: &mut App, i: usize) {
+    if i < NavItem::ALL.len() && i != app.nav_selected {
+        app.nav_selected = i;
+        app.rebuild();
+    }
+}
+
+fn select_row(app: &mut App, i: usize) {
+    if i != app.selected {
+        app.selected = i;
+        app.link_selected = 0;
+        app.details_scroll = 0;
+    }
+}
+
+fn scroll_details(app: &mut App, delta: i32) {
+    let v = i64::from(app.details_scroll) + i64::from(delta);
+    app.details_scroll = v.clamp(0, i64::from(u16::MAX)) as u16;
+}
+
+/// The targets of the selected identity's links that can be followed.
+pub fn followable_links(app: &App) -> Vec<EntryId> {
+    match (&app.dir, app.selected_entry()) {
+        (Some(dir), Some(id)) => dir
+            .links_of(dir.entry(id))
+            .into_iter()
+            .filter_map(|l| l.target)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn clear_filter(app: &mut App) {
+    if !app.filter.value().is_empty() {
+        app.filter.reset();
+        let keep = app.selected_entry();
+        app.refilter(keep);
+    }
+}
+
+fn help_command(app: &mut App, c: Command) {
+    match c {
+        Command::SelectNext => app.help_scroll = app.help_scroll.saturating_add(1),
+        Command::SelectPrev => app.help_scroll = app.help_scroll.saturating_sub(1),
+        Command::PageDown | Command::HalfPageDown => {
+            app.help_scroll = app.help_scroll.saturating_add(10)
+        }
+        Command::PageUp | Command::HalfPageUp => {
+            app.help_scroll = app.help_scroll.saturating_sub(10)
+        }
+        Command::SelectFirst => app.help_scroll = 0,
+        Command::Help | Command::Back | Command::Quit | Command::Open => app.mode = Mode::Normal,
+        _ => {}
+    }
+}
+
+fn command(app: &mut App, c: Command) -> Vec<Effect> {
+    let page = app.list_rows.max(1) as i32;
+    match c {
+        Command::Quit => app.quit = true,
+        Command::Help => {
+            app.mode = Mode::Help;
+            app.help_scroll = 0;
+        }
+        Command::FocusNext => {
+            app.focus = match app.focus {
+                Pane::Nav => Pane::List,
+                Pane::List => Pane::Details,
+                Pane::Details => Pane::Nav,
+            }
+        }
+        Command::FocusPrev => {
+            app.focus = match app.focus {
+                Pane::Nav => Pane::Details,
+                Pane::List => Pane::Nav,
+                Pane::Details => Pane::List,
+            }
+        }
+        Command::FocusLeft => {
+            app.focus = match app.focus {
+                Pane::Details => Pane::List,
+                _ => Pane::Nav,
+            }
+        }
+        Command::FocusRight => {
+            app.focus = match app.focus {
+                Pane::Nav => Pane::List,
+                _ => Pane::Details,
+            }
+        }
+        Command::SelectNext => move_selection(app, 1),
+        Command::SelectPrev => move_selection(app, -1),
+        Command::PageDown => move_selection(app, page),
+        Command::PageUp => move_selection(app, -page),
+        Command::HalfPageDown => move_selection(app, (page / 2).max(1)),
+        Command::HalfPageUp => move_selection(app, -(page / 2).max(1)),
+        Command::SelectFirst => move_selection(app, i32::MIN / 2),
+        Command::SelectLast => move_selection(app, i32::MAX / 2),
+        Command::Open => match app.focus {
+            Pane::Nav => app.focus = Pane::List,
+            Pane::List => {
+                if app.selected_entry().is_some() {
+                    app.focus = Pane::Details;
+                    app.link_selected = 0;
+                }
+            }
+            Pane::Details => {
+                let links = followable_links(app);
+                match links.get(app.link_selected) {
+                    Some(&target) => follow(app, target),
+                    None => info(app, "no link to follow here"),
+                }
+            }
+        },
+        Command::Back => back(app),
+        Command::Filter => {
+            app.mode = Mode::Filter;
+            app.focus = Pane::List;
+        }
+        Command::CommandLine => {
+            app.mode = Mode::Command;
+            app.command.reset();
+        }
+        Command::CycleSort => {
+            app.sort = app.sort.next();
+            app.rebuild();
+            info(app, format!("sorted by {}", app.sort.as_str()));
+        }
+        Command::CopyId => {
+            if let (Some(dir), Some(id)) = (app.dir.clone(), app.selected_entry()) {
+                let object_id = dir.id_of(dir.entry(id)).to_string();
+                info(app, format!("copied {object_id}"));
+                return vec![Effect::Copy(object_id)];
+            }
+        }
+        Command::OpenPortal => {
+            if let (Some(dir), Some(id)) = (app.dir.clone(), app.selected_entry()) {
+                return vec![Effect::OpenUrl(portal::url(&dir, dir.entry(id)))];
+            }
+        }
+        Command::Reload => {
+            app.load = LoadState::Loading(None);
+            info(app, "reloading…");
+            return vec![Effect::Load];
+        }
+        Command::None => {}
+    }
+    Vec::new()
+}
+
+fn move_selection(app: &mut App, delta: i32) {
+    match app.focus {
+        Pane::Nav => {
+            let i = step(app.nav_selected, delta, NavItem::ALL.len());
+            select_nav(app, i);
+        }
+        Pane::List => {
+            let i = step(app.selected, delta, app.visible.len());
+            select_row(app, i);
+        }
+        Pane::Details => {
+            let n = followable_links(app).len();
+            if n == 0 {
+                scroll_details(app, delta.clamp(-1000, 1000));
+            } else {
+                app.link_selected = step(app.link_selected, delta, n);
+            }
+        }
+    }
+}
+
+/// Jumps to `target`, remembering where we were.
+fn follow(app: &mut App, target: EntryId) {
+    let Some(from) = app.selected_entry() else {
+        return;
+    };
+    app.history.push(Crumb {
+        nav: app.nav_selected,
+        filter: app.filter.value().to_string(),
+        entry: from,
+    });
+    if !app.visible.contains(&target) {
+        app.nav_selected = 0;
+        app.filter.reset();
+        app.rebuild();
+    }
+    if let Some(i) = app.visible.iter().position(|&v| v == target) {
+        app.selected = i;
+    }
+    app.link_selected = 0;
+    app.details_scroll = 0;
+    app.focus = Pane::Details;
+    if let Some(dir) = &app.dir {
+        let name = dir.display_name_of(dir.entry(target)).to_string();
+        info(app, format!("→ {name} (Esc goes back)"));
+    }
+}
+
+/// Esc: undo the last follow, else leave the details pane, else clear the filter.
+fn back(app: &mut App) {
+    if let Some(c) = app.history.pop() {
+        app.nav_selected = c.nav;
+        app.filter = tui_input::Input::new(c.filter);
+        app.rebuild();
+        if let Some(i) = app.visible.iter().position(|&v| v == c.entry) {
+            app.selected = i;
+        }
+        app.focus = Pane::Details;
+        app.status = None;
+    } else if app.focus == Pane::Details {
+        app.focus = Pane::List;
+    } else if !app.filter.value().is_empty() {
+        clear_filter(app);
+    }
+}
+
+/// The `:` commands, for completion and the help overlay.
+pub const COMMANDS: &[(&str, &str)] = &[
+    (
+        "kind",
+        "kind KIND|all — list one kind (application, sp, uami, sami)",
+    ),
+    ("sort", "sort name|kind|expiry — order the list"),
+    ("filter", "filter TEXT — set the / filter"),
+    ("secrets", "identities with client secrets"),
+    ("certificates", "identities with certificates"),
+    ("federated", "identities with federated credentials"),
+    ("expired", "identities with an expired credential"),
+    ("expiring", "identities with a credential expiring soon"),
+    ("all", "every identity"),
+    ("reload", "load the tenant again"),
+    ("help", "the key and command overview"),
+    ("quit", "leave credwise (also q)"),
+];
+
+fn complete_command(app: &mut App) {
+    let typed = app.command.value().trim_start().to_string();
+    if typed.contains(' ') {
+        return;
+    }
+    let matches: Vec<&str> = COMMANDS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| name.starts_with(&typed))
+        .collect();
+    match matches[..] {
+        [one] => {
+            app.command = tui_input::Input::new(format!("{one} "));
+        }
+        [] => error(app, format!("no command starts with {typed:?}")),
+        _ => info(app, matches.join("  ")),
+    }
+}
+
+fn nav_index(item: NavItem) -> usize {
+    NavItem::ALL.iter().position(|&i| i == item).unwrap_or(0)
+}
+
+fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
+    let line = line.trim();
+    let (name, arg) = match line.split_once(char::is_whitespace) {
+        Some((n, a)) => (n, a.trim()),
+        None => (line, ""),
+    };
+    use crate::domain::CredentialType;
+    match name {
+        "" => {}
+        "q" | "quit" | "q!" => app.quit = true,
+        "help" | "h" => {
+            app.mode = Mode::Help;
+            app.help_scroll = 0;
+        }
+        "reload" | "r" => return command(app, Command::Reload),
+        "all" => select_nav(app, 0),
+        "secrets" => select_nav(app, nav_index(NavItem::With(CredentialType::Secret))),
+        "certificates" | "certs" => {
+            select_nav(app, nav_index(NavItem::With(CredentialType::Certificate)))
+        }
+        "federated" | "fic" | "fics" => {
+            select_nav(app, nav_index(NavItem::With(CredentialType::Federated)))
+        }
+        "expired" => select_nav(app, nav_index(NavItem::Expired)),
+        "expiring" => select_nav(app, nav_index(NavItem::Expiring)),
+        "kind" | "k" => {
+            if arg.is_empty() || arg == "all" {
+                select_nav(app, 0);
+            } else {
+                match IdentityKind::parse(arg) {
+                    Some(k) => select_nav(app, nav_index(NavItem::Kind(k))),
+                    None => error(
+                        app,
+                        format!(
+                            "unknown kind {arg:?}: use application, service-principal, \
+                             user-assigned-managed-identity, system-assigned-managed-identity or all"
+                        ),
+                    ),
+                }
+            }
+        }
+        "sort" | "s" => match SortKey::parse(arg) {
+            Some(k) => {
+                app.sort = k;
+                app.rebuild();
+                info(app, format!("sorted by {}", k.as_str()));
+            }
+            None => error(
+                app,
+                format!("unknown sort {arg:?}: use name, kind or expiry"),
+            ),
+        },
+        "filter" | "f" => {
+            app.filter = tui_input::Input::new(arg.to_string());
+            let keep = app.selected_entry();
+            app.refilter(keep);
+        }
+        other => {
+            // `:app`, `:sp`, `:uami`, `:sami` like k9s' resource aliases.
+            match IdentityKind::parse(other) {
+                Some(k) => select_nav(app, nav_index(NavItem::Kind(k))),
+                None => error(
+                    app,
+                    format!("unknown command :{other} (Tab completes, :help lists)"),
+                ),
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// The editing request for typing `c` (used by tests and the command line).
+pub fn insert(c: char) -> InputRequest {
+    InputRequest::InsertChar(c)
+}

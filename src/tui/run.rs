@@ -1,0 +1,265 @@
+//! The event loop: terminal events, job results and timers in, `update`, effects out, render.
+//! The terminal is restored on every way out: normal quit, error (a guard's `Drop`), panic
+//! (ratatui's hook) and SIGTERM/SIGHUP (treated as quit).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyCode, KeyEvent, KeyEventKind,
+    KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::keymap::Key;
+use super::theme::Theme;
+use super::ui_state::UiState;
+use super::view;
+use crate::app::{App, Command, Effect, Mode, Msg, Pane, update};
+use crate::backend::{Backend, Progress};
+use crate::cli::CliError;
+use crate::domain::Timestamp;
+use crate::{config, jobs, store};
+
+/// Restores the terminal when dropped, whatever path leaves `run`.
+struct TerminalGuard {
+    mouse: bool,
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        if self.mouse {
+            let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        }
+        ratatui::restore();
+    }
+}
+
+/// Runs the explorer until the user quits. `live_clock` is false when the time is pinned
+/// (`CREDWISE_NOW`), so screens stay reproducible.
+pub async fn run(
+    backend: Arc<dyn Backend>,
+    read_only: bool,
+    now: Timestamp,
+    live_clock: bool,
+) -> Result<(), CliError> {
+    // Configuration errors are reported before the screen is taken over.
+    let settings =
+        config::load(store::paths::config_dir()).map_err(|e| CliError::usage(e.to_string()))?;
+    let mut app = App::new(backend.describe(), read_only, now);
+    app.thresholds = settings.config.thresholds();
+    app.sort = settings.config.sort();
+    let mut ui = UiState::new(settings.keymap, Theme::from_env());
+    let mouse = settings.config.ui.mouse;
+
+    let mut terminal = ratatui::try_init()
+        .map_err(|e| CliError::usage(format!("cannot use this terminal: {e}")))?;
+    let _guard = TerminalGuard { mouse };
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    }
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut cancel = CancellationToken::new();
+    start_load(&backend, &tx, &mut cancel);
+
+    let mut events = EventStream::new();
+    let mut spinner = tokio::time::interval(Duration::from_millis(250));
+    let mut clock = tokio::time::interval(Duration::from_secs(60));
+    clock.tick().await;
+    let mut terminate = signal_stream();
+
+    loop {
+        terminal
+            .draw(|f| view::render(&app, &mut ui, f))
+            .map_err(|e| CliError::usage(format!("cannot draw: {e}")))?;
+        if let Some(rows) = ui.areas.list_rows.map(|r| r.height as usize) {
+            if rows != app.list_rows {
+                update(&mut app, Msg::ListRows(rows));
+            }
+        }
+        if app.quit {
+            break;
+        }
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => to_msg(&app, &ui, &ev),
+                Some(Err(e)) => return Err(CliError::usage(format!("terminal input failed: {e}"))),
+                None => Some(Msg::Command(Command::Quit)),
+            },
+            Some(msg) = rx.recv() => Some(msg),
+            _ = spinner.tick() => None,
+            _ = clock.tick() => live_clock.then(|| Msg::Tick(Timestamp::now_utc())),
+            _ = terminate.recv() => Some(Msg::Command(Command::Quit)),
+        };
+        let Some(msg) = msg else { continue };
+        for effect in update(&mut app, msg) {
+            match effect {
+                Effect::Load => start_load(&backend, &tx, &mut cancel),
+                Effect::Copy(text) => copy(&text, &tx),
+                Effect::OpenUrl(url) => open_url(&url, &tx),
+            }
+        }
+    }
+    cancel.cancel();
+    Ok(())
+}
+
+fn start_load(
+    backend: &Arc<dyn Backend>,
+    tx: &mpsc::UnboundedSender<Msg>,
+    cancel: &mut CancellationToken,
+) {
+    cancel.cancel();
+    *cancel = CancellationToken::new();
+    let (ptx, mut prx) = mpsc::unbounded_channel();
+    let progress = Progress::new(ptx, cancel.clone());
+    let backend = backend.clone();
+    let tx = tx.clone();
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        while let Some(p) = prx.recv().await {
+            if forward.send(Msg::LoadProgress(p)).is_err() {
+                break;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let msg = match jobs::load::load(backend, progress).await {
+            Ok((dir, warnings)) => Msg::TenantLoaded {
+                dir: Box::new(dir),
+                warnings,
+            },
+            Err(crate::backend::Error::Cancelled) => return,
+            Err(e) => Msg::LoadFailed(e.to_string()),
+        };
+        let _ = tx.send(msg);
+    });
+}
+
+/// OSC 52: the terminal puts the text on the clipboard, locally or over SSH.
+fn copy(text: &str, tx: &mpsc::UnboundedSender<Msg>) {
+    let mut out = std::io::stdout();
+    let result = crossterm::execute!(
+        out,
+        crossterm::clipboard::CopyToClipboard::to_clipboard_from(text.as_bytes())
+    )
+    .and_then(|_| out.flush());
+    if let Err(e) = result {
+        let _ = tx.send(Msg::EffectFailed(format!("could not copy: {e}")));
+    }
+}
+
+/// Opens `url` in a browser where there is one; otherwise shows it to copy by hand.
+fn open_url(url: &str, tx: &mpsc::UnboundedSender<Msg>) {
+    let graphical = cfg!(any(target_os = "macos", target_os = "windows"))
+        || ["DISPLAY", "WAYLAND_DISPLAY", "BROWSER"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    let msg = if graphical && open::that_detached(url).is_ok() {
+        Msg::Notice(format!("opened {url}"))
+    } else {
+        Msg::Notice(format!("no browser here; open: {url}"))
+    };
+    let _ = tx.send(msg);
+}
+
+#[cfg(unix)]
+fn signal_stream() -> mpsc::UnboundedReceiver<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (tx, rx) = mpsc::unbounded_channel();
+    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+        if let Ok(mut s) = signal(kind) {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while s.recv().await.is_some() {
+                    let _ = tx.send(());
+                }
+            });
+        }
+    }
+    rx
+}
+
+#[cfg(not(unix))]
+fn signal_stream() -> mpsc::UnboundedReceiver<()> {
+    mpsc::unbounded_channel().1
+}
+
+/// Turns a terminal event into a message, through the keymap in normal mode.
+pub fn to_msg(app: &App, ui: &UiState, ev: &Event) -> Option<Msg> {
+    match ev {
+        Event::Key(key) if key.kind != KeyEventKind::Release => key_msg(app, ui, ev, key),
+        Event::Mouse(m) if app.mode != Mode::Help => mouse_msg(app, ui, m),
+        _ => None,
+    }
+}
+
+fn key_msg(app: &App, ui: &UiState, ev: &Event, key: &KeyEvent) -> Option<Msg> {
+    // Ctrl-C leaves from anywhere, even mid-typing.
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return Some(Msg::Command(Command::Quit));
+    }
+    match app.mode {
+        Mode::Filter => match key.code {
+            KeyCode::Esc => Some(Msg::FilterCancel),
+            KeyCode::Enter => Some(Msg::FilterAccept),
+            KeyCode::Down => Some(Msg::Command(Command::SelectNext)),
+            KeyCode::Up => Some(Msg::Command(Command::SelectPrev)),
+            _ => tui_input::backend::crossterm::to_input_request(ev).map(Msg::FilterEdit),
+        },
+        Mode::Command => match key.code {
+            KeyCode::Esc => Some(Msg::CommandCancel),
+            KeyCode::Enter => Some(Msg::CommandAccept),
+            KeyCode::Tab => Some(Msg::CommandComplete),
+            _ => tui_input::backend::crossterm::to_input_request(ev).map(Msg::CommandEdit),
+        },
+        Mode::Normal | Mode::Help => {
+            let k = Key::from_event(key)?;
+            ui.keymap.lookup(app.focus, &k).map(Msg::Command)
+        }
+    }
+}
+
+fn contains(r: Option<ratatui::layout::Rect>, x: u16, y: u16) -> bool {
+    r.is_some_and(|r| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height)
+}
+
+fn mouse_msg(app: &App, ui: &UiState, m: &MouseEvent) -> Option<Msg> {
+    let (x, y) = (m.column, m.row);
+    let a = &ui.areas;
+    let pane = if contains(a.nav, x, y) {
+        Pane::Nav
+    } else if contains(a.details, x, y) {
+        Pane::Details
+    } else {
+        Pane::List
+    };
+    match m.kind {
+        MouseEventKind::ScrollDown => Some(Msg::Scroll(pane, 3)),
+        MouseEventKind::ScrollUp => Some(Msg::Scroll(pane, -3)),
+        MouseEventKind::Down(MouseButton::Left) => match pane {
+            Pane::Nav => a
+                .nav_rows
+                .iter()
+                .find(|(row, _)| *row == y)
+                .map(|(_, i)| Msg::ClickNav(*i)),
+            Pane::Details if contains(a.details, x, y) => Some(Msg::ClickDetails(
+                a.link_rows
+                    .iter()
+                    .find(|(row, _)| *row == y)
+                    .map(|(_, i)| *i),
+            )),
+            _ => {
+                let rows = a.list_rows?;
+                contains(Some(rows), x, y)
+                    .then(|| Msg::ClickList(ui.list_offset + (y - rows.y) as usize))
+                    .filter(|_| !app.visible.is_empty())
+            }
+        },
+        _ => None,
+    }
+}

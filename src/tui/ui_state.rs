@@ -1,0 +1,43 @@
+//! What the view keeps between frames that is not the explorer's state: the keymap and theme
+//! it draws hints and colours from, scroll offsets, and where each pane landed on screen so
+//! mouse clicks can be mapped back to rows.
+
+use ratatui::layout::Rect;
+
+use super::keymap::Keymap;
+use super::theme::Theme;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Areas {
+    pub nav: Option<Rect>,
+    /// The list's rows (inside the border, below the header).
+    pub list_rows: Option<Rect>,
+    pub details: Option<Rect>,
+    /// Screen row → index of a followable link, for clicks in the details pane.
+    pub link_rows: Vec<(u16, usize)>,
+    /// Screen row → navigation item.
+    pub nav_rows: Vec<(u16, usize)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UiState {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// First visible row of the list.
+    pub list_offset: usize,
+    pub areas: Areas,
+    /// Frames drawn, for the loading spinner.
+    pub frame_count: u64,
+}
+
+impl UiState {
+    pub fn new(keymap: Keymap, theme: Theme) -> Self {
+        Self {
+            keymap,
+            theme,
+            list_offset: 0,
+            areas: Areas::default(),
+            frame_count: 0,
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The details pane: properties, the credentials table, links (followable with Enter) and
+//! Azure role assignments of the selected identity. Secret values are not in the model, so
+//! they cannot be shown here; tenant strings pass through `sanitize`.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{fit, pane_block, span, truncate, truncate_left};
+use crate::app::{App, Pane};
+use crate::domain::directory::{Directory, Entry, ObjectRef};
+use crate::domain::expiry;
+use crate::domain::links::classify_fic;
+use crate::domain::{CredentialRef, IdentityKind, objects::arm_segment};
+use crate::sanitize;
+use crate::tui::theme::Theme;
+use crate::tui::ui_state::UiState;
+
+pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect) {
+    let t = ui.theme.clone();
+    let focused = app.focus == Pane::Details;
+    let block = pane_block(Line::from(span(" Details ", t.header)), focused, ui);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    ui.areas.details = Some(area);
+    let (Some(dir), Some(id)) = (&app.dir, app.selected_entry()) else {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                "Select an identity to see its details.",
+                t.dim,
+            )),
+            inner,
+        );
+        return;
+    };
+    let e = dir.entry(id);
+    let width = inner.width as usize;
+    let (lines, link_lines) = build(app, dir, e, &t, width, focused);
+
+    // Scroll so the selected link is visible, starting from the user's own scroll.
+    let mut scroll = app.details_scroll as usize;
+    let height = inner.height as usize;
+    if focused {
+        if let Some(&line) = link_lines.get(app.link_selected) {
+            if line < scroll {
+                scroll = line;
+            } else if line >= scroll + height {
+                scroll = line + 1 - height;
+            }
+        }
+    }
+    scroll = scroll.min(lines.len().saturating_sub(1));
+    for (i, &line) in link_lines.iter().enumerate() {
+        if line >= scroll && line < scroll + height {
+            ui.areas
+                .link_rows
+                .push((inner.y + (line - scroll) as u16, i));
+        }
+    }
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .skip(scroll)
+        .take(height)
+        .map(|l| clip(l, width))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Cuts a line to `width` columns with an ellipsis: long subjects and issuers are clipped
+/// rather than wrapped, so every credential keeps its shape.
+fn clip(line: Line<'_>, width: usize) -> Line<'_> {
+    let total: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();
+    if total <= width {
+        return line;
+    }
+    let mut left = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for s in line.spans {
+        if left == 0 {
+            break;
+        }
+        let n = s.content.chars().count();
+        if n <= left {
+            left -= n;
+            spans.push(s);
+        } else {
+            let cut: String = s.content.chars().take(left).collect();
+            spans.push(Span::styled(cut, s.style));
+            left = 0;
+        }
+    }
+    spans.push(Span::raw("…"));
+    Line::from(spans)
+}
+
+fn kind_line(dir: &Directory, e: &Entry) -> String {
+    let s = dir.snapshot();
+    match e.object {
+        ObjectRef::Application(i) => {
+            let a = &s.applications[i as usize];
+            if a.is_multi_tenant() {
+                "App registration · multi-tenant".to_string()
+            } else {
+                "App registration".to_string()
+            }
+        }
+        ObjectRef::ServicePrincipal(i) => {
+            let p = &s.service_principals[i as usize];
+            let foreign = p
+                .app_owner_organization_id
+                .as_deref()
+                .is_some_and(|o| !o.eq_ignore_ascii_case(&s.tenant_id));
+            format!(
+                "Service principal · {}{}",
+                p.service_principal_type.as_str(),
+                if foreign {
+                    " · from another tenant"
+                } else {
+                    ""
+                }
+            )
+        }
+        ObjectRef::UserAssigned { .. } => "User-assigned managed identity".to_string(),
+        ObjectRef::SystemAssigned(_) => "System-assigned managed identity".to_string(),
+    }
+}
+
+fn props(dir: &Directory, e: &Entry) -> Vec<(&'static str, String)> {
+    let s = dir.snapshot();
+    let mut p: Vec<(&'static str, String)> = Vec::new();
+    let id = dir.id_of(e).to_string();
+    let app_id = dir.app_id_of(e).unwrap_or("").to_string();
+    match e.object {
+        ObjectRef::Application(i) => {
+            let a = &s.applications[i as usize];
+            p.push(("Object id", id));
+            p.push(("Client id", app_id));
+            if let Some(aud) = &a.sign_in_audience {
+                p.push(("Audience", aud.clone()));
+            }
+            if let Some(d) = &a.publisher_domain {
+                p.push(("Publisher", d.clone()));
+            }
+            if let Some(c) = a.created_date_time {
+                p.push(("Created", expiry::date(c)));
+            }
+        }
+        ObjectRef::ServicePrincipal(i) => {
+            let sp = &s.service_principals[i as usize];
+            p.push(("Object id", id));
+            p.push(("App id", app_id));
+            if let Some(enabled) = sp.account_enabled {
+                p.push(("Enabled", if enabled { "yes" } else { "no" }.to_string()));
+            }
+            if let Some(o) = &sp.app_owner_organization_id {
+                p.push(("Owner tenant", o.clone()));
+            }
+        }
+        ObjectRef::UserAssigned { arm, .. } => {
+            p.push(("Principal id", id));
+            p.push(("Client id", app_id));
+            if let Some(a) = arm {
+                let u = &s.user_assigned_identities[a as usize];
+                if let Some(sub) = u.subscription_id() {
+                    p.push(("Subscription", sub.to_string()));
+                }
+                if let Some(rg) = u.resource_group() {
+                    p.push(("Group", rg.to_string()));
+                }
+                if let Some(l) = &u.location {
+                    p.push(("Location", l.clone()));
+                }
+                if !u.tags.is_empty() {
+                    let tags: Vec<String> =
+                        u.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    p.push(("Tags", tags.join(" ")));
+                }
+            } else {
+                p.push(("ARM", "not in snapshot (no Azure read access?)".to_string()));
+            }
+        }
+        ObjectRef::SystemAssigned(_) => {
+            p.push(("Principal id", id));
+            p.push(("Client id", app_id));
+            if let Some(arm) = dir.arm_id_of(e) {
+                if let Some(sub) = arm_segment(arm, "subscriptions") {
+                    p.push(("Subscription", sub.to_string()));
+                }
+                if let Some(rg) = arm_segment(arm, "resourceGroups") {
+                    p.push(("Group", rg.to_string()));
+                }
+            }
+        }
+    }
+    p
+}
+
+/// The pane's lines, and for each followable link the index of its line.
+fn build<'a>(
+    app: &App,
+    dir: &'a Directory,
+    e: &Entry,
+    t: &Theme,
+    width: usize,
+    focused: bool,
+) -> (Vec<Line<'a>>, Vec<usize>) {
+    let mut lines: Vec<Line> = Vec::new();
+    let name = sanitize::display(dir.display_name_of(e)).into_owned();
+    lines.push(Line::from(span(name, t.title)));
+    lines.push(Line::from(span(kind_line(dir, e), t.dim)));
+    lines.push(Line::raw(""));
+    for (k, v) in props(dir, e) {
+        lines.push(Line::from(vec![
+            span(fit(k, 13), t.dim),
+            Span::raw(sanitize::display(&v).into_owned()),
+        ]));
+    }
+
+    // Credentials.
+    let creds = dir.credentials_of(e);
+    lines.push(Line::raw(""));
+    lines.push(Line::from(span(
+        format!("Credentials ({})", creds.len()),
+        t.heading,
+    )));
+    if creds.is_empty() {
+        let why = match e.kind {
+            IdentityKind::SystemAssignedManagedIdentity
+            | IdentityKind::UserAssignedManagedIdentity => "none: Azure manages them",
+            _ => "none",
+        };
+        lines.push(Line::from(span(format!("  {why}"), t.dim)));
+    }
+    let s = dir.snapshot();
+    let name_width = width.saturating_sub(6 + 12 + 15).clamp(8, 40);
+    for c in &creds {
+        let ty = c.credential_type().short();
+        let label = c
+            .display_name()
+            .map(|n| sanitize::display(n).into_owned())
+            .unwrap_or_else(|| "(no name)".to_string());
+        match c {
+            CredentialRef::Secret(_) | CredentialRef::Certificate(_) => {
+                let end = c.end();
+                let status = expiry::status(end, app.now, app.thresholds);
+                lines.push(Line::from(vec![
+                    span(format!("  {ty:<4} "), t.key),
+                    Span::raw(fit(&label, name_width)),
+                    span(
+                        format!(" {:<10} ", end.map(expiry::date).unwrap_or_default()),
+                        t.dim,
+                    ),
+                    span(expiry::relative(end, app.now), t.expiry(status)),
+                ]));
+                let mut meta = format!("       keyId {}", c.id());
+                match c {
+                    CredentialRef::Secret(p) => {
+                        if let Some(h) = &p.hint {
+                            meta.push_str(&format!(" · hint {}…", sanitize::display(h)));
+                        }
+                        if let Some(days) =
+                            expiry::lifetime_days(p.start_date_time, p.end_date_time)
+                        {
+                            meta.push_str(&format!(" · lifetime {days}d"));
+                        }
+                    }
+                    CredentialRef::Certificate(k) => {
+                        if let Some(tp) = k.thumbprint() {
+                            meta.push_str(&format!(" · thumbprint {}", sanitize::display(&tp)));
+                        }
+                        if let (Some(ty), Some(us)) = (&k.key_type, &k.usage) {
+                            meta.push_str(&format!(" · {ty}/{us}"));
+                        }
+                    }
+                    CredentialRef::Federated(_) => {}
+                }
+                lines.push(Line::from(span(meta, t.dim)));
+            }
+            CredentialRef::Federated(f) => {
+                let kind = classify_fic(f, &s.tenant_id, s.cloud).label();
+                lines.push(Line::from(vec![
+                    span(format!("  {ty:<4} "), t.key),
+                    Span::raw(label),
+                    span(format!("  {kind}"), t.info),
+                ]));
+                let what = if f.subject.is_some() {
+                    "subject"
+                } else {
+                    "claims "
+                };
+                lines.push(Line::from(span(
+                    format!("       {what} {}", sanitize::display(f.matcher())),
+                    t.dim,
+                )));
+                lines.push(Line::from(span(
+                    format!("       issuer  {}", sanitize::display(&f.issuer)),
+                    t.dim,
+                )));
+            }
+        }
+    }
+
+    // Links.
+    let links = dir.links_of(e);
+    let mut link_lines = Vec::new();
+    lines.push(Line::raw(""));
+    lines.push(Line::from(span(
+        format!("Links ({})", links.len()),
+        t.heading,
+    )));
+    if links.is_empty() {
+        lines.push(Line::from(span("  none", t.dim)));
+    }
+    for l in &links {
+        let label = sanitize::display(&l.label).into_owned();
+        let followable = l.target.is_some();
+        let selected = followable && focused && link_lines.len() == app.link_selected;
+        let marker = if followable { "→ " } else { "  " };
+        let style = if selected {
+            t.selected
+        } else if followable {
+            t.link
+        } else {
+            Style::new()
+        };
+        if followable {
+            link_lines.push(lines.len());
+        }
+        lines.push(Line::from(vec![
+            span(format!("  {marker}"), t.key),
+            span(format!("{} ", l.relation.label()), t.dim),
+            span(truncate(&label, width.saturating_sub(26).max(10)), style),
+        ]));
+        lines.push(Line::from(span(
+            format!(
+                "      {}",
+                truncate_left(&sanitize::display(&l.detail), width.saturating_sub(6))
+            ),
+            t.dim,
+        )));
+    }
+
+    // Role assignments.
+    let roles = dir.role_assignments_of(e);
+    lines.push(Line::raw(""));
+    lines.push(Line::from(span(
+        format!("Azure role assignments ({})", roles.len()),
+        t.heading,
+    )));
+    if roles.is_empty() {
+        let why = if e.kind == IdentityKind::Application {
+            "  an app registration holds none: see its service principal"
+        } else {
+            "  none"
+        };
+        lines.push(Line::from(span(why, t.dim)));
+    }
+    for r in roles {
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {}", sanitize::display(r.role_name()))),
+            span(format!(" on {}", scope_label(&r.scope)), t.dim),
+        ]));
+    }
+    (lines, link_lines)
+}
+
+/// A scope as a reader names it: "subscription 1234…", "rg payroll", "kv-payroll".
+fn scope_label(scope: &str) -> String {
+    let scope = sanitize::display(scope);
+    let parts: Vec<&str> = scope.trim_matches('/').split('/').collect();
+    match parts.len() {
+        0 | 1 => scope.to_string(),
+        2 => format!("subscription {}", parts[1]),
+        4 => format!("resource group {}", parts[3]),
+        n => format!("{} ({})", parts[n - 1], parts[n - 2]),
+    }
+}

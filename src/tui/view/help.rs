@@ -1,0 +1,81 @@
+//! The `?` overlay: every binding of every context, the `:` commands and the filter syntax,
+//! generated from the keymap and the command table so it always tells the truth.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::{fit, pane_block, span};
+use crate::app::App;
+use crate::app::update::COMMANDS;
+use crate::tui::keymap::Context;
+use crate::tui::ui_state::UiState;
+
+pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, body: Rect) {
+    let t = &ui.theme;
+    let width = body.width.saturating_sub(4).min(76).max(20);
+    let height = body.height.saturating_sub(2).max(3);
+    let area = Rect::new(
+        body.x + (body.width - width) / 2,
+        body.y + (body.height - height) / 2,
+        width,
+        height,
+    );
+    frame.render_widget(Clear, area);
+    let block = pane_block(Line::from(span(" Help — esc closes ", t.header)), true, ui);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let key_width = 18usize.min(inner.width as usize / 2);
+    let mut lines: Vec<Line> = Vec::new();
+    for ctx in [
+        Context::Global,
+        Context::Nav,
+        Context::List,
+        Context::Details,
+    ] {
+        let bindings = ui.keymap.describe(ctx);
+        if bindings.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(span(ctx.title(), t.heading)));
+        for (keys, _, desc) in bindings {
+            let keys: Vec<String> = keys.iter().map(|k| k.label()).collect();
+            lines.push(Line::from(vec![
+                span(format!("  {}", fit(&keys.join(" "), key_width)), t.key),
+                span(desc, ratatui::style::Style::new()),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::from(span("Commands (:)", t.heading)));
+    for (name, desc) in COMMANDS {
+        lines.push(Line::from(vec![
+            span(format!("  {}", fit(&format!(":{name}"), key_width)), t.key),
+            span(*desc, ratatui::style::Style::new()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(span("Filter (/)", t.heading)));
+    for (k, d) in [
+        (
+            "words",
+            "fuzzy match on name, ids, appId, FIC subject/issuer",
+        ),
+        ("'word", "exact substring"),
+        ("^word / word$", "prefix / suffix"),
+        ("!word", "exclude identities containing word"),
+        ("Capital", "a capital letter makes a word case-sensitive"),
+    ] {
+        lines.push(Line::from(vec![
+            span(format!("  {}", fit(k, key_width)), t.key),
+            span(d, ratatui::style::Style::new()),
+        ]));
+    }
+    let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((app.help_scroll.min(max_scroll), 0)),
+        inner,
+    );
+}

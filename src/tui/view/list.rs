@@ -1,0 +1,183 @@
+//! The identity list: a virtualised table (only visible rows are built) with name, kind,
+//! credential counts and the nearest expiry in colour.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::{pane_block, span, truncate};
+use crate::app::{App, LoadState, Pane};
+use crate::domain::expiry;
+use crate::sanitize;
+use crate::tui::ui_state::UiState;
+
+pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect) {
+    let t = ui.theme.clone();
+    let focused = app.focus == Pane::List;
+    let total = app.nav_counts.get(app.nav_selected).copied().unwrap_or(0);
+    let mut title = vec![
+        span(format!(" {} ", app.nav_item().title()), t.header),
+        span(
+            if app.filter.value().is_empty() {
+                format!("{total} ")
+            } else {
+                format!("{}/{total} ", app.visible.len())
+            },
+            t.dim,
+        ),
+    ];
+    if !app.filter.value().is_empty() {
+        title.push(span(
+            format!("/{} ", sanitize::display(app.filter.value())),
+            t.key,
+        ));
+    }
+    title.push(span(format!("↓{} ", app.sort.as_str()), t.dim));
+    let block = pane_block(Line::from(title), focused, ui);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 2 || inner.width < 10 {
+        return;
+    }
+
+    let Some(dir) = &app.dir else {
+        let msg = match &app.load {
+            LoadState::Failed(e) => Line::styled(format!("Could not load: {e}"), t.error),
+            _ => Line::styled("Loading…", t.dim),
+        };
+        frame.render_widget(
+            Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    if app.visible.is_empty() {
+        let msg = if app.filter.value().is_empty() {
+            "Nothing here.".to_string()
+        } else {
+            format!(
+                "No identity matches /{}  (Esc clears)",
+                sanitize::display(app.filter.value())
+            )
+        };
+        frame.render_widget(Paragraph::new(Line::styled(msg, t.dim)), inner);
+        return;
+    }
+
+    let rows_area = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
+    let height = rows_area.height as usize;
+    ui.areas.list_rows = Some(rows_area);
+    // Keep the selection in view, moving the window as little as possible.
+    let selected = app.selected.min(app.visible.len() - 1);
+    if selected < ui.list_offset {
+        ui.list_offset = selected;
+    } else if selected >= ui.list_offset + height {
+        ui.list_offset = selected + 1 - height;
+    }
+    ui.list_offset = ui.list_offset.min(app.visible.len().saturating_sub(height));
+    let offset = ui.list_offset;
+
+    // Full columns when there is room, then name + kind + expiry, then name + expiry.
+    let wide = inner.width >= 60;
+    let medium = !wide && inner.width >= 38;
+    let expiry_width = 15u16;
+    let fixed = if wide {
+        4 + 3 + 4 + 3 + expiry_width + 5
+    } else if medium {
+        4 + expiry_width + 2
+    } else {
+        expiry_width + 1
+    };
+    let name_width = inner.width.saturating_sub(fixed).max(8) as usize;
+
+    let header_style = t.header;
+    let header = if wide {
+        Row::new(["NAME", "KIND", "SEC", "CERT", "FIC", "EXPIRES"]).style(header_style)
+    } else if medium {
+        Row::new(["NAME", "KIND", "EXPIRES"]).style(header_style)
+    } else {
+        Row::new(["NAME", "EXPIRES"]).style(header_style)
+    };
+    let now = app.now;
+    let rows: Vec<Row> = app.visible[offset..(offset + height).min(app.visible.len())]
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| {
+            let e = dir.entry(id);
+            let name = truncate(&sanitize::display(dir.display_name_of(e)), name_width);
+            let status = expiry::status(e.nearest_expiry, now, app.thresholds);
+            let exp = Cell::from(Span::styled(
+                if e.nearest_expiry.is_some() {
+                    expiry::relative(e.nearest_expiry, now)
+                } else {
+                    String::new()
+                },
+                t.expiry(status),
+            ));
+            let count = |n: u16| {
+                Cell::from(if n == 0 {
+                    "·".to_string()
+                } else {
+                    n.to_string()
+                })
+            };
+            let row = if wide {
+                Row::new(vec![
+                    Cell::from(name),
+                    Cell::from(Span::styled(e.kind.short(), t.dim)),
+                    count(e.secrets),
+                    count(e.certificates),
+                    count(e.federated),
+                    exp,
+                ])
+            } else if medium {
+                Row::new(vec![
+                    Cell::from(name),
+                    Cell::from(Span::styled(e.kind.short(), t.dim)),
+                    exp,
+                ])
+            } else {
+                Row::new(vec![Cell::from(name), exp])
+            };
+            if offset + i == selected {
+                row.style(if focused {
+                    t.selected
+                } else {
+                    t.selected_unfocused
+                })
+            } else {
+                row.style(Style::new())
+            }
+        })
+        .collect();
+    let widths: Vec<Constraint> = if wide {
+        vec![
+            Constraint::Fill(1),
+            Constraint::Length(4),
+            Constraint::Length(3),
+            Constraint::Length(4),
+            Constraint::Length(3),
+            Constraint::Length(expiry_width),
+        ]
+    } else if medium {
+        vec![
+            Constraint::Fill(1),
+            Constraint::Length(4),
+            Constraint::Length(expiry_width),
+        ]
+    } else {
+        vec![Constraint::Fill(1), Constraint::Length(expiry_width)]
+    };
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    frame.render_widget(table, inner);
+    if app.visible.len() > height {
+        let pos = format!(" {}/{} ", selected + 1, app.visible.len());
+        let w = pos.chars().count() as u16;
+        if area.width > w + 2 {
+            let at = Rect::new(area.x + area.width - w - 1, area.y + area.height - 1, w, 1);
+            frame.render_widget(Paragraph::new(Line::styled(pos, t.dim)), at);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Rendering: a pure function of `&App` (plus the view's own `UiState`) onto a ratatui
+//! `Frame`. Layout adapts to the terminal: three panes side by side from 100 columns, the list
+//! above the details from 70, and a one-line navigation bar below that; under 40x12 a polite
+//! "too small" message. Only visible rows are built, so a frame costs the same for 100 or
+//! 150,000 identities.
+
+mod details;
+mod help;
+mod list;
+mod nav;
+mod status_bar;
+mod title;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
+
+use super::ui_state::{Areas, UiState};
+use crate::app::{App, Mode, Pane};
+
+/// The smallest terminal the explorer draws in.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Draws the whole screen.
+pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
+    ui.frame_count = ui.frame_count.wrapping_add(1);
+    ui.areas = Areas::default();
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(ui, frame, area);
+        return;
+    }
+    let [title_area, body, status_area, hints_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    title::render(app, ui, frame, title_area);
+    status_bar::render_status(app, ui, frame, status_area);
+    status_bar::render_hints(app, ui, frame, hints_area);
+
+    if body.width >= 100 {
+        // Details need 51 columns for a label and a GUID side by side.
+        let details_width = (body.width * 2 / 5).max(51);
+        let [nav_area, list_area, details_area] = Layout::horizontal([
+            Constraint::Length(24),
+            Constraint::Fill(1),
+            Constraint::Length(details_width),
+        ])
+        .areas(body);
+        nav::render(app, ui, frame, nav_area);
+        list::render(app, ui, frame, list_area);
+        details::render(app, ui, frame, details_area);
+    } else if body.width >= 70 {
+        let [nav_area, right] =
+            Layout::horizontal([Constraint::Length(22), Constraint::Fill(1)]).areas(body);
+        let [list_area, details_area] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Fill(1)]).areas(right);
+        nav::render(app, ui, frame, nav_area);
+        list::render(app, ui, frame, list_area);
+        details::render(app, ui, frame, details_area);
+    } else {
+        let [bar, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body);
+        nav::render_bar(app, ui, frame, bar);
+        if rest.height >= 14 {
+            let [list_area, details_area] =
+                Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(rest);
+            list::render(app, ui, frame, list_area);
+            details::render(app, ui, frame, details_area);
+        } else if app.focus == Pane::Details {
+            details::render(app, ui, frame, rest);
+        } else {
+            list::render(app, ui, frame, rest);
+        }
+    }
+
+    if app.mode == Mode::Help {
+        help::render(app, ui, frame, body);
+    }
+}
+
+fn too_small(ui: &UiState, frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::styled("Terminal too small", ui.theme.heading),
+        Line::raw(format!("{}x{}", area.width, area.height)),
+        Line::raw(format!("credwise needs {MIN_WIDTH}x{MIN_HEIGHT}")),
+        Line::styled("q quits", ui.theme.dim),
+    ];
+    let height = (text.len() as u16).min(area.height);
+    let y = area.y + area.height.saturating_sub(height) / 2;
+    let centered = Rect::new(area.x, y, area.width, height);
+    frame.render_widget(
+        Paragraph::new(text)
+            .alignment(ratatui::layout::Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        centered,
+    );
+}
+
+/// A pane's block: rounded border, bold and coloured when focused.
+fn pane_block<'a>(title: Line<'a>, focused: bool, ui: &UiState) -> Block<'a> {
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(if focused {
+            ui.theme.border_focused
+        } else {
+            ui.theme.border
+        })
+        .title(title)
+}
+
+/// `s` cut to `width` columns with an ellipsis.
+fn truncate(s: &str, width: usize) -> String {
+    if width == 0 {
+        return String::new();
+    }
+    let count = s.chars().count();
+    if count <= width {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// `s` cut from the left to `width` columns, keeping its end (the informative part of an
+/// ARM id).
+fn truncate_left(s: &str, width: usize) -> String {
+    let count = s.chars().count();
+    if count <= width || width == 0 {
+        return s.to_string();
+    }
+    let mut out = String::from("…");
+    out.extend(s.chars().skip(count - width + 1));
+    out
+}
+
+/// `s` padded or cut to exactly `width` columns.
+fn fit(s: &str, width: usize) -> String {
+    let t = truncate(s, width);
+    let n = t.chars().count();
+    format!("{t}{}", " ".repeat(width.saturating_sub(n)))
+}
+
+fn span<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> Span<'a> {
+    Span::styled(text, style)
+}

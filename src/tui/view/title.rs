@@ -1,0 +1,55 @@
+//! The title line: tenant, source, counts, the read-only badge and load progress.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::span;
+use crate::app::{App, LoadState};
+use crate::sanitize;
+use crate::tui::ui_state::UiState;
+
+const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+
+pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
+    let t = &ui.theme;
+    let mut spans: Vec<Span> = vec![span(" credwise ", t.title)];
+    if let Some(dir) = &app.dir {
+        let s = dir.snapshot();
+        let tenant = s
+            .tenant_display_name
+            .as_deref()
+            .map(|n| sanitize::display(n).into_owned())
+            .unwrap_or_else(|| sanitize::display(&s.tenant_id).into_owned());
+        spans.push(span(tenant, t.heading));
+        spans.push(span(
+            format!(" · {} · {} identities", app.source, dir.len()),
+            t.dim,
+        ));
+    } else {
+        spans.push(span(app.source.clone(), t.dim));
+    }
+    match &app.load {
+        LoadState::Loading(p) => {
+            let frame_no = (ui.frame_count / 2) as usize % SPINNER.len();
+            let what = match p {
+                Some(p) => match p.total {
+                    Some(total) => {
+                        format!(" {} {} {}/{}", SPINNER[frame_no], p.stage, p.done, total)
+                    }
+                    None => format!(" {} {} {}", SPINNER[frame_no], p.stage, p.done),
+                },
+                None => format!(" {} loading…", SPINNER[frame_no]),
+            };
+            spans.push(span(what, t.info));
+        }
+        LoadState::Failed(_) => spans.push(span("  load failed", t.error)),
+        LoadState::Loaded => {}
+    }
+    if app.read_only {
+        spans.push(span("  ", t.dim));
+        spans.push(span(" RO ", t.read_only));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
