@@ -145,7 +145,10 @@ impl TenantSnapshot {
         let unsupported = |t: &Target| ApplyError::TargetNotFound(target_label(t));
         match change {
             AddPassword { target, credential } => {
-                let list = self.creds_mut(target)?.passwords.ok_or_else(|| unsupported(target))?;
+                let list = self
+                    .creds_mut(target)?
+                    .passwords
+                    .ok_or_else(|| unsupported(target))?;
                 if list.iter().any(|c| c.key_id == credential.key_id) {
                     return Err(exists("secret", &credential.key_id));
                 }
@@ -156,7 +159,10 @@ impl TenantSnapshot {
                 })
             }
             RemovePassword { target, key_id } => {
-                let list = self.creds_mut(target)?.passwords.ok_or_else(|| unsupported(target))?;
+                let list = self
+                    .creds_mut(target)?
+                    .passwords
+                    .ok_or_else(|| unsupported(target))?;
                 let i = list
                     .iter()
                     .position(|c| &c.key_id == key_id)
@@ -167,7 +173,10 @@ impl TenantSnapshot {
                 })
             }
             AddKey { target, credential } => {
-                let list = self.creds_mut(target)?.keys.ok_or_else(|| unsupported(target))?;
+                let list = self
+                    .creds_mut(target)?
+                    .keys
+                    .ok_or_else(|| unsupported(target))?;
                 if list.iter().any(|c| c.key_id == credential.key_id) {
                     return Err(exists("certificate", &credential.key_id));
                 }
@@ -178,7 +187,10 @@ impl TenantSnapshot {
                 })
             }
             RemoveKey { target, key_id } => {
-                let list = self.creds_mut(target)?.keys.ok_or_else(|| unsupported(target))?;
+                let list = self
+                    .creds_mut(target)?
+                    .keys
+                    .ok_or_else(|| unsupported(target))?;
                 let i = list
                     .iter()
                     .position(|c| &c.key_id == key_id)
@@ -189,7 +201,10 @@ impl TenantSnapshot {
                 })
             }
             AddFederatedCredential { target, credential } => {
-                let list = self.creds_mut(target)?.fics.ok_or_else(|| unsupported(target))?;
+                let list = self
+                    .creds_mut(target)?
+                    .fics
+                    .ok_or_else(|| unsupported(target))?;
                 if list.iter().any(|c| c.name == credential.name) {
                     return Err(exists("federated identity credential", &credential.name));
                 }
@@ -205,7 +220,10 @@ impl TenantSnapshot {
                 })
             }
             RemoveFederatedCredential { target, name } => {
-                let list = self.creds_mut(target)?.fics.ok_or_else(|| unsupported(target))?;
+                let list = self
+                    .creds_mut(target)?
+                    .fics
+                    .ok_or_else(|| unsupported(target))?;
                 let i = list
                     .iter()
                     .position(|c| &c.name == name)
@@ -267,7 +285,9 @@ impl TenantSnapshot {
             Check::CredentialAbsent { target, id } => (target, id, false),
         };
         let c = self.creds_mut(target)?;
-        let present = c.passwords.is_some_and(|l| l.iter().any(|x| &x.key_id == id))
+        let present = c
+            .passwords
+            .is_some_and(|l| l.iter().any(|x| &x.key_id == id))
             || c.keys.is_some_and(|l| l.iter().any(|x| &x.key_id == id))
             || c.fics.is_some_and(|l| l.iter().any(|x| &x.name == id));
         Ok(present == want_present)

@@ -133,7 +133,8 @@ impl Directory {
     }
 
     fn build_lookups(&mut self) {
-        let mut by_id: HashMap<String, Vec<EntryId>> = HashMap::with_capacity(self.entries.len() * 2);
+        let mut by_id: HashMap<String, Vec<EntryId>> =
+            HashMap::with_capacity(self.entries.len() * 2);
         let mut mi_by_principal = HashMap::new();
         for (i, e) in self.entries.iter().enumerate() {
             let i = i as EntryId;
@@ -152,7 +153,8 @@ impl Directory {
             }
             if matches!(
                 e.kind,
-                IdentityKind::UserAssignedManagedIdentity | IdentityKind::SystemAssignedManagedIdentity
+                IdentityKind::UserAssignedManagedIdentity
+                    | IdentityKind::SystemAssignedManagedIdentity
             ) {
                 mi_by_principal.insert(self.id_of(e).to_string(), i);
             }
@@ -162,7 +164,10 @@ impl Directory {
         for (i, r) in self.snapshot.resources.iter().enumerate() {
             resource_by_id.insert(r.id.to_ascii_lowercase(), i as u32);
             for ua in &r.identity.user_assigned_identities {
-                attached.entry(ua.to_ascii_lowercase()).or_default().push(i as u32);
+                attached
+                    .entry(ua.to_ascii_lowercase())
+                    .or_default()
+                    .push(i as u32);
             }
         }
         let mut roles_by_principal: HashMap<String, Vec<u32>> = HashMap::new();
@@ -232,7 +237,9 @@ impl Directory {
             ObjectRef::ServicePrincipal(i) | ObjectRef::SystemAssigned(i) => {
                 &s.service_principals[i as usize].display_name
             }
-            ObjectRef::UserAssigned { arm: Some(a), .. } => &s.user_assigned_identities[a as usize].name,
+            ObjectRef::UserAssigned { arm: Some(a), .. } => {
+                &s.user_assigned_identities[a as usize].name
+            }
             ObjectRef::UserAssigned { sp: Some(p), .. } => {
                 &s.service_principals[p as usize].display_name
             }
@@ -283,7 +290,11 @@ impl Directory {
                 let a = &s.applications[i as usize];
                 out.extend(a.password_credentials.iter().map(CredentialRef::Secret));
                 out.extend(a.key_credentials.iter().map(CredentialRef::Certificate));
-                out.extend(a.federated_identity_credentials.iter().map(CredentialRef::Federated));
+                out.extend(
+                    a.federated_identity_credentials
+                        .iter()
+                        .map(CredentialRef::Federated),
+                );
             }
             ObjectRef::ServicePrincipal(i) => {
                 let p = &s.service_principals[i as usize];
@@ -293,7 +304,11 @@ impl Directory {
             ObjectRef::UserAssigned { arm, .. } => {
                 if let Some(a) = arm {
                     let u = &s.user_assigned_identities[a as usize];
-                    out.extend(u.federated_identity_credentials.iter().map(CredentialRef::Federated));
+                    out.extend(
+                        u.federated_identity_credentials
+                            .iter()
+                            .map(CredentialRef::Federated),
+                    );
                 }
             }
             ObjectRef::SystemAssigned(_) => {}
@@ -314,7 +329,9 @@ impl Directory {
         }
         let s = &self.snapshot;
         let fics = match e.object {
-            ObjectRef::Application(i) => &s.applications[i as usize].federated_identity_credentials[..],
+            ObjectRef::Application(i) => {
+                &s.applications[i as usize].federated_identity_credentials[..]
+            }
             ObjectRef::UserAssigned { arm: Some(a), .. } => {
                 &s.user_assigned_identities[a as usize].federated_identity_credentials[..]
             }
@@ -354,7 +371,9 @@ impl Directory {
     }
 
     pub fn resource_index(&self, arm_id: &str) -> Option<u32> {
-        self.resource_by_id.get(&arm_id.to_ascii_lowercase()).copied()
+        self.resource_by_id
+            .get(&arm_id.to_ascii_lowercase())
+            .copied()
     }
 
     /// Resources a user-assigned identity (by ARM id) is attached to.
@@ -388,7 +407,9 @@ impl Directory {
         match named.len() {
             0 => Err(FindError::NotFound),
             1 => Ok(named[0]),
-            _ => self.prefer_application(&named).ok_or(FindError::Ambiguous(named)),
+            _ => self
+                .prefer_application(&named)
+                .ok_or(FindError::Ambiguous(named)),
         }
     }
 
@@ -449,16 +470,24 @@ fn summarize(s: &TenantSnapshot, object: ObjectRef) -> Entry {
     match object {
         ObjectRef::Application(i) => {
             let a = &s.applications[i as usize];
-            a.password_credentials.iter().for_each(|c| nearest(c.end_date_time));
-            a.key_credentials.iter().for_each(|c| nearest(c.end_date_time));
+            a.password_credentials
+                .iter()
+                .for_each(|c| nearest(c.end_date_time));
+            a.key_credentials
+                .iter()
+                .for_each(|c| nearest(c.end_date_time));
             e.secrets = sat(a.password_credentials.len());
             e.certificates = sat(a.key_credentials.len());
             e.federated = sat(a.federated_identity_credentials.len());
         }
         ObjectRef::ServicePrincipal(i) => {
             let p = &s.service_principals[i as usize];
-            p.password_credentials.iter().for_each(|c| nearest(c.end_date_time));
-            p.key_credentials.iter().for_each(|c| nearest(c.end_date_time));
+            p.password_credentials
+                .iter()
+                .for_each(|c| nearest(c.end_date_time));
+            p.key_credentials
+                .iter()
+                .for_each(|c| nearest(c.end_date_time));
             e.secrets = sat(p.password_credentials.len());
             e.certificates = sat(p.key_credentials.len());
         }

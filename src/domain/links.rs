@@ -287,8 +287,16 @@ mod tests {
     fn classifies_fics() {
         let entra = format!("https://login.microsoftonline.com/{T}/v2.0");
         let cases = [
-            (entra.as_str(), "a7d388c3-5e3f-4959-ac7d-786b3383006a", FicKind::ManagedIdentity),
-            (entra.as_str(), "/eid1/c/pub/t/abc/a/def/sc/1/2", FicKind::MicrosoftService),
+            (
+                entra.as_str(),
+                "a7d388c3-5e3f-4959-ac7d-786b3383006a",
+                FicKind::ManagedIdentity,
+            ),
+            (
+                entra.as_str(),
+                "/eid1/c/pub/t/abc/a/def/sc/1/2",
+                FicKind::MicrosoftService,
+            ),
             (entra.as_str(), "something-else", FicKind::Other),
             (
                 "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
@@ -308,7 +316,11 @@ mod tests {
             ("https://accounts.google.com", "1234567890", FicKind::Other),
         ];
         for (issuer, subject, want) in cases {
-            assert_eq!(classify_fic(&fic(issuer, subject), T, Cloud::Public), want, "{issuer} {subject}");
+            assert_eq!(
+                classify_fic(&fic(issuer, subject), T, Cloud::Public),
+                want,
+                "{issuer} {subject}"
+            );
         }
     }
 

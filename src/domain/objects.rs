@@ -283,7 +283,8 @@ mod tests {
     #[test]
     fn classifies_managed_identities_in_any_order() {
         let ua = "/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1";
-        let vm = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1";
+        let vm =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1";
         assert_eq!(
             mi(&["isExplicit=True", ua]).managed_identity_flavour(),
             Some(ManagedIdentityFlavour::UserAssigned)
