@@ -1,0 +1,345 @@
+//! The explorer's behaviour as sequences of messages: no terminal, just `update` on an `App`
+//! loaded with the demo tenant, asserting state and emitted effects.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{NOW, loaded_app, type_text};
+use credwise::app::{App, Command, Effect, LoadState, Mode, Msg, NavItem, Pane, SortKey, update};
+use credwise::domain::IdentityKind;
+
+fn cmd(app: &mut App, c: Command) -> Vec<Effect> {
+    update(app, Msg::Command(c))
+}
+
+fn name(app: &App) -> String {
+    let dir = app.dir.as_ref().unwrap();
+    dir.display_name_of(dir.entry(app.selected_entry().unwrap()))
+        .to_string()
+}
+
+fn kind(app: &App) -> IdentityKind {
+    let dir = app.dir.as_ref().unwrap();
+    dir.entry(app.selected_entry().unwrap()).kind
+}
+
+fn filter(app: &mut App, text: &str) {
+    cmd(app, Command::Filter);
+    type_text(app, text, true);
+    update(app, Msg::FilterAccept);
+}
+
+#[test]
+fn loading_fills_the_list_sorted_by_name() {
+    let app = loaded_app();
+    let dir = app.dir.as_ref().unwrap();
+    assert_eq!(app.load, LoadState::Loaded);
+    assert_eq!(app.visible.len(), dir.len());
+    assert_eq!(app.nav_counts[0], dir.len());
+    let names: Vec<String> = app
+        .visible
+        .iter()
+        .map(|&i| dir.display_name_of(dir.entry(i)).to_lowercase())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    // Counts by kind add up.
+    let by_kind: usize = (1..=4).map(|i| app.nav_counts[i]).sum();
+    assert_eq!(by_kind, dir.len());
+}
+
+#[test]
+fn moving_the_selection() {
+    let mut app = loaded_app();
+    update(&mut app, Msg::ListRows(10));
+    cmd(&mut app, Command::SelectNext);
+    assert_eq!(app.selected, 1);
+    cmd(&mut app, Command::PageDown);
+    assert_eq!(app.selected, 11);
+    cmd(&mut app, Command::HalfPageUp);
+    assert_eq!(app.selected, 6);
+    cmd(&mut app, Command::SelectLast);
+    assert_eq!(app.selected, app.visible.len() - 1);
+    cmd(&mut app, Command::SelectNext);
+    assert_eq!(app.selected, app.visible.len() - 1, "stays on the last row");
+    cmd(&mut app, Command::SelectFirst);
+    assert_eq!(app.selected, 0);
+    cmd(&mut app, Command::SelectPrev);
+    assert_eq!(app.selected, 0, "stays on the first row");
+}
+
+#[test]
+fn focus_cycles_through_the_panes() {
+    let mut app = loaded_app();
+    assert_eq!(app.focus, Pane::List);
+    cmd(&mut app, Command::FocusNext);
+    assert_eq!(app.focus, Pane::Details);
+    cmd(&mut app, Command::FocusNext);
+    assert_eq!(app.focus, Pane::Nav);
+    cmd(&mut app, Command::FocusPrev);
+    assert_eq!(app.focus, Pane::Details);
+    cmd(&mut app, Command::FocusLeft);
+    assert_eq!(app.focus, Pane::List);
+    cmd(&mut app, Command::FocusLeft);
+    assert_eq!(app.focus, Pane::Nav);
+    cmd(&mut app, Command::FocusRight);
+    assert_eq!(app.focus, Pane::List);
+}
+
+#[test]
+fn navigation_pane_selects_a_kind() {
+    let mut app = loaded_app();
+    cmd(&mut app, Command::FocusLeft);
+    cmd(&mut app, Command::SelectNext);
+    assert_eq!(app.nav_item(), NavItem::Kind(IdentityKind::Application));
+    assert_eq!(app.visible.len(), app.nav_counts[1]);
+    let dir = app.dir.clone().unwrap();
+    assert!(
+        app.visible
+            .iter()
+            .all(|&i| dir.entry(i).kind == IdentityKind::Application)
+    );
+    cmd(&mut app, Command::Open);
+    assert_eq!(app.focus, Pane::List);
+}
+
+#[test]
+fn filter_narrows_and_escape_clears() {
+    let mut app = loaded_app();
+    let all = app.visible.len();
+    cmd(&mut app, Command::Filter);
+    assert_eq!(app.mode, Mode::Filter);
+    type_text(&mut app, "payroll", true);
+    assert!(app.visible.len() < all && !app.visible.is_empty());
+    let dir = app.dir.clone().unwrap();
+    assert!(
+        app.visible
+            .iter()
+            .any(|&i| dir.display_name_of(dir.entry(i)) == "payroll-api")
+    );
+    update(&mut app, Msg::FilterAccept);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.filter.value(), "payroll");
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.filter.value(), "");
+    assert_eq!(app.visible.len(), all);
+}
+
+#[test]
+fn filter_cancel_drops_the_text() {
+    let mut app = loaded_app();
+    cmd(&mut app, Command::Filter);
+    type_text(&mut app, "zzzz-nothing", true);
+    assert!(app.visible.is_empty());
+    update(&mut app, Msg::FilterCancel);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.visible.is_empty());
+}
+
+#[test]
+fn filter_matches_fic_subjects_and_excludes_with_bang() {
+    let mut app = loaded_app();
+    filter(&mut app, "'environment:production");
+    assert!(!app.visible.is_empty());
+    let dir = app.dir.clone().unwrap();
+    for &i in &app.visible {
+        let e = dir.entry(i);
+        let hit = dir.credentials_of(e).iter().any(|c| match c {
+            credwise::domain::CredentialRef::Federated(f) => {
+                f.matcher().contains("environment:production")
+            }
+            _ => false,
+        });
+        assert!(hit, "{} should have a production FIC", dir.display_name_of(e));
+    }
+    let mut app = loaded_app();
+    let all = app.visible.len();
+    filter(&mut app, "!payroll");
+    assert!(app.visible.len() < all);
+    assert!(
+        app.visible
+            .iter()
+            .all(|&i| !dir.display_name_of(dir.entry(i)).contains("payroll"))
+    );
+}
+
+#[test]
+fn following_a_link_and_coming_back() {
+    let mut app = loaded_app();
+    filter(&mut app, "'payroll-api");
+    while kind(&app) != IdentityKind::Application {
+        cmd(&mut app, Command::SelectNext);
+    }
+    let app_name = name(&app);
+    cmd(&mut app, Command::Open);
+    assert_eq!(app.focus, Pane::Details);
+    cmd(&mut app, Command::Open);
+    assert_eq!(kind(&app), IdentityKind::ServicePrincipal);
+    assert_eq!(name(&app), app_name);
+    assert_eq!(app.history.len(), 1);
+    cmd(&mut app, Command::Back);
+    assert_eq!(kind(&app), IdentityKind::Application);
+    assert_eq!(app.filter.value(), "'payroll-api");
+    assert!(app.history.is_empty());
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.focus, Pane::List);
+}
+
+#[test]
+fn following_leaves_a_filter_that_hides_the_target() {
+    let mut app = loaded_app();
+    // Only app registrations: the SP is not listed, so following switches to all identities.
+    update(&mut app, Msg::ClickNav(1));
+    filter(&mut app, "'payroll-api");
+    cmd(&mut app, Command::Open);
+    cmd(&mut app, Command::Open);
+    assert_eq!(kind(&app), IdentityKind::ServicePrincipal);
+    assert_eq!(app.nav_item(), NavItem::All);
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.nav_item(), NavItem::Kind(IdentityKind::Application));
+    assert_eq!(kind(&app), IdentityKind::Application);
+}
+
+#[test]
+fn command_line_switches_kind_and_sort() {
+    let mut app = loaded_app();
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "kind uami", false);
+    update(&mut app, Msg::CommandAccept);
+    assert_eq!(
+        app.nav_item(),
+        NavItem::Kind(IdentityKind::UserAssignedManagedIdentity)
+    );
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "sort expiry", false);
+    update(&mut app, Msg::CommandAccept);
+    assert_eq!(app.sort, SortKey::Expiry);
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "sp", false);
+    update(&mut app, Msg::CommandAccept);
+    assert_eq!(app.nav_item(), NavItem::Kind(IdentityKind::ServicePrincipal));
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "bogus", false);
+    update(&mut app, Msg::CommandAccept);
+    let status = app.status.clone().unwrap();
+    assert!(status.is_error && status.text.contains(":bogus"), "{status:?}");
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "q", false);
+    update(&mut app, Msg::CommandAccept);
+    assert!(app.quit);
+}
+
+#[test]
+fn command_line_completes_with_tab() {
+    let mut app = loaded_app();
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "exp", false);
+    update(&mut app, Msg::CommandComplete);
+    // "expired" and "expiring" share the prefix: both are offered.
+    assert!(app.status.as_ref().unwrap().text.contains("expired"));
+    type_text(&mut app, "ire", false);
+    update(&mut app, Msg::CommandComplete);
+    assert_eq!(app.command.value(), "expired ");
+    update(&mut app, Msg::CommandAccept);
+    assert_eq!(app.nav_item(), NavItem::Expired);
+    assert!(app.visible.len() >= 3);
+}
+
+#[test]
+fn sorting_by_expiry_puts_the_nearest_first() {
+    let mut app = loaded_app();
+    cmd(&mut app, Command::CycleSort);
+    assert_eq!(app.sort, SortKey::Kind);
+    cmd(&mut app, Command::CycleSort);
+    assert_eq!(app.sort, SortKey::Expiry);
+    let dir = app.dir.clone().unwrap();
+    let ends: Vec<_> = app
+        .visible
+        .iter()
+        .map(|&i| dir.entry(i).nearest_expiry)
+        .collect();
+    let known: Vec<_> = ends.iter().take_while(|e| e.is_some()).collect();
+    assert!(known.windows(2).all(|w| w[0] <= w[1]));
+    assert!(ends[known.len()..].iter().all(Option::is_none));
+}
+
+#[test]
+fn copy_and_portal_emit_effects() {
+    let mut app = loaded_app();
+    filter(&mut app, "'payroll-api");
+    while kind(&app) != IdentityKind::Application {
+        cmd(&mut app, Command::SelectNext);
+    }
+    let dir = app.dir.clone().unwrap();
+    let e = dir.entry(app.selected_entry().unwrap());
+    let effects = cmd(&mut app, Command::CopyId);
+    assert_eq!(effects, vec![Effect::Copy(dir.id_of(e).to_string())]);
+    let effects = cmd(&mut app, Command::OpenPortal);
+    let [Effect::OpenUrl(url)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    assert!(url.starts_with("https://portal.azure.com/"), "{url}");
+    assert!(url.contains(dir.app_id_of(e).unwrap()), "{url}");
+}
+
+#[test]
+fn reload_asks_for_a_load() {
+    let mut app = loaded_app();
+    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
+    assert!(matches!(app.load, LoadState::Loading(_)));
+    // The old list stays visible while loading.
+    assert!(!app.visible.is_empty());
+}
+
+#[test]
+fn help_swallows_keys_until_closed() {
+    let mut app = loaded_app();
+    cmd(&mut app, Command::Help);
+    assert_eq!(app.mode, Mode::Help);
+    cmd(&mut app, Command::SelectNext);
+    assert_eq!(app.help_scroll, 1);
+    assert_eq!(app.selected, 0, "the list does not move under the overlay");
+    cmd(&mut app, Command::Quit);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.quit, "q closes help first");
+}
+
+#[test]
+fn clicks_select_and_focus() {
+    let mut app = loaded_app();
+    update(&mut app, Msg::ClickList(5));
+    assert_eq!((app.focus, app.selected), (Pane::List, 5));
+    update(&mut app, Msg::ClickList(100_000));
+    assert_eq!(app.selected, 5, "a click past the end changes nothing");
+    update(&mut app, Msg::ClickNav(3));
+    assert_eq!(app.focus, Pane::Nav);
+    assert_eq!(
+        app.nav_item(),
+        NavItem::Kind(IdentityKind::UserAssignedManagedIdentity)
+    );
+    update(&mut app, Msg::Scroll(Pane::List, 3));
+    assert_eq!(app.selected, 3);
+}
+
+#[test]
+fn the_clock_moving_on_recounts_expiry_views() {
+    let mut app = loaded_app();
+    let expired = app.nav_counts[8];
+    update(&mut app, Msg::Tick(NOW + time::Duration::days(800)));
+    assert!(app.nav_counts[8] > expired);
+}
+
+#[test]
+fn load_failure_is_shown() {
+    let mut app = App::new("snapshot x.json", false, NOW);
+    update(&mut app, Msg::LoadFailed("x.json:1:2: bad".into()));
+    assert_eq!(app.load, LoadState::Failed("x.json:1:2: bad".into()));
+    assert!(app.status.unwrap().is_error);
+}
+
+#[test]
+fn read_only_is_carried_to_the_title() {
+    let app = App::new("demo", true, NOW);
+    assert!(app.read_only);
+}

@@ -1,0 +1,73 @@
+//! Shared test helpers: the demo tenant at a fixed *now*, an `App` loaded with it, and
+//! rendering to ratatui's `TestBackend`.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use credwise::app::{App, Msg, update};
+use credwise::backend::demo;
+use credwise::domain::{Directory, Timestamp};
+use credwise::tui::keymap::Keymap;
+use credwise::tui::theme::Theme;
+use credwise::tui::ui_state::UiState;
+use credwise::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use time::macros::datetime;
+
+/// The fixed "today" of every screen and flow test.
+pub const NOW: Timestamp = datetime!(2026-11-22 12:00 UTC);
+
+pub fn demo_dir() -> Directory {
+    Directory::new(demo::snapshot(NOW))
+}
+
+/// An explorer with the demo tenant loaded.
+pub fn loaded_app() -> App {
+    let mut app = App::new("demo", false, NOW);
+    update(
+        &mut app,
+        Msg::TenantLoaded {
+            dir: Box::new(demo_dir()),
+            warnings: vec![],
+        },
+    );
+    app
+}
+
+pub fn ui() -> UiState {
+    UiState::new(Keymap::defaults(), Theme::new(false))
+}
+
+/// Renders `app` at `w`x`h` and returns the terminal (its backend prints the screen).
+pub fn render(app: &App, ui: &mut UiState, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| view::render(app, ui, f)).unwrap();
+    terminal
+}
+
+/// The screen as text lines.
+pub fn screen(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Types `text` into whatever input is active.
+pub fn type_text(app: &mut App, text: &str, filter: bool) {
+    for c in text.chars() {
+        let req = tui_input::InputRequest::InsertChar(c);
+        update(
+            app,
+            if filter {
+                Msg::FilterEdit(req)
+            } else {
+                Msg::CommandEdit(req)
+            },
+        );
+    }
+}

@@ -1,0 +1,325 @@
+//! The index over the demo tenant: kinds, lookups by id/appId/name, links in both directions,
+//! role assignments; and the `Change` algebra: apply then undo leaves a snapshot unchanged.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::demo_dir;
+use credwise::domain::change::{ApplyError, Target};
+use credwise::domain::directory::FindError;
+use credwise::domain::links::{FicKind, Relation, classify_fic};
+use credwise::domain::{
+    Change, Check, CredentialRef, Directory, FederatedIdentityCredential, IdentityKind,
+    PasswordCredential, TenantSnapshot,
+};
+use proptest::prelude::*;
+
+fn by_name(dir: &Directory, name: &str, kind: IdentityKind) -> u32 {
+    (0..dir.len() as u32)
+        .find(|&i| dir.entry(i).kind == kind && dir.display_name_of(dir.entry(i)) == name)
+        .unwrap_or_else(|| panic!("{name} ({kind}) not in the demo"))
+}
+
+#[test]
+fn every_kind_is_present() {
+    let dir = demo_dir();
+    for k in IdentityKind::ALL {
+        assert!(dir.count_kind(k) > 0, "no {k}");
+    }
+    assert!(dir.len() >= 80);
+}
+
+#[test]
+fn find_by_object_id_app_id_and_name() {
+    let dir = demo_dir();
+    let app = by_name(&dir, "payroll-api", IdentityKind::Application);
+    let sp = by_name(&dir, "payroll-api", IdentityKind::ServicePrincipal);
+    let e = dir.entry(app);
+    assert_eq!(dir.find(dir.id_of(e)), Ok(app));
+    assert_eq!(dir.find(&dir.id_of(e).to_uppercase()), Ok(app));
+    // The appId names the app and its SP: the app registration wins.
+    assert_eq!(dir.find(dir.app_id_of(e).unwrap()), Ok(app));
+    assert_eq!(dir.find(dir.id_of(dir.entry(sp))), Ok(sp));
+    // The shared display name means the app registration too.
+    assert_eq!(dir.find("payroll-api"), Ok(app));
+    assert_eq!(dir.find("no-such-identity"), Err(FindError::NotFound));
+}
+
+#[test]
+fn a_name_shared_by_unrelated_identities_is_ambiguous() {
+    let mut s = credwise::backend::demo::snapshot(common::NOW);
+    let mut twin = s.applications[0].clone();
+    twin.id = "11111111-2222-3333-4444-555555555555".into();
+    twin.app_id = "66666666-2222-3333-4444-555555555555".into();
+    let name = twin.display_name.clone();
+    s.applications.push(twin);
+    let dir = Directory::new(s);
+    match dir.find(&name) {
+        Err(FindError::Ambiguous(c)) => assert!(c.len() >= 2),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn app_and_service_principal_link_both_ways() {
+    let dir = demo_dir();
+    let app = by_name(&dir, "payroll-api", IdentityKind::Application);
+    let sp = by_name(&dir, "payroll-api", IdentityKind::ServicePrincipal);
+    let links = dir.links_of(dir.entry(app));
+    assert!(
+        links
+            .iter()
+            .any(|l| l.relation == Relation::ServicePrincipal && l.target == Some(sp))
+    );
+    let back = dir.links_of(dir.entry(sp));
+    assert!(
+        back.iter()
+            .any(|l| l.relation == Relation::Application && l.target == Some(app))
+    );
+}
+
+#[test]
+fn managed_identity_as_fic_links_both_ways() {
+    let dir = demo_dir();
+    let s = dir.snapshot();
+    let (ai, fic) = s
+        .applications
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| {
+            a.federated_identity_credentials
+                .iter()
+                .find(|f| classify_fic(f, &s.tenant_id, s.cloud) == FicKind::ManagedIdentity)
+                .map(|f| (i, f.clone()))
+        })
+        .expect("the demo has an MI-as-FIC");
+    let app = (0..dir.len() as u32)
+        .find(|&i| dir.id_of(dir.entry(i)) == s.applications[ai].id)
+        .unwrap();
+    let mi = dir
+        .managed_identity_by_principal(fic.subject.as_deref().unwrap())
+        .expect("its subject is a managed identity of the tenant");
+    assert_eq!(dir.entry(mi).kind, IdentityKind::UserAssignedManagedIdentity);
+    assert!(
+        dir.links_of(dir.entry(app))
+            .iter()
+            .any(|l| l.relation == Relation::TrustsManagedIdentity && l.target == Some(mi))
+    );
+    assert!(
+        dir.links_of(dir.entry(mi))
+            .iter()
+            .any(|l| l.relation == Relation::TrustedByApplication && l.target == Some(app))
+    );
+}
+
+#[test]
+fn user_assigned_identities_link_to_their_resources() {
+    let dir = demo_dir();
+    let most = (0..dir.len() as u32)
+        .filter(|&i| dir.entry(i).kind == IdentityKind::UserAssignedManagedIdentity)
+        .max_by_key(|&i| dir.attached_resources(dir.arm_id_of(dir.entry(i)).unwrap()).len())
+        .unwrap();
+    let attached = dir
+        .links_of(dir.entry(most))
+        .into_iter()
+        .filter(|l| l.relation == Relation::AttachedTo)
+        .count();
+    assert!(attached >= 3, "a UAMI attached to 3+ resources, got {attached}");
+}
+
+#[test]
+fn system_assigned_identities_belong_to_their_resource() {
+    let dir = demo_dir();
+    let mut slot = false;
+    for i in 0..dir.len() as u32 {
+        let e = dir.entry(i);
+        if e.kind != IdentityKind::SystemAssignedManagedIdentity {
+            continue;
+        }
+        let links = dir.links_of(e);
+        let belongs = links
+            .iter()
+            .find(|l| l.relation == Relation::BelongsTo)
+            .unwrap_or_else(|| panic!("{} has no resource", dir.display_name_of(e)));
+        assert!(dir.resource_index(&belongs.detail).is_some(), "{}", belongs.detail);
+        slot |= dir.display_name_of(e).contains("/slots/");
+    }
+    assert!(slot, "the demo has a deployment slot");
+}
+
+#[test]
+fn role_assignments_follow_the_principal() {
+    let dir = demo_dir();
+    let with_roles = (0..dir.len() as u32)
+        .filter(|&i| !dir.role_assignments_of(dir.entry(i)).is_empty())
+        .count();
+    assert!(with_roles >= 10);
+    // App registrations hold no roles; their service principals do.
+    for i in 0..dir.len() as u32 {
+        if dir.entry(i).kind == IdentityKind::Application {
+            assert!(dir.role_assignments_of(dir.entry(i)).is_empty());
+        }
+    }
+}
+
+#[test]
+fn managed_identity_service_principal_certificates_are_not_listed() {
+    let dir = demo_dir();
+    for i in 0..dir.len() as u32 {
+        let e = dir.entry(i);
+        if e.kind == IdentityKind::SystemAssignedManagedIdentity {
+            assert!(dir.credentials_of(e).is_empty());
+        }
+        if e.kind == IdentityKind::UserAssignedManagedIdentity {
+            assert!(
+                dir.credentials_of(e)
+                    .iter()
+                    .all(|c| matches!(c, CredentialRef::Federated(_)))
+            );
+        }
+    }
+}
+
+fn secret(key: &str) -> PasswordCredential {
+    PasswordCredential {
+        key_id: key.into(),
+        display_name: Some("new".into()),
+        hint: None,
+        start_date_time: None,
+        end_date_time: None,
+    }
+}
+
+fn fic(name: &str) -> FederatedIdentityCredential {
+    FederatedIdentityCredential {
+        id: None,
+        name: name.into(),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+        subject: Some("repo:fabrikam/x:ref:refs/heads/main".into()),
+        claims_matching_expression: None,
+        audiences: vec!["api://AzureADTokenExchange".into()],
+        description: None,
+    }
+}
+
+/// Credential order is not meaningful (Graph keeps none), so compare sorted.
+fn normalized(mut s: TenantSnapshot) -> TenantSnapshot {
+    for a in &mut s.applications {
+        a.password_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        a.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        a.federated_identity_credentials.sort_by(|x, y| x.name.cmp(&y.name));
+    }
+    for p in &mut s.service_principals {
+        p.password_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        p.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
+    }
+    for u in &mut s.user_assigned_identities {
+        u.federated_identity_credentials.sort_by(|x, y| x.name.cmp(&y.name));
+    }
+    s.user_assigned_identities.sort_by(|x, y| x.id.cmp(&y.id));
+    s.role_assignments.sort_by(|x, y| x.id.cmp(&y.id));
+    s
+}
+
+/// Every change the demo can take, for the property below.
+fn changes(s: &TenantSnapshot) -> Vec<Change> {
+    let mut out = Vec::new();
+    for a in &s.applications {
+        let t = Target::Application(a.id.clone());
+        out.push(Change::AddPassword {
+            target: t.clone(),
+            credential: secret("00000000-0000-0000-0000-0000000000aa"),
+        });
+        for p in &a.password_credentials {
+            out.push(Change::RemovePassword {
+                target: t.clone(),
+                key_id: p.key_id.clone(),
+            });
+        }
+        for k in &a.key_credentials {
+            out.push(Change::RemoveKey {
+                target: t.clone(),
+                key_id: k.key_id.clone(),
+            });
+        }
+        for f in &a.federated_identity_credentials {
+            out.push(Change::RemoveFederatedCredential {
+                target: t.clone(),
+                name: f.name.clone(),
+            });
+        }
+        if a.federated_identity_credentials.len() < 20 {
+            out.push(Change::AddFederatedCredential {
+                target: t,
+                credential: fic("new-fic"),
+            });
+        }
+    }
+    for u in &s.user_assigned_identities {
+        out.push(Change::DeleteUserAssignedIdentity { id: u.id.clone() });
+    }
+    for r in &s.role_assignments {
+        out.push(Change::RemoveRoleAssignment { id: r.id.clone() });
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn apply_then_undo_leaves_the_tenant_unchanged(pick in any::<proptest::sample::Index>()) {
+        let original = credwise::backend::demo::snapshot(common::NOW);
+        let all = changes(&original);
+        let change = &all[pick.index(all.len())];
+        let mut s = original.clone();
+        let undo = s.apply(change).unwrap();
+        prop_assert_ne!(&normalized(s.clone()), &normalized(original.clone()));
+        s.apply(&undo).unwrap();
+        prop_assert_eq!(normalized(s), normalized(original));
+    }
+}
+
+#[test]
+fn changes_are_checked_before_they_apply() {
+    let mut s = credwise::backend::demo::snapshot(common::NOW);
+    let before = s.clone();
+    let near_limit = s
+        .applications
+        .iter()
+        .find(|a| a.federated_identity_credentials.len() >= 18)
+        .unwrap()
+        .id
+        .clone();
+    let t = Target::Application(near_limit);
+    let mut n = 0;
+    let err = loop {
+        match s.apply(&Change::AddFederatedCredential {
+            target: t.clone(),
+            credential: fic(&format!("extra-{n}")),
+        }) {
+            Ok(_) => n += 1,
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, ApplyError::FicLimit { .. }), "{err}");
+    assert!(n <= 2, "the limit of 20 FICs per app holds");
+    let mut s = before.clone();
+    let missing = s.apply(&Change::RemovePassword {
+        target: Target::Application("nope".into()),
+        key_id: "k".into(),
+    });
+    assert!(matches!(missing, Err(ApplyError::TargetNotFound(_))));
+    assert_eq!(s, before);
+    let a = s.applications[0].id.clone();
+    let present = Check::CredentialPresent {
+        target: Target::Application(a.clone()),
+        id: "00000000-0000-0000-0000-0000000000aa".into(),
+    };
+    assert!(!s.check(&present).unwrap());
+    s.apply(&Change::AddPassword {
+        target: Target::Application(a),
+        credential: secret("00000000-0000-0000-0000-0000000000aa"),
+    })
+    .unwrap();
+    assert!(s.check(&present).unwrap());
+}
