@@ -174,6 +174,9 @@ fn following_a_link_and_coming_back() {
     let app_name = name(&app);
     cmd(&mut app, Command::Open);
     assert_eq!(app.focus, Pane::Details);
+    assert_eq!(app.link_selected, None, "details open at the top");
+    cmd(&mut app, Command::Open);
+    assert_eq!(app.link_selected, Some(0), "the first Enter picks a link");
     cmd(&mut app, Command::Open);
     assert_eq!(kind(&app), IdentityKind::ServicePrincipal);
     assert_eq!(name(&app), app_name);
@@ -193,6 +196,7 @@ fn following_leaves_a_filter_that_hides_the_target() {
     update(&mut app, Msg::ClickNav(1));
     filter(&mut app, "'payroll-api");
     cmd(&mut app, Command::Open);
+    cmd(&mut app, Command::SelectNext);
     cmd(&mut app, Command::Open);
     assert_eq!(kind(&app), IdentityKind::ServicePrincipal);
     assert_eq!(app.nav_item(), NavItem::All);

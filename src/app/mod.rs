@@ -187,8 +187,9 @@ pub struct App {
     pub visible: Vec<EntryId>,
     /// Index into `visible`.
     pub selected: usize,
-    /// Index into the selected identity's followable links, when the details pane has focus.
-    pub link_selected: usize,
+    /// Index into the selected identity's followable links. `None` until the user picks one,
+    /// so entering the details pane shows it from the top.
+    pub link_selected: Option<usize>,
     /// Scroll position of the details pane.
     pub details_scroll: u16,
     pub history: Vec<Crumb>,
@@ -219,7 +220,7 @@ impl App {
             base: vec![],
             visible: vec![],
             selected: 0,
-            link_selected: 0,
+            link_selected: None,
             details_scroll: 0,
             history: vec![],
             status: None,
@@ -281,7 +282,7 @@ impl App {
         self.selected = keep
             .and_then(|k| self.visible.iter().position(|&v| v == k))
             .unwrap_or(0);
-        self.link_selected = 0;
+        self.link_selected = None;
         self.details_scroll = 0;
     }
 }

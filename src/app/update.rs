@@ -60,7 +60,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.focus = Pane::Details;
             if let Some(i) = link {
                 if i < followable_links(app).len() {
-                    app.link_selected = i;
+                    app.link_selected = Some(i);
                 }
             }
         }
@@ -151,7 +151,7 @@ fn select_nav(app: &mut App, i: usize) {
 fn select_row(app: &mut App, i: usize) {
     if i != app.selected {
         app.selected = i;
-        app.link_selected = 0;
+        app.link_selected = None;
         app.details_scroll = 0;
     }
 }
@@ -233,6 +233,11 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
         }
         Command::SelectNext => move_selection(app, 1),
         Command::SelectPrev => move_selection(app, -1),
+        // Pages scroll the details pane's text; j/k pick its links.
+        Command::PageDown if app.focus == Pane::Details => scroll_details(app, 10),
+        Command::PageUp if app.focus == Pane::Details => scroll_details(app, -10),
+        Command::HalfPageDown if app.focus == Pane::Details => scroll_details(app, 5),
+        Command::HalfPageUp if app.focus == Pane::Details => scroll_details(app, -5),
         Command::PageDown => move_selection(app, page),
         Command::PageUp => move_selection(app, -page),
         Command::HalfPageDown => move_selection(app, (page / 2).max(1)),
@@ -244,14 +249,17 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
             Pane::List => {
                 if app.selected_entry().is_some() {
                     app.focus = Pane::Details;
-                    app.link_selected = 0;
+                    app.link_selected = None;
+                    app.details_scroll = 0;
                 }
             }
             Pane::Details => {
                 let links = followable_links(app);
-                match links.get(app.link_selected) {
-                    Some(&target) => follow(app, target),
-                    None => info(app, "no link to follow here"),
+                match app.link_selected {
+                    // The first Enter picks the first link, the next one follows it.
+                    None if !links.is_empty() => app.link_selected = Some(0),
+                    Some(i) if i < links.len() => follow(app, links[i]),
+                    _ => info(app, "no link to follow here"),
                 }
             }
         },
@@ -306,7 +314,11 @@ fn move_selection(app: &mut App, delta: i32) {
             if n == 0 {
                 scroll_details(app, delta.clamp(-1000, 1000));
             } else {
-                app.link_selected = step(app.link_selected, delta, n);
+                app.link_selected = Some(match app.link_selected {
+                    None if delta > 0 => 0,
+                    None => n - 1,
+                    Some(i) => step(i, delta, n),
+                });
             }
         }
     }
@@ -330,7 +342,7 @@ fn follow(app: &mut App, target: EntryId) {
     if let Some(i) = app.visible.iter().position(|&v| v == target) {
         app.selected = i;
     }
-    app.link_selected = 0;
+    app.link_selected = None;
     app.details_scroll = 0;
     app.focus = Pane::Details;
     if let Some(dir) = &app.dir {

@@ -43,7 +43,7 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
     let mut scroll = app.details_scroll as usize;
     let height = inner.height as usize;
     if focused {
-        if let Some(&line) = link_lines.get(app.link_selected) {
+        if let Some(&line) = app.link_selected.and_then(|i| link_lines.get(i)) {
             if line < scroll {
                 scroll = line;
             } else if line >= scroll + height {
@@ -316,7 +316,7 @@ fn build<'a>(
     for l in &links {
         let label = sanitize::display(&l.label).into_owned();
         let followable = l.target.is_some();
-        let selected = followable && focused && link_lines.len() == app.link_selected;
+        let selected = followable && focused && Some(link_lines.len()) == app.link_selected;
         let marker = if followable { "→ " } else { "  " };
         let style = if selected {
             t.selected

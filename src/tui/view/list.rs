@@ -82,7 +82,7 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
     // Full columns when there is room, then name + kind + expiry, then name + expiry.
     let wide = inner.width >= 60;
     let medium = !wide && inner.width >= 38;
-    let expiry_width = 15u16;
+    let expiry_width = 17u16;
     let fixed = if wide {
         4 + 3 + 4 + 3 + expiry_width + 5
     } else if medium {

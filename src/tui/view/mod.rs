@@ -58,7 +58,7 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
         details::render(app, ui, frame, details_area);
     } else if body.width >= 70 {
         let [nav_area, right] =
-            Layout::horizontal([Constraint::Length(22), Constraint::Fill(1)]).areas(body);
+            Layout::horizontal([Constraint::Length(24), Constraint::Fill(1)]).areas(body);
         let [list_area, details_area] =
             Layout::vertical([Constraint::Percentage(55), Constraint::Fill(1)]).areas(right);
         nav::render(app, ui, frame, nav_area);

@@ -29,10 +29,7 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
         }
         let count = app.nav_counts.get(i).copied().unwrap_or(0).to_string();
         let label_width = width.saturating_sub(count.len() + 1);
-        let text = format!(
-            "{}{count}",
-            fit(&format!(" {}", item.title()), label_width + 1)
-        );
+        let text = format!("{} {count}", fit(item.title(), label_width));
         let style = if i == app.nav_selected {
             if focused {
                 t.selected
