@@ -1,12 +1,19 @@
-//! `credwise snapshot save|import-az`.
+//! `credwise snapshot save|import-az`: write a tenant to a snapshot file, from any SOURCE or
+//! from `az` CLI JSON.
+//!
+//! Both write through `store::snapshot_file::save`, which renames a finished temporary file
+//! over the target, and an import is fully parsed before anything is written — so a bad input
+//! file leaves no output file behind, and an existing one untouched.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::CliError;
+use super::{CliError, output};
 use crate::backend::Backend;
-use crate::domain::Timestamp;
+use crate::backend::import::{AzImport, import};
+use crate::domain::{Directory, IdentityKind, Timestamp};
+use crate::store::snapshot_file;
 
 #[derive(Debug, Subcommand)]
 pub enum SnapshotCommand {
@@ -44,11 +51,63 @@ pub struct ImportAzArgs {
 }
 
 pub async fn save(args: &SaveArgs, backend: &dyn Backend) -> Result<(), CliError> {
-    let _ = (args, backend);
-    Err(CliError::usage("snapshot save: not implemented yet"))
+    let dir = super::load_directory(backend).await?;
+    let line = format!("saved {} to {}\n", counts(&dir), args.out.display());
+    snapshot_file::save(&dir.into_snapshot(), &args.out).map_err(crate::backend::Error::from)?;
+    output::print(&line);
+    Ok(())
 }
 
-pub fn import_az(args: &ImportAzArgs, tenant: Option<&str>, now: Timestamp) -> Result<(), CliError> {
-    let _ = (args, tenant, now);
-    Err(CliError::usage("snapshot import-az: not implemented yet"))
+pub fn import_az(
+    args: &ImportAzArgs,
+    tenant: Option<&str>,
+    now: Timestamp,
+) -> Result<(), CliError> {
+    let inputs = AzImport {
+        apps: args.apps.as_deref(),
+        service_principals: args.service_principals.as_deref(),
+        managed_identities: args.managed_identities.as_deref(),
+        role_assignments: args.role_assignments.as_deref(),
+        tenant_id: tenant,
+    };
+    // Every import error is about the user's files (missing, unreadable, malformed): bad
+    // input, exit 2, with the file, line and column in the message.
+    let snapshot = import(&inputs, now).map_err(|e| CliError::usage(e.to_string()))?;
+    let roles = snapshot.role_assignments.len();
+    let dir = Directory::new(snapshot);
+    let line = format!(
+        "imported {}{} into {} (tenant {})\n",
+        counts(&dir),
+        match roles {
+            0 => String::new(),
+            1 => ", 1 role assignment".to_string(),
+            n => format!(", {n} role assignments"),
+        },
+        args.out.display(),
+        dir.snapshot().tenant_id,
+    );
+    snapshot_file::save(&dir.into_snapshot(), &args.out).map_err(crate::backend::Error::from)?;
+    output::print(&line);
+    Ok(())
+}
+
+/// "109 identities (39 applications, 43 service principals, 11 user-assigned and 16
+/// system-assigned managed identities) with 86 credentials".
+fn counts(dir: &Directory) -> String {
+    let n = |k: IdentityKind| dir.count_kind(k);
+    format!(
+        "{} {} ({} applications, {} service principals, {} user-assigned and {} \
+         system-assigned managed identities) with {} credentials",
+        dir.len(),
+        if dir.len() == 1 {
+            "identity"
+        } else {
+            "identities"
+        },
+        n(IdentityKind::Application),
+        n(IdentityKind::ServicePrincipal),
+        n(IdentityKind::UserAssignedManagedIdentity),
+        n(IdentityKind::SystemAssignedManagedIdentity),
+        dir.snapshot().credential_count()
+    )
 }

@@ -1,0 +1,372 @@
+//! The JSON shapes of `credwise list --output json` and `credwise show --output json`, shared
+//! so that an identity reads the same in both (show adds `links` and `roleAssignments`).
+//!
+//! Field names follow Microsoft Graph where Graph has one (`keyId`, `displayName`,
+//! `startDateTime`, `endDateTime`, `issuer`, `subject`, `audiences`…) so scripts written
+//! against Graph output read ours too; the CLI contract in PRODUCT.md names the fields that
+//! must never change. Absent values are left out rather than written as `null`. Timestamps are
+//! RFC 3339. These types borrow from the `Directory` and exist only to be serialized.
+
+use serde::Serialize;
+
+use crate::domain::credential::CredentialRef;
+use crate::domain::directory::{Directory, Entry, ObjectRef};
+use crate::domain::expiry::{self, ExpiryStatus, Thresholds};
+use crate::domain::links::{Link, Relation};
+use crate::domain::{CredentialType, IdentityKind, RoleAssignment, Timestamp};
+
+/// One identity with its credentials.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityJson<'a> {
+    pub kind: IdentityKind,
+    /// The object id (a managed identity's principal id).
+    pub id: &'a str,
+    pub display_name: &'a str,
+    /// `appId`, or a managed identity's `clientId`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_principal_type: Option<&'a str>,
+    /// The ARM id of a user-assigned identity, or of a system-assigned identity's resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_in_audience: Option<&'a str>,
+    /// The earliest end date among its secrets and certificates.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nearest_expiry: Option<Timestamp>,
+    pub credentials: Vec<CredentialJson<'a>>,
+    /// `show` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<LinkJson<'a>>>,
+    /// `show` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_assignments: Option<Vec<RoleAssignmentJson<'a>>>,
+}
+
+/// One credential. `type` decides which of the optional fields can appear.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialJson<'a> {
+    #[serde(rename = "type")]
+    pub credential_type: CredentialType,
+    /// Secrets and certificates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<&'a str>,
+    /// Federated credentials: the FIC's immutable name, its key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<&'a str>,
+    /// A secret's first characters as Graph reports them (never the secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<&'a str>,
+    /// A certificate's thumbprint, upper-case hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbprint: Option<String>,
+    /// A certificate's Graph `type` (`AsymmetricX509Cert`…); renamed because `type` is ours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<&'a str>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub start_date_time: Option<Timestamp>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub end_date_time: Option<Timestamp>,
+    /// Secrets and certificates: "in 12d", "expired 3d ago", "never".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<String>,
+    /// Secrets and certificates: `expired`, `critical`, `warning`, `healthy` or `never`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims_matching_expression: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audiences: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+}
+
+/// One link of `show`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkJson<'a> {
+    /// What the link means from this identity's side ("service principal", "attached to"…).
+    pub relation: &'static str,
+    pub label: String,
+    pub detail: String,
+    /// The object id of the linked identity, when it is one in this tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_kind: Option<IdentityKind>,
+}
+
+/// One Azure role assignment of `show`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignmentJson<'a> {
+    pub id: &'a str,
+    /// Who holds it: the identity itself, or an application's service principal.
+    pub principal_id: &'a str,
+    /// The role's name, or its definition's GUID when the name was not resolved.
+    pub role: &'a str,
+    pub role_definition_id: &'a str,
+    pub scope: &'a str,
+}
+
+/// The status word of a secret's or certificate's end date.
+pub fn status_word(s: ExpiryStatus) -> &'static str {
+    match s {
+        ExpiryStatus::Expired => "expired",
+        ExpiryStatus::Critical => "critical",
+        ExpiryStatus::Warning => "warning",
+        ExpiryStatus::Healthy => "healthy",
+        // A secret without an end date does not expire either.
+        ExpiryStatus::Never | ExpiryStatus::NoEnd => "never",
+    }
+}
+
+/// `e` as `list` prints it.
+pub fn identity<'a>(dir: &'a Directory, e: &Entry, now: Timestamp) -> IdentityJson<'a> {
+    let s = dir.snapshot();
+    let sign_in_audience = match e.object {
+        ObjectRef::Application(i) => s
+            .applications
+            .get(i as usize)
+            .and_then(|a| a.sign_in_audience.as_deref()),
+        _ => None,
+    };
+    IdentityJson {
+        kind: e.kind,
+        id: dir.id_of(e),
+        display_name: dir.display_name_of(e),
+        app_id: dir.app_id_of(e),
+        service_principal_type: dir.service_principal_type_of(e).map(|t| t.as_str()),
+        resource_id: dir.arm_id_of(e),
+        sign_in_audience,
+        nearest_expiry: e.nearest_expiry,
+        credentials: dir
+            .credentials_of(e)
+            .into_iter()
+            .map(|c| credential(c, now))
+            .collect(),
+        links: None,
+        role_assignments: None,
+    }
+}
+
+/// `e` as `show` prints it: the list shape plus links and role assignments.
+pub fn identity_in_full<'a>(dir: &'a Directory, e: &Entry, now: Timestamp) -> IdentityJson<'a> {
+    let mut out = identity(dir, e, now);
+    out.links = Some(dir.links_of(e).into_iter().map(|l| link(dir, l)).collect());
+    out.role_assignments = Some(
+        role_assignments_for(dir, e)
+            .into_iter()
+            .map(role_assignment)
+            .collect(),
+    );
+    out
+}
+
+/// What the identity can access in Azure, sorted by scope then role. An application holds
+/// no role assignments itself, but owners ask "what can my app reach", so an application
+/// answers with those of its service principals in this tenant.
+pub fn role_assignments_for<'a>(dir: &'a Directory, e: &Entry) -> Vec<&'a RoleAssignment> {
+    let mut out = if e.kind == IdentityKind::Application {
+        dir.links_of(e)
+            .into_iter()
+            .filter(|l| l.relation == Relation::ServicePrincipal)
+            .filter_map(|l| l.target)
+            .flat_map(|t| dir.role_assignments_of(dir.entry(t)))
+            .collect()
+    } else {
+        dir.role_assignments_of(e)
+    };
+    out.sort_by(|a, b| {
+        a.scope
+            .cmp(&b.scope)
+            .then_with(|| a.role_name().cmp(b.role_name()))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    out.dedup_by(|a, b| a.id == b.id);
+    out
+}
+
+pub fn credential(c: CredentialRef<'_>, now: Timestamp) -> CredentialJson<'_> {
+    let mut out = CredentialJson {
+        credential_type: c.credential_type(),
+        key_id: None,
+        name: None,
+        display_name: None,
+        hint: None,
+        thumbprint: None,
+        key_type: None,
+        usage: None,
+        start_date_time: None,
+        end_date_time: None,
+        expires_in: None,
+        status: None,
+        issuer: None,
+        subject: None,
+        claims_matching_expression: None,
+        audiences: None,
+        description: None,
+    };
+    match c {
+        CredentialRef::Secret(p) => {
+            out.key_id = Some(&p.key_id);
+            out.display_name = p.display_name.as_deref();
+            out.hint = p.hint.as_deref();
+        }
+        CredentialRef::Certificate(k) => {
+            out.key_id = Some(&k.key_id);
+            out.display_name = k.display_name.as_deref();
+            out.thumbprint = k.thumbprint();
+            out.key_type = k.key_type.as_deref();
+            out.usage = k.usage.as_deref();
+        }
+        CredentialRef::Federated(f) => {
+            out.name = Some(&f.name);
+            out.issuer = Some(&f.issuer);
+            out.subject = f.subject.as_deref();
+            out.claims_matching_expression = f.claims_matching_expression.as_deref();
+            out.audiences = Some(&f.audiences);
+            out.description = f.description.as_deref();
+        }
+    }
+    if c.credential_type() != CredentialType::Federated {
+        out.start_date_time = c.start();
+        out.end_date_time = c.end();
+        out.expires_in = Some(match c.end() {
+            Some(end) => expiry::relative(Some(end), now),
+            None => "never".to_string(),
+        });
+        out.status = Some(status_word(expiry::status(
+            c.end(),
+            now,
+            Thresholds::default(),
+        )));
+    }
+    out
+}
+
+fn link(dir: &Directory, l: Link) -> LinkJson<'_> {
+    let target = l.target.map(|t| dir.entry(t));
+    LinkJson {
+        relation: l.relation.label(),
+        label: l.label,
+        detail: l.detail,
+        target_id: target.map(|t| dir.id_of(t)),
+        target_kind: target.map(|t| t.kind),
+    }
+}
+
+fn role_assignment(r: &RoleAssignment) -> RoleAssignmentJson<'_> {
+    RoleAssignmentJson {
+        id: &r.id,
+        principal_id: &r.principal_id,
+        role: r.role_name(),
+        role_definition_id: &r.role_definition_id,
+        scope: &r.scope,
+    }
+}
+
+/// Pretty JSON with a trailing newline, as every `--output json` prints it.
+pub fn to_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String, super::CliError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| super::CliError::usage(format!("cannot write JSON: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{FederatedIdentityCredential, KeyCredential, PasswordCredential};
+    use time::macros::datetime;
+
+    const NOW: Timestamp = datetime!(2026-11-22 12:00 UTC);
+
+    fn to_value(c: CredentialRef<'_>) -> serde_json::Value {
+        serde_json::to_value(credential(c, NOW)).unwrap()
+    }
+
+    #[test]
+    fn certificate_keeps_graph_names_without_clashing_with_type() {
+        let k = KeyCredential {
+            key_id: "k1".into(),
+            display_name: Some("CN=api".into()),
+            custom_key_identifier: Some("52ed9b5038a47b9e2e2190715cc238359d4f8f73".into()),
+            key_type: Some("AsymmetricX509Cert".into()),
+            usage: Some("Verify".into()),
+            start_date_time: Some(datetime!(2026-01-01 0:00 UTC)),
+            end_date_time: Some(datetime!(2026-11-25 12:00 UTC)),
+        };
+        let v = to_value(CredentialRef::Certificate(&k));
+        assert_eq!(v["type"], "certificate");
+        assert_eq!(v["keyType"], "AsymmetricX509Cert");
+        assert_eq!(v["usage"], "Verify");
+        assert_eq!(v["thumbprint"], "52ED9B5038A47B9E2E2190715CC238359D4F8F73");
+        assert_eq!(v["endDateTime"], "2026-11-25T12:00:00Z");
+        assert_eq!(v["expiresIn"], "in 3d");
+        assert_eq!(v["status"], "critical");
+        assert!(v.get("issuer").is_none() && v.get("name").is_none());
+    }
+
+    #[test]
+    fn secret_without_end_never_expires() {
+        let p = PasswordCredential {
+            key_id: "p1".into(),
+            display_name: None,
+            hint: Some("abc".into()),
+            start_date_time: None,
+            end_date_time: None,
+        };
+        let v = to_value(CredentialRef::Secret(&p));
+        assert_eq!(v["status"], "never");
+        assert_eq!(v["expiresIn"], "never");
+        assert_eq!(v["hint"], "abc");
+        assert!(v.get("displayName").is_none());
+    }
+
+    #[test]
+    fn federated_credential_has_no_expiry() {
+        let f = FederatedIdentityCredential {
+            id: Some("graph-id".into()),
+            name: "main".into(),
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            subject: Some("repo:o/r:ref:refs/heads/main".into()),
+            claims_matching_expression: None,
+            audiences: vec!["api://AzureADTokenExchange".into()],
+            description: None,
+        };
+        let v = to_value(CredentialRef::Federated(&f));
+        assert_eq!(v["type"], "federated");
+        assert_eq!(v["name"], "main");
+        assert_eq!(v["audiences"][0], "api://AzureADTokenExchange");
+        for absent in [
+            "keyId",
+            "status",
+            "expiresIn",
+            "endDateTime",
+            "startDateTime",
+        ] {
+            assert!(v.get(absent).is_none(), "{absent}: {v}");
+        }
+    }
+}
