@@ -58,10 +58,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::ClickDetails(link) => {
             app.mode = Mode::Normal;
             app.focus = Pane::Details;
-            if let Some(i) = link {
-                if i < followable_links(app).len() {
-                    app.link_selected = Some(i);
-                }
+            if let Some(i) = link
+                && i < followable_links(app).len()
+            {
+                app.link_selected = Some(i);
             }
         }
         Msg::Scroll(pane, delta) => match pane {

@@ -75,12 +75,12 @@ impl Backend for SnapshotBackend {
     async fn apply(&self, change: &Change) -> Result<Applied, Error> {
         let mut guard = self.lock();
         let undo = guard.apply(change)?;
-        if let Some(path) = &self.path {
-            if let Err(e) = snapshot_file::save(&guard, path) {
-                // Keep memory and file in step: the file was not changed, so undo in memory.
-                let _ = guard.apply(&undo);
-                return Err(e.into());
-            }
+        if let Some(path) = &self.path
+            && let Err(e) = snapshot_file::save(&guard, path)
+        {
+            // Keep memory and file in step: the file was not changed, so undo in memory.
+            let _ = guard.apply(&undo);
+            return Err(e.into());
         }
         Ok(Applied { undo, secret: None })
     }

@@ -322,10 +322,10 @@ impl Directory {
         if f(self.display_name_of(e)) || f(self.id_of(e)) {
             return true;
         }
-        if let Some(a) = self.app_id_of(e) {
-            if f(a) {
-                return true;
-            }
+        if let Some(a) = self.app_id_of(e)
+            && f(a)
+        {
+            return true;
         }
         let s = &self.snapshot;
         let fics = match e.object {

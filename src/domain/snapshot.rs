@@ -116,10 +116,10 @@ impl TenantSnapshot {
     /// credentials. Far-future "never" dates (year 2299) stay far in the future.
     pub fn shift_times(&mut self, by: time::Duration) {
         fn shift(t: &mut Option<Timestamp>, by: time::Duration) {
-            if let Some(v) = t {
-                if let Some(moved) = v.checked_add(by) {
-                    *v = moved;
-                }
+            if let Some(v) = t
+                && let Some(moved) = v.checked_add(by)
+            {
+                *v = moved;
             }
         }
         if let Some(moved) = self.captured_at.checked_add(by) {

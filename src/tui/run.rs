@@ -76,10 +76,10 @@ pub async fn run(
         terminal
             .draw(|f| view::render(&app, &mut ui, f))
             .map_err(|e| CliError::usage(format!("cannot draw: {e}")))?;
-        if let Some(rows) = ui.areas.list_rows.map(|r| r.height as usize) {
-            if rows != app.list_rows {
-                update(&mut app, Msg::ListRows(rows));
-            }
+        if let Some(rows) = ui.areas.list_rows.map(|r| r.height as usize)
+            && rows != app.list_rows
+        {
+            update(&mut app, Msg::ListRows(rows));
         }
         if app.quit {
             break;

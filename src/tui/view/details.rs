@@ -42,13 +42,11 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
     // Scroll so the selected link is visible, starting from the user's own scroll.
     let mut scroll = app.details_scroll as usize;
     let height = inner.height as usize;
-    if focused {
-        if let Some(&line) = app.link_selected.and_then(|i| link_lines.get(i)) {
-            if line < scroll {
-                scroll = line;
-            } else if line >= scroll + height {
-                scroll = line + 1 - height;
-            }
+    if focused && let Some(&line) = app.link_selected.and_then(|i| link_lines.get(i)) {
+        if line < scroll {
+            scroll = line;
+        } else if line >= scroll + height {
+            scroll = line + 1 - height;
         }
     }
     scroll = scroll.min(lines.len().saturating_sub(1));

@@ -14,7 +14,7 @@ use crate::tui::ui_state::UiState;
 
 pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, body: Rect) {
     let t = &ui.theme;
-    let width = body.width.saturating_sub(4).min(76).max(20);
+    let width = body.width.saturating_sub(4).clamp(20, 76);
     let height = body.height.saturating_sub(2).max(3);
     let area = Rect::new(
         body.x + (body.width - width) / 2,

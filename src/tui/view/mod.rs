@@ -1,5 +1,5 @@
 //! Rendering: a pure function of `&App` (plus the view's own `UiState`) onto a ratatui
-//! `Frame`. Layout adapts to the terminal: three panes side by side from 100 columns, the list
+//! `Frame`. Layout adapts to the terminal: three panes side by side from 130 columns, the list
 //! above the details from 70, and a one-line navigation bar below that; under 40x12 a polite
 //! "too small" message. Only visible rows are built, so a frame costs the same for 100 or
 //! 150,000 identities.
@@ -44,7 +44,7 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
     status_bar::render_status(app, ui, frame, status_area);
     status_bar::render_hints(app, ui, frame, hints_area);
 
-    if body.width >= 100 {
+    if body.width >= 130 {
         // Details need 51 columns for a label and a GUID side by side.
         let details_width = (body.width * 2 / 5).max(51);
         let [nav_area, list_area, details_area] = Layout::horizontal([
