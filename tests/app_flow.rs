@@ -151,7 +151,11 @@ fn filter_matches_fic_subjects_and_excludes_with_bang() {
             }
             _ => false,
         });
-        assert!(hit, "{} should have a production FIC", dir.display_name_of(e));
+        assert!(
+            hit,
+            "{} should have a production FIC",
+            dir.display_name_of(e)
+        );
     }
     let mut app = loaded_app();
     let all = app.visible.len();
@@ -222,12 +226,18 @@ fn command_line_switches_kind_and_sort() {
     cmd(&mut app, Command::CommandLine);
     type_text(&mut app, "sp", false);
     update(&mut app, Msg::CommandAccept);
-    assert_eq!(app.nav_item(), NavItem::Kind(IdentityKind::ServicePrincipal));
+    assert_eq!(
+        app.nav_item(),
+        NavItem::Kind(IdentityKind::ServicePrincipal)
+    );
     cmd(&mut app, Command::CommandLine);
     type_text(&mut app, "bogus", false);
     update(&mut app, Msg::CommandAccept);
     let status = app.status.clone().unwrap();
-    assert!(status.is_error && status.text.contains(":bogus"), "{status:?}");
+    assert!(
+        status.is_error && status.text.contains(":bogus"),
+        "{status:?}"
+    );
     cmd(&mut app, Command::CommandLine);
     type_text(&mut app, "q", false);
     update(&mut app, Msg::CommandAccept);

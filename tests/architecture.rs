@@ -20,7 +20,9 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Lines of code in `layer` that mention any of `forbidden`, ignoring comments.
 fn violations(layer: &str, forbidden: &[&str]) -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(layer);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(layer);
     let files = if dir.is_dir() {
         rust_files(&dir)
     } else {
@@ -34,7 +36,12 @@ fn violations(layer: &str, forbidden: &[&str]) -> Vec<String> {
             let code = line.split("//").next().unwrap_or("");
             for word in forbidden {
                 if code.contains(word) {
-                    found.push(format!("{}:{}: {word}: {}", file.display(), n + 1, line.trim()));
+                    found.push(format!(
+                        "{}:{}: {word}: {}",
+                        file.display(),
+                        n + 1,
+                        line.trim()
+                    ));
                 }
             }
         }
@@ -86,9 +93,21 @@ fn domain_is_pure() {
 fn app_knows_no_terminal_and_no_clock() {
     let v = violations(
         "app",
-        &["crossterm", "ratatui", "crate::tui", "crate::cli", "now_utc", "std::fs", "tokio::"],
+        &[
+            "crossterm",
+            "ratatui",
+            "crate::tui",
+            "crate::cli",
+            "now_utc",
+            "std::fs",
+            "tokio::",
+        ],
     );
-    assert!(v.is_empty(), "app must not touch the terminal:\n{}", v.join("\n"));
+    assert!(
+        v.is_empty(),
+        "app must not touch the terminal:\n{}",
+        v.join("\n")
+    );
 }
 
 #[test]
@@ -96,7 +115,13 @@ fn inner_layers_do_not_reach_outward() {
     for layer in ["backend", "store", "jobs"] {
         let v = violations(
             layer,
-            &["crossterm", "ratatui", "crate::tui", "crate::cli", "crate::app"],
+            &[
+                "crossterm",
+                "ratatui",
+                "crate::tui",
+                "crate::cli",
+                "crate::app",
+            ],
         );
         assert!(v.is_empty(), "{layer} reaches outward:\n{}", v.join("\n"));
     }
@@ -120,7 +145,11 @@ fn only_output_and_main_print() {
             }
         }
     }
-    assert!(found.is_empty(), "print outside cli/output.rs:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "print outside cli/output.rs:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -132,5 +161,9 @@ fn every_module_has_a_doc_paragraph() {
             missing.push(file.display().to_string());
         }
     }
-    assert!(missing.is_empty(), "modules without a //! paragraph:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "modules without a //! paragraph:\n{}",
+        missing.join("\n")
+    );
 }

@@ -99,7 +99,10 @@ fn managed_identity_as_fic_links_both_ways() {
     let mi = dir
         .managed_identity_by_principal(fic.subject.as_deref().unwrap())
         .expect("its subject is a managed identity of the tenant");
-    assert_eq!(dir.entry(mi).kind, IdentityKind::UserAssignedManagedIdentity);
+    assert_eq!(
+        dir.entry(mi).kind,
+        IdentityKind::UserAssignedManagedIdentity
+    );
     assert!(
         dir.links_of(dir.entry(app))
             .iter()
@@ -117,14 +120,20 @@ fn user_assigned_identities_link_to_their_resources() {
     let dir = demo_dir();
     let most = (0..dir.len() as u32)
         .filter(|&i| dir.entry(i).kind == IdentityKind::UserAssignedManagedIdentity)
-        .max_by_key(|&i| dir.attached_resources(dir.arm_id_of(dir.entry(i)).unwrap()).len())
+        .max_by_key(|&i| {
+            dir.attached_resources(dir.arm_id_of(dir.entry(i)).unwrap())
+                .len()
+        })
         .unwrap();
     let attached = dir
         .links_of(dir.entry(most))
         .into_iter()
         .filter(|l| l.relation == Relation::AttachedTo)
         .count();
-    assert!(attached >= 3, "a UAMI attached to 3+ resources, got {attached}");
+    assert!(
+        attached >= 3,
+        "a UAMI attached to 3+ resources, got {attached}"
+    );
 }
 
 #[test]
@@ -141,7 +150,11 @@ fn system_assigned_identities_belong_to_their_resource() {
             .iter()
             .find(|l| l.relation == Relation::BelongsTo)
             .unwrap_or_else(|| panic!("{} has no resource", dir.display_name_of(e)));
-        assert!(dir.resource_index(&belongs.detail).is_some(), "{}", belongs.detail);
+        assert!(
+            dir.resource_index(&belongs.detail).is_some(),
+            "{}",
+            belongs.detail
+        );
         slot |= dir.display_name_of(e).contains("/slots/");
     }
     assert!(slot, "the demo has a deployment slot");
@@ -205,16 +218,20 @@ fn fic(name: &str) -> FederatedIdentityCredential {
 /// Credential order is not meaningful (Graph keeps none), so compare sorted.
 fn normalized(mut s: TenantSnapshot) -> TenantSnapshot {
     for a in &mut s.applications {
-        a.password_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        a.password_credentials
+            .sort_by(|x, y| x.key_id.cmp(&y.key_id));
         a.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
-        a.federated_identity_credentials.sort_by(|x, y| x.name.cmp(&y.name));
+        a.federated_identity_credentials
+            .sort_by(|x, y| x.name.cmp(&y.name));
     }
     for p in &mut s.service_principals {
-        p.password_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        p.password_credentials
+            .sort_by(|x, y| x.key_id.cmp(&y.key_id));
         p.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
     }
     for u in &mut s.user_assigned_identities {
-        u.federated_identity_credentials.sort_by(|x, y| x.name.cmp(&y.name));
+        u.federated_identity_credentials
+            .sort_by(|x, y| x.name.cmp(&y.name));
     }
     s.user_assigned_identities.sort_by(|x, y| x.id.cmp(&y.id));
     s.role_assignments.sort_by(|x, y| x.id.cmp(&y.id));
