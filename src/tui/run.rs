@@ -60,6 +60,14 @@ pub async fn run(
     let _guard = TerminalGuard { mouse };
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+        // ratatui's hook (installed by `try_init`) restores raw mode and the screen but not
+        // mouse reporting; without this a panic leaves the shell printing escape codes on
+        // every mouse move.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+            previous(info);
+        }));
     }
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
