@@ -1,0 +1,530 @@
+#![allow(clippy::unwrap_used)]
+//! The explorer in a real terminal: the `credwise` binary runs inside a detached tmux session
+//! of a fixed size, keys go in with `send-keys` and the screen comes back as text with
+//! `capture-pane`. Unit tests of `update` and snapshot tests of the views cover behaviour and
+//! drawing one piece at a time; only a real terminal shows that the pieces are wired
+//! together — that keys reach the keymap through crossterm, that a resize redraws, and
+//! above all that every way out (`q`, Ctrl-C mid-typing) gives the terminal back in cooked mode
+//! on the normal screen. tmux is the terminal: it is scriptable, headless and reports the
+//! alternate-screen flag. After credwise exits, the pane's shell prints the exit code and
+//! `stty -a`, which read the state credwise left behind.
+//!
+//! Each test has its own tmux server (`-L credwise-test-…`, no user config), its own empty
+//! config directory and a pinned clock, so tests run in parallel and see the same screens
+//! every day. A missing tmux fails the tests (it never skips them): CI installs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+const NOW: &str = "2026-11-22T12:00:00Z";
+const TENANT: &str = "Fabrikam Logistics";
+/// How long a screen may take to show what a test waits for.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Printed by the pane's shell once credwise has exited and `stty -a` has run.
+const DONE: &str = "STTY-DONE";
+/// Runs credwise (`$0` with `$@`), then reports what it left behind. The sleep keeps the pane
+/// (and so its screen) alive until the test kills the server.
+const SCRIPT: &str = r#""$0" "$@"; echo "EXIT=$?"; stty -a; echo STTY-DONE; sleep 60"#;
+
+/// A tmux server running credwise in one session; killed on drop, pass or fail.
+struct Tmux {
+    socket: String,
+    /// The socket file, which tmux leaves behind when its server is killed.
+    socket_path: Option<PathBuf>,
+    /// HOME and the config directory of credwise.
+    home: TempDir,
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command(&["kill-server"]).output();
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl Tmux {
+    /// Starts `credwise ARGS` in a `cols`x`rows` session on a fresh server.
+    fn start(name: &str, cols: u16, rows: u16, args: &[&str]) -> Tmux {
+        require_tmux();
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let socket = format!(
+            "credwise-test-{}-{}-{name}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("config");
+        std::fs::create_dir(&config).unwrap();
+        let mut tmux = Tmux {
+            socket,
+            socket_path: None,
+            home,
+        };
+        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".to_string());
+        let (cols, rows) = (cols.to_string(), rows.to_string());
+        let mut argv = vec![
+            "new-session".to_string(),
+            "-d".into(),
+            "-s".into(),
+            "credwise".into(),
+            "-x".into(),
+            cols,
+            "-y".into(),
+            rows,
+            "--".into(),
+            // A clean environment: nothing of the developer's (config, tenant, browser) leaks in.
+            "env".into(),
+            "-i".into(),
+            format!("PATH={path}"),
+            format!("HOME={}", tmux.home.path().display()),
+            "TERM=xterm-256color".into(),
+            format!("CREDWISE_NOW={NOW}"),
+            format!("CREDWISE_CONFIG_DIR={}", config.display()),
+            "sh".into(),
+            "-c".into(),
+            SCRIPT.into(),
+            env!("CARGO_BIN_EXE_credwise").into(),
+        ];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        tmux.run(&argv);
+        tmux.socket_path = Some(PathBuf::from(tmux.display("#{socket_path}")));
+        // Resizes are the test's to make, not the (absent) clients'.
+        tmux.run(&["set-option", "-g", "window-size", "manual"]);
+        tmux
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.args(["-u", "-f", "/dev/null", "-L", &self.socket])
+            .args(args)
+            .env("TERM", "xterm-256color")
+            .env_remove("TMUX")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs a tmux command that must succeed and returns its stdout.
+    fn run(&self, args: &[&str]) -> String {
+        let out: Output = self.command(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The visible screen, one line per row; wrapped lines joined.
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-J", "-t", "credwise"])
+    }
+
+    /// Sends tmux key names (`Enter`, `Escape`, `C-c`, `j`), one call per key, so no two
+    /// keys reach credwise as one sequence.
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", "-t", "credwise", key]);
+        }
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "credwise", "-l", text]);
+    }
+
+    /// Sends Escape and waits until the screen shows `until`: an Escape followed too soon by
+    /// another key reads as Alt plus that key.
+    fn escape(&self, what: &str, until: impl Fn(&str) -> bool) -> String {
+        self.keys(&["Escape"]);
+        self.wait_until(what, until)
+    }
+
+    fn display(&self, format: &str) -> String {
+        self.run(&["display-message", "-p", "-t", "credwise", format])
+            .trim()
+            .to_string()
+    }
+
+    /// Polls the screen every 50 ms until `needle` is on it; fails with the last screen.
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait_until(&format!("{needle:?} on screen"), |s| s.contains(needle))
+    }
+
+    /// Polls the screen every 50 ms until `ready` holds; fails with the last screen.
+    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            if start.elapsed() > TIMEOUT {
+                panic!(
+                    "timed out after {TIMEOUT:?} waiting for {what}; the screen:\n{}",
+                    framed(&screen)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for the demo tenant to be loaded and on screen.
+    fn wait_loaded(&self) -> String {
+        self.wait_until("the demo tenant loaded", |s| {
+            s.contains(TENANT) && s.contains("loaded 109 identities")
+        })
+    }
+
+    /// Waits for credwise to exit and checks it left with code 0, in cooked mode, on the
+    /// normal screen.
+    fn assert_exited_cleanly(&self) {
+        self.assert_exited(0);
+    }
+
+    /// Waits for credwise to exit and checks it left with `code`, in cooked mode, on the
+    /// normal screen; returns that screen.
+    fn assert_exited(&self, code: u8) -> String {
+        let screen = self.wait_for(DONE);
+        // Anywhere on the screen: a credwise that did not leave the alternate screen leaves
+        // the shell's output in the middle of its own.
+        let exit: String = screen
+            .split_once("EXIT=")
+            .unwrap_or_else(|| panic!("no exit code on screen:\n{}", framed(&screen)))
+            .1
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        assert_eq!(
+            exit,
+            code.to_string(),
+            "credwise exited with {exit}:\n{}",
+            framed(&screen)
+        );
+        assert_cooked(&screen);
+        assert_eq!(
+            self.display("#{alternate_on}"),
+            "0",
+            "the alternate screen is still on"
+        );
+        // credwise's screen is gone: only the shell's output is left.
+        assert!(
+            !screen.contains(TENANT),
+            "credwise's screen was left behind:\n{}",
+            framed(&screen)
+        );
+        screen
+    }
+}
+
+/// Fails, with the fix, when tmux cannot be run.
+fn require_tmux() {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "tmux is required for the terminal tests: apt-get install tmux"
+    );
+}
+
+/// The screen with a border, so trailing blanks and empty rows show in a failure message.
+fn framed(screen: &str) -> String {
+    let mut out = String::from("┌\n");
+    for line in screen.lines() {
+        out.push_str(&format!("│{line}\n"));
+    }
+    out.push('└');
+    out
+}
+
+/// `stty -a` on `screen` shows a terminal in cooked mode: the flags raw mode clears are set.
+fn assert_cooked(screen: &str) {
+    let stty = screen
+        .split_once("EXIT=")
+        .map_or("", |(_, rest)| rest)
+        .split(DONE)
+        .next()
+        .unwrap_or("");
+    let flags: Vec<&str> = stty
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .filter(|w| !w.is_empty())
+        .collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(
+            flags.contains(&flag) && !flags.contains(&format!("-{flag}").as_str()),
+            "the terminal is not back in cooked mode ({flag} is not set):\n{}",
+            framed(screen)
+        );
+    }
+}
+
+/// The name and kind lines at the top of the details pane, wherever the layout puts it:
+/// the two rows under its "Details" title, up to the pane's right border.
+fn details_head(screen: &str) -> (String, String) {
+    let rows: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let title: Vec<char> = " Details ".chars().collect();
+    let found = rows.iter().enumerate().find_map(|(i, row)| {
+        row.windows(title.len() + 1)
+            .position(|w| matches!(w[0], '╭' | '┏') && w[1..] == title[..])
+            .map(|col| (i, col))
+    });
+    let Some((top, col)) = found else {
+        return (String::new(), String::new());
+    };
+    let inside = |row: usize| -> String {
+        rows.get(row)
+            .map(|r| {
+                r.iter()
+                    .skip(col + 1)
+                    .take_while(|&&c| c != '│' && c != '┃')
+                    .collect::<String>()
+                    .trim()
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    (inside(top + 1), inside(top + 2))
+}
+
+/// The title line of the identity list (the first line holding the sort marker).
+fn list_title(screen: &str) -> &str {
+    screen.lines().find(|l| l.contains('↓')).unwrap_or("")
+}
+
+#[test]
+fn filter_help_follow_back_and_quit_restores_the_terminal() {
+    let t = Tmux::start("main", 120, 40, &["--demo"]);
+    let screen = t.wait_loaded();
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "1",
+        "credwise is not on the alternate screen"
+    );
+    // Two identities on the first screen: one with "payroll" in its name, one without it
+    // anywhere (name, ids, credentials).
+    assert!(screen.contains("app-payroll-api"), "{}", framed(&screen));
+    assert!(screen.contains("backup-reporting"), "{}", framed(&screen));
+
+    // Filter.
+    t.keys(&["/"]);
+    t.wait_for("keep filter");
+    t.type_text("payroll");
+    t.keys(&["Enter"]);
+    let screen = t.wait_until("the filter kept", |s| {
+        list_title(s).contains("/payroll ") && !s.contains("keep filter")
+    });
+    let title = list_title(&screen);
+    assert!(title.contains("All identities 6/109"), "title: {title}");
+    for listed in ["payroll-api ", "payroll-api-sandbox", "id-payroll-batch"] {
+        assert!(
+            screen.contains(listed),
+            "{listed} is not listed:\n{}",
+            framed(&screen)
+        );
+    }
+    assert!(
+        !screen.contains("backup-reporting"),
+        "backup-reporting does not match /payroll but is listed:\n{}",
+        framed(&screen)
+    );
+
+    // Help.
+    t.keys(&["?"]);
+    let screen = t.wait_for("Help — esc closes");
+    assert!(screen.contains("Everywhere"), "{}", framed(&screen));
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("  /  ") && l.contains(" filter ")),
+        "no help line for / filter:\n{}",
+        framed(&screen)
+    );
+    assert!(screen.contains("Identity list"), "{}", framed(&screen));
+    // The command table is below the fold at 40 rows.
+    t.keys(&["PageDown", "PageDown"]);
+    let screen = t.wait_for("Commands (:)");
+    assert!(screen.contains(":kind"), "{}", framed(&screen));
+    let screen = t.escape("the help closed", |s| !s.contains("Help — esc closes"));
+    assert!(
+        list_title(&screen).contains("/payroll "),
+        "{}",
+        framed(&screen)
+    );
+
+    // Follow a link: the payroll-api app registration to its service principal, and back.
+    t.keys(&["/"]);
+    t.wait_for("keep filter");
+    t.keys(&["BSpace"; 7]);
+    t.type_text("payroll-api");
+    t.keys(&["Enter"]);
+    t.wait_until("the filter /payroll-api kept", |s| {
+        list_title(s).contains("/payroll-api ") && !s.contains("keep filter")
+    });
+    // The first match, then the next: the app registration (sorted by name, then kind).
+    t.keys(&["g"]);
+    t.wait_until("the first match selected", |s| {
+        details_head(s).0 == "app-payroll-api"
+    });
+    t.keys(&["j"]);
+    let screen = t.wait_until("the payroll-api app registration selected", |s| {
+        let (name, kind) = details_head(s);
+        name == "payroll-api" && kind.starts_with("App registration")
+    });
+    assert!(!screen.contains("┏ Details"), "{}", framed(&screen));
+    t.keys(&["Enter"]);
+    t.wait_for("┏ Details");
+    // Select the only link (the pane scrolls to it), then follow it.
+    t.keys(&["j"]);
+    t.wait_for("→ service principal payroll-api");
+    t.keys(&["Enter"]);
+    let screen = t.wait_until("the service principal in the details", |s| {
+        details_head(s).1.starts_with("Service principal")
+    });
+    assert_eq!(details_head(&screen).0, "payroll-api");
+    assert!(
+        screen.contains("→ payroll-api (Esc goes back)"),
+        "{}",
+        framed(&screen)
+    );
+    let screen = t.escape("back on the app registration", |s| {
+        details_head(s).1.starts_with("App registration")
+    });
+    assert_eq!(details_head(&screen).0, "payroll-api");
+    assert!(
+        list_title(&screen).contains("/payroll-api "),
+        "{}",
+        framed(&screen)
+    );
+
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
+
+#[test]
+fn kind_command_shows_user_assigned_identities() {
+    let t = Tmux::start("kind", 120, 40, &["--demo"]);
+    t.wait_loaded();
+    t.keys(&[":"]);
+    t.wait_for("tab complete");
+    t.type_text("kind uami");
+    t.wait_for(":kind uami");
+    t.keys(&["Enter"]);
+    let screen = t.wait_until("the user-assigned list", |s| {
+        list_title(s).contains("User-assigned MIs 11 ")
+    });
+    assert!(screen.contains("id-payroll-batch"), "{}", framed(&screen));
+    assert!(
+        !screen.contains("aa-fabrikam-runbooks"),
+        "a system-assigned identity is listed:\n{}",
+        framed(&screen)
+    );
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
+
+#[test]
+fn ctrl_c_while_typing_a_filter_quits_and_restores_the_terminal() {
+    let t = Tmux::start("ctrlc", 120, 40, &["--demo"]);
+    t.wait_loaded();
+    t.keys(&["/"]);
+    t.wait_for("keep filter");
+    t.type_text("pay");
+    t.wait_until("the filter typed", |s| list_title(s).contains("/pay "));
+    t.keys(&["C-c"]);
+    t.assert_exited_cleanly();
+}
+
+#[test]
+fn a_tiny_terminal_gets_a_message_and_the_explorer_comes_back() {
+    let t = Tmux::start("resize", 120, 40, &["--demo"]);
+    t.wait_loaded();
+    t.run(&["resize-window", "-t", "credwise", "-x", "30", "-y", "10"]);
+    let screen = t.wait_for("Terminal too small");
+    assert!(screen.contains("40x12"), "{}", framed(&screen));
+    assert!(!screen.contains(TENANT), "{}", framed(&screen));
+    t.run(&["resize-window", "-t", "credwise", "-x", "100", "-y", "30"]);
+    let screen = t.wait_until("the explorer back", |s| {
+        s.contains(TENANT) && !s.contains("Terminal too small")
+    });
+    assert_eq!(t.display("#{window_width}x#{window_height}"), "100x30");
+    assert!(
+        list_title(&screen).contains("All identities 109"),
+        "{}",
+        framed(&screen)
+    );
+    assert!(screen.contains("┃NAME"), "{}", framed(&screen));
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
+
+/// A snapshot that is not JSON is reported, with the place of the error, before the screen
+/// is taken over: nothing at all goes to stdout.
+#[test]
+fn a_malformed_snapshot_is_an_error_before_the_screen_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    for (name, text, place) in [
+        ("truncated.json", "{", "1:1"),
+        ("bad-key.json", "{\n  oops\n}", "2:3"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = credwise_in(&config, &["--snapshot", path_str(&file)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "stdout: {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let at = format!("{}:{place}", file.display());
+        assert!(stderr.contains(&at), "stderr does not name {at}: {stderr}");
+        assert!(
+            !stderr.contains('\x1b'),
+            "escape sequences on stderr: {stderr:?}"
+        );
+    }
+}
+
+/// The same in a terminal: the error is on the normal screen once credwise has exited, and
+/// the terminal was never left in raw mode.
+#[test]
+fn a_malformed_snapshot_leaves_the_error_on_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.json");
+    std::fs::write(&file, "{").unwrap();
+    let t = Tmux::start("snapshot", 120, 40, &["--snapshot", path_str(&file)]);
+    let screen = t.assert_exited(2);
+    let error = format!("credwise: {}:1:1", file.display());
+    assert!(
+        screen.contains(&error),
+        "no {error:?}:\n{}",
+        framed(&screen)
+    );
+}
+
+fn credwise_in(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_credwise"))
+        .args(args)
+        .env("CREDWISE_NOW", NOW)
+        .env("CREDWISE_CONFIG_DIR", config)
+        .env("TERM", "xterm-256color")
+        .env_remove("AZURE_TENANT_ID")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
