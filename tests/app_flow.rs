@@ -357,3 +357,20 @@ fn read_only_is_carried_to_the_title() {
     let app = App::new("demo", true, NOW);
     assert!(app.read_only);
 }
+
+#[test]
+fn help_scroll_stops_at_the_end() {
+    let mut app = loaded_app();
+    cmd(&mut app, Command::Help);
+    update(&mut app, Msg::HelpLimit(12));
+    for _ in 0..5 {
+        cmd(&mut app, Command::PageDown);
+    }
+    assert_eq!(app.help_scroll, 12);
+    cmd(&mut app, Command::SelectPrev);
+    assert_eq!(app.help_scroll, 11, "one step up is visible at once");
+    cmd(&mut app, Command::SelectFirst);
+    assert_eq!(app.help_scroll, 0);
+    cmd(&mut app, Command::SelectLast);
+    assert_eq!(app.help_scroll, 12);
+}

@@ -195,6 +195,8 @@ pub struct App {
     pub history: Vec<Crumb>,
     pub status: Option<Status>,
     pub help_scroll: u16,
+    /// The furthest the help overlay can scroll (the TUI reports it).
+    pub help_max_scroll: u16,
     /// Rows the list shows at once (the TUI reports it), for page moves.
     pub list_rows: usize,
     pub quit: bool,
@@ -225,6 +227,7 @@ impl App {
             history: vec![],
             status: None,
             help_scroll: 0,
+            help_max_scroll: u16::MAX,
             list_rows: 10,
             quit: false,
         }

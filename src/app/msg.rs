@@ -30,6 +30,8 @@ pub enum Msg {
     Scroll(super::Pane, i32),
     /// The list's height in rows, after a resize.
     ListRows(usize),
+    /// How far the help overlay can scroll at the current size.
+    HelpLimit(u16),
     /// The clock moved on.
     Tick(Timestamp),
     LoadProgress(ProgressEvent),

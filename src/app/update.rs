@@ -76,6 +76,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Pane::Details => scroll_details(app, delta),
         },
         Msg::ListRows(rows) => app.list_rows = rows.max(1),
+        Msg::HelpLimit(max) => {
+            app.help_max_scroll = max;
+            app.help_scroll = app.help_scroll.min(max);
+        }
         Msg::Tick(now) => {
             app.now = now;
             app.recount();
@@ -182,6 +186,11 @@ fn clear_filter(app: &mut App) {
 }
 
 fn help_command(app: &mut App, c: Command) {
+    help_scroll_by(app, c);
+    app.help_scroll = app.help_scroll.min(app.help_max_scroll);
+}
+
+fn help_scroll_by(app: &mut App, c: Command) {
     match c {
         Command::SelectNext => app.help_scroll = app.help_scroll.saturating_add(1),
         Command::SelectPrev => app.help_scroll = app.help_scroll.saturating_sub(1),
@@ -192,6 +201,7 @@ fn help_command(app: &mut App, c: Command) {
             app.help_scroll = app.help_scroll.saturating_sub(10)
         }
         Command::SelectFirst => app.help_scroll = 0,
+        Command::SelectLast => app.help_scroll = app.help_max_scroll,
         Command::Help | Command::Back | Command::Quit | Command::Open => app.mode = Mode::Normal,
         _ => {}
     }

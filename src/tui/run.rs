@@ -89,12 +89,24 @@ pub async fn run(
         {
             update(&mut app, Msg::ListRows(rows));
         }
+        if let Some(max) = ui.help_max_scroll.take()
+            && max != app.help_max_scroll
+        {
+            update(&mut app, Msg::HelpLimit(max));
+        }
         if app.quit {
             break;
         }
         let msg = tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(ev)) => to_msg(&app, &ui, &ev),
+                Some(Ok(ev)) => {
+                    let mut msgs = to_msgs(&app, &ui, &ev);
+                    let last = msgs.pop();
+                    for m in msgs {
+                        apply(&mut app, m, &backend, &tx, &mut cancel);
+                    }
+                    last
+                }
                 Some(Err(e)) => return Err(CliError::usage(format!("terminal input failed: {e}"))),
                 None => Some(Msg::Command(Command::Quit)),
             },
@@ -103,17 +115,29 @@ pub async fn run(
             _ = clock.tick() => live_clock.then(|| Msg::Tick(Timestamp::now_utc())),
             _ = terminate.recv() => Some(Msg::Command(Command::Quit)),
         };
-        let Some(msg) = msg else { continue };
-        for effect in update(&mut app, msg) {
-            match effect {
-                Effect::Load => start_load(&backend, &tx, &mut cancel),
-                Effect::Copy(text) => copy(&text, &tx),
-                Effect::OpenUrl(url) => open_url(&url, &tx),
-            }
+        if let Some(msg) = msg {
+            apply(&mut app, msg, &backend, &tx, &mut cancel);
         }
     }
     cancel.cancel();
     Ok(())
+}
+
+/// Updates the app with `msg` and carries out the effects.
+fn apply(
+    app: &mut App,
+    msg: Msg,
+    backend: &Arc<dyn Backend>,
+    tx: &mpsc::UnboundedSender<Msg>,
+    cancel: &mut CancellationToken,
+) {
+    for effect in update(app, msg) {
+        match effect {
+            Effect::Load => start_load(backend, tx, cancel),
+            Effect::Copy(text) => copy(&text, tx),
+            Effect::OpenUrl(url) => open_url(&url, tx),
+        }
+    }
 }
 
 fn start_load(
@@ -197,12 +221,32 @@ fn signal_stream() -> mpsc::UnboundedReceiver<()> {
     mpsc::unbounded_channel().1
 }
 
-/// Turns a terminal event into a message, through the keymap in normal mode.
-pub fn to_msg(app: &App, ui: &UiState, ev: &Event) -> Option<Msg> {
+/// Turns a terminal event into messages, through the keymap in normal mode.
+pub fn to_msgs(app: &App, ui: &UiState, ev: &Event) -> Vec<Msg> {
     match ev {
-        Event::Key(key) if key.kind != KeyEventKind::Release => key_msg(app, ui, ev, key),
-        Event::Mouse(m) if app.mode != Mode::Help => mouse_msg(app, ui, m),
-        _ => None,
+        Event::Key(key) if key.kind != KeyEventKind::Release => {
+            if let Some(msg) = key_msg(app, ui, ev, key) {
+                return vec![msg];
+            }
+            // A terminal sends Esc then a key as Alt+key when they arrive together (slow
+            // SSH, paste). An unbound Alt+key in normal mode is that: Esc, then the key.
+            if matches!(app.mode, Mode::Normal | Mode::Help)
+                && key.modifiers.contains(KeyModifiers::ALT)
+            {
+                let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+                let plain = KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT);
+                return [esc, plain]
+                    .iter()
+                    .filter_map(|k| {
+                        Key::from_event(k).and_then(|k| ui.keymap.lookup(app.focus, &k))
+                    })
+                    .map(Msg::Command)
+                    .collect();
+            }
+            Vec::new()
+        }
+        Event::Mouse(m) if app.mode != Mode::Help => mouse_msg(app, ui, m).into_iter().collect(),
+        _ => Vec::new(),
     }
 }
 

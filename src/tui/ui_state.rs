@@ -28,6 +28,8 @@ pub struct UiState {
     pub areas: Areas,
     /// Frames drawn, for the loading spinner.
     pub frame_count: u64,
+    /// How far the help overlay could scroll when last drawn.
+    pub help_max_scroll: Option<u16>,
 }
 
 impl UiState {
@@ -38,6 +40,7 @@ impl UiState {
             list_offset: 0,
             areas: Areas::default(),
             frame_count: 0,
+            help_max_scroll: None,
         }
     }
 }

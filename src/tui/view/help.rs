@@ -12,7 +12,7 @@ use crate::app::update::COMMANDS;
 use crate::tui::keymap::Context;
 use crate::tui::ui_state::UiState;
 
-pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, body: Rect) {
+pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, body: Rect) {
     let t = &ui.theme;
     let width = body.width.saturating_sub(4).clamp(20, 76);
     let height = body.height.saturating_sub(2).max(3);
@@ -74,6 +74,7 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, body: Rect) {
         ]));
     }
     let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
+    ui.help_max_scroll = Some(max_scroll);
     frame.render_widget(
         Paragraph::new(lines).scroll((app.help_scroll.min(max_scroll), 0)),
         inner,
