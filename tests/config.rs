@@ -18,7 +18,10 @@ fn explorer_with(file: &str, text: &str) -> (i32, String) {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let path = dir.path().join(file).display().to_string();
-    assert!(stderr.contains(&path), "stderr should name {path}: {stderr}");
+    assert!(
+        stderr.contains(&path),
+        "stderr should name {path}: {stderr}"
+    );
     (out.status.code().unwrap(), stderr)
 }
 
@@ -45,10 +48,7 @@ fn config_syntax_error_is_named() {
 
 #[test]
 fn unknown_keymap_command_is_named() {
-    let (code, err) = explorer_with(
-        "keymap.toml",
-        "[[list]]\non = [\"x\"]\nrun = \"explode\"\n",
-    );
+    let (code, err) = explorer_with("keymap.toml", "[[list]]\non = [\"x\"]\nrun = \"explode\"\n");
     assert_eq!(code, 2);
     assert!(err.contains("explode"), "{err}");
 }
