@@ -5,10 +5,15 @@
 //! - `load_and_index`: snapshot file bytes → `snapshot_file::parse` → `Directory::new`, ≤ 1 s
 //!   (`parse` and `index` are also timed alone, to show where the time goes);
 //! - `filter_keystroke`: `Filter::new(query)` + `apply` over every identity, ≤ 16 ms;
-//! - `render_frame`: one full 200×60 frame, ≤ 8 ms;
+//! - `render_frame`: one full 200×60 frame (`tui::view::render` through ratatui's `Terminal`
+//!   on a `TestBackend`), ≤ 8 ms;
 //! - peak memory after loading and indexing, ≤ 400 MB: measured in a child process that does
 //!   only what the app does (read the file, parse, index) and reads its own `VmHWM` (Linux),
 //!   because this process also holds the generator's output and the benchmarks' copies.
+//!
+//! - `app_update`: the same work as the app does it, with no budget of its own: one filter
+//!   keystroke through `update` (it filters the sorted list of the selected navigation item),
+//!   and the clock tick, which recounts and re-sorts everything like `TenantLoaded` does.
 //!
 //! Run with `cargo bench --bench explorer`; figures the budgets do not cover (file size,
 //! match counts, memory) are printed to stderr.
@@ -18,14 +23,21 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use credwise::app::{App, LoadState, Msg, update};
 use credwise::bench_support::{TenantSpec, generate_tenant};
 use credwise::domain::filter::Filter;
-use credwise::domain::{Directory, EntryId};
+use credwise::domain::{Directory, EntryId, Timestamp};
 use credwise::store::snapshot_file;
+use credwise::tui::keymap::Keymap;
+use credwise::tui::theme::Theme;
+use credwise::tui::ui_state::UiState;
 use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tui_input::InputRequest;
 
 /// Set (to a snapshot file path) in the child process that measures peak memory.
 const PEAK_CHILD_ENV: &str = "CREDWISE_BENCH_PEAK_MEMORY_OF";
@@ -34,15 +46,18 @@ const PEAK_CHILD_ENV: &str = "CREDWISE_BENCH_PEAK_MEMORY_OF";
 struct Fixture {
     /// The budget tenant as a snapshot file's bytes.
     bytes: Vec<u8>,
-    dir: Directory,
+    /// Shared with the `App`s the app-level benchmarks build.
+    dir: Arc<Directory>,
     all: Vec<EntryId>,
+    now: Timestamp,
 }
 
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let started = Instant::now();
-        let snapshot = generate_tenant(&TenantSpec::budget(), time::OffsetDateTime::now_utc());
+        let now = time::OffsetDateTime::now_utc();
+        let snapshot = generate_tenant(&TenantSpec::budget(), now);
         let bytes = snapshot_file::to_bytes(&snapshot);
         eprintln!(
             "budget tenant: {} applications, {} service principals, {} UAMIs, {} credentials, \
@@ -58,11 +73,32 @@ fn fixture() -> &'static Fixture {
             bytes.len(),
             started.elapsed(),
         );
-        let dir = Directory::new(snapshot);
+        let dir = Arc::new(Directory::new(snapshot));
         let all = (0..dir.len() as EntryId).collect();
         eprintln!("budget tenant: {} identities in the index", dir.len());
-        Fixture { bytes, dir, all }
+        Fixture {
+            bytes,
+            dir,
+            all,
+            now,
+        }
     })
+}
+
+/// An explorer showing the budget tenant, as after `Msg::TenantLoaded` (whose recount and
+/// rebuild a clock tick repeats; the directory is shared rather than copied).
+fn loaded_app(f: &Fixture) -> App {
+    let mut app = App::new("budget.json", true, f.now);
+    app.dir = Some(Arc::clone(&f.dir));
+    app.load = LoadState::Loaded;
+    update(&mut app, Msg::Tick(f.now));
+    app
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        update(app, Msg::FilterEdit(InputRequest::InsertChar(c)));
+    }
 }
 
 fn load_and_index(bytes: &[u8]) -> Directory {
@@ -196,9 +232,66 @@ fn bench_filter_keystroke(c: &mut Criterion) {
     g.finish();
 }
 
-// TODO(render_frame): the `render_frame` benchmark (one full 200×60 frame ≤ 8 ms via
-// `credwise::tui::view::render(&App, &mut UiState, &mut Frame)` on ratatui's `TestBackend`)
-// waits for `src/tui/view/mod.rs` and an `App` that can be built from a `Directory`.
+fn bench_app_update(c: &mut Criterion) {
+    let f = fixture();
+    let mut g = c.benchmark_group("app_update");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    // The keystroke that turns "pa" into "pay"; the backspace that restores "pa" is untimed.
+    let mut app = loaded_app(f);
+    type_text(&mut app, "pa");
+    g.bench_function("keystroke_pa_to_pay", |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                let started = Instant::now();
+                update(&mut app, Msg::FilterEdit(InputRequest::InsertChar('y')));
+                timed += started.elapsed();
+                update(&mut app, Msg::FilterEdit(InputRequest::DeletePrevChar));
+            }
+            timed
+        });
+    });
+    g.sampling_mode(SamplingMode::Flat);
+    let mut app = loaded_app(f);
+    g.bench_function("tick_recount_and_rebuild", |b| {
+        b.iter(|| update(&mut app, Msg::Tick(f.now)));
+    });
+    g.finish();
+}
 
-criterion_group!(benches, bench_load_and_index, bench_filter_keystroke);
+fn bench_render_frame(c: &mut Criterion) {
+    let f = fixture();
+    let top = loaded_app(f);
+    let mut middle = loaded_app(f);
+    middle.selected = middle.visible.len() / 2;
+    let mut filtered = loaded_app(f);
+    type_text(&mut filtered, "pay");
+    let mut g = c.benchmark_group("render_frame");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for (label, app) in [("top", &top), ("middle", &middle), ("filtered", &filtered)] {
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        let mut ui = UiState::new(Keymap::defaults(), Theme::new(true));
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                terminal
+                    .draw(|frame| credwise::tui::view::render(app, &mut ui, frame))
+                    .unwrap()
+                    .area
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_load_and_index,
+    bench_filter_keystroke,
+    bench_render_frame,
+    bench_app_update
+);
 criterion_main!(benches);
