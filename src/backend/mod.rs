@@ -79,10 +79,10 @@ pub struct Warning {
     pub message: String,
 }
 
-/// A loaded tenant, possibly partial.
+/// A loaded tenant, possibly partial. The snapshot is shared: a large tenant is held once.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub snapshot: TenantSnapshot,
+    pub snapshot: std::sync::Arc<TenantSnapshot>,
     pub warnings: Vec<Warning>,
 }
 

@@ -4,14 +4,16 @@
 //! and the demo tenant changes only in memory.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::{Applied, Backend, Error, Loaded, Progress, Scope};
 use crate::domain::{Change, Check, TenantSnapshot};
 use crate::store::snapshot_file;
 
 pub struct SnapshotBackend {
-    snapshot: Mutex<TenantSnapshot>,
+    /// Shared with the directories made from it; a change copies it first if it is shared
+    /// (copy on write), so loading never duplicates a large tenant.
+    snapshot: Mutex<Arc<TenantSnapshot>>,
     /// Where changes are persisted; `None` keeps them in memory (the demo tenant).
     path: Option<PathBuf>,
     label: String,
@@ -28,7 +30,7 @@ impl SnapshotBackend {
                 .unwrap_or_else(|| path.display().to_string())
         );
         Ok(Self {
-            snapshot: Mutex::new(snapshot),
+            snapshot: Mutex::new(Arc::new(snapshot)),
             path: Some(path),
             label,
         })
@@ -37,13 +39,13 @@ impl SnapshotBackend {
     /// A backend over a snapshot that lives only in memory.
     pub fn in_memory(snapshot: TenantSnapshot, label: impl Into<String>) -> Self {
         Self {
-            snapshot: Mutex::new(snapshot),
+            snapshot: Mutex::new(Arc::new(snapshot)),
             path: None,
             label: label.into(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, TenantSnapshot> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Arc<TenantSnapshot>> {
         // A panic while holding the lock cannot leave the snapshot half-changed: `apply`
         // validates before it mutates. So a poisoned lock is still usable.
         self.snapshot.lock().unwrap_or_else(|p| p.into_inner())
@@ -74,12 +76,13 @@ impl Backend for SnapshotBackend {
 
     async fn apply(&self, change: &Change) -> Result<Applied, Error> {
         let mut guard = self.lock();
-        let undo = guard.apply(change)?;
+        let snapshot = Arc::make_mut(&mut guard);
+        let undo = snapshot.apply(change)?;
         if let Some(path) = &self.path
-            && let Err(e) = snapshot_file::save(&guard, path)
+            && let Err(e) = snapshot_file::save(snapshot, path)
         {
             // Keep memory and file in step: the file was not changed, so undo in memory.
-            let _ = guard.apply(&undo);
+            let _ = snapshot.apply(&undo);
             return Err(e.into());
         }
         Ok(Applied { undo, secret: None })

@@ -53,7 +53,7 @@ pub struct ImportAzArgs {
 pub async fn save(args: &SaveArgs, backend: &dyn Backend) -> Result<(), CliError> {
     let dir = super::load_directory(backend).await?;
     let line = format!("saved {} to {}\n", counts(&dir), args.out.display());
-    snapshot_file::save(&dir.into_snapshot(), &args.out).map_err(crate::backend::Error::from)?;
+    snapshot_file::save(dir.snapshot(), &args.out).map_err(crate::backend::Error::from)?;
     output::print(&line);
     Ok(())
 }
@@ -86,7 +86,7 @@ pub fn import_az(
         args.out.display(),
         dir.snapshot().tenant_id,
     );
-    snapshot_file::save(&dir.into_snapshot(), &args.out).map_err(crate::backend::Error::from)?;
+    snapshot_file::save(dir.snapshot(), &args.out).map_err(crate::backend::Error::from)?;
     output::print(&line);
     Ok(())
 }

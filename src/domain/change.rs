@@ -279,17 +279,43 @@ impl TenantSnapshot {
     }
 
     /// Answers a verification question against this snapshot.
-    pub fn check(&mut self, check: &Check) -> Result<bool, ApplyError> {
+    pub fn check(&self, check: &Check) -> Result<bool, ApplyError> {
         let (target, id, want_present) = match check {
             Check::CredentialPresent { target, id } => (target, id, true),
             Check::CredentialAbsent { target, id } => (target, id, false),
         };
-        let c = self.creds_mut(target)?;
-        let present = c
-            .passwords
-            .is_some_and(|l| l.iter().any(|x| &x.key_id == id))
-            || c.keys.is_some_and(|l| l.iter().any(|x| &x.key_id == id))
-            || c.fics.is_some_and(|l| l.iter().any(|x| &x.name == id));
+        let not_found = || ApplyError::TargetNotFound(target_label(target));
+        let present = match target {
+            Target::Application(oid) => {
+                let a = self
+                    .applications
+                    .iter()
+                    .find(|a| &a.id == oid)
+                    .ok_or_else(not_found)?;
+                a.password_credentials.iter().any(|x| &x.key_id == id)
+                    || a.key_credentials.iter().any(|x| &x.key_id == id)
+                    || a.federated_identity_credentials
+                        .iter()
+                        .any(|x| &x.name == id)
+            }
+            Target::ServicePrincipal(oid) => {
+                let p = self
+                    .service_principals
+                    .iter()
+                    .find(|p| &p.id == oid)
+                    .ok_or_else(not_found)?;
+                p.password_credentials.iter().any(|x| &x.key_id == id)
+                    || p.key_credentials.iter().any(|x| &x.key_id == id)
+            }
+            Target::UserAssignedIdentity(arm) => self
+                .user_assigned_identities
+                .iter()
+                .find(|u| u.id.eq_ignore_ascii_case(arm))
+                .ok_or_else(not_found)?
+                .federated_identity_credentials
+                .iter()
+                .any(|x| &x.name == id),
+        };
         Ok(present == want_present)
     }
 }

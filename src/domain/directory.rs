@@ -8,11 +8,13 @@
 //! directory).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::Timestamp;
 use super::credential::{CredentialRef, CredentialType};
 use super::kind::IdentityKind;
 use super::objects::{ManagedIdentityFlavour, RoleAssignment, ServicePrincipalType};
+use super::search::SearchText;
 use super::snapshot::TenantSnapshot;
 
 /// An index into `Directory::entries`.
@@ -60,7 +62,8 @@ pub enum FindError {
 /// The tenant snapshot plus its index.
 #[derive(Debug, Clone)]
 pub struct Directory {
-    snapshot: TenantSnapshot,
+    /// Shared with the backend that loaded it: one copy of a large tenant, not two.
+    snapshot: Arc<TenantSnapshot>,
     entries: Vec<Entry>,
     /// Lower-cased object ids, client ids and UAMI ARM ids → entries.
     by_id: HashMap<String, Vec<EntryId>>,
@@ -73,10 +76,16 @@ pub struct Directory {
     attached: HashMap<String, Vec<u32>>,
     /// Principal id → indices into `snapshot.role_assignments`.
     roles_by_principal: HashMap<String, Vec<u32>>,
+    /// What the `/` filter searches, contiguous, with character masks.
+    search: SearchText,
+    /// Each entry's position in case-insensitive name order, so sorting a list by name is a
+    /// sort of integers.
+    name_rank: Vec<u32>,
 }
 
 impl Directory {
-    pub fn new(snapshot: TenantSnapshot) -> Self {
+    pub fn new(snapshot: impl Into<Arc<TenantSnapshot>>) -> Self {
+        let snapshot: Arc<TenantSnapshot> = snapshot.into();
         let mut entries = Vec::with_capacity(
             snapshot.applications.len()
                 + snapshot.service_principals.len()
@@ -127,9 +136,71 @@ impl Directory {
             resource_by_id: HashMap::new(),
             attached: HashMap::new(),
             roles_by_principal: HashMap::new(),
+            search: SearchText::default(),
+            name_rank: Vec::new(),
         };
         dir.build_lookups();
+        dir.build_search();
         dir
+    }
+
+    fn build_search(&mut self) {
+        let mut search = SearchText::with_capacity(self.entries.len(), self.entries.len() * 96);
+        for e in &self.entries {
+            self.for_each_field(e, |text| search.push_field(text));
+            search.end_entry();
+        }
+        // Names are the first field of every entry, and they now sit side by side in memory,
+        // which is what makes this one sort affordable.
+        let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (na, nb) = (search.first(a as usize), search.first(b as usize));
+            na.bytes()
+                .map(|c| c.to_ascii_lowercase())
+                .cmp(nb.bytes().map(|c| c.to_ascii_lowercase()))
+                .then_with(|| na.cmp(nb))
+                .then_with(|| a.cmp(&b))
+        });
+        let mut rank = vec![0u32; order.len()];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        self.search = search;
+        self.name_rank = rank;
+    }
+
+    /// The searchable fields of an entry: name first, then ids, appId, FIC subjects and
+    /// issuers.
+    fn for_each_field(&self, e: &Entry, mut f: impl FnMut(&str)) {
+        f(self.display_name_of(e));
+        f(self.id_of(e));
+        if let Some(a) = self.app_id_of(e) {
+            f(a);
+        }
+        let s = &self.snapshot;
+        let fics = match e.object {
+            ObjectRef::Application(i) => {
+                &s.applications[i as usize].federated_identity_credentials[..]
+            }
+            ObjectRef::UserAssigned { arm: Some(a), .. } => {
+                &s.user_assigned_identities[a as usize].federated_identity_credentials[..]
+            }
+            _ => &[],
+        };
+        for c in fics {
+            f(c.matcher());
+            f(&c.issuer);
+        }
+    }
+
+    /// The fields the `/` filter searches for entry `id`, with their character masks.
+    pub fn search_fields(&self, id: EntryId) -> impl Iterator<Item = (&str, u64)> {
+        self.search.fields(id as usize)
+    }
+
+    /// The entry's position in case-insensitive name order.
+    pub fn name_rank(&self, id: EntryId) -> u32 {
+        self.name_rank[id as usize]
     }
 
     fn build_lookups(&mut self) {
@@ -188,9 +259,9 @@ impl Directory {
         &self.snapshot
     }
 
-    /// Gives the snapshot back (to save it, or to apply a change and index it again).
-    pub fn into_snapshot(self) -> TenantSnapshot {
-        self.snapshot
+    /// The shared snapshot (to save it, or to apply a change and index it again).
+    pub fn shared_snapshot(&self) -> Arc<TenantSnapshot> {
+        self.snapshot.clone()
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -314,30 +385,6 @@ impl Directory {
             ObjectRef::SystemAssigned(_) => {}
         }
         out
-    }
-
-    /// Calls `f` with every string the `/` filter searches: name, ids, appId and FIC
-    /// subjects and issuers.
-    pub fn for_each_search_text(&self, e: &Entry, mut f: impl FnMut(&str) -> bool) -> bool {
-        if f(self.display_name_of(e)) || f(self.id_of(e)) {
-            return true;
-        }
-        if let Some(a) = self.app_id_of(e)
-            && f(a)
-        {
-            return true;
-        }
-        let s = &self.snapshot;
-        let fics = match e.object {
-            ObjectRef::Application(i) => {
-                &s.applications[i as usize].federated_identity_credentials[..]
-            }
-            ObjectRef::UserAssigned { arm: Some(a), .. } => {
-                &s.user_assigned_identities[a as usize].federated_identity_credentials[..]
-            }
-            _ => &[],
-        };
-        fics.iter().any(|c| f(c.matcher()) || f(&c.issuer))
     }
 
     /// Role assignments held by the identity's principal.

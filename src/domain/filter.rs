@@ -6,15 +6,21 @@
 //! FIC. fzf's syntax works: `'exact`, `^prefix`, `suffix$`, and `!word` excludes identities
 //! where any field contains the word. Case is smart: a capital letter makes a word
 //! case-sensitive.
+//!
+//! Speed (150,000 identities, one keystroke well under a frame): fields come from the
+//! directory's contiguous search text, a field whose character mask lacks one of a word's
+//! characters is skipped unread, and matching runs in index order (memory order) while the
+//! list keeps its own sort.
 
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::pattern::{Atom, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use super::directory::{Directory, EntryId};
+use super::search::{char_mask, may_contain};
 
 /// A compiled filter query with its reusable match buffers.
 pub struct Filter {
-    pattern: Pattern,
+    atoms: Vec<(Atom, u64)>,
     matcher: Matcher,
     buf: Vec<char>,
 }
@@ -26,8 +32,17 @@ impl Filter {
         if pattern.atoms.is_empty() {
             return None;
         }
+        let atoms = pattern
+            .atoms
+            .into_iter()
+            .map(|a| {
+                let needle: String = a.needle_text().chars().collect();
+                let mask = char_mask(&needle);
+                (a, mask)
+            })
+            .collect();
         Some(Self {
-            pattern,
+            atoms,
             matcher: Matcher::new(Config::DEFAULT),
             buf: Vec::new(),
         })
@@ -35,32 +50,41 @@ impl Filter {
 
     /// True when every word matches (or, for `!words`, avoids) the entry's fields.
     pub fn matches(&mut self, dir: &Directory, id: EntryId) -> bool {
-        let e = dir.entry(id);
         let Self {
-            pattern,
+            atoms,
             matcher,
             buf,
         } = self;
-        pattern.atoms.iter().all(|atom| {
+        atoms.iter().all(|(atom, needle)| {
+            let mut hit = dir.search_fields(id).any(|(text, mask)| {
+                may_contain(mask, *needle) && {
+                    // A negative atom scores Some(0) when it does NOT match; invert that.
+                    let scored = atom.score(Utf32Str::new(text, buf), matcher).is_some();
+                    scored != atom.negative
+                }
+            });
             if atom.negative {
-                // Excluded as soon as one field contains the word.
-                !dir.for_each_search_text(e, |text| {
-                    atom.score(Utf32Str::new(text, buf), matcher).is_none()
-                })
-            } else {
-                dir.for_each_search_text(e, |text| {
-                    atom.score(Utf32Str::new(text, buf), matcher).is_some()
-                })
+                hit = !hit;
             }
+            hit
         })
     }
 
-    /// The ids among `candidates` that match, in the same order.
+    /// The ids among `candidates` that match, in the same order. Matching runs in index order
+    /// (where the search text lies in memory), then the candidates' order is restored.
     pub fn apply(&mut self, dir: &Directory, candidates: &[EntryId]) -> Vec<EntryId> {
+        let mut in_memory_order = candidates.to_vec();
+        in_memory_order.sort_unstable();
+        let mut hit = vec![false; dir.len()];
+        for id in in_memory_order {
+            if self.matches(dir, id) {
+                hit[id as usize] = true;
+            }
+        }
         candidates
             .iter()
             .copied()
-            .filter(|&id| self.matches(dir, id))
+            .filter(|&id| hit[id as usize])
             .collect()
     }
 }

@@ -1,12 +1,14 @@
 //! The snapshot file: versioned JSON, `{"format": "credwise-snapshot", "version": 1, …}`
 //! followed by the `TenantSnapshot` fields (documented in README.md).
 //!
-//! Loading checks the envelope before the body, so a file from a newer credwise says so instead
-//! of failing on some field; every error names the file and, for JSON errors, the line and
-//! column. Saving writes a temporary file in the same directory and renames it over the target,
+//! Loading parses the file once, streaming (a 150,000-identity tenant is 200 MB of JSON: holding
+//! its bytes beside the parsed snapshot would double the peak), then checks the envelope. When
+//! the body does not parse, the envelope alone is read to tell a file from a newer credwise
+//! ("upgrade") from a damaged one; every error names the file and, for JSON errors, the line
+//! and column. Saving writes a temporary file in the same directory and renames it over the target,
 //! so a crash never leaves half a snapshot behind.
 
-use std::io::Write;
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +53,84 @@ struct Envelope {
     version: u32,
 }
 
+/// The file as read: the envelope beside the snapshot's own fields (serde's `flatten` would
+/// buffer the whole document, so the fields are listed here).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileIn {
+    format: String,
+    version: u32,
+    tenant_id: String,
+    #[serde(default)]
+    tenant_display_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    captured_at: crate::domain::Timestamp,
+    #[serde(default)]
+    source: crate::domain::SnapshotSource,
+    #[serde(default)]
+    cloud: crate::domain::Cloud,
+    #[serde(default)]
+    applications: Vec<crate::domain::Application>,
+    #[serde(default)]
+    service_principals: Vec<crate::domain::ServicePrincipal>,
+    #[serde(default)]
+    user_assigned_identities: Vec<crate::domain::UserAssignedIdentity>,
+    #[serde(default)]
+    resources: Vec<crate::domain::AzureResource>,
+    #[serde(default)]
+    role_assignments: Vec<crate::domain::RoleAssignment>,
+}
+
+impl FileIn {
+    fn into_snapshot(self, path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
+        check_envelope(&self.format, self.version, path)?;
+        Ok(TenantSnapshot {
+            tenant_id: self.tenant_id,
+            tenant_display_name: self.tenant_display_name,
+            captured_at: self.captured_at,
+            source: self.source,
+            cloud: self.cloud,
+            applications: self.applications,
+            service_principals: self.service_principals,
+            user_assigned_identities: self.user_assigned_identities,
+            resources: self.resources,
+            role_assignments: self.role_assignments,
+        })
+    }
+}
+
+fn check_envelope(format: &str, version: u32, path: &Path) -> Result<(), SnapshotFileError> {
+    if format != FORMAT {
+        return Err(SnapshotFileError::WrongFormat {
+            path: path.to_path_buf(),
+            found: format.to_string(),
+        });
+    }
+    if version > VERSION {
+        return Err(SnapshotFileError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+        });
+    }
+    Ok(())
+}
+
+/// Explains a body that did not parse: a newer or foreign envelope says so; otherwise the
+/// parse error stands.
+fn explain(
+    envelope: Result<Envelope, serde_json::Error>,
+    e: &serde_json::Error,
+    path: &Path,
+) -> SnapshotFileError {
+    match envelope {
+        Ok(env) => match check_envelope(&env.format, env.version, path) {
+            Err(better) => better,
+            Ok(()) => malformed(path, e),
+        },
+        Err(_) => malformed(path, e),
+    }
+}
+
 #[derive(Serialize)]
 struct EnvelopeOut<'a> {
     format: &'static str,
@@ -78,29 +158,29 @@ fn strip_position(msg: &str) -> String {
 
 /// Parses snapshot bytes; `path` only names the source in errors.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
-    let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| malformed(path, &e))?;
-    if envelope.format != FORMAT {
-        return Err(SnapshotFileError::WrongFormat {
-            path: path.to_path_buf(),
-            found: envelope.format,
-        });
+    match serde_json::from_slice::<FileIn>(bytes) {
+        Ok(file) => file.into_snapshot(path),
+        Err(e) => Err(explain(serde_json::from_slice(bytes), &e, path)),
     }
-    if envelope.version > VERSION {
-        return Err(SnapshotFileError::TooNew {
-            path: path.to_path_buf(),
-            found: envelope.version,
-        });
-    }
-    serde_json::from_slice(bytes).map_err(|e| malformed(path, &e))
 }
 
-/// Reads and parses a snapshot file.
+/// Reads and parses a snapshot file, streaming.
 pub fn load(path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
-    let bytes = std::fs::read(path).map_err(|source| SnapshotFileError::Read {
+    let read_error = |source| SnapshotFileError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    parse(&bytes, path)
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    match serde_json::from_reader::<_, FileIn>(BufReader::with_capacity(1 << 20, file)) {
+        Ok(file) => file.into_snapshot(path),
+        Err(e) if e.is_io() => Err(read_error(std::io::Error::other(e.to_string()))),
+        Err(e) => {
+            let envelope = std::fs::File::open(path)
+                .map_err(serde_json::Error::io)
+                .and_then(|f| serde_json::from_reader(BufReader::new(f)));
+            Err(explain(envelope, &e, path))
+        }
+    }
 }
 
 /// The file's bytes: pretty JSON with the envelope first, ending in a newline.
