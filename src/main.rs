@@ -104,6 +104,13 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
         Some(Command::Snapshot(cli::snapshot::SnapshotCommand::ImportAz(args))) => {
             cli::snapshot::import_az(args, cli.source.tenant.as_deref(), now)
         }
+        Some(Command::Wizard(args)) => {
+            cli::wizard::check_no_source(&cli.source)?;
+            match &args.answers {
+                Some(file) => cli::wizard::run(args, file, now),
+                None => credwise::tui::run_wizard(now).await,
+            }
+        }
         Some(Command::Completions { shell }) => {
             let mut buf = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "credwise", &mut buf);

@@ -109,3 +109,86 @@ proptest! {
         let _ = render(&app, &mut ui, w, h);
     }
 }
+
+mod wizard_screens {
+    use super::common::{NOW, loaded_app, render, ui};
+    use credwise::app::wizard::decision_table;
+    use credwise::app::{App, Command, Msg, update};
+    use std::sync::Arc;
+
+    fn snap2(name: &str, app: &App) {
+        for (w, h) in [(80, 24), (120, 40)] {
+            let mut ui = ui();
+            let t = render(app, &mut ui, w, h);
+            insta::assert_snapshot!(format!("wizard_{name}_{w}x{h}"), t.backend());
+        }
+    }
+
+    fn standalone() -> App {
+        App::standalone_wizard(Arc::new(decision_table().unwrap()), NOW)
+    }
+
+    fn cmd(app: &mut App, c: Command) {
+        update(app, Msg::Command(c));
+    }
+
+    #[test]
+    fn first_question() {
+        snap2("first_question", &standalone());
+    }
+
+    #[test]
+    fn mid_way_after_back_over_the_explorer() {
+        let mut app = loaded_app();
+        app.decision_table = Some(Arc::new(decision_table().unwrap()));
+        // A user-assigned identity: pre-filled answers, marked as from the tenant.
+        let dir = app.dir.clone().unwrap();
+        let i = app
+            .visible
+            .iter()
+            .position(|&id| dir.display_name_of(dir.entry(id)) == "id-orders-shared")
+            .unwrap();
+        update(&mut app, Msg::ClickList(i));
+        cmd(&mut app, Command::Wizard);
+        cmd(&mut app, Command::Open);
+        cmd(&mut app, Command::Open);
+        cmd(&mut app, Command::Open);
+        cmd(&mut app, Command::Back);
+        snap2("mid_way_back", &app);
+    }
+
+    fn summary() -> App {
+        let mut app = standalone();
+        // No user, in Azure, same tenant, one resource.
+        for downs in [1, 0, 0, 0] {
+            cmd(&mut app, Command::SelectFirst);
+            for _ in 0..downs {
+                cmd(&mut app, Command::SelectNext);
+            }
+            cmd(&mut app, Command::Open);
+        }
+        app
+    }
+
+    #[test]
+    fn summary_screen() {
+        snap2("summary", &summary());
+    }
+
+    #[test]
+    fn export_done() {
+        let mut app = summary();
+        cmd(&mut app, Command::Export);
+        update(
+            &mut app,
+            Msg::Exported(vec![
+                "credwise-decision-system-assigned-managed-identity-2026-11-22.md".into(),
+                "credwise-decision-system-assigned-managed-identity-2026-11-22.json".into(),
+            ]),
+        );
+        cmd(&mut app, Command::SelectLast);
+        cmd(&mut app, Command::PageDown);
+        cmd(&mut app, Command::PageDown);
+        snap2("export_done", &app);
+    }
+}

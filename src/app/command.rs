@@ -30,13 +30,17 @@ pub enum Command {
     CopyId,
     OpenPortal,
     Reload,
+    /// Start the decision wizard (pre-filled from the selected identity).
+    Wizard,
+    /// Export the wizard's decision record.
+    Export,
     /// Unbinds a key in a user keymap.
     None,
 }
 
 impl Command {
     /// Every command, in the order the help overlay lists them.
-    pub const ALL: [Command; 23] = [
+    pub const ALL: [Command; 25] = [
         Command::Quit,
         Command::Help,
         Command::FocusNext,
@@ -59,6 +63,8 @@ impl Command {
         Command::CopyId,
         Command::OpenPortal,
         Command::Reload,
+        Command::Wizard,
+        Command::Export,
         Command::None,
     ];
 

@@ -9,6 +9,7 @@
 pub mod command;
 pub mod msg;
 pub mod update;
+pub mod wizard;
 
 use std::sync::Arc;
 
@@ -20,7 +21,9 @@ pub use update::update;
 
 use crate::backend::{ProgressEvent, Warning};
 use crate::domain::expiry::{self, ExpiryStatus, Thresholds};
+use crate::domain::wizard::{Answers, DecisionTable};
 use crate::domain::{CredentialType, Directory, EntryId, IdentityKind, Timestamp};
+use wizard::WizardState;
 
 /// The three panes, left to right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +43,8 @@ pub enum Mode {
     Command,
     /// The `?` overlay.
     Help,
+    /// The decision wizard (over the explorer, or full-screen).
+    Wizard,
 }
 
 /// The views of the navigation pane.
@@ -199,6 +204,9 @@ pub struct App {
     pub help_max_scroll: u16,
     /// Rows the list shows at once (the TUI reports it), for page moves.
     pub list_rows: usize,
+    /// The embedded decision table, when it loaded (the wizard needs it).
+    pub decision_table: Option<Arc<DecisionTable>>,
+    pub wizard: Option<WizardState>,
     pub quit: bool,
 }
 
@@ -229,8 +237,26 @@ impl App {
             help_scroll: 0,
             help_max_scroll: u16::MAX,
             list_rows: 10,
+            decision_table: None,
+            wizard: None,
             quit: false,
         }
+    }
+
+    /// `credwise wizard`: the wizard alone, full-screen, with no tenant.
+    pub fn standalone_wizard(table: Arc<DecisionTable>, now: Timestamp) -> Self {
+        let mut app = App::new("decision wizard · offline, no tenant", false, now);
+        app.load = LoadState::Loaded;
+        app.decision_table = Some(table);
+        app.mode = Mode::Wizard;
+        app.wizard = Some(wizard::WizardState::new(
+            Answers::default(),
+            None,
+            Vec::new(),
+            true,
+        ));
+        wizard::sync_option(&mut app);
+        app
     }
 
     pub fn nav_item(&self) -> NavItem {
@@ -290,35 +316,16 @@ impl App {
     }
 }
 
-/// Sorts by the key, then by name and id so the order is total and stable.
+/// Sorts by the key, then by name (the directory's precomputed rank) so the order is total
+/// and stable; comparing integers keeps a 150,000-row re-sort cheap.
 fn sort_entries(dir: &Directory, ids: &mut [EntryId], key: SortKey) {
-    let name = |id: EntryId| dir.display_name_of(dir.entry(id));
-    let by_name = |a: &EntryId, b: &EntryId| {
-        let (na, nb) = (name(*a), name(*b));
-        // Case-insensitive, without allocating a lower-cased copy per comparison.
-        na.bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(nb.bytes().map(|c| c.to_ascii_lowercase()))
-            .then_with(|| na.cmp(nb))
-            .then_with(|| a.cmp(b))
-    };
     match key {
-        SortKey::Name => ids.sort_unstable_by(by_name),
-        SortKey::Kind => ids.sort_unstable_by(|a, b| {
-            dir.entry(*a)
-                .kind
-                .cmp(&dir.entry(*b).kind)
-                .then_with(|| by_name(a, b))
-        }),
-        SortKey::Expiry => ids.sort_unstable_by(|a, b| {
-            let (ea, eb) = (dir.entry(*a).nearest_expiry, dir.entry(*b).nearest_expiry);
-            match (ea, eb) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            }
-            .then_with(|| by_name(a, b))
+        SortKey::Name => ids.sort_unstable_by_key(|&id| dir.name_rank(id)),
+        SortKey::Kind => ids.sort_unstable_by_key(|&id| (dir.entry(id).kind, dir.name_rank(id))),
+        SortKey::Expiry => ids.sort_unstable_by_key(|&id| {
+            // Nearest expiry first; identities without one last.
+            let e = dir.entry(id).nearest_expiry;
+            (e.is_none(), e, dir.name_rank(id))
         }),
     }
 }

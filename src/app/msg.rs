@@ -44,6 +44,8 @@ pub enum Msg {
     EffectFailed(String),
     /// Something worth telling the user (a URL to open by hand).
     Notice(String),
+    /// The decision record was written to these files.
+    Exported(Vec<String>),
 }
 
 /// Work for the runtime.
@@ -55,4 +57,6 @@ pub enum Effect {
     Copy(String),
     /// Open an address in a browser, or show it where there is none.
     OpenUrl(String),
+    /// Write files (path, contents): the decision record export.
+    WriteFiles(Vec<(String, String)>),
 }

@@ -16,6 +16,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Command(c) => match app.mode {
             Mode::Help => help_command(app, c),
+            Mode::Wizard => return super::wizard::command(app, c),
             _ => return command(app, c),
         },
         Msg::FilterEdit(req) => {
@@ -118,6 +119,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::EffectFailed(e) => error(app, e),
         Msg::Notice(text) => info(app, text),
+        Msg::Exported(paths) => {
+            if let Some(w) = app.wizard.as_mut() {
+                w.exported = Some(paths.join(" and "));
+            }
+            info(
+                app,
+                format!("exported the decision record to {}", paths.join(" and ")),
+            );
+        }
     }
     Vec::new()
 }
@@ -299,6 +309,8 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
                 return vec![Effect::OpenUrl(portal::url(&dir, dir.entry(id)))];
             }
         }
+        Command::Wizard => super::wizard::open(app),
+        Command::Export => info(app, "export works from the wizard's summary (w starts it)"),
         Command::Reload => {
             app.load = LoadState::Loading(None);
             info(app, "reloading…");

@@ -9,6 +9,7 @@ pub mod output;
 pub mod show;
 pub mod snapshot;
 pub mod table;
+pub mod wizard;
 
 use std::path::PathBuf;
 
@@ -103,6 +104,8 @@ pub enum Command {
     /// Save or import snapshots.
     #[command(subcommand)]
     Snapshot(snapshot::SnapshotCommand),
+    /// Recommend a credential type (offline: no tenant, no network)
+    Wizard(wizard::WizardArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.

@@ -14,7 +14,9 @@ pub mod kind;
 pub mod links;
 pub mod objects;
 pub mod portal;
+pub mod search;
 pub mod snapshot;
+pub mod wizard;
 
 pub use change::{Change, Check};
 pub use credential::{

@@ -9,4 +9,4 @@ pub mod theme;
 pub mod ui_state;
 pub mod view;
 
-pub use run::run;
+pub use run::{run, run_wizard};

@@ -52,9 +52,41 @@ pub async fn run(
     let mut app = App::new(backend.describe(), read_only, now);
     app.thresholds = settings.config.thresholds();
     app.sort = settings.config.sort();
-    let mut ui = UiState::new(settings.keymap, Theme::from_env());
-    let mouse = settings.config.ui.mouse;
+    // The table is embedded and validated by the tests; should it ever fail, the explorer
+    // still runs and `w` says why the wizard is missing.
+    match crate::app::wizard::decision_table() {
+        Ok(table) => app.decision_table = Some(Arc::new(table)),
+        Err(e) => {
+            app.status = Some(crate::app::Status {
+                text: e.to_string(),
+                is_error: true,
+            })
+        }
+    }
+    let ui = UiState::new(settings.keymap, Theme::from_env());
+    event_loop(app, ui, Some(backend), settings.config.ui.mouse, live_clock).await
+}
 
+/// `credwise wizard`: the decision wizard alone, full-screen. No tenant, no network, no
+/// credential is looked up.
+pub async fn run_wizard(now: Timestamp) -> Result<(), CliError> {
+    let settings =
+        config::load(store::paths::config_dir()).map_err(|e| CliError::usage(e.to_string()))?;
+    let table = crate::app::wizard::decision_table().map_err(|e| CliError::usage(e.to_string()))?;
+    let app = App::standalone_wizard(Arc::new(table), now);
+    let ui = UiState::new(settings.keymap, Theme::from_env());
+    event_loop(app, ui, None, settings.config.ui.mouse, false).await
+}
+
+/// The loop shared by the explorer and the standalone wizard; `backend` is `None` for the
+/// wizard, which loads nothing.
+async fn event_loop(
+    mut app: App,
+    mut ui: UiState,
+    backend: Option<Arc<dyn Backend>>,
+    mouse: bool,
+    live_clock: bool,
+) -> Result<(), CliError> {
     let mut terminal = ratatui::try_init()
         .map_err(|e| CliError::usage(format!("cannot use this terminal: {e}")))?;
     let _guard = TerminalGuard { mouse };
@@ -72,7 +104,9 @@ pub async fn run(
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut cancel = CancellationToken::new();
-    start_load(&backend, &tx, &mut cancel);
+    if let Some(b) = &backend {
+        start_load(b, &tx, &mut cancel);
+    }
 
     let mut events = EventStream::new();
     let mut spinner = tokio::time::interval(Duration::from_millis(250));
@@ -127,15 +161,20 @@ pub async fn run(
 fn apply(
     app: &mut App,
     msg: Msg,
-    backend: &Arc<dyn Backend>,
+    backend: &Option<Arc<dyn Backend>>,
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: &mut CancellationToken,
 ) {
     for effect in update(app, msg) {
         match effect {
-            Effect::Load => start_load(backend, tx, cancel),
+            Effect::Load => {
+                if let Some(b) = backend {
+                    start_load(b, tx, cancel);
+                }
+            }
             Effect::Copy(text) => copy(&text, tx),
             Effect::OpenUrl(url) => open_url(&url, tx),
+            Effect::WriteFiles(files) => write_files(files, tx),
         }
     }
 }
@@ -170,6 +209,19 @@ fn start_load(
         };
         let _ = tx.send(msg);
     });
+}
+
+/// Writes the exported decision record next to where credwise was started.
+fn write_files(files: Vec<(String, String)>, tx: &mpsc::UnboundedSender<Msg>) {
+    let mut written = Vec::new();
+    for (path, contents) in files {
+        if let Err(e) = std::fs::write(&path, contents) {
+            let _ = tx.send(Msg::EffectFailed(format!("could not write {path}: {e}")));
+            return;
+        }
+        written.push(path);
+    }
+    let _ = tx.send(Msg::Exported(written));
 }
 
 /// OSC 52: the terminal puts the text on the clipboard, locally or over SSH.
@@ -230,7 +282,7 @@ pub fn to_msgs(app: &App, ui: &UiState, ev: &Event) -> Vec<Msg> {
             }
             // A terminal sends Esc then a key as Alt+key when they arrive together (slow
             // SSH, paste). An unbound Alt+key in normal mode is that: Esc, then the key.
-            if matches!(app.mode, Mode::Normal | Mode::Help)
+            if matches!(app.mode, Mode::Normal | Mode::Help | Mode::Wizard)
                 && key.modifiers.contains(KeyModifiers::ALT)
             {
                 let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
@@ -245,7 +297,9 @@ pub fn to_msgs(app: &App, ui: &UiState, ev: &Event) -> Vec<Msg> {
             }
             Vec::new()
         }
-        Event::Mouse(m) if app.mode != Mode::Help => mouse_msg(app, ui, m).into_iter().collect(),
+        Event::Mouse(m) if matches!(app.mode, Mode::Normal | Mode::Filter | Mode::Command) => {
+            mouse_msg(app, ui, m).into_iter().collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -269,7 +323,7 @@ fn key_msg(app: &App, ui: &UiState, ev: &Event, key: &KeyEvent) -> Option<Msg> {
             KeyCode::Tab => Some(Msg::CommandComplete),
             _ => tui_input::backend::crossterm::to_input_request(ev).map(Msg::CommandEdit),
         },
-        Mode::Normal | Mode::Help => {
+        Mode::Normal | Mode::Help | Mode::Wizard => {
             let k = Key::from_event(key)?;
             ui.keymap.lookup(app.focus, &k).map(Msg::Command)
         }

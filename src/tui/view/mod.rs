@@ -10,6 +10,7 @@ mod list;
 mod nav;
 mod status_bar;
 mod title;
+mod wizard;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -43,6 +44,11 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
     title::render(app, ui, frame, title_area);
     status_bar::render_status(app, ui, frame, status_area);
     status_bar::render_hints(app, ui, frame, hints_area);
+
+    if app.wizard.as_ref().is_some_and(|w| w.standalone) {
+        wizard::render(app, ui, frame, body);
+        return;
+    }
 
     if body.width >= 130 {
         // Details need 51 columns for a label and a GUID side by side.
@@ -82,6 +88,11 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
 
     if app.mode == Mode::Help {
         help::render(app, ui, frame, body);
+    }
+    if app.mode == Mode::Wizard {
+        let inset = if body.width >= 90 { 4 } else { 0 };
+        let area = Rect::new(body.x + inset, body.y, body.width - 2 * inset, body.height);
+        wizard::render(app, ui, frame, area);
     }
 }
 

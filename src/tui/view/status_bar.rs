@@ -79,6 +79,33 @@ pub(super) fn render_hints(app: &App, ui: &UiState, frame: &mut Frame, area: Rec
             ("j/k".into(), "scroll".into()),
             ("esc".into(), "close".into()),
         ],
+        Mode::Wizard => {
+            let summary = app.wizard.as_ref().is_some_and(|w| {
+                app.decision_table
+                    .as_ref()
+                    .is_some_and(|t| w.cursor >= t.path(&w.answers).questions.len())
+            });
+            let close = if app.wizard.as_ref().is_some_and(|w| w.standalone) {
+                "quit"
+            } else {
+                "close"
+            };
+            if summary {
+                vec![
+                    ("e".into(), "export record".into()),
+                    ("j/k".into(), "scroll".into()),
+                    ("←".into(), "back".into()),
+                    ("q".into(), close.into()),
+                ]
+            } else {
+                vec![
+                    ("↑↓".into(), "choose".into()),
+                    ("enter".into(), "answer".into()),
+                    ("←/backspace".into(), "back".into()),
+                    ("q".into(), close.into()),
+                ]
+            }
+        }
         Mode::Normal => {
             let described = ui.keymap.describe(context);
             let global = ui.keymap.describe(Context::Global);
