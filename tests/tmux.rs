@@ -77,6 +77,9 @@ impl Tmux {
             cols,
             "-y".into(),
             rows,
+            // Start in the test's own directory: an export must not land in the checkout.
+            "-c".into(),
+            tmux.home.path().display().to_string(),
             "--".into(),
             // A clean environment: nothing of the developer's (config, tenant, browser) leaks in.
             "env".into(),
@@ -527,4 +530,52 @@ fn credwise_in(config: &Path, args: &[&str]) -> Output {
 
 fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+#[test]
+fn the_wizard_is_answered_end_to_end_offline_and_exports_its_record() {
+    let t = Tmux::start("wizard", 120, 40, &["wizard"]);
+    t.wait_for("Question 1 of at most 5");
+    // No user → outside Azure → GitHub Actions: workload identity federation.
+    t.keys(&["j"]);
+    t.wait_for("“No, it runs on its own”");
+    t.keys(&["Enter"]);
+    t.wait_for("Question 2 of");
+    t.keys(&["G"]);
+    t.wait_for("“Outside Azure (on-premises, another cloud, CI)”");
+    t.keys(&["Enter"]);
+    t.wait_for("Question 3 of");
+    t.wait_for("GitHub Actions");
+    // Back, and forward again: the earlier answer is still highlighted.
+    t.keys(&["BSpace"]);
+    t.wait_for("Question 2 of");
+    t.wait_for("Outside Azure (on-premises, another cloud, CI)  ✓");
+    t.keys(&["Enter"]);
+    t.wait_for("Question 3 of");
+    t.keys(&["Enter"]);
+    let summary = t.wait_for("Recommended: Workload identity federation");
+    assert!(summary.contains("Why"), "{}", framed(&summary));
+    assert!(
+        summary.contains(".txt —"),
+        "citations name seed files:\n{}",
+        framed(&summary)
+    );
+    t.keys(&["e"]);
+    t.wait_for("exported the decision record");
+    let md = t
+        .home
+        .path()
+        .join("credwise-decision-workload-identity-federation-2026-11-22.md");
+    let json = md.with_extension("json");
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        text.starts_with("# Credential decision: Workload identity federation"),
+        "{text}"
+    );
+    assert!(text.contains("## Why") && text.contains(".txt"), "{text}");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(record["outcome"], "workload-identity-federation");
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
 }
