@@ -56,7 +56,9 @@ const IO_AND_CLOCK: &[&str] = &[
     "std::net",
     "std::process",
     "std::io",
-    "std::thread",
+    // Scoped threads for data parallelism are allowed; sleeping and detached threads are not.
+    "thread::sleep",
+    "thread::spawn",
     "reqwest",
     "azure_",
     "crossterm",

