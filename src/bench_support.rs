@@ -571,6 +571,7 @@ impl Gen {
                 app_owner_organization_id: Some(self.snapshot.tenant_id.clone()),
                 password_credentials: Vec::new(),
                 key_credentials: Vec::new(),
+                tags: Vec::new(),
             };
             let id = self.rng.guid();
             let label = self.app_places[i].slug.clone();
@@ -624,6 +625,7 @@ impl Gen {
                         app_owner_organization_id: Some(MICROSOFT_SERVICES_TENANT.to_string()),
                         password_credentials: Vec::new(),
                         key_credentials: Vec::new(),
+                        tags: Vec::new(),
                     },
                 );
                 self.principals.push(Principal {
@@ -708,6 +710,7 @@ impl Gen {
                     app_owner_organization_id: Some(MICROSOFT_SERVICES_TENANT.to_string()),
                     password_credentials: Vec::new(),
                     key_credentials: Vec::new(),
+                    tags: Vec::new(),
                 },
             );
             let attached = if self.rng.chance(0.15) {
@@ -789,6 +792,7 @@ impl Gen {
                     app_owner_organization_id: Some(self.vendor_tenants[v].clone()),
                     password_credentials: Vec::new(),
                     key_credentials: Vec::new(),
+                    tags: Vec::new(),
                 },
             );
             let label = VENDORS[v].to_ascii_lowercase().replace(' ', "-");
@@ -826,6 +830,7 @@ impl Gen {
                     app_owner_organization_id: None,
                     password_credentials: Vec::new(),
                     key_credentials: Vec::new(),
+                    tags: Vec::new(),
                 },
             );
             self.sp_with_keys.push((idx, place.slug));

@@ -620,11 +620,23 @@ fn flexible_github_fic_has_an_expression_and_no_subject() {
 }
 
 #[test]
-fn every_fic_uses_the_token_exchange_audience() {
+fn every_fic_uses_the_token_exchange_audience_but_one_audit_example() {
     let s = snap();
+    let mut odd = vec![];
     for (owner, f) in fics(&s) {
-        assert_eq!(f.audiences, [TOKEN_EXCHANGE], "{owner}/{}", f.name);
+        if f.audiences != [TOKEN_EXCHANGE] {
+            odd.push((owner, f.name.as_str(), f.audiences.clone()));
+        }
     }
+    // GitHub's default audience, left in by mistake: the audit's `fic-subject-lint` example.
+    assert_eq!(
+        odd,
+        [(
+            "mobile-api-ci",
+            "mobile-api-release",
+            vec!["https://github.com/fabrikam".to_string()]
+        )]
+    );
 }
 
 #[test]
@@ -696,16 +708,24 @@ fn managed_identity_as_fic_subject_is_a_uami_principal_id() {
         .into_iter()
         .filter(|(_, f)| f.issuer == entra)
         .collect();
-    assert!(!mi_fics.is_empty());
+    assert!(mi_fics.len() >= 2);
+    let system: BTreeSet<&str> = system_assigned(&s)
+        .into_iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    let mut broken = vec![];
     for (app, f) in mi_fics {
         let subject = f.subject.as_deref().unwrap();
-        assert!(
-            principals.contains(subject),
-            "{}: {subject}",
-            app.display_name
-        );
         assert_eq!(f.audiences, [TOKEN_EXCHANGE]);
+        if principals.contains(subject) {
+            continue;
+        }
+        // The audit's `mi-fic-unknown-principal` example: Entra does not accept a
+        // system-assigned identity as a federated credential.
+        assert!(system.contains(subject), "{}: {subject}", app.display_name);
+        broken.push(app.display_name.as_str());
     }
+    assert_eq!(broken, ["invoice-archive-exporter"]);
 }
 
 #[test]
@@ -1067,4 +1087,172 @@ fn shifting_by_whole_days_keeps_expiry_relative_to_the_anchor() {
             .into_iter()
             .any(|(_, c)| is_never(c.end_date_time.unwrap()))
     );
+}
+
+// ---- audit examples -------------------------------------------------------------------------
+
+#[test]
+fn fic_mistakes_for_the_subject_lint_are_present() {
+    let s = snap();
+    let on_mobile: BTreeMap<&str, &FederatedIdentityCredential> = fics(&s)
+        .into_iter()
+        .filter(|(o, _)| *o == "mobile-api-ci")
+        .map(|(_, f)| (f.name.as_str(), f))
+        .collect();
+    let subject = |n: &str| on_mobile[n].subject.as_deref().unwrap();
+    assert!(subject("mobile-api-pull-requests").ends_with(":pull-request"));
+    assert_eq!(on_mobile["mobile-api-main"].issuer, format!("{GITHUB}/"));
+    assert_eq!(
+        subject("mobile-api-nightly"),
+        "repo:fabrikam/mobile-api:ref:nightly"
+    );
+    // Nowhere else is the trailing-slash issuer used by accident.
+    let slashed = fics(&s)
+        .into_iter()
+        .filter(|(_, f)| f.issuer == format!("{GITHUB}/"))
+        .count();
+    assert_eq!(slashed, 1);
+}
+
+#[test]
+fn one_app_holds_the_same_trust_twice() {
+    let s = snap();
+    let dup: Vec<&str> = s
+        .applications
+        .iter()
+        .filter(|a| {
+            let f = &a.federated_identity_credentials;
+            f.iter().enumerate().any(|(j, x)| {
+                f[..j]
+                    .iter()
+                    .any(|y| y.issuer == x.issuer && y.subject == x.subject)
+            })
+        })
+        .map(|a| a.display_name.as_str())
+        .collect();
+    assert_eq!(dup, ["returns-portal-deploy"]);
+    // UAMIs keep their FICs distinct.
+    for u in &s.user_assigned_identities {
+        let f = &u.federated_identity_credentials;
+        let pairs: BTreeSet<_> = f.iter().map(|x| (&x.issuer, &x.subject)).collect();
+        assert_eq!(pairs.len(), f.len(), "{}", u.name);
+    }
+}
+
+#[test]
+fn microsoft_first_party_principals_hold_certificates() {
+    let s = snap();
+    let microsoft = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
+    let first_party: Vec<&ServicePrincipal> = s
+        .service_principals
+        .iter()
+        .filter(|p| p.app_owner_organization_id.as_deref() == Some(microsoft))
+        .collect();
+    let names: Vec<&str> = first_party
+        .iter()
+        .map(|p| p.display_name.as_str())
+        .collect();
+    assert_eq!(names, ["Microsoft Graph", "Office 365 Exchange Online"]);
+    assert_eq!(
+        first_party[0].app_id,
+        "00000003-0000-0000-c000-000000000000"
+    );
+    assert_eq!(
+        first_party[1].app_id,
+        "00000002-0000-0ff1-ce00-000000000000"
+    );
+    let a = s.captured_at;
+    // One expired and one expiring within a week: findings the audit drops as noise.
+    let ends: Vec<OffsetDateTime> = first_party
+        .iter()
+        .flat_map(|p| &p.key_credentials)
+        .map(|c| c.end_date_time.unwrap())
+        .collect();
+    assert!(ends.iter().any(|e| *e <= a));
+    assert!(ends.iter().any(|e| *e > a && *e <= a + Duration::days(7)));
+    assert!(
+        first_party
+            .iter()
+            .all(|p| p.service_principal_type == ServicePrincipalType::Application)
+    );
+}
+
+#[test]
+fn app_proxy_application_has_tagged_principal_and_auto_rotated_secrets() {
+    let s = snap();
+    let app = s
+        .applications
+        .iter()
+        .find(|a| a.display_name == "intranet-app-proxy")
+        .unwrap();
+    let sp = s
+        .service_principals
+        .iter()
+        .find(|p| p.app_id == app.app_id)
+        .unwrap();
+    assert_eq!(
+        sp.tags,
+        [
+            "WindowsAzureActiveDirectoryOnPremApp",
+            "WindowsAzureActiveDirectoryIntegratedApp"
+        ]
+    );
+    let a = s.captured_at;
+    let ends: Vec<OffsetDateTime> = app
+        .password_credentials
+        .iter()
+        .map(|c| c.end_date_time.unwrap())
+        .collect();
+    assert!(
+        ends.iter().any(|e| *e <= a),
+        "an expired auto-rotated secret"
+    );
+    assert!(ends.iter().any(|e| *e > a), "a current auto-rotated secret");
+    // Only App Proxy principals carry tags in the demo.
+    let tagged: Vec<&str> = s
+        .service_principals
+        .iter()
+        .filter(|p| !p.tags.is_empty())
+        .map(|p| p.display_name.as_str())
+        .collect();
+    assert_eq!(tagged, ["intranet-app-proxy"]);
+}
+
+#[test]
+fn saml_principal_signs_with_its_certificate_and_holds_its_password() {
+    // The audit does not report a SAML app's own password as a service principal password.
+    let s = snap();
+    let sp = s
+        .service_principals
+        .iter()
+        .find(|p| p.display_name == "Tailwind HR Cloud")
+        .unwrap();
+    assert!(!sp.password_credentials.is_empty());
+    assert!(
+        sp.key_credentials
+            .iter()
+            .any(|k| k.usage.as_deref() == Some("Sign"))
+    );
+}
+
+#[test]
+fn an_app_registration_has_no_credential_and_no_service_principal() {
+    let s = snap();
+    let sp_app_ids: BTreeSet<&str> = s
+        .service_principals
+        .iter()
+        .map(|p| p.app_id.as_str())
+        .collect();
+    let bare: Vec<&str> = s
+        .applications
+        .iter()
+        .filter(|a| {
+            a.password_credentials.is_empty()
+                && a.key_credentials.is_empty()
+                && a.federated_identity_credentials.is_empty()
+                && !sp_app_ids.contains(a.app_id.as_str())
+        })
+        .map(|a| a.display_name.as_str())
+        .collect();
+    assert_eq!(bare, ["old-intranet-poc"]);
 }

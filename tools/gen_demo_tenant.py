@@ -12,7 +12,11 @@ no name, certificates, GitHub Actions / Kubernetes / GitLab / Terraform Cloud / 
 DevOps federated credentials (including the immutable GitHub subject form and a flexible
 ``claimsMatchingExpression`` FIC), a managed identity used as a federated credential, an app
 close to the limit of 20 FICs, a multi-tenant app holding secrets, a deployment slot, and
-display names with unicode and long names.
+display names with unicode and long names. For the audit it also holds one example of each
+finding: FICs with a ``:pull-request`` subject, a trailing-slash GitHub issuer, GitHub's default
+audience and an unknown subject form, a duplicate FIC, a FIC trusting a system-assigned
+identity, two Microsoft first-party principals with certificates of their own, and an App Proxy
+application with its auto-rotated secrets (both noise the audit hides by default).
 
 Output format: a credwise snapshot file, version 1 (see ``src/store/snapshot_file.rs`` and
 the serde derives in ``src/domain/``). Keys are written in the order serde serializes them and
@@ -78,6 +82,9 @@ FOREIGN = {
     "litware": gid("foreign-tenant", "litware-expense.example"),
     "adatum": gid("foreign-tenant", "adatum-backup.example"),
 }
+
+# The tenant Microsoft's first-party applications are registered in.
+MICROSOFT_SERVICES = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 
 # Built-in Azure role definition ids.
 ROLES = {
@@ -287,6 +294,7 @@ def sp_record(
     owner_org=TENANT_ID,
     secrets=(),
     certs=(),
+    tags=(),
 ):
     out = {
         "id": sp_id,
@@ -300,6 +308,8 @@ def sp_record(
         out["appOwnerOrganizationId"] = owner_org
     out["passwordCredentials"] = [s(f"sp/{name}") for s in secrets]
     out["keyCredentials"] = [c(f"sp/{name}") for c in certs]
+    if tags:  # serde skips an empty `tags`
+        out["tags"] = list(tags)
     return out
 
 
@@ -314,6 +324,7 @@ def app(
     sp=True,
     sp_enabled=True,
     sp_secrets=(),
+    sp_tags=(),
 ):
     """An app registration and (unless sp=False) its service principal in this tenant."""
     app_id = gid("app", name, "appId")
@@ -333,7 +344,9 @@ def app(
         sp_id = gid("sp", name)
         PRINCIPAL[name] = sp_id
         service_principals.append(
-            sp_record(name, app_id, sp_id, enabled=sp_enabled, secrets=sp_secrets)
+            sp_record(
+                name, app_id, sp_id, enabled=sp_enabled, secrets=sp_secrets, tags=sp_tags
+            )
         )
     return record
 
@@ -350,6 +363,16 @@ def third_party_sp(name, owner, secrets=(), certs=()):
             secrets=secrets,
             certs=certs,
         )
+    )
+
+
+def first_party_sp(name, app_id, certs=()):
+    """A Microsoft first-party application's principal (Microsoft Graph, Exchange Online…):
+    in every tenant, owned by Microsoft's services tenant, not the tenant's to manage."""
+    sp_id = gid("sp", name)
+    PRINCIPAL[name] = sp_id
+    service_principals.append(
+        sp_record(name, app_id, sp_id, owner_org=MICROSOFT_SERVICES, certs=certs)
     )
 
 
@@ -914,6 +937,60 @@ app(
     ],
 )
 app("customer-notifications", created=-600, secrets=[secret("notifications-prod", 6, life=365)])
+# FICs with the mistakes Entra accepts at creation and that only fail at token exchange.
+app(
+    "mobile-api-ci",
+    created=-240,
+    fics=[
+        github("mobile-api-pull-requests", "repo:fabrikam/mobile-api:pull-request"),
+        fic(
+            "mobile-api-main",
+            GITHUB + "/",
+            "repo:fabrikam/mobile-api:ref:refs/heads/main",
+            description="Issuer copied from prose with a trailing slash",
+        ),
+        fic(
+            "mobile-api-release",
+            GITHUB,
+            "repo:fabrikam/mobile-api:ref:refs/tags/release",
+            description="Audience left at GitHub's default",
+            audiences=["https://github.com/fabrikam"],
+        ),
+        github("mobile-api-nightly", "repo:fabrikam/mobile-api:ref:nightly"),
+    ],
+)
+# The same trust added twice under two names.
+app(
+    "returns-portal-deploy",
+    created=-310,
+    fics=[
+        github("returns-portal-production", "repo:fabrikam/returns-portal:environment:production"),
+        github("returns-portal-prod-deploy", "repo:fabrikam/returns-portal:environment:production"),
+    ],
+)
+# A managed identity as FIC that cannot work: the subject is a system-assigned identity.
+app(
+    "invoice-archive-exporter",
+    created=-200,
+    fics=[
+        fic(
+            "mi-func-invoices",
+            ENTRA_ISSUER,
+            PRINCIPAL["mi:func-invoices"],
+            description="System-assigned identity of func-invoices",
+        )
+    ],
+)
+# An Application Proxy app: its secrets are created and rotated by App Proxy itself.
+app(
+    "intranet-app-proxy",
+    created=-900,
+    secrets=[
+        secret(None, -25, life=365, key="app-proxy-1"),
+        secret(None, 340, life=365, key="app-proxy-2"),
+    ],
+    sp_tags=["WindowsAzureActiveDirectoryOnPremApp", "WindowsAzureActiveDirectoryIntegratedApp"],
+)
 # App registrations without a service principal in this tenant.
 app("payroll-api-sandbox", created=-150, secrets=[secret("sandbox", 70, life=90)], sp=False)
 app("old-intranet-poc", created=-2100, sp=False)
@@ -939,6 +1016,17 @@ third_party_sp(
     ],
 )
 third_party_sp("Litware Expense Sync", "litware")
+# Microsoft's own applications: their credentials are Microsoft's to manage.
+first_party_sp(
+    "Microsoft Graph",
+    "00000003-0000-0000-c000-000000000000",
+    certs=[cert("graph.microsoft.com", -40, life=365)],
+)
+first_party_sp(
+    "Office 365 Exchange Online",
+    "00000002-0000-0ff1-ce00-000000000000",
+    certs=[cert("outlook.office365.com", 4, life=365)],
+)
 third_party_sp("Adatum Backup as a Service", "adatum")
 
 # A Legacy principal (created with the MSOnline module long ago) with its own secrets.

@@ -605,6 +605,8 @@ struct WireServicePrincipal {
     password_credentials: Vec<WirePassword>,
     #[serde(default, deserialize_with = "null_as_empty")]
     key_credentials: Vec<WireKey>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    tags: Vec<String>,
     /// Only applications have it (the permissions they request): its presence means
     /// `az ad app list` output was given as the service principals file.
     #[serde(default)]
@@ -633,6 +635,7 @@ impl TryFrom<WireServicePrincipal> for ServicePrincipal {
             app_owner_organization_id: non_empty(w.app_owner_organization_id),
             password_credentials: w.password_credentials.into_iter().map(Into::into).collect(),
             key_credentials: w.key_credentials.into_iter().map(Into::into).collect(),
+            tags: w.tags,
         })
     }
 }
@@ -1325,6 +1328,7 @@ mod tests {
             app_owner_organization_id: Some(owner.into()),
             password_credentials: vec![],
             key_credentials: vec![],
+            tags: vec![],
         };
         let apps = [app("a1"), app("a2")];
         // Microsoft's first-party principals outnumber ours, but they are not our apps.

@@ -5,6 +5,7 @@
 //! or clock. The current time always comes in as an argument, so "expires in 12 days" is
 //! deterministic in tests. `tests/architecture.rs` enforces this rule.
 
+pub mod audit;
 pub mod change;
 pub mod credential;
 pub mod directory;

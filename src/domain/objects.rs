@@ -124,6 +124,9 @@ pub struct ServicePrincipal {
     /// On managed identities these are Azure-managed and not the owner's concern.
     #[serde(default)]
     pub key_credentials: Vec<KeyCredential>,
+    /// Graph's `tags`, e.g. `WindowsAzureActiveDirectoryOnPremApp` on App Proxy applications.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl ServicePrincipal {
@@ -277,6 +280,7 @@ mod tests {
             app_owner_organization_id: None,
             password_credentials: vec![],
             key_credentials: vec![],
+            tags: vec![],
         }
     }
 

@@ -1,0 +1,172 @@
+//! The audit: rules that read a `Directory` and report `Finding`s — what is wrong, how bad,
+//! why (citing a seed), and the fix (a wizard outcome or a migration). Pure: *now*, the
+//! thresholds and the suppressions come in as arguments.
+//!
+//! Every rule has a stable id (`credential-expired`, …) that scripts, suppression files and
+//! the README use. Noise is suppressed by default and counted: Microsoft first-party apps and
+//! App Proxy's auto-rotated secrets.
+
+pub mod overview;
+pub mod rules;
+pub mod suppress;
+
+use serde::{Deserialize, Serialize};
+
+use super::Timestamp;
+use super::directory::{Directory, EntryId};
+
+/// How bad a finding is, worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// At least as bad as `other`.
+    pub fn at_least(self, other: Severity) -> bool {
+        self <= other
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How to fix a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Remedy {
+    /// Ask the wizard: the outcome it is expected to recommend (an outcome id).
+    Wizard { outcome: &'static str, text: String },
+    /// A guided migration (`secret-to-certificate`, `secret-to-fic`,
+    /// `secret-to-managed-identity`).
+    Migration {
+        migration: &'static str,
+        text: String,
+    },
+    /// Something to do by hand.
+    Action { text: String },
+}
+
+impl Remedy {
+    pub fn text(&self) -> &str {
+        match self {
+            Remedy::Wizard { text, .. }
+            | Remedy::Migration { text, .. }
+            | Remedy::Action { text } => text,
+        }
+    }
+}
+
+/// One finding on one identity (and maybe one of its credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule's stable id.
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub identity: EntryId,
+    /// `keyId` of a secret or certificate, or a FIC's name.
+    pub credential_id: Option<String>,
+    pub title: String,
+    pub message: String,
+    pub remedy: Remedy,
+    /// The seed file (and section) behind the rule.
+    pub seed: &'static str,
+    pub section: &'static str,
+}
+
+/// What the audit is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditOptions {
+    pub now: Timestamp,
+    /// `--expiring-within DAYS` (default 30).
+    pub expiring_within_days: i64,
+    /// The longest lifetime a secret may have (default 180 days).
+    pub max_secret_lifetime_days: i64,
+    /// Report what is suppressed by default as noise (first-party apps, App Proxy secrets).
+    pub include_noise: bool,
+}
+
+impl AuditOptions {
+    pub fn new(now: Timestamp) -> Self {
+        Self {
+            now,
+            expiring_within_days: 30,
+            max_secret_lifetime_days: 180,
+            include_noise: false,
+        }
+    }
+}
+
+/// The audit's result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Worst first, then by identity and rule.
+    pub findings: Vec<Finding>,
+    /// Findings left out as noise, by reason ("Microsoft first-party apps", …).
+    pub noise: Vec<(String, usize)>,
+    /// Findings a suppression file hid.
+    pub suppressed: usize,
+    /// Suppressions whose date has passed (they no longer hide anything).
+    pub expired_suppressions: Vec<suppress::Suppression>,
+}
+
+impl Report {
+    /// The worst severity found, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).min()
+    }
+
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == s).count()
+    }
+}
+
+/// Audits every identity of `dir`, then applies `suppressions`.
+pub fn audit(
+    dir: &Directory,
+    opts: &AuditOptions,
+    suppressions: &[suppress::Suppression],
+) -> Report {
+    let mut report = rules::run(dir, opts);
+    suppress::apply(dir, &mut report, suppressions, opts.now);
+    report.findings.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then_with(|| dir.name_rank(a.identity).cmp(&dir.name_rank(b.identity)))
+            .then_with(|| a.rule.cmp(b.rule))
+            .then_with(|| a.credential_id.cmp(&b.credential_id))
+    });
+    report
+}
