@@ -97,6 +97,10 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
             let backend = open_source(&cli.source, read_only, now)?;
             cli::show::run(args, backend.as_ref(), now).await
         }
+        Some(Command::Audit(args)) => {
+            let backend = open_source(&cli.source, read_only, now)?;
+            cli::audit::run(args, backend.as_ref(), now).await
+        }
         Some(Command::Snapshot(cli::snapshot::SnapshotCommand::Save(args))) => {
             let backend = open_source(&cli.source, read_only, now)?;
             cli::snapshot::save(args, backend.as_ref()).await

@@ -3,6 +3,7 @@
 //!
 //! May import `app`, `jobs`, `backend`, `store` and `domain`; never the terminal UI.
 
+pub mod audit;
 pub mod json;
 pub mod list;
 pub mod output;
@@ -101,6 +102,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Show one identity: properties, credentials, links and role assignments.
     Show(show::ShowArgs),
+    /// Audit every identity's credentials: findings with severity and remedy.
+    Audit(audit::AuditArgs),
     /// Save or import snapshots.
     #[command(subcommand)]
     Snapshot(snapshot::SnapshotCommand),
