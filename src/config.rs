@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::app::SortKey;
+use crate::domain::audit::suppress::Suppression;
 use crate::domain::expiry::Thresholds;
 use crate::tui::keymap::{DEFAULT_KEYMAP, Keymap};
 
@@ -107,11 +108,25 @@ fn merge(base: &mut toml::Table, user: toml::Table) {
     }
 }
 
-/// Config and keymap as the explorer uses them.
+/// Config, keymap and audit suppressions as the explorer uses them.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub config: Config,
     pub keymap: Keymap,
+    /// From `ignore.toml` in the config directory, when there is one.
+    pub suppressions: Vec<Suppression>,
+}
+
+/// Reads a suppression file; errors name the file.
+pub fn read_suppressions(path: &Path) -> Result<Vec<Suppression>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        file: path.display().to_string(),
+        source,
+    })?;
+    crate::domain::audit::suppress::parse(&text).map_err(|message| ConfigError::Invalid {
+        file: path.display().to_string(),
+        message,
+    })
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
@@ -145,7 +160,15 @@ pub fn load(dir: Option<PathBuf>) -> Result<Settings, ConfigError> {
             crate::tui::keymap::KeymapError::Invalid { message, .. } => message,
         },
     })?;
-    Ok(Settings { config, keymap })
+    let suppressions = match &dir {
+        Some(d) if d.join("ignore.toml").is_file() => read_suppressions(&d.join("ignore.toml"))?,
+        _ => Vec::new(),
+    };
+    Ok(Settings {
+        config,
+        keymap,
+        suppressions,
+    })
 }
 
 #[cfg(test)]

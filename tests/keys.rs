@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{loaded_app, render, ui};
+use common::{explorer_app, loaded_app, render, ui};
 use credwise::app::{Command, Mode, Msg, Pane, update};
 use credwise::tui::run::to_msgs;
 use crossterm::event::{
@@ -61,7 +61,7 @@ fn typing_in_the_filter_edits_text_and_ctrl_c_still_quits() {
 
 #[test]
 fn clicks_land_on_what_was_drawn() {
-    let app = loaded_app();
+    let app = explorer_app();
     let mut ui = ui();
     let _ = render(&app, &mut ui, 120, 40);
     let rows = ui.areas.list_rows.unwrap();

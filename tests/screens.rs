@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{NOW, loaded_app, render, type_text, ui};
+use common::{NOW, explorer_app, loaded_app, render, type_text, ui};
 use credwise::app::{App, Command, Msg, update};
 use proptest::prelude::*;
 
@@ -24,12 +24,27 @@ fn cmd(app: &mut App, c: Command) {
 
 #[test]
 fn explorer() {
-    snap("explorer", &loaded_app());
+    snap("explorer", &explorer_app());
+}
+
+#[test]
+fn dashboard() {
+    snap("dashboard", &loaded_app());
+}
+
+#[test]
+fn findings_view() {
+    let mut app = loaded_app();
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "findings", false);
+    update(&mut app, Msg::CommandAccept);
+    cmd(&mut app, Command::SelectNext);
+    snap("findings", &app);
 }
 
 #[test]
 fn details() {
-    let mut app = loaded_app();
+    let mut app = explorer_app();
     // An app registration with secrets, certificates and links.
     update(&mut app, Msg::Command(Command::Filter));
     type_text(&mut app, "^payroll-api$", true);
@@ -40,7 +55,7 @@ fn details() {
 
 #[test]
 fn filter() {
-    let mut app = loaded_app();
+    let mut app = explorer_app();
     cmd(&mut app, Command::Filter);
     type_text(&mut app, "repo:fabrikam", true);
     snap("filter", &app);
@@ -48,14 +63,14 @@ fn filter() {
 
 #[test]
 fn help() {
-    let mut app = loaded_app();
+    let mut app = explorer_app();
     cmd(&mut app, Command::Help);
     snap("help", &app);
 }
 
 #[test]
 fn command_line() {
-    let mut app = loaded_app();
+    let mut app = explorer_app();
     cmd(&mut app, Command::CommandLine);
     type_text(&mut app, "kind uami", false);
     snap("command_line", &app);
@@ -72,7 +87,7 @@ fn kind_view_after_command() {
 
 #[test]
 fn too_small() {
-    let app = loaded_app();
+    let app = explorer_app();
     for (w, h) in [(39, 12), (40, 11), (20, 5)] {
         let mut ui = ui();
         let t = render(&app, &mut ui, w, h);

@@ -266,7 +266,7 @@ fn w_prefills_another_tenant_for_a_multi_tenant_app() {
 
 #[test]
 fn without_a_table_w_explains() {
-    let mut app = loaded_app();
+    let mut app = common::explorer_app();
     cmd(&mut app, Command::Wizard);
     assert_eq!(app.mode, Mode::Normal);
     assert!(app.status.unwrap().is_error);

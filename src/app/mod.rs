@@ -20,6 +20,8 @@ pub use msg::{Effect, Msg};
 pub use update::update;
 
 use crate::backend::{ProgressEvent, Warning};
+use crate::domain::audit::overview::Overview;
+use crate::domain::audit::{Finding, Report};
 use crate::domain::expiry::{self, ExpiryStatus, Thresholds};
 use crate::domain::wizard::{Answers, DecisionTable};
 use crate::domain::{CredentialType, Directory, EntryId, IdentityKind, Timestamp};
@@ -50,6 +52,10 @@ pub enum Mode {
 /// The views of the navigation pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NavItem {
+    /// The tenant at a glance: the first screen after a load.
+    Dashboard,
+    /// Every audit finding, worst first.
+    Findings,
     All,
     Kind(IdentityKind),
     With(CredentialType),
@@ -59,7 +65,9 @@ pub enum NavItem {
 }
 
 impl NavItem {
-    pub const ALL: [NavItem; 10] = [
+    pub const ALL: [NavItem; 12] = [
+        NavItem::Dashboard,
+        NavItem::Findings,
         NavItem::All,
         NavItem::Kind(IdentityKind::Application),
         NavItem::Kind(IdentityKind::ServicePrincipal),
@@ -74,6 +82,8 @@ impl NavItem {
 
     pub fn title(self) -> &'static str {
         match self {
+            NavItem::Dashboard => "Dashboard",
+            NavItem::Findings => "Findings",
             NavItem::All => "All identities",
             NavItem::Kind(k) => k.title(),
             NavItem::With(CredentialType::Secret) => "With secrets",
@@ -87,6 +97,7 @@ impl NavItem {
     /// Where a heading goes above this item in the navigation pane.
     pub fn section(self) -> Option<&'static str> {
         match self {
+            NavItem::Dashboard => Some("Overview"),
             NavItem::All => Some("Identities"),
             NavItem::With(CredentialType::Secret) => Some("Credentials"),
             NavItem::Expired => Some("Expiry"),
@@ -97,7 +108,8 @@ impl NavItem {
     fn includes(self, dir: &Directory, id: EntryId, now: Timestamp, t: Thresholds) -> bool {
         let e = dir.entry(id);
         match self {
-            NavItem::All => true,
+            // Both overview screens stand over the whole tenant.
+            NavItem::Dashboard | NavItem::Findings | NavItem::All => true,
             NavItem::Kind(k) => e.kind == k,
             NavItem::With(c) => e.count(c) > 0,
             NavItem::Expired => expiry::status(e.nearest_expiry, now, t) == ExpiryStatus::Expired,
@@ -166,6 +178,8 @@ pub struct Crumb {
     pub nav: usize,
     pub filter: String,
     pub entry: EntryId,
+    /// The finding selected in the findings view, to come back to it.
+    pub finding: usize,
 }
 
 /// The explorer's whole state.
@@ -204,6 +218,15 @@ pub struct App {
     pub help_max_scroll: u16,
     /// Rows the list shows at once (the TUI reports it), for page moves.
     pub list_rows: usize,
+    /// The audit of the loaded tenant.
+    pub report: Option<Arc<Report>>,
+    /// The tenant at a glance, for the dashboard.
+    pub overview: Option<Overview>,
+    /// Each identity's findings (indices into `report.findings`, worst first).
+    pub findings_of: Vec<Vec<u32>>,
+    /// The findings the findings view lists (filtered), indices into `report.findings`.
+    pub visible_findings: Vec<u32>,
+    pub finding_selected: usize,
     /// The embedded decision table, when it loaded (the wizard needs it).
     pub decision_table: Option<Arc<DecisionTable>>,
     pub wizard: Option<WizardState>,
@@ -220,7 +243,7 @@ impl App {
             load: LoadState::Loading(None),
             dir: None,
             warnings: vec![],
-            nav_selected: 0,
+            nav_selected: App::nav_index(NavItem::All),
             nav_counts: vec![0; NavItem::ALL.len()],
             focus: Pane::List,
             mode: Mode::Normal,
@@ -237,6 +260,11 @@ impl App {
             help_scroll: 0,
             help_max_scroll: u16::MAX,
             list_rows: 10,
+            report: None,
+            overview: None,
+            findings_of: Vec::new(),
+            visible_findings: Vec::new(),
+            finding_selected: 0,
             decision_table: None,
             wizard: None,
             quit: false,
@@ -263,6 +291,75 @@ impl App {
         NavItem::ALL[self.nav_selected.min(NavItem::ALL.len() - 1)]
     }
 
+    /// The position of `item` in the navigation pane.
+    pub fn nav_index(item: NavItem) -> usize {
+        NavItem::ALL.iter().position(|&i| i == item).unwrap_or(0)
+    }
+
+    /// The count the navigation pane shows beside `item`.
+    pub fn nav_count(&self, item: NavItem) -> usize {
+        self.nav_counts
+            .get(Self::nav_index(item))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The worst finding on an identity.
+    pub fn worst_finding(&self, id: EntryId) -> Option<&Finding> {
+        let report = self.report.as_deref()?;
+        let first = *self.findings_of.get(id as usize)?.first()?;
+        report.findings.get(first as usize)
+    }
+
+    /// The finding selected in the findings view.
+    pub fn selected_finding(&self) -> Option<&Finding> {
+        let i = *self.visible_findings.get(self.finding_selected)?;
+        self.report.as_deref()?.findings.get(i as usize)
+    }
+
+    /// Installs an audit report and indexes its findings by identity.
+    pub(crate) fn set_report(&mut self, report: Report) {
+        let n = self.dir.as_ref().map_or(0, |d| d.len());
+        let mut of = vec![Vec::new(); n];
+        for (i, f) in report.findings.iter().enumerate() {
+            if let Some(v) = of.get_mut(f.identity as usize) {
+                v.push(i as u32);
+            }
+        }
+        self.findings_of = of;
+        self.report = Some(Arc::new(report));
+        self.refilter_findings();
+    }
+
+    /// Applies the filter to the findings view: words match the identity's name, the rule,
+    /// the title and the message.
+    pub(crate) fn refilter_findings(&mut self) {
+        let (Some(dir), Some(report)) = (self.dir.clone(), self.report.clone()) else {
+            self.visible_findings.clear();
+            return;
+        };
+        let query = self.filter.value().to_lowercase();
+        let words: Vec<&str> = query.split_whitespace().collect();
+        self.visible_findings = report
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                words.is_empty() || {
+                    let name = dir.display_name_of(dir.entry(f.identity)).to_lowercase();
+                    let text =
+                        format!("{name} {} {} {} {}", f.rule, f.severity, f.title, f.message)
+                            .to_lowercase();
+                    words.iter().all(|w| text.contains(w))
+                }
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        self.finding_selected = self
+            .finding_selected
+            .min(self.visible_findings.len().saturating_sub(1));
+    }
+
     /// The selected identity, if the list has any.
     pub fn selected_entry(&self) -> Option<EntryId> {
         self.visible.get(self.selected).copied()
@@ -275,12 +372,15 @@ impl App {
             return;
         };
         let (now, t) = (self.now, self.thresholds);
+        let findings = self.report.as_ref().map_or(0, |r| r.findings.len());
         self.nav_counts = NavItem::ALL
             .iter()
-            .map(|item| {
-                (0..dir.len() as EntryId)
+            .map(|item| match item {
+                NavItem::Dashboard => 0,
+                NavItem::Findings => findings,
+                _ => (0..dir.len() as EntryId)
                     .filter(|&id| item.includes(&dir, id, now, t))
-                    .count()
+                    .count(),
             })
             .collect();
     }
@@ -303,6 +403,9 @@ impl App {
 
     /// Applies the filter to `base`, keeping `keep` selected when it is still listed.
     pub(crate) fn refilter(&mut self, keep: Option<EntryId>) {
+        if self.nav_item() == NavItem::Findings {
+            self.refilter_findings();
+        }
         let query = self.filter.value().to_string();
         self.visible = match (&self.dir, crate::domain::filter::Filter::new(&query)) {
             (Some(dir), Some(mut f)) => f.apply(dir, &self.base),

@@ -5,6 +5,8 @@ use tui_input::InputRequest;
 
 use super::command::Command;
 use crate::backend::{ProgressEvent, Warning};
+use crate::domain::audit::Report;
+use crate::domain::audit::overview::Overview;
 use crate::domain::{Directory, Timestamp};
 
 #[derive(Debug)]
@@ -37,6 +39,8 @@ pub enum Msg {
     LoadProgress(ProgressEvent),
     TenantLoaded {
         dir: Box<Directory>,
+        /// The audit and overview of the tenant, when they were made.
+        audit: Option<Box<(Report, Overview)>>,
         warnings: Vec<Warning>,
     },
     LoadFailed(String),

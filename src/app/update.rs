@@ -52,8 +52,20 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::ClickList(i) => {
             app.mode = Mode::Normal;
             app.focus = Pane::List;
-            if i < app.visible.len() {
-                select_row(app, i);
+            match app.nav_item() {
+                NavItem::Findings => {
+                    if i < app.visible_findings.len() {
+                        app.finding_selected = i;
+                    }
+                }
+                item => {
+                    if item == NavItem::Dashboard {
+                        select_nav(app, App::nav_index(NavItem::All));
+                    }
+                    if i < app.visible.len() {
+                        select_row(app, i);
+                    }
+                }
             }
         }
         Msg::ClickDetails(link) => {
@@ -69,6 +81,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Pane::Nav => {
                 let i = step(app.nav_selected, delta, NavItem::ALL.len());
                 select_nav(app, i);
+            }
+            Pane::List if app.nav_item() == NavItem::Findings => {
+                app.finding_selected =
+                    step(app.finding_selected, delta, app.visible_findings.len());
             }
             Pane::List => {
                 let i = step(app.selected, delta, app.visible.len());
@@ -91,9 +107,29 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.load = LoadState::Loading(Some(p));
             }
         }
-        Msg::TenantLoaded { dir, warnings } => {
+        Msg::TenantLoaded {
+            dir,
+            audit,
+            warnings,
+        } => {
             let count = dir.len();
+            let first_load = app.dir.is_none();
             app.dir = Some(Arc::new(*dir));
+            match audit {
+                Some(a) => {
+                    let (report, overview) = *a;
+                    app.overview = Some(overview);
+                    app.set_report(report);
+                }
+                None => {
+                    app.overview = None;
+                    app.set_report(Default::default());
+                }
+            }
+            // The dashboard is the first screen after a load.
+            if first_load {
+                app.nav_selected = App::nav_index(NavItem::Dashboard);
+            }
             app.load = LoadState::Loaded;
             app.history.clear();
             app.status = match warnings.first() {
@@ -217,7 +253,46 @@ fn help_scroll_by(app: &mut App, c: Command) {
     }
 }
 
+/// Commands that work on the identity list: on the dashboard they first hand over to it.
+fn is_list_command(c: Command) -> bool {
+    matches!(
+        c,
+        Command::SelectNext
+            | Command::SelectPrev
+            | Command::PageDown
+            | Command::PageUp
+            | Command::HalfPageDown
+            | Command::HalfPageUp
+            | Command::SelectFirst
+            | Command::SelectLast
+            | Command::Open
+            | Command::Back
+            | Command::Filter
+            | Command::CycleSort
+            | Command::CopyId
+            | Command::OpenPortal
+            | Command::Wizard
+    )
+}
+
 fn command(app: &mut App, c: Command) -> Vec<Effect> {
+    if app.nav_item() == NavItem::Dashboard && app.focus != Pane::Nav && is_list_command(c) {
+        select_nav(app, App::nav_index(NavItem::All));
+        // Enter and Esc only leave the dashboard, and nothing acts on a row the user has not
+        // seen; moves, the filter and the sort go on in the list.
+        if matches!(
+            c,
+            Command::Open | Command::Back | Command::CopyId | Command::OpenPortal | Command::Wizard
+        ) {
+            return Vec::new();
+        }
+    }
+    if app.nav_item() == NavItem::Findings
+        && app.focus != Pane::Nav
+        && let Some(effects) = findings_command(app, c)
+    {
+        return effects;
+    }
     let page = app.list_rows.max(1) as i32;
     match c {
         Command::Quit => app.quit = true,
@@ -321,6 +396,68 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Keys in the findings view; `None` leaves the key to the ordinary handling.
+fn findings_command(app: &mut App, c: Command) -> Option<Vec<Effect>> {
+    let n = app.visible_findings.len();
+    let page = app.list_rows.max(1) as i32;
+    let mut step_by = |delta: i32| app.finding_selected = step(app.finding_selected, delta, n);
+    match c {
+        Command::SelectNext => step_by(1),
+        Command::SelectPrev => step_by(-1),
+        Command::PageDown => step_by(page),
+        Command::PageUp => step_by(-page),
+        Command::HalfPageDown => step_by((page / 2).max(1)),
+        Command::HalfPageUp => step_by(-(page / 2).max(1)),
+        Command::SelectFirst => step_by(i32::MIN / 2),
+        Command::SelectLast => step_by(i32::MAX / 2),
+        Command::Open => {
+            let target = app.selected_finding()?.identity;
+            jump_to_identity(app, target);
+        }
+        Command::Wizard => {
+            let target = app.selected_finding()?.identity;
+            jump_to_identity(app, target);
+            super::wizard::open(app);
+        }
+        Command::CopyId => {
+            let dir = app.dir.clone()?;
+            let id = dir
+                .id_of(dir.entry(app.selected_finding()?.identity))
+                .to_string();
+            info(app, format!("copied {id}"));
+            return Some(vec![Effect::Copy(id)]);
+        }
+        Command::OpenPortal => {
+            let dir = app.dir.clone()?;
+            let e = dir.entry(app.selected_finding()?.identity);
+            return Some(vec![Effect::OpenUrl(portal::url(&dir, e))]);
+        }
+        _ => return None,
+    }
+    Some(Vec::new())
+}
+
+/// From a finding to its identity, remembering the way back.
+fn jump_to_identity(app: &mut App, target: EntryId) {
+    app.history.push(Crumb {
+        nav: app.nav_selected,
+        filter: app.filter.value().to_string(),
+        entry: target,
+        finding: app.finding_selected,
+    });
+    app.nav_selected = App::nav_index(NavItem::All);
+    app.filter.reset();
+    app.rebuild();
+    if let Some(i) = app.visible.iter().position(|&v| v == target) {
+        app.selected = i;
+    }
+    app.focus = Pane::Details;
+    if let Some(dir) = &app.dir {
+        let name = dir.display_name_of(dir.entry(target)).to_string();
+        info(app, format!("→ {name} (Esc goes back)"));
+    }
+}
+
 fn move_selection(app: &mut App, delta: i32) {
     match app.focus {
         Pane::Nav => {
@@ -355,9 +492,10 @@ fn follow(app: &mut App, target: EntryId) {
         nav: app.nav_selected,
         filter: app.filter.value().to_string(),
         entry: from,
+        finding: app.finding_selected,
     });
-    if !app.visible.contains(&target) {
-        app.nav_selected = 0;
+    if !app.visible.contains(&target) || app.nav_item() == NavItem::Findings {
+        app.nav_selected = App::nav_index(NavItem::All);
         app.filter.reset();
         app.rebuild();
     }
@@ -382,7 +520,12 @@ fn back(app: &mut App) {
         if let Some(i) = app.visible.iter().position(|&v| v == c.entry) {
             app.selected = i;
         }
-        app.focus = Pane::Details;
+        app.finding_selected = c.finding.min(app.visible_findings.len().saturating_sub(1));
+        app.focus = if app.nav_item() == NavItem::Findings {
+            Pane::List
+        } else {
+            Pane::Details
+        };
         app.status = None;
     } else if app.focus == Pane::Details {
         app.focus = Pane::List;
@@ -405,6 +548,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("expired", "identities with an expired credential"),
     ("expiring", "identities with a credential expiring soon"),
     ("all", "every identity"),
+    ("dashboard", "the tenant at a glance"),
+    ("findings", "every audit finding, worst first"),
     ("reload", "load the tenant again"),
     ("help", "the key and command overview"),
     ("quit", "leave credwise (also q)"),
@@ -448,7 +593,9 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
             app.help_scroll = 0;
         }
         "reload" | "r" => return command(app, Command::Reload),
-        "all" => select_nav(app, 0),
+        "all" => select_nav(app, nav_index(NavItem::All)),
+        "dashboard" | "dash" => select_nav(app, nav_index(NavItem::Dashboard)),
+        "findings" | "audit" => select_nav(app, nav_index(NavItem::Findings)),
         "secrets" => select_nav(app, nav_index(NavItem::With(CredentialType::Secret))),
         "certificates" | "certs" => {
             select_nav(app, nav_index(NavItem::With(CredentialType::Certificate)))
@@ -460,7 +607,7 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
         "expiring" => select_nav(app, nav_index(NavItem::Expiring)),
         "kind" | "k" => {
             if arg.is_empty() || arg == "all" {
-                select_nav(app, 0);
+                select_nav(app, nav_index(NavItem::All));
             } else {
                 match IdentityKind::parse(arg) {
                     Some(k) => select_nav(app, nav_index(NavItem::Kind(k))),

@@ -22,6 +22,8 @@ use crate::app::{App, Command, Effect, Mode, Msg, Pane, update};
 use crate::backend::{Backend, Progress};
 use crate::cli::CliError;
 use crate::domain::Timestamp;
+use crate::domain::audit::AuditOptions;
+use crate::domain::audit::suppress::Suppression;
 use crate::{config, jobs, store};
 
 /// Restores the terminal when dropped, whatever path leaves `run`.
@@ -64,7 +66,15 @@ pub async fn run(
         }
     }
     let ui = UiState::new(settings.keymap, Theme::from_env());
-    event_loop(app, ui, Some(backend), settings.config.ui.mouse, live_clock).await
+    event_loop(
+        app,
+        ui,
+        Some(backend),
+        settings.suppressions,
+        settings.config.ui.mouse,
+        live_clock,
+    )
+    .await
 }
 
 /// `credwise wizard`: the decision wizard alone, full-screen. No tenant, no network, no
@@ -75,7 +85,7 @@ pub async fn run_wizard(now: Timestamp) -> Result<(), CliError> {
     let table = crate::app::wizard::decision_table().map_err(|e| CliError::usage(e.to_string()))?;
     let app = App::standalone_wizard(Arc::new(table), now);
     let ui = UiState::new(settings.keymap, Theme::from_env());
-    event_loop(app, ui, None, settings.config.ui.mouse, false).await
+    event_loop(app, ui, None, Vec::new(), settings.config.ui.mouse, false).await
 }
 
 /// The loop shared by the explorer and the standalone wizard; `backend` is `None` for the
@@ -84,6 +94,7 @@ async fn event_loop(
     mut app: App,
     mut ui: UiState,
     backend: Option<Arc<dyn Backend>>,
+    suppressions: Vec<Suppression>,
     mouse: bool,
     live_clock: bool,
 ) -> Result<(), CliError> {
@@ -105,7 +116,13 @@ async fn event_loop(
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut cancel = CancellationToken::new();
     if let Some(b) = &backend {
-        start_load(b, &tx, &mut cancel);
+        start_load(
+            b,
+            &tx,
+            &mut cancel,
+            audit_options(&app),
+            suppressions.clone(),
+        );
     }
 
     let mut events = EventStream::new();
@@ -137,7 +154,7 @@ async fn event_loop(
                     let mut msgs = to_msgs(&app, &ui, &ev);
                     let last = msgs.pop();
                     for m in msgs {
-                        apply(&mut app, m, &backend, &tx, &mut cancel);
+                        apply(&mut app, m, &backend, &suppressions, &tx, &mut cancel);
                     }
                     last
                 }
@@ -150,7 +167,7 @@ async fn event_loop(
             _ = terminate.recv() => Some(Msg::Command(Command::Quit)),
         };
         if let Some(msg) = msg {
-            apply(&mut app, msg, &backend, &tx, &mut cancel);
+            apply(&mut app, msg, &backend, &suppressions, &tx, &mut cancel);
         }
     }
     cancel.cancel();
@@ -162,6 +179,7 @@ fn apply(
     app: &mut App,
     msg: Msg,
     backend: &Option<Arc<dyn Backend>>,
+    suppressions: &[Suppression],
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: &mut CancellationToken,
 ) {
@@ -169,7 +187,7 @@ fn apply(
         match effect {
             Effect::Load => {
                 if let Some(b) = backend {
-                    start_load(b, tx, cancel);
+                    start_load(b, tx, cancel, audit_options(app), suppressions.to_vec());
                 }
             }
             Effect::Copy(text) => copy(&text, tx),
@@ -179,10 +197,19 @@ fn apply(
     }
 }
 
+/// The audit the load job runs: today, and the warning window of the config.
+fn audit_options(app: &App) -> AuditOptions {
+    let mut options = AuditOptions::new(app.now);
+    options.expiring_within_days = app.thresholds.warning_days;
+    options
+}
+
 fn start_load(
     backend: &Arc<dyn Backend>,
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: &mut CancellationToken,
+    options: AuditOptions,
+    suppressions: Vec<Suppression>,
 ) {
     cancel.cancel();
     *cancel = CancellationToken::new();
@@ -199,10 +226,11 @@ fn start_load(
         }
     });
     tokio::spawn(async move {
-        let msg = match jobs::load::load(backend, progress).await {
-            Ok((dir, warnings)) => Msg::TenantLoaded {
-                dir: Box::new(dir),
-                warnings,
+        let msg = match jobs::load::load(backend, progress, options, suppressions).await {
+            Ok(a) => Msg::TenantLoaded {
+                dir: Box::new(a.dir),
+                audit: Some(Box::new((a.report, a.overview))),
+                warnings: a.warnings,
             },
             Err(crate::backend::Error::Cancelled) => return,
             Err(e) => Msg::LoadFailed(e.to_string()),

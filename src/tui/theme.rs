@@ -4,7 +4,19 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::domain::audit::Severity;
 use crate::domain::expiry::ExpiryStatus;
+
+/// A severity in four letters, for narrow columns.
+pub fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "CRIT",
+        Severity::High => "HIGH",
+        Severity::Medium => "MED",
+        Severity::Low => "LOW",
+        Severity::Info => "INFO",
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Theme {
@@ -62,6 +74,21 @@ impl Theme {
     pub fn from_env() -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Self::new(!no_color)
+    }
+
+    pub fn severity(&self, s: Severity) -> Style {
+        let (fg, m) = match s {
+            Severity::Critical => (Color::Red, Modifier::BOLD | Modifier::REVERSED),
+            Severity::High => (Color::LightRed, Modifier::BOLD),
+            Severity::Medium => (Color::Yellow, Modifier::empty()),
+            Severity::Low => (Color::Blue, Modifier::empty()),
+            Severity::Info => (Color::DarkGray, Modifier::empty()),
+        };
+        if self.color {
+            Style::new().fg(fg).add_modifier(m)
+        } else {
+            Style::new().add_modifier(m)
+        }
     }
 
     pub fn expiry(&self, status: ExpiryStatus) -> Style {

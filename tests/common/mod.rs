@@ -4,6 +4,8 @@
 
 use credwise::app::{App, Msg, update};
 use credwise::backend::demo;
+use credwise::domain::audit::overview::overview;
+use credwise::domain::audit::{AuditOptions, audit};
 use credwise::domain::{Directory, Timestamp};
 use credwise::tui::keymap::Keymap;
 use credwise::tui::theme::Theme;
@@ -20,16 +22,27 @@ pub fn demo_dir() -> Directory {
     Directory::new(demo::snapshot(NOW))
 }
 
-/// An explorer with the demo tenant loaded.
+/// An explorer with the demo tenant loaded and audited: it shows the dashboard.
 pub fn loaded_app() -> App {
     let mut app = App::new("demo", false, NOW);
+    let dir = demo_dir();
+    let report = audit(&dir, &AuditOptions::new(NOW), &[]);
+    let overview = overview(&dir, &report, NOW);
     update(
         &mut app,
         Msg::TenantLoaded {
-            dir: Box::new(demo_dir()),
+            dir: Box::new(dir),
+            audit: Some(Box::new((report, overview))),
             warnings: vec![],
         },
     );
+    app
+}
+
+/// The demo loaded, on the identity list (the dashboard left with Enter).
+pub fn explorer_app() -> App {
+    let mut app = loaded_app();
+    update(&mut app, Msg::Command(credwise::app::Command::Open));
     app
 }
 

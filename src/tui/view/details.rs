@@ -15,7 +15,7 @@ use crate::domain::expiry;
 use crate::domain::links::classify_fic;
 use crate::domain::{CredentialRef, IdentityKind, objects::arm_segment};
 use crate::sanitize;
-use crate::tui::theme::Theme;
+use crate::tui::theme::{Theme, severity_label};
 use crate::tui::ui_state::UiState;
 
 pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect) {
@@ -297,6 +297,48 @@ fn build<'a>(
                     t.dim,
                 )));
             }
+        }
+    }
+
+    // Findings.
+    let id_findings: Vec<&crate::domain::audit::Finding> = match (&app.report, app.selected_entry())
+    {
+        (Some(r), Some(id)) => app
+            .findings_of
+            .get(id as usize)
+            .map(|v| {
+                v.iter()
+                    .filter_map(|&i| r.findings.get(i as usize))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if app.report.is_some() {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(span(
+            format!("Findings ({})", id_findings.len()),
+            t.heading,
+        )));
+        if id_findings.is_empty() {
+            lines.push(Line::from(span("  none", t.dim)));
+        }
+        for f in id_findings {
+            lines.push(Line::from(vec![
+                span(
+                    format!("  {:<5}", severity_label(f.severity)),
+                    t.severity(f.severity),
+                ),
+                Span::raw(f.title.clone()),
+            ]));
+            lines.push(Line::from(span(
+                format!("       {}", sanitize::display(&f.message)),
+                t.dim,
+            )));
+            lines.push(Line::from(vec![
+                span("       fix: ", t.dim),
+                span(f.remedy.text().to_string(), t.info),
+            ]));
         }
     }
 

@@ -11,6 +11,7 @@ use super::{pane_block, span, truncate};
 use crate::app::{App, LoadState, Pane};
 use crate::domain::expiry;
 use crate::sanitize;
+use crate::tui::theme::severity_label;
 use crate::tui::ui_state::UiState;
 
 pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect) {
@@ -84,9 +85,9 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
     let medium = !wide && inner.width >= 38;
     let expiry_width = 17u16;
     let fixed = if wide {
-        4 + 3 + 4 + 3 + expiry_width + 5
+        4 + 3 + 4 + 3 + 4 + expiry_width + 6
     } else if medium {
-        4 + expiry_width + 2
+        4 + 4 + expiry_width + 3
     } else {
         expiry_width + 1
     };
@@ -94,9 +95,9 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
 
     let header_style = t.header;
     let header = if wide {
-        Row::new(["NAME", "KIND", "SEC", "CERT", "FIC", "EXPIRES"]).style(header_style)
+        Row::new(["NAME", "KIND", "SEC", "CERT", "FIC", "WORST", "EXPIRES"]).style(header_style)
     } else if medium {
-        Row::new(["NAME", "KIND", "EXPIRES"]).style(header_style)
+        Row::new(["NAME", "KIND", "WORST", "EXPIRES"]).style(header_style)
     } else {
         Row::new(["NAME", "EXPIRES"]).style(header_style)
     };
@@ -123,6 +124,13 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
                     n.to_string()
                 })
             };
+            let worst = match app.worst_finding(id) {
+                Some(f) => Cell::from(Span::styled(
+                    severity_label(f.severity),
+                    t.severity(f.severity),
+                )),
+                None => Cell::from(""),
+            };
             let row = if wide {
                 Row::new(vec![
                     Cell::from(name),
@@ -130,12 +138,14 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
                     count(e.secrets),
                     count(e.certificates),
                     count(e.federated),
+                    worst,
                     exp,
                 ])
             } else if medium {
                 Row::new(vec![
                     Cell::from(name),
                     Cell::from(Span::styled(e.kind.short(), t.dim)),
+                    worst,
                     exp,
                 ])
             } else {
@@ -159,12 +169,14 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
             Constraint::Length(3),
             Constraint::Length(4),
             Constraint::Length(3),
+            Constraint::Length(5),
             Constraint::Length(expiry_width),
         ]
     } else if medium {
         vec![
             Constraint::Fill(1),
             Constraint::Length(4),
+            Constraint::Length(5),
             Constraint::Length(expiry_width),
         ]
     } else {

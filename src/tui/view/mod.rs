@@ -4,7 +4,9 @@
 //! "too small" message. Only visible rows are built, so a frame costs the same for 100 or
 //! 150,000 identities.
 
+mod dashboard;
 mod details;
+mod findings;
 mod help;
 mod list;
 mod nav;
@@ -19,7 +21,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 
 use super::ui_state::{Areas, UiState};
-use crate::app::{App, Mode, Pane};
+use crate::app::{App, Mode, NavItem, Pane};
 
 /// The smallest terminal the explorer draws in.
 pub const MIN_WIDTH: u16 = 40;
@@ -60,16 +62,14 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
         ])
         .areas(body);
         nav::render(app, ui, frame, nav_area);
-        list::render(app, ui, frame, list_area);
-        details::render(app, ui, frame, details_area);
+        right_side(app, ui, frame, list_area, details_area);
     } else if body.width >= 70 {
         let [nav_area, right] =
             Layout::horizontal([Constraint::Length(24), Constraint::Fill(1)]).areas(body);
         let [list_area, details_area] =
             Layout::vertical([Constraint::Percentage(55), Constraint::Fill(1)]).areas(right);
         nav::render(app, ui, frame, nav_area);
-        list::render(app, ui, frame, list_area);
-        details::render(app, ui, frame, details_area);
+        right_side(app, ui, frame, list_area, details_area);
     } else {
         let [bar, rest] =
             Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(body);
@@ -77,12 +77,13 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
         if rest.height >= 14 {
             let [list_area, details_area] =
                 Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(rest);
-            list::render(app, ui, frame, list_area);
-            details::render(app, ui, frame, details_area);
+            right_side(app, ui, frame, list_area, details_area);
+        } else if app.nav_item() == NavItem::Dashboard {
+            dashboard::render(app, ui, frame, rest);
         } else if app.focus == Pane::Details {
-            details::render(app, ui, frame, rest);
+            details_pane(app, ui, frame, rest);
         } else {
-            list::render(app, ui, frame, rest);
+            list_pane(app, ui, frame, rest);
         }
     }
 
@@ -93,6 +94,33 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
         let inset = if body.width >= 90 { 4 } else { 0 };
         let area = Rect::new(body.x + inset, body.y, body.width - 2 * inset, body.height);
         wizard::render(app, ui, frame, area);
+    }
+}
+
+/// The list and details panes for the navigation item: identities, findings, or the
+/// dashboard over both.
+fn right_side(app: &App, ui: &mut UiState, frame: &mut Frame, list_area: Rect, details_area: Rect) {
+    if app.nav_item() == NavItem::Dashboard {
+        dashboard::render(app, ui, frame, list_area.union(details_area));
+        return;
+    }
+    list_pane(app, ui, frame, list_area);
+    details_pane(app, ui, frame, details_area);
+}
+
+fn list_pane(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect) {
+    if app.nav_item() == NavItem::Findings {
+        findings::render_list(app, ui, frame, area);
+    } else {
+        list::render(app, ui, frame, area);
+    }
+}
+
+fn details_pane(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect) {
+    if app.nav_item() == NavItem::Findings {
+        findings::render_details(app, ui, frame, area);
+    } else {
+        details::render(app, ui, frame, area);
     }
 }
 

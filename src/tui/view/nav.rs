@@ -27,7 +27,14 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
             }
             lines.push(Line::from(span(section.to_string(), t.heading)));
         }
-        let count = app.nav_counts.get(i).copied().unwrap_or(0).to_string();
+        let count = match item {
+            NavItem::Dashboard => app
+                .overview
+                .as_ref()
+                .map(|o| format!("{}%", o.score()))
+                .unwrap_or_default(),
+            _ => app.nav_counts.get(i).copied().unwrap_or(0).to_string(),
+        };
         let label_width = width.saturating_sub(count.len() + 1);
         let text = format!("{} {count}", fit(item.title(), label_width));
         let style = if i == app.nav_selected {

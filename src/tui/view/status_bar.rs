@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::span;
-use crate::app::{App, Command, Mode};
+use crate::app::{App, Command, Mode, NavItem, Pane};
 use crate::sanitize;
 use crate::tui::keymap::Context;
 use crate::tui::ui_state::UiState;
@@ -106,6 +106,23 @@ pub(super) fn render_hints(app: &App, ui: &UiState, frame: &mut Frame, area: Rec
                 ]
             }
         }
+        Mode::Normal if app.nav_item() == NavItem::Findings && app.focus != Pane::Nav => vec![
+            ("enter".into(), "go to identity".into()),
+            ("w".into(), "wizard".into()),
+            ("/".into(), "filter".into()),
+            ("y".into(), "copy id".into()),
+            ("esc".into(), "back".into()),
+            ("?".into(), "help".into()),
+            ("q".into(), "quit".into()),
+        ],
+        Mode::Normal if app.nav_item() == NavItem::Dashboard && app.focus != Pane::Nav => vec![
+            ("enter".into(), "identities".into()),
+            (":findings".into(), "findings".into()),
+            ("/".into(), "filter".into()),
+            ("tab".into(), "panes".into()),
+            ("?".into(), "help".into()),
+            ("q".into(), "quit".into()),
+        ],
         Mode::Normal => {
             let described = ui.keymap.describe(context);
             let global = ui.keymap.describe(Context::Global);

@@ -1,0 +1,199 @@
+//! The findings view: every audit finding, worst first, filterable with `/`; the details pane
+//! shows the selected finding in full with its remedy and source. Enter goes to the
+//! identity, `w` opens the wizard for it.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+
+use super::{pane_block, span, truncate};
+use crate::app::{App, Pane};
+use crate::domain::audit::{Finding, Remedy};
+use crate::sanitize;
+use crate::tui::theme::{Theme, severity_label};
+use crate::tui::ui_state::UiState;
+
+pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect) {
+    let t = ui.theme.clone();
+    let focused = app.focus == Pane::List;
+    let total = app.report.as_ref().map_or(0, |r| r.findings.len());
+    let mut title = vec![
+        span(" Findings ", t.header),
+        span(
+            if app.filter.value().is_empty() {
+                format!("{total} ")
+            } else {
+                format!("{}/{total} ", app.visible_findings.len())
+            },
+            t.dim,
+        ),
+    ];
+    if !app.filter.value().is_empty() {
+        title.push(span(
+            format!("/{} ", sanitize::display(app.filter.value())),
+            t.key,
+        ));
+    }
+    let block = pane_block(Line::from(title), focused, ui);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let (Some(dir), Some(report)) = (&app.dir, &app.report) else {
+        return;
+    };
+    if app.visible_findings.is_empty() {
+        let msg = if total == 0 {
+            "No findings: nothing to fix here."
+        } else {
+            "No finding matches the filter (Esc clears)."
+        };
+        frame.render_widget(Paragraph::new(Line::styled(msg, t.dim)), inner);
+        return;
+    }
+    if inner.height < 2 {
+        return;
+    }
+    let rows_area = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
+    let height = rows_area.height as usize;
+    ui.areas.list_rows = Some(rows_area);
+    let selected = app.finding_selected.min(app.visible_findings.len() - 1);
+    // The same windowing as the identity list: only visible rows are built.
+    if selected < ui.list_offset {
+        ui.list_offset = selected;
+    } else if selected >= ui.list_offset + height {
+        ui.list_offset = selected + 1 - height;
+    }
+    ui.list_offset = ui
+        .list_offset
+        .min(app.visible_findings.len().saturating_sub(height));
+    let offset = ui.list_offset;
+    let wide = inner.width >= 70;
+    let rows: Vec<Row> = app.visible_findings
+        [offset..(offset + height).min(app.visible_findings.len())]
+        .iter()
+        .enumerate()
+        .map(|(i, &fi)| {
+            let f = &report.findings[fi as usize];
+            let name = sanitize::display(dir.display_name_of(dir.entry(f.identity))).into_owned();
+            let mut cells = vec![
+                Cell::from(Span::styled(
+                    severity_label(f.severity),
+                    t.severity(f.severity),
+                )),
+                Cell::from(name),
+                Cell::from(f.title.clone()),
+            ];
+            if wide {
+                cells.insert(2, Cell::from(Span::styled(f.rule, t.dim)));
+            }
+            let row = Row::new(cells);
+            if offset + i == selected {
+                row.style(if focused {
+                    t.selected
+                } else {
+                    t.selected_unfocused
+                })
+            } else {
+                row.style(Style::new())
+            }
+        })
+        .collect();
+    let (header, widths) = if wide {
+        (
+            Row::new(["SEV", "IDENTITY", "RULE", "FINDING"]),
+            vec![
+                Constraint::Length(4),
+                Constraint::Percentage(28),
+                Constraint::Length(26),
+                Constraint::Fill(1),
+            ],
+        )
+    } else {
+        (
+            Row::new(["SEV", "IDENTITY", "FINDING"]),
+            vec![
+                Constraint::Length(4),
+                Constraint::Percentage(40),
+                Constraint::Fill(1),
+            ],
+        )
+    };
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header.style(t.header))
+            .column_spacing(1),
+        inner,
+    );
+}
+
+pub(super) fn render_details(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect) {
+    let t = ui.theme.clone();
+    let focused = app.focus == Pane::Details;
+    let block = pane_block(Line::from(span(" Finding ", t.header)), focused, ui);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    ui.areas.details = Some(area);
+    let (Some(dir), Some(f)) = (&app.dir, app.selected_finding()) else {
+        return;
+    };
+    let mut lines = finding_lines(f, &t);
+    let e = dir.entry(f.identity);
+    lines.insert(
+        1,
+        Line::from(vec![
+            span("on ", t.dim),
+            Span::raw(sanitize::display(dir.display_name_of(e)).into_owned()),
+            span(format!(" ({})", e.kind), t.dim),
+        ]),
+    );
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        span("enter", t.key),
+        span(" go to the identity   ", t.dim),
+        span("w", t.key),
+        span(" wizard for it", t.dim),
+    ]));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// A finding as lines: severity and title, message, remedy, source.
+pub(super) fn finding_lines(f: &Finding, t: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(vec![
+        span(
+            format!("{} ", severity_label(f.severity)),
+            t.severity(f.severity),
+        ),
+        span(f.title.clone(), t.title),
+    ])];
+    if let Some(c) = &f.credential_id {
+        lines.push(Line::from(vec![
+            span("credential ", t.dim),
+            Span::raw(sanitize::display(c).into_owned()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(sanitize::display(&f.message).into_owned()));
+    lines.push(Line::raw(""));
+    let (label, extra) = match &f.remedy {
+        Remedy::Wizard { outcome, .. } => ("Fix (wizard): ", format!(" → {outcome}")),
+        Remedy::Migration { migration, .. } => (
+            "Fix (migration): ",
+            format!(" → credwise migrate {migration}"),
+        ),
+        Remedy::Action { .. } => ("Fix: ", String::new()),
+    };
+    lines.push(Line::from(vec![
+        span(label, t.heading),
+        Span::raw(f.remedy.text().to_string()),
+    ]));
+    if !extra.is_empty() {
+        lines.push(Line::from(span(truncate(&extra, 200), t.key)));
+    }
+    lines.push(Line::from(span(
+        format!("Source: {} — {}", f.seed, f.section),
+        t.dim,
+    )));
+    lines.push(Line::from(span(format!("Rule: {}", f.rule), t.dim)));
+    lines
+}
