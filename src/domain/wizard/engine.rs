@@ -107,17 +107,21 @@ enum Step<'t> {
 }
 
 impl DecisionTable {
+    /// The rules the answers so far do not rule out.
+    fn candidates<'t, 'a>(
+        &'t self,
+        answered: &'a BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'t Rule> + use<'t, 'a> {
+        self.rules.iter().filter(move |r| {
+            r.when
+                .iter()
+                .all(|(f, vs)| answered.get(f).is_none_or(|v| vs.contains(v)))
+        })
+    }
+
     /// The next step given the answers: ask a question, or a rule decides.
     fn step(&self, answered: &BTreeMap<String, String>) -> Step<'_> {
-        let candidates: Vec<&Rule> = self
-            .rules
-            .iter()
-            .filter(|r| {
-                r.when
-                    .iter()
-                    .all(|(f, vs)| answered.get(f).is_none_or(|v| vs.contains(v)))
-            })
-            .collect();
+        let candidates: Vec<&Rule> = self.candidates(answered).collect();
         if let Some(rule) = candidates.iter().find(|r| r.matches(answered)) {
             return Step::Done(rule);
         }
@@ -193,13 +197,7 @@ impl DecisionTable {
             return answered.len();
         }
         let remaining = self
-            .rules
-            .iter()
-            .filter(|r| {
-                r.when
-                    .iter()
-                    .all(|(f, vs)| answered.get(f).is_none_or(|v| vs.contains(v)))
-            })
+            .candidates(&answered)
             .map(|r| r.when.keys().filter(|f| !answered.contains_key(*f)).count())
             .max()
             .unwrap_or(0);

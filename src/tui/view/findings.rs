@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
-use super::{pane_block, span, truncate};
+use super::{list_title, pane_block, span, truncate, window};
 use crate::app::{App, Pane};
 use crate::domain::audit::{Finding, Remedy};
 use crate::sanitize;
@@ -19,23 +19,13 @@ pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: 
     let t = ui.theme.clone();
     let focused = app.focus == Pane::List;
     let total = app.report.as_ref().map_or(0, |r| r.findings.len());
-    let mut title = vec![
-        span(" Findings ", t.header),
-        span(
-            if app.filter.value().is_empty() {
-                format!("{total} ")
-            } else {
-                format!("{}/{total} ", app.visible_findings.len())
-            },
-            t.dim,
-        ),
-    ];
-    if !app.filter.value().is_empty() {
-        title.push(span(
-            format!("/{} ", sanitize::display(app.filter.value())),
-            t.key,
-        ));
-    }
+    let title = list_title(
+        "Findings",
+        app.visible_findings.len(),
+        total,
+        app.filter.value(),
+        ui,
+    );
     let block = pane_block(Line::from(title), focused, ui);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -58,16 +48,12 @@ pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: 
     let height = rows_area.height as usize;
     ui.areas.list_rows = Some(rows_area);
     let selected = app.finding_selected.min(app.visible_findings.len() - 1);
-    // The same windowing as the identity list: only visible rows are built.
-    if selected < ui.list_offset {
-        ui.list_offset = selected;
-    } else if selected >= ui.list_offset + height {
-        ui.list_offset = selected + 1 - height;
-    }
-    ui.list_offset = ui
-        .list_offset
-        .min(app.visible_findings.len().saturating_sub(height));
-    let offset = ui.list_offset;
+    let offset = window(
+        &mut ui.list_offset,
+        selected,
+        app.visible_findings.len(),
+        height,
+    );
     let wide = inner.width >= 70;
     let rows: Vec<Row> = app.visible_findings
         [offset..(offset + height).min(app.visible_findings.len())]

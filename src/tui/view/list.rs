@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{pane_block, span, truncate};
+use super::{list_title, pane_block, span, truncate, window};
 use crate::app::{App, LoadState, Pane};
 use crate::domain::expiry;
 use crate::sanitize;
@@ -18,23 +18,13 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
     let t = ui.theme.clone();
     let focused = app.focus == Pane::List;
     let total = app.nav_counts.get(app.nav_selected).copied().unwrap_or(0);
-    let mut title = vec![
-        span(format!(" {} ", app.nav_item().title()), t.header),
-        span(
-            if app.filter.value().is_empty() {
-                format!("{total} ")
-            } else {
-                format!("{}/{total} ", app.visible.len())
-            },
-            t.dim,
-        ),
-    ];
-    if !app.filter.value().is_empty() {
-        title.push(span(
-            format!("/{} ", sanitize::display(app.filter.value())),
-            t.key,
-        ));
-    }
+    let mut title = list_title(
+        app.nav_item().title(),
+        app.visible.len(),
+        total,
+        app.filter.value(),
+        ui,
+    );
     title.push(span(format!("↓{} ", app.sort.as_str()), t.dim));
     let block = pane_block(Line::from(title), focused, ui);
     let inner = block.inner(area);
@@ -70,15 +60,8 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
     let rows_area = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
     let height = rows_area.height as usize;
     ui.areas.list_rows = Some(rows_area);
-    // Keep the selection in view, moving the window as little as possible.
     let selected = app.selected.min(app.visible.len() - 1);
-    if selected < ui.list_offset {
-        ui.list_offset = selected;
-    } else if selected >= ui.list_offset + height {
-        ui.list_offset = selected + 1 - height;
-    }
-    ui.list_offset = ui.list_offset.min(app.visible.len().saturating_sub(height));
-    let offset = ui.list_offset;
+    let offset = window(&mut ui.list_offset, selected, app.visible.len(), height);
 
     // Full columns when there is room, then name + kind + expiry, then name + expiry.
     let wide = inner.width >= 60;

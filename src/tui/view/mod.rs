@@ -158,6 +158,49 @@ fn pane_block<'a>(title: Line<'a>, focused: bool, ui: &UiState) -> Block<'a> {
         .title(title)
 }
 
+/// The first row a list of `len` rows shows in `height` rows so that `selected` is visible,
+/// moving the window from `offset` as little as possible. Lists are virtualised: only the
+/// rows from there on are built.
+fn window(offset: &mut usize, selected: usize, len: usize, height: usize) -> usize {
+    if selected < *offset {
+        *offset = selected;
+    } else if selected >= *offset + height {
+        *offset = selected + 1 - height;
+    }
+    *offset = (*offset).min(len.saturating_sub(height));
+    *offset
+}
+
+/// The title of a list pane: its name, the count (`shown/total` while filtered) and the
+/// filter.
+fn list_title<'a>(
+    name: &str,
+    shown: usize,
+    total: usize,
+    filter: &str,
+    ui: &UiState,
+) -> Vec<Span<'a>> {
+    let t = &ui.theme;
+    let mut title = vec![
+        span(format!(" {name} "), t.header),
+        span(
+            if filter.is_empty() {
+                format!("{total} ")
+            } else {
+                format!("{shown}/{total} ")
+            },
+            t.dim,
+        ),
+    ];
+    if !filter.is_empty() {
+        title.push(span(
+            format!("/{} ", crate::sanitize::display(filter)),
+            t.key,
+        ));
+    }
+    title
+}
+
 /// `s` cut to `width` columns with an ellipsis.
 fn truncate(s: &str, width: usize) -> String {
     if width == 0 {
