@@ -4,67 +4,14 @@
 //! "in 12d" is the same on every day. These tests pin the CLI contract of PRODUCT.md — command
 //! and flag names, JSON field names, CSV columns, exit codes — because scripts depend on it.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use common::cli::{KINDS, NOW, credwise, fixture_in, ok, run, s, snapshot_with_apps, usage_error};
 use credwise::store::snapshot_file;
 use serde_json::Value;
-
-const NOW: &str = "2026-11-22T12:00:00Z";
-const KINDS: [&str; 4] = [
-    "application",
-    "service-principal",
-    "user-assigned-managed-identity",
-    "system-assigned-managed-identity",
-];
-
-fn credwise() -> Command {
-    let mut cmd = Command::cargo_bin("credwise").unwrap();
-    cmd.env("CREDWISE_NOW", NOW)
-        // A tenant id from the developer's environment must not leak into imports.
-        .env_remove("AZURE_TENANT_ID");
-    cmd
-}
-
-/// What a run printed and how it ended.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = credwise().args(args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-/// Runs a command that must succeed and returns its stdout.
-fn ok(args: &[&str]) -> String {
-    let r = run(args);
-    assert_eq!(r.code, 0, "credwise {args:?} failed: {}", r.stderr);
-    r.stdout
-}
-
-/// Runs a command that must fail with exit code 2 and print nothing on stdout; returns stderr.
-fn usage_error(args: &[&str]) -> String {
-    let r = run(args);
-    assert_eq!(
-        r.code, 2,
-        "credwise {args:?}: stdout {:?} stderr {:?}",
-        r.stdout, r.stderr
-    );
-    assert!(
-        r.stdout.is_empty(),
-        "credwise {args:?} printed {:?}",
-        r.stdout
-    );
-    r.stderr
-}
 
 fn json(args: &[&str]) -> Value {
     let text = ok(args);
@@ -83,27 +30,7 @@ fn demo_identities() -> Vec<Value> {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/az")
-        .join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A snapshot file with the given applications (JSON objects) and nothing else.
-fn snapshot_with_apps(dir: &Path, apps: Value) -> PathBuf {
-    let body = serde_json::json!({
-        "format": "credwise-snapshot",
-        "version": 1,
-        "tenantId": "11111111-2222-3333-4444-555555555555",
-        "capturedAt": "2026-11-01T00:00:00Z",
-        "applications": apps,
-    });
-    let path = dir.join("tenant.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&body).unwrap()).unwrap();
-    path
+    fixture_in("az", name)
 }
 
 fn app(id: &str, app_id: &str, name: &str) -> Value {

@@ -7,43 +7,19 @@
 //! CI pipelines depend on them. The expectations are derived from the JSON output where they
 //! depend on the rules, so the tests stay true as the rules and the demo tenant grow.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::cli::{KINDS, Run, credwise, fixture_in, s, snapshot_with_apps};
 use serde_json::Value;
 
-const NOW: &str = "2026-11-22T12:00:00Z";
 const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
-const KINDS: [&str; 4] = [
-    "application",
-    "service-principal",
-    "user-assigned-managed-identity",
-    "system-assigned-managed-identity",
-];
-
-/// What a run printed and how it ended.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 /// Runs credwise with `config` as its config directory.
 fn run_in(config: &Path, args: &[&str]) -> Run {
-    let out = Command::cargo_bin("credwise")
-        .unwrap()
-        .env("CREDWISE_NOW", NOW)
-        .env("CREDWISE_CONFIG_DIR", config)
-        .env_remove("AZURE_TENANT_ID")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    Run::of(credwise().env("CREDWISE_CONFIG_DIR", config), args)
 }
 
 /// Runs credwise with an empty config directory of its own.
@@ -54,25 +30,12 @@ fn run(args: &[&str]) -> Run {
 
 /// Runs a command that must exit 0 and returns its stdout.
 fn ok(args: &[&str]) -> String {
-    let r = run(args);
-    assert_eq!(r.code, 0, "credwise {args:?} failed: {}", r.stderr);
-    r.stdout
+    run(args).succeeded()
 }
 
 /// Runs a command that must fail with exit code 2 and print nothing on stdout; returns stderr.
 fn usage_error(args: &[&str]) -> String {
-    let r = run(args);
-    assert_eq!(
-        r.code, 2,
-        "credwise {args:?}: stdout {:?} stderr {:?}",
-        r.stdout, r.stderr
-    );
-    assert!(
-        r.stdout.is_empty(),
-        "credwise {args:?} printed {:?}",
-        r.stdout
-    );
-    r.stderr
+    run(args).was_usage_error()
 }
 
 fn parse_findings(text: &str) -> Vec<Value> {
@@ -105,27 +68,7 @@ fn rank(severity: &str) -> usize {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/audit")
-        .join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A snapshot file with the given applications (JSON objects) and nothing else.
-fn snapshot_with_apps(dir: &Path, apps: Value) -> PathBuf {
-    let body = serde_json::json!({
-        "format": "credwise-snapshot",
-        "version": 1,
-        "tenantId": "11111111-2222-3333-4444-555555555555",
-        "capturedAt": "2026-11-01T00:00:00Z",
-        "applications": apps,
-    });
-    let path = dir.join("tenant.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&body).unwrap()).unwrap();
-    path
+    fixture_in("audit", name)
 }
 
 /// A suppression entry hiding exactly `f` (by rule, object id and credential).

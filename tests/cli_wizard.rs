@@ -6,13 +6,14 @@
 //! `reasons` citing seed files in the JSON, exit code 2 with the allowed values for bad input —
 //! because scripts and docs depend on it.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use common::cli::{fixture_in, ok, s, usage_error};
 use serde_json::Value;
 
-const NOW: &str = "2026-11-22T12:00:00Z";
 const DATE: &str = "2026-11-22";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -52,58 +53,8 @@ const OUTCOMES: [(&str, &str); 8] = [
 const FACTS: &str =
     "user_present, hosting, target, identity_scope, token_issuer, environment, secrets_store";
 
-fn credwise() -> Command {
-    let mut cmd = Command::cargo_bin("credwise").unwrap();
-    cmd.env("CREDWISE_NOW", NOW).env_remove("AZURE_TENANT_ID");
-    cmd
-}
-
-/// What a run printed and how it ended.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let out = credwise().args(args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn ok(args: &[&str]) -> String {
-    let r = run(args);
-    assert_eq!(r.code, 0, "credwise {args:?} failed: {}", r.stderr);
-    r.stdout
-}
-
-/// Runs a command that must fail with exit code 2 and print nothing on stdout; returns stderr.
-fn usage_error(args: &[&str]) -> String {
-    let r = run(args);
-    assert_eq!(
-        r.code, 2,
-        "credwise {args:?}: stdout {:?} stderr {:?}",
-        r.stdout, r.stderr
-    );
-    assert!(
-        r.stdout.is_empty(),
-        "credwise {args:?} printed {:?}",
-        r.stdout
-    );
-    r.stderr
-}
-
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/wizard")
-        .join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    fixture_in("wizard", name)
 }
 
 fn record_json(file: &str) -> Value {

@@ -2,6 +2,8 @@
 //! rendering to ratatui's `TestBackend`.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod cli;
+
 use credwise::app::{App, Msg, update};
 use credwise::backend::demo;
 use credwise::domain::audit::overview::overview;
