@@ -85,15 +85,9 @@ pub fn record_from_file(
         table,
         &decision,
         &answers,
-        &date(now),
+        &crate::domain::expiry::date(now),
         env!("CARGO_PKG_VERSION"),
     ))
-}
-
-/// `now`'s UTC date as `YYYY-MM-DD`.
-fn date(now: Timestamp) -> String {
-    let d = now.to_offset(time::UtcOffset::UTC).date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// One value of the answers file, before it is checked against the table.
