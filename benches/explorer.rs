@@ -27,7 +27,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use credwise::app::{App, LoadState, Msg, update};
+use credwise::app::{NavItem, Pane};
 use credwise::bench_support::{TenantSpec, generate_tenant};
+use credwise::domain::audit::overview::overview;
+use credwise::domain::audit::{AuditOptions, audit};
 use credwise::domain::filter::Filter;
 use credwise::domain::{Directory, EntryId, Timestamp};
 use credwise::store::snapshot_file;
@@ -268,11 +271,34 @@ fn bench_render_frame(c: &mut Criterion) {
     middle.selected = middle.visible.len() / 2;
     let mut filtered = loaded_app(f);
     type_text(&mut filtered, "pay");
+    // With the audit, as the explorer draws it now: the worst-finding column and the
+    // findings in details, the dashboard (the first screen) and the findings view.
+    let report = audit(&f.dir, &AuditOptions::new(f.now), &[]);
+    let overview = overview(&f.dir, &report, f.now);
+    let audited = |item: NavItem| {
+        let mut app = loaded_app(f);
+        app.overview = Some(overview.clone());
+        app.set_report(report.clone());
+        app.recount();
+        app.nav_selected = App::nav_index(item);
+        app.focus = Pane::List;
+        app
+    };
+    let with_findings = audited(NavItem::All);
+    let dashboard = audited(NavItem::Dashboard);
+    let findings = audited(NavItem::Findings);
     let mut g = c.benchmark_group("render_frame");
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    for (label, app) in [("top", &top), ("middle", &middle), ("filtered", &filtered)] {
+    for (label, app) in [
+        ("top", &top),
+        ("middle", &middle),
+        ("filtered", &filtered),
+        ("with_findings", &with_findings),
+        ("dashboard", &dashboard),
+        ("findings_view", &findings),
+    ] {
         let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
         let mut ui = UiState::new(Keymap::defaults(), Theme::new(true));
         g.bench_function(label, |b| {

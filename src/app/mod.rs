@@ -318,7 +318,7 @@ impl App {
     }
 
     /// Installs an audit report and indexes its findings by identity.
-    pub(crate) fn set_report(&mut self, report: Report) {
+    pub fn set_report(&mut self, report: Report) {
         let n = self.dir.as_ref().map_or(0, |d| d.len());
         let mut of = vec![Vec::new(); n];
         for (i, f) in report.findings.iter().enumerate() {
@@ -366,7 +366,7 @@ impl App {
     }
 
     /// Recounts the navigation items (after a load or a change of `now`).
-    pub(crate) fn recount(&mut self) {
+    pub fn recount(&mut self) {
         let Some(dir) = self.dir.clone() else {
             self.nav_counts = vec![0; NavItem::ALL.len()];
             return;
