@@ -329,7 +329,7 @@ fn finding_json<'a>(dir: &'a Directory, f: &'a Finding) -> FindingJson<'a> {
         identity_kind: e.kind,
         identity_name: dir.display_name_of(e),
         credential_id: f.credential_id.as_deref(),
-        title: &f.title,
+        title: f.title,
         message: &f.message,
         remedy: f.remedy.text(),
         remedy_kind,

@@ -10,6 +10,8 @@ pub mod overview;
 pub mod rules;
 pub mod suppress;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::Timestamp;
@@ -68,15 +70,19 @@ impl std::fmt::Display for Severity {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Remedy {
     /// Ask the wizard: the outcome it is expected to recommend (an outcome id).
-    Wizard { outcome: &'static str, text: String },
+    Wizard {
+        outcome: &'static str,
+        text: Cow<'static, str>,
+    },
     /// A guided migration (`secret-to-certificate`, `secret-to-fic`,
     /// `secret-to-managed-identity`).
     Migration {
         migration: &'static str,
-        text: String,
+        text: Cow<'static, str>,
     },
-    /// Something to do by hand.
-    Action { text: String },
+    /// Something to do by hand. Most remedies are fixed text, so they are not copied per
+    /// finding.
+    Action { text: Cow<'static, str> },
 }
 
 impl Remedy {
@@ -98,7 +104,9 @@ pub struct Finding {
     pub identity: EntryId,
     /// `keyId` of a secret or certificate, or a FIC's name.
     pub credential_id: Option<String>,
-    pub title: String,
+    /// The rule's short title: static text, so a 250,000-finding report does not hold
+    /// 250,000 copies of it.
+    pub title: &'static str,
     pub message: String,
     pub remedy: Remedy,
     /// The seed file (and section) behind the rule.
@@ -161,12 +169,17 @@ pub fn audit(
 ) -> Report {
     let mut report = rules::run(dir, opts);
     suppress::apply(dir, &mut report, suppressions, opts.now);
-    report.findings.sort_by(|a, b| {
+    let order = |a: &Finding, b: &Finding| {
         a.severity
             .cmp(&b.severity)
             .then_with(|| dir.name_rank(a.identity).cmp(&dir.name_rank(b.identity)))
             .then_with(|| a.rule.cmp(b.rule))
             .then_with(|| a.credential_id.cmp(&b.credential_id))
-    });
+    };
+    // The rules already emit findings in this order; sorting again would allocate a scratch
+    // buffer of half a large report for nothing.
+    if !report.findings.is_sorted_by(|a, b| order(a, b).is_le()) {
+        report.findings.sort_by(order);
+    }
     report
 }

@@ -470,7 +470,7 @@ impl<'a> Auditor<'a> {
             severity: head.severity,
             identity: o.id,
             credential_id: credential.map(str::to_string),
-            title: head.title.to_string(),
+            title: head.title,
             message,
             remedy,
             seed: head.cite.seed,
@@ -604,7 +604,7 @@ impl<'a> Auditor<'a> {
             ),
             Remedy::Wizard {
                 outcome: p.outcome(),
-                text: "Run the decision wizard (`credwise wizard`, or w on the identity) to find the credential to replace it.".to_string(),
+                text: "Run the decision wizard (`credwise wizard`, or w on the identity) to find the credential to replace it.".into(),
             },
         );
     }
@@ -653,7 +653,7 @@ impl<'a> Auditor<'a> {
                     expiry::relative(Some(end), now),
                 ),
                 Remedy::Action {
-                    text: text.to_string(),
+                    text: text.into(),
                 },
             );
             return;
@@ -675,13 +675,13 @@ impl<'a> Auditor<'a> {
                     text: format!(
                         "Rather than rotating it, retire it before {date}: {}.",
                         p.advice()
-                    ),
+                    ).into(),
                 }
             }
             Cred::Certificate(_) => Remedy::Action {
                 text: format!(
                     "Rotate it before {date}: add the new certificate beside it, switch the workload over, then remove the old one."
-                ),
+                ).into(),
             },
         };
         self.push(
@@ -763,7 +763,7 @@ impl<'a> Auditor<'a> {
                 text: format!(
                     "Move off the secret: {}. Until then, replace it with one that lives at most {max} days.",
                     p.advice()
-                ),
+                ).into(),
             },
         );
     }
@@ -789,8 +789,7 @@ impl<'a> Auditor<'a> {
                 Label(c.display_name.as_deref(), &c.key_id)
             ),
             Remedy::Action {
-                text: "Confirm nothing uses the secret any more (sign-in logs), then remove it."
-                    .to_string(),
+                text: "Confirm nothing uses the secret any more (sign-in logs), then remove it.".into(),
             },
         );
     }
@@ -814,7 +813,7 @@ impl<'a> Auditor<'a> {
             ),
             Remedy::Wizard {
                 outcome: "managed-identity-as-federated-credential",
-                text: "Run the decision wizard (`credwise wizard`, or w on the identity): a managed identity as the app's federated credential lets an Azure-hosted workload reach other tenants without a secret.".to_string(),
+                text: "Run the decision wizard (`credwise wizard`, or w on the identity): a managed identity as the app's federated credential lets an Azure-hosted workload reach other tenants without a secret.".into(),
             },
         );
     }
@@ -848,9 +847,7 @@ impl<'a> Auditor<'a> {
                     "which its app registration does not show"
                 }
             ),
-            Remedy::Action {
-                text: text.to_string(),
-            },
+            Remedy::Action { text: text.into() },
         );
     }
 
@@ -882,8 +879,7 @@ impl<'a> Auditor<'a> {
                 o.name
             ),
             Remedy::Action {
-                text: "Delete it if nothing uses it (check other tenants it may be consented in first)."
-                    .to_string(),
+                text: "Delete it if nothing uses it (check other tenants it may be consented in first).".into(),
             },
         );
     }
@@ -922,9 +918,7 @@ impl<'a> Auditor<'a> {
                     o.name,
                     FIC_LIMIT.saturating_sub(n)
                 ),
-                Remedy::Action {
-                    text: text.to_string(),
-                },
+                Remedy::Action { text: text.into() },
             );
         }
         for (j, f) in fics.iter().enumerate() {
@@ -954,7 +948,7 @@ impl<'a> Auditor<'a> {
                         text: format!(
                             "Delete \"{}\" once nothing refers to it by name.",
                             f.name
-                        ),
+                        ).into(),
                     },
                 );
             }
@@ -985,8 +979,7 @@ impl<'a> Auditor<'a> {
                     f.name, o.name, f.issuer
                 ),
                 Remedy::Action {
-                    text: "Set the issuer exactly as the provider writes it, without the spaces."
-                        .to_string(),
+                    text: "Set the issuer exactly as the provider writes it, without the spaces.".into(),
                 },
             );
         }
@@ -1004,7 +997,7 @@ impl<'a> Auditor<'a> {
                 Remedy::Action {
                     text: format!(
                         "Set the FIC's issuer to {GITHUB_ISSUER}, without the slash."
-                    ),
+                    ).into(),
                 },
             );
         }
@@ -1019,8 +1012,7 @@ impl<'a> Auditor<'a> {
                         f.name, o.name
                     ),
                     Remedy::Action {
-                        text: "Change the subject to end in :pull_request."
-                            .to_string(),
+                        text: "Change the subject to end in :pull_request.".into(),
                     },
                 ),
                 GitHubSubject::Unknown => self.push(
@@ -1032,7 +1024,7 @@ impl<'a> Auditor<'a> {
                         f.name, o.name
                     ),
                     Remedy::Action {
-                        text: "Check the sub claim of the workflow's token and set the FIC's subject to exactly that.".to_string(),
+                        text: "Check the sub claim of the workflow's token and set the FIC's subject to exactly that.".into(),
                     },
                 ),
                 GitHubSubject::Immutable => self.push(
@@ -1044,7 +1036,7 @@ impl<'a> Auditor<'a> {
                         f.name, o.name
                     ),
                     Remedy::Action {
-                        text: "Nothing to fix if the repository uses immutable subjects; otherwise its tokens carry the name-based subject and this FIC does not match.".to_string(),
+                        text: "Nothing to fix if the repository uses immutable subjects; otherwise its tokens carry the name-based subject and this FIC does not match.".into(),
                     },
                 ),
                 GitHubSubject::Known => {}
@@ -1063,7 +1055,7 @@ impl<'a> Auditor<'a> {
                     text: format!(
                         "Set the audience to {} (and request that audience in the workload's token).",
                         expected_audience(self.s.cloud)
-                    ),
+                    ).into(),
                 },
             );
         }
@@ -1106,7 +1098,7 @@ impl<'a> Auditor<'a> {
                 f.name, o.name
             ),
             Remedy::Action {
-                text: "Point the FIC at the principal (object) id of a user-assigned managed identity of this tenant, or delete it.".to_string(),
+                text: "Point the FIC at the principal (object) id of a user-assigned managed identity of this tenant, or delete it.".into(),
             },
         );
     }

@@ -329,7 +329,7 @@ fn build<'a>(
                     format!("  {:<5}", severity_label(f.severity)),
                     t.severity(f.severity),
                 ),
-                Span::raw(f.title.clone()),
+                Span::raw(f.title),
             ]));
             lines.push(Line::from(span(
                 format!("       {}", sanitize::display(&f.message)),

@@ -68,7 +68,7 @@ pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: 
                     t.severity(f.severity),
                 )),
                 Cell::from(name),
-                Cell::from(f.title.clone()),
+                Cell::from(f.title),
             ];
             if wide {
                 cells.insert(2, Cell::from(Span::styled(f.rule, t.dim)));
@@ -150,7 +150,7 @@ pub(super) fn finding_lines(f: &Finding, t: &Theme) -> Vec<Line<'static>> {
             format!("{} ", severity_label(f.severity)),
             t.severity(f.severity),
         ),
-        span(f.title.clone(), t.title),
+        span(f.title, t.title),
     ])];
     if let Some(c) = &f.credential_id {
         lines.push(Line::from(vec![
