@@ -10,7 +10,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::{list_title, pane_block, span, truncate, window};
 use crate::app::{App, Pane};
-use crate::domain::audit::{Finding, Remedy};
+use crate::domain::audit::{Finding, Remedy, Severity};
 use crate::sanitize;
 use crate::tui::theme::{Theme, severity_label};
 use crate::tui::ui_state::UiState;
@@ -19,13 +19,21 @@ pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: 
     let t = ui.theme.clone();
     let focused = app.focus == Pane::List;
     let total = app.report.as_ref().map_or(0, |r| r.findings.len());
-    let title = list_title(
+    let mut title = list_title(
         "Findings",
         app.visible_findings.len(),
         total,
         app.filter.value(),
         ui,
     );
+    // The groups at a glance: how many findings of each severity.
+    if let Some(o) = &app.overview {
+        for (s, n) in Severity::ALL.iter().zip(o.findings) {
+            if n > 0 {
+                title.push(span(format!("{} {n} ", severity_label(*s)), t.severity(*s)));
+            }
+        }
+    }
     let block = pane_block(Line::from(title), focused, ui);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -62,11 +70,16 @@ pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: 
         .map(|(i, &fi)| {
             let f = &report.findings[fi as usize];
             let name = sanitize::display(dir.display_name_of(dir.entry(f.identity))).into_owned();
+            // Grouped by severity: the label heads each group (and the window's first row).
+            let at = offset + i;
+            let heads_group = at == offset
+                || report.findings[app.visible_findings[at - 1] as usize].severity != f.severity;
             let mut cells = vec![
-                Cell::from(Span::styled(
-                    severity_label(f.severity),
-                    t.severity(f.severity),
-                )),
+                Cell::from(if heads_group {
+                    Span::styled(severity_label(f.severity), t.severity(f.severity))
+                } else {
+                    Span::styled("  │", t.dim)
+                }),
                 Cell::from(name),
                 Cell::from(f.title),
             ];
