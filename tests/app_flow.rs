@@ -370,12 +370,6 @@ fn load_failure_is_shown() {
 }
 
 #[test]
-fn read_only_is_carried_to_the_title() {
-    let app = App::new("demo", true, NOW);
-    assert!(app.read_only);
-}
-
-#[test]
 fn help_scroll_stops_at_the_end() {
     let mut app = loaded_app();
     cmd(&mut app, Command::Help);

@@ -96,6 +96,18 @@ fn too_small() {
 }
 
 #[test]
+fn read_only_shows_a_badge_in_the_title() {
+    let title = |read_only: bool| {
+        let app = App::new("demo", read_only, NOW);
+        let mut ui = ui();
+        let t = render(&app, &mut ui, 80, 24);
+        common::screen(&t).lines().next().unwrap_or("").to_string()
+    };
+    assert!(title(true).contains(" RO "), "{}", title(true));
+    assert!(!title(false).contains(" RO "), "{}", title(false));
+}
+
+#[test]
 fn loading_screen() {
     let app = App::new("snapshot tenant.json", true, NOW);
     let mut ui = ui();

@@ -4,11 +4,10 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
-use super::{list_title, pane_block, span, truncate, window};
+use super::{list_title, pane_block, row_style, span, truncate, window};
 use crate::app::{App, Pane};
 use crate::domain::audit::{Finding, Remedy, Severity};
 use crate::sanitize;
@@ -87,15 +86,7 @@ pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: 
                 cells.insert(2, Cell::from(Span::styled(f.rule, t.dim)));
             }
             let row = Row::new(cells);
-            if offset + i == selected {
-                row.style(if focused {
-                    t.selected
-                } else {
-                    t.selected_unfocused
-                })
-            } else {
-                row.style(Style::new())
-            }
+            row.style(row_style(offset + i == selected, focused, &t))
         })
         .collect();
     let (header, widths) = if wide {

@@ -3,11 +3,10 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{list_title, pane_block, span, truncate, window};
+use super::{list_title, pane_block, row_style, span, truncate, window};
 use crate::app::{App, LoadState, Pane};
 use crate::domain::expiry;
 use crate::sanitize;
@@ -134,15 +133,7 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
             } else {
                 Row::new(vec![Cell::from(name), exp])
             };
-            if offset + i == selected {
-                row.style(if focused {
-                    t.selected
-                } else {
-                    t.selected_unfocused
-                })
-            } else {
-                row.style(Style::new())
-            }
+            row.style(row_style(offset + i == selected, focused, &t))
         })
         .collect();
     let widths: Vec<Constraint> = if wide {

@@ -201,6 +201,15 @@ fn list_title<'a>(
     title
 }
 
+/// A list row's style: highlighted when selected, dimmer when its pane has no focus.
+fn row_style(selected: bool, focused: bool, t: &crate::tui::theme::Theme) -> Style {
+    match (selected, focused) {
+        (true, true) => t.selected,
+        (true, false) => t.selected_unfocused,
+        (false, _) => Style::new(),
+    }
+}
+
 /// `s` cut to `width` columns with an ellipsis.
 fn truncate(s: &str, width: usize) -> String {
     if width == 0 {
