@@ -114,6 +114,10 @@ pub struct Applied {
     pub undo: Change,
     /// The new secret's value, when the change created one; shown once, never stored.
     pub secret: Option<OneTimeSecret>,
+    /// A user-assigned identity as the service created it: Azure picks its `principalId` and
+    /// `clientId`, so later steps (role assignments, the config snippet) use these, not the
+    /// plan's placeholders.
+    pub created: Option<crate::domain::UserAssignedIdentity>,
 }
 
 #[derive(Debug, thiserror::Error)]

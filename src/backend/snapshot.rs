@@ -85,6 +85,14 @@ impl Backend for SnapshotBackend {
             let _ = snapshot.apply(&undo);
             return Err(e.into());
         }
-        Ok(Applied { undo, secret: None })
+        let created = match change {
+            Change::CreateUserAssignedIdentity { identity } => Some(identity.clone()),
+            _ => None,
+        };
+        Ok(Applied {
+            undo,
+            secret: None,
+            created,
+        })
     }
 }

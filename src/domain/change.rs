@@ -38,6 +38,11 @@ pub enum Change {
     AddKey {
         target: Target,
         credential: KeyCredential,
+        /// The public certificate (standard base64 of its DER), which the live backend uploads
+        /// in `keyCredentials[].key`. Public data, never a private key; `None` when the
+        /// certificate is not at hand (an undo of a removal on a snapshot).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
     },
     RemoveKey {
         target: Target,
@@ -73,6 +78,10 @@ pub enum Check {
     CredentialPresent { target: Target, id: String },
     /// The credential is gone from the target.
     CredentialAbsent { target: Target, id: String },
+    /// A user-assigned managed identity with this ARM id exists.
+    UserAssignedIdentityPresent { id: String },
+    /// A role assignment with this ARM id exists.
+    RoleAssignmentPresent { id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -172,7 +181,9 @@ impl TenantSnapshot {
                     credential: list.remove(i),
                 })
             }
-            AddKey { target, credential } => {
+            AddKey {
+                target, credential, ..
+            } => {
                 let list = self
                     .creds_mut(target)?
                     .keys
@@ -198,6 +209,7 @@ impl TenantSnapshot {
                 Ok(AddKey {
                     target: target.clone(),
                     credential: list.remove(i),
+                    key: None,
                 })
             }
             AddFederatedCredential { target, credential } => {
@@ -283,6 +295,18 @@ impl TenantSnapshot {
         let (target, id, want_present) = match check {
             Check::CredentialPresent { target, id } => (target, id, true),
             Check::CredentialAbsent { target, id } => (target, id, false),
+            Check::UserAssignedIdentityPresent { id } => {
+                return Ok(self
+                    .user_assigned_identities
+                    .iter()
+                    .any(|u| u.id.eq_ignore_ascii_case(id)));
+            }
+            Check::RoleAssignmentPresent { id } => {
+                return Ok(self
+                    .role_assignments
+                    .iter()
+                    .any(|r| r.id.eq_ignore_ascii_case(id)));
+            }
         };
         let not_found = || ApplyError::TargetNotFound(target_label(target));
         let present = match target {
