@@ -167,6 +167,11 @@ impl Error {
 pub trait Backend: Send + Sync {
     /// A short description for the title line (`demo`, `snapshot contoso.json`).
     fn describe(&self) -> String;
+    /// Who changes go out as (the signed-in user or workload), for the migration record;
+    /// `None` when the backend cannot tell.
+    async fn signed_in_principal(&self) -> Option<String> {
+        None
+    }
     /// Loads the tenant, reporting progress; returns what it could load plus warnings for
     /// what it could not, or `Error::Cancelled` once `progress` is cancelled.
     async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error>;
