@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
 
+use credwise::backend::cache::Remembering;
 use credwise::backend::read_only::ReadOnly;
 use credwise::backend::snapshot::SnapshotBackend;
 use credwise::backend::{self, Backend};
@@ -50,6 +51,23 @@ fn now() -> Result<Timestamp, CliError> {
     }
 }
 
+/// Opens SOURCE for a CLI command: as `open_source`, and a live tenant's loads are remembered
+/// in the cache the explorer starts from.
+fn open_cli_source(
+    source: &SourceArgs,
+    read_only: bool,
+    now: Timestamp,
+) -> Result<Arc<dyn Backend>, CliError> {
+    let backend = open_source(source, read_only, now)?;
+    Ok(match source.cache_slot() {
+        Some(slot) => Arc::new(Remembering {
+            inner: backend,
+            slot,
+        }),
+        None => backend,
+    })
+}
+
 /// Opens SOURCE: the demo tenant, a snapshot file, or the live tenant.
 fn open_source(
     source: &SourceArgs,
@@ -83,6 +101,7 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
             let backend = open_source(&cli.source, read_only, now)?;
             credwise::tui::run(
                 backend,
+                cli.source.cache_slot(),
                 read_only,
                 now,
                 std::env::var_os("CREDWISE_NOW").is_none(),
@@ -90,19 +109,19 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
             .await
         }
         Some(Command::List(args)) => {
-            let backend = open_source(&cli.source, read_only, now)?;
+            let backend = open_cli_source(&cli.source, read_only, now)?;
             cli::list::run(args, backend.as_ref(), now).await
         }
         Some(Command::Show(args)) => {
-            let backend = open_source(&cli.source, read_only, now)?;
+            let backend = open_cli_source(&cli.source, read_only, now)?;
             cli::show::run(args, backend.as_ref(), now).await
         }
         Some(Command::Audit(args)) => {
-            let backend = open_source(&cli.source, read_only, now)?;
+            let backend = open_cli_source(&cli.source, read_only, now)?;
             cli::audit::run(args, backend.as_ref(), now).await
         }
         Some(Command::Snapshot(cli::snapshot::SnapshotCommand::Save(args))) => {
-            let backend = open_source(&cli.source, read_only, now)?;
+            let backend = open_cli_source(&cli.source, read_only, now)?;
             cli::snapshot::save(args, backend.as_ref()).await
         }
         Some(Command::Snapshot(cli::snapshot::SnapshotCommand::ImportAz(args))) => {

@@ -385,3 +385,71 @@ fn help_scroll_stops_at_the_end() {
     cmd(&mut app, Command::SelectLast);
     assert_eq!(app.help_scroll, 12);
 }
+
+/// The demo tenant as a load result: `cached_at` says whether it came from the cache.
+fn tenant_loaded(cached_at: Option<credwise::domain::Timestamp>) -> Msg {
+    let dir = common::demo_dir();
+    Msg::TenantLoaded {
+        dir: Box::new(dir),
+        audit: None,
+        warnings: vec![],
+        cached_at,
+    }
+}
+
+#[test]
+fn the_cache_shows_at_once_and_the_fresh_load_replaces_it() {
+    let mut app = App::new("live", false, NOW);
+    let at = NOW - time::Duration::hours(3);
+    update(&mut app, tenant_loaded(Some(at)));
+    assert!(app.dir.is_some(), "the cached tenant is on screen");
+    assert_eq!(app.cached_at, Some(at));
+    assert!(
+        matches!(app.load, LoadState::Loading(_)),
+        "the live load goes on: {:?}",
+        app.load
+    );
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.text.contains("showing the cache from") && status.text.contains("3h ago"),
+        "{status:?}"
+    );
+    assert_eq!(app.nav_item(), NavItem::Dashboard, "the first screen");
+
+    // The user moves on while the refresh runs; the fresh tenant does not take them back.
+    cmd(&mut app, Command::Open);
+    cmd(&mut app, Command::SelectNext);
+    cmd(&mut app, Command::SelectNext);
+    let before = name(&app);
+    update(&mut app, tenant_loaded(None));
+    assert_eq!(app.load, LoadState::Loaded);
+    assert_eq!(app.cached_at, None);
+    assert_eq!(app.nav_item(), NavItem::All);
+    assert_eq!(name(&app), before, "the same identity stays selected");
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_cached_tenant_and_says_so() {
+    let mut app = App::new("live", false, NOW);
+    let at = NOW - time::Duration::days(2);
+    update(&mut app, tenant_loaded(Some(at)));
+    update(
+        &mut app,
+        Msg::LoadFailed("network: connection refused".into()),
+    );
+    assert!(app.dir.is_some(), "nothing is lost");
+    assert_eq!(app.cached_at, Some(at));
+    let status = app.status.clone().unwrap();
+    assert!(status.is_error);
+    assert!(
+        status
+            .text
+            .contains("refresh failed: network: connection refused")
+            && status.text.contains("2d ago")
+            && status.text.contains("r retries"),
+        "{status:?}"
+    );
+    // `r` tries again, without the cache.
+    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
+    assert!(matches!(app.load, LoadState::Loading(_)));
+}

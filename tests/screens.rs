@@ -219,3 +219,38 @@ mod wizard_screens {
         snap2("export_done", &app);
     }
 }
+
+#[test]
+fn cached_tenant_while_refreshing() {
+    let mut app = App::new("live", false, NOW);
+    update(
+        &mut app,
+        Msg::TenantLoaded {
+            dir: Box::new(common::demo_dir()),
+            audit: None,
+            warnings: vec![],
+            cached_at: Some(NOW - time::Duration::minutes(95)),
+        },
+    );
+    update(
+        &mut app,
+        Msg::LoadProgress(credwise::backend::ProgressEvent {
+            stage: "applications".into(),
+            done: 1_200,
+            total: Some(4_000),
+        }),
+    );
+    cmd(&mut app, Command::Open);
+    let mut ui = ui();
+    let t = render(&app, &mut ui, 160, 24);
+    let title = common::screen(&t).lines().next().unwrap_or("").to_string();
+    assert!(
+        title.contains("cached 2026-11-22 10:25 UTC, 1h ago"),
+        "{title}"
+    );
+    assert!(
+        title.contains("applications ▕███░░░░░░░▏ 1200/4000"),
+        "{title}"
+    );
+    insta::assert_snapshot!("cached_refreshing_160x24", t.backend());
+}

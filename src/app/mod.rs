@@ -191,6 +191,9 @@ pub struct App {
     pub thresholds: Thresholds,
     pub load: LoadState,
     pub dir: Option<Arc<Directory>>,
+    /// When the tenant on screen came from the cache: the instant it was captured. Cleared by
+    /// the fresh load that replaces it.
+    pub cached_at: Option<Timestamp>,
     pub warnings: Vec<Warning>,
     pub nav_selected: usize,
     /// Identities per navigation item, same order as `NavItem::ALL`.
@@ -242,6 +245,7 @@ impl App {
             thresholds: Thresholds::default(),
             load: LoadState::Loading(None),
             dir: None,
+            cached_at: None,
             warnings: vec![],
             nav_selected: App::nav_index(NavItem::All),
             nav_counts: vec![0; NavItem::ALL.len()],

@@ -42,6 +42,9 @@ pub enum Msg {
         /// The audit and overview of the tenant, when they were made.
         audit: Option<Box<(Report, Overview)>>,
         warnings: Vec<Warning>,
+        /// Set when this is the cached tenant shown while the live load runs: when it was
+        /// captured. `None` for a fresh load.
+        cached_at: Option<Timestamp>,
     },
     LoadFailed(String),
     /// The result of an effect that can fail (copy, open).

@@ -111,9 +111,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             dir,
             audit,
             warnings,
+            cached_at,
         } => {
             let count = dir.len();
             let first_load = app.dir.is_none();
+            // A refresh keeps the user where they were: the same identity, by its id.
+            let keep = app.dir.as_ref().and_then(|old| {
+                app.selected_entry()
+                    .map(|e| old.id_of(old.entry(e)).to_string())
+            });
             app.dir = Some(Arc::new(*dir));
             match audit {
                 Some(a) => {
@@ -130,26 +136,50 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if first_load {
                 app.nav_selected = App::nav_index(NavItem::Dashboard);
             }
-            app.load = LoadState::Loaded;
+            app.cached_at = cached_at;
             app.history.clear();
-            app.status = match warnings.first() {
-                Some(w) => Some(Status {
+            app.status = match (cached_at, warnings.first()) {
+                // The live load goes on: the spinner and progress stay in the title.
+                (Some(at), _) => Some(Status {
+                    text: format!(
+                        "showing the cache from {}; refreshing…",
+                        crate::domain::expiry::as_of(at, app.now)
+                    ),
+                    is_error: false,
+                }),
+                (None, Some(w)) => Some(Status {
                     text: format!("partly loaded: {}: {}", w.area, w.message),
                     is_error: true,
                 }),
-                None => Some(Status {
+                (None, None) => Some(Status {
                     text: format!("loaded {count} identities"),
                     is_error: false,
                 }),
             };
+            if cached_at.is_none() {
+                app.load = LoadState::Loaded;
+            }
             app.warnings = warnings;
             app.recount();
             app.rebuild();
+            if let (Some(id), Some(dir)) = (keep, app.dir.clone())
+                && let Ok(e) = dir.find(&id)
+                && let Some(i) = app.visible.iter().position(|&v| v == e)
+            {
+                app.selected = i;
+            }
         }
         Msg::LoadFailed(e) => {
             app.load = LoadState::Failed(e.clone());
+            let text = match app.cached_at {
+                Some(at) => format!(
+                    "refresh failed: {e} — showing the cache from {}; r retries",
+                    crate::domain::expiry::as_of(at, app.now)
+                ),
+                None => e,
+            };
             app.status = Some(Status {
-                text: e,
+                text,
                 is_error: true,
             });
         }

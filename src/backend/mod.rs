@@ -4,6 +4,7 @@
 //!
 //! May import `domain`, `store`, tokio and the filesystem; never the terminal.
 
+pub mod cache;
 pub mod demo;
 pub mod import;
 pub mod read_only;

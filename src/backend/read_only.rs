@@ -14,6 +14,10 @@ impl Backend for ReadOnly {
         format!("{} [read-only]", self.0.describe())
     }
 
+    async fn signed_in_principal(&self) -> Option<String> {
+        self.0.signed_in_principal().await
+    }
+
     async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error> {
         self.0.load(scope, progress).await
     }

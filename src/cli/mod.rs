@@ -75,6 +75,39 @@ pub struct SourceArgs {
     /// Limit Azure reads to this subscription (repeatable).
     #[arg(long = "subscription", global = true, value_name = "ID")]
     pub subscriptions: Vec<String>,
+
+    /// Neither start from nor write the tenant cache (live source).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+}
+
+impl SourceArgs {
+    /// True when SOURCE is the live tenant (neither --demo nor --snapshot).
+    pub fn is_live(&self) -> bool {
+        !self.demo && self.snapshot.is_none()
+    }
+
+    /// The live tenant's slot in the user's cache: one per cloud, tenant and Graph endpoint, so
+    /// an emulator on loopback never mixes with the real tenant. `None` for --demo,
+    /// --snapshot and --no-cache.
+    pub fn cache_slot(&self) -> Option<crate::store::cache::CacheSlot> {
+        if !self.is_live() || self.no_cache {
+            return None;
+        }
+        let cloud = match self.cloud {
+            CloudArg::Public => "public",
+            CloudArg::Usgov => "usgov",
+            CloudArg::China => "china",
+        };
+        let tenant = self.tenant.as_deref().unwrap_or("signed-in");
+        let endpoint = self
+            .graph_url
+            .as_deref()
+            .map(|u| u.split("://").nth(1).unwrap_or(u))
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or("default");
+        crate::store::cache::CacheSlot::in_user_cache(&[cloud, tenant, endpoint])
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -153,18 +186,70 @@ impl From<crate::backend::Error> for CliError {
     }
 }
 
-/// Loads the tenant behind `backend` and indexes it, for the read-only commands.
+/// Loads the tenant behind `backend` and indexes it, for the read-only commands. On a
+/// terminal, progress is drawn on stderr while it loads ("applications 1,200/4,000").
 pub async fn load_directory(
     backend: &dyn crate::backend::Backend,
 ) -> Result<crate::domain::Directory, CliError> {
+    let (progress, drawer) = if output::stderr_is_terminal() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let progress = crate::backend::Progress::new(tx, Default::default());
+        let drawer = tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                output::eprint_progress(Some(&progress_line(&p)));
+            }
+            output::eprint_progress(None);
+        });
+        (progress, Some(drawer))
+    } else {
+        (crate::backend::Progress::silent(), None)
+    };
     let loaded = backend
-        .load(
-            &crate::backend::Scope::default(),
-            &crate::backend::Progress::silent(),
-        )
-        .await?;
+        .load(&crate::backend::Scope::default(), &progress)
+        .await;
+    // Dropping the sender ends the drawer, which clears its line before anything else prints.
+    drop(progress);
+    if let Some(d) = drawer {
+        let _ = d.await;
+    }
+    let loaded = loaded?;
     for w in &loaded.warnings {
         output::eprint(&format!("warning: {}: {}", w.area, w.message));
     }
     Ok(crate::domain::Directory::new(loaded.snapshot))
+}
+
+/// One progress report as a line: `loading applications 1200/4000 (30%)`.
+pub fn progress_line(p: &crate::backend::ProgressEvent) -> String {
+    match p.total {
+        Some(total) if total > 0 => format!(
+            "loading {} {}/{} ({}%)",
+            p.stage,
+            p.done,
+            total,
+            p.done.min(total) * 100 / total
+        ),
+        _ => format!("loading {} {}", p.stage, p.done),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::ProgressEvent;
+
+    #[test]
+    fn progress_lines() {
+        let p = |done, total| ProgressEvent {
+            stage: "applications".into(),
+            done,
+            total,
+        };
+        assert_eq!(
+            progress_line(&p(1200, Some(4000))),
+            "loading applications 1200/4000 (30%)"
+        );
+        assert_eq!(progress_line(&p(5, None)), "loading applications 5");
+        assert_eq!(progress_line(&p(9, Some(0))), "loading applications 9");
+    }
 }

@@ -20,3 +20,19 @@ pub fn eprint(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{text}");
 }
+
+/// True when stderr is a terminal: progress is drawn only there, never into a log or a pipe.
+pub fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+/// Redraws the progress line on stderr in place (`\r` + erase line); `None` clears it.
+pub fn eprint_progress(text: Option<&str>) {
+    let mut err = std::io::stderr().lock();
+    let _ = match text {
+        Some(t) => write!(err, "\r\x1b[2K{t}"),
+        None => write!(err, "\r\x1b[2K"),
+    };
+    let _ = err.flush();
+}

@@ -98,10 +98,29 @@ pub fn date(t: Timestamp) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// When a cached snapshot was captured, for "showing the cache from …": the UTC date and
+/// minute and how long ago ("2026-11-22 14:02 UTC, 3h ago").
+pub fn as_of(at: Timestamp, now: Timestamp) -> String {
+    let t = at.to_offset(time::UtcOffset::UTC);
+    let ago = if now > at {
+        format!("{} ago", span(now - at))
+    } else {
+        "just now".to_string()
+    };
+    format!("{} {:02}:{:02} UTC, {ago}", date(at), t.hour(), t.minute())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn as_of_shows_the_minute_and_the_age() {
+        let at = datetime!(2026-11-22 09:02 UTC);
+        assert_eq!(as_of(at, NOW), "2026-11-22 09:02 UTC, 2h ago");
+        assert_eq!(as_of(NOW, NOW), "2026-11-22 12:00 UTC, just now");
+    }
 
     const NOW: Timestamp = datetime!(2026-11-22 12:00 UTC);
 

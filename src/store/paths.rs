@@ -11,3 +11,12 @@ pub fn config_dir() -> Option<PathBuf> {
     }
     directories::ProjectDirs::from("", "", "credwise").map(|d| d.config_dir().to_path_buf())
 }
+
+/// The directory for the tenant cache (last snapshot per tenant). `CREDWISE_CACHE_DIR`
+/// overrides it.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CREDWISE_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "credwise").map(|d| d.cache_dir().to_path_buf())
+}

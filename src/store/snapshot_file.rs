@@ -207,6 +207,16 @@ pub fn save(snapshot: &TenantSnapshot, path: &Path) -> Result<(), SnapshotFileEr
 /// Writes `bytes` next to `path` and renames the result over it, so readers see the old or
 /// the new file, never a torn one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_with(path, bytes, false)
+}
+
+/// `write_atomically` for files only their owner may read (the cache, key files): the file is
+/// created 0600 before a byte is written, so there is no moment when others could read it.
+pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_with(path, bytes, true)
+}
+
+fn write_atomically_with(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -217,7 +227,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or_else(|| "snapshot".into());
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        if private {
+            // A leftover temp file from a crash keeps its old mode; start from a new one.
+            let _ = std::fs::remove_file(&tmp);
+        }
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut f = options.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)

@@ -24,6 +24,7 @@ use crate::cli::CliError;
 use crate::domain::Timestamp;
 use crate::domain::audit::AuditOptions;
 use crate::domain::audit::suppress::Suppression;
+use crate::store::cache::CacheSlot;
 use crate::{config, jobs, store};
 
 /// Restores the terminal when dropped, whatever path leaves `run`.
@@ -44,6 +45,7 @@ impl Drop for TerminalGuard {
 /// (`CREDWISE_NOW`), so screens stay reproducible.
 pub async fn run(
     backend: Arc<dyn Backend>,
+    cache: Option<CacheSlot>,
     read_only: bool,
     now: Timestamp,
     live_clock: bool,
@@ -69,7 +71,7 @@ pub async fn run(
     event_loop(
         app,
         ui,
-        Some(backend),
+        Some(Source { backend, cache }),
         settings.suppressions,
         settings.config.ui.mouse,
         live_clock,
@@ -88,12 +90,18 @@ pub async fn run_wizard(now: Timestamp) -> Result<(), CliError> {
     event_loop(app, ui, None, Vec::new(), settings.config.ui.mouse, false).await
 }
 
-/// The loop shared by the explorer and the standalone wizard; `backend` is `None` for the
+/// Where the explorer's tenant comes from: the backend, and the cache it starts from.
+struct Source {
+    backend: Arc<dyn Backend>,
+    cache: Option<CacheSlot>,
+}
+
+/// The loop shared by the explorer and the standalone wizard; `source` is `None` for the
 /// wizard, which loads nothing.
 async fn event_loop(
     mut app: App,
     mut ui: UiState,
-    backend: Option<Arc<dyn Backend>>,
+    source: Option<Source>,
     suppressions: Vec<Suppression>,
     mouse: bool,
     live_clock: bool,
@@ -115,9 +123,10 @@ async fn event_loop(
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut cancel = CancellationToken::new();
-    if let Some(b) = &backend {
+    if let Some(source) = &source {
         start_load(
-            b,
+            source,
+            true,
             &tx,
             &mut cancel,
             audit_options(&app),
@@ -154,7 +163,7 @@ async fn event_loop(
                     let mut msgs = to_msgs(&app, &ui, &ev);
                     let last = msgs.pop();
                     for m in msgs {
-                        apply(&mut app, m, &backend, &suppressions, &tx, &mut cancel);
+                        apply(&mut app, m, &source, &suppressions, &tx, &mut cancel);
                     }
                     last
                 }
@@ -167,7 +176,7 @@ async fn event_loop(
             _ = terminate.recv() => Some(Msg::Command(Command::Quit)),
         };
         if let Some(msg) = msg {
-            apply(&mut app, msg, &backend, &suppressions, &tx, &mut cancel);
+            apply(&mut app, msg, &source, &suppressions, &tx, &mut cancel);
         }
     }
     cancel.cancel();
@@ -178,7 +187,7 @@ async fn event_loop(
 fn apply(
     app: &mut App,
     msg: Msg,
-    backend: &Option<Arc<dyn Backend>>,
+    source: &Option<Source>,
     suppressions: &[Suppression],
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: &mut CancellationToken,
@@ -186,8 +195,9 @@ fn apply(
     for effect in update(app, msg) {
         match effect {
             Effect::Load => {
-                if let Some(b) = backend {
-                    start_load(b, tx, cancel, audit_options(app), suppressions.to_vec());
+                if let Some(source) = source {
+                    let options = audit_options(app);
+                    start_load(source, false, tx, cancel, options, suppressions.to_vec());
                 }
             }
             Effect::Copy(text) => copy(&text, tx),
@@ -204,8 +214,12 @@ fn audit_options(app: &App) -> AuditOptions {
     options
 }
 
+/// Loads the tenant in the background: first from the cache when `from_cache` (the explorer
+/// opens at once on the last snapshot), then from the backend, remembering the result in the
+/// cache. A newer load cancels an older one.
 fn start_load(
-    backend: &Arc<dyn Backend>,
+    source: &Source,
+    from_cache: bool,
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: &mut CancellationToken,
     options: AuditOptions,
@@ -215,7 +229,8 @@ fn start_load(
     *cancel = CancellationToken::new();
     let (ptx, mut prx) = mpsc::unbounded_channel();
     let progress = Progress::new(ptx, cancel.clone());
-    let backend = backend.clone();
+    let backend = source.backend.clone();
+    let cache = source.cache.clone();
     let tx = tx.clone();
     let forward = tx.clone();
     tokio::spawn(async move {
@@ -226,17 +241,46 @@ fn start_load(
         }
     });
     tokio::spawn(async move {
-        let msg = match jobs::load::load(backend, progress, options, suppressions).await {
-            Ok(a) => Msg::TenantLoaded {
-                dir: Box::new(a.dir),
-                audit: Some(Box::new((a.report, a.overview))),
-                warnings: a.warnings,
-            },
-            Err(crate::backend::Error::Cancelled) => return,
-            Err(e) => Msg::LoadFailed(e.to_string()),
-        };
-        let _ = tx.send(msg);
+        if let Some(slot) = cache.clone().filter(|_| from_cache) {
+            match jobs::load::from_cache(slot, options.clone(), suppressions.clone()).await {
+                Ok(Some(a)) => {
+                    let _ = tx.send(loaded(a));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = tx.send(Msg::EffectFailed(e));
+                }
+            }
+        }
+        match jobs::load::load(backend, progress, options, suppressions).await {
+            Ok(a) => {
+                let snapshot = a.dir.shared_snapshot();
+                let _ = tx.send(loaded(a));
+                if let Some(slot) = cache {
+                    let remembered = crate::backend::Loaded {
+                        snapshot,
+                        warnings: vec![],
+                    };
+                    if let Err(e) = crate::backend::cache::remember(&slot, &remembered).await {
+                        let _ = tx.send(Msg::EffectFailed(e));
+                    }
+                }
+            }
+            Err(crate::backend::Error::Cancelled) => {}
+            Err(e) => {
+                let _ = tx.send(Msg::LoadFailed(e.to_string()));
+            }
+        }
     });
+}
+
+fn loaded(a: jobs::load::Audited) -> Msg {
+    Msg::TenantLoaded {
+        dir: Box::new(a.dir),
+        audit: Some(Box::new((a.report, a.overview))),
+        warnings: a.warnings,
+        cached_at: a.cached_at,
+    }
 }
 
 /// Writes the exported decision record next to where credwise was started.

@@ -33,6 +33,8 @@ pub struct Theme {
     pub link: Style,
     pub error: Style,
     pub info: Style,
+    /// Something to keep in mind, not an error (data from the cache).
+    pub warning: Style,
     pub read_only: Style,
 }
 
@@ -66,6 +68,7 @@ impl Theme {
             link: c(Style::new().add_modifier(Modifier::UNDERLINED), Color::Blue),
             error: c(bold, Color::Red),
             info: c(Style::new(), Color::Green),
+            warning: c(Style::new(), Color::Yellow),
             read_only: c(bold.add_modifier(Modifier::REVERSED), Color::Red),
         }
     }

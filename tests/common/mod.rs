@@ -36,6 +36,7 @@ pub fn loaded_app() -> App {
             dir: Box::new(dir),
             audit: Some(Box::new((report, overview))),
             warnings: vec![],
+            cached_at: None,
         },
     );
     app

@@ -12,6 +12,21 @@ use crate::tui::ui_state::UiState;
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
+/// A ten-cell progress bar, `▕█████░░░░░▏`.
+fn bar(done: u64, total: u64) -> String {
+    const CELLS: u64 = 10;
+    let filled = (done.min(total) * CELLS)
+        .checked_div(total)
+        .unwrap_or(CELLS)
+        .min(CELLS);
+    let mut s = String::from("▕");
+    for i in 0..CELLS {
+        s.push(if i < filled { '█' } else { '░' });
+    }
+    s.push('▏');
+    s
+}
+
 pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
     let t = &ui.theme;
     let mut spans: Vec<Span> = vec![span(" credwise ", t.title)];
@@ -30,20 +45,32 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
     } else {
         spans.push(span(app.source.clone(), t.dim));
     }
+    if let Some(at) = app.cached_at {
+        spans.push(span(
+            format!("  cached {}", crate::domain::expiry::as_of(at, app.now)),
+            t.warning,
+        ));
+    }
     match &app.load {
         LoadState::Loading(p) => {
             let frame_no = (ui.frame_count / 2) as usize % SPINNER.len();
             let what = match p {
                 Some(p) => match p.total {
-                    Some(total) => {
-                        format!(" {} {} {}/{}", SPINNER[frame_no], p.stage, p.done, total)
-                    }
+                    Some(total) => format!(
+                        " {} {} {} {}/{}",
+                        SPINNER[frame_no],
+                        p.stage,
+                        bar(p.done, total),
+                        p.done,
+                        total
+                    ),
                     None => format!(" {} {} {}", SPINNER[frame_no], p.stage, p.done),
                 },
                 None => format!(" {} loading…", SPINNER[frame_no]),
             };
             spans.push(span(what, t.info));
         }
+        LoadState::Failed(_) if app.dir.is_some() => spans.push(span("  refresh failed", t.error)),
         LoadState::Failed(_) => spans.push(span("  load failed", t.error)),
         LoadState::Loaded => {}
     }

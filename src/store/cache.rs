@@ -1,0 +1,149 @@
+//! The tenant cache: the last snapshot of each live tenant, so the explorer opens at once and
+//! refreshes in the background. One file per (cloud, tenant, Graph endpoint), in the user's
+//! cache directory, written atomically and readable by its owner only (0600, directory 0700).
+//!
+//! A snapshot holds no secret, token or private key (the domain types have no field for one),
+//! so the cache cannot hold one either. A cache file that cannot be read is reported and
+//! ignored: the live load replaces it.
+//!
+//! May import `domain`, `store::snapshot_file` and the filesystem.
+
+use std::path::{Path, PathBuf};
+
+use super::snapshot_file::{self, SnapshotFileError};
+use crate::domain::TenantSnapshot;
+
+/// Where one tenant's cached snapshot lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheSlot {
+    path: PathBuf,
+}
+
+impl CacheSlot {
+    /// The slot for a tenant in `dir`. `key` names the tenant and endpoint (e.g.
+    /// `public`, `contoso.onmicrosoft.com`, `graph.microsoft.com`); any character that is not
+    /// safe in a file name becomes `_`, so a hostile tenant name cannot escape `dir`.
+    pub fn new(dir: &Path, key: &[&str]) -> Self {
+        let name: String = key
+            .iter()
+            .map(|part| {
+                part.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                            c.to_ascii_lowercase()
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("~");
+        // Leading dots would hide the file or walk up (`..`).
+        let name = name.trim_start_matches('.');
+        Self {
+            path: dir.join(format!("tenant~{name}.json")),
+        }
+    }
+
+    /// The slot in the user's cache directory, if the platform has one.
+    pub fn in_user_cache(key: &[&str]) -> Option<Self> {
+        super::paths::cache_dir().map(|d| Self::new(&d, key))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The cached snapshot, `Ok(None)` when there is none yet.
+    pub fn read(&self) -> Result<Option<TenantSnapshot>, SnapshotFileError> {
+        if !self.path.exists() {
+            return Ok(None);
+        }
+        snapshot_file::load(&self.path).map(Some)
+    }
+
+    /// Replaces the cached snapshot.
+    pub fn write(&self, snapshot: &TenantSnapshot) -> Result<(), SnapshotFileError> {
+        let write_error = |source| SnapshotFileError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        if let Some(dir) = self.path.parent() {
+            create_private_dir(dir).map_err(write_error)?;
+        }
+        snapshot_file::write_private_atomically(&self.path, &snapshot_file::to_bytes(snapshot))
+            .map_err(write_error)
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+
+    fn snapshot() -> TenantSnapshot {
+        TenantSnapshot::empty(
+            "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            Timestamp::from_unix_timestamp(1_790_000_000).expect("time"),
+        )
+    }
+
+    #[test]
+    fn round_trips_and_is_private() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let slot = CacheSlot::new(&dir.path().join("cache"), &["public", "contoso", "graph"]);
+        assert_eq!(slot.read().expect("read"), None);
+        slot.write(&snapshot()).expect("write");
+        assert_eq!(slot.read().expect("read"), Some(snapshot()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(slot.path())
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let dmode = std::fs::metadata(dir.path().join("cache"))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(dmode & 0o777, 0o700);
+        }
+    }
+
+    #[test]
+    fn hostile_keys_stay_inside_the_directory() {
+        let dir = Path::new("/tmp/cache");
+        let slot = CacheSlot::new(dir, &["../../etc", "x/y", "..passwd"]);
+        assert_eq!(slot.path().parent(), Some(dir));
+        let name = slot.path().file_name().expect("name").to_string_lossy();
+        assert!(!name.contains('/'), "{name}");
+        assert!(name.starts_with("tenant~"), "{name}");
+    }
+
+    #[test]
+    fn corrupt_file_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let slot = CacheSlot::new(dir.path(), &["public", "t"]);
+        std::fs::write(slot.path(), b"{\"format\":\"credwise-snapshot\",").expect("write");
+        let e = slot.read().expect_err("corrupt");
+        assert!(
+            e.to_string().contains(&slot.path().display().to_string()),
+            "{e}"
+        );
+    }
+}
