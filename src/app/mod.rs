@@ -225,8 +225,6 @@ pub struct App {
     pub report: Option<Arc<Report>>,
     /// The tenant at a glance, for the dashboard.
     pub overview: Option<Overview>,
-    /// Each identity's findings (indices into `report.findings`, worst first).
-    pub findings_of: Vec<Vec<u32>>,
     /// The findings the findings view lists (filtered), indices into `report.findings`.
     pub visible_findings: Vec<u32>,
     pub finding_selected: usize,
@@ -266,7 +264,6 @@ impl App {
             list_rows: 10,
             report: None,
             overview: None,
-            findings_of: Vec::new(),
             visible_findings: Vec::new(),
             finding_selected: 0,
             decision_table: None,
@@ -311,7 +308,7 @@ impl App {
     /// The worst finding on an identity.
     pub fn worst_finding(&self, id: EntryId) -> Option<&Finding> {
         let report = self.report.as_deref()?;
-        let first = *self.findings_of.get(id as usize)?.first()?;
+        let first = *self.report.as_ref()?.by_identity.of(id).first()?;
         report.findings.get(first as usize)
     }
 
@@ -323,14 +320,6 @@ impl App {
 
     /// Installs an audit report and indexes its findings by identity.
     pub fn set_report(&mut self, report: Report) {
-        let n = self.dir.as_ref().map_or(0, |d| d.len());
-        let mut of = vec![Vec::new(); n];
-        for (i, f) in report.findings.iter().enumerate() {
-            if let Some(v) = of.get_mut(f.identity as usize) {
-                v.push(i as u32);
-            }
-        }
-        self.findings_of = of;
         self.report = Some(Arc::new(report));
         self.refilter_findings();
     }

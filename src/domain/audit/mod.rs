@@ -148,6 +148,51 @@ pub struct Report {
     pub suppressed: usize,
     /// Suppressions whose date has passed (they no longer hide anything).
     pub expired_suppressions: Vec<suppress::Suppression>,
+    /// Each identity's findings, built with the report so a screen never has to regroup
+    /// hundreds of thousands of findings on its own thread.
+    pub by_identity: FindingsByIdentity,
+}
+
+/// Indices into `Report::findings` grouped by identity, worst first, in two flat arrays
+/// (offsets and items) rather than one small vector per identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FindingsByIdentity {
+    /// `items[offsets[id]..offsets[id + 1]]` are identity `id`'s findings.
+    offsets: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl FindingsByIdentity {
+    /// Groups `findings` (already worst first) by identity, for `identities` identities.
+    pub fn new(findings: &[Finding], identities: usize) -> Self {
+        let mut offsets = vec![0u32; identities + 1];
+        for f in findings {
+            if let Some(n) = offsets.get_mut(f.identity as usize + 1) {
+                *n += 1;
+            }
+        }
+        for i in 1..offsets.len() {
+            offsets[i] += offsets[i - 1];
+        }
+        let mut next = offsets.clone();
+        let mut items = vec![0u32; offsets.last().copied().unwrap_or(0) as usize];
+        for (i, f) in findings.iter().enumerate() {
+            if let Some(slot) = next.get_mut(f.identity as usize) {
+                items[*slot as usize] = i as u32;
+                *slot += 1;
+            }
+        }
+        Self { offsets, items }
+    }
+
+    /// The findings of identity `id` (indices into `Report::findings`), worst first.
+    pub fn of(&self, id: EntryId) -> &[u32] {
+        let i = id as usize;
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
+            _ => &[],
+        }
+    }
 }
 
 impl Report {
@@ -181,5 +226,43 @@ pub fn audit(
     if !report.findings.is_sorted_by(|a, b| order(a, b).is_le()) {
         report.findings.sort_by(order);
     }
+    report.by_identity = FindingsByIdentity::new(&report.findings, dir.len());
     report
+}
+
+#[cfg(test)]
+mod by_identity_tests {
+    use super::*;
+
+    fn finding(identity: EntryId) -> Finding {
+        Finding {
+            rule: "client-secret",
+            severity: Severity::Low,
+            identity,
+            credential_id: None,
+            title: "t",
+            message: String::new(),
+            remedy: Remedy::Action {
+                text: std::borrow::Cow::Borrowed("r"),
+            },
+            seed: "000",
+            section: "s",
+        }
+    }
+
+    #[test]
+    fn groups_findings_by_identity_in_report_order() {
+        let findings = [finding(2), finding(0), finding(2), finding(1), finding(2)];
+        let by = FindingsByIdentity::new(&findings, 4);
+        assert_eq!(by.of(0), &[1]);
+        assert_eq!(by.of(1), &[3]);
+        assert_eq!(by.of(2), &[0, 2, 4]);
+        assert_eq!(by.of(3), &[] as &[u32]);
+        assert_eq!(
+            by.of(99),
+            &[] as &[u32],
+            "out of range is empty, not a panic"
+        );
+        assert_eq!(FindingsByIdentity::default().of(0), &[] as &[u32]);
+    }
 }

@@ -303,15 +303,12 @@ fn build<'a>(
     // Findings.
     let id_findings: Vec<&crate::domain::audit::Finding> = match (&app.report, app.selected_entry())
     {
-        (Some(r), Some(id)) => app
-            .findings_of
-            .get(id as usize)
-            .map(|v| {
-                v.iter()
-                    .filter_map(|&i| r.findings.get(i as usize))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        (Some(r), Some(id)) => r
+            .by_identity
+            .of(id)
+            .iter()
+            .filter_map(|&i| r.findings.get(i as usize))
+            .collect(),
         _ => Vec::new(),
     };
     if app.report.is_some() {
