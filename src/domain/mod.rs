@@ -13,6 +13,7 @@ pub mod expiry;
 pub mod filter;
 pub mod kind;
 pub mod links;
+pub mod migration;
 pub mod objects;
 pub mod portal;
 pub mod search;

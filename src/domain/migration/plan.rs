@@ -1,0 +1,664 @@
+//! A migration `Plan`: the identity it changes, its ordered `Step`s (each a precondition, an
+//! action, a verification and an undo, with the equivalent Graph/ARM calls as text), and what
+//! the user must do outside credwise (config snippets, follow-ups).
+//!
+//! Invariants every builder keeps (and `Plan::check_order` asserts): the steps that remove a
+//! client secret come last, are flagged `removes_secret`, and each has the new credential's
+//! presence as its precondition, so no run can remove a secret before the replacement is in
+//! place and verified. Nothing in a plan is secret: `Change`s carry metadata and public
+//! certificates only.
+
+use serde::{Deserialize, Serialize};
+
+use super::MigrationKind;
+use crate::domain::Timestamp;
+use crate::domain::change::{ApplyError, Change, Check, Target};
+use crate::domain::kind::IdentityKind;
+use crate::domain::snapshot::{Cloud, TenantSnapshot};
+
+/// The identity a plan migrates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanIdentity {
+    pub kind: IdentityKind,
+    pub object_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    pub display_name: String,
+    /// The object whose credentials change (the application, or a service principal).
+    pub target: Target,
+}
+
+/// One Graph or ARM request, as text for the user to read: method, URL and a summary of the
+/// body. Never holds a secret (a new certificate shows as "the public certificate").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiCall {
+    pub method: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+impl ApiCall {
+    fn new(method: &str, url: String, body: Option<String>) -> Self {
+        Self {
+            method: method.to_string(),
+            url,
+            body,
+        }
+    }
+
+    /// `POST https://…  {body}` on one line.
+    pub fn line(&self) -> String {
+        match &self.body {
+            Some(b) => format!("{} {}  {}", self.method, self.url, b),
+            None => format!("{} {}", self.method, self.url),
+        }
+    }
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    /// What the step does, in the user's words ("Upload the certificate CN=payroll-api").
+    pub title: String,
+    /// What must hold before the action runs; the run stops with the step failed otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precondition: Option<Check>,
+    pub action: Change,
+    /// What must hold after the action (retried with backoff: Entra and ARM propagate
+    /// changes with a delay). When it already holds, the action is skipped: that is how a run
+    /// resumes after a crash between the action and its journal record.
+    pub verification: Check,
+    /// The change that undoes the action.
+    pub undo: Change,
+    /// The equivalent Graph/ARM requests of the action.
+    pub calls: Vec<ApiCall>,
+    /// The step removes a client secret: it needs typed confirmation (TUI) or
+    /// `--remove-secrets` and a confirmation (CLI), and runs only after every earlier step
+    /// verified.
+    #[serde(default)]
+    pub removes_secret: bool,
+    /// What the undo cannot restore, shown beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo_note: Option<String>,
+}
+
+/// A config snippet the user applies outside credwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snippet {
+    pub title: String,
+    /// `json`, `yaml`, `csharp`, `rust`, `shell`…
+    pub language: String,
+    pub text: String,
+}
+
+/// Ids a plan uses for a managed identity that does not exist yet. Azure chooses the real
+/// `principalId` and `clientId` when it creates the identity; `Plan::rebind` replaces these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvisionalIdentity {
+    pub principal_id: String,
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub kind: MigrationKind,
+    pub identity: PlanIdentity,
+    pub tenant_id: String,
+    pub cloud: Cloud,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+    /// One sentence: what the migration does.
+    pub summary: String,
+    pub steps: Vec<Step>,
+    /// Config changes for the user (Microsoft.Identity.Web, azure_identity, workflow files…).
+    #[serde(default)]
+    pub guidance: Vec<Snippet>,
+    /// What remains for the user once the steps are done.
+    #[serde(default)]
+    pub follow_ups: Vec<String>,
+    /// Warnings and facts worth reading before applying.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisional: Option<ProvisionalIdentity>,
+}
+
+/// Why a plan's preview failed: step `step` (0-based) could not apply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("step {} cannot apply: {error}", step + 1)]
+pub struct PreviewError {
+    pub step: usize,
+    pub error: ApplyError,
+}
+
+/// What kind of line a rendered plan line is, so a screen can style it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Heading,
+    Field,
+    StepTitle,
+    Precondition,
+    Action,
+    Call,
+    Verify,
+    Undo,
+    /// A step that removes a secret, or another warning.
+    Warning,
+    SnippetTitle,
+    SnippetText,
+    FollowUp,
+    Note,
+    Blank,
+}
+
+/// One line of a rendered plan; `step` is the 0-based step it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanLine {
+    pub kind: LineKind,
+    pub step: Option<usize>,
+    pub text: String,
+}
+
+impl Plan {
+    /// The tenant as it would be after every step: `TenantSnapshot::apply` of each action.
+    pub fn preview(&self, snapshot: &TenantSnapshot) -> Result<TenantSnapshot, PreviewError> {
+        let mut s = snapshot.clone();
+        for (step, st) in self.steps.iter().enumerate() {
+            s.apply(&st.action)
+                .map_err(|error| PreviewError { step, error })?;
+        }
+        Ok(s)
+    }
+
+    /// The index of the first step that removes a secret.
+    pub fn first_removal(&self) -> Option<usize> {
+        self.steps.iter().position(|s| s.removes_secret)
+    }
+
+    /// Checks the ordering invariant: removal steps are last, and each is guarded by a
+    /// precondition on the new credential (an earlier step's verification, or — on a re-run
+    /// that only removes secrets — the replacement that is already in place).
+    pub fn check_order(&self) -> Result<(), String> {
+        let Some(first) = self.first_removal() else {
+            return Ok(());
+        };
+        for (i, s) in self.steps.iter().enumerate().skip(first) {
+            if !s.removes_secret {
+                return Err(format!("step {} comes after a secret removal", i + 1));
+            }
+            match &s.precondition {
+                None => {
+                    return Err(format!(
+                        "step {} removes a secret without checking the new credential first",
+                        i + 1
+                    ));
+                }
+                Some(p)
+                    if first > 0 && !self.steps[..first].iter().any(|e| &e.verification == p) =>
+                {
+                    return Err(format!(
+                        "step {} removes a secret guarded by a check no earlier step verifies",
+                        i + 1
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the provisional principal and client ids of a managed identity to be created
+    /// by the ones Azure chose, in every step, snippet and follow-up. Returns whether anything
+    /// changed.
+    pub fn rebind(&mut self, principal_id: &str, client_id: &str) -> bool {
+        let Some(p) = self.provisional.clone() else {
+            return false;
+        };
+        if p.principal_id == principal_id && p.client_id == client_id {
+            return false;
+        }
+        let swap = |s: &mut String| {
+            if *s == p.principal_id {
+                *s = principal_id.to_string();
+            } else if *s == p.client_id {
+                *s = client_id.to_string();
+            }
+        };
+        let swap_text = |s: &mut String| {
+            *s = s
+                .replace(&p.principal_id, principal_id)
+                .replace(&p.client_id, client_id);
+        };
+        for step in &mut self.steps {
+            for change in [&mut step.action, &mut step.undo] {
+                match change {
+                    Change::CreateUserAssignedIdentity { identity } => {
+                        swap(&mut identity.principal_id);
+                        swap(&mut identity.client_id);
+                    }
+                    Change::AddRoleAssignment { assignment } => swap(&mut assignment.principal_id),
+                    Change::AddFederatedCredential { credential, .. } => {
+                        if let Some(subject) = &mut credential.subject {
+                            swap(subject);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            swap_text(&mut step.title);
+        }
+        for s in &mut self.guidance {
+            swap_text(&mut s.text);
+        }
+        for f in self.follow_ups.iter_mut().chain(self.notes.iter_mut()) {
+            swap_text(f);
+        }
+        swap_text(&mut self.summary);
+        self.provisional = Some(ProvisionalIdentity {
+            principal_id: principal_id.to_string(),
+            client_id: client_id.to_string(),
+        });
+        true
+    }
+
+    /// The plan as lines: heading, each step with its precondition, action, calls,
+    /// verification and undo, then the user's part. The CLI prints them; the TUI styles them
+    /// by `kind`.
+    pub fn lines(&self) -> Vec<PlanLine> {
+        let mut out = Vec::new();
+        let mut push = |kind, step, text: String| out.push(PlanLine { kind, step, text });
+        push(
+            LineKind::Heading,
+            None,
+            format!("{} ({})", self.kind.title(), self.kind.as_str()),
+        );
+        let id = &self.identity;
+        let mut who = format!(
+            "Identity: {} ({} {}",
+            id.display_name,
+            id.kind.as_str(),
+            id.object_id
+        );
+        if let Some(app_id) = &id.app_id {
+            who.push_str(&format!(", appId {app_id}"));
+        }
+        who.push(')');
+        push(LineKind::Field, None, who);
+        push(
+            LineKind::Field,
+            None,
+            format!("Tenant: {} ({} cloud)", self.tenant_id, self.cloud.as_str()),
+        );
+        push(LineKind::Field, None, self.summary.clone());
+        for (i, s) in self.steps.iter().enumerate() {
+            let n = self.steps.len();
+            push(LineKind::Blank, Some(i), String::new());
+            let flag = if s.removes_secret {
+                "  [removes a secret: needs confirmation]"
+            } else {
+                ""
+            };
+            push(
+                LineKind::StepTitle,
+                Some(i),
+                format!("Step {}/{n}  {}{flag}", i + 1, s.title),
+            );
+            if let Some(p) = &s.precondition {
+                push(
+                    LineKind::Precondition,
+                    Some(i),
+                    format!("  Requires: {}", describe_check(p)),
+                );
+            }
+            push(
+                LineKind::Action,
+                Some(i),
+                format!("  Action:   {}", describe_change(&s.action)),
+            );
+            for c in &s.calls {
+                push(LineKind::Call, Some(i), format!("  Call:     {}", c.line()));
+            }
+            push(
+                LineKind::Verify,
+                Some(i),
+                format!(
+                    "  Verify:   {} ({})",
+                    describe_check(&s.verification),
+                    check_call(&s.verification, self.cloud).line()
+                ),
+            );
+            push(
+                LineKind::Undo,
+                Some(i),
+                format!("  Undo:     {}", describe_change(&s.undo)),
+            );
+            if let Some(note) = &s.undo_note {
+                push(LineKind::Warning, Some(i), format!("            {note}"));
+            }
+        }
+        if !self.guidance.is_empty() {
+            push(LineKind::Blank, None, String::new());
+            push(
+                LineKind::Heading,
+                None,
+                "What you change in the workload".into(),
+            );
+            for s in &self.guidance {
+                push(LineKind::SnippetTitle, None, format!("  {}:", s.title));
+                for line in s.text.lines() {
+                    push(LineKind::SnippetText, None, format!("    {line}"));
+                }
+            }
+        }
+        if !self.follow_ups.is_empty() {
+            push(LineKind::Blank, None, String::new());
+            push(LineKind::Heading, None, "Afterwards".into());
+            for f in &self.follow_ups {
+                push(LineKind::FollowUp, None, format!("  - {f}"));
+            }
+        }
+        if !self.notes.is_empty() {
+            push(LineKind::Blank, None, String::new());
+            push(LineKind::Heading, None, "Notes".into());
+            for n in &self.notes {
+                push(LineKind::Note, None, format!("  - {n}"));
+            }
+        }
+        out
+    }
+
+    /// `lines()` joined, for the terminal and for records.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for l in self.lines() {
+            s.push_str(&l.text);
+            s.push('\n');
+        }
+        s
+    }
+}
+
+fn target_words(t: &Target) -> String {
+    match t {
+        Target::Application(id) => format!("application {id}"),
+        Target::ServicePrincipal(id) => format!("service principal {id}"),
+        Target::UserAssignedIdentity(id) => format!("managed identity {id}"),
+    }
+}
+
+/// A change in words.
+pub fn describe_change(c: &Change) -> String {
+    match c {
+        Change::AddPassword { target, credential } => format!(
+            "add a client secret{} (keyId {}) to {}",
+            credential
+                .display_name
+                .as_deref()
+                .map(|n| format!(" {n:?}"))
+                .unwrap_or_default(),
+            credential.key_id,
+            target_words(target)
+        ),
+        Change::RemovePassword { target, key_id } => format!(
+            "remove client secret keyId {key_id} from {}",
+            target_words(target)
+        ),
+        Change::AddKey {
+            target, credential, ..
+        } => {
+            let thumb = credential
+                .thumbprint()
+                .map(|t| format!(", thumbprint {t}"))
+                .unwrap_or_default();
+            format!(
+                "add certificate keyId {}{thumb} to {}",
+                credential.key_id,
+                target_words(target)
+            )
+        }
+        Change::RemoveKey { target, key_id } => format!(
+            "remove certificate keyId {key_id} from {}",
+            target_words(target)
+        ),
+        Change::AddFederatedCredential { target, credential } => format!(
+            "add federated credential {:?} (issuer {}, subject {}, audience {}) to {}",
+            credential.name,
+            credential.issuer,
+            credential.matcher(),
+            credential.audiences.join(" "),
+            target_words(target)
+        ),
+        Change::RemoveFederatedCredential { target, name } => format!(
+            "remove federated credential {name:?} from {}",
+            target_words(target)
+        ),
+        Change::CreateUserAssignedIdentity { identity } => format!(
+            "create user-assigned managed identity {} in {}",
+            identity.name,
+            identity
+                .location
+                .as_deref()
+                .unwrap_or("its resource group's region")
+        ),
+        Change::DeleteUserAssignedIdentity { id } => {
+            format!("delete user-assigned managed identity {id}")
+        }
+        Change::AddRoleAssignment { assignment } => format!(
+            "assign role {} at {} to principal {}",
+            assignment.role_name(),
+            assignment.scope,
+            assignment.principal_id
+        ),
+        Change::RemoveRoleAssignment { id } => format!("remove role assignment {id}"),
+    }
+}
+
+/// A check in words.
+pub fn describe_check(c: &Check) -> String {
+    match c {
+        Check::CredentialPresent { target, id } => {
+            format!("credential {id} is present on {}", target_words(target))
+        }
+        Check::CredentialAbsent { target, id } => {
+            format!("credential {id} is gone from {}", target_words(target))
+        }
+        Check::UserAssignedIdentityPresent { id } => {
+            format!("managed identity {id} exists")
+        }
+        Check::RoleAssignmentPresent { id } => format!("role assignment {id} exists"),
+    }
+}
+
+pub(crate) fn graph_base(cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::Public => "https://graph.microsoft.com/v1.0",
+        Cloud::Usgov => "https://graph.microsoft.us/v1.0",
+        Cloud::China => "https://microsoftgraph.chinacloudapi.cn/v1.0",
+    }
+}
+
+pub(crate) fn arm_base(cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::Public => "https://management.azure.com",
+        Cloud::Usgov => "https://management.usgovcloudapi.net",
+        Cloud::China => "https://management.chinacloudapi.cn",
+    }
+}
+
+const MSI_API: &str = "api-version=2024-11-30";
+const AUTHZ_API: &str = "api-version=2022-04-01";
+
+fn graph_object(t: &Target, cloud: Cloud) -> String {
+    match t {
+        Target::Application(id) => format!("{}/applications/{id}", graph_base(cloud)),
+        Target::ServicePrincipal(id) => format!("{}/servicePrincipals/{id}", graph_base(cloud)),
+        Target::UserAssignedIdentity(id) => format!("{}{id}", arm_base(cloud)),
+    }
+}
+
+/// The Graph/ARM requests that make `change`; `existing_keys` is the number of certificates
+/// the target holds before it (a certificate is added by PATCHing the whole list).
+pub fn api_calls(change: &Change, cloud: Cloud, existing_keys: usize) -> Vec<ApiCall> {
+    match change {
+        Change::AddPassword { target, credential } => vec![ApiCall::new(
+            "POST",
+            format!("{}/addPassword", graph_object(target, cloud)),
+            Some(format!(
+                "{{\"passwordCredential\": {{\"displayName\": {:?}}}}} (the new value is shown once, never stored)",
+                credential.display_name.as_deref().unwrap_or("")
+            )),
+        )],
+        Change::RemovePassword { target, key_id } => vec![ApiCall::new(
+            "POST",
+            format!("{}/removePassword", graph_object(target, cloud)),
+            Some(format!("{{\"keyId\": \"{key_id}\"}}")),
+        )],
+        Change::AddKey {
+            target, credential, ..
+        } => {
+            // addKey needs a proof signed by an existing certificate, which an app moving off
+            // secrets does not have: read the list with its keys, append, PATCH it whole.
+            let object = graph_object(target, cloud);
+            vec![
+                ApiCall::new("GET", format!("{object}?$select=keyCredentials"), None),
+                ApiCall::new(
+                    "PATCH",
+                    object,
+                    Some(format!(
+                        "{{\"keyCredentials\": [the {existing_keys} existing, + {{\"keyId\": \"{}\", \"type\": \"AsymmetricX509Cert\", \"usage\": \"Verify\", \"key\": <public certificate, base64 DER>}}]}}",
+                        credential.key_id
+                    )),
+                ),
+            ]
+        }
+        Change::RemoveKey { target, key_id } => {
+            let object = graph_object(target, cloud);
+            vec![
+                ApiCall::new("GET", format!("{object}?$select=keyCredentials"), None),
+                ApiCall::new(
+                    "PATCH",
+                    object,
+                    Some(format!(
+                        "{{\"keyCredentials\": [the existing, without keyId {key_id}]}}"
+                    )),
+                ),
+            ]
+        }
+        Change::AddFederatedCredential { target, credential } => {
+            let body = format!(
+                "{{\"name\": {:?}, \"issuer\": {:?}, \"subject\": {:?}, \"audiences\": [{}]}}",
+                credential.name,
+                credential.issuer,
+                credential.matcher(),
+                credential
+                    .audiences
+                    .iter()
+                    .map(|a| format!("{a:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            match target {
+                Target::UserAssignedIdentity(arm) => vec![ApiCall::new(
+                    "PUT",
+                    format!(
+                        "{}{arm}/federatedIdentityCredentials/{}?{MSI_API}",
+                        arm_base(cloud),
+                        credential.name
+                    ),
+                    Some(format!("{{\"properties\": {body}}}")),
+                )],
+                _ => vec![ApiCall::new(
+                    "POST",
+                    format!(
+                        "{}/federatedIdentityCredentials",
+                        graph_object(target, cloud)
+                    ),
+                    Some(body),
+                )],
+            }
+        }
+        Change::RemoveFederatedCredential { target, name } => match target {
+            Target::UserAssignedIdentity(arm) => vec![ApiCall::new(
+                "DELETE",
+                format!(
+                    "{}{arm}/federatedIdentityCredentials/{name}?{MSI_API}",
+                    arm_base(cloud)
+                ),
+                None,
+            )],
+            _ => vec![ApiCall::new(
+                "DELETE",
+                format!(
+                    "{}/federatedIdentityCredentials/{name}",
+                    graph_object(target, cloud)
+                ),
+                None,
+            )],
+        },
+        Change::CreateUserAssignedIdentity { identity } => vec![ApiCall::new(
+            "PUT",
+            format!("{}{}?{MSI_API}", arm_base(cloud), identity.id),
+            Some(format!(
+                "{{\"location\": {:?}}} (Azure returns the principalId and clientId)",
+                identity.location.as_deref().unwrap_or("")
+            )),
+        )],
+        Change::DeleteUserAssignedIdentity { id } => vec![ApiCall::new(
+            "DELETE",
+            format!("{}{id}?{MSI_API}", arm_base(cloud)),
+            None,
+        )],
+        Change::AddRoleAssignment { assignment } => vec![ApiCall::new(
+            "PUT",
+            format!("{}{}?{AUTHZ_API}", arm_base(cloud), assignment.id),
+            Some(format!(
+                "{{\"properties\": {{\"roleDefinitionId\": \"{}\", \"principalId\": \"{}\", \"principalType\": \"ServicePrincipal\"}}}}",
+                assignment.role_definition_id, assignment.principal_id
+            )),
+        )],
+        Change::RemoveRoleAssignment { id } => vec![ApiCall::new(
+            "DELETE",
+            format!("{}{id}?{AUTHZ_API}", arm_base(cloud)),
+            None,
+        )],
+    }
+}
+
+/// The read that answers `check`.
+pub fn check_call(check: &Check, cloud: Cloud) -> ApiCall {
+    match check {
+        Check::CredentialPresent { target, .. } | Check::CredentialAbsent { target, .. } => {
+            match target {
+                Target::UserAssignedIdentity(arm) => ApiCall::new(
+                    "GET",
+                    format!(
+                        "{}{arm}/federatedIdentityCredentials?{MSI_API}",
+                        arm_base(cloud)
+                    ),
+                    None,
+                ),
+                _ => ApiCall::new(
+                    "GET",
+                    format!(
+                        "{}?$select=passwordCredentials,keyCredentials (and /federatedIdentityCredentials)",
+                        graph_object(target, cloud)
+                    ),
+                    None,
+                ),
+            }
+        }
+        Check::UserAssignedIdentityPresent { id } => {
+            ApiCall::new("GET", format!("{}{id}?{MSI_API}", arm_base(cloud)), None)
+        }
+        Check::RoleAssignmentPresent { id } => {
+            ApiCall::new("GET", format!("{}{id}?{AUTHZ_API}", arm_base(cloud)), None)
+        }
+    }
+}

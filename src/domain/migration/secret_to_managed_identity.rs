@@ -1,0 +1,513 @@
+//! secret → managed identity: create a user-assigned managed identity (ARM PUT) or pick an
+//! existing one, copy the service principal's Azure role assignments to it (new assignment
+//! ids), show the code change and how to attach the identity to the hosting resource, then —
+//! when chosen — retire the secrets.
+//!
+//! Azure chooses a new identity's `principalId` and `clientId`; the plan carries provisional
+//! GUIDs for them (`Plan::provisional`) that the run replaces with the real ones once the
+//! create step has been applied (`Plan::rebind`).
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::{self, Plan, ProvisionalIdentity, Step};
+use super::secret_to_fic::{check, removal_words};
+use super::{
+    FieldError, IdSource, MigrationKind, PickedIdentity, PlanContext, Source, removal_steps,
+    resolve_managed_identity, resolve_source, secret_notes, select_secrets,
+};
+use crate::domain::change::{Change, Check};
+use crate::domain::directory::Directory;
+use crate::domain::links::is_guid;
+use crate::domain::objects::{ManagedIdentityFlavour, RoleAssignment, UserAssignedIdentity};
+
+/// Roles worth a second look before they are copied.
+const PRIVILEGED_ROLES: &[&str] = &["Owner", "Contributor", "User Access Administrator"];
+
+/// The secret-to-managed-identity form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ManagedIdentityForm {
+    /// `--identity`: the application or service principal whose secret is retired.
+    pub identity: String,
+    /// `--create NAME`: a new user-assigned identity's name.
+    pub create: String,
+    pub resource_group: String,
+    pub location: String,
+    /// `--subscription` for `--create` (default: the one subscription the principal's role
+    /// assignments or the tenant's identities live in).
+    pub subscription: String,
+    /// `--managed-identity ID`: an existing managed identity instead of `--create`.
+    pub managed_identity: String,
+    /// `--remove-secrets`: empty, `all`, or keyIds separated by commas.
+    pub remove_secrets: String,
+}
+
+/// The identity the workload moves to.
+enum Destination {
+    Create {
+        id: String,
+        name: String,
+        location: String,
+        resource_group: String,
+    },
+    Existing(PickedIdentity),
+}
+
+struct Resolved {
+    source: Source,
+    destination: Destination,
+    remove: Vec<crate::domain::PasswordCredential>,
+}
+
+impl ManagedIdentityForm {
+    /// Every problem with the form, per field.
+    pub fn validate(&self, dir: &Directory) -> Vec<FieldError> {
+        match self.resolve(dir) {
+            Ok(_) => vec![],
+            Err(e) => e,
+        }
+    }
+
+    fn resolve(&self, dir: &Directory) -> Result<Resolved, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let s = dir.snapshot();
+        let source = match resolve_source(dir, &self.identity) {
+            Ok(src) => Some(src),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        let create = self.create.trim();
+        let picked = self.managed_identity.trim();
+        let destination = match (create.is_empty(), picked.is_empty()) {
+            (true, true) => {
+                errors.push(FieldError::new(
+                    "create",
+                    "say which managed identity: --create NAME --resource-group RG --location L, or --managed-identity ID",
+                ));
+                None
+            }
+            (false, false) => {
+                errors.push(FieldError::new(
+                    "managed-identity",
+                    "--create and --managed-identity: choose one",
+                ));
+                None
+            }
+            (true, false) => match resolve_managed_identity(dir, "managed-identity", picked) {
+                Ok(mi) => Some(Destination::Existing(mi)),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            },
+            (false, true) => {
+                let a = check(&mut errors, "create", validate_identity_name(create));
+                let rg = self.resource_group.trim();
+                let b = check(&mut errors, "resource-group", validate_resource_group(rg));
+                let location: String = self
+                    .location
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                let c = check(&mut errors, "location", validate_location(&location));
+                let subscription = match self.subscription.trim() {
+                    "" => match source.as_ref().map(|src| infer_subscription(dir, src)) {
+                        Some(Ok(sub)) => Some(sub),
+                        Some(Err(m)) => {
+                            errors.push(FieldError::new("subscription", m));
+                            None
+                        }
+                        None => None,
+                    },
+                    sub if is_guid(sub) => Some(sub.to_string()),
+                    sub => {
+                        errors.push(FieldError::new(
+                            "subscription",
+                            format!("{sub:?} is not a subscription id (a GUID)"),
+                        ));
+                        None
+                    }
+                };
+                match (a && b && c, subscription) {
+                    (true, Some(sub)) => {
+                        let id = format!(
+                            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{create}"
+                        );
+                        if s.user_assigned_identities
+                            .iter()
+                            .any(|u| u.id.eq_ignore_ascii_case(&id))
+                        {
+                            errors.push(FieldError::new(
+                                "create",
+                                format!(
+                                    "{create} already exists in {rg}; pick it with --managed-identity {create}"
+                                ),
+                            ));
+                            None
+                        } else {
+                            Some(Destination::Create {
+                                id,
+                                name: create.to_string(),
+                                location,
+                                resource_group: rg.to_string(),
+                            })
+                        }
+                    }
+                    _ => None,
+                }
+            }
+        };
+        let remove = match &source {
+            Some(src) => match select_secrets(&self.remove_secrets, &src.secrets) {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(e);
+                    vec![]
+                }
+            },
+            None => vec![],
+        };
+        match (source, destination) {
+            (Some(source), Some(destination)) if errors.is_empty() => Ok(Resolved {
+                source,
+                destination,
+                remove,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// The plan, or the form's problems.
+    pub fn build_plan(
+        &self,
+        ctx: &PlanContext<'_>,
+        ids: &mut dyn IdSource,
+    ) -> Result<Plan, Vec<FieldError>> {
+        let r = self.resolve(ctx.dir)?;
+        let s = ctx.dir.snapshot();
+        let mut steps = Vec::new();
+        let mut notes = Vec::new();
+        let mut provisional = None;
+        let (mi_name, principal_id, client_id, resource_id, flavour) = match &r.destination {
+            Destination::Create {
+                id,
+                name,
+                location,
+                resource_group,
+            } => {
+                let p = ProvisionalIdentity {
+                    principal_id: ids.guid(),
+                    client_id: ids.guid(),
+                };
+                let identity = UserAssignedIdentity {
+                    id: id.clone(),
+                    name: name.clone(),
+                    location: Some(location.clone()),
+                    principal_id: p.principal_id.clone(),
+                    client_id: p.client_id.clone(),
+                    tenant_id: Some(s.tenant_id.clone()),
+                    tags: Default::default(),
+                    federated_identity_credentials: vec![],
+                };
+                let action = Change::CreateUserAssignedIdentity { identity };
+                steps.push(Step {
+                    title: format!(
+                        "Create user-assigned managed identity {name} in resource group {resource_group} ({location})"
+                    ),
+                    precondition: None,
+                    calls: plan::api_calls(&action, s.cloud, 0),
+                    action,
+                    verification: Check::UserAssignedIdentityPresent { id: id.clone() },
+                    undo: Change::DeleteUserAssignedIdentity { id: id.clone() },
+                    removes_secret: false,
+                    undo_note: None,
+                });
+                notes.push(format!(
+                    "Azure chooses the new identity's principal id and client id. This plan shows provisional ids ({} and {}); the run replaces them with Azure's as soon as the identity exists, and journals both.",
+                    p.principal_id, p.client_id
+                ));
+                let out = (
+                    name.clone(),
+                    p.principal_id.clone(),
+                    p.client_id.clone(),
+                    Some(id.clone()),
+                    ManagedIdentityFlavour::UserAssigned,
+                );
+                provisional = Some(p);
+                out
+            }
+            Destination::Existing(mi) => (
+                mi.name.clone(),
+                mi.principal_id.clone(),
+                mi.client_id.clone(),
+                mi.resource_id.clone(),
+                mi.flavour,
+            ),
+        };
+        let created = matches!(r.destination, Destination::Create { .. });
+        // Role assignments of the service principal, copied with new ids; those the identity
+        // already holds (same role, same scope) are left out.
+        let held: Vec<&RoleAssignment> = s
+            .role_assignments
+            .iter()
+            .filter(|a| a.principal_id.eq_ignore_ascii_case(&principal_id))
+            .collect();
+        let to_copy: Vec<&RoleAssignment> = match &r.source.principal_id {
+            Some(sp) => s
+                .role_assignments
+                .iter()
+                .filter(|a| a.principal_id.eq_ignore_ascii_case(sp))
+                .collect(),
+            None => vec![],
+        };
+        let mut skipped = 0;
+        let mut guard_if_nothing_to_do = None;
+        for a in &to_copy {
+            if let Some(h) = held.iter().find(|h| {
+                h.role_definition_id
+                    .eq_ignore_ascii_case(&a.role_definition_id)
+                    && h.scope.eq_ignore_ascii_case(&a.scope)
+            }) {
+                skipped += 1;
+                guard_if_nothing_to_do = Some(Check::RoleAssignmentPresent { id: h.id.clone() });
+                continue;
+            }
+            if PRIVILEGED_ROLES.contains(&a.role_name()) {
+                notes.push(format!(
+                    "{} at {} is a privileged role: copy it only if the workload needs it (least privilege).",
+                    a.role_name(),
+                    a.scope
+                ));
+            }
+            let assignment = RoleAssignment {
+                id: format!(
+                    "{}/providers/Microsoft.Authorization/roleAssignments/{}",
+                    a.scope.trim_end_matches('/'),
+                    ids.guid()
+                ),
+                principal_id: principal_id.clone(),
+                principal_type: Some("ServicePrincipal".into()),
+                role_definition_id: a.role_definition_id.clone(),
+                role_definition_name: a.role_definition_name.clone(),
+                scope: a.scope.clone(),
+            };
+            let id = assignment.id.clone();
+            let action = Change::AddRoleAssignment { assignment };
+            steps.push(Step {
+                title: format!("Grant {} at {} to {mi_name}", a.role_name(), a.scope),
+                precondition: match (&r.destination, &resource_id) {
+                    (Destination::Create { .. }, Some(arm)) => {
+                        Some(Check::UserAssignedIdentityPresent { id: arm.clone() })
+                    }
+                    _ => None,
+                },
+                calls: plan::api_calls(&action, s.cloud, 0),
+                action,
+                verification: Check::RoleAssignmentPresent { id: id.clone() },
+                undo: Change::RemoveRoleAssignment { id },
+                removes_secret: false,
+                undo_note: None,
+            });
+        }
+        if to_copy.is_empty() {
+            notes.push(format!(
+                "{} holds no Azure role assignment in this tenant snapshot: grant {mi_name} what the workload needs.",
+                r.source.identity.display_name
+            ));
+        }
+        if skipped > 0 {
+            notes.push(format!(
+                "{mi_name} already holds {skipped} of the role assignment(s); they are not copied again."
+            ));
+        }
+        notes.push(
+            "Microsoft Graph API permissions (app roles) and directory roles are not Azure role assignments and are not copied: grant them to the managed identity separately."
+                .into(),
+        );
+        if !r.remove.is_empty() {
+            let guard = match steps.last() {
+                Some(last) => Some(last.verification.clone()),
+                None => match (&resource_id, flavour) {
+                    (Some(arm), ManagedIdentityFlavour::UserAssigned) => {
+                        Some(Check::UserAssignedIdentityPresent { id: arm.clone() })
+                    }
+                    _ => guard_if_nothing_to_do,
+                },
+            };
+            let Some(guard) = guard else {
+                return Err(vec![FieldError::new(
+                    "remove-secrets",
+                    format!(
+                        "{mi_name} gets nothing in this plan that credwise could verify before removing the secrets; remove them in the portal once the workload runs on the managed identity"
+                    ),
+                )]);
+            };
+            steps.extend(removal_steps(
+                &r.source.identity.target,
+                &r.remove,
+                &guard,
+                s.cloud,
+            ));
+        }
+
+        let mut vars = super::common_vars(
+            MigrationKind::SecretToManagedIdentity,
+            &r.source,
+            &s.tenant_id,
+            s.cloud,
+        );
+        vars.insert("mi_name", mi_name.clone());
+        vars.insert("mi_principal_id", principal_id.clone());
+        vars.insert("mi_client_id", client_id.clone());
+        vars.insert(
+            "mi_resource_id",
+            resource_id
+                .clone()
+                .unwrap_or_else(|| "<the identity's resource id>".into()),
+        );
+        let tags = [
+            if created { "create" } else { "existing" },
+            match flavour {
+                ManagedIdentityFlavour::UserAssigned => "user-assigned",
+                ManagedIdentityFlavour::SystemAssigned => "system-assigned",
+            },
+            if r.remove.is_empty() {
+                "keep-secrets"
+            } else {
+                "remove-secrets"
+            },
+        ];
+        let (guidance, follow_ups) =
+            ctx.guidance
+                .render(MigrationKind::SecretToManagedIdentity, &tags, &vars);
+        notes.extend(secret_notes(
+            MigrationKind::SecretToManagedIdentity,
+            &r.source,
+            r.remove.len(),
+        ));
+        let copied = steps
+            .iter()
+            .filter(|st| matches!(st.action, Change::AddRoleAssignment { .. }))
+            .count();
+        let summary = format!(
+            "{} {mi_name}, copy {copied} role assignment(s) of {} to it{}.",
+            if created { "Create" } else { "Use" },
+            r.source.identity.display_name,
+            removal_words(r.remove.len())
+        );
+        Ok(Plan {
+            kind: MigrationKind::SecretToManagedIdentity,
+            identity: r.source.identity.clone(),
+            tenant_id: s.tenant_id.clone(),
+            cloud: s.cloud,
+            created_at: ctx.now,
+            summary,
+            steps,
+            guidance,
+            follow_ups,
+            notes,
+            provisional,
+        })
+    }
+}
+
+/// The subscription to create the identity in, when `--subscription` is not given: the only
+/// one the principal's role assignments use, else the only one the tenant's identities use.
+fn infer_subscription(dir: &Directory, source: &Source) -> Result<String, String> {
+    use crate::domain::objects::arm_segment;
+    let s = dir.snapshot();
+    let mut subs: Vec<String> = Vec::new();
+    let add = |subs: &mut Vec<String>, id: &str| {
+        if let Some(sub) = arm_segment(id, "subscriptions")
+            && !subs.iter().any(|x| x.eq_ignore_ascii_case(sub))
+        {
+            subs.push(sub.to_string());
+        }
+    };
+    if let Some(sp) = &source.principal_id {
+        for a in s
+            .role_assignments
+            .iter()
+            .filter(|a| a.principal_id.eq_ignore_ascii_case(sp))
+        {
+            add(&mut subs, &a.scope);
+        }
+    }
+    if subs.is_empty() {
+        for u in &s.user_assigned_identities {
+            add(&mut subs, &u.id);
+        }
+    }
+    match subs.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => {
+            Err("required: the subscription to create the identity in (--subscription ID)".into())
+        }
+        many => Err(format!(
+            "required: the identity could go to any of {} subscriptions ({}); choose one with --subscription ID",
+            many.len(),
+            many.join(", ")
+        )),
+    }
+}
+
+/// ARM's rule for a user-assigned identity's name: 3–128 characters, letters, digits, '-' and
+/// '_', starting with a letter or digit.
+fn validate_identity_name(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    let ok = (3..=128).contains(&len)
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            "3 to 128 characters: letters, digits, '-' and '_', starting with a letter or digit"
+                .into(),
+        )
+    }
+}
+
+/// ARM's rule for a resource group name: 1–90 characters of letters, digits, `-_.()`, not
+/// ending in '.'.
+fn validate_resource_group(rg: &str) -> Result<(), String> {
+    if rg.is_empty() {
+        return Err("required with --create".into());
+    }
+    let ok = rg.chars().count() <= 90
+        && rg
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'))
+        && !rg.ends_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            "at most 90 characters: letters, digits, '-', '_', '.', '(' and ')', not ending in '.'"
+                .into(),
+        )
+    }
+}
+
+/// An Azure region name (`westeurope`; spaces and case are normalised before this check).
+fn validate_location(location: &str) -> Result<(), String> {
+    if location.is_empty() {
+        return Err("required with --create (an Azure region such as westeurope)".into());
+    }
+    let ok = location.len() <= 40 && location.chars().all(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{location:?} is not an Azure region name (such as westeurope)"
+        ))
+    }
+}
