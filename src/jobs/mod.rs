@@ -2,4 +2,7 @@
 //! a `Backend` and returns results; it never touches the explorer's state (the runtime turns
 //! its results into `Msg`s).
 
+pub mod certificate;
 pub mod load;
+pub mod migrate;
+pub mod migration_record;

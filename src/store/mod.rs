@@ -1,6 +1,9 @@
-//! Files credwise reads and writes: versioned snapshot files and the user's directories.
-//! May import `domain`, serde and the filesystem; never the terminal or HTTP.
+//! Files credwise reads and writes: versioned snapshot files, the tenant cache, migration journals (append-only,
+//! with their records and locks), private key files (0600, never overwritten) and the user's
+//! directories. May import `domain`, serde and the filesystem; never the terminal or HTTP.
 
 pub mod cache;
+pub mod journal;
+pub mod key_files;
 pub mod paths;
 pub mod snapshot_file;

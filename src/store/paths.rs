@@ -1,22 +1,31 @@
-//! Where credwise keeps its files: the user's config directory (config.toml, keymap.toml) and
-//! cache directory, from the `directories` crate. `CREDWISE_CONFIG_DIR` overrides the config
-//! directory (tests and portable setups).
+//! Where credwise keeps its files: the user's config directory (config.toml, keymap.toml),
+//! cache directory (the tenant cache) and data directory (migration journals and records),
+//! from the `directories` crate. `CREDWISE_CONFIG_DIR`, `CREDWISE_CACHE_DIR` and
+//! `CREDWISE_DATA_DIR` override them (tests and portable setups).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use directories::ProjectDirs;
 
 /// The directory holding `config.toml` and `keymap.toml`, if the platform has one.
 pub fn config_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CREDWISE_CONFIG_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("", "", "credwise").map(|d| d.config_dir().to_path_buf())
+    dir("CREDWISE_CONFIG_DIR", ProjectDirs::config_dir)
 }
 
-/// The directory for the tenant cache (last snapshot per tenant). `CREDWISE_CACHE_DIR`
-/// overrides it.
+/// The directory for the tenant cache (last snapshot per tenant).
 pub fn cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CREDWISE_CACHE_DIR") {
+    dir("CREDWISE_CACHE_DIR", ProjectDirs::cache_dir)
+}
+
+/// The directory holding migration journals and records (`journals/`).
+pub fn data_dir() -> Option<PathBuf> {
+    dir("CREDWISE_DATA_DIR", ProjectDirs::data_dir)
+}
+
+/// `env` when set, else the platform's directory picked by `pick`.
+fn dir(env: &str, pick: fn(&ProjectDirs) -> &Path) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(env) {
         return Some(PathBuf::from(dir));
     }
-    directories::ProjectDirs::from("", "", "credwise").map(|d| d.cache_dir().to_path_buf())
+    ProjectDirs::from("", "", "credwise").map(|d| pick(&d).to_path_buf())
 }

@@ -103,6 +103,14 @@ pub struct GuidanceError(pub String);
 pub type Vars = BTreeMap<&'static str, String>;
 
 impl GuidanceTemplates {
+    /// No templates: plans without snippets or follow-ups.
+    pub fn empty() -> Self {
+        Self {
+            snippets: vec![],
+            follow_ups: vec![],
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, GuidanceError> {
         let file: File = toml::from_str(text).map_err(|e| GuidanceError(e.to_string()))?;
         let check = |where_: &str, when: &[String], texts: &[&str]| {

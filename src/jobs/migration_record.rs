@@ -1,0 +1,139 @@
+//! The Markdown record of a finished migration, for the change log: what changed and when,
+//! as which signed-in principal, what was verified, and what remains for the user (deploy the
+//! config change, attach the identity, wait for propagation). Written beside the journal when
+//! a migration ends (done, rolled back or abandoned); `credwise migrate status ID --record`
+//! prints it. Made only of journal data, so it holds no secret either.
+
+use crate::domain::Timestamp;
+use crate::domain::migration::plan::describe_check;
+use crate::store::journal::{JournalState, Outcome, StepState};
+
+fn ts(t: Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// Table cells and list items hold tenant strings: keep them on one line, pipes escaped.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+pub fn render(state: &JournalState) -> String {
+    let plan = &state.plan;
+    let id = &plan.identity;
+    let mut md = format!("# Migration record: {}\n\n", plan.kind.title());
+    md.push_str("| | |\n| --- | --- |\n");
+    let mut row = |k: &str, v: String| md.push_str(&format!("| {k} | {} |\n", cell(&v)));
+    row("Journal", state.id.clone());
+    row("Migration", plan.kind.as_str().to_string());
+    row(
+        "Identity",
+        format!(
+            "{} ({} {}{})",
+            id.display_name,
+            id.kind.as_str(),
+            id.object_id,
+            id.app_id
+                .as_deref()
+                .map(|a| format!(", appId {a}"))
+                .unwrap_or_default()
+        ),
+    );
+    row(
+        "Tenant",
+        format!("{} ({} cloud)", plan.tenant_id, plan.cloud.as_str()),
+    );
+    row("Source", state.source.description.clone());
+    row(
+        "Signed-in principal",
+        state
+            .principal
+            .clone()
+            .unwrap_or_else(|| "unknown".to_string()),
+    );
+    row("Started", ts(state.opened_at));
+    let (outcome, ended) = match state.closed {
+        Some((o, at)) => (o.as_str().to_string(), ts(at)),
+        None => (state.status().to_string(), String::from("-")),
+    };
+    row("Ended", ended);
+    row("Outcome", outcome);
+    md.push_str(&format!("\n{}\n", plan.summary));
+    if state.source.kind == "demo" {
+        md.push_str("\nThe source was the demo tenant: the changes lived in memory only.\n");
+    }
+
+    md.push_str("\n## What changed\n\n");
+    for (i, (step, p)) in plan.steps.iter().zip(&state.steps).enumerate() {
+        let when = p.at.map(ts).unwrap_or_default();
+        let what = match p.state {
+            None => "not run".to_string(),
+            Some(StepState::AlreadyInPlace) => {
+                format!("already in place, nothing changed ({when})")
+            }
+            Some(StepState::Verified) => format!("done and verified ({when})"),
+            Some(StepState::Applied) => format!("applied, not verified ({when})"),
+            Some(StepState::Started) => format!("started, outcome unknown ({when})"),
+            Some(StepState::Failed) => format!(
+                "failed ({when}): {}",
+                cell(p.error.as_deref().unwrap_or("unknown error"))
+            ),
+            Some(StepState::UndoStarted) => format!("undo started ({when})"),
+            Some(StepState::Undone) if p.applied => format!("done, then undone ({when})"),
+            Some(StepState::Undone) => format!("nothing to undo ({when})"),
+            Some(StepState::UndoFailed) => format!(
+                "undo failed ({when}): {}",
+                cell(p.error.as_deref().unwrap_or("unknown error"))
+            ),
+        };
+        md.push_str(&format!("{}. {} — {what}\n", i + 1, cell(&step.title)));
+    }
+
+    let verified: Vec<String> = plan
+        .steps
+        .iter()
+        .zip(&state.steps)
+        .filter(|(_, p)| {
+            matches!(
+                p.state,
+                Some(StepState::Verified) | Some(StepState::AlreadyInPlace)
+            )
+        })
+        .map(|(s, _)| describe_check(&s.verification))
+        .collect();
+    md.push_str("\n## What was verified\n\n");
+    if verified.is_empty() {
+        md.push_str("Nothing.\n");
+    }
+    for v in verified {
+        md.push_str(&format!("- {}\n", cell(&v)));
+    }
+
+    md.push_str("\n## What remains for you\n\n");
+    match state.closed.map(|(o, _)| o) {
+        Some(Outcome::Done) => {
+            for f in &plan.follow_ups {
+                md.push_str(&format!("- {}\n", cell(f)));
+            }
+            if plan.follow_ups.is_empty() {
+                md.push_str("- Nothing.\n");
+            }
+        }
+        Some(Outcome::RolledBack) => md.push_str(
+            "- The tenant is back as it was before this migration (a removed secret comes back with a new value only on a snapshot; see the steps). Revert any configuration you already changed.\n",
+        ),
+        Some(Outcome::Abandoned) | None => md.push_str(
+            "- The migration was left unfinished: check the steps above, and start it again if it is still wanted.\n",
+        ),
+    }
+    if state.closed.map(|(o, _)| o) == Some(Outcome::Done) && !plan.guidance.is_empty() {
+        md.push_str("\n## Configuration change\n");
+        for s in &plan.guidance {
+            md.push_str(&format!(
+                "\n{}:\n\n```{}\n{}\n```\n",
+                s.title, s.language, s.text
+            ));
+        }
+    }
+    md
+}
