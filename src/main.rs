@@ -99,9 +99,11 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
     match &cli.command {
         None => {
             let backend = open_source(&cli.source, read_only, now)?;
+            let record = cli.source.record(backend.describe());
             credwise::tui::run(
                 backend,
                 cli.source.cache_slot(),
+                record,
                 read_only,
                 now,
                 std::env::var_os("CREDWISE_NOW").is_none(),

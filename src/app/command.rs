@@ -34,13 +34,15 @@ pub enum Command {
     Wizard,
     /// Export the wizard's decision record.
     Export,
+    /// Start a guided migration for the selected identity.
+    Migrate,
     /// Unbinds a key in a user keymap.
     None,
 }
 
 impl Command {
     /// Every command, in the order the help overlay lists them.
-    pub const ALL: [Command; 25] = [
+    pub const ALL: [Command; 26] = [
         Command::Quit,
         Command::Help,
         Command::FocusNext,
@@ -65,6 +67,7 @@ impl Command {
         Command::Reload,
         Command::Wizard,
         Command::Export,
+        Command::Migrate,
         Command::None,
     ];
 

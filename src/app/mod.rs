@@ -7,6 +7,7 @@
 //! ratatui.
 
 pub mod command;
+pub mod migration;
 pub mod msg;
 pub mod update;
 pub mod wizard;
@@ -47,6 +48,8 @@ pub enum Mode {
     Help,
     /// The decision wizard (over the explorer, or full-screen).
     Wizard,
+    /// A guided migration (pick, form, plan, confirm, progress, outcome).
+    Migrate,
 }
 
 /// The views of the navigation pane.
@@ -231,6 +234,7 @@ pub struct App {
     /// The embedded decision table, when it loaded (the wizard needs it).
     pub decision_table: Option<Arc<DecisionTable>>,
     pub wizard: Option<WizardState>,
+    pub migration: Option<migration::MigrationState>,
     pub quit: bool,
 }
 
@@ -268,6 +272,7 @@ impl App {
             finding_selected: 0,
             decision_table: None,
             wizard: None,
+            migration: None,
             quit: false,
         }
     }

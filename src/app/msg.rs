@@ -53,6 +53,16 @@ pub enum Msg {
     Notice(String),
     /// The decision record was written to these files.
     Exported(Vec<String>),
+    /// A key while a migration is on screen.
+    MigrateKey(super::migration::MigrateKey),
+    /// The migration run started with this plan (fresh ids, the real certificate).
+    MigrationStarted(Box<crate::domain::migration::Plan>),
+    /// A step of the running migration changed state.
+    MigrationStep {
+        index: usize,
+        status: super::migration::StepStatus,
+    },
+    MigrationFinished(super::migration::Outcome),
 }
 
 /// Work for the runtime.
@@ -66,4 +76,8 @@ pub enum Effect {
     OpenUrl(String),
     /// Write files (path, contents): the decision record export.
     WriteFiles(Vec<(String, String)>),
+    /// Run a migration (`jobs::migrate`), reporting back with `Msg::Migration*`.
+    RunMigration(Box<super::migration::MigrationRequest>),
+    /// Stop the running migration after (or journaling) its current step.
+    StopMigration,
 }

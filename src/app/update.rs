@@ -17,6 +17,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Command(c) => match app.mode {
             Mode::Help => help_command(app, c),
             Mode::Wizard => return super::wizard::command(app, c),
+            // Keys reach a migration as `MigrateKey`; a bound command (a mouse click, say)
+            // does nothing under it.
+            Mode::Migrate => {}
             _ => return command(app, c),
         },
         Msg::FilterEdit(req) => {
@@ -183,6 +186,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 is_error: true,
             });
         }
+        Msg::MigrateKey(k) => return super::migration::key(app, k),
+        Msg::MigrationStarted(plan) => super::migration::started(app, *plan),
+        Msg::MigrationStep { index, status } => super::migration::step(app, index, status),
+        Msg::MigrationFinished(outcome) => super::migration::finished(app, outcome),
         Msg::EffectFailed(e) => error(app, e),
         Msg::Notice(text) => info(app, text),
         Msg::Exported(paths) => {
@@ -302,6 +309,7 @@ fn is_list_command(c: Command) -> bool {
             | Command::CopyId
             | Command::OpenPortal
             | Command::Wizard
+            | Command::Migrate
     )
 }
 
@@ -312,7 +320,12 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
         // seen; moves, the filter and the sort go on in the list.
         if matches!(
             c,
-            Command::Open | Command::Back | Command::CopyId | Command::OpenPortal | Command::Wizard
+            Command::Open
+                | Command::Back
+                | Command::CopyId
+                | Command::OpenPortal
+                | Command::Wizard
+                | Command::Migrate
         ) {
             return Vec::new();
         }
@@ -415,6 +428,7 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
             }
         }
         Command::Wizard => super::wizard::open(app),
+        Command::Migrate => super::migration::open(app),
         Command::Export => info(app, "export works from the wizard's summary (w starts it)"),
         Command::Reload => {
             app.load = LoadState::Loading(None);
@@ -448,6 +462,11 @@ fn findings_command(app: &mut App, c: Command) -> Option<Vec<Effect>> {
             let target = app.selected_finding()?.identity;
             jump_to_identity(app, target);
             super::wizard::open(app);
+        }
+        Command::Migrate => {
+            let target = app.selected_finding()?.identity;
+            jump_to_identity(app, target);
+            super::migration::open(app);
         }
         Command::CopyId => {
             let dir = app.dir.clone()?;
@@ -581,6 +600,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("dashboard", "the tenant at a glance"),
     ("findings", "every audit finding, worst first"),
     ("reload", "load the tenant again"),
+    (
+        "migrate",
+        "migrate [secret-to-certificate|secret-to-fic|secret-to-managed-identity] — migrate the selected identity",
+    ),
     ("help", "the key and command overview"),
     ("quit", "leave credwise (also q)"),
 ];
@@ -623,6 +646,22 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
             app.help_scroll = 0;
         }
         "reload" | "r" => return command(app, Command::Reload),
+        "migrate" | "m" => {
+            if arg.is_empty() {
+                super::migration::open(app);
+            } else {
+                match crate::domain::migration::MigrationKind::parse(arg) {
+                    Some(k) => super::migration::open_kind(app, k),
+                    None => error(
+                        app,
+                        format!(
+                            "unknown migration {arg:?}: use secret-to-certificate, \
+                             secret-to-fic or secret-to-managed-identity"
+                        ),
+                    ),
+                }
+            }
+        }
         "all" => select_nav(app, nav_index(NavItem::All)),
         "dashboard" | "dash" => select_nav(app, nav_index(NavItem::Dashboard)),
         "findings" | "audit" => select_nav(app, nav_index(NavItem::Findings)),

@@ -82,6 +82,37 @@ pub struct SourceArgs {
 }
 
 impl SourceArgs {
+    /// What a migration journal records of SOURCE, so `migrate resume` and `rollback` can
+    /// open the same tenant again.
+    pub fn record(&self, description: String) -> crate::store::journal::SourceRecord {
+        let kind = if self.demo {
+            "demo"
+        } else if self.snapshot.is_some() {
+            "snapshot"
+        } else {
+            "live"
+        };
+        crate::store::journal::SourceRecord {
+            kind: kind.to_string(),
+            description,
+            path: self
+                .snapshot
+                .as_ref()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+            tenant: self.tenant.clone(),
+            cloud: self.is_live().then(|| self.cloud_name().to_string()),
+        }
+    }
+
+    /// `public`, `usgov` or `china`.
+    pub fn cloud_name(&self) -> &'static str {
+        match self.cloud {
+            CloudArg::Public => "public",
+            CloudArg::Usgov => "usgov",
+            CloudArg::China => "china",
+        }
+    }
+
     /// True when SOURCE is the live tenant (neither --demo nor --snapshot).
     pub fn is_live(&self) -> bool {
         !self.demo && self.snapshot.is_none()
@@ -94,11 +125,7 @@ impl SourceArgs {
         if !self.is_live() || self.no_cache {
             return None;
         }
-        let cloud = match self.cloud {
-            CloudArg::Public => "public",
-            CloudArg::Usgov => "usgov",
-            CloudArg::China => "china",
-        };
+        let cloud = self.cloud_name();
         let tenant = self.tenant.as_deref().unwrap_or("signed-in");
         let endpoint = self
             .graph_url

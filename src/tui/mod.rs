@@ -4,6 +4,7 @@
 //! May import `app`, `jobs`, `backend`, `config` and `domain`, crossterm and ratatui.
 
 pub mod keymap;
+mod migration_run;
 pub mod run;
 pub mod theme;
 pub mod ui_state;

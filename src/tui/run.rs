@@ -18,6 +18,7 @@ use super::keymap::Key;
 use super::theme::Theme;
 use super::ui_state::UiState;
 use super::view;
+use crate::app::migration::MigrateKey;
 use crate::app::{App, Command, Effect, Mode, Msg, Pane, update};
 use crate::backend::{Backend, Progress};
 use crate::cli::CliError;
@@ -25,6 +26,7 @@ use crate::domain::Timestamp;
 use crate::domain::audit::AuditOptions;
 use crate::domain::audit::suppress::Suppression;
 use crate::store::cache::CacheSlot;
+use crate::store::journal::SourceRecord;
 use crate::{config, jobs, store};
 
 /// Restores the terminal when dropped, whatever path leaves `run`.
@@ -46,6 +48,7 @@ impl Drop for TerminalGuard {
 pub async fn run(
     backend: Arc<dyn Backend>,
     cache: Option<CacheSlot>,
+    record: SourceRecord,
     read_only: bool,
     now: Timestamp,
     live_clock: bool,
@@ -71,7 +74,11 @@ pub async fn run(
     event_loop(
         app,
         ui,
-        Some(Source { backend, cache }),
+        Some(Source {
+            backend,
+            cache,
+            record,
+        }),
         settings.suppressions,
         settings.config.ui.mouse,
         live_clock,
@@ -94,6 +101,8 @@ pub async fn run_wizard(now: Timestamp) -> Result<(), CliError> {
 struct Source {
     backend: Arc<dyn Backend>,
     cache: Option<CacheSlot>,
+    /// What a migration's journal records as its source, for `resume` and `rollback`.
+    record: SourceRecord,
 }
 
 /// The loop shared by the explorer and the standalone wizard; `source` is `None` for the
@@ -122,15 +131,22 @@ async fn event_loop(
     }
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut cancel = CancellationToken::new();
-    if let Some(source) = &source {
+    let mut rt = Runtime {
+        source,
+        suppressions,
+        tx: tx.clone(),
+        load_cancel: CancellationToken::new(),
+        migration_cancel: CancellationToken::new(),
+        live_clock,
+    };
+    if let Some(source) = &rt.source {
         start_load(
             source,
             true,
             &tx,
-            &mut cancel,
+            &mut rt.load_cancel,
             audit_options(&app),
-            suppressions.clone(),
+            rt.suppressions.clone(),
         );
     }
 
@@ -163,7 +179,7 @@ async fn event_loop(
                     let mut msgs = to_msgs(&app, &ui, &ev);
                     let last = msgs.pop();
                     for m in msgs {
-                        apply(&mut app, m, &source, &suppressions, &tx, &mut cancel);
+                        apply(&mut app, m, &mut rt);
                     }
                     last
                 }
@@ -176,33 +192,61 @@ async fn event_loop(
             _ = terminate.recv() => Some(Msg::Command(Command::Quit)),
         };
         if let Some(msg) = msg {
-            apply(&mut app, msg, &source, &suppressions, &tx, &mut cancel);
+            apply(&mut app, msg, &mut rt);
         }
     }
-    cancel.cancel();
+    rt.load_cancel.cancel();
+    // A running migration stops between steps; its journal keeps the place for `resume`.
+    rt.migration_cancel.cancel();
     Ok(())
 }
 
+/// What the loop carries out effects with.
+struct Runtime {
+    source: Option<Source>,
+    suppressions: Vec<Suppression>,
+    tx: mpsc::UnboundedSender<Msg>,
+    load_cancel: CancellationToken,
+    migration_cancel: CancellationToken,
+    live_clock: bool,
+}
+
 /// Updates the app with `msg` and carries out the effects.
-fn apply(
-    app: &mut App,
-    msg: Msg,
-    source: &Option<Source>,
-    suppressions: &[Suppression],
-    tx: &mpsc::UnboundedSender<Msg>,
-    cancel: &mut CancellationToken,
-) {
+fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
+    let tx = rt.tx.clone();
     for effect in update(app, msg) {
         match effect {
             Effect::Load => {
-                if let Some(source) = source {
+                if let Some(source) = &rt.source {
                     let options = audit_options(app);
-                    start_load(source, false, tx, cancel, options, suppressions.to_vec());
+                    let suppressions = rt.suppressions.clone();
+                    start_load(
+                        source,
+                        false,
+                        &tx,
+                        &mut rt.load_cancel,
+                        options,
+                        suppressions,
+                    );
                 }
             }
-            Effect::Copy(text) => copy(&text, tx),
-            Effect::OpenUrl(url) => open_url(&url, tx),
-            Effect::WriteFiles(files) => write_files(files, tx),
+            Effect::Copy(text) => copy(&text, &tx),
+            Effect::OpenUrl(url) => open_url(&url, &tx),
+            Effect::WriteFiles(files) => write_files(files, &tx),
+            Effect::RunMigration(request) => {
+                if let Some(source) = &rt.source {
+                    super::migration_run::start(
+                        source.backend.clone(),
+                        source.record.clone(),
+                        *request,
+                        app.now,
+                        rt.live_clock,
+                        &tx,
+                        &mut rt.migration_cancel,
+                    );
+                }
+            }
+            Effect::StopMigration => rt.migration_cancel.cancel(),
         }
     }
 }
@@ -377,8 +421,12 @@ pub fn to_msgs(app: &App, ui: &UiState, ev: &Event) -> Vec<Msg> {
 }
 
 fn key_msg(app: &App, ui: &UiState, ev: &Event, key: &KeyEvent) -> Option<Msg> {
+    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    if app.mode == Mode::Migrate {
+        return migrate_key(app, ev, key, ctrl_c).map(Msg::MigrateKey);
+    }
     // Ctrl-C leaves from anywhere, even mid-typing.
-    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+    if ctrl_c {
         return Some(Msg::Command(Command::Quit));
     }
     match app.mode {
@@ -395,11 +443,39 @@ fn key_msg(app: &App, ui: &UiState, ev: &Event, key: &KeyEvent) -> Option<Msg> {
             KeyCode::Tab => Some(Msg::CommandComplete),
             _ => tui_input::backend::crossterm::to_input_request(ev).map(Msg::CommandEdit),
         },
+        // Handled by `migrate_key` above.
+        Mode::Migrate => None,
         Mode::Normal | Mode::Help | Mode::Wizard => {
             let k = Key::from_event(key)?;
             ui.keymap.lookup(app.focus, &k).map(Msg::Command)
         }
     }
+}
+
+/// Keys under a migration: Ctrl-C asks before a running step is stopped; letters are text
+/// where a field or the confirmation takes text, and commands elsewhere.
+fn migrate_key(app: &App, ev: &Event, key: &KeyEvent, ctrl_c: bool) -> Option<MigrateKey> {
+    if ctrl_c {
+        return Some(MigrateKey::Interrupt);
+    }
+    let typing = app.migration.as_ref().is_some_and(|m| m.is_typing());
+    Some(match key.code {
+        KeyCode::Up => MigrateKey::Up,
+        KeyCode::Down => MigrateKey::Down,
+        KeyCode::Tab => MigrateKey::Next,
+        KeyCode::BackTab => MigrateKey::Prev,
+        KeyCode::PageUp => MigrateKey::PageUp,
+        KeyCode::PageDown => MigrateKey::PageDown,
+        KeyCode::Enter => MigrateKey::Enter,
+        KeyCode::Esc => MigrateKey::Esc,
+        KeyCode::Left if !typing => MigrateKey::Left,
+        KeyCode::Right if !typing => MigrateKey::Right,
+        KeyCode::Char(c) if !typing && !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            MigrateKey::Char(c)
+        }
+        _ if typing => MigrateKey::Edit(tui_input::backend::crossterm::to_input_request(ev)?),
+        _ => return None,
+    })
 }
 
 fn contains(r: Option<ratatui::layout::Rect>, x: u16, y: u16) -> bool {

@@ -9,6 +9,7 @@ mod details;
 mod findings;
 mod help;
 mod list;
+mod migration;
 mod nav;
 mod status_bar;
 mod title;
@@ -94,6 +95,11 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
         let inset = if body.width >= 90 { 4 } else { 0 };
         let area = Rect::new(body.x + inset, body.y, body.width - 2 * inset, body.height);
         wizard::render(app, ui, frame, area);
+    }
+    if app.mode == Mode::Migrate {
+        let inset = if body.width >= 90 { 4 } else { 0 };
+        let area = Rect::new(body.x + inset, body.y, body.width - 2 * inset, body.height);
+        migration::render(app, ui, frame, area);
     }
 }
 

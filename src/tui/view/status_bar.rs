@@ -79,6 +79,11 @@ pub(super) fn render_hints(app: &App, ui: &UiState, frame: &mut Frame, area: Rec
             ("j/k".into(), "scroll".into()),
             ("esc".into(), "close".into()),
         ],
+        Mode::Migrate => app
+            .migration
+            .as_ref()
+            .map(super::migration::hints)
+            .unwrap_or_default(),
         Mode::Wizard => {
             let summary = app.wizard.as_ref().is_some_and(|w| {
                 app.decision_table

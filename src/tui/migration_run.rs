@@ -1,0 +1,208 @@
+//! Runs a confirmed migration for the explorer: builds the final plan (fresh ids; for a
+//! certificate, generates it and writes the key files first), then `jobs::migrate::run` on
+//! the backend, turning its events into `Msg::Migration*` for the screen. The journal,
+//! verification with backoff, locking and the record are the job's, exactly as for the CLI.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::Msg;
+use crate::app::migration::{MigrationForm, MigrationRequest, Outcome, StepStatus};
+use crate::backend::Backend;
+use crate::domain::Timestamp;
+use crate::domain::migration::{FieldError, Plan, PlanContext};
+use crate::jobs::migrate::{self, Event, RandomIds, RunOutcome};
+use crate::store::journal::{JournalStore, SourceRecord};
+
+/// Starts the run in the background; `cancel` (replaced here) stops it between steps.
+pub fn start(
+    backend: Arc<dyn Backend>,
+    source: SourceRecord,
+    request: MigrationRequest,
+    now: Timestamp,
+    live_clock: bool,
+    tx: &mpsc::UnboundedSender<Msg>,
+    cancel: &mut CancellationToken,
+) {
+    *cancel = CancellationToken::new();
+    let cancel = cancel.clone();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let outcome = run(backend, source, request, now, live_clock, &tx, cancel).await;
+        let _ = tx.send(Msg::MigrationFinished(outcome));
+    });
+}
+
+fn failed(message: String) -> Outcome {
+    Outcome {
+        completed: false,
+        message,
+        journal_id: None,
+        record: None,
+        files: vec![],
+    }
+}
+
+fn field_errors(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn run(
+    backend: Arc<dyn Backend>,
+    source: SourceRecord,
+    request: MigrationRequest,
+    now: Timestamp,
+    live_clock: bool,
+    tx: &mpsc::UnboundedSender<Msg>,
+    cancel: CancellationToken,
+) -> Outcome {
+    let store = match JournalStore::open_default() {
+        Ok(s) => s,
+        Err(e) => return failed(format!("cannot keep a journal: {e}")),
+    };
+    let (plan, files) = match tokio::task::spawn_blocking(move || final_plan(&request, now)).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return failed(e),
+        Err(e) => return failed(format!("planning failed: {e}")),
+    };
+    let _ = tx.send(Msg::MigrationStarted(Box::new(plan.clone())));
+
+    let (etx, mut erx) = mpsc::unbounded_channel();
+    let forward = tx.clone();
+    let forwarding = tokio::spawn(async move {
+        while let Some(e) = erx.recv().await {
+            let msg = match e {
+                Event::StepStarted { index } => step(index, StepStatus::Running),
+                Event::StepApplied { index } => step(index, StepStatus::Applied),
+                Event::StepVerified { index } => step(index, StepStatus::Verified),
+                Event::StepSkipped { index, .. } => step(index, StepStatus::Skipped),
+                Event::StepFailed { index, error } => step(index, StepStatus::Failed(error)),
+                Event::StepUndone { index } => step(index, StepStatus::Undone),
+                _ => continue,
+            };
+            if forward.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+    let clock: migrate::Clock = if live_clock {
+        Arc::new(Timestamp::now_utc)
+    } else {
+        Arc::new(move || now)
+    };
+    let mut options = migrate::Options::new(clock);
+    options.cancel = cancel;
+    options.events = Some(etx);
+    let result = migrate::run(backend.as_ref(), &store, plan, source, &options).await;
+    drop(options);
+    let _ = forwarding.await;
+    match result {
+        Ok(summary) => {
+            let (completed, message) = match &summary.outcome {
+                RunOutcome::Done => (true, "Migration done: every step verified.".to_string()),
+                RunOutcome::Failed { index, error, .. } => (
+                    false,
+                    format!(
+                        "Step {} failed: {error}. Nothing is lost: resume or roll back.",
+                        index + 1
+                    ),
+                ),
+                RunOutcome::Cancelled { next } => (
+                    false,
+                    format!(
+                        "Stopped before step {}; the journal keeps the place: resume or roll back.",
+                        next + 1
+                    ),
+                ),
+                other => (false, format!("{other:?}")),
+            };
+            Outcome {
+                completed,
+                message,
+                journal_id: Some(summary.journal_id),
+                record: summary.record.map(|p| p.display().to_string()),
+                files,
+            }
+        }
+        Err(e) => failed(e.to_string()),
+    }
+}
+
+fn step(index: usize, status: StepStatus) -> Msg {
+    Msg::MigrationStep { index, status }
+}
+
+/// The plan to run: fresh GUIDs, and for a certificate the real one — generated (key files
+/// written 0600 into the chosen directory before anything is sent) or read from the user's
+/// file. Returns the plan and the key files written.
+fn final_plan(request: &MigrationRequest, now: Timestamp) -> Result<(Plan, Vec<String>), String> {
+    let dir = &request.dir;
+    let ctx = PlanContext {
+        dir,
+        now,
+        guidance: migrate::guidance(),
+    };
+    let mut ids = RandomIds;
+    match &request.form {
+        MigrationForm::Fic(f) => f
+            .build_plan(&ctx, &mut ids)
+            .map(|p| (p, vec![]))
+            .map_err(|e| field_errors(&e)),
+        MigrationForm::ManagedIdentity(f) => f
+            .build_plan(&ctx, &mut ids)
+            .map(|p| (p, vec![]))
+            .map_err(|e| field_errors(&e)),
+        MigrationForm::Certificate(f) => {
+            let errors = f.validate_for_apply(dir);
+            if !errors.is_empty() {
+                return Err(field_errors(&errors));
+            }
+            let password = crate::jobs::certificate::pfx_password();
+            let info = if f.generates() {
+                let name = f.common_name_for(&identity_name(dir, &f.identity));
+                let (mut info, key) = crate::jobs::certificate::generate(
+                    &name,
+                    f.validity(),
+                    now,
+                    password.as_deref(),
+                )
+                .map_err(|e| e.to_string())?;
+                let base = crate::jobs::certificate::file_base(&name, &info);
+                crate::jobs::certificate::write_key_files(
+                    std::path::Path::new(f.key_out.trim()),
+                    &base,
+                    &mut info,
+                    key,
+                )
+                .map_err(|e| e.to_string())?;
+                info
+            } else {
+                crate::jobs::certificate::read_user_certificate(
+                    std::path::Path::new(f.certificate.trim()),
+                    password.as_deref(),
+                )
+                .map_err(|e| e.to_string())?
+            };
+            let files = [&info.key_file, &info.pfx_file]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            f.build_plan(&ctx, &mut ids, Some(&info))
+                .map(|p| (p, files))
+                .map_err(|e| field_errors(&e))
+        }
+    }
+}
+
+fn identity_name(dir: &crate::domain::Directory, query: &str) -> String {
+    dir.find(query)
+        .map(|id| dir.display_name_of(dir.entry(id)).to_string())
+        .unwrap_or_else(|_| query.to_string())
+}

@@ -1,0 +1,476 @@
+//! The guided migration over the explorer: the stage line (pick › form › plan › confirm › run
+//! › done), then the stage's screen: the three migrations with the one the audit recommends,
+//! the form with a message under each field that has a problem, the plan with its Graph/ARM
+//! calls, the confirmation (typing the identity's name before secrets go), the steps with a
+//! spinner and per-step results, and the outcome with what is left for the user to do.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::{pane_block, span};
+use crate::app::App;
+use crate::app::migration::{FieldKind, MigrationState, Stage, StepStatus};
+use crate::domain::migration::{LineKind, MigrationKind, Plan};
+use crate::sanitize;
+use crate::tui::theme::Theme;
+use crate::tui::ui_state::UiState;
+
+const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+
+pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
+    let t = ui.theme.clone();
+    frame.render_widget(Clear, area);
+    let Some(m) = app.migration.as_ref() else {
+        return;
+    };
+    let title = format!(
+        " Migrate · {} · {} ",
+        sanitize::display(&m.identity_name),
+        m.kind.title()
+    );
+    let block = pane_block(Line::from(span(title, t.header)), true, ui);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 3 || inner.width < 20 {
+        return;
+    }
+    let [stages, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(stage_line(m, &t)), stages);
+    let lines = match m.stage {
+        Stage::Pick => pick(m, &t),
+        Stage::Form => form(m, &t),
+        Stage::Review => plan_lines(m.plan.as_ref(), &t),
+        Stage::Confirm => confirm(m, &t),
+        Stage::Running => running(m, &t, ui.frame_count),
+        Stage::Done => done(m, &t),
+    };
+    let scroll = match m.stage {
+        Stage::Review | Stage::Done => m.scroll,
+        // Keep the focused field in view on a short screen.
+        Stage::Form => form_scroll(m, body.height),
+        _ => 0,
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        body,
+    );
+}
+
+fn stage_line(m: &MigrationState, t: &Theme) -> Line<'static> {
+    let stages = [
+        (Stage::Pick, "pick"),
+        (Stage::Form, "form"),
+        (Stage::Review, "plan"),
+        (Stage::Confirm, "confirm"),
+        (Stage::Running, "run"),
+        (Stage::Done, "done"),
+    ];
+    let mut spans = Vec::new();
+    for (i, (stage, name)) in stages.iter().enumerate() {
+        if i > 0 {
+            spans.push(span(" › ", t.dim));
+        }
+        spans.push(if *stage == m.stage {
+            span(name.to_string(), t.selected)
+        } else {
+            span(name.to_string(), t.dim)
+        });
+    }
+    Line::from(spans)
+}
+
+fn pick(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
+    let mut out = vec![
+        Line::from(span(
+            "Which credential should replace the client secrets?",
+            t.title,
+        )),
+        Line::raw(""),
+    ];
+    for (i, kind) in MigrationKind::ALL.iter().enumerate() {
+        let chosen = i == m.pick;
+        let mut head = vec![
+            span(if chosen { " › " } else { "   " }, t.key),
+            span(
+                format!("{} {}", i + 1, kind.title()),
+                if chosen { t.selected } else { t.heading },
+            ),
+        ];
+        if m.recommended == Some(*kind) {
+            head.push(span("  ★ recommended by the audit", t.info));
+        }
+        out.push(Line::from(head));
+        out.push(Line::from(span(
+            format!("     {}", pick_help(*kind)),
+            t.dim,
+        )));
+        out.push(Line::raw(""));
+    }
+    out
+}
+
+fn pick_help(kind: MigrationKind) -> &'static str {
+    match kind {
+        MigrationKind::SecretToCertificate => {
+            "A certificate whose private key never leaves the host; for workloads outside Azure \
+             with no token issuer."
+        }
+        MigrationKind::SecretToFic => {
+            "No credential to store at all: trust GitHub Actions, a Kubernetes cluster, a \
+             managed identity or any OIDC issuer."
+        }
+        MigrationKind::SecretToManagedIdentity => {
+            "For workloads hosted in Azure: a user-assigned managed identity with the same Azure \
+             roles."
+        }
+    }
+}
+
+fn form(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for e in m.other_errors() {
+        out.push(Line::from(span(
+            format!("✗ {}: {}", e.field, sanitize::display(&e.message)),
+            t.error,
+        )));
+    }
+    if !out.is_empty() {
+        out.push(Line::raw(""));
+    }
+    let visible = m.visible_fields();
+    for (pos, &i) in visible.iter().enumerate() {
+        let f = &m.fields[i];
+        let focused = pos == m.focus;
+        let value = match f.kind {
+            FieldKind::Text => f.text().to_string(),
+            FieldKind::Toggle => if f.text() == "yes" { "[x]" } else { "[ ]" }.to_string(),
+            FieldKind::Choice(values) => values
+                .iter()
+                .map(|v| {
+                    if *v == f.text() {
+                        format!("({v})")
+                    } else {
+                        v.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  "),
+        };
+        let mut spans = vec![
+            span(if focused { "› " } else { "  " }, t.key),
+            span(
+                format!("{:<18} ", f.label),
+                if focused { t.heading } else { t.header },
+            ),
+        ];
+        if focused && f.kind == FieldKind::Text {
+            // The cursor as a reversed cell, so it shows without the terminal's own.
+            let cursor = f.input.visual_cursor();
+            let chars: Vec<char> = value.chars().collect();
+            let before: String = chars.iter().take(cursor).collect();
+            let at: String = chars
+                .get(cursor)
+                .map(|c| c.to_string())
+                .unwrap_or(" ".into());
+            let after: String = chars.iter().skip(cursor + 1).collect();
+            spans.push(span(sanitize::display(&before).into_owned(), Style::new()));
+            spans.push(span(at, Style::new().add_modifier(Modifier::REVERSED)));
+            spans.push(span(sanitize::display(&after).into_owned(), Style::new()));
+        } else {
+            spans.push(span(
+                sanitize::display(&value).into_owned(),
+                if focused { t.selected } else { Style::new() },
+            ));
+        }
+        out.push(Line::from(spans));
+        for e in m.errors_of(f.name) {
+            out.push(Line::from(span(
+                format!("{:>21}✗ {}", "", sanitize::display(e)),
+                t.error,
+            )));
+        }
+        if focused && !f.help.is_empty() {
+            out.push(Line::from(span(format!("{:>21}{}", "", f.help), t.dim)));
+        }
+    }
+    out
+}
+
+/// The first line to show so the focused field (and its messages) stays on screen.
+fn form_scroll(m: &MigrationState, height: u16) -> u16 {
+    let visible = m.visible_fields();
+    let mut line = m.other_errors().len() + usize::from(!m.other_errors().is_empty());
+    for (pos, &i) in visible.iter().enumerate() {
+        if pos == m.focus {
+            break;
+        }
+        line += 1 + m.errors_of(m.fields[i].name).len();
+    }
+    let below = 2 + m.focused_field().map_or(0, |f| m.errors_of(f.name).len());
+    (line + below).saturating_sub(height as usize) as u16
+}
+
+fn plan_lines(plan: Option<&Plan>, t: &Theme) -> Vec<Line<'static>> {
+    let Some(plan) = plan else {
+        return vec![Line::styled("No plan.", t.error)];
+    };
+    plan.lines()
+        .into_iter()
+        .map(|l| {
+            let style = match l.kind {
+                LineKind::Heading => t.title,
+                LineKind::StepTitle => t.heading,
+                LineKind::Call => t.link,
+                LineKind::Warning => t.error,
+                LineKind::Verify => t.info,
+                LineKind::Undo | LineKind::Precondition | LineKind::Note => t.dim,
+                LineKind::SnippetTitle => t.header,
+                _ => Style::new(),
+            };
+            Line::from(span(sanitize::display(&l.text).into_owned(), style))
+        })
+        .collect()
+}
+
+fn confirm(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
+    let Some(plan) = m.plan.as_ref() else {
+        return vec![];
+    };
+    let removals = plan.steps.iter().filter(|s| s.removes_secret).count();
+    let mut out = vec![
+        Line::from(span(
+            format!(
+                "{} step(s) will run one at a time; each is verified before the next starts.",
+                plan.steps.len()
+            ),
+            t.title,
+        )),
+        Line::raw(""),
+    ];
+    if removals > 0 {
+        out.push(Line::from(span(
+            format!(
+                "⚠ This plan removes {removals} client secret(s), after the new credential is \
+                 verified. Anything still using them stops working."
+            ),
+            t.error,
+        )));
+        out.push(Line::raw(""));
+        out.push(Line::from(span(
+            "Type the identity's name to confirm, Enter to apply, Esc to go back:",
+            Style::new(),
+        )));
+        let typed = m.confirm.value();
+        out.push(Line::from(vec![
+            span("  › ", t.key),
+            span(sanitize::display(typed).into_owned(), t.heading),
+            span(" ", Style::new().add_modifier(Modifier::REVERSED)),
+        ]));
+        out.push(Line::from(span(
+            format!("    ({})", sanitize::display(&m.identity_name)),
+            t.dim,
+        )));
+        if let Some(e) = &m.confirm_error {
+            out.push(Line::from(span(format!("  ✗ {e}"), t.error)));
+        }
+    } else {
+        out.push(Line::from(span(
+            "No secret is removed: they stay until you run the removal later.",
+            t.dim,
+        )));
+        out.push(Line::raw(""));
+        out.push(Line::from(vec![
+            span("Apply the plan? ", Style::new()),
+            span("y", t.key),
+            span(" apply  ", t.dim),
+            span("n", t.key),
+            span(" back", t.dim),
+        ]));
+    }
+    out
+}
+
+fn running(m: &MigrationState, t: &Theme, frame_count: u64) -> Vec<Line<'static>> {
+    let Some(plan) = m.plan.as_ref() else {
+        return vec![];
+    };
+    let spinner = SPINNER[(frame_count / 2) as usize % SPINNER.len()];
+    let mut out = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        let status = m.steps.get(i).cloned().unwrap_or(StepStatus::Pending);
+        out.push(step_line(i, &step.title, &status, spinner, t));
+        if let StepStatus::Failed(e) = &status {
+            out.push(Line::from(span(
+                format!("      {}", sanitize::display(e)),
+                t.error,
+            )));
+        }
+        if matches!(status, StepStatus::Running | StepStatus::Applied) {
+            for call in &step.calls {
+                out.push(Line::from(span(
+                    format!("      {}", sanitize::display(&call.line())),
+                    t.dim,
+                )));
+            }
+        }
+    }
+    out.push(Line::raw(""));
+    if m.asking_stop {
+        out.push(Line::from(vec![
+            span(
+                "Stop after the current step? It finishes or is journaled; resume later with ",
+                t.heading,
+            ),
+            span("credwise migrate resume", t.key),
+            span(".  ", t.heading),
+            span("y", t.key),
+            span(" stop  ", t.dim),
+            span("n", t.key),
+            span(" go on", t.dim),
+        ]));
+    } else if m.stopping {
+        out.push(Line::from(span(
+            "Stopping after the current step…",
+            t.heading,
+        )));
+    }
+    out
+}
+
+fn step_line(
+    i: usize,
+    title: &str,
+    status: &StepStatus,
+    spinner: &str,
+    t: &Theme,
+) -> Line<'static> {
+    let (mark, word, style) = match status {
+        StepStatus::Pending => ("·".to_string(), "", t.dim),
+        StepStatus::Running => (spinner.to_string(), "running", t.info),
+        StepStatus::Applied => (spinner.to_string(), "verifying", t.info),
+        StepStatus::Verified => ("✓".to_string(), "verified", t.info),
+        StepStatus::Skipped => ("↷".to_string(), "already done", t.dim),
+        StepStatus::Failed(_) => ("✗".to_string(), "failed", t.error),
+        StepStatus::Undone => ("↺".to_string(), "undone", t.dim),
+    };
+    let mut spans = vec![
+        span(format!(" {mark} "), style),
+        span(
+            format!("{}. {}", i + 1, sanitize::display(title)),
+            if matches!(status, StepStatus::Pending) {
+                t.dim
+            } else {
+                Style::new()
+            },
+        ),
+    ];
+    if !word.is_empty() {
+        spans.push(span(format!("  {word}"), style));
+    }
+    Line::from(spans)
+}
+
+fn done(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    if let Some(o) = &m.outcome {
+        out.push(Line::from(span(
+            format!(
+                "{} {}",
+                if o.completed { "✓" } else { "✗" },
+                sanitize::display(&o.message)
+            ),
+            if o.completed { t.info } else { t.error },
+        )));
+        if let Some(id) = &o.journal_id {
+            let mut spans = vec![span("Journal  ", t.header), span(id.clone(), Style::new())];
+            if !o.completed {
+                spans.push(span(
+                    format!("   credwise migrate resume {id}  ·  credwise migrate rollback {id}"),
+                    t.key,
+                ));
+            }
+            out.push(Line::from(spans));
+        }
+        if let Some(r) = &o.record {
+            out.push(Line::from(vec![
+                span("Record   ", t.header),
+                span(sanitize::display(r).into_owned(), Style::new()),
+            ]));
+        }
+        for f in &o.files {
+            out.push(Line::from(vec![
+                span("Key file ", t.header),
+                span(sanitize::display(f).into_owned(), Style::new()),
+                span("  (0600; keep it secret, never commit it)", t.dim),
+            ]));
+        }
+        out.push(Line::raw(""));
+    }
+    if let Some(plan) = &m.plan {
+        for (i, step) in plan.steps.iter().enumerate() {
+            let status = m.steps.get(i).cloned().unwrap_or(StepStatus::Pending);
+            out.push(step_line(i, &step.title, &status, "·", t));
+        }
+        if !plan.guidance.is_empty() || !plan.follow_ups.is_empty() {
+            out.push(Line::raw(""));
+            out.push(Line::from(span("What is left for you to do", t.title)));
+        }
+        for f in &plan.follow_ups {
+            out.push(Line::from(vec![
+                span(" • ", t.key),
+                span(sanitize::display(f).into_owned(), Style::new()),
+            ]));
+        }
+        for s in &plan.guidance {
+            out.push(Line::raw(""));
+            out.push(Line::from(span(
+                format!("{} ({})", sanitize::display(&s.title), s.language),
+                t.header,
+            )));
+            for l in s.text.lines() {
+                out.push(Line::from(span(
+                    format!("  {}", sanitize::display(l)),
+                    t.dim,
+                )));
+            }
+        }
+    }
+    out
+}
+
+/// The status bar's key hints for the migration's stage.
+pub(super) fn hints(m: &MigrationState) -> Vec<(String, String)> {
+    let pairs: &[(&str, &str)] = match m.stage {
+        Stage::Pick => &[
+            ("↑↓/1-3", "choose"),
+            ("enter", "fill the form"),
+            ("esc", "close"),
+        ],
+        Stage::Form => &[
+            ("tab/↑↓", "field"),
+            ("space/←→", "toggle"),
+            ("enter", "plan"),
+            ("esc", "back"),
+        ],
+        Stage::Review => &[
+            ("j/k", "scroll"),
+            ("a/enter", "apply…"),
+            ("e/esc", "edit"),
+            ("q", "close"),
+        ],
+        Stage::Confirm if m.needs_typed_confirmation() => &[("enter", "apply"), ("esc", "back")],
+        Stage::Confirm => &[("y", "apply"), ("n/esc", "back")],
+        Stage::Running if m.asking_stop => &[("y", "stop after this step"), ("n", "go on")],
+        Stage::Running => &[("ctrl-c", "stop…")],
+        Stage::Done => &[("j/k", "scroll"), ("esc", "close and reload")],
+    };
+    pairs
+        .iter()
+        .map(|(k, d)| (k.to_string(), d.to_string()))
+        .collect()
+}

@@ -1,0 +1,338 @@
+//! The guided migration as the explorer runs it, as sequences of messages: pick, form with
+//! inline validation, the plan, the confirmation (typed name before secrets go), progress and
+//! the outcome — no terminal; plus screen snapshots of each stage.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{explorer_app, render, ui};
+use credwise::app::migration::{MigrateKey, Outcome, Stage, StepStatus};
+use credwise::app::{App, Command, Effect, LoadState, Mode, Msg, update};
+use credwise::domain::migration::MigrationKind;
+use tui_input::InputRequest;
+
+fn key(app: &mut App, k: MigrateKey) -> Vec<Effect> {
+    update(app, Msg::MigrateKey(k))
+}
+
+fn type_in(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, MigrateKey::Edit(InputRequest::InsertChar(c)));
+    }
+}
+
+/// The explorer with `name` selected (through the `/` filter).
+fn select(name: &str) -> App {
+    let mut app = explorer_app();
+    update(&mut app, Msg::Command(Command::Filter));
+    common::type_text(&mut app, &format!("'{name}"), true);
+    update(&mut app, Msg::FilterAccept);
+    let dir = app.dir.clone().unwrap();
+    let pos = app
+        .visible
+        .iter()
+        .position(|&e| dir.display_name_of(dir.entry(e)) == name)
+        .unwrap();
+    app.selected = pos;
+    app
+}
+
+fn stage(app: &App) -> Stage {
+    app.migration.as_ref().unwrap().stage
+}
+
+/// Moves the form's focus to the field named `name`.
+fn focus(app: &mut App, name: &str) {
+    for _ in 0..40 {
+        let m = app.migration.as_ref().unwrap();
+        if m.focused_field().unwrap().name == name {
+            return;
+        }
+        key(app, MigrateKey::Down);
+    }
+    panic!("no field {name}");
+}
+
+/// payroll-api → secret-to-fic (GitHub, branch main), on the plan screen.
+fn fic_plan(remove: bool) -> App {
+    let mut app = select("payroll-api");
+    update(&mut app, Msg::Command(Command::Migrate));
+    assert_eq!(app.mode, Mode::Migrate);
+    key(&mut app, MigrateKey::Char('2'));
+    assert_eq!(stage(&app), Stage::Form);
+    focus(&mut app, "github-repo");
+    type_in(&mut app, "fabrikam/payroll-api");
+    focus(&mut app, "branch");
+    type_in(&mut app, "main");
+    if remove {
+        focus(&mut app, "remove-secrets");
+        type_in(&mut app, "all");
+    }
+    key(&mut app, MigrateKey::Enter);
+    assert_eq!(
+        stage(&app),
+        Stage::Review,
+        "{:?}",
+        app.migration.as_ref().unwrap().errors
+    );
+    app
+}
+
+#[test]
+fn m_opens_the_pick_screen_with_the_audit_recommendation() {
+    let mut app = select("payroll-api");
+    assert!(update(&mut app, Msg::Command(Command::Migrate)).is_empty());
+    let m = app.migration.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Pick);
+    assert_eq!(m.identity_name, "payroll-api");
+    // payroll-api has a secret beside a federated credential: the audit points to secret-to-fic.
+    assert_eq!(m.recommended, Some(MigrationKind::SecretToFic));
+    assert_eq!(MigrationKind::ALL[m.pick], MigrationKind::SecretToFic);
+    key(&mut app, MigrateKey::Esc);
+    assert!(app.migration.is_none());
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn read_only_refuses_to_start_a_migration() {
+    let mut app = select("payroll-api");
+    app.read_only = true;
+    update(&mut app, Msg::Command(Command::Migrate));
+    assert!(app.migration.is_none());
+    assert!(app.status.clone().unwrap().text.contains("read-only"));
+}
+
+#[test]
+fn the_form_shows_each_problem_beside_its_field() {
+    let mut app = select("payroll-api");
+    update(&mut app, Msg::Command(Command::Migrate));
+    key(&mut app, MigrateKey::Char('2'));
+    // GitHub preset with nothing filled in.
+    key(&mut app, MigrateKey::Enter);
+    let m = app.migration.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Form, "nothing is planned with errors");
+    assert!(!m.errors_of("github-repo").is_empty(), "{:?}", m.errors);
+    assert_eq!(
+        m.focused_field().unwrap().name,
+        "github-repo",
+        "focus goes to the first field with a problem"
+    );
+    // A bad name is named as such.
+    focus(&mut app, "github-repo");
+    type_in(&mut app, "fabrikam/payroll-api");
+    focus(&mut app, "branch");
+    type_in(&mut app, "main");
+    focus(&mut app, "name");
+    type_in(&mut app, "-bad name!");
+    key(&mut app, MigrateKey::Enter);
+    let m = app.migration.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Form);
+    assert!(!m.errors_of("name").is_empty(), "{:?}", m.errors);
+    assert!(m.errors_of("github-repo").is_empty(), "{:?}", m.errors);
+}
+
+#[test]
+fn the_preset_decides_which_fields_show() {
+    let mut app = select("aks-shipments");
+    update(&mut app, Msg::Command(Command::Migrate));
+    key(&mut app, MigrateKey::Char('2'));
+    let names = |app: &App| {
+        let m = app.migration.as_ref().unwrap();
+        m.visible_fields()
+            .iter()
+            .map(|&i| m.fields[i].name)
+            .collect::<Vec<_>>()
+    };
+    assert!(names(&app).contains(&"github-repo"));
+    assert!(!names(&app).contains(&"k8s-issuer"));
+    // Space on the preset moves to Kubernetes.
+    key(&mut app, MigrateKey::Char(' '));
+    assert!(names(&app).contains(&"k8s-issuer"));
+    assert!(!names(&app).contains(&"github-repo"));
+}
+
+#[test]
+fn confirming_without_removal_is_a_yes_and_emits_the_run() {
+    let mut app = fic_plan(false);
+    let m = app.migration.as_ref().unwrap();
+    assert!(!m.needs_typed_confirmation());
+    assert!(
+        m.plan
+            .as_ref()
+            .unwrap()
+            .steps
+            .iter()
+            .all(|s| !s.removes_secret)
+    );
+    key(&mut app, MigrateKey::Char('a'));
+    assert_eq!(stage(&app), Stage::Confirm);
+    let effects = key(&mut app, MigrateKey::Char('y'));
+    assert_eq!(stage(&app), Stage::Running);
+    assert!(
+        matches!(effects.as_slice(), [Effect::RunMigration(_)]),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn removing_secrets_needs_the_identity_name_typed() {
+    let mut app = fic_plan(true);
+    key(&mut app, MigrateKey::Enter);
+    let m = app.migration.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Confirm);
+    assert!(m.needs_typed_confirmation());
+    // `y` is just a letter here.
+    assert!(key(&mut app, MigrateKey::Char('y')).is_empty());
+    assert!(key(&mut app, MigrateKey::Enter).is_empty());
+    let m = app.migration.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Confirm);
+    assert!(m.confirm_error.is_some());
+    // Clear and type the name.
+    key(&mut app, MigrateKey::Edit(InputRequest::DeletePrevChar));
+    type_in(&mut app, "payroll-api");
+    let effects = key(&mut app, MigrateKey::Enter);
+    assert_eq!(stage(&app), Stage::Running);
+    assert!(matches!(effects.as_slice(), [Effect::RunMigration(_)]));
+}
+
+#[test]
+fn progress_ctrl_c_asks_then_stops_and_the_outcome_reloads_on_close() {
+    let mut app = fic_plan(false);
+    key(&mut app, MigrateKey::Enter);
+    key(&mut app, MigrateKey::Char('y'));
+    update(
+        &mut app,
+        Msg::MigrationStep {
+            index: 0,
+            status: StepStatus::Running,
+        },
+    );
+    assert_eq!(
+        app.migration.as_ref().unwrap().steps[0],
+        StepStatus::Running
+    );
+    // Ctrl-C asks first; `n` goes on.
+    assert!(key(&mut app, MigrateKey::Interrupt).is_empty());
+    assert!(app.migration.as_ref().unwrap().asking_stop);
+    key(&mut app, MigrateKey::Char('n'));
+    assert!(!app.migration.as_ref().unwrap().asking_stop);
+    key(&mut app, MigrateKey::Interrupt);
+    assert_eq!(
+        key(&mut app, MigrateKey::Char('y')),
+        vec![Effect::StopMigration]
+    );
+    assert!(app.migration.as_ref().unwrap().stopping);
+
+    update(
+        &mut app,
+        Msg::MigrationFinished(Outcome {
+            completed: false,
+            message: "Stopped before step 2".into(),
+            journal_id: Some("20261122-120000-secret-to-fic-1".into()),
+            record: None,
+            files: vec![],
+        }),
+    );
+    let m = app.migration.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Done);
+    assert_eq!(m.steps[0], StepStatus::Failed("stopped".into()));
+    assert_eq!(key(&mut app, MigrateKey::Esc), vec![Effect::Load]);
+    assert!(app.migration.is_none());
+    assert!(matches!(app.load, LoadState::Loading(_)));
+}
+
+#[test]
+fn migrate_command_line_goes_straight_to_the_form() {
+    let mut app = select("orders-web");
+    update(&mut app, Msg::Command(Command::CommandLine));
+    for c in "migrate secret-to-certificate".chars() {
+        update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+    }
+    update(&mut app, Msg::CommandAccept);
+    let m = app.migration.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Form);
+    assert_eq!(m.kind, MigrationKind::SecretToCertificate);
+    assert_eq!(m.focused_field().unwrap().name, "certificate");
+}
+
+mod screens {
+    use super::*;
+
+    fn snap(name: &str, app: &App) {
+        for (w, h) in [(120, 40), (80, 24)] {
+            let mut ui = ui();
+            let t = render(app, &mut ui, w, h);
+            insta::assert_snapshot!(format!("migration_{name}_{w}x{h}"), t.backend());
+        }
+    }
+
+    #[test]
+    fn pick() {
+        let mut app = select("payroll-api");
+        update(&mut app, Msg::Command(Command::Migrate));
+        snap("pick", &app);
+    }
+
+    #[test]
+    fn form_with_errors() {
+        let mut app = select("payroll-api");
+        update(&mut app, Msg::Command(Command::Migrate));
+        key(&mut app, MigrateKey::Char('2'));
+        key(&mut app, MigrateKey::Enter);
+        snap("form", &app);
+    }
+
+    #[test]
+    fn plan() {
+        snap("plan", &fic_plan(true));
+    }
+
+    #[test]
+    fn confirm() {
+        let mut app = fic_plan(true);
+        key(&mut app, MigrateKey::Enter);
+        type_in(&mut app, "payroll");
+        snap("confirm", &app);
+    }
+
+    #[test]
+    fn progress_and_done() {
+        let mut app = fic_plan(true);
+        key(&mut app, MigrateKey::Enter);
+        type_in(&mut app, "payroll-api");
+        key(&mut app, MigrateKey::Enter);
+        update(
+            &mut app,
+            Msg::MigrationStep {
+                index: 0,
+                status: StepStatus::Verified,
+            },
+        );
+        update(
+            &mut app,
+            Msg::MigrationStep {
+                index: 1,
+                status: StepStatus::Running,
+            },
+        );
+        snap("progress", &app);
+        update(
+            &mut app,
+            Msg::MigrationStep {
+                index: 1,
+                status: StepStatus::Verified,
+            },
+        );
+        update(
+            &mut app,
+            Msg::MigrationFinished(Outcome {
+                completed: true,
+                message: "Migration done: every step verified.".into(),
+                journal_id: Some("20261122-120000-secret-to-fic-0001".into()),
+                record: Some("/data/journals/20261122-120000-secret-to-fic-0001.md".into()),
+                files: vec![],
+            }),
+        );
+        snap("done", &app);
+    }
+}
