@@ -590,3 +590,60 @@ fn the_wizard_is_answered_end_to_end_offline_and_exports_its_record() {
     t.keys(&["q"]);
     t.assert_exited_cleanly();
 }
+
+#[test]
+fn a_migration_runs_end_to_end_on_the_demo_and_journals_no_secret() {
+    let t = Tmux::start("migrate", 120, 40, &["--demo"]);
+    t.wait_loaded();
+    t.keys(&["Enter"]);
+    t.keys(&["/"]);
+    t.type_text("^payroll-api$");
+    t.keys(&["Enter"]);
+    t.wait_for("All identities 2/119");
+    t.keys(&["m"]);
+    t.wait_for("★ recommended by the audit");
+    t.keys(&["2"]);
+    t.wait_for("Workload           (github)");
+    t.keys(&["Down"]);
+    t.type_text("fabrikam/payroll-api");
+    t.keys(&["Down"]);
+    t.type_text("main");
+    for _ in 0..9 {
+        t.keys(&["Down"]);
+    }
+    t.wait_for("› Remove secrets");
+    t.type_text("all");
+    t.keys(&["Enter"]);
+    t.wait_for("Step 2/2  Remove client secret");
+    t.keys(&["a"]);
+    t.wait_for("Type the identity's name to confirm");
+    t.type_text("payroll-api");
+    t.keys(&["Enter"]);
+    let done = t.wait_for("Migration done: every step verified.");
+    assert!(
+        done.contains("✓ 2. Remove client secret"),
+        "{}",
+        framed(&done)
+    );
+    // Closing reloads the tenant: the secret is gone, the federated credential is there.
+    t.keys(&["Escape"]);
+    let list = t.wait_until("payroll-api without its secret", |s| {
+        s.lines()
+            .any(|l| l.contains("payroll-api ") && l.contains(" app  ·   ·    2"))
+    });
+    assert!(!list.contains("Migrate ·"), "{}", framed(&list));
+    let journals = t.home.path().join(".local/share/credwise/journals");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&journals).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.contains("secretText") && !text.contains("PRIVATE KEY"));
+            found.push(path.extension().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    found.sort();
+    assert_eq!(found, ["jsonl", "md"], "a journal and its record");
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
