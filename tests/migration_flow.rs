@@ -336,3 +336,60 @@ mod screens {
         snap("done", &app);
     }
 }
+
+#[test]
+fn an_open_journal_found_at_start_is_offered_and_resumed() {
+    use credwise::app::migration::OpenJournal;
+    let mut app = explorer_app();
+    update(
+        &mut app,
+        Msg::JournalFound(OpenJournal {
+            id: "20261122-120000-secret-to-fic-0001".into(),
+            kind: MigrationKind::SecretToFic,
+            identity: "c4f97ea9-96b5-4c0a-9c97-883d8b37a641".into(),
+            identity_name: "payroll-api".into(),
+            next_step: 1,
+            steps: 2,
+        }),
+    );
+    let status = app.status.clone().unwrap().text;
+    assert!(
+        status.contains("unfinished migration secret-to-fic of payroll-api (step 2 of 2)")
+            && status.contains(":resume")
+            && status.contains(":rollback"),
+        "{status}"
+    );
+    update(&mut app, Msg::Command(Command::CommandLine));
+    for c in "resume".chars() {
+        update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+    }
+    let effects = update(&mut app, Msg::CommandAccept);
+    assert_eq!(
+        effects,
+        vec![Effect::ContinueMigration {
+            journal_id: "20261122-120000-secret-to-fic-0001".into(),
+            rollback: false
+        }]
+    );
+    assert_eq!(app.mode, Mode::Migrate);
+    assert_eq!(stage(&app), Stage::Running);
+    assert!(app.open_journal.is_none(), "offered once");
+}
+
+#[test]
+fn rollback_without_an_open_journal_says_so() {
+    let mut app = explorer_app();
+    update(&mut app, Msg::Command(Command::CommandLine));
+    for c in "rollback".chars() {
+        update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+    }
+    assert!(update(&mut app, Msg::CommandAccept).is_empty());
+    assert!(app.migration.is_none());
+    assert!(
+        app.status
+            .clone()
+            .unwrap()
+            .text
+            .contains("no unfinished migration")
+    );
+}

@@ -131,6 +131,18 @@ pub enum MigrationForm {
     ManagedIdentity(ManagedIdentityForm),
 }
 
+/// A migration left open (interrupted, failed or stopped), found in the journals at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenJournal {
+    pub id: String,
+    pub kind: MigrationKind,
+    pub identity: String,
+    pub identity_name: String,
+    /// 0-based; the first step not done.
+    pub next_step: usize,
+    pub steps: usize,
+}
+
 /// The request behind `Effect::RunMigration`.
 #[derive(Debug, Clone)]
 pub struct MigrationRequest {
@@ -535,6 +547,63 @@ pub fn open_kind(app: &mut App, kind: MigrationKind) {
         m.fields = fields(kind, &m.identity_name);
         m.stage = Stage::Form;
     }
+}
+
+/// An open journal was found at start: say so, and how to go on.
+pub fn journal_found(app: &mut App, journal: OpenJournal) {
+    let text = format!(
+        "unfinished migration {} of {} (step {} of {}): :resume continues it, :rollback undoes it",
+        journal.kind.as_str(),
+        crate::sanitize::display(&journal.identity_name),
+        journal.next_step + 1,
+        journal.steps,
+    );
+    app.open_journal = Some(journal);
+    say(app, text, false);
+}
+
+/// `:resume` / `:rollback`: the open journal's migration on the progress screen, run by
+/// `jobs::migrate` from its journal.
+pub fn continue_journal(app: &mut App, rollback: bool) -> Vec<Effect> {
+    if app.read_only {
+        say(
+            app,
+            "read-only mode: migrations are disabled (started with --read-only)",
+            true,
+        );
+        return Vec::new();
+    }
+    let Some(j) = app.open_journal.take() else {
+        say(app, "no unfinished migration to continue", true);
+        return Vec::new();
+    };
+    app.migration = Some(MigrationState {
+        stage: Stage::Running,
+        identity: j.identity.clone(),
+        identity_name: j.identity_name.clone(),
+        recommended: None,
+        pick: MigrationKind::ALL
+            .iter()
+            .position(|&k| k == j.kind)
+            .unwrap_or(0),
+        kind: j.kind,
+        fields: Vec::new(),
+        focus: 0,
+        errors: vec![],
+        plan: None,
+        scroll: 0,
+        confirm: Input::default(),
+        confirm_error: None,
+        steps: vec![],
+        asking_stop: false,
+        stopping: false,
+        outcome: None,
+    });
+    app.mode = Mode::Migrate;
+    vec![Effect::ContinueMigration {
+        journal_id: j.id,
+        rollback,
+    }]
 }
 
 fn close(app: &mut App) -> Vec<Effect> {

@@ -235,6 +235,8 @@ pub struct App {
     pub decision_table: Option<Arc<DecisionTable>>,
     pub wizard: Option<WizardState>,
     pub migration: Option<migration::MigrationState>,
+    /// A migration left unfinished, found in the journals at start.
+    pub open_journal: Option<migration::OpenJournal>,
     pub quit: bool,
 }
 
@@ -273,6 +275,7 @@ impl App {
             decision_table: None,
             wizard: None,
             migration: None,
+            open_journal: None,
             quit: false,
         }
     }

@@ -63,6 +63,8 @@ pub enum Msg {
         status: super::migration::StepStatus,
     },
     MigrationFinished(super::migration::Outcome),
+    /// An unfinished migration's journal was found at start.
+    JournalFound(super::migration::OpenJournal),
 }
 
 /// Work for the runtime.
@@ -80,4 +82,6 @@ pub enum Effect {
     RunMigration(Box<super::migration::MigrationRequest>),
     /// Stop the running migration after (or journaling) its current step.
     StopMigration,
+    /// Resume (or roll back) the migration of this journal.
+    ContinueMigration { journal_id: String, rollback: bool },
 }

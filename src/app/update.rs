@@ -190,6 +190,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::MigrationStarted(plan) => super::migration::started(app, *plan),
         Msg::MigrationStep { index, status } => super::migration::step(app, index, status),
         Msg::MigrationFinished(outcome) => super::migration::finished(app, outcome),
+        Msg::JournalFound(j) => super::migration::journal_found(app, j),
         Msg::EffectFailed(e) => error(app, e),
         Msg::Notice(text) => info(app, text),
         Msg::Exported(paths) => {
@@ -600,6 +601,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("dashboard", "the tenant at a glance"),
     ("findings", "every audit finding, worst first"),
     ("reload", "load the tenant again"),
+    ("resume", "continue the unfinished migration found at start"),
+    ("rollback", "undo the unfinished migration found at start"),
     (
         "migrate",
         "migrate [secret-to-certificate|secret-to-fic|secret-to-managed-identity] — migrate the selected identity",
@@ -646,6 +649,8 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
             app.help_scroll = 0;
         }
         "reload" | "r" => return command(app, Command::Reload),
+        "resume" => return super::migration::continue_journal(app, false),
+        "rollback" => return super::migration::continue_journal(app, true),
         "migrate" | "m" => {
             if arg.is_empty() {
                 super::migration::open(app);

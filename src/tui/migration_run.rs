@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Msg;
-use crate::app::migration::{MigrationForm, MigrationRequest, Outcome, StepStatus};
+use crate::app::migration::{MigrationForm, MigrationRequest, OpenJournal, Outcome, StepStatus};
 use crate::backend::Backend;
 use crate::domain::Timestamp;
 use crate::domain::migration::{FieldError, Plan, PlanContext};
@@ -72,17 +72,103 @@ async fn run(
         Err(e) => return failed(format!("planning failed: {e}")),
     };
     let _ = tx.send(Msg::MigrationStarted(Box::new(plan.clone())));
+    let (options, forwarding) = options(now, live_clock, tx, cancel);
+    let result = migrate::run(backend.as_ref(), &store, plan, source, &options).await;
+    drop(options);
+    let _ = forwarding.await;
+    outcome(result, files)
+}
 
+/// Looks for a migration left open in the journals and tells the screen about it.
+pub fn find_open_journal(tx: &mpsc::UnboundedSender<Msg>) {
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let Ok(store) = JournalStore::open_default() else {
+            return;
+        };
+        if let Ok(Some(state)) = store.latest_open() {
+            let _ = tx.send(Msg::JournalFound(OpenJournal {
+                id: state.id.clone(),
+                kind: state.migration,
+                identity: state.plan.identity.object_id.clone(),
+                identity_name: state.plan.identity.display_name.clone(),
+                next_step: state.next_step().unwrap_or(0),
+                steps: state.plan.steps.len(),
+            }));
+        }
+    });
+}
+
+/// `:resume` / `:rollback`: continues a journaled migration on the progress screen.
+pub fn resume(
+    backend: Arc<dyn Backend>,
+    journal_id: String,
+    rollback: bool,
+    now: Timestamp,
+    live_clock: bool,
+    tx: &mpsc::UnboundedSender<Msg>,
+    cancel: &mut CancellationToken,
+) {
+    *cancel = CancellationToken::new();
+    let cancel = cancel.clone();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let store = match JournalStore::open_default() {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tx.send(Msg::MigrationFinished(failed(format!(
+                    "cannot read the journal: {e}"
+                ))));
+                return;
+            }
+        };
+        // The plan and what is already done, from the journal, before the run goes on.
+        if let Ok(state) = store.read(&journal_id) {
+            let _ = tx.send(Msg::MigrationStarted(Box::new(state.plan.clone())));
+            for (index, p) in state.steps.iter().enumerate() {
+                let status = if p.already_in_place {
+                    StepStatus::Skipped
+                } else if p.is_complete() {
+                    StepStatus::Verified
+                } else {
+                    continue;
+                };
+                let _ = tx.send(step(index, status));
+            }
+        }
+        let (options, forwarding) = options(now, live_clock, &tx, cancel);
+        let result = if rollback {
+            migrate::rollback(backend.as_ref(), &store, &journal_id, &options).await
+        } else {
+            migrate::resume(backend.as_ref(), &store, &journal_id, &options).await
+        };
+        drop(options);
+        let _ = forwarding.await;
+        let _ = tx.send(Msg::MigrationFinished(outcome(result, vec![])));
+    });
+}
+
+/// The job's options, with its events forwarded to the screen as `Msg::MigrationStep`.
+fn options(
+    now: Timestamp,
+    live_clock: bool,
+    tx: &mpsc::UnboundedSender<Msg>,
+    cancel: CancellationToken,
+) -> (migrate::Options, tokio::task::JoinHandle<()>) {
     let (etx, mut erx) = mpsc::unbounded_channel();
     let forward = tx.clone();
     let forwarding = tokio::spawn(async move {
         while let Some(e) = erx.recv().await {
             let msg = match e {
-                Event::StepStarted { index } => step(index, StepStatus::Running),
+                Event::StepStarted { index } | Event::UndoStarted { index } => {
+                    step(index, StepStatus::Running)
+                }
                 Event::StepApplied { index } => step(index, StepStatus::Applied),
                 Event::StepVerified { index } => step(index, StepStatus::Verified),
                 Event::StepSkipped { index, .. } => step(index, StepStatus::Skipped),
-                Event::StepFailed { index, error } => step(index, StepStatus::Failed(error)),
+                Event::StepFailed { index, error } | Event::UndoFailed { index, error } => {
+                    step(index, StepStatus::Failed(error))
+                }
                 Event::StepUndone { index } => step(index, StepStatus::Undone),
                 _ => continue,
             };
@@ -99,13 +185,20 @@ async fn run(
     let mut options = migrate::Options::new(clock);
     options.cancel = cancel;
     options.events = Some(etx);
-    let result = migrate::run(backend.as_ref(), &store, plan, source, &options).await;
-    drop(options);
-    let _ = forwarding.await;
+    (options, forwarding)
+}
+
+/// How the run ended, in the screen's words.
+fn outcome(result: Result<migrate::Summary, migrate::MigrateError>, files: Vec<String>) -> Outcome {
     match result {
         Ok(summary) => {
             let (completed, message) = match &summary.outcome {
                 RunOutcome::Done => (true, "Migration done: every step verified.".to_string()),
+                RunOutcome::RolledBack => (
+                    true,
+                    "Rolled back: every change of this migration was undone.".to_string(),
+                ),
+                RunOutcome::Abandoned => (true, "Abandoned; the tenant was not touched.".into()),
                 RunOutcome::Failed { index, error, .. } => (
                     false,
                     format!(
@@ -120,7 +213,13 @@ async fn run(
                         next + 1
                     ),
                 ),
-                other => (false, format!("{other:?}")),
+                RunOutcome::RollbackFailed { index, error, .. } => (
+                    false,
+                    format!(
+                        "Undoing step {} failed: {error}. Run the rollback again.",
+                        index + 1
+                    ),
+                ),
             };
             Outcome {
                 completed,

@@ -139,6 +139,9 @@ async fn event_loop(
         migration_cancel: CancellationToken::new(),
         live_clock,
     };
+    if rt.source.is_some() {
+        super::migration_run::find_open_journal(&tx);
+    }
     if let Some(source) = &rt.source {
         start_load(
             source,
@@ -247,6 +250,22 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
                 }
             }
             Effect::StopMigration => rt.migration_cancel.cancel(),
+            Effect::ContinueMigration {
+                journal_id,
+                rollback,
+            } => {
+                if let Some(source) = &rt.source {
+                    super::migration_run::resume(
+                        source.backend.clone(),
+                        journal_id,
+                        rollback,
+                        app.now,
+                        rt.live_clock,
+                        &tx,
+                        &mut rt.migration_cancel,
+                    );
+                }
+            }
         }
     }
 }
