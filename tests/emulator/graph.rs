@@ -501,19 +501,32 @@ fn count(inner: &Inner, req: &Req, apps: bool) -> Resp {
 // ---------------------------------------------------------------------------------------------
 // Applications.
 
-/// How the request names the object: `/{id}` or `(appId='…')`.
+/// The object a request names: by `/{id}` or by `(appId='…')`, and the path after it.
+struct Target<'a> {
+    key: &'a str,
+    by_app_id: bool,
+    rest: &'a [&'a str],
+}
+
 fn lookup_key<'a>(
     key: Option<(&'a str, &'a str)>,
     rest: &'a [&'a str],
-) -> Result<Option<(&'a str, bool, &'a [&'a str])>, Resp> {
+) -> Result<Option<Target<'a>>, Resp> {
+    let target = |key, by_app_id, rest| {
+        Some(Target {
+            key,
+            by_app_id,
+            rest,
+        })
+    };
     match key {
-        Some((k, v)) if k.eq_ignore_ascii_case("appId") => Ok(Some((v, true, rest))),
-        Some((k, v)) if k.eq_ignore_ascii_case("id") => Ok(Some((v, false, rest))),
+        Some((k, v)) if k.eq_ignore_ascii_case("appId") => Ok(target(v, true, rest)),
+        Some((k, v)) if k.eq_ignore_ascii_case("id") => Ok(target(v, false, rest)),
         Some((k, _)) => Err(bad_request(&format!(
             "The alternate key '{k}' is not supported by this emulator (it serves id and appId)."
         ))),
         None => match rest.split_first() {
-            Some((id, more)) if *id != "$count" => Ok(Some((id, false, more))),
+            Some((id, more)) if *id != "$count" => Ok(target(id, false, more)),
             _ => Ok(None),
         },
     }
@@ -530,7 +543,12 @@ fn applications(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let Some((id, by_app_id, more)) = target else {
+    let Some(Target {
+        key: id,
+        by_app_id,
+        rest: more,
+    }) = target
+    else {
         return match (rest, req.method.as_str()) {
             ([], "GET") => list_applications(inner, req, version),
             ([c], _) if *c == "$count" => count(inner, req, true),
@@ -1316,7 +1334,12 @@ fn service_principals(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let Some((id, by_app_id, more)) = target else {
+    let Some(Target {
+        key: id,
+        by_app_id,
+        rest: more,
+    }) = target
+    else {
         return match (rest, req.method.as_str()) {
             ([], "GET") => list_service_principals(inner, req, version),
             ([c], _) if *c == "$count" => count(inner, req, false),

@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use credwise::domain::objects::arm_segment;
 use credwise::domain::{
-    Application, FederatedIdentityCredential, ServicePrincipal, ServicePrincipalType,
-    TenantSnapshot, UserAssignedIdentity,
+    FederatedIdentityCredential, ServicePrincipal, ServicePrincipalType, TenantSnapshot,
+    UserAssignedIdentity,
 };
 
 /// A subscription of the subscription list.
@@ -257,9 +257,4 @@ pub fn fic_position(fics: &[FederatedIdentityCredential], id_or_name: &str) -> O
                 .as_deref()
                 .is_some_and(|id| id.eq_ignore_ascii_case(id_or_name))
     })
-}
-
-/// The application's index, for the routes that take `&mut Application`.
-pub fn app_mut<'a>(state: &'a mut State, i: usize) -> &'a mut Application {
-    &mut state.snap.applications[i]
 }
