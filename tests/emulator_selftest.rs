@@ -2159,3 +2159,77 @@ async fn snapshot_starts_as_served_and_follows_mutations() {
         snap.credential_count() + 1
     );
 }
+
+#[tokio::test]
+async fn a_removed_certificate_can_be_put_back_with_its_key_and_principals_take_patches_too() {
+    let snap = demo_tenant();
+    let app = snap
+        .applications
+        .iter()
+        .find(|a| a.key_credentials.len() == 1)
+        .unwrap()
+        .clone();
+    let sp = snap
+        .service_principals
+        .iter()
+        .find(|s| s.service_principal_type == ServicePrincipalType::Application)
+        .unwrap()
+        .clone();
+    let mi = snap
+        .service_principals
+        .iter()
+        .find(|s| s.service_principal_type == ServicePrincipalType::ManagedIdentity)
+        .unwrap()
+        .clone();
+    let emu = Emulator::start(snap).await;
+    let url = format!("{}/applications/{}", emu.graph_url(), app.id);
+    let read = get(&format!("{url}?$select=keyCredentials")).await.json();
+    let entry = read["keyCredentials"][0].clone();
+    assert_eq!(
+        send("PATCH", &url, &[], Some(json!({"keyCredentials": []})))
+            .await
+            .status,
+        204
+    );
+    assert!(
+        emu.snapshot()
+            .applications
+            .iter()
+            .find(|a| a.id == app.id)
+            .unwrap()
+            .key_credentials
+            .is_empty()
+    );
+    // The undo: the same entry with the key read before the removal.
+    let r = send("PATCH", &url, &[], Some(json!({"keyCredentials": [entry]}))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let now = emu.snapshot();
+    assert_eq!(
+        now.applications
+            .iter()
+            .find(|a| a.id == app.id)
+            .unwrap()
+            .key_credentials,
+        app.key_credentials
+    );
+
+    let der = test_certificate("sp-signing");
+    let sp_url = format!("{}/servicePrincipals/{}", emu.graph_url(), sp.id);
+    let body = json!({"keyCredentials": [{"type": "AsymmetricX509Cert", "usage": "Verify", "key": b64(&der)}]});
+    assert_eq!(
+        send("PATCH", &sp_url, &[], Some(body.clone())).await.status,
+        204
+    );
+    assert_eq!(
+        emu.snapshot()
+            .service_principals
+            .iter()
+            .find(|s| s.id == sp.id)
+            .unwrap()
+            .key_credentials
+            .len(),
+        1
+    );
+    let mi_url = format!("{}/servicePrincipals/{}", emu.graph_url(), mi.id);
+    assert_eq!(send("PATCH", &mi_url, &[], Some(body)).await.status, 400);
+}

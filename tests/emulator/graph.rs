@@ -561,7 +561,7 @@ fn applications(
     let Some((action, tail)) = more.split_first() else {
         return match req.method.as_str() {
             "GET" => get_application(inner, req, version, index),
-            "PATCH" => patch_application(inner, req, index),
+            "PATCH" => patch_object(inner, req, Owner::App(index)),
             _ => method_not_allowed(),
         };
     };
@@ -629,9 +629,10 @@ fn get_application(inner: &Inner, req: &Req, version: Version, index: usize) -> 
     Resp::json_value(200, &v)
 }
 
-/// `PATCH /applications/{id}`: `keyCredentials` replaces the whole collection (reference
-/// §2.2); `displayName` and `notes` are accepted too. `passwordCredentials` cannot be patched.
-fn patch_application(inner: &Inner, req: &Req, index: usize) -> Resp {
+/// `PATCH /applications/{id}` and `/servicePrincipals/{id}`: `keyCredentials` replaces the
+/// whole collection (reference §2.2); `displayName` and `notes` are accepted too.
+/// `passwordCredentials` cannot be patched, and managed identities not at all.
+fn patch_object(inner: &Inner, req: &Req, owner: Owner) -> Resp {
     let body = match req.json_body() {
         Ok(b) => b,
         Err(m) => return bad_request(&m),
@@ -651,31 +652,40 @@ fn patch_application(inner: &Inner, req: &Req, index: usize) -> Resp {
         }
     }
     let mut st = inner.write();
+    if let Owner::Sp(i) = owner
+        && st.snap.service_principals[i].service_principal_type
+            == ServicePrincipalType::ManagedIdentity
+    {
+        return bad_request(
+            "Managed identity service principals can't be updated or modified directly.",
+        );
+    }
     if let Some(kc) = obj.get("keyCredentials") {
         let Some(entries) = kc.as_array() else {
             return bad_request("keyCredentials must be an array.");
         };
-        let (creds, keys) = match replace_key_credentials(&st, index, entries) {
+        let existing = match owner {
+            Owner::App(i) => &st.snap.applications[i].key_credentials,
+            Owner::Sp(i) => &st.snap.service_principals[i].key_credentials,
+        };
+        let (creds, keys) = match replace_key_credentials(&st, existing, entries) {
             Ok(x) => x,
             Err(r) => return r,
         };
-        let old: Vec<String> = st.snap.applications[index]
-            .key_credentials
-            .iter()
-            .map(|c| c.key_id.to_ascii_lowercase())
-            .collect();
-        for key_id in old {
-            if !creds.iter().any(|c| c.key_id.eq_ignore_ascii_case(&key_id)) {
-                st.forget_key(&key_id);
-            }
-        }
+        // Keys of removed credentials stay known, so an undo can put one back with its key.
         for (key_id, der) in keys {
             st.set_key(&key_id, der);
         }
-        st.snap.applications[index].key_credentials = creds;
+        match owner {
+            Owner::App(i) => st.snap.applications[i].key_credentials = creds,
+            Owner::Sp(i) => st.snap.service_principals[i].key_credentials = creds,
+        }
     }
     if let Some(name) = obj.get("displayName").and_then(Value::as_str) {
-        st.snap.applications[index].display_name = name.to_string();
+        match owner {
+            Owner::App(i) => st.snap.applications[i].display_name = name.to_string(),
+            Owner::Sp(i) => st.snap.service_principals[i].display_name = name.to_string(),
+        }
     }
     Resp::empty(204)
 }
@@ -684,10 +694,9 @@ fn patch_application(inner: &Inner, req: &Req, index: usize) -> Resp {
 #[allow(clippy::type_complexity)]
 fn replace_key_credentials(
     st: &State,
-    index: usize,
+    existing: &[KeyCredential],
     entries: &[Value],
 ) -> Result<(Vec<KeyCredential>, Vec<(String, Vec<u8>)>), Resp> {
-    let existing = &st.snap.applications[index].key_credentials;
     let mut creds = Vec::with_capacity(entries.len());
     let mut keys = Vec::with_capacity(entries.len());
     for e in entries {
@@ -715,7 +724,11 @@ fn replace_key_credentials(
         let old = existing
             .iter()
             .find(|c| c.key_id.eq_ignore_ascii_case(&key_id));
-        let known = old.map(|_| st.key_der(&key_id));
+        // The key the emulator holds for this keyId: uploaded earlier (even if since removed)
+        // or the placeholder of a snapshot credential. Sent back unchanged, it is accepted
+        // without being a certificate; a credential still present may omit it.
+        let held = st.key_der(&key_id);
+        let known = old.map(|_| held.clone());
         let (der, cert) = match (s("key"), &known) {
             (Some(k), _) => {
                 let Some(der) = unbase64(&k).filter(|d| !d.is_empty()) else {
@@ -723,7 +736,7 @@ fn replace_key_credentials(
                         "Invalid value specified for property 'key' of resource 'KeyCredential'.",
                     ));
                 };
-                if known.as_ref() == Some(&der) {
+                if der == held {
                     (der, None)
                 } else {
                     match x509_parser::parse_x509_certificate(&der) {
@@ -1351,6 +1364,7 @@ fn service_principals(
     };
     match (more, req.method.as_str()) {
         ([], "GET") => get_service_principal(inner, req, version, index),
+        ([], "PATCH") => patch_object(inner, req, Owner::Sp(index)),
         (["addPassword"], "POST") => add_password(inner, req, version, Owner::Sp(index)),
         (["removePassword"], "POST") => remove_password(inner, req, Owner::Sp(index)),
         ([] | ["addPassword"] | ["removePassword"], _) => method_not_allowed(),

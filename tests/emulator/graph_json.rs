@@ -300,7 +300,7 @@ impl Serialize for SpJson<'_> {
             }
             match *name {
                 "id" => m.serialize_entry(name, &p.id)?,
-                "accountEnabled" => m.serialize_entry(name, &p.account_enabled.or(Some(true)))?,
+                "accountEnabled" => m.serialize_entry(name, &p.account_enabled)?,
                 "alternativeNames" => m.serialize_entry(name, &p.alternative_names)?,
                 "appDisplayName" => {
                     let v = (!is_mi).then_some(p.display_name.as_str());
