@@ -2233,3 +2233,33 @@ async fn a_removed_certificate_can_be_put_back_with_its_key_and_principals_take_
     let mi_url = format!("{}/servicePrincipals/{}", emu.graph_url(), mi.id);
     assert_eq!(send("PATCH", &mi_url, &[], Some(body)).await.status, 400);
 }
+
+#[tokio::test]
+async fn application_lists_selecting_key_credentials_have_their_own_cap() {
+    let budget = ThrottleBudget::scaled(0.01); // 150 per minute → 2 (the floor)
+    assert_eq!(budget.graph_key_selects_per_minute, 2.0);
+    let emu = Emulator::start_with(
+        demo_tenant(),
+        Options {
+            throttle: Some(budget),
+            ..Default::default()
+        },
+    )
+    .await;
+    let with_keys = format!("{}/applications?$select=id,keyCredentials", emu.graph_url());
+    assert_eq!(get(&with_keys).await.status, 200);
+    assert_eq!(get(&with_keys).await.status, 200);
+    let r = get(&with_keys).await;
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").unwrap().parse::<f64>().unwrap() > 1.0);
+    // Other reads are not held back by it.
+    assert_eq!(
+        get(&format!(
+            "{}/applications?$select=id,passwordCredentials",
+            emu.graph_url()
+        ))
+        .await
+        .status,
+        200
+    );
+}

@@ -216,7 +216,7 @@ pub fn serve(inner: &Inner, req: &Req) -> Resp {
         None
     } else {
         match &inner.throttles {
-            Some(t) => match super::lock(t).arm(sub.as_deref().unwrap_or(""), write) {
+            Some(t) => match super::lock(t).arm(sub.as_deref().unwrap_or(""), kind) {
                 Ok(n) => Some(n.to_string()),
                 Err(wait) => {
                     return throttled(req, &retry_after_whole(wait))

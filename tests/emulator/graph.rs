@@ -45,6 +45,17 @@ pub fn cost(req: &Req, version: Version) -> u32 {
     graph_cost(&req.method, first, &req.query)
 }
 
+/// An application list read whose `$select` names `keyCredentials`: capped at 150 per minute
+/// and tenant (reference §1.2).
+pub fn selects_keys_of_application_list(req: &Req, version: Version) -> bool {
+    req.method == "GET"
+        && matches!(segments(&req.path, version).as_slice(), [one] if one.eq_ignore_ascii_case("applications"))
+        && req.param("$select").is_some_and(|s| {
+            s.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("keyCredentials"))
+        })
+}
+
 /// The 429 body of the reference's fixture, with a fresh date.
 pub fn throttled_body() -> Resp {
     let mut v: Value = serde_json::from_str(THROTTLED_BODY).unwrap_or_else(|_| json!({}));

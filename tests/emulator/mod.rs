@@ -394,8 +394,9 @@ impl Inner {
         let (resp, ru) = match api {
             Api::Graph(version) => {
                 let ru = graph::cost(req, version);
+                let key_select = graph::selects_keys_of_application_list(req, version);
                 let throttled = self.throttles.as_ref().and_then(|t| {
-                    match lock(t).graph(ru, req.method != "GET") {
+                    match lock(t).graph(ru, req.method != "GET", key_select) {
                         Verdict::Allowed => None,
                         Verdict::Throttled(wait) => Some(wait),
                     }
