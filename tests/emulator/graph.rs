@@ -462,9 +462,11 @@ fn list_service_principals(inner: &Inner, req: &Req, _version: Version) -> Resp 
         }
         i += 1;
     }
-    // Skip a filtered tail with no more matches, so the last page has no nextLink.
-    let more = (i..sps.len()).any(|j| sp_matches(&st, j, sp_type.as_deref()));
-    let next = more.then(|| next_link(inner, req, &inner.tokens.issue(&kind, i * 2)));
+    // The next page starts at the next match: a filtered tail without one gets no nextLink,
+    // and a whole crawl scans each principal once.
+    let next = (i..sps.len())
+        .find(|&j| sp_matches(&st, j, sp_type.as_deref()))
+        .map(|j| next_link(inner, req, &inner.tokens.issue(&kind, j * 2)));
     let count = (q.count && q.first_page).then(|| {
         (0..sps.len())
             .filter(|&j| sp_matches(&st, j, sp_type.as_deref()))
@@ -572,14 +574,14 @@ fn applications(
     let Some((action, tail)) = more.split_first() else {
         return match req.method.as_str() {
             "GET" => get_application(inner, req, version, index),
-            "PATCH" => patch_object(inner, req, Owner::App(index)),
+            "PATCH" => patch_object(inner, req, &ObjectRef::App(index)),
             _ => method_not_allowed(),
         };
     };
     let (action_name, action_key) = alternate_key(action);
     match (action_name, tail, req.method.as_str()) {
-        ("addPassword", [], "POST") => add_password(inner, req, version, Owner::App(index)),
-        ("removePassword", [], "POST") => remove_password(inner, req, Owner::App(index)),
+        ("addPassword", [], "POST") => add_password(inner, req, version, &ObjectRef::App(index)),
+        ("removePassword", [], "POST") => remove_password(inner, req, &ObjectRef::App(index)),
         ("addKey" | "removeKey", [], "POST") => graph_fail(
             400,
             "Request_BadRequest",
@@ -643,7 +645,7 @@ fn get_application(inner: &Inner, req: &Req, version: Version, index: usize) -> 
 /// `PATCH /applications/{id}` and `/servicePrincipals/{id}`: `keyCredentials` replaces the
 /// whole collection (reference §2.2); `displayName` and `notes` are accepted too.
 /// `passwordCredentials` cannot be patched, and managed identities not at all.
-fn patch_object(inner: &Inner, req: &Req, owner: Owner) -> Resp {
+fn patch_object(inner: &Inner, req: &Req, obj_ref: &ObjectRef) -> Resp {
     let body = match req.json_body() {
         Ok(b) => b,
         Err(m) => return bad_request(&m),
@@ -663,6 +665,10 @@ fn patch_object(inner: &Inner, req: &Req, owner: Owner) -> Resp {
         }
     }
     let mut st = inner.write();
+    let owner = match obj_ref.find(&st) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     if let Owner::Sp(i) = owner
         && st.snap.service_principals[i].service_principal_type
             == ServicePrincipalType::ManagedIdentity
@@ -824,10 +830,32 @@ fn replace_key_credentials(
 // ---------------------------------------------------------------------------------------------
 // Secrets, on applications and service principals.
 
+/// An object the request names, as routed. Applications are never removed, so an index stays
+/// valid; service principals can go (with their UAMI), so they are found again by object id
+/// under the lock that reads or changes them.
+#[derive(Debug, Clone)]
+enum ObjectRef {
+    App(usize),
+    Sp(String),
+}
+
+/// An object found under the current lock.
 #[derive(Debug, Clone, Copy)]
 enum Owner {
     App(usize),
     Sp(usize),
+}
+
+impl ObjectRef {
+    fn find(&self, st: &State) -> Result<Owner, Resp> {
+        match self {
+            Self::App(i) => Ok(Owner::App(*i)),
+            Self::Sp(id) => st
+                .sp_index(id, false)
+                .map(Owner::Sp)
+                .ok_or_else(|| not_found(id)),
+        }
+    }
 }
 
 fn passwords(st: &mut State, owner: Owner) -> &mut Vec<PasswordCredential> {
@@ -840,7 +868,7 @@ fn passwords(st: &mut State, owner: Owner) -> &mut Vec<PasswordCredential> {
 const SECRET_ALPHABET: &[u8] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~._-";
 
-fn add_password(inner: &Inner, req: &Req, version: Version, owner: Owner) -> Resp {
+fn add_password(inner: &Inner, req: &Req, version: Version, obj: &ObjectRef) -> Resp {
     let body = if req.body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -875,6 +903,10 @@ fn add_password(inner: &Inner, req: &Req, version: Version, owner: Owner) -> Res
         return bad_request("Password credential end date must be later than its start date.");
     }
     let mut st = inner.write();
+    let owner = match obj.find(&st) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     if let Owner::Sp(i) = owner
         && st.snap.service_principals[i].service_principal_type
             == ServicePrincipalType::ManagedIdentity
@@ -914,7 +946,7 @@ fn add_password(inner: &Inner, req: &Req, version: Version, owner: Owner) -> Res
     Resp::json_value(200, &v)
 }
 
-fn remove_password(inner: &Inner, req: &Req, owner: Owner) -> Resp {
+fn remove_password(inner: &Inner, req: &Req, obj: &ObjectRef) -> Resp {
     let body = match req.json_body() {
         Ok(b) => b,
         Err(m) => return bad_request(&m),
@@ -923,6 +955,10 @@ fn remove_password(inner: &Inner, req: &Req, owner: Owner) -> Resp {
         return bad_request("The request body must have a 'keyId'.");
     };
     let mut st = inner.write();
+    let owner = match obj.find(&st) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     if let Owner::Sp(i) = owner
         && st.snap.service_principals[i].service_principal_type
             == ServicePrincipalType::ManagedIdentity
@@ -1370,20 +1406,26 @@ fn service_principals(
             _ => method_not_allowed(),
         };
     };
-    let Some(index) = inner.read().sp_index(id, by_app_id) else {
+    let found = {
+        let st = inner.read();
+        st.sp_index(id, by_app_id)
+            .map(|i| st.snap.service_principals[i].id.clone())
+    };
+    let Some(sp_id) = found else {
         return not_found(id);
     };
+    let obj = ObjectRef::Sp(sp_id);
     match (more, req.method.as_str()) {
-        ([], "GET") => get_service_principal(inner, req, version, index),
-        ([], "PATCH") => patch_object(inner, req, Owner::Sp(index)),
-        (["addPassword"], "POST") => add_password(inner, req, version, Owner::Sp(index)),
-        (["removePassword"], "POST") => remove_password(inner, req, Owner::Sp(index)),
+        ([], "GET") => get_service_principal(inner, req, version, &obj),
+        ([], "PATCH") => patch_object(inner, req, &obj),
+        (["addPassword"], "POST") => add_password(inner, req, version, &obj),
+        (["removePassword"], "POST") => remove_password(inner, req, &obj),
         ([] | ["addPassword"] | ["removePassword"], _) => method_not_allowed(),
         ([other, ..], _) => segment_not_found(other),
     }
 }
 
-fn get_service_principal(inner: &Inner, req: &Req, version: Version, index: usize) -> Resp {
+fn get_service_principal(inner: &Inner, req: &Req, version: Version, obj: &ObjectRef) -> Resp {
     let select_raw = req.param("$select");
     let sel = match select_raw {
         Some(s) => match Selection::parse(s, SP_PROPS, "servicePrincipal") {
@@ -1393,6 +1435,11 @@ fn get_service_principal(inner: &Inner, req: &Req, version: Version, index: usiz
         None => Selection::all_sps(),
     };
     let st = inner.read();
+    let index = match obj.find(&st) {
+        Ok(Owner::Sp(i)) => i,
+        Ok(Owner::App(_)) => return bad_request("not a service principal"),
+        Err(r) => return r,
+    };
     let body = SpJson {
         sp: &st.snap.service_principals[index],
         sel,
