@@ -2263,3 +2263,135 @@ async fn application_lists_selecting_key_credentials_have_their_own_cap() {
         200
     );
 }
+
+#[tokio::test]
+async fn odd_requests_get_4xx_answers_not_crashes() {
+    let snap = demo_tenant();
+    let app = snap.applications[0].id.clone();
+    let uami = snap.user_assigned_identities[0].id.clone();
+    let emu = Emulator::start(snap).await;
+    let (g, a) = (emu.graph_url(), emu.arm_url());
+    let cases: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("{g}"), None),
+        ("GET", format!("{g}/applications()"), None),
+        ("GET", format!("{g}/applications(appId=')"), None),
+        ("GET", format!("{g}/applications/%FF%FE"), None),
+        ("GET", format!("{g}/applications?$select=,,,"), None),
+        (
+            "GET",
+            format!("{g}/applications?$top=99999999999999999999999"),
+            None,
+        ),
+        ("GET", format!("{g}/servicePrincipals?$filter=(((("), None),
+        (
+            "GET",
+            format!("{g}/servicePrincipals?$filter=servicePrincipalType eq '"),
+            None,
+        ),
+        (
+            "POST",
+            format!("{g}/applications/{app}/addPassword"),
+            Some(
+                json!({"passwordCredential": {"startDateTime": "9999-12-31T23:59:59Z", "endDateTime": "2030-01-01T00:00:00Z"}}),
+            ),
+        ),
+        (
+            "POST",
+            format!("{g}/applications/{app}/addPassword"),
+            Some(json!({"passwordCredential": {"endDateTime": "yesterday"}})),
+        ),
+        (
+            "POST",
+            format!("{g}/applications/{app}/removePassword"),
+            Some(json!([1, 2])),
+        ),
+        (
+            "PATCH",
+            format!("{g}/applications/{app}"),
+            Some(json!({"keyCredentials": [{"key": "%%%"}]})),
+        ),
+        (
+            "PATCH",
+            format!("{g}/applications/{app}"),
+            Some(json!({"keyCredentials": "no"})),
+        ),
+        (
+            "POST",
+            format!("{g}/applications/{app}/federatedIdentityCredentials"),
+            Some(json!({"name": 5})),
+        ),
+        (
+            "PATCH",
+            format!("{g}/applications/{app}/federatedIdentityCredentials(name='')"),
+            Some(json!({})),
+        ),
+        ("GET", format!("{g}/$batch"), None),
+        ("GET", format!("{a}/"), None),
+        (
+            "GET",
+            format!("{a}/subscriptions/x/resourceGroups?api-version=1"),
+            None,
+        ),
+        (
+            "PUT",
+            format!("{a}{uami}/federatedIdentityCredentials/ok-name?{UAMI_API}"),
+            Some(json!({"properties": "x"})),
+        ),
+        (
+            "PUT",
+            format!("{a}{uami}?{UAMI_API}"),
+            Some(json!({"location": 1})),
+        ),
+        (
+            "PUT",
+            format!("{a}/providers/Microsoft.Authorization/roleAssignments/not-a-guid?{RA_API}"),
+            Some(json!({})),
+        ),
+        (
+            "POST",
+            format!("{a}/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01"),
+            Some(json!("text")),
+        ),
+        (
+            "GET",
+            format!(
+                "{a}/providers/Microsoft.ManagedIdentity/identities/default?api-version=2023-01-31"
+            ),
+            None,
+        ),
+    ];
+    for (method, url, body) in cases {
+        let r = send(method, &url, &[], body.clone()).await;
+        assert!(
+            (400..500).contains(&r.status),
+            "{method} {url} {body:?}: {} {}",
+            r.status,
+            r.text
+        );
+    }
+    // Inside a batch, odd items are answered one by one, in a 200: a nested batch with 400,
+    // a dependency cycle with 424.
+    let nested = send(
+        "POST",
+        &format!("{g}/$batch"),
+        &[],
+        Some(json!({"requests": [{"id": "1", "method": "GET", "url": "/$batch"}]})),
+    )
+    .await;
+    assert_eq!(nested.status, 200);
+    assert_eq!(nested.json()["responses"][0]["status"], 400);
+    let cycle = send(
+        "POST",
+        &format!("{g}/$batch"),
+        &[],
+        Some(json!({"requests": [
+            {"id": "1", "method": "GET", "url": "/applications", "dependsOn": ["2"]},
+            {"id": "2", "method": "GET", "url": "/applications", "dependsOn": ["1"]},
+        ]})),
+    )
+    .await;
+    assert_eq!(cycle.status, 200);
+    for r in cycle.json()["responses"].as_array().unwrap() {
+        assert_eq!(r["status"], 424);
+    }
+}

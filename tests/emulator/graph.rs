@@ -896,7 +896,7 @@ fn add_password(inner: &Inner, req: &Req, version: Version, obj: &ObjectRef) -> 
     };
     let end = match parse("endDateTime") {
         // Graph's default lifetime for addPassword is two years (reference §1.7).
-        Ok(v) => v.unwrap_or(start + time::Duration::days(730)),
+        Ok(v) => v.unwrap_or(start.saturating_add(time::Duration::days(730))),
         Err(r) => return r,
     };
     if end <= start {

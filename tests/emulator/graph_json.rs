@@ -106,7 +106,12 @@ impl Selection {
     /// "Could not find a property named '…' on type '…'".
     pub fn parse(select: &str, props: &[&str], type_name: &str) -> Result<Self, String> {
         let mut mask = 1u32; // `id` always comes back
-        for name in select.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for name in select.split(',').map(str::trim) {
+            if name.is_empty() {
+                return Err(format!(
+                    "Syntax error: an empty property name in $select '{select}'."
+                ));
+            }
             if let Some(i) = props.iter().position(|p| p.eq_ignore_ascii_case(name)) {
                 mask |= 1 << i;
             } else if !NAVIGATION.iter().any(|n| n.eq_ignore_ascii_case(name)) {
