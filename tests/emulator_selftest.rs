@@ -2272,7 +2272,7 @@ async fn odd_requests_get_4xx_answers_not_crashes() {
     let emu = Emulator::start(snap).await;
     let (g, a) = (emu.graph_url(), emu.arm_url());
     let cases: Vec<(&str, String, Option<Value>)> = vec![
-        ("GET", format!("{g}"), None),
+        ("GET", g.clone(), None),
         ("GET", format!("{g}/applications()"), None),
         ("GET", format!("{g}/applications(appId=')"), None),
         ("GET", format!("{g}/applications/%FF%FE"), None),
