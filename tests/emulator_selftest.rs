@@ -2395,3 +2395,59 @@ async fn odd_requests_get_4xx_answers_not_crashes() {
         assert_eq!(r["status"], 424);
     }
 }
+
+#[tokio::test]
+async fn links_stay_on_the_host_the_client_called() {
+    let snap = demo_tenant();
+    let emu = Emulator::start(snap.clone()).await;
+    let host = [("Host", "localhost:4242")];
+    let r = send(
+        "GET",
+        &format!("{}/applications?$top=2", emu.graph_url()),
+        &host,
+        None,
+    )
+    .await;
+    let next = r.json()["@odata.nextLink"].as_str().unwrap().to_string();
+    assert!(
+        next.starts_with("http://localhost:4242/v1.0/applications?"),
+        "{next}"
+    );
+    assert!(
+        r.json()["@odata.context"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://localhost:4242/")
+    );
+    let r = send(
+        "POST",
+        &format!("{}/$batch", emu.graph_url()),
+        &host,
+        Some(json!({"requests": [batch_get("1", "/servicePrincipals?$top=1")]})),
+    )
+    .await;
+    let next = r.json()["responses"][0]["body"]["@odata.nextLink"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        next.starts_with("http://localhost:4242/v1.0/servicePrincipals?"),
+        "{next}"
+    );
+    let r = send(
+        "GET",
+        &format!("{}/subscriptions?api-version=2022-12-01", emu.arm_url()),
+        &host,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // Without a Host header override, links name the emulator's own address.
+    let next = get(&format!("{}/applications?$top=2", emu.graph_url()))
+        .await
+        .json()["@odata.nextLink"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(next.starts_with(&emu.graph_url()), "{next}");
+}

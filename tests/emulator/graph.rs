@@ -137,7 +137,7 @@ pub fn route(inner: &Inner, req: &Req, version: Version) -> Resp {
         return service_principals(inner, req, version, key, rest);
     }
     match (name.to_ascii_lowercase().as_str(), rest) {
-        ("organization", []) if req.method == "GET" => organization(inner, version),
+        ("organization", []) if req.method == "GET" => organization(inner, req, version),
         ("me", _) => graph_fail(
             400,
             "BadRequest",
@@ -152,13 +152,13 @@ pub fn route(inner: &Inner, req: &Req, version: Version) -> Resp {
     }
 }
 
-fn organization(inner: &Inner, version: Version) -> Resp {
+fn organization(inner: &Inner, req: &Req, version: Version) -> Resp {
     let st = inner.read();
     let s = &st.snap;
     json_resp(
         200,
         &json!({
-            "@odata.context": format!("{}/{}/$metadata#organization", inner.base, version.prefix()),
+            "@odata.context": format!("{}/{}/$metadata#organization", req.base, version.prefix()),
             "value": [{
                 "id": s.tenant_id,
                 "displayName": s.tenant_display_name.clone().unwrap_or_else(|| "Contoso".into()),
@@ -335,24 +335,21 @@ fn parse_list_query(
 }
 
 /// The absolute nextLink: same host, the original query, a fresh `$skiptoken`.
-fn next_link(inner: &Inner, req: &Req, token: &str) -> String {
+fn next_link(req: &Req, token: &str) -> String {
     let kept = req.raw_query_without(&["$skiptoken"]);
     let sep = if kept.is_empty() { "" } else { "&" };
-    format!(
-        "{}{}?{kept}{sep}$skiptoken={token}",
-        inner.base, req.raw_path
-    )
+    format!("{}{}?{kept}{sep}$skiptoken={token}", req.base, req.raw_path)
 }
 
-fn context(inner: &Inner, version: Version, set: &str, select: Option<&str>) -> String {
+fn context(base: &str, version: Version, set: &str, select: Option<&str>) -> String {
     match select {
         Some(s) => format!(
             "{}/{}/$metadata#{set}({})",
-            inner.base,
+            base,
             version.prefix(),
             s.replace(' ', "")
         ),
-        None => format!("{}/{}/$metadata#{set}", inner.base, version.prefix()),
+        None => format!("{}/{}/$metadata#{set}", base, version.prefix()),
     }
 }
 
@@ -370,14 +367,14 @@ fn list_applications(inner: &Inner, req: &Req, version: Version) -> Resp {
     };
     let st = inner.read();
     let apps = &st.snap.applications;
-    let ctx = context(inner, version, "applications", q.select_raw.as_deref());
+    let ctx = context(&req.base, version, "applications", q.select_raw.as_deref());
     let kind = collection.token_kind();
     if empty_page_first(inner, &q) {
         let token = inner.tokens.issue(&kind, q.position * 2 + 1);
         let page: Page<'_, AppJson<'_>> = Page {
             context: &ctx,
             count: None,
-            next_link: Some(next_link(inner, req, &token)),
+            next_link: Some(next_link(req, &token)),
             value: vec![],
         };
         return json_resp(200, &page);
@@ -394,8 +391,7 @@ fn list_applications(inner: &Inner, req: &Req, version: Version) -> Resp {
             with_keys: None,
         })
         .collect();
-    let next =
-        (end < apps.len()).then(|| next_link(inner, req, &inner.tokens.issue(&kind, end * 2)));
+    let next = (end < apps.len()).then(|| next_link(req, &inner.tokens.issue(&kind, end * 2)));
     let page = Page {
         context: &ctx,
         count: (q.count && q.first_page).then_some(apps.len()),
@@ -414,7 +410,7 @@ fn sp_matches(st: &State, i: usize, sp_type: Option<&str>) -> bool {
     })
 }
 
-fn list_service_principals(inner: &Inner, req: &Req, _version: Version) -> Resp {
+fn list_service_principals(inner: &Inner, req: &Req, version: Version) -> Resp {
     let mut collection = Collection::ServicePrincipals { sp_type: None };
     let q = match parse_list_query(inner, req, &mut collection) {
         Ok(q) => q,
@@ -426,8 +422,8 @@ fn list_service_principals(inner: &Inner, req: &Req, _version: Version) -> Resp 
     let st = inner.read();
     let sps = &st.snap.service_principals;
     let ctx = context(
-        inner,
-        _version,
+        &req.base,
+        version,
         "servicePrincipals",
         q.select_raw.as_deref(),
     );
@@ -437,7 +433,7 @@ fn list_service_principals(inner: &Inner, req: &Req, _version: Version) -> Resp 
         let page: Page<'_, SpJson<'_>> = Page {
             context: &ctx,
             count: None,
-            next_link: Some(next_link(inner, req, &token)),
+            next_link: Some(next_link(req, &token)),
             value: vec![],
         };
         return json_resp(200, &page);
@@ -466,7 +462,7 @@ fn list_service_principals(inner: &Inner, req: &Req, _version: Version) -> Resp 
     // and a whole crawl scans each principal once.
     let next = (i..sps.len())
         .find(|&j| sp_matches(&st, j, sp_type.as_deref()))
-        .map(|j| next_link(inner, req, &inner.tokens.issue(&kind, j * 2)));
+        .map(|j| next_link(req, &inner.tokens.issue(&kind, j * 2)));
     let count = (q.count && q.first_page).then(|| {
         (0..sps.len())
             .filter(|&j| sp_matches(&st, j, sp_type.as_deref()))
@@ -634,7 +630,7 @@ fn get_application(inner: &Inner, req: &Req, version: Version, index: usize) -> 
             "@odata.context".into(),
             format!(
                 "{}/$entity",
-                context(inner, version, "applications", select_raw)
+                context(&req.base, version, "applications", select_raw)
             )
             .into(),
         );
@@ -934,7 +930,7 @@ fn add_password(inner: &Inner, req: &Req, version: Version, obj: &ObjectRef) -> 
             "@odata.context".into(),
             format!(
                 "{}/{}/$metadata#microsoft.graph.passwordCredential",
-                inner.base,
+                req.base,
                 version.prefix()
             )
             .into(),
@@ -993,10 +989,10 @@ fn fic_json(fic: &FederatedIdentityCredential, version: Version, context: Option
     v
 }
 
-fn fic_context(inner: &Inner, version: Version, app_id: &str, entity: bool) -> String {
+fn fic_context(base: &str, version: Version, app_id: &str, entity: bool) -> String {
     format!(
         "{}/{}/$metadata#applications('{app_id}')/federatedIdentityCredentials{}",
-        inner.base,
+        base,
         version.prefix(),
         if entity { "/$entity" } else { "" }
     )
@@ -1035,12 +1031,12 @@ fn fics(
                     update_fic(inner, req, version, index, name)
                 }
             }
-            "GET" => get_fic(inner, version, index, name),
+            "GET" => get_fic(inner, req, version, index, name),
             "DELETE" => delete_fic(inner, index, name),
             _ => method_not_allowed(),
         },
         (None, [id_or_name]) => match req.method.as_str() {
-            "GET" => get_fic(inner, version, index, id_or_name),
+            "GET" => get_fic(inner, req, version, index, id_or_name),
             "PATCH" => update_fic(inner, req, version, index, id_or_name),
             "DELETE" => delete_fic(inner, index, id_or_name),
             _ => method_not_allowed(),
@@ -1097,13 +1093,13 @@ fn list_fics(inner: &Inner, req: &Req, version: Version, index: usize) -> Resp {
     Resp::json_value(
         200,
         &json!({
-            "@odata.context": fic_context(inner, version, &app.id, false),
+            "@odata.context": fic_context(&req.base, version, &app.id, false),
             "value": value,
         }),
     )
 }
 
-fn get_fic(inner: &Inner, version: Version, index: usize, id_or_name: &str) -> Resp {
+fn get_fic(inner: &Inner, req: &Req, version: Version, index: usize, id_or_name: &str) -> Resp {
     let st = inner.read();
     let app = &st.snap.applications[index];
     match fic_position(&app.federated_identity_credentials, id_or_name) {
@@ -1112,7 +1108,7 @@ fn get_fic(inner: &Inner, version: Version, index: usize, id_or_name: &str) -> R
             &fic_json(
                 &app.federated_identity_credentials[i],
                 version,
-                Some(fic_context(inner, version, &app.id, true)),
+                Some(fic_context(&req.base, version, &app.id, true)),
             ),
         ),
         None => not_found(id_or_name),
@@ -1332,7 +1328,7 @@ fn create_fic(
     let body = fic_json(
         &fic,
         version,
-        Some(fic_context(inner, version, &app.id, true)),
+        Some(fic_context(&req.base, version, &app.id, true)),
     );
     app.federated_identity_credentials.push(fic);
     Resp::json_value(201, &body)
@@ -1451,7 +1447,7 @@ fn get_service_principal(inner: &Inner, req: &Req, version: Version, obj: &Objec
             "@odata.context".into(),
             format!(
                 "{}/$entity",
-                context(inner, version, "servicePrincipals", select_raw)
+                context(&req.base, version, "servicePrincipals", select_raw)
             )
             .into(),
         );
