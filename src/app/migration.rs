@@ -213,6 +213,32 @@ pub enum MigrateKey {
 }
 
 impl MigrationState {
+    /// A migration of `kind` for the identity, at `stage`, with `kind`'s form.
+    fn new(stage: Stage, kind: MigrationKind, identity: String, identity_name: String) -> Self {
+        Self {
+            stage,
+            fields: fields(kind, &identity_name),
+            identity,
+            identity_name,
+            recommended: None,
+            pick: MigrationKind::ALL
+                .iter()
+                .position(|&k| k == kind)
+                .unwrap_or(0),
+            kind,
+            focus: 0,
+            errors: vec![],
+            plan: None,
+            scroll: 0,
+            confirm: Input::default(),
+            confirm_error: None,
+            steps: vec![],
+            asking_stop: false,
+            stopping: false,
+            outcome: None,
+        }
+    }
+
     /// True while a text field or the confirmation line takes typed characters.
     pub fn is_typing(&self) -> bool {
         match self.stage {
@@ -512,26 +538,14 @@ pub fn open(app: &mut App) {
     let pick = recommended
         .and_then(|k| MigrationKind::ALL.iter().position(|&x| x == k))
         .unwrap_or(0);
-    let name = dir.display_name_of(e).to_string();
-    app.migration = Some(MigrationState {
-        stage: Stage::Pick,
-        identity: dir.id_of(e).to_string(),
-        identity_name: name.clone(),
-        recommended,
-        pick,
-        kind: MigrationKind::ALL[pick],
-        fields: fields(MigrationKind::ALL[pick], &name),
-        focus: 0,
-        errors: vec![],
-        plan: None,
-        scroll: 0,
-        confirm: Input::default(),
-        confirm_error: None,
-        steps: vec![],
-        asking_stop: false,
-        stopping: false,
-        outcome: None,
-    });
+    let mut m = MigrationState::new(
+        Stage::Pick,
+        MigrationKind::ALL[pick],
+        dir.id_of(e).to_string(),
+        dir.display_name_of(e).to_string(),
+    );
+    m.recommended = recommended;
+    app.migration = Some(m);
     app.mode = Mode::Migrate;
 }
 
@@ -577,28 +591,12 @@ pub fn continue_journal(app: &mut App, rollback: bool) -> Vec<Effect> {
         say(app, "no unfinished migration to continue", true);
         return Vec::new();
     };
-    app.migration = Some(MigrationState {
-        stage: Stage::Running,
-        identity: j.identity.clone(),
-        identity_name: j.identity_name.clone(),
-        recommended: None,
-        pick: MigrationKind::ALL
-            .iter()
-            .position(|&k| k == j.kind)
-            .unwrap_or(0),
-        kind: j.kind,
-        fields: Vec::new(),
-        focus: 0,
-        errors: vec![],
-        plan: None,
-        scroll: 0,
-        confirm: Input::default(),
-        confirm_error: None,
-        steps: vec![],
-        asking_stop: false,
-        stopping: false,
-        outcome: None,
-    });
+    app.migration = Some(MigrationState::new(
+        Stage::Running,
+        j.kind,
+        j.identity.clone(),
+        j.identity_name.clone(),
+    ));
     app.mode = Mode::Migrate;
     vec![Effect::ContinueMigration {
         journal_id: j.id,

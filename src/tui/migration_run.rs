@@ -16,22 +16,41 @@ use crate::domain::migration::{FieldError, Plan, PlanContext};
 use crate::jobs::migrate::{self, Event, RandomIds, RunOutcome};
 use crate::store::journal::{JournalStore, SourceRecord};
 
-/// Starts the run in the background; `cancel` (replaced here) stops it between steps.
+/// What a run needs from the explorer: the backend and the clock.
+#[derive(Clone)]
+pub struct Context {
+    pub backend: Arc<dyn Backend>,
+    pub now: Timestamp,
+    /// False when the time is pinned (`CREDWISE_NOW`): the journal then uses `now`.
+    pub live_clock: bool,
+}
+
+/// Runs `job` in the background and reports its outcome; `cancel` (replaced here) stops it
+/// between steps.
+fn spawn<F, J>(tx: &mpsc::UnboundedSender<Msg>, cancel: &mut CancellationToken, job: J)
+where
+    J: FnOnce(mpsc::UnboundedSender<Msg>, CancellationToken) -> F,
+    F: std::future::Future<Output = Outcome> + Send + 'static,
+{
+    *cancel = CancellationToken::new();
+    let fut = job(tx.clone(), cancel.clone());
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let outcome = fut.await;
+        let _ = tx.send(Msg::MigrationFinished(outcome));
+    });
+}
+
+/// Starts a confirmed migration.
 pub fn start(
-    backend: Arc<dyn Backend>,
+    ctx: Context,
     source: SourceRecord,
     request: MigrationRequest,
-    now: Timestamp,
-    live_clock: bool,
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: &mut CancellationToken,
 ) {
-    *cancel = CancellationToken::new();
-    let cancel = cancel.clone();
-    let tx = tx.clone();
-    tokio::spawn(async move {
-        let outcome = run(backend, source, request, now, live_clock, &tx, cancel).await;
-        let _ = tx.send(Msg::MigrationFinished(outcome));
+    spawn(tx, cancel, move |tx, cancel| async move {
+        run(ctx, source, request, &tx, cancel).await
     });
 }
 
@@ -54,14 +73,13 @@ fn field_errors(errors: &[FieldError]) -> String {
 }
 
 async fn run(
-    backend: Arc<dyn Backend>,
+    ctx: Context,
     source: SourceRecord,
     request: MigrationRequest,
-    now: Timestamp,
-    live_clock: bool,
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: CancellationToken,
 ) -> Outcome {
+    let now = ctx.now;
     let store = match JournalStore::open_default() {
         Ok(s) => s,
         Err(e) => return failed(format!("cannot keep a journal: {e}")),
@@ -72,8 +90,8 @@ async fn run(
         Err(e) => return failed(format!("planning failed: {e}")),
     };
     let _ = tx.send(Msg::MigrationStarted(Box::new(plan.clone())));
-    let (options, forwarding) = options(now, live_clock, tx, cancel);
-    let result = migrate::run(backend.as_ref(), &store, plan, source, &options).await;
+    let (options, forwarding) = options(&ctx, tx, cancel);
+    let result = migrate::run(ctx.backend.as_ref(), &store, plan, source, &options).await;
     drop(options);
     let _ = forwarding.await;
     outcome(result, files)
@@ -101,26 +119,16 @@ pub fn find_open_journal(tx: &mpsc::UnboundedSender<Msg>) {
 
 /// `:resume` / `:rollback`: continues a journaled migration on the progress screen.
 pub fn resume(
-    backend: Arc<dyn Backend>,
+    ctx: Context,
     journal_id: String,
     rollback: bool,
-    now: Timestamp,
-    live_clock: bool,
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: &mut CancellationToken,
 ) {
-    *cancel = CancellationToken::new();
-    let cancel = cancel.clone();
-    let tx = tx.clone();
-    tokio::spawn(async move {
+    spawn(tx, cancel, move |tx, cancel| async move {
         let store = match JournalStore::open_default() {
             Ok(s) => s,
-            Err(e) => {
-                let _ = tx.send(Msg::MigrationFinished(failed(format!(
-                    "cannot read the journal: {e}"
-                ))));
-                return;
-            }
+            Err(e) => return failed(format!("cannot read the journal: {e}")),
         };
         // The plan and what is already done, from the journal, before the run goes on.
         if let Ok(state) = store.read(&journal_id) {
@@ -136,25 +144,26 @@ pub fn resume(
                 let _ = tx.send(step(index, status));
             }
         }
-        let (options, forwarding) = options(now, live_clock, &tx, cancel);
+        let (options, forwarding) = options(&ctx, &tx, cancel);
+        let backend = ctx.backend.as_ref();
         let result = if rollback {
-            migrate::rollback(backend.as_ref(), &store, &journal_id, &options).await
+            migrate::rollback(backend, &store, &journal_id, &options).await
         } else {
-            migrate::resume(backend.as_ref(), &store, &journal_id, &options).await
+            migrate::resume(backend, &store, &journal_id, &options).await
         };
         drop(options);
         let _ = forwarding.await;
-        let _ = tx.send(Msg::MigrationFinished(outcome(result, vec![])));
+        outcome(result, vec![])
     });
 }
 
 /// The job's options, with its events forwarded to the screen as `Msg::MigrationStep`.
 fn options(
-    now: Timestamp,
-    live_clock: bool,
+    ctx: &Context,
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: CancellationToken,
 ) -> (migrate::Options, tokio::task::JoinHandle<()>) {
+    let (now, live_clock) = (ctx.now, ctx.live_clock);
     let (etx, mut erx) = mpsc::unbounded_channel();
     let forward = tx.clone();
     let forwarding = tokio::spawn(async move {

@@ -238,15 +238,10 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
             Effect::WriteFiles(files) => write_files(files, &tx),
             Effect::RunMigration(request) => {
                 if let Some(source) = &rt.source {
-                    super::migration_run::start(
-                        source.backend.clone(),
-                        source.record.clone(),
-                        *request,
-                        app.now,
-                        rt.live_clock,
-                        &tx,
-                        &mut rt.migration_cancel,
-                    );
+                    let ctx = migration_context(source, app, rt.live_clock);
+                    let record = source.record.clone();
+                    let cancel = &mut rt.migration_cancel;
+                    super::migration_run::start(ctx, record, *request, &tx, cancel);
                 }
             }
             Effect::StopMigration => rt.migration_cancel.cancel(),
@@ -255,18 +250,24 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
                 rollback,
             } => {
                 if let Some(source) = &rt.source {
-                    super::migration_run::resume(
-                        source.backend.clone(),
-                        journal_id,
-                        rollback,
-                        app.now,
-                        rt.live_clock,
-                        &tx,
-                        &mut rt.migration_cancel,
-                    );
+                    let ctx = migration_context(source, app, rt.live_clock);
+                    let cancel = &mut rt.migration_cancel;
+                    super::migration_run::resume(ctx, journal_id, rollback, &tx, cancel);
                 }
             }
         }
+    }
+}
+
+fn migration_context(
+    source: &Source,
+    app: &App,
+    live_clock: bool,
+) -> super::migration_run::Context {
+    super::migration_run::Context {
+        backend: source.backend.clone(),
+        now: app.now,
+        live_clock,
     }
 }
 
