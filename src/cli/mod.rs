@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod json;
 pub mod list;
+pub mod migrate;
 pub mod output;
 pub mod show;
 pub mod snapshot;
@@ -109,6 +110,10 @@ pub enum Command {
     Snapshot(snapshot::SnapshotCommand),
     /// Recommend a credential type (offline: no tenant, no network)
     Wizard(wizard::WizardArgs),
+    /// Move an identity off its client secrets: plan (dry run by default), apply, resume,
+    /// roll back.
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
