@@ -253,6 +253,12 @@ impl Plan {
                 }
             }
             swap_text(&mut step.title);
+            for call in &mut step.calls {
+                swap_text(&mut call.url);
+                if let Some(body) = &mut call.body {
+                    swap_text(body);
+                }
+            }
         }
         for s in &mut self.guidance {
             swap_text(&mut s.text);
