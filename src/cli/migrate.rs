@@ -851,7 +851,9 @@ async fn journal_command(
             ))
         })?,
     };
-    if let Some((o, _)) = state.closed {
+    if let Some((o, _)) = state.closed
+        && !(rollback && o == crate::store::journal::Outcome::Done)
+    {
         return Err(CliError::usage(format!(
             "migration {} has already ended ({})",
             state.id,

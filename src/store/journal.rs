@@ -274,7 +274,9 @@ impl JournalState {
                     updated_at = *at;
                 }
                 Record::RollbackStarted { at } => {
+                    // A finished migration can still be rolled back: that reopens it.
                     rolling_back = true;
+                    closed = None;
                     updated_at = *at;
                 }
                 Record::Closed { outcome, at } => {
