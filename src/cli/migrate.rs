@@ -274,6 +274,9 @@ async fn plan_command(form: Form<'_>, env: &Env<'_>) -> Result<(), CliError> {
     if common.apply && env.read_only {
         return Err(CliError::from(crate::backend::Error::ReadOnly));
     }
+    if common.apply && !common.yes && !std::io::stdin().is_terminal() {
+        return Err(no_terminal());
+    }
     let backend = (env.open)(env.source)?;
     let dir = super::load_directory(backend.as_ref()).await?;
     let now = (env.clock)();
@@ -456,6 +459,12 @@ fn lines_text(lines: Vec<crate::domain::migration::PlanLine>) -> String {
     out
 }
 
+fn no_terminal() -> CliError {
+    CliError::usage(
+        "--apply changes the tenant and stdin is not a terminal to confirm on: add --yes",
+    )
+}
+
 /// Asks before changing anything: on a terminal, `y` — or the identity's name when secrets
 /// are removed; without a terminal only `--yes` will do.
 fn confirm(plan: &Plan, yes: bool) -> Result<(), CliError> {
@@ -463,9 +472,7 @@ fn confirm(plan: &Plan, yes: bool) -> Result<(), CliError> {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        return Err(CliError::usage(
-            "--apply changes the tenant and stdin is not a terminal to confirm on: add --yes",
-        ));
+        return Err(no_terminal());
     }
     let removes = plan.steps.iter().filter(|s| s.removes_secret).count();
     let name = sanitize::display(&plan.identity.display_name).into_owned();
