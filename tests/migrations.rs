@@ -934,3 +934,72 @@ fn the_record_names_the_signed_in_principal_and_what_remains() {
         );
     });
 }
+
+mod robustness {
+    //! Journals on disk and the user's certificate files are read back as untrusted input:
+    //! arbitrary or mutated bytes give an error, never a panic.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn a_journal() -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let plan = Sample::FicGitHub.plan(&demo_snapshot(), "all");
+        let faulty = Faulty::failing(demo_backend(), Fault::ServerError, 1);
+        let summary = rt().block_on(run(&faulty, &store, &plan));
+        std::fs::read(store.journal_path(&summary.journal_id)).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn journals_with_mutated_bytes_never_panic(
+            flips in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<proptest::sample::Index>(),
+        ) {
+            static JOURNAL: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+            let mut bytes = JOURNAL.get_or_init(a_journal).clone();
+            for (i, b) in flips {
+                let i = i.index(bytes.len());
+                bytes[i] = b;
+            }
+            bytes.truncate(cut.index(bytes.len()) + 1);
+            let dir = tempfile::tempdir().unwrap();
+            let store = store(dir.path());
+            std::fs::create_dir_all(store.dir()).unwrap();
+            std::fs::write(store.journal_path("j-1"), &bytes).unwrap();
+            let _ = store.read("j-1");
+            let _ = store.list();
+        }
+
+        #[test]
+        fn arbitrary_certificate_files_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("cert");
+            std::fs::write(&p, &bytes).unwrap();
+            prop_assert!(cert_job::read_user_certificate(&p, None).is_err());
+        }
+    }
+
+    #[test]
+    fn a_pem_certificate_with_its_key_reads_only_the_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut info, key) = cert_job::generate("reader", 12, NOW, None).unwrap();
+        cert_job::write_key_files(dir.path(), "c", &mut info, key).unwrap();
+        for f in [&info.key_file, &info.cert_file, &info.pfx_file] {
+            let read =
+                cert_job::read_user_certificate(std::path::Path::new(f.as_ref().unwrap()), None)
+                    .unwrap();
+            assert_eq!(read.thumbprint, info.thumbprint);
+            assert!(!read.generated);
+            assert_eq!(read.subject, "CN=reader");
+        }
+        // A PFX with a passphrase needs it.
+        let (mut locked, key) = cert_job::generate("locked", 12, NOW, Some("s3cret")).unwrap();
+        cert_job::write_key_files(dir.path(), "l", &mut locked, key).unwrap();
+        let pfx = std::path::Path::new(locked.pfx_file.as_ref().unwrap());
+        let err = cert_job::read_user_certificate(pfx, None).unwrap_err();
+        assert!(err.to_string().contains("CREDWISE_PFX_PASSWORD"), "{err}");
+        assert!(cert_job::read_user_certificate(pfx, Some("s3cret")).is_ok());
+    }
+}
