@@ -1232,3 +1232,39 @@ fn presets_are_named_for_the_cli() {
     let words: Vec<&str> = FicPreset::ALL.iter().map(|p| p.as_str()).collect();
     assert_eq!(words, ["github", "kubernetes", "managed-identity", "oidc"]);
 }
+
+#[test]
+fn a_system_assigned_identity_can_take_over_and_a_shared_name_means_the_managed_identity() {
+    let s = demo_snapshot();
+    let dir = Directory::new(s.clone());
+    // "orders-web" names an app, its service principal and the web app's own identity.
+    let plan = ManagedIdentityForm {
+        identity: "invoice-worker".into(),
+        managed_identity: "orders-web".into(),
+        remove_secrets: "all".into(),
+        ..Default::default()
+    }
+    .build_plan(&ctx(&dir), &mut SequentialIds::default())
+    .unwrap();
+    assert!(plan.provisional.is_none());
+    assert!(
+        plan.guidance
+            .iter()
+            .any(|g| g.text.contains("ManagedIdentityId.SystemAssigned")),
+        "system-assigned code, no client id"
+    );
+    plan.check_order().unwrap();
+    let sami = s
+        .service_principals
+        .iter()
+        .find(|p| {
+            p.display_name == "orders-web"
+                && p.service_principal_type == ServicePrincipalType::ManagedIdentity
+        })
+        .unwrap();
+    for st in &plan.steps {
+        if let Change::AddRoleAssignment { assignment } = &st.action {
+            assert_eq!(assignment.principal_id, sami.id);
+        }
+    }
+}

@@ -259,7 +259,28 @@ pub(crate) fn resolve_managed_identity(
     field: &'static str,
     query: &str,
 ) -> Result<PickedIdentity, FieldError> {
-    let id = find(dir, field, query)?;
+    // A name shared with the app and the resource it belongs to ("orders-web") means the
+    // managed identity when exactly one of the candidates is one.
+    let id = match dir.find(query) {
+        Err(FindError::Ambiguous(ids)) => {
+            let mis: Vec<u32> = ids
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    matches!(
+                        dir.entry(i).kind,
+                        IdentityKind::UserAssignedManagedIdentity
+                            | IdentityKind::SystemAssignedManagedIdentity
+                    )
+                })
+                .collect();
+            match mis.as_slice() {
+                [one] => *one,
+                _ => find(dir, field, query)?,
+            }
+        }
+        _ => find(dir, field, query)?,
+    };
     let e = dir.entry(id);
     let flavour = match e.kind {
         IdentityKind::UserAssignedManagedIdentity => ManagedIdentityFlavour::UserAssigned,
