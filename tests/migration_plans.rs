@@ -1121,7 +1121,7 @@ fn generated_plan(s: &TenantSnapshot, kind: u8, app: &str, variant: u8, remove: 
         .build_plan(
             &ctx,
             &mut ids,
-            (variant % 2 == 0).then(certificate).as_ref(),
+            variant.is_multiple_of(2).then(certificate).as_ref(),
         ),
         1 => {
             let mut f = FicForm {
@@ -1153,7 +1153,7 @@ fn generated_plan(s: &TenantSnapshot, kind: u8, app: &str, variant: u8, remove: 
                 remove_secrets: remove,
                 ..Default::default()
             };
-            if variant % 2 == 0 {
+            if variant.is_multiple_of(2) {
                 f.create = format!("id-gen-{variant}");
                 f.resource_group = "rg-gen".into();
                 f.location = "westeurope".into();

@@ -250,22 +250,16 @@ fn invalid(errors: Vec<FieldError>) -> CliError {
 }
 
 fn source_record(source: &SourceArgs, backend: &dyn Backend) -> SourceRecord {
-    let (kind, path) = if source.demo {
-        ("demo", None)
+    if source.demo {
+        SourceRecord::demo(backend.describe())
     } else if let Some(p) = &source.snapshot {
-        (
-            "snapshot",
-            Some(std::path::absolute(p).unwrap_or_else(|_| p.clone())),
-        )
+        SourceRecord::snapshot(p, backend.describe())
     } else {
-        ("live", None)
-    };
-    SourceRecord {
-        kind: kind.into(),
-        description: backend.describe(),
-        path,
-        tenant: source.tenant.clone(),
-        cloud: Some(format!("{:?}", source.cloud).to_ascii_lowercase()),
+        SourceRecord::live(
+            backend.describe(),
+            source.tenant.clone(),
+            &format!("{:?}", source.cloud).to_ascii_lowercase(),
+        )
     }
 }
 
@@ -397,24 +391,10 @@ async fn plan_command(form: Form<'_>, env: &Env<'_>) -> Result<(), CliError> {
 
     // A generated certificate is made only now, after the confirmation: its private key is
     // written once, and the plan is rebuilt around its real thumbprint.
-    let plan = match (cert_form, &form) {
-        (Some(f), Form::Certificate(a)) if f.generates() => {
-            let cn = f.common_name_for(&plan.identity.display_name);
-            let (mut info, key) = certificate::generate(
-                &cn,
-                f.validity(),
-                now,
-                certificate::pfx_password().as_deref(),
-            )
-            .map_err(|e| CliError::usage(e.to_string()))?;
-            let dir_out = a.key_out.clone().unwrap_or_else(|| PathBuf::from("."));
-            certificate::write_key_files(
-                &dir_out,
-                &certificate::file_base(&cn, &info),
-                &mut info,
-                key,
-            )
-            .map_err(|e| CliError::usage(e.to_string()))?;
+    let plan = match cert_form {
+        Some(f) if f.generates() => {
+            let info = certificate::prepare(&f, &plan.identity.display_name, now)
+                .map_err(|e| CliError::usage(e.to_string()))?;
             output::eprint(&format!(
                 "Private key written (mode 0600): {}, {}",
                 info.key_file.as_deref().unwrap_or(""),

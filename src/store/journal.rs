@@ -41,6 +41,41 @@ pub struct SourceRecord {
     pub cloud: Option<String>,
 }
 
+impl SourceRecord {
+    /// The embedded demo tenant (changes live in memory only).
+    pub fn demo(description: impl Into<String>) -> Self {
+        Self {
+            kind: "demo".into(),
+            description: description.into(),
+            path: None,
+            tenant: None,
+            cloud: None,
+        }
+    }
+
+    /// A snapshot file; the path is made absolute so `resume` finds it from anywhere.
+    pub fn snapshot(path: &Path, description: impl Into<String>) -> Self {
+        Self {
+            kind: "snapshot".into(),
+            description: description.into(),
+            path: Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())),
+            tenant: None,
+            cloud: None,
+        }
+    }
+
+    /// The live tenant.
+    pub fn live(description: impl Into<String>, tenant: Option<String>, cloud: &str) -> Self {
+        Self {
+            kind: "live".into(),
+            description: description.into(),
+            path: None,
+            tenant,
+            cloud: Some(cloud.to_string()),
+        }
+    }
+}
+
 /// The state a step record reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
