@@ -401,6 +401,14 @@ fn a_removal_whose_new_credential_vanished_is_refused() {
             .find(|a| a.id == plan.identity.object_id)
             .unwrap();
         assert_eq!(app.password_credentials.len(), 2, "no secret was removed");
+        // Rolling back touches only what this migration changed and is still there.
+        let before = normalized(tenant(inner.as_ref()).await);
+        let rolled = migrate::rollback(inner.as_ref(), &store, &summary.journal_id, &options())
+            .await
+            .unwrap();
+        assert_eq!(rolled.outcome, RunOutcome::RolledBack);
+        assert_eq!(normalized(tenant(inner.as_ref()).await), before);
+        assert_eq!(before, normalized(demo_snapshot()));
     });
 }
 

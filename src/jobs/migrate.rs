@@ -307,7 +307,7 @@ pub async fn rollback(
     for index in (0..state.steps.len()).rev() {
         let p = &state.steps[index];
         let undone = p.state == Some(StepState::Undone);
-        if undone || p.already_in_place || !p.ever_started {
+        if undone || p.already_in_place || !p.may_have_applied() {
             continue;
         }
         let step = state.plan.steps[index].clone();
@@ -495,7 +495,9 @@ async fn forward(
                 state,
             });
         }
-        let resumed = state.steps[index].ever_started;
+        // An earlier attempt that may have made the change: if it is in place now, it is
+        // this migration's (to undo on rollback), not a pre-existing state.
+        let resumed = state.steps[index].may_have_applied();
         w.append(&Record::step(index, StepState::Started, options.now()))?;
         options.emit(Event::StepStarted { index });
         let step = state.plan.steps[index].clone();

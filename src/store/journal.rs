@@ -214,6 +214,21 @@ pub struct StepProgress {
 }
 
 impl StepProgress {
+    /// Whether this migration may have made the step's change: it did (`applied`), or an
+    /// attempt got as far as the action before it stopped (a crash after `started`, a failure
+    /// while applying or verifying). A failure in the checks before the action never changed
+    /// anything.
+    pub fn may_have_applied(&self) -> bool {
+        self.applied
+            || match self.state {
+                Some(StepState::Started)
+                | Some(StepState::UndoStarted)
+                | Some(StepState::UndoFailed) => true,
+                Some(StepState::Failed) => matches!(self.phase, Some(Phase::Apply | Phase::Verify)),
+                _ => false,
+            }
+    }
+
     /// The step needs nothing more on the way forward.
     pub fn is_complete(&self) -> bool {
         matches!(
