@@ -136,6 +136,22 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
                 None => credwise::tui::run_wizard(now).await,
             }
         }
+        Some(Command::Migrate(cmd)) => {
+            let pinned = std::env::var_os("CREDWISE_NOW").is_some();
+            let clock: cli::migrate::Clock = if pinned {
+                std::sync::Arc::new(move || now)
+            } else {
+                std::sync::Arc::new(Timestamp::now_utc)
+            };
+            let open = |source: &SourceArgs| open_source(source, read_only, now);
+            let env = cli::migrate::Env {
+                source: &cli.source,
+                read_only,
+                clock,
+                open: &open,
+            };
+            cli::migrate::run(cmd, &env).await
+        }
         Some(Command::Completions { shell }) => {
             let mut buf = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "credwise", &mut buf);

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod json;
 pub mod list;
+pub mod migrate;
 pub mod output;
 pub mod show;
 pub mod snapshot;
@@ -85,22 +86,13 @@ impl SourceArgs {
     /// What a migration journal records of SOURCE, so `migrate resume` and `rollback` can
     /// open the same tenant again.
     pub fn record(&self, description: String) -> crate::store::journal::SourceRecord {
-        let kind = if self.demo {
-            "demo"
-        } else if self.snapshot.is_some() {
-            "snapshot"
+        use crate::store::journal::SourceRecord;
+        if self.demo {
+            SourceRecord::demo(description)
+        } else if let Some(p) = &self.snapshot {
+            SourceRecord::snapshot(p, description)
         } else {
-            "live"
-        };
-        crate::store::journal::SourceRecord {
-            kind: kind.to_string(),
-            description,
-            path: self
-                .snapshot
-                .as_ref()
-                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
-            tenant: self.tenant.clone(),
-            cloud: self.is_live().then(|| self.cloud_name().to_string()),
+            SourceRecord::live(description, self.tenant.clone(), self.cloud_name())
         }
     }
 
@@ -169,6 +161,10 @@ pub enum Command {
     Snapshot(snapshot::SnapshotCommand),
     /// Recommend a credential type (offline: no tenant, no network)
     Wizard(wizard::WizardArgs),
+    /// Move an identity off its client secrets: plan (dry run by default), apply, resume,
+    /// roll back.
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.

@@ -36,3 +36,9 @@ pub fn eprint_progress(text: Option<&str>) {
     };
     let _ = err.flush();
 }
+
+/// Writes a prompt to stderr without a newline, so the answer is typed on the same line.
+pub fn prompt(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+}

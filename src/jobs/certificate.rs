@@ -219,3 +219,23 @@ pub fn read_user_certificate(
     };
     info_of(&der, false).map_err(read_err)
 }
+
+/// The certificate a secret-to-certificate run uploads, as the CLI and the TUI get it after
+/// the user confirmed: the user's file read (`form.certificate`), or a new certificate
+/// generated for `display_name` with its key files written to `form.key_out` (refusing to
+/// overwrite). The PFX passphrase comes from `CREDWISE_PFX_PASSWORD`.
+pub fn prepare(
+    form: &crate::domain::migration::CertificateForm,
+    display_name: &str,
+    now: Timestamp,
+) -> Result<CertificateInfo, CertificateError> {
+    let password = pfx_password();
+    if !form.generates() {
+        return read_user_certificate(Path::new(form.certificate.trim()), password.as_deref());
+    }
+    let cn = form.common_name_for(display_name);
+    let (mut info, key) = generate(&cn, form.validity(), now, password.as_deref())?;
+    let dir = PathBuf::from(form.key_out.trim());
+    write_key_files(&dir, &file_base(&cn, &info), &mut info, key)?;
+    Ok(info)
+}

@@ -278,7 +278,8 @@ pub async fn resume(
     forward(backend, store, &mut writer, state, options).await
 }
 
-/// Undoes, newest first, every step this migration changed, then closes it.
+/// Undoes, newest first, every step this migration changed, then closes it. Works on an open
+/// migration and on one that is done; not on one already rolled back or abandoned.
 pub async fn rollback(
     backend: &dyn Backend,
     store: &JournalStore,
@@ -286,7 +287,9 @@ pub async fn rollback(
     options: &Options,
 ) -> Result<Summary, MigrateError> {
     let state = store.read(journal_id)?;
-    if let Some((o, _)) = state.closed {
+    if let Some((o, _)) = state.closed
+        && o != Outcome::Done
+    {
         return Err(MigrateError::Closed {
             id: state.id,
             outcome: o.as_str(),
@@ -304,7 +307,7 @@ pub async fn rollback(
     for index in (0..state.steps.len()).rev() {
         let p = &state.steps[index];
         let undone = p.state == Some(StepState::Undone);
-        if undone || p.already_in_place || !p.ever_started {
+        if undone || p.already_in_place || !p.may_have_applied() {
             continue;
         }
         let step = state.plan.steps[index].clone();
@@ -475,6 +478,7 @@ async fn forward(
         journal_id: id.clone(),
         steps: state.plan.steps.len(),
     });
+    let mut rechecked = false;
     for index in 0..state.steps.len() {
         if state.steps[index].is_complete() {
             continue;
@@ -491,7 +495,9 @@ async fn forward(
                 state,
             });
         }
-        let resumed = state.steps[index].ever_started;
+        // An earlier attempt that may have made the change: if it is in place now, it is
+        // this migration's (to undo on rollback), not a pre-existing state.
+        let resumed = state.steps[index].may_have_applied();
         w.append(&Record::step(index, StepState::Started, options.now()))?;
         options.emit(Event::StepStarted { index });
         let step = state.plan.steps[index].clone();
@@ -561,6 +567,30 @@ async fn forward(
                 }
                 Err(e) => return failed(store, w, &state, index, Phase::Precondition, e, options),
             }
+        }
+        // Before the first secret removal of this run, every earlier step is checked again,
+        // also those verified by an earlier run: the tenant may have changed since.
+        if step.removes_secret && !rechecked {
+            for (j, earlier) in state.plan.steps[..index].iter().enumerate() {
+                if earlier.removes_secret {
+                    continue;
+                }
+                match check_with_retry(backend, &earlier.verification, options).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let e = BackendError::Unavailable(format!(
+                            "precondition not met: step {} is no longer in place ({}); no secret was removed",
+                            j + 1,
+                            crate::domain::migration::plan::describe_check(&earlier.verification)
+                        ));
+                        return failed(store, w, &state, index, Phase::Precondition, e, options);
+                    }
+                    Err(e) => {
+                        return failed(store, w, &state, index, Phase::Precondition, e, options);
+                    }
+                }
+            }
+            rechecked = true;
         }
         let applied = match backend.apply(&step.action).await {
             Ok(a) => a,

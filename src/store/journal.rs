@@ -41,6 +41,41 @@ pub struct SourceRecord {
     pub cloud: Option<String>,
 }
 
+impl SourceRecord {
+    /// The embedded demo tenant (changes live in memory only).
+    pub fn demo(description: impl Into<String>) -> Self {
+        Self {
+            kind: "demo".into(),
+            description: description.into(),
+            path: None,
+            tenant: None,
+            cloud: None,
+        }
+    }
+
+    /// A snapshot file; the path is made absolute so `resume` finds it from anywhere.
+    pub fn snapshot(path: &Path, description: impl Into<String>) -> Self {
+        Self {
+            kind: "snapshot".into(),
+            description: description.into(),
+            path: Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())),
+            tenant: None,
+            cloud: None,
+        }
+    }
+
+    /// The live tenant.
+    pub fn live(description: impl Into<String>, tenant: Option<String>, cloud: &str) -> Self {
+        Self {
+            kind: "live".into(),
+            description: description.into(),
+            path: None,
+            tenant,
+            cloud: Some(cloud.to_string()),
+        }
+    }
+}
+
 /// The state a step record reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -179,6 +214,21 @@ pub struct StepProgress {
 }
 
 impl StepProgress {
+    /// Whether this migration may have made the step's change: it did (`applied`), or an
+    /// attempt got as far as the action before it stopped (a crash after `started`, a failure
+    /// while applying or verifying). A failure in the checks before the action never changed
+    /// anything.
+    pub fn may_have_applied(&self) -> bool {
+        self.applied
+            || match self.state {
+                Some(StepState::Started)
+                | Some(StepState::UndoStarted)
+                | Some(StepState::UndoFailed) => true,
+                Some(StepState::Failed) => matches!(self.phase, Some(Phase::Apply | Phase::Verify)),
+                _ => false,
+            }
+    }
+
     /// The step needs nothing more on the way forward.
     pub fn is_complete(&self) -> bool {
         matches!(
@@ -274,7 +324,9 @@ impl JournalState {
                     updated_at = *at;
                 }
                 Record::RollbackStarted { at } => {
+                    // A finished migration can still be rolled back: that reopens it.
                     rolling_back = true;
+                    closed = None;
                     updated_at = *at;
                 }
                 Record::Closed { outcome, at } => {

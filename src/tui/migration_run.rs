@@ -271,32 +271,8 @@ fn final_plan(request: &MigrationRequest, now: Timestamp) -> Result<(Plan, Vec<S
             if !errors.is_empty() {
                 return Err(field_errors(&errors));
             }
-            let password = crate::jobs::certificate::pfx_password();
-            let info = if f.generates() {
-                let name = f.common_name_for(&identity_name(dir, &f.identity));
-                let (mut info, key) = crate::jobs::certificate::generate(
-                    &name,
-                    f.validity(),
-                    now,
-                    password.as_deref(),
-                )
+            let info = crate::jobs::certificate::prepare(f, &identity_name(dir, &f.identity), now)
                 .map_err(|e| e.to_string())?;
-                let base = crate::jobs::certificate::file_base(&name, &info);
-                crate::jobs::certificate::write_key_files(
-                    std::path::Path::new(f.key_out.trim()),
-                    &base,
-                    &mut info,
-                    key,
-                )
-                .map_err(|e| e.to_string())?;
-                info
-            } else {
-                crate::jobs::certificate::read_user_certificate(
-                    std::path::Path::new(f.certificate.trim()),
-                    password.as_deref(),
-                )
-                .map_err(|e| e.to_string())?
-            };
             let files = [&info.key_file, &info.pfx_file]
                 .into_iter()
                 .flatten()

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod cli;
+pub mod migration;
 
 use credwise::app::{App, Msg, update};
 use credwise::backend::demo;

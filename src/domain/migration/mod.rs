@@ -127,9 +127,10 @@ pub struct PlanContext<'a> {
     pub guidance: &'a GuidanceTemplates,
 }
 
-/// The identity a migration starts from, resolved from `--identity`.
+/// The identity a migration starts from, resolved from `--identity`: what a screen shows
+/// before the form (its secrets, to choose which to remove).
 #[derive(Debug, Clone)]
-pub(crate) struct Source {
+pub struct Source {
     pub identity: PlanIdentity,
     /// The client secrets it holds (on the application, or on a service principal without
     /// an application in this tenant).
@@ -141,8 +142,8 @@ pub(crate) struct Source {
 /// Resolves `query` (object id, appId or exact display name) to an identity that holds client
 /// secrets: an application, or a service principal that is not a managed identity. A service
 /// principal whose application is in this tenant resolves to that application, which holds
-/// the credentials.
-pub(crate) fn resolve_source(dir: &Directory, query: &str) -> Result<Source, FieldError> {
+/// the credentials. Screens use it to offer a migration only where there is a secret to move.
+pub fn resolve_source(dir: &Directory, query: &str) -> Result<Source, FieldError> {
     let field = "identity";
     if query.trim().is_empty() {
         return Err(FieldError::new(
@@ -259,7 +260,28 @@ pub(crate) fn resolve_managed_identity(
     field: &'static str,
     query: &str,
 ) -> Result<PickedIdentity, FieldError> {
-    let id = find(dir, field, query)?;
+    // A name shared with the app and the resource it belongs to ("orders-web") means the
+    // managed identity when exactly one of the candidates is one.
+    let id = match dir.find(query) {
+        Err(FindError::Ambiguous(ids)) => {
+            let mis: Vec<u32> = ids
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    matches!(
+                        dir.entry(i).kind,
+                        IdentityKind::UserAssignedManagedIdentity
+                            | IdentityKind::SystemAssignedManagedIdentity
+                    )
+                })
+                .collect();
+            match mis.as_slice() {
+                [one] => *one,
+                _ => find(dir, field, query)?,
+            }
+        }
+        _ => find(dir, field, query)?,
+    };
     let e = dir.entry(id);
     let flavour = match e.kind {
         IdentityKind::UserAssignedManagedIdentity => ManagedIdentityFlavour::UserAssigned,

@@ -253,6 +253,12 @@ impl Plan {
                 }
             }
             swap_text(&mut step.title);
+            for call in &mut step.calls {
+                swap_text(&mut call.url);
+                if let Some(body) = &mut call.body {
+                    swap_text(body);
+                }
+            }
         }
         for s in &mut self.guidance {
             swap_text(&mut s.text);
@@ -268,10 +274,18 @@ impl Plan {
         true
     }
 
-    /// The plan as lines: heading, each step with its precondition, action, calls,
-    /// verification and undo, then the user's part. The CLI prints them; the TUI styles them
-    /// by `kind`.
+    /// The plan as lines: `overview_lines`, then `guidance_lines`, then `note_lines`. The
+    /// CLI prints them; the TUI styles them by `kind`.
     pub fn lines(&self) -> Vec<PlanLine> {
+        let mut out = self.overview_lines();
+        out.extend(self.guidance_lines());
+        out.extend(self.note_lines());
+        out
+    }
+
+    /// The heading, the identity, and each step with its precondition, action, calls,
+    /// verification and undo.
+    pub fn overview_lines(&self) -> Vec<PlanLine> {
         let mut out = Vec::new();
         let mut push = |kind, step, text: String| out.push(PlanLine { kind, step, text });
         push(
@@ -343,32 +357,59 @@ impl Plan {
                 push(LineKind::Warning, Some(i), format!("            {note}"));
             }
         }
+        out
+    }
+
+    /// What the user changes outside credwise (snippets) and does afterwards.
+    pub fn guidance_lines(&self) -> Vec<PlanLine> {
+        let mut out = Vec::new();
+        let mut push = |kind, text: String| {
+            out.push(PlanLine {
+                kind,
+                step: None,
+                text,
+            })
+        };
         if !self.guidance.is_empty() {
-            push(LineKind::Blank, None, String::new());
-            push(
-                LineKind::Heading,
-                None,
-                "What you change in the workload".into(),
-            );
+            push(LineKind::Blank, String::new());
+            push(LineKind::Heading, "What you change in the workload".into());
             for s in &self.guidance {
-                push(LineKind::SnippetTitle, None, format!("  {}:", s.title));
+                push(LineKind::SnippetTitle, format!("  {}:", s.title));
                 for line in s.text.lines() {
-                    push(LineKind::SnippetText, None, format!("    {line}"));
+                    push(LineKind::SnippetText, format!("    {line}"));
                 }
             }
         }
         if !self.follow_ups.is_empty() {
-            push(LineKind::Blank, None, String::new());
-            push(LineKind::Heading, None, "Afterwards".into());
+            push(LineKind::Blank, String::new());
+            push(LineKind::Heading, "Afterwards".into());
             for f in &self.follow_ups {
-                push(LineKind::FollowUp, None, format!("  - {f}"));
+                push(LineKind::FollowUp, format!("  - {f}"));
             }
         }
+        out
+    }
+
+    /// Warnings and facts worth reading before applying.
+    pub fn note_lines(&self) -> Vec<PlanLine> {
+        let mut out = Vec::new();
         if !self.notes.is_empty() {
-            push(LineKind::Blank, None, String::new());
-            push(LineKind::Heading, None, "Notes".into());
+            out.push(PlanLine {
+                kind: LineKind::Blank,
+                step: None,
+                text: String::new(),
+            });
+            out.push(PlanLine {
+                kind: LineKind::Heading,
+                step: None,
+                text: "Notes".into(),
+            });
             for n in &self.notes {
-                push(LineKind::Note, None, format!("  - {n}"));
+                out.push(PlanLine {
+                    kind: LineKind::Note,
+                    step: None,
+                    text: format!("  - {n}"),
+                });
             }
         }
         out
@@ -634,7 +675,7 @@ pub fn api_calls(change: &Change, cloud: Cloud, existing_keys: usize) -> Vec<Api
 /// The read that answers `check`.
 pub fn check_call(check: &Check, cloud: Cloud) -> ApiCall {
     match check {
-        Check::CredentialPresent { target, .. } | Check::CredentialAbsent { target, .. } => {
+        Check::CredentialPresent { target, id } | Check::CredentialAbsent { target, id } => {
             match target {
                 Target::UserAssignedIdentity(arm) => ApiCall::new(
                     "GET",
@@ -644,10 +685,19 @@ pub fn check_call(check: &Check, cloud: Cloud) -> ApiCall {
                     ),
                     None,
                 ),
+                // Secrets and certificates are keyed by GUIDs, federated credentials by name.
+                _ if !crate::domain::links::is_guid(id) => ApiCall::new(
+                    "GET",
+                    format!(
+                        "{}/federatedIdentityCredentials/{id}",
+                        graph_object(target, cloud)
+                    ),
+                    None,
+                ),
                 _ => ApiCall::new(
                     "GET",
                     format!(
-                        "{}?$select=passwordCredentials,keyCredentials (and /federatedIdentityCredentials)",
+                        "{}?$select=passwordCredentials,keyCredentials",
                         graph_object(target, cloud)
                     ),
                     None,

@@ -346,7 +346,9 @@ impl FicForm {
                 }
             }
             Some(FicPreset::Kubernetes) => {
-                let issuer = self.k8s_issuer.trim();
+                // Not trimmed: Entra compares the issuer with the token's `iss` exactly, so a
+                // stray space is reported, not silently dropped.
+                let issuer = self.k8s_issuer.as_str();
                 let a = check(
                     &mut errors,
                     "k8s-issuer",
@@ -398,7 +400,7 @@ impl FicForm {
                 }
             }
             Some(FicPreset::Oidc) => {
-                let issuer = self.issuer.trim();
+                let issuer = self.issuer.as_str();
                 let a = check(&mut errors, "issuer", fic_preset::validate_issuer(issuer));
                 let b = check(
                     &mut errors,
