@@ -715,6 +715,10 @@ pub fn key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
             _ => {}
         },
         Stage::Done => match key {
+            MigrateKey::Char('e') => match m.outcome.as_ref().and_then(|o| o.record.clone()) {
+                Some(record) => return vec![Effect::ExportRecord(record)],
+                None => say(app, "this run wrote no migration record", true),
+            },
             MigrateKey::Down | MigrateKey::Char('j') => m.scroll = m.scroll.saturating_add(1),
             MigrateKey::Up | MigrateKey::Char('k') => m.scroll = m.scroll.saturating_sub(1),
             MigrateKey::PageDown | MigrateKey::Char(' ') => m.scroll = m.scroll.saturating_add(10),

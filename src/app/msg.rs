@@ -82,6 +82,8 @@ pub enum Effect {
     RunMigration(Box<super::migration::MigrationRequest>),
     /// Stop the running migration after (or journaling) its current step.
     StopMigration,
+    /// Copy the migration record (a file beside the journal) to where credwise was started.
+    ExportRecord(String),
     /// Resume (or roll back) the migration of this journal.
     ContinueMigration { journal_id: String, rollback: bool },
 }

@@ -245,6 +245,7 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
                 }
             }
             Effect::StopMigration => rt.migration_cancel.cancel(),
+            Effect::ExportRecord(from) => export_record(&from, &tx),
             Effect::ContinueMigration {
                 journal_id,
                 rollback,
@@ -358,6 +359,25 @@ fn write_files(files: Vec<(String, String)>, tx: &mpsc::UnboundedSender<Msg>) {
         written.push(path);
     }
     let _ = tx.send(Msg::Exported(written));
+}
+
+/// Copies a migration record next to where credwise was started, never over a file.
+fn export_record(from: &str, tx: &mpsc::UnboundedSender<Msg>) {
+    let name = std::path::Path::new(from)
+        .file_name()
+        .map(|n| format!("credwise-migration-{}", n.to_string_lossy()))
+        .unwrap_or_else(|| "credwise-migration.md".into());
+    let result = std::fs::read(from).and_then(|bytes| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&name)?;
+        f.write_all(&bytes)
+    });
+    let _ = tx.send(match result {
+        Ok(()) => Msg::Notice(format!("exported the migration record to {name}")),
+        Err(e) => Msg::EffectFailed(format!("could not export the record to {name}: {e}")),
+    });
 }
 
 /// OSC 52: the terminal puts the text on the clipboard, locally or over SSH.

@@ -467,7 +467,11 @@ pub(super) fn hints(m: &MigrationState) -> Vec<(String, String)> {
         Stage::Confirm => &[("y", "apply"), ("n/esc", "back")],
         Stage::Running if m.asking_stop => &[("y", "stop after this step"), ("n", "go on")],
         Stage::Running => &[("ctrl-c", "stop…")],
-        Stage::Done => &[("j/k", "scroll"), ("esc", "close and reload")],
+        Stage::Done => &[
+            ("e", "export record"),
+            ("j/k", "scroll"),
+            ("esc", "close and reload"),
+        ],
     };
     pairs
         .iter()
