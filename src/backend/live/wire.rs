@@ -1,0 +1,270 @@
+//! The JSON shapes of the Graph and ARM responses the live backend reads, and their
+//! conversion to domain types. Objects (applications, service principals, credentials,
+//! user-assigned identities, role assignments) go through the same wire types as the `az`
+//! import (`backend::import`), so both paths agree on every quirk: `null` collections,
+//! lenient timestamps, ARM's `properties` nesting, flexible FICs, and no field for
+//! `secretText` or a certificate's `key` — those are dropped by serde, not filtered later.
+//! What only a live crawl sees lives here: page envelopes (`@odata.nextLink`, `nextLink`),
+//! `$batch` envelopes, subscriptions, Resource Graph rows, and the one
+//! response that carries a secret (`addPassword`), which is split at once into metadata and
+//! a `OneTimeSecret`.
+//!
+//! Imports the domain and the import module's wire types.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::backend::OneTimeSecret;
+use crate::backend::import::{
+    Checked, WireApplication, WireFic, WireIdentity, WirePassword, WireRoleAssignment,
+    WireServicePrincipal, arm_name_and_type, non_empty, null_as_empty,
+};
+use crate::domain::{
+    Application, AzureResource, FederatedIdentityCredential, PasswordCredential, ResourceIdentity,
+    RoleAssignment, ServicePrincipal, UserAssignedIdentity,
+};
+
+pub type WireApp = Checked<Application, WireApplication>;
+pub type WireSp = Checked<ServicePrincipal, WireServicePrincipal>;
+pub type WireUami = Checked<UserAssignedIdentity, WireIdentity>;
+pub type WireFicItem = Checked<FederatedIdentityCredential, WireFic>;
+pub type WireRole = Checked<RoleAssignment, WireRoleAssignment>;
+
+/// One page of a Graph or ARM list. Graph names the link `@odata.nextLink`, ARM `nextLink`.
+#[derive(Debug, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct Page<T> {
+    #[serde(default = "Vec::new", deserialize_with = "null_as_empty")]
+    pub value: Vec<T>,
+    #[serde(default, rename = "@odata.nextLink", alias = "nextLink")]
+    pub next_link: Option<String>,
+}
+
+/// `GET /organization`: the signed-in tenant.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// `GET /me`, for the migration record's "who".
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+}
+
+/// An ARM subscription (`GET /subscriptions`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub subscription_id: String,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+/// An ARM role definition, for the role's name.
+#[derive(Debug, Deserialize)]
+pub struct RoleDefinition {
+    #[serde(default)]
+    pub properties: Option<RoleDefinitionProperties>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDefinitionProperties {
+    #[serde(default)]
+    pub role_name: Option<String>,
+}
+
+/// A Resource Graph response page.
+#[derive(Debug, Deserialize)]
+pub struct ResourceGraphPage {
+    #[serde(default, rename = "totalRecords")]
+    pub total_records: Option<u64>,
+    #[serde(default = "Vec::new", deserialize_with = "null_as_empty")]
+    pub data: Vec<ResourceRow>,
+    #[serde(default, rename = "$skipToken")]
+    pub skip_token: Option<String>,
+}
+
+/// One row of the Resource Graph query (`project id, name, type, location, subscriptionId,
+/// identity`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceRow {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, rename = "type")]
+    pub resource_type: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub identity: Option<RowIdentity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RowIdentity {
+    #[serde(default, rename = "type")]
+    pub identity_type: Option<String>,
+    #[serde(default)]
+    pub principal_id: Option<String>,
+    /// Keyed by the user-assigned identity's ARM id; the values (principalId, clientId) are
+    /// known from the identities themselves.
+    #[serde(default)]
+    pub user_assigned_identities: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+}
+
+impl ResourceRow {
+    /// The domain resource; `None` for a row without an identity (the query filters those,
+    /// but a row is not trusted to obey it).
+    pub fn into_resource(self) -> Option<AzureResource> {
+        let identity = self.identity?;
+        let identity_type = non_empty(identity.identity_type)?;
+        if identity_type.eq_ignore_ascii_case("None") {
+            return None;
+        }
+        // Resource Graph lower-cases `type`; the id keeps the provider's own casing, which is
+        // what ARM and the portal show.
+        let (id_name, id_type) = arm_name_and_type(&self.id).unzip();
+        let resource_type = match (id_type, non_empty(self.resource_type)) {
+            (Some(from_id), Some(t)) if from_id.eq_ignore_ascii_case(&t) => from_id,
+            (_, Some(t)) => t,
+            (Some(from_id), None) => from_id,
+            (None, None) => String::new(),
+        };
+        let mut user_assigned: Vec<String> = identity
+            .user_assigned_identities
+            .map(|m| m.into_keys().collect())
+            .unwrap_or_default();
+        user_assigned.sort_by_key(|k| k.to_ascii_lowercase());
+        Some(AzureResource {
+            name: non_empty(self.name).or(id_name).unwrap_or_default(),
+            resource_type,
+            location: non_empty(self.location),
+            identity: ResourceIdentity {
+                identity_type,
+                principal_id: non_empty(identity.principal_id),
+                user_assigned_identities: user_assigned,
+            },
+            id: self.id,
+        })
+    }
+}
+
+/// The ARM response to creating a user-assigned identity: the ids Azure chose.
+#[derive(Debug, Deserialize)]
+pub struct CreatedIdentity {
+    pub properties: CreatedIdentityProperties,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedIdentityProperties {
+    pub principal_id: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+/// `addPassword`'s response: the new secret's metadata and, once, its value.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedPassword {
+    #[serde(flatten)]
+    credential: WirePassword,
+    #[serde(default)]
+    secret_text: Option<String>,
+}
+
+impl AddedPassword {
+    pub fn split(self) -> (PasswordCredential, Option<OneTimeSecret>) {
+        (
+            self.credential.into(),
+            self.secret_text.map(OneTimeSecret::new),
+        )
+    }
+}
+
+/// A `$batch` response: items in any order, each with its own status.
+#[derive(Debug, Deserialize)]
+pub struct BatchResponse {
+    #[serde(default)]
+    pub responses: Vec<BatchItem>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BatchItem {
+    pub id: String,
+    pub status: u16,
+    #[serde(default)]
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub body: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_of_both_services() {
+        let graph: Page<WireApp> = serde_json::from_str(
+            r#"{"@odata.context":"c","@odata.count":2,"value":[{"id":"o","appId":"a"}],
+                "@odata.nextLink":"https://graph.microsoft.com/v1.0/applications?$skiptoken=x"}"#,
+        )
+        .unwrap();
+        assert_eq!(graph.value.len(), 1);
+        assert!(graph.next_link.unwrap().ends_with("$skiptoken=x"));
+        let arm: Page<Subscription> =
+            serde_json::from_str(r#"{"value":null,"nextLink":"https://m/x"}"#).unwrap();
+        assert!(arm.value.is_empty());
+        assert_eq!(arm.next_link.as_deref(), Some("https://m/x"));
+        let last: Page<Subscription> = serde_json::from_str(r#"{"value":[]}"#).unwrap();
+        assert_eq!(last.next_link, None);
+    }
+
+    #[test]
+    fn resource_rows_keep_the_id_casing_of_the_type() {
+        let row: ResourceRow = serde_json::from_str(
+            r#"{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/app1",
+                "name":"app1","type":"microsoft.web/sites","location":"westeurope",
+                "subscriptionId":"s",
+                "identity":{"type":"SystemAssigned, UserAssigned","principalId":"p1","tenantId":"t",
+                  "userAssignedIdentities":{"/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1":
+                    {"principalId":"p2","clientId":"c2"}}}}"#,
+        )
+        .unwrap();
+        let r = row.into_resource().unwrap();
+        assert_eq!(r.resource_type, "Microsoft.Web/sites");
+        assert_eq!(r.identity.principal_id.as_deref(), Some("p1"));
+        assert_eq!(r.identity.user_assigned_identities.len(), 1);
+        let none: ResourceRow =
+            serde_json::from_str(r#"{"id":"/x","identity":{"type":"None"}}"#).unwrap();
+        assert!(none.into_resource().is_none());
+    }
+
+    #[test]
+    fn added_password_splits_the_secret_off() {
+        let added: AddedPassword = serde_json::from_str(
+            r#"{"customKeyIdentifier":null,"displayName":"ci","endDateTime":"2027-01-01T00:00:00Z",
+                "hint":"Xy7","keyId":"k1","secretText":"Xy7~very-secret","startDateTime":"2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        let (meta, secret) = added.split();
+        assert_eq!(meta.key_id, "k1");
+        assert_eq!(meta.hint.as_deref(), Some("Xy7"));
+        assert_eq!(secret.unwrap().expose(), "Xy7~very-secret");
+        assert!(!format!("{meta:?}").contains("very-secret"));
+    }
+}
