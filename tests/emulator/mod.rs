@@ -1,0 +1,636 @@
+//! An in-process Microsoft Graph + Azure Resource Manager emulator over real loopback HTTP,
+//! serving a `TenantSnapshot` with Graph's and ARM's semantics (paging with opaque tokens,
+//! `$select`/`$expand`/`$count`/`$filter` rules, `$batch`, throttling, error shapes) plus fault
+//! injection. Integration tests use it with `mod emulator;`, the crawl bench with
+//! `#[path = "../tests/emulator/mod.rs"] mod emulator;`, and `examples/emulator.rs` serves it
+//! to a real `credwise`. It depends on the library and dev-dependencies only (not on
+//! `tests/common`).
+//!
+//! Layout: `wire` (request/response values, encodings, error bodies), `state` (the tenant and
+//! its indexes), `graph` + `graph_json` + `batch` (Graph v1.0/beta), `arm` (ARM and Resource
+//! Graph), `throttle` (token buckets), `faults` (the fault queue). This file holds the public
+//! API and the HTTP pipeline every request goes through: log → bearer check → per-identity FIC
+//! write flag → latency → faults → throttling → route → common headers.
+#![allow(dead_code)]
+
+mod arm;
+mod batch;
+mod faults;
+mod graph;
+mod graph_json;
+mod state;
+mod throttle;
+mod wire;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State as AxumState};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use credwise::domain::TenantSnapshot;
+
+// Not every user of the module needs every name.
+#[allow(unused_imports)]
+pub use faults::{Fault, FaultAction, Matcher};
+#[allow(unused_imports)]
+pub use state::{FOREIGN_SUBSCRIPTION, FOREIGN_TENANT};
+#[allow(unused_imports)]
+pub use throttle::ThrottleBudget;
+#[allow(unused_imports)]
+pub use wire::{arm_error, graph_error};
+
+use faults::Faults;
+use graph_json::Version;
+use state::State;
+use throttle::{Throttles, Verdict};
+use wire::{Req, Resp, Rng, SkipTokens};
+
+/// How the emulator behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Added to every HTTP request (not to each `$batch` item).
+    pub latency: Duration,
+    /// `None`: never throttle.
+    pub throttle: Option<ThrottleBudget>,
+    /// `Some(token)`: 401 unless `Authorization: Bearer <token>`.
+    pub require_bearer: Option<String>,
+    /// Graph's largest `$top` (999); the default page size is 100.
+    pub max_page: usize,
+    /// ARM list page size.
+    pub arm_page: usize,
+    /// Graph collection reads answer an empty page (with a nextLink) before every page after
+    /// the first, as Graph may; clients must keep following the link.
+    pub empty_pages: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            throttle: None,
+            require_bearer: None,
+            max_page: 999,
+            arm_page: 100,
+            empty_pages: false,
+        }
+    }
+}
+
+/// Graph's default page size.
+pub const GRAPH_DEFAULT_PAGE: usize = 100;
+
+/// One request as the emulator saw it.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// As sent (still percent-encoded); for `$batch` items, the version prefix plus the item's
+    /// relative URL.
+    pub path_and_query: String,
+    /// Every header, `authorization` included (tests check where a token went).
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// 0 while the request is still being answered.
+    pub status: u16,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// A running emulator; the server stops when it is dropped.
+pub struct Emulator {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Emulator {
+    pub async fn start(snapshot: TenantSnapshot) -> Emulator {
+        Self::start_with(snapshot, Options::default()).await
+    }
+
+    pub async fn start_with(snapshot: TenantSnapshot, options: Options) -> Emulator {
+        Self::start_on(snapshot, options, 0).await
+    }
+
+    /// On a given loopback port (0: any free port).
+    pub async fn start_on(snapshot: TenantSnapshot, options: Options, port: u16) -> Emulator {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind a loopback port for the emulator");
+        let addr = listener.local_addr().expect("the emulator's address");
+        let inner = Arc::new(Inner {
+            base: format!("http://{addr}"),
+            throttles: options
+                .throttle
+                .clone()
+                .map(|b| Mutex::new(Throttles::new(b))),
+            options,
+            state: RwLock::new(State::new(snapshot)),
+            faults: Mutex::new(Faults::default()),
+            log: Mutex::new(Vec::new()),
+            batch_log: Mutex::new(Vec::new()),
+            tokens: SkipTokens::new(),
+            rng: Mutex::new(Rng::seeded()),
+            fic_writes: Mutex::new(HashSet::new()),
+        });
+        let app = Router::new().fallback(handle).with_state(inner.clone());
+        let server = tokio::spawn(async move {
+            // The server runs until the emulator is dropped (which aborts this task).
+            let _ = axum::serve(listener, app).await;
+        });
+        Emulator {
+            inner,
+            addr,
+            server,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.inner.base.clone()
+    }
+
+    /// Graph v1.0 (`/beta` next to it).
+    pub fn graph_url(&self) -> String {
+        format!("{}/v1.0", self.inner.base)
+    }
+
+    pub fn graph_beta_url(&self) -> String {
+        format!("{}/beta", self.inner.base)
+    }
+
+    /// ARM paths are at the root: `/subscriptions`, `/providers/…`.
+    pub fn arm_url(&self) -> String {
+        self.inner.base.clone()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.inner.faults).push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.inner.faults).clear();
+    }
+
+    /// Every HTTP request so far, in order of arrival.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.inner.log).clone()
+    }
+
+    /// Every `$batch` item so far (they are not in `requests()`, which holds the `$batch` POST).
+    pub fn batch_items(&self) -> Vec<LoggedRequest> {
+        lock(&self.inner.batch_log).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.inner.log).clear();
+        lock(&self.inner.batch_log).clear();
+    }
+
+    /// The tenant now, after mutations.
+    pub fn snapshot(&self) -> TenantSnapshot {
+        self.inner.read().snap.clone()
+    }
+
+    /// Every `secretText` handed out by `addPassword`.
+    pub fn secret_texts(&self) -> Vec<String> {
+        self.inner.read().secrets.clone()
+    }
+
+    /// The base64 DER the emulator holds for a key credential (uploaded, or the placeholder of
+    /// one that came with the snapshot).
+    pub fn key_credential_key(&self, key_id: &str) -> String {
+        wire::base64(&self.inner.read().key_der(key_id))
+    }
+
+    /// Changes the tenant directly (test setup), keeping the indexes right.
+    pub fn replace_snapshot(&self, snapshot: TenantSnapshot) {
+        *self.inner.write() = State::new(snapshot);
+    }
+}
+
+/// Which API a path belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Graph(Version),
+    Arm,
+}
+
+impl Api {
+    fn of(path: &str) -> Self {
+        let is = |p: &str| path == p || path.starts_with(&format!("{p}/"));
+        if is("/v1.0") {
+            Api::Graph(Version::V1)
+        } else if is("/beta") {
+            Api::Graph(Version::Beta)
+        } else {
+            Api::Arm
+        }
+    }
+}
+
+/// What the pipeline produced; `truncate` cuts the body in half on the wire.
+struct Outcome {
+    resp: Resp,
+    truncate: bool,
+}
+
+struct Inner {
+    options: Options,
+    base: String,
+    state: RwLock<State>,
+    faults: Mutex<Faults>,
+    throttles: Option<Mutex<Throttles>>,
+    log: Mutex<Vec<LoggedRequest>>,
+    batch_log: Mutex<Vec<LoggedRequest>>,
+    tokens: SkipTokens,
+    rng: Mutex<Rng>,
+    /// UAMIs (lower-cased ARM ids) with a FIC write in flight.
+    fic_writes: Mutex<HashSet<String>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Releases a UAMI's FIC write flag when the request ends, however it ends.
+struct FicWriteGuard {
+    inner: Arc<Inner>,
+    key: String,
+}
+
+impl Drop for FicWriteGuard {
+    fn drop(&mut self) {
+        lock(&self.inner.fic_writes).remove(&self.key);
+    }
+}
+
+impl Inner {
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn log_request(&self, req: &Req, path_and_query: &str, batch: bool) -> usize {
+        let entry = LoggedRequest {
+            method: req.method.clone(),
+            path_and_query: path_and_query.to_string(),
+            headers: req
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: String::from_utf8_lossy(&req.body).into_owned(),
+            status: 0,
+            at: Instant::now(),
+        };
+        let mut log = lock(if batch { &self.batch_log } else { &self.log });
+        log.push(entry);
+        log.len() - 1
+    }
+
+    fn set_status(&self, index: usize, status: u16, batch: bool) {
+        if let Some(e) = lock(if batch { &self.batch_log } else { &self.log }).get_mut(index) {
+            e.status = status;
+        }
+    }
+
+    /// The whole pipeline of one HTTP request.
+    async fn serve(self: &Arc<Self>, req: Req) -> Outcome {
+        let api = Api::of(&req.path);
+        if let Some(resp) = self.check_bearer(&req, api) {
+            return Outcome {
+                resp: self.finish(&req, api, resp, 0),
+                truncate: false,
+            };
+        }
+        // Two FIC writes on one UAMI at once: the second gets 409 (reference §2.4). The flag is
+        // held for the whole request, latency included.
+        let _guard = match arm::fic_write_key(&req) {
+            Some(key) if api == Api::Arm => {
+                if !lock(&self.fic_writes).insert(key.clone()) {
+                    let resp = arm::concurrent_fic_write();
+                    return Outcome {
+                        resp: self.finish(&req, api, resp, 0),
+                        truncate: false,
+                    };
+                }
+                Some(FicWriteGuard {
+                    inner: self.clone(),
+                    key,
+                })
+            }
+            _ => None,
+        };
+        if !self.options.latency.is_zero() {
+            tokio::time::sleep(self.options.latency).await;
+        }
+        if let Api::Graph(version) = api
+            && graph::is_batch(&req.path, version)
+        {
+            let fault = lock(&self.faults).take(&req.method, &req.path);
+            let mut truncate = false;
+            match fault {
+                Some(FaultAction::Truncate) => truncate = true,
+                Some(FaultAction::Stall(d)) => tokio::time::sleep(d).await,
+                Some(action) => {
+                    return Outcome {
+                        resp: self.finish(&req, api, fault_response(api, &req, action), 0),
+                        truncate: false,
+                    };
+                }
+                None => {}
+            }
+            let (resp, items_truncate) = batch::run(self, &req, version).await;
+            return Outcome {
+                resp: self.finish(&req, api, resp, 0),
+                truncate: truncate || items_truncate,
+            };
+        }
+        self.dispatch(&req, api).await
+    }
+
+    /// Faults, throttling and the route: shared by HTTP requests and `$batch` items.
+    async fn dispatch(&self, req: &Req, api: Api) -> Outcome {
+        let fault = lock(&self.faults).take(&req.method, &req.path);
+        let mut truncate = false;
+        match fault {
+            Some(FaultAction::Truncate) => truncate = true,
+            Some(FaultAction::Stall(d)) => tokio::time::sleep(d).await,
+            Some(action) => {
+                return Outcome {
+                    resp: self.finish(req, api, fault_response(api, req, action), 0),
+                    truncate: false,
+                };
+            }
+            None => {}
+        }
+        let (resp, ru) = match api {
+            Api::Graph(version) => {
+                let ru = graph::cost(req, version);
+                let throttled = self.throttles.as_ref().and_then(|t| {
+                    match lock(t).graph(ru, req.method != "GET") {
+                        Verdict::Allowed => None,
+                        Verdict::Throttled(wait) => Some(wait),
+                    }
+                });
+                match throttled {
+                    Some(wait) => (graph::throttled(wait), ru),
+                    None => (graph::route(self, req, version), ru),
+                }
+            }
+            Api::Arm => (arm::serve(self, req), 0),
+        };
+        Outcome {
+            resp: self.finish(req, api, resp, ru),
+            truncate,
+        }
+    }
+
+    /// `Some(401)` when a bearer is required and this one is missing or wrong.
+    fn check_bearer(&self, req: &Req, api: Api) -> Option<Resp> {
+        let want = self.options.require_bearer.as_deref()?;
+        let got = req.header("authorization");
+        let ok = got
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .is_some_and(|t| t == want);
+        if ok {
+            return None;
+        }
+        Some(match api {
+            Api::Graph(_) => {
+                let message = if got.is_none() {
+                    "Access token is empty."
+                } else {
+                    "Access token validation failure. Invalid audience."
+                };
+                wire::graph_fail(401, "InvalidAuthenticationToken", message).with_header(
+                    "www-authenticate",
+                    "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
+                )
+            }
+            Api::Arm => {
+                let (code, message) = if got.is_none() {
+                    (
+                        "AuthenticationFailed",
+                        "Authentication failed. The 'Authorization' header is missing.",
+                    )
+                } else {
+                    ("InvalidAuthenticationToken", "The access token is invalid.")
+                };
+                wire::arm_fail(401, code, message).with_header(
+                    "www-authenticate",
+                    "Bearer authorization_uri=\"https://login.windows.net/\", error=\"invalid_token\"",
+                )
+            }
+        })
+    }
+
+    /// The headers every response of that API carries.
+    fn finish(&self, req: &Req, api: Api, mut resp: Resp, ru: u32) -> Resp {
+        match api {
+            Api::Graph(_) => {
+                let request_id = wire::new_guid();
+                let client_request_id = req
+                    .header("client-request-id")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| request_id.clone());
+                if resp.status >= 400 {
+                    stamp_graph_error(&mut resp, &request_id, &client_request_id);
+                }
+                resp.headers.push(("request-id".into(), request_id));
+                resp.headers
+                    .push(("client-request-id".into(), client_request_id));
+                resp.headers
+                    .push(("x-ms-resource-unit".into(), ru.max(1).to_string()));
+                if let Some(t) = &self.throttles
+                    && let Some(p) = lock(t).graph_limit_percentage()
+                {
+                    resp.headers
+                        .push(("x-ms-throttle-limit-percentage".into(), p));
+                }
+                resp.headers
+                    .push(("cache-control".into(), "no-cache".into()));
+            }
+            Api::Arm => {
+                let request_id = wire::new_guid();
+                let correlation = req
+                    .header("x-ms-correlation-request-id")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| request_id.clone());
+                resp.headers.push(("x-ms-request-id".into(), request_id));
+                resp.headers
+                    .push(("x-ms-correlation-request-id".into(), correlation));
+            }
+        }
+        resp
+    }
+}
+
+/// Puts the response's ids into a Graph error body's `innerError`, so body and headers agree.
+fn stamp_graph_error(resp: &mut Resp, request_id: &str, client_request_id: &str) {
+    if resp.body.len() > 64 * 1024 {
+        return;
+    }
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&resp.body) else {
+        return;
+    };
+    let Some(inner) = v
+        .get_mut("error")
+        .and_then(|e| e.get_mut("innerError"))
+        .and_then(|i| i.as_object_mut())
+    else {
+        return;
+    };
+    inner.insert("request-id".into(), request_id.into());
+    if inner.contains_key("client-request-id") {
+        inner.insert("client-request-id".into(), client_request_id.into());
+    }
+    if let Ok(body) = serde_json::to_vec(&v) {
+        resp.body = body;
+    }
+}
+
+/// The answer of a fault that replaces the response.
+fn fault_response(api: Api, req: &Req, action: FaultAction) -> Resp {
+    match action {
+        FaultAction::Status {
+            status,
+            headers,
+            body,
+        } => {
+            let content_type = match api {
+                Api::Graph(_) => wire::GRAPH_JSON,
+                Api::Arm => wire::ARM_JSON,
+            };
+            let mut resp = Resp {
+                status,
+                headers: vec![("content-type".into(), content_type.into())],
+                body: body.into_bytes(),
+            };
+            for (k, v) in headers {
+                resp.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&k));
+                resp.headers.push((k, v));
+            }
+            resp
+        }
+        FaultAction::Throttle { retry_after } => match api {
+            Api::Graph(_) => graph::throttled_body().with_header("retry-after", retry_after),
+            Api::Arm => arm::throttled(req, &retry_after),
+        },
+        FaultAction::Unauthorized => match api {
+            Api::Graph(_) => wire::graph_fail(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            ),
+            Api::Arm => {
+                let now = wire::date(time::OffsetDateTime::now_utc());
+                wire::arm_fail(
+                    401,
+                    "ExpiredAuthenticationToken",
+                    &format!(
+                        "The access token expiry UTC time '{now}' is earlier than current UTC time '{now}'."
+                    ),
+                )
+            }
+        },
+        // Handled before the route; never replaces the response.
+        FaultAction::Truncate | FaultAction::Stall(_) => Resp::empty(500),
+    }
+}
+
+async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 256 << 20)
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let req = Req::new(parts.method.as_str(), &path_and_query, parts.headers, body);
+    let index = inner.log_request(&req, &path_and_query, false);
+    let out = inner.serve(req).await;
+    inner.set_status(index, out.resp.status, false);
+    into_response(out)
+}
+
+fn into_response(out: Outcome) -> Response {
+    let Outcome { resp, truncate } = out;
+    let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let full_len = resp.body.len();
+    let body = if truncate {
+        // The real headers (with the full Content-Length), half the body, a pause so it is
+        // flushed, then an error that makes hyper drop the connection.
+        let half = Bytes::from(resp.body[..full_len / 2].to_vec());
+        let stream = futures::stream::unfold(0u8, move |step| {
+            let half = half.clone();
+            async move {
+                match step {
+                    0 => Some((Ok::<Bytes, std::io::Error>(half), 1)),
+                    1 => {
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        Some((
+                            Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionAborted,
+                                "emulator: truncated response",
+                            )),
+                            2,
+                        ))
+                    }
+                    _ => None,
+                }
+            }
+        });
+        Body::from_stream(stream)
+    } else {
+        Body::from(resp.body)
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    for (k, v) in &resp.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    if truncate && let Ok(v) = HeaderValue::from_str(&full_len.to_string()) {
+        headers.insert(axum::http::header::CONTENT_LENGTH, v);
+    }
+    response
+}

@@ -1,0 +1,254 @@
+//! Throttling as the reference describes it (§3.2, §3.3): Graph's identity token bucket of
+//! ResourceUnits with a separate write quota, ARM's per-subscription (and tenant) read/write
+//! buckets, and Resource Graph's per-user query quota.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The budgets. Every bucket refills continuously at `capacity / window`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThrottleBudget {
+    /// Graph ResourceUnits per `graph_window` (S tier: 3,500 per 10 s).
+    pub graph_resource_units: f64,
+    pub graph_window: Duration,
+    /// Graph writes per `graph_write_window` (3,000 per 2 min 30 s).
+    pub graph_writes: f64,
+    pub graph_write_window: Duration,
+    /// ARM reads: bucket size and refill per second, per subscription and for the tenant.
+    pub arm_reads: f64,
+    pub arm_reads_per_second: f64,
+    /// ARM writes and deletes: bucket size and refill per second.
+    pub arm_writes: f64,
+    pub arm_writes_per_second: f64,
+    /// Resource Graph queries per `arg_window` (15 per 5 s).
+    pub arg_queries: f64,
+    pub arg_window: Duration,
+    /// Graph "keeps counting usage while you are throttled": when set, a throttled request
+    /// still costs its RUs, so immediate retries push the wait further out. Off by default so
+    /// a client that waits exactly `Retry-After` always gets through.
+    pub charge_throttled: bool,
+}
+
+impl ThrottleBudget {
+    /// Graph's S tier (fewer than 50 users) for one application in one tenant, ARM's 2024
+    /// token bucket and Resource Graph's default user quota.
+    pub fn graph_s_tier() -> Self {
+        Self {
+            graph_resource_units: 3_500.0,
+            graph_window: Duration::from_secs(10),
+            graph_writes: 3_000.0,
+            graph_write_window: Duration::from_secs(150),
+            arm_reads: 250.0,
+            arm_reads_per_second: 25.0,
+            arm_writes: 200.0,
+            arm_writes_per_second: 10.0,
+            arg_queries: 15.0,
+            arg_window: Duration::from_secs(5),
+            charge_throttled: false,
+        }
+    }
+
+    /// The S tier with every capacity (and so every refill rate) multiplied by `factor`, the
+    /// windows unchanged: `scaled(0.01)` is 35 RU per 10 s, so a test reaches the limit in a
+    /// few requests and recovers within a second. Capacities never drop below 2.
+    pub fn scaled(factor: f64) -> Self {
+        let s = Self::graph_s_tier();
+        let f = |x: f64| (x * factor).max(2.0);
+        Self {
+            graph_resource_units: f(s.graph_resource_units),
+            graph_writes: f(s.graph_writes),
+            arm_reads: f(s.arm_reads),
+            arm_reads_per_second: s.arm_reads_per_second * factor,
+            arm_writes: f(s.arm_writes),
+            arm_writes_per_second: s.arm_writes_per_second * factor,
+            arg_queries: f(s.arg_queries),
+            ..s
+        }
+    }
+}
+
+/// A continuously refilling token bucket.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub capacity: f64,
+    level: f64,
+    per_second: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    pub fn new(capacity: f64, per_second: f64) -> Self {
+        Self {
+            capacity,
+            level: capacity,
+            per_second: per_second.max(1e-9),
+            last: Instant::now(),
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let dt = now.saturating_duration_since(self.last).as_secs_f64();
+        self.level = (self.level + dt * self.per_second).min(self.capacity);
+        self.last = now;
+    }
+
+    /// Takes `cost`, or says how long until it could be taken. `charge_anyway` takes it even
+    /// when refused (the level may go negative, down to minus the capacity).
+    pub fn take(&mut self, cost: f64, charge_anyway: bool) -> Result<(), Duration> {
+        self.refill(Instant::now());
+        if self.level >= cost {
+            self.level -= cost;
+            return Ok(());
+        }
+        let wait = (cost - self.level) / self.per_second;
+        if charge_anyway {
+            self.level = (self.level - cost).max(-self.capacity);
+        }
+        Err(Duration::from_secs_f64(wait.max(0.001)))
+    }
+
+    /// The share of the bucket in use, 0.0–1.0 (or more when charged below zero).
+    pub fn used(&self) -> f64 {
+        (self.capacity - self.level) / self.capacity
+    }
+
+    pub fn remaining(&self) -> f64 {
+        self.level.max(0.0)
+    }
+}
+
+/// Every bucket of one emulator.
+#[derive(Debug)]
+pub struct Throttles {
+    pub budget: ThrottleBudget,
+    pub graph_ru: Bucket,
+    pub graph_writes: Bucket,
+    /// Keyed by lower-cased subscription id; `""` is the tenant scope.
+    arm_reads: HashMap<String, Bucket>,
+    arm_writes: HashMap<String, Bucket>,
+    arg_window_start: Instant,
+    arg_used: f64,
+}
+
+/// The outcome of asking a bucket.
+pub enum Verdict {
+    Allowed,
+    Throttled(Duration),
+}
+
+impl Throttles {
+    pub fn new(budget: ThrottleBudget) -> Self {
+        let per = |cap: f64, w: Duration| cap / w.as_secs_f64().max(1e-3);
+        Self {
+            graph_ru: Bucket::new(
+                budget.graph_resource_units,
+                per(budget.graph_resource_units, budget.graph_window),
+            ),
+            graph_writes: Bucket::new(
+                budget.graph_writes,
+                per(budget.graph_writes, budget.graph_write_window),
+            ),
+            arm_reads: HashMap::new(),
+            arm_writes: HashMap::new(),
+            arg_window_start: Instant::now(),
+            arg_used: 0.0,
+            budget,
+        }
+    }
+
+    /// Charges a Graph request of `ru` ResourceUnits (and one write for a write).
+    pub fn graph(&mut self, ru: u32, write: bool) -> Verdict {
+        let charge = self.budget.charge_throttled;
+        if let Err(wait) = self.graph_ru.take(f64::from(ru), charge) {
+            return Verdict::Throttled(wait);
+        }
+        if write && let Err(wait) = self.graph_writes.take(1.0, charge) {
+            return Verdict::Throttled(wait);
+        }
+        Verdict::Allowed
+    }
+
+    /// `x-ms-throttle-limit-percentage`, sent only above 80 % use (0.8–1.8 in Graph's words).
+    pub fn graph_limit_percentage(&self) -> Option<String> {
+        let used = self.graph_ru.used();
+        (used > 0.8).then(|| format!("{:.1}", used.min(1.8)))
+    }
+
+    /// Charges an ARM read or write in `subscription` (`""` for tenant-level calls); returns
+    /// what remains for `x-ms-ratelimit-remaining-*`.
+    pub fn arm(&mut self, subscription: &str, write: bool) -> Result<u32, Duration> {
+        let b = &self.budget;
+        let (map, cap, rate) = if write {
+            (&mut self.arm_writes, b.arm_writes, b.arm_writes_per_second)
+        } else {
+            (&mut self.arm_reads, b.arm_reads, b.arm_reads_per_second)
+        };
+        let bucket = map
+            .entry(subscription.to_ascii_lowercase())
+            .or_insert_with(|| Bucket::new(cap, rate));
+        bucket.take(1.0, false)?;
+        Ok(bucket.remaining() as u32)
+    }
+
+    /// Charges a Resource Graph query against the fixed window; returns the remaining quota and
+    /// the time until the window resets.
+    pub fn arg(&mut self) -> Result<(u32, Duration), Duration> {
+        let now = Instant::now();
+        let window = self.budget.arg_window;
+        if now.saturating_duration_since(self.arg_window_start) >= window {
+            self.arg_window_start = now;
+            self.arg_used = 0.0;
+        }
+        let resets = window.saturating_sub(now.saturating_duration_since(self.arg_window_start));
+        if self.arg_used + 1.0 > self.budget.arg_queries {
+            return Err(resets.max(Duration::from_millis(1)));
+        }
+        self.arg_used += 1.0;
+        Ok(((self.budget.arg_queries - self.arg_used) as u32, resets))
+    }
+}
+
+/// Graph's ResourceUnit cost of a request (reference §3.2): `GET applications` 2, any other
+/// identity GET 1; `$select` −1, `$expand` +1, `$top` below 20 −1, at least 1; writes cost 1.
+pub fn graph_cost(method: &str, first_segment: &str, query: &[(String, String)]) -> u32 {
+    if method != "GET" {
+        return 1;
+    }
+    let has = |name: &str| query.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let mut cost: i32 = if first_segment.starts_with("applications") {
+        2
+    } else {
+        1
+    };
+    if has("$select") {
+        cost -= 1;
+    }
+    if has("$expand") {
+        cost += 1;
+    }
+    let small_top = query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("$top"))
+        .and_then(|(_, v)| v.trim().parse::<u32>().ok())
+        .is_some_and(|t| t < 20);
+    if small_top {
+        cost -= 1;
+    }
+    cost.max(1) as u32
+}
+
+/// `Retry-After` as Graph writes it: decimal seconds.
+pub fn retry_after_decimal(wait: Duration) -> String {
+    format!("{:.3}", wait.as_secs_f64().max(0.001))
+}
+
+/// `Retry-After` as ARM writes it: whole seconds, rounded up.
+pub fn retry_after_whole(wait: Duration) -> String {
+    format!("{}", wait.as_secs_f64().ceil().max(1.0) as u64)
+}
+
+/// `hh:mm:ss`, as in `x-ms-user-quota-resets-after`.
+pub fn hms(d: Duration) -> String {
+    let s = d.as_secs_f64().ceil() as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
