@@ -58,7 +58,8 @@ fn canonical(mut s: TenantSnapshot) -> TenantSnapshot {
     s.tenant_id = s.tenant_id.to_ascii_lowercase();
     s.applications.sort_by(|a, b| a.id.cmp(&b.id));
     for a in &mut s.applications {
-        a.password_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        a.password_credentials
+            .sort_by(|x, y| x.key_id.cmp(&y.key_id));
         a.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
         a.federated_identity_credentials
             .sort_by(|x, y| x.name.cmp(&y.name));
@@ -75,18 +76,57 @@ fn canonical(mut s: TenantSnapshot) -> TenantSnapshot {
     }
     s.resources.sort_by(|a, b| a.id.cmp(&b.id));
     for r in &mut s.resources {
+        // ARM's identity block is a map keyed by identity id: one entry per identity (the
+        // bench generator may repeat one).
         r.identity.user_assigned_identities.sort();
+        r.identity.user_assigned_identities.dedup();
     }
     s.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));
     s
 }
 
+/// Compares item by item, so a failure shows the first differing item, not two pages of
+/// Debug output.
+fn same_items<T: PartialEq + std::fmt::Debug>(got: &[T], want: &[T], what: &str) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g, w, "{what} #{i}");
+    }
+    assert_eq!(got.len(), want.len(), "{what}");
+}
+
 fn assert_same_tenant(got: &TenantSnapshot, want: &TenantSnapshot) {
-    let (got, want) = (canonical(got.clone()), canonical(want.clone()));
+    let (got, mut want) = (canonical(got.clone()), canonical(want.clone()));
+    // A crawl keeps the role assignments of the tenant's service principals; the emulator
+    // also serves those of users and groups (the bench generator makes some).
+    let principals: std::collections::HashSet<&str> = want
+        .service_principals
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    let kept: Vec<_> = want
+        .role_assignments
+        .iter()
+        .filter(|r| principals.contains(r.principal_id.as_str()))
+        .cloned()
+        .collect();
+    want.role_assignments = kept;
+    // credwise names every role whose definition ARM can read; the snapshot may leave some
+    // unnamed.
+    let mut got = got;
+    for (g, w) in got.role_assignments.iter_mut().zip(&want.role_assignments) {
+        if w.role_definition_name.is_none() && g.id == w.id {
+            g.role_definition_name = None;
+        }
+    }
     assert_eq!(got.applications, want.applications);
     assert_eq!(got.service_principals, want.service_principals);
     assert_eq!(got.user_assigned_identities, want.user_assigned_identities);
-    assert_eq!(got.resources, want.resources);
+    same_items(&got.resources, &want.resources, "resources");
+    same_items(
+        &got.role_assignments,
+        &want.role_assignments,
+        "role assignments",
+    );
     assert_eq!(got.role_assignments, want.role_assignments);
     assert_eq!(got, want);
 }
@@ -100,4 +140,589 @@ async fn a_full_load_equals_the_emulators_tenant() {
     assert_eq!(loaded.snapshot.captured_at, NOW);
     assert_same_tenant(&loaded.snapshot, &emu.snapshot());
     assert!(b.describe().starts_with("live "), "{}", b.describe());
+}
+
+fn fault(method: &str, path: &str, action: FaultAction) -> Fault {
+    Fault::new(Matcher::new(method, path), action)
+}
+
+/// A generated tenant big enough for several pages at a small `$top`.
+fn generated(apps: usize, sps: usize) -> TenantSnapshot {
+    use credwise::bench_support::{TenantSpec, generate_tenant};
+    generate_tenant(
+        &TenantSpec {
+            applications: apps,
+            service_principals: sps,
+            credentials: apps * 2,
+            seed: 7,
+        },
+        NOW,
+    )
+}
+
+#[tokio::test]
+async fn paging_follows_next_links_through_empty_pages() {
+    let snap = generated(45, 80);
+    let emu = Emulator::start_with(
+        snap.clone(),
+        Options {
+            empty_pages: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
+        ..config(&emu)
+    })
+    .unwrap();
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let requests = emu.requests();
+    let pages = |collection: &str| {
+        requests
+            .iter()
+            .filter(|r| {
+                r.path_and_query
+                    .starts_with(&format!("/v1.0/{collection}?"))
+                    && r.status == 200
+            })
+            .collect::<Vec<_>>()
+    };
+    let apps = pages("applications");
+    // Every page of 7, an empty page before each page after the first, and the empty last
+    // page is not needed: ceil(45 / 7) = 7 pages plus 6 empty ones.
+    assert_eq!(
+        apps.len(),
+        13,
+        "{:#?}",
+        apps.iter().map(|r| &r.path_and_query).collect::<Vec<_>>()
+    );
+    assert!(
+        apps[0].path_and_query.contains("%24top=7") || apps[0].path_and_query.contains("$top=7")
+    );
+    assert!(
+        apps[1..]
+            .iter()
+            .all(|r| r.path_and_query.to_ascii_lowercase().contains("skiptoken"))
+    );
+    assert!(pages("servicePrincipals").len() >= 80 / 7);
+}
+
+#[tokio::test]
+async fn flexible_federated_credentials_are_read_from_beta_in_batches() {
+    use credwise::domain::FederatedIdentityCredential;
+    let mut snap = generated(50, 60);
+    // 45 apps with a flexible FIC: three batches of at most 20.
+    for (i, app) in snap.applications.iter_mut().take(45).enumerate() {
+        app.federated_identity_credentials.truncate(3);
+        app.federated_identity_credentials
+            .push(FederatedIdentityCredential {
+                id: Some(format!("00000000-0000-4000-8000-{i:012}")),
+                name: format!("flexible-{i}"),
+                issuer: "https://token.actions.githubusercontent.com".into(),
+                subject: None,
+                claims_matching_expression: Some(format!(
+                    "claims['sub'] matches 'repo:contoso/app-{i}:ref:refs/heads/*'"
+                )),
+                audiences: vec!["api://AzureADTokenExchange".into()],
+                description: None,
+            });
+    }
+    let emu = Emulator::start(snap.clone()).await;
+    // One item of the second batch is throttled: it alone is re-submitted after its
+    // Retry-After.
+    emu.inject(
+        fault(
+            "GET",
+            "/beta/applications/",
+            FaultAction::Throttle {
+                retry_after: "0.2".into(),
+            },
+        )
+        .skip(25),
+    );
+    let b = LiveBackend::new(LiveConfig {
+        batch_concurrency: 2,
+        ..config(&emu)
+    })
+    .unwrap();
+    let started = Instant::now();
+    let loaded = load(&b).await.unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let batches: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.starts_with("/beta/$batch"))
+        .collect();
+    assert_eq!(batches.len(), 4, "three batches and one re-submission");
+    let items = emu.batch_items();
+    assert_eq!(items.len(), 46);
+    assert_eq!(items.iter().filter(|i| i.status == 429).count(), 1);
+    let flexible = |s: &TenantSnapshot| {
+        s.applications
+            .iter()
+            .flat_map(|a| &a.federated_identity_credentials)
+            .filter(|f| f.claims_matching_expression.is_some())
+            .count()
+    };
+    assert!(flexible(&loaded.snapshot) >= 45);
+    assert_eq!(flexible(&loaded.snapshot), flexible(&snap));
+}
+
+/// The request after a 429 on the same URL, and the time between them.
+fn retry_gap(emu: &Emulator) -> Duration {
+    let log = emu.requests();
+    let at = log.iter().position(|r| r.status == 429).expect("a 429");
+    let retry = log[at + 1..]
+        .iter()
+        .find(|r| r.path_and_query == log[at].path_and_query)
+        .expect("the retry");
+    retry.at - log[at].at
+}
+
+#[tokio::test]
+async fn a_decimal_retry_after_is_honoured() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(fault(
+        "GET",
+        "/v1.0/servicePrincipals",
+        FaultAction::Throttle {
+            retry_after: "0.35".into(),
+        },
+    ));
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let gap = retry_gap(&emu);
+    assert!(gap >= Duration::from_millis(350), "{gap:?}");
+    assert!(gap < Duration::from_millis(350 + 500), "{gap:?}");
+}
+
+#[tokio::test]
+async fn the_emulators_throttling_budget_is_waited_out() {
+    let budget = emulator::ThrottleBudget {
+        graph_resource_units: 4.0,
+        graph_window: Duration::from_millis(500),
+        ..emulator::ThrottleBudget::graph_s_tier()
+    };
+    let emu = Emulator::start_with(
+        demo(),
+        Options {
+            throttle: Some(budget),
+            ..Options::default()
+        },
+    )
+    .await;
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let throttled = emu.requests().iter().filter(|r| r.status == 429).count();
+    assert!(throttled > 0, "the budget never ran out");
+    let gap = retry_gap(&emu);
+    assert!(gap >= Duration::from_millis(100), "{gap:?}");
+}
+
+#[tokio::test]
+async fn a_tenant_that_stays_throttled_fails_with_throttled() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(
+        fault(
+            "GET",
+            "/v1.0/applications",
+            FaultAction::Throttle {
+                retry_after: "0.3".into(),
+            },
+        )
+        .always(),
+    );
+    let b = LiveBackend::new(LiveConfig {
+        retry: RetrySettings {
+            max_retries: 100,
+            max_total_wait: Duration::from_secs(1),
+            ..fast_retries()
+        },
+        ..config(&emu)
+    })
+    .unwrap();
+    let started = Instant::now();
+    let err = load(&b).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Throttled {
+                retry_after_secs: 1
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 3);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+fn status(status: u16, body: String) -> FaultAction {
+    FaultAction::Status {
+        status,
+        headers: vec![],
+        body,
+    }
+}
+
+#[tokio::test]
+async fn graph_errors_are_typed() {
+    let emu = Emulator::start(demo()).await;
+    let b = backend(&emu);
+
+    emu.inject(
+        fault(
+            "GET",
+            "/v1.0/servicePrincipals",
+            status(
+                403,
+                emulator::graph_error(
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                ),
+            ),
+        )
+        // The list and its `$count`, in either order.
+        .times(2),
+    );
+    let err = load(&b).await.unwrap_err();
+    match &err {
+        Error::Forbidden {
+            permission,
+            message,
+        } => {
+            assert!(permission.contains("Application.Read.All"), "{permission}");
+            assert!(message.contains("Insufficient privileges"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.exit_code(), 3);
+
+    emu.inject(fault("GET", "/v1.0/applications", FaultAction::Unauthorized).always());
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("InvalidAuthenticationToken"),
+        "{err}"
+    );
+    emu.clear_faults();
+
+    emu.inject(
+        fault(
+            "GET",
+            "/v1.0/applications",
+            status(
+                404,
+                emulator::graph_error("Request_ResourceNotFound", "Gone."),
+            ),
+        )
+        .always(),
+    );
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    emu.clear_faults();
+
+    // A 500 keeps Graph's code, message and request id (from the response, as Graph sends
+    // it in the header and the body's innerError).
+    emu.inject(
+        fault(
+            "GET",
+            "/v1.0/applications",
+            status(
+                500,
+                emulator::graph_error("UnknownError", "Something broke."),
+            ),
+        )
+        .always(),
+    );
+    let err = load(&b).await.unwrap_err();
+    emu.clear_faults();
+    let logged = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 500)
+        .count();
+    assert!(logged >= 1);
+    match &err {
+        Error::Service {
+            service,
+            code,
+            message,
+            request_id,
+        } => {
+            assert_eq!(*service, "Graph");
+            assert_eq!(code, "UnknownError");
+            assert!(message.contains("Something broke."), "{message}");
+            assert!(uuid::Uuid::parse_str(request_id).is_ok(), "{request_id}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_401_mid_crawl_stops_the_load() {
+    let emu = Emulator::start(demo()).await;
+    // The $count and the first page pass; the token "expires" on the second page.
+    emu.inject(
+        fault("GET", "/v1.0/applications", FaultAction::Unauthorized)
+            .skip(2)
+            .always(),
+    );
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 3,
+        ..config(&emu)
+    })
+    .unwrap();
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    let ok_pages = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/v1.0/applications") && r.status == 200)
+        .count();
+    assert!(ok_pages >= 1, "the crawl was under way");
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_read_again_or_reported() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(fault(
+        "GET",
+        "/v1.0/servicePrincipals",
+        FaultAction::Truncate,
+    ));
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Truncate).always());
+    let err = load(&backend(&emu)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Network(_) | Error::Decode { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 3);
+}
+
+#[tokio::test]
+async fn a_stalled_connection_times_out() {
+    let emu = Emulator::start(demo()).await;
+    let b = LiveBackend::new(LiveConfig {
+        retry: RetrySettings {
+            try_timeout: Duration::from_millis(300),
+            ..fast_retries()
+        },
+        ..config(&emu)
+    })
+    .unwrap();
+    // Once: the retry gets through.
+    emu.inject(fault(
+        "GET",
+        "/v1.0/applications",
+        FaultAction::Stall(Duration::from_secs(5)),
+    ));
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    // Always: the load ends with a network error, not a hang.
+    emu.inject(
+        fault(
+            "GET",
+            "/v1.0/applications",
+            FaultAction::Stall(Duration::from_secs(5)),
+        )
+        .always(),
+    );
+    let started = Instant::now();
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Network(_)), "{err:?}");
+    assert!(err.to_string().contains("stalled"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_load_ends_promptly() {
+    use credwise::backend::ProgressEvent;
+    let emu = Emulator::start_with(
+        demo(),
+        Options {
+            latency: Duration::from_millis(150),
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = backend(&emu);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let progress = Progress::new(tx, cancel.clone());
+    let canceller = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            // Cancel as soon as the crawl has started reporting.
+            rx.recv().await;
+            cancel.cancel();
+            Instant::now()
+        })
+    };
+    let err = b.load(&Scope::default(), &progress).await.unwrap_err();
+    let ended = Instant::now();
+    let cancelled_at = canceller.await.unwrap();
+    assert!(matches!(err, Error::Cancelled), "{err:?}");
+    assert!(
+        ended - cancelled_at < Duration::from_millis(100),
+        "{:?}",
+        ended - cancelled_at
+    );
+    // A cancelled progress is refused up front.
+    let err = b.load(&Scope::default(), &progress).await.unwrap_err();
+    assert!(matches!(err, Error::Cancelled));
+}
+
+#[tokio::test]
+async fn no_azure_access_keeps_the_graph_data_and_warns() {
+    let snap = demo();
+    let emu = Emulator::start(snap.clone()).await;
+    emu.inject(
+        fault(
+            "GET",
+            "/subscriptions",
+            status(
+                403,
+                emulator::arm_error(
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform action.",
+                ),
+            ),
+        )
+        .always(),
+    );
+    let loaded = load(&backend(&emu)).await.unwrap();
+    let s = &loaded.snapshot;
+    assert_eq!(s.applications.len(), snap.applications.len());
+    assert_eq!(s.service_principals.len(), snap.service_principals.len());
+    assert!(s.user_assigned_identities.is_empty() && s.role_assignments.is_empty());
+    // The system-assigned identities still say which resource they belong to.
+    assert!(!s.resources.is_empty());
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert!(w.message.contains("Reader on the subscription"), "{w:?}");
+    assert!(w.message.contains("AuthorizationFailed"), "{w:?}");
+}
+
+#[tokio::test]
+async fn one_unreadable_phase_is_a_warning() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(
+        fault(
+            "POST",
+            "/providers/Microsoft.ResourceGraph",
+            status(403, emulator::arm_error("AuthorizationFailed", "No.")),
+        )
+        .always(),
+    );
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(loaded.warnings[0].area.contains("resources"));
+    assert!(!loaded.snapshot.user_assigned_identities.is_empty());
+    assert!(!loaded.snapshot.role_assignments.is_empty());
+}
+
+#[tokio::test]
+async fn subscriptions_of_other_tenants_and_outside_the_scope_are_left_out() {
+    let snap = demo();
+    let emu = Emulator::start(snap.clone()).await;
+    let loaded = load(&backend(&emu)).await.unwrap();
+    let foreign = emulator::FOREIGN_SUBSCRIPTION;
+    assert!(
+        !emu.requests()
+            .iter()
+            .any(|r| r.path_and_query.contains(foreign)),
+        "the other tenant's subscription was read"
+    );
+    assert_eq!(
+        loaded.snapshot.tenant_id,
+        snap.tenant_id.to_ascii_lowercase()
+    );
+    let one = snap.user_assigned_identities[0]
+        .subscription_id()
+        .unwrap()
+        .to_string();
+    let scoped = b_with_scope(&emu, &one).await;
+    assert!(
+        scoped
+            .snapshot
+            .user_assigned_identities
+            .iter()
+            .all(|u| u.subscription_id() == Some(one.as_str()))
+    );
+    assert!(!scoped.snapshot.user_assigned_identities.is_empty());
+}
+
+async fn b_with_scope(emu: &Emulator, subscription: &str) -> Loaded {
+    let b = backend(emu);
+    b.load(
+        &Scope {
+            subscriptions: vec![subscription.to_string()],
+        },
+        &Progress::silent(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn progress_is_reported_per_phase() {
+    use credwise::backend::ProgressEvent;
+    let emu = Emulator::start(demo()).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
+    let progress = Progress::new(tx, tokio_util::sync::CancellationToken::new());
+    let loaded = backend(&emu)
+        .load(&Scope::default(), &progress)
+        .await
+        .unwrap();
+    drop(progress);
+    let mut last = std::collections::BTreeMap::new();
+    while let Some(e) = rx.recv().await {
+        last.insert(e.stage.clone(), (e.done, e.total));
+    }
+    let s = &loaded.snapshot;
+    let n = |x: usize| (x as u64, Some(x as u64));
+    assert_eq!(last["applications"], n(s.applications.len()));
+    assert_eq!(last["service principals"], n(s.service_principals.len()));
+    assert_eq!(
+        last["managed identities"].0,
+        s.user_assigned_identities.len() as u64
+    );
+    assert_eq!(last["resources"], n(s.resources.len()));
+    for stage in ["federated credentials", "subscriptions", "role assignments"] {
+        let (done, total) = last[stage];
+        assert_eq!(Some(done), total, "{stage}");
+    }
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_host_is_not_followed() {
+    // Graph itself never does this; a man in the middle or a bug might.
+    let emu = Emulator::start(demo()).await;
+    let other = Emulator::start(demo()).await;
+    let body = serde_json::json!({
+        "value": [],
+        "@odata.nextLink": format!("{}/applications?$skiptoken=x", other.graph_url()),
+    })
+    .to_string();
+    // Twice: the `$count` request may take the first.
+    emu.inject(fault("GET", "/v1.0/applications", status(200, body)).times(2));
+    let err = load(&backend(&emu)).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("not followed"), "{err}");
+    assert!(other.requests().is_empty());
 }
