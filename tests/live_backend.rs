@@ -726,3 +726,602 @@ async fn a_next_link_to_another_host_is_not_followed() {
     assert!(err.to_string().contains("not followed"), "{err}");
     assert!(other.requests().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Changes: each applied through the emulator, checked, and undone.
+
+use credwise::domain::change::Target;
+use credwise::domain::{
+    Change, Check, FederatedIdentityCredential, KeyCredential, PasswordCredential,
+    RoleAssignment, UserAssignedIdentity,
+};
+
+fn fic(name: &str, subject: &str) -> FederatedIdentityCredential {
+    FederatedIdentityCredential {
+        id: None,
+        name: name.into(),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+        subject: Some(subject.into()),
+        claims_matching_expression: None,
+        audiences: vec!["api://AzureADTokenExchange".into()],
+        description: None,
+    }
+}
+
+/// A self-signed certificate's DER, base64: what `AddKey` uploads.
+fn certificate() -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["credwise-test".to_string()]).unwrap();
+    azure_core::base64::encode(params.self_signed(&key).unwrap().der())
+}
+
+/// The tenant with the ids a re-created object gets from the service blanked out: a
+/// removed secret comes back as a new secret (new keyId and hint), a FIC gets a new id, a
+/// re-created identity new principal and client ids.
+fn without_service_ids(mut s: TenantSnapshot) -> TenantSnapshot {
+    for a in &mut s.applications {
+        for p in &mut a.password_credentials {
+            p.key_id.clear();
+            p.hint = None;
+        }
+        for f in &mut a.federated_identity_credentials {
+            f.id = None;
+        }
+    }
+    for sp in &mut s.service_principals {
+        for p in &mut sp.password_credentials {
+            p.key_id.clear();
+            p.hint = None;
+        }
+    }
+    canonical(s)
+}
+
+struct Rig {
+    emu: Emulator,
+    b: LiveBackend,
+    original: TenantSnapshot,
+}
+
+impl Rig {
+    async fn new() -> Self {
+        let emu = Emulator::start(demo()).await;
+        let b = backend(&emu);
+        let original = emu.snapshot();
+        Self { emu, b, original }
+    }
+
+    /// Applies `change`, asserts `check` holds and the tenant changed, undoes it, and asserts
+    /// the tenant is back (exactly, or up to the ids the service picks when `exact` is
+    /// false). Returns what the apply returned.
+    async fn round_trip(&self, change: Change, check: impl Fn(&Change) -> Check, exact: bool) {
+        let applied = self.b.apply(&change).await.unwrap_or_else(|e| panic!("{change:?}: {e}"));
+        assert!(
+            self.b.check(&check(&applied.undo)).await.unwrap(),
+            "check after {change:?}"
+        );
+        assert_ne!(canonical(self.emu.snapshot()), canonical(self.original.clone()));
+        self.b
+            .apply(&applied.undo)
+            .await
+            .unwrap_or_else(|e| panic!("undo of {change:?}: {e}"));
+        if exact {
+            assert_same_tenant(&self.emu.snapshot(), &self.original);
+        } else {
+            assert_eq!(
+                without_service_ids(self.emu.snapshot()),
+                without_service_ids(self.original.clone()),
+                "after the undo of {change:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn secrets_are_added_removed_and_restored() {
+    let rig = Rig::new().await;
+    let app = rig
+        .original
+        .applications
+        .iter()
+        .find(|a| !a.password_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let sp = rig
+        .original
+        .service_principals
+        .iter()
+        .find(|s| !s.password_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let new_secret = PasswordCredential {
+        key_id: "planned".into(),
+        display_name: Some("credwise rotation".into()),
+        hint: None,
+        start_date_time: None,
+        end_date_time: Some(NOW + time::Duration::days(90)),
+    };
+    for target in [
+        Target::Application(app.id.clone()),
+        Target::ServicePrincipal(sp.id.clone()),
+    ] {
+        // Added: the secret's value comes back once, and only in `Applied::secret`.
+        let applied = rig
+            .b
+            .apply(&Change::AddPassword {
+                target: target.clone(),
+                credential: new_secret.clone(),
+            })
+            .await
+            .unwrap();
+        let secret = applied.secret.as_ref().expect("a one-time secret");
+        assert!(rig.emu.secret_texts().iter().any(|s| s == secret.expose()));
+        assert!(!format!("{applied:?}").contains(secret.expose()));
+        let Change::RemovePassword { key_id, .. } = &applied.undo else {
+            panic!("{:?}", applied.undo)
+        };
+        assert_ne!(key_id, "planned", "the undo names the key Graph chose");
+        let present = Check::CredentialPresent {
+            target: target.clone(),
+            id: key_id.clone(),
+        };
+        assert!(rig.b.check(&present).await.unwrap());
+        rig.b.apply(&applied.undo).await.unwrap();
+        assert!(!rig.b.check(&present).await.unwrap());
+        assert_same_tenant(&rig.emu.snapshot(), &rig.original);
+    }
+    // Removed: the undo adds a secret with the same metadata (a new value, necessarily).
+    let old = app.password_credentials[0].clone();
+    let target = Target::Application(app.id.clone());
+    rig.round_trip(
+        Change::RemovePassword {
+            target: target.clone(),
+            key_id: old.key_id.clone(),
+        },
+        |_| Check::CredentialAbsent {
+            target: target.clone(),
+            id: old.key_id.clone(),
+        },
+        false,
+    )
+    .await;
+    // Removing a secret that is not there changes nothing.
+    let err = rig
+        .b
+        .apply(&Change::RemovePassword {
+            target,
+            key_id: "00000000-0000-0000-0000-000000000000".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+}
+
+#[tokio::test]
+async fn certificates_are_added_and_removed_without_dropping_the_others() {
+    let rig = Rig::new().await;
+    let app = rig
+        .original
+        .applications
+        .iter()
+        .find(|a| !a.key_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let target = Target::Application(app.id.clone());
+    let credential = KeyCredential {
+        key_id: uuid::Uuid::new_v4().to_string(),
+        display_name: Some("CN=credwise-test".into()),
+        custom_key_identifier: None,
+        key_type: Some("AsymmetricX509Cert".into()),
+        usage: Some("Verify".into()),
+        start_date_time: None,
+        end_date_time: None,
+    };
+    let add = Change::AddKey {
+        target: target.clone(),
+        credential: credential.clone(),
+        key: Some(certificate()),
+    };
+    let present = |key_id: &str| Check::CredentialPresent {
+        target: target.clone(),
+        id: key_id.to_string(),
+    };
+    rig.round_trip(add.clone(), |_| present(&credential.key_id), true)
+        .await;
+    // Removing it again restores it, certificate included, from the undo.
+    rig.b.apply(&add).await.unwrap();
+    let with_key = rig.emu.snapshot();
+    let applied = rig
+        .b
+        .apply(&Change::RemoveKey {
+            target: target.clone(),
+            key_id: credential.key_id.clone(),
+        })
+        .await
+        .unwrap();
+    let Change::AddKey { key, .. } = &applied.undo else {
+        panic!("{:?}", applied.undo)
+    };
+    assert!(key.is_some(), "the undo carries the certificate");
+    let after = rig.emu.snapshot();
+    let keys = |s: &TenantSnapshot| {
+        s.applications
+            .iter()
+            .find(|a| a.id == app.id)
+            .unwrap()
+            .key_credentials
+            .len()
+    };
+    assert_eq!(keys(&after), app.key_credentials.len(), "the other certificates stay");
+    rig.b.apply(&applied.undo).await.unwrap();
+    assert_same_tenant(&rig.emu.snapshot(), &with_key);
+    // Without the certificate there is nothing to upload.
+    let err = rig
+        .b
+        .apply(&Change::AddKey {
+            target,
+            credential,
+            key: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+}
+
+#[tokio::test]
+async fn federated_credentials_on_apps_and_identities() {
+    let rig = Rig::new().await;
+    let app = rig
+        .original
+        .applications
+        .iter()
+        .find(|a| a.federated_identity_credentials.iter().any(|f| f.subject.is_some()))
+        .unwrap()
+        .clone();
+    let uami = rig
+        .original
+        .user_assigned_identities
+        .iter()
+        .find(|u| !u.federated_identity_credentials.is_empty())
+        .unwrap()
+        .clone();
+    for target in [
+        Target::Application(app.id.clone()),
+        Target::UserAssignedIdentity(uami.id.clone()),
+    ] {
+        let new = fic("credwise-test-main", "repo:contoso/new:ref:refs/heads/main");
+        rig.round_trip(
+            Change::AddFederatedCredential {
+                target: target.clone(),
+                credential: new.clone(),
+            },
+            |_| Check::CredentialPresent {
+                target: target.clone(),
+                id: new.name.clone(),
+            },
+            true,
+        )
+        .await;
+    }
+    // Removing existing ones: the undo re-creates them as they were.
+    let old = app
+        .federated_identity_credentials
+        .iter()
+        .find(|f| f.subject.is_some())
+        .unwrap()
+        .clone();
+    let target = Target::Application(app.id.clone());
+    rig.round_trip(
+        Change::RemoveFederatedCredential {
+            target: target.clone(),
+            name: old.name.clone(),
+        },
+        |_| Check::CredentialAbsent {
+            target: target.clone(),
+            id: old.name.clone(),
+        },
+        false,
+    )
+    .await;
+    let old = uami.federated_identity_credentials[0].clone();
+    let target = Target::UserAssignedIdentity(uami.id.clone());
+    let applied = rig
+        .b
+        .apply(&Change::RemoveFederatedCredential {
+            target: target.clone(),
+            name: old.name.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        rig.b
+            .check(&Check::CredentialAbsent {
+                target: target.clone(),
+                id: old.name.clone(),
+            })
+            .await
+            .unwrap()
+    );
+    rig.b.apply(&applied.undo).await.unwrap();
+    // (The app's FIC came back with a new id above.)
+    assert_eq!(
+        without_service_ids(rig.emu.snapshot()),
+        without_service_ids(rig.original.clone())
+    );
+}
+
+#[tokio::test]
+async fn a_flexible_federated_credential_goes_through_beta() {
+    let rig = Rig::new().await;
+    let app = rig.original.applications[0].clone();
+    let target = Target::Application(app.id.clone());
+    let flexible = FederatedIdentityCredential {
+        subject: None,
+        claims_matching_expression: Some(
+            "claims['sub'] matches 'repo:contoso/api:ref:refs/heads/*'".into(),
+        ),
+        ..fic("credwise-flexible", "unused")
+    };
+    let applied = rig
+        .b
+        .apply(&Change::AddFederatedCredential {
+            target: target.clone(),
+            credential: flexible.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        rig.emu
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path_and_query.starts_with("/beta/applications/"))
+    );
+    // Removing it reads it back from beta, expression included, for the undo.
+    let removed = rig.b.apply(&applied.undo).await.unwrap();
+    let Change::AddFederatedCredential { credential, .. } = &removed.undo else {
+        panic!("{:?}", removed.undo)
+    };
+    assert_eq!(
+        credential.claims_matching_expression,
+        flexible.claims_matching_expression
+    );
+    assert_same_tenant(&rig.emu.snapshot(), &rig.original);
+}
+
+#[tokio::test]
+async fn user_assigned_identities_are_created_with_the_ids_azure_gives() {
+    let rig = Rig::new().await;
+    let sub = rig.original.user_assigned_identities[0]
+        .subscription_id()
+        .unwrap()
+        .to_string();
+    let planned = UserAssignedIdentity {
+        id: format!(
+            "/subscriptions/{sub}/resourceGroups/rg-credwise/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-credwise-test"
+        ),
+        name: "id-credwise-test".into(),
+        location: Some("westeurope".into()),
+        principal_id: "planned-principal".into(),
+        client_id: "planned-client".into(),
+        tenant_id: None,
+        tags: Default::default(),
+        federated_identity_credentials: vec![fic(
+            "deploy-main",
+            "repo:contoso/new:ref:refs/heads/main",
+        )],
+    };
+    let create = Change::CreateUserAssignedIdentity {
+        identity: planned.clone(),
+    };
+    let applied = rig.b.apply(&create).await.unwrap();
+    let created = applied.created.clone().expect("the created identity");
+    assert!(uuid::Uuid::parse_str(&created.principal_id).is_ok(), "{created:?}");
+    assert!(uuid::Uuid::parse_str(&created.client_id).is_ok(), "{created:?}");
+    assert_eq!(created.federated_identity_credentials.len(), 1);
+    let now = rig.emu.snapshot();
+    let held = now
+        .user_assigned_identities
+        .iter()
+        .find(|u| u.id.eq_ignore_ascii_case(&planned.id))
+        .unwrap();
+    assert_eq!(held.principal_id, created.principal_id);
+    assert_eq!(held.federated_identity_credentials.len(), 1);
+    assert!(now.service_principals.iter().any(|s| s.id == created.principal_id));
+    assert!(
+        rig.b
+            .check(&Check::UserAssignedIdentityPresent {
+                id: planned.id.clone()
+            })
+            .await
+            .unwrap()
+    );
+    // Creating it again is refused: the undo would delete what this change did not make.
+    let err = rig.b.apply(&create).await.unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    rig.b.apply(&applied.undo).await.unwrap();
+    assert!(
+        !rig.b
+            .check(&Check::UserAssignedIdentityPresent { id: planned.id })
+            .await
+            .unwrap()
+    );
+    assert_same_tenant(&rig.emu.snapshot(), &rig.original);
+
+    // Deleting an existing one: the undo creates it again, FICs included.
+    let existing = rig
+        .original
+        .user_assigned_identities
+        .iter()
+        .find(|u| !u.federated_identity_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let applied = rig
+        .b
+        .apply(&Change::DeleteUserAssignedIdentity {
+            id: existing.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        !rig.emu
+            .snapshot()
+            .user_assigned_identities
+            .iter()
+            .any(|u| u.id == existing.id)
+    );
+    let back = rig.b.apply(&applied.undo).await.unwrap().created.unwrap();
+    assert_eq!(back.name, existing.name);
+    assert_eq!(
+        back.federated_identity_credentials.len(),
+        existing.federated_identity_credentials.len()
+    );
+}
+
+#[tokio::test]
+async fn role_assignments_are_added_and_removed() {
+    let rig = Rig::new().await;
+    let sp = rig.original.service_principals[0].clone();
+    let sub = rig.original.user_assigned_identities[0]
+        .subscription_id()
+        .unwrap()
+        .to_string();
+    let assignment = RoleAssignment {
+        id: "planned".into(),
+        principal_id: sp.id.clone(),
+        principal_type: Some("ServicePrincipal".into()),
+        role_definition_id: format!(
+            "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+        ),
+        role_definition_name: None,
+        scope: format!("/subscriptions/{sub}/resourceGroups/rg-credwise"),
+    };
+    rig.round_trip(
+        Change::AddRoleAssignment {
+            assignment: assignment.clone(),
+        },
+        |undo| match undo {
+            Change::RemoveRoleAssignment { id } => Check::RoleAssignmentPresent { id: id.clone() },
+            other => panic!("{other:?}"),
+        },
+        true,
+    )
+    .await;
+    let existing = rig.original.role_assignments[0].clone();
+    let applied = rig
+        .b
+        .apply(&Change::RemoveRoleAssignment {
+            id: existing.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        !rig.b
+            .check(&Check::RoleAssignmentPresent {
+                id: existing.id.clone()
+            })
+            .await
+            .unwrap()
+    );
+    rig.b.apply(&applied.undo).await.unwrap();
+    assert!(
+        rig.b
+            .check(&Check::RoleAssignmentPresent { id: existing.id })
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_post_answered_500_is_not_sent_again() {
+    let rig = Rig::new().await;
+    let app = rig.original.applications[0].clone();
+    let add = Change::AddPassword {
+        target: Target::Application(app.id.clone()),
+        credential: PasswordCredential {
+            key_id: "planned".into(),
+            display_name: Some("x".into()),
+            hint: None,
+            start_date_time: None,
+            end_date_time: None,
+        },
+    };
+    let posts = |emu: &Emulator| {
+        emu.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path_and_query.ends_with("/addPassword"))
+            .count()
+    };
+    rig.emu.inject(fault(
+        "POST",
+        "/addPassword",
+        status(500, emulator::graph_error("UnknownError", "Boom.")),
+    ));
+    let err = rig.b.apply(&add).await.unwrap_err();
+    assert!(matches!(err, Error::Service { .. }), "{err:?}");
+    assert_eq!(posts(&rig.emu), 1, "a POST answered 500 may have happened: never repeated");
+    // A 429 means it did not happen: it is sent again after the wait.
+    rig.emu.inject(fault(
+        "POST",
+        "/addPassword",
+        FaultAction::Throttle {
+            retry_after: "0.05".into(),
+        },
+    ));
+    rig.b.apply(&add).await.unwrap();
+    assert_eq!(posts(&rig.emu), 3);
+}
+
+#[tokio::test]
+async fn writes_to_one_identity_are_serialised() {
+    let emu = Emulator::start_with(
+        demo(),
+        Options {
+            latency: Duration::from_millis(80),
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = backend(&emu);
+    let uami = emu.snapshot().user_assigned_identities[0].clone();
+    let target = Target::UserAssignedIdentity(uami.id.clone());
+    let add = |n: &str| Change::AddFederatedCredential {
+        target: target.clone(),
+        credential: fic(n, &format!("system:serviceaccount:ns:{n}")),
+    };
+    let (one, two) = (add("first-one"), add("second-one"));
+    let (a, c) = tokio::join!(b.apply(&one), b.apply(&two));
+    a.unwrap();
+    c.unwrap();
+    assert!(emu.requests().iter().all(|r| r.status != 409));
+}
+
+#[tokio::test]
+async fn changes_on_the_wrong_kind_of_object_are_refused_without_a_call() {
+    let rig = Rig::new().await;
+    let before = rig.emu.requests().len();
+    let uami = Target::UserAssignedIdentity(rig.original.user_assigned_identities[0].id.clone());
+    let sp = Target::ServicePrincipal(rig.original.service_principals[0].id.clone());
+    for change in [
+        Change::AddPassword {
+            target: uami.clone(),
+            credential: PasswordCredential {
+                key_id: "k".into(),
+                display_name: None,
+                hint: None,
+                start_date_time: None,
+                end_date_time: None,
+            },
+        },
+        Change::AddFederatedCredential {
+            target: sp,
+            credential: fic("abc", "x"),
+        },
+        Change::RemoveRoleAssignment {
+            id: "https://evil.example/x".into(),
+        },
+    ] {
+        let err = rig.b.apply(&change).await.unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{change:?}: {err}");
+    }
+    assert_eq!(rig.emu.requests().len(), before);
+}
