@@ -1325,3 +1325,192 @@ async fn changes_on_the_wrong_kind_of_object_are_refused_without_a_call() {
     }
     assert_eq!(rig.emu.requests().len(), before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tokens: a fake credential, the real https URLs, and a transport that takes them to the
+// emulator (reference/crates.md §1.6).
+
+mod tokens {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+    use azure_core::http::{AsyncRawResponse, HttpClient, Request, Transport, Url};
+
+    use super::*;
+
+    /// A JWT-shaped token (the claims say who signed in); its signature part is the marker
+    /// the tests look for everywhere.
+    pub fn token() -> String {
+        let payload = azure_core::base64::encode_url_safe(
+            br#"{"tid":"e08eb884-c14e-4104-9a5a-3a8c10881fd0","oid":"0b1c2d3e-0000-4000-8000-00000000c0de","appid":"11112222-3333-4444-5555-666677778888"}"#,
+        );
+        format!("eyJhbGciOiJSUzI1NiJ9.{payload}.SIGNATURE-5ecret-t0ken-VALUE")
+    }
+
+    pub const MARKER: &str = "5ecret-t0ken";
+
+    #[derive(Debug, Default)]
+    pub struct FakeCredential {
+        pub calls: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl TokenCredential for FakeCredential {
+        async fn get_token(
+            &self,
+            scopes: &[&str],
+            _: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            assert!(
+                scopes == ["https://graph.microsoft.com/.default"]
+                    || scopes == ["https://management.azure.com/.default"],
+                "{scopes:?}"
+            );
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            Ok(AccessToken::new(
+                token(),
+                azure_core::time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            ))
+        }
+    }
+
+    /// Sends every request to the emulator, keeping its path and query.
+    #[derive(Debug)]
+    struct Loopback {
+        inner: Arc<dyn HttpClient>,
+        base: Url,
+    }
+
+    #[async_trait::async_trait]
+    impl HttpClient for Loopback {
+        async fn execute_request(&self, r: &Request) -> azure_core::Result<AsyncRawResponse> {
+            let mut r = r.clone();
+            let u = r.url_mut();
+            u.set_scheme("http").unwrap();
+            u.set_host(self.base.host_str()).unwrap();
+            u.set_port(self.base.port()).unwrap();
+            self.inner.execute_request(&r).await
+        }
+    }
+
+    pub async fn rig() -> (Emulator, LiveBackend, Arc<FakeCredential>) {
+        let emu = Emulator::start_with(
+            demo(),
+            Options {
+                require_bearer: Some(token()),
+                ..Options::default()
+            },
+        )
+        .await;
+        let credential = Arc::new(FakeCredential::default());
+        let transport = Transport::new(Arc::new(Loopback {
+            inner: azure_core::http::new_http_client(None),
+            base: Url::parse(&emu.base_url()).unwrap(),
+        }));
+        let b = LiveBackend::new(LiveConfig {
+            auth: AuthMode::Auto,
+            credential: Some(credential.clone()),
+            transport: Some(transport),
+            retry: fast_retries(),
+            ..LiveConfig::new(Arc::new(|| NOW))
+        })
+        .unwrap();
+        (emu, b, credential)
+    }
+}
+
+#[tokio::test]
+async fn the_token_goes_only_into_authorization_headers() {
+    let (emu, b, credential) = tokens::rig().await;
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    // One token per service, cached by the pipeline for the whole crawl.
+    assert_eq!(credential.calls.load(std::sync::atomic::Ordering::Relaxed), 2);
+    let log = emu.requests();
+    assert!(log.len() > 10);
+    for r in &log {
+        let auth: Vec<&str> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "authorization")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(auth, [format!("Bearer {}", tokens::token())], "{}", r.path_and_query);
+        for (k, v) in &r.headers {
+            assert!(k == "authorization" || !v.contains(tokens::MARKER), "{k}");
+        }
+        assert!(!r.path_and_query.contains(tokens::MARKER));
+        assert!(!r.body.contains(tokens::MARKER));
+    }
+    for item in emu.batch_items() {
+        assert!(!format!("{item:?}").contains(tokens::MARKER));
+    }
+    // Nor in the snapshot, its Debug, the backend's Debug or the signed-in principal.
+    let json = serde_json::to_string(&*loaded.snapshot).unwrap();
+    assert!(!json.contains(tokens::MARKER));
+    assert!(!format!("{loaded:?}{b:?}").contains(tokens::MARKER));
+    let who = b.signed_in_principal().await.unwrap();
+    assert_eq!(
+        who,
+        "application 11112222-3333-4444-5555-666677778888 (0b1c2d3e-0000-4000-8000-00000000c0de)"
+    );
+    assert!(!who.contains(tokens::MARKER));
+}
+
+#[tokio::test]
+async fn no_error_message_carries_the_token() {
+    let (emu, b, _) = tokens::rig().await;
+    let mut errors = Vec::new();
+    for action in [
+        status(
+            403,
+            emulator::graph_error("Authorization_RequestDenied", "Insufficient privileges."),
+        ),
+        status(500, emulator::graph_error("UnknownError", "Boom.")),
+        FaultAction::Truncate,
+        FaultAction::Throttle {
+            retry_after: "0.01".into(),
+        },
+    ] {
+        emu.inject(fault("GET", "/v1.0/applications", action).always());
+        errors.push(load(&b).await.unwrap_err());
+        emu.clear_faults();
+    }
+    // A write that fails, too.
+    emu.inject(fault("POST", "/addPassword", status(400, emulator::graph_error("Request_BadRequest", "No."))));
+    let app = emu.snapshot().applications[0].id.clone();
+    errors.push(
+        b.apply(&Change::AddPassword {
+            target: Target::Application(app),
+            credential: PasswordCredential {
+                key_id: "k".into(),
+                display_name: None,
+                hint: None,
+                start_date_time: None,
+                end_date_time: None,
+            },
+        })
+        .await
+        .unwrap_err(),
+    );
+    for e in &errors {
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains(tokens::MARKER), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_mid_crawl_is_replaced() {
+    let (emu, b, credential) = tokens::rig().await;
+    emu.inject(
+        fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).skip(1),
+    );
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    // The 401 dropped the cached Graph token; the retry fetched a fresh one.
+    assert_eq!(credential.calls.load(std::sync::atomic::Ordering::Relaxed), 3);
+    // A 401 that persists is an error, after one refresh.
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).always());
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+}
