@@ -32,8 +32,8 @@ impl Endpoints {
         arm_url: Option<&str>,
         auth: AuthMode,
     ) -> Result<Self, Error> {
-        let graph = check("--graph-url", graph_url.unwrap_or(cloud.graph), auth)?;
-        let arm = check("--arm-url", arm_url.unwrap_or(cloud.arm), auth)?;
+        let graph = check("--graph-url", graph_url, cloud.graph, auth)?;
+        let arm = check("--arm-url", arm_url, cloud.arm, auth)?;
         // The version segment is optional on the command line: `…/v1.0`, `…/beta` and the
         // bare host all name the same service.
         let root = graph
@@ -69,8 +69,13 @@ pub fn same_origin(base: &Url, candidate: &Url) -> bool {
         && base.port_or_known_default() == candidate.port_or_known_default()
 }
 
-fn check(flag: &str, raw: &str, auth: AuthMode) -> Result<String, Error> {
-    let refuse = |why: String| Err(Error::Endpoint(format!("{flag} {raw}: {why}")));
+fn check(flag: &str, given: Option<&str>, default: &str, auth: AuthMode) -> Result<String, Error> {
+    let raw = given.unwrap_or(default);
+    let what = match given {
+        Some(_) => format!("{flag} {raw}"),
+        None => format!("the default {flag} {raw}"),
+    };
+    let refuse = |why: String| Err(Error::Endpoint(format!("{what}: {why}")));
     let url = match Url::parse(raw.trim()) {
         Ok(u) => u,
         Err(e) => return refuse(format!("not a URL ({e})")),
