@@ -37,7 +37,9 @@ fn demo() -> credwise::domain::TenantSnapshot {
 #[tokio::test]
 async fn list_shows_the_emulators_tenant() {
     let emu = Emulator::start(demo()).await;
-    let live = run_against(&emu, &["list", "--output", "json"]).await.succeeded();
+    let live = run_against(&emu, &["list", "--output", "json"])
+        .await
+        .succeeded();
     // The same tenant from a snapshot file lists the same way.
     let mut snap = emu.snapshot();
     for u in &mut snap.user_assigned_identities {
@@ -102,7 +104,11 @@ async fn without_azure_access_the_list_still_comes_with_a_warning() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("payroll-api"), "{}", r.stdout);
     assert!(r.stderr.contains("warning"), "{}", r.stderr);
-    assert!(r.stderr.contains("Reader on the subscription"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Reader on the subscription"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[tokio::test]
@@ -122,7 +128,13 @@ async fn snapshot_save_from_the_live_source() {
 fn refused_endpoint_and_auth_combinations_exit_2() {
     for (args, want) in [
         (
-            &["list", "--graph-url", "http://graph.example.com/v1.0", "--auth", "none"][..],
+            &[
+                "list",
+                "--graph-url",
+                "http://graph.example.com/v1.0",
+                "--auth",
+                "none",
+            ][..],
             "plain http:// is accepted only for loopback hosts",
         ),
         (

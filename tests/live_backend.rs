@@ -732,8 +732,8 @@ async fn a_next_link_to_another_host_is_not_followed() {
 
 use credwise::domain::change::Target;
 use credwise::domain::{
-    Change, Check, FederatedIdentityCredential, KeyCredential, PasswordCredential,
-    RoleAssignment, UserAssignedIdentity,
+    Change, Check, FederatedIdentityCredential, KeyCredential, PasswordCredential, RoleAssignment,
+    UserAssignedIdentity,
 };
 
 fn fic(name: &str, subject: &str) -> FederatedIdentityCredential {
@@ -795,12 +795,19 @@ impl Rig {
     /// the tenant is back (exactly, or up to the ids the service picks when `exact` is
     /// false). Returns what the apply returned.
     async fn round_trip(&self, change: Change, check: impl Fn(&Change) -> Check, exact: bool) {
-        let applied = self.b.apply(&change).await.unwrap_or_else(|e| panic!("{change:?}: {e}"));
+        let applied = self
+            .b
+            .apply(&change)
+            .await
+            .unwrap_or_else(|e| panic!("{change:?}: {e}"));
         assert!(
             self.b.check(&check(&applied.undo)).await.unwrap(),
             "check after {change:?}"
         );
-        assert_ne!(canonical(self.emu.snapshot()), canonical(self.original.clone()));
+        assert_ne!(
+            canonical(self.emu.snapshot()),
+            canonical(self.original.clone())
+        );
         self.b
             .apply(&applied.undo)
             .await
@@ -952,7 +959,11 @@ async fn certificates_are_added_and_removed_without_dropping_the_others() {
             .key_credentials
             .len()
     };
-    assert_eq!(keys(&after), app.key_credentials.len(), "the other certificates stay");
+    assert_eq!(
+        keys(&after),
+        app.key_credentials.len(),
+        "the other certificates stay"
+    );
     rig.b.apply(&applied.undo).await.unwrap();
     assert_same_tenant(&rig.emu.snapshot(), &with_key);
     // Without the certificate there is nothing to upload.
@@ -975,7 +986,11 @@ async fn federated_credentials_on_apps_and_identities() {
         .original
         .applications
         .iter()
-        .find(|a| a.federated_identity_credentials.iter().any(|f| f.subject.is_some()))
+        .find(|a| {
+            a.federated_identity_credentials
+                .iter()
+                .any(|f| f.subject.is_some())
+        })
         .unwrap()
         .clone();
     let uami = rig
@@ -1115,8 +1130,14 @@ async fn user_assigned_identities_are_created_with_the_ids_azure_gives() {
     };
     let applied = rig.b.apply(&create).await.unwrap();
     let created = applied.created.clone().expect("the created identity");
-    assert!(uuid::Uuid::parse_str(&created.principal_id).is_ok(), "{created:?}");
-    assert!(uuid::Uuid::parse_str(&created.client_id).is_ok(), "{created:?}");
+    assert!(
+        uuid::Uuid::parse_str(&created.principal_id).is_ok(),
+        "{created:?}"
+    );
+    assert!(
+        uuid::Uuid::parse_str(&created.client_id).is_ok(),
+        "{created:?}"
+    );
     assert_eq!(created.federated_identity_credentials.len(), 1);
     let now = rig.emu.snapshot();
     let held = now
@@ -1126,7 +1147,11 @@ async fn user_assigned_identities_are_created_with_the_ids_azure_gives() {
         .unwrap();
     assert_eq!(held.principal_id, created.principal_id);
     assert_eq!(held.federated_identity_credentials.len(), 1);
-    assert!(now.service_principals.iter().any(|s| s.id == created.principal_id));
+    assert!(
+        now.service_principals
+            .iter()
+            .any(|s| s.id == created.principal_id)
+    );
     assert!(
         rig.b
             .check(&Check::UserAssignedIdentityPresent {
@@ -1258,7 +1283,11 @@ async fn a_post_answered_500_is_not_sent_again() {
     ));
     let err = rig.b.apply(&add).await.unwrap_err();
     assert!(matches!(err, Error::Service { .. }), "{err:?}");
-    assert_eq!(posts(&rig.emu), 1, "a POST answered 500 may have happened: never repeated");
+    assert_eq!(
+        posts(&rig.emu),
+        1,
+        "a POST answered 500 may have happened: never repeated"
+    );
     // A 429 means it did not happen: it is sent again after the wait.
     rig.emu.inject(fault(
         "POST",
@@ -1425,7 +1454,10 @@ async fn the_token_goes_only_into_authorization_headers() {
     let loaded = load(&b).await.unwrap();
     assert_same_tenant(&loaded.snapshot, &emu.snapshot());
     // One token per service, cached by the pipeline for the whole crawl.
-    assert_eq!(credential.calls.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(
+        credential.calls.load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
     let log = emu.requests();
     assert!(log.len() > 10);
     for r in &log {
@@ -1435,7 +1467,12 @@ async fn the_token_goes_only_into_authorization_headers() {
             .filter(|(k, _)| k == "authorization")
             .map(|(_, v)| v.as_str())
             .collect();
-        assert_eq!(auth, [format!("Bearer {}", tokens::token())], "{}", r.path_and_query);
+        assert_eq!(
+            auth,
+            [format!("Bearer {}", tokens::token())],
+            "{}",
+            r.path_and_query
+        );
         for (k, v) in &r.headers {
             assert!(k == "authorization" || !v.contains(tokens::MARKER), "{k}");
         }
@@ -1477,7 +1514,11 @@ async fn no_error_message_carries_the_token() {
         emu.clear_faults();
     }
     // A write that fails, too.
-    emu.inject(fault("POST", "/addPassword", status(400, emulator::graph_error("Request_BadRequest", "No."))));
+    emu.inject(fault(
+        "POST",
+        "/addPassword",
+        status(400, emulator::graph_error("Request_BadRequest", "No.")),
+    ));
     let app = emu.snapshot().applications[0].id.clone();
     errors.push(
         b.apply(&Change::AddPassword {
@@ -1502,13 +1543,14 @@ async fn no_error_message_carries_the_token() {
 #[tokio::test]
 async fn an_expired_token_mid_crawl_is_replaced() {
     let (emu, b, credential) = tokens::rig().await;
-    emu.inject(
-        fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).skip(1),
-    );
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).skip(1));
     let loaded = load(&b).await.unwrap();
     assert_same_tenant(&loaded.snapshot, &emu.snapshot());
     // The 401 dropped the cached Graph token; the retry fetched a fresh one.
-    assert_eq!(credential.calls.load(std::sync::atomic::Ordering::Relaxed), 3);
+    assert_eq!(
+        credential.calls.load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
     // A 401 that persists is an error, after one refresh.
     emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).always());
     let err = load(&b).await.unwrap_err();

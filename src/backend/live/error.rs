@@ -263,4 +263,50 @@ mod tests {
         );
         assert!(e.to_string().contains("<html>bad gateway"), "{e}");
     }
+
+    #[test]
+    fn real_error_bodies() {
+        let read = |name: &str| {
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/real")
+                    .join(name),
+            )
+            .unwrap()
+        };
+        let e = from_response(
+            "Graph",
+            Need::GraphRead,
+            "GET /v1.0/applications",
+            400,
+            &headers(&[]),
+            &read("graph-error-example.json"),
+        );
+        match e {
+            Error::Service {
+                code, request_id, ..
+            } => {
+                assert!(!code.starts_with("HTTP"), "{code}");
+                assert_ne!(request_id, "none");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = from_response(
+            "Graph",
+            Need::GraphRead,
+            "GET /v1.0/applications",
+            429,
+            &headers(&[("retry-after", "2.128")]),
+            &read("graph-error-429-throttled.json"),
+        );
+        assert!(
+            matches!(
+                e,
+                Error::Throttled {
+                    retry_after_secs: 3
+                }
+            ),
+            "{e:?}"
+        );
+    }
 }

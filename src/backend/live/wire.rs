@@ -267,4 +267,107 @@ mod tests {
         assert_eq!(secret.unwrap().expose(), "Xy7~very-secret");
         assert!(!format!("{meta:?}").contains("very-secret"));
     }
+
+    /// The published payloads in `tests/fixtures/real/` (Graph doc examples as bodies, ARM
+    /// spec examples with the body under `responses.<status>.body`).
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn arm_body(name: &str, status: &str) -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_slice(&fixture(name)).unwrap();
+        v["responses"][status]["body"].clone()
+    }
+
+    #[test]
+    fn real_graph_payloads() {
+        let apps: Page<WireApp> =
+            serde_json::from_slice(&fixture("graph-application-list-response.json")).unwrap();
+        assert!(!apps.value.is_empty());
+        assert!(apps.value.iter().all(|a| !a.0.app_id.is_empty()));
+        let sps: Page<WireSp> =
+            serde_json::from_slice(&fixture("graph-serviceprincipal-list-response.json")).unwrap();
+        assert_eq!(sps.value[0].0.id, "59e617e5-e447-4adc-8b88-00af644d7c92");
+        let fics: Page<WireFicItem> =
+            serde_json::from_slice(&fixture("graph-fic-list-response.json")).unwrap();
+        let f = &fics.value[0].0;
+        assert_eq!(
+            f.id.as_deref(),
+            Some("bdad0963-4a7a-43ae-b569-e67e1da3f2c0")
+        );
+        assert!(!f.issuer.is_empty() && f.subject.is_some() && f.audiences.len() == 1);
+        let added: AddedPassword =
+            serde_json::from_slice(&fixture("graph-addpassword-response.json")).unwrap();
+        let (meta, secret) = added.split();
+        assert_eq!(meta.key_id, "f0b0b335-1d71-4883-8f98-567911bfdca6");
+        assert_eq!(meta.hint.as_deref(), Some("[6g"));
+        assert_eq!(secret.unwrap().expose(), "[6gyXA5S20@MN+WRXAJ]I-TO7g1:h2P8");
+        let batch: BatchResponse =
+            serde_json::from_slice(&fixture("graph-batch-response.json")).unwrap();
+        let statuses: Vec<u16> = batch.responses.iter().map(|r| r.status).collect();
+        assert!(
+            statuses.contains(&200) && statuses.contains(&403),
+            "{statuses:?}"
+        );
+        assert!(batch.responses.iter().all(|r| !r.id.is_empty()));
+    }
+
+    #[test]
+    fn real_arm_payloads() {
+        let subs: Page<Subscription> =
+            serde_json::from_value(arm_body("arm-subscriptions-list-2022-12-01.json", "200"))
+                .unwrap();
+        assert_eq!(
+            subs.value[0].tenant_id.as_deref(),
+            Some("31c75423-32d6-4322-88b7-c478bdde4858")
+        );
+        let uamis: Page<WireUami> = serde_json::from_value(arm_body(
+            "arm-uami-list-by-subscription-2024-11-30.json",
+            "200",
+        ))
+        .unwrap();
+        assert!(uamis.next_link.unwrap().contains("$skiptoken"));
+        assert_eq!(uamis.value[0].0.name, "identityName");
+        let fics: Page<WireFicItem> =
+            serde_json::from_value(arm_body("arm-uami-fic-list-2024-11-30.json", "200")).unwrap();
+        let f = &fics.value[0].0;
+        assert_eq!(
+            (f.name.as_str(), f.id.as_deref()),
+            ("ficResourceName", None)
+        );
+        assert!(f.subject.is_some() && !f.issuer.is_empty());
+        let roles: Page<WireRole> = serde_json::from_value(arm_body(
+            "arm-role-assignments-list-for-scope-2022-04-01.json",
+            "200",
+        ))
+        .unwrap();
+        let r = &roles.value[0].0;
+        assert_eq!(r.principal_id, "ce2ce14e-85d7-4629-bdbc-454d0519d987");
+        assert_eq!(
+            r.scope,
+            "/subscriptions/a925f2f7-5c63-4b7b-8799-25a5f97bc3b2"
+        );
+        let page: ResourceGraphPage = serde_json::from_value(arm_body(
+            "arm-resourcegraph-first-page-query-2024-04-01.json",
+            "200",
+        ))
+        .unwrap();
+        assert_eq!(page.total_records, Some(386));
+        assert!(page.skip_token.is_some());
+        // The published rows (disks) have no identity: none becomes a resource.
+        assert!(!page.data.is_empty());
+        assert!(page.data.into_iter().all(|r| r.into_resource().is_none()));
+        for status in ["200", "201"] {
+            let created: CreatedIdentity =
+                serde_json::from_value(arm_body("arm-uami-create-2024-11-30.json", status))
+                    .unwrap();
+            assert_eq!(
+                created.properties.principal_id,
+                "25cc773c-7f05-40fc-a104-32d2300754ad"
+            );
+        }
+    }
 }
