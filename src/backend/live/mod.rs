@@ -222,26 +222,6 @@ impl LiveBackend {
     }
 
     async fn load_inner(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error> {
-        // Who is this? `/organization` names the tenant (and, being the first call, fetches
-        // the token whose `tid` claim says the same); an application without the right to
-        // read it still knows its tenant from the token.
-        let (org_id, display_name) = match self.graph.organization().await {
-            Ok(org) => (Some(org.id), org.display_name),
-            Err(e @ (Error::Unauthorized(_) | Error::Network(_) | Error::Cancelled)) => {
-                return Err(e);
-            }
-            Err(_) => (None, None),
-        };
-        let given = self
-            .config
-            .tenant
-            .as_deref()
-            .filter(|t| uuid::Uuid::parse_str(t).is_ok())
-            .map(str::to_ascii_lowercase);
-        let early_tenant = given
-            .or(org_id.map(|t| t.to_ascii_lowercase()))
-            .or_else(|| self.claims().and_then(|c| c.tenant_id));
-
         let mut wanted = self.config.subscriptions.clone();
         wanted.extend(scope.subscriptions.iter().cloned());
 
@@ -254,19 +234,38 @@ impl LiveBackend {
             let warning = self.complete_flexible_fics(&mut apps, progress).await;
             Ok::<_, Error>((apps, sps, warning))
         };
-        let arm_part = async {
-            if self.config.include_arm {
-                Ok(Some(
+        // Who is this? `/organization` names the tenant; an application without the right
+        // to read it still knows its tenant from its token's `tid` claim. Only ARM needs the
+        // tenant early (to skip other tenants' subscriptions), so this runs beside the Graph
+        // crawl rather than before it.
+        let tenant_and_arm = async {
+            let (org_id, display_name) = match self.graph.organization().await {
+                Ok(org) => (Some(org.id), org.display_name),
+                // The crawl reports sign-in and network failures itself.
+                Err(_) => (None, None),
+            };
+            let given = self
+                .config
+                .tenant
+                .as_deref()
+                .filter(|t| uuid::Uuid::parse_str(t).is_ok())
+                .map(str::to_ascii_lowercase);
+            let early_tenant = given
+                .or(org_id.map(|t| t.to_ascii_lowercase()))
+                .or_else(|| self.claims().and_then(|c| c.tenant_id));
+            let arm = if self.config.include_arm {
+                Some(
                     self.load_arm(early_tenant.as_deref(), &wanted, progress)
                         .await,
-                ))
+                )
             } else {
-                Ok(None)
-            }
+                None
+            };
+            Ok((early_tenant, display_name, arm))
         };
         // A Graph failure ends the load at once, ARM requests in flight included.
-        let ((applications, service_principals, fic_warning), arm) =
-            futures::try_join!(graph_part, arm_part)?;
+        let ((applications, service_principals, fic_warning), (early_tenant, display_name, arm)) =
+            futures::try_join!(graph_part, tenant_and_arm)?;
 
         let tenant_id = early_tenant
             .unwrap_or_else(|| infer_tenant_id(&applications, &service_principals, &[]));
