@@ -212,7 +212,11 @@ fn crawl(c: &mut Criterion) {
          lower bound T_min = {lower_bound:.2?}\n\
          credwise is {speedup:.0}x faster than the naive crawl (budget ≥ 10x): {}\n\
          credwise is {over_bound:.2}x T_min (budget ≤ 1.5x): {}",
-        if full_naive { "full tenant" } else { "1/20 subset" },
+        if full_naive {
+            "full tenant"
+        } else {
+            "1/20 subset"
+        },
         if full_naive {
             String::new()
         } else {

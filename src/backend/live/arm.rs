@@ -16,13 +16,14 @@ use std::collections::BTreeMap;
 use azure_core::http::Method;
 
 use super::error::Need;
-use super::http::{Service, arm_path, segment};
+use super::http::{Reply, Service, arm_path, segment};
 use super::retry::Mode;
 use super::wire::{
-    CreatedIdentity, Page, ResourceGraphPage, RoleDefinition, Subscription, WireFicItem, WireRole,
-    WireUami,
+    CreatedIdentity, FicMatch, Page, ResourceGraphPage, RoleDefinition, Subscription, WireFicItem,
+    WireRole, WireUami,
 };
 use crate::backend::Error;
+use crate::backend::import::{Checked, WireFic, WireIdentity, WireRoleAssignment};
 use crate::domain::{
     AzureResource, FederatedIdentityCredential, RoleAssignment, UserAssignedIdentity,
 };
@@ -70,6 +71,19 @@ impl Arm {
         }
     }
 
+    /// Follows an ARM list of objects that convert through `import`'s wire types.
+    async fn objects<T, W>(&self, first: String) -> Result<Vec<T>, Error>
+    where
+        Checked<T, W>: serde::de::DeserializeOwned,
+    {
+        Ok(self
+            .pages::<Checked<T, W>>(first)
+            .await?
+            .into_iter()
+            .map(|c| c.0)
+            .collect())
+    }
+
     /// Every subscription the caller can see, of every tenant (callers filter by tenant).
     pub async fn subscriptions(&self) -> Result<Vec<Subscription>, Error> {
         self.pages(format!(
@@ -86,12 +100,7 @@ impl Arm {
             self.base,
             segment(subscription)
         );
-        Ok(self
-            .pages::<WireUami>(url)
-            .await?
-            .into_iter()
-            .map(|w| w.0)
-            .collect())
+        self.objects::<_, WireIdentity>(url).await
     }
 
     /// The federated credentials of one user-assigned identity.
@@ -101,12 +110,7 @@ impl Arm {
             self.base,
             arm_path(id)?
         );
-        Ok(self
-            .pages::<WireFicItem>(url)
-            .await?
-            .into_iter()
-            .map(|w| w.0)
-            .collect())
+        self.objects::<_, WireFic>(url).await
     }
 
     /// Every role assignment that applies in a subscription (at, above or below it).
@@ -116,12 +120,7 @@ impl Arm {
             self.base,
             segment(subscription)
         );
-        Ok(self
-            .pages::<WireRole>(url)
-            .await?
-            .into_iter()
-            .map(|w| w.0)
-            .collect())
+        self.objects::<_, WireRoleAssignment>(url).await
     }
 
     /// The name of a role ("Reader"), from its definition; `None` when it cannot be read.
@@ -184,7 +183,7 @@ impl Arm {
         id: &str,
         api: &str,
     ) -> Result<Option<W>, Error> {
-        let url = format!("{}{}?api-version={api}", self.base, arm_path(id)?);
+        let url = self.url(id, api)?;
         match self.svc.get_json::<W>(&url, &[], Need::ArmRead).await {
             Ok(w) => Ok(Some(w)),
             Err(Error::NotFound(_)) => Ok(None),
@@ -218,6 +217,27 @@ impl Arm {
             .map(|w| w.0))
     }
 
+    /// The URL of an ARM object at `api`.
+    fn url(&self, id: &str, api: &str) -> Result<String, Error> {
+        Ok(format!("{}{}?api-version={api}", self.base, arm_path(id)?))
+    }
+
+    async fn write(
+        &self,
+        method: Method,
+        id: &str,
+        api: &str,
+        body: Option<&serde_json::Value>,
+        need: Need,
+    ) -> Result<(String, Reply), Error> {
+        let url = self.url(id, api)?;
+        let reply = self
+            .svc
+            .send(Mode::Write, method, &url, &[], body, need)
+            .await?;
+        Ok((url, reply))
+    }
+
     /// Creates (or updates) a user-assigned identity; returns the ids Azure gave it.
     pub async fn put_identity(
         &self,
@@ -229,19 +249,12 @@ impl Arm {
                 identity.name
             ))
         })?;
-        let url = format!(
-            "{}{}?api-version={MSI_API}",
-            self.base,
-            arm_path(&identity.id)?
-        );
         let body = serde_json::json!({ "location": location, "tags": identity.tags });
-        let reply = self
-            .svc
-            .send(
-                Mode::Write,
+        let (url, reply) = self
+            .write(
                 Method::Put,
-                &url,
-                &[],
+                &identity.id,
+                MSI_API,
                 Some(&body),
                 Need::IdentityWrite,
             )
@@ -257,9 +270,7 @@ impl Arm {
     }
 
     pub async fn delete(&self, id: &str, api: &str, need: Need) -> Result<(), Error> {
-        let url = format!("{}{}?api-version={api}", self.base, arm_path(id)?);
-        self.svc
-            .send(Mode::Write, Method::Delete, &url, &[], None, need)
+        self.write(Method::Delete, id, api, None, need)
             .await
             .map(drop)
     }
@@ -275,35 +286,19 @@ impl Arm {
             "issuer": fic.issuer,
             "audiences": fic.audiences,
         });
-        let api = match (&fic.subject, &fic.claims_matching_expression) {
-            (Some(subject), _) => {
-                properties["subject"] = subject.clone().into();
+        let api = match FicMatch::of(fic)? {
+            FicMatch::Subject(subject) => {
+                properties["subject"] = subject.into();
                 MSI_API
             }
-            (None, Some(expression)) => {
-                properties["claimsMatchingExpression"] =
-                    serde_json::json!({ "languageVersion": 1, "value": expression });
+            FicMatch::Expression(expression) => {
+                properties["claimsMatchingExpression"] = FicMatch::expression_json(expression);
                 MSI_FLEXIBLE_API
-            }
-            (None, None) => {
-                return Err(Error::Unavailable(format!(
-                    "federated credential {} has neither a subject nor a claims expression",
-                    fic.name
-                )));
             }
         };
         let id = format!("{identity}/federatedIdentityCredentials/{}", fic.name);
-        let url = format!("{}{}?api-version={api}", self.base, arm_path(&id)?);
         let body = serde_json::json!({ "properties": properties });
-        self.svc
-            .send(
-                Mode::Write,
-                Method::Put,
-                &url,
-                &[],
-                Some(&body),
-                Need::IdentityWrite,
-            )
+        self.write(Method::Put, &id, api, Some(&body), Need::IdentityWrite)
             .await
             .map(drop)
     }
@@ -311,11 +306,6 @@ impl Arm {
     /// Creates a role assignment; returns its id.
     pub async fn put_role_assignment(&self, a: &RoleAssignment) -> Result<String, Error> {
         let id = assignment_id(a);
-        let url = format!(
-            "{}{}?api-version={AUTHORIZATION_API}",
-            self.base,
-            arm_path(&id)?
-        );
         let mut properties = serde_json::json!({
             "roleDefinitionId": a.role_definition_id,
             "principalId": a.principal_id,
@@ -324,16 +314,14 @@ impl Arm {
             properties["principalType"] = t.clone().into();
         }
         let body = serde_json::json!({ "properties": properties });
-        self.svc
-            .send(
-                Mode::Write,
-                Method::Put,
-                &url,
-                &[],
-                Some(&body),
-                Need::RoleAssignmentWrite,
-            )
-            .await?;
+        self.write(
+            Method::Put,
+            &id,
+            AUTHORIZATION_API,
+            Some(&body),
+            Need::RoleAssignmentWrite,
+        )
+        .await?;
         Ok(id)
     }
 }

@@ -183,14 +183,7 @@ pub fn from_transport(service: &'static str, what: &str, e: &azure_core::Error) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&str, &str)]) -> Headers {
-        let mut h = Headers::new();
-        for (k, v) in pairs {
-            h.insert(k.to_string(), v.to_string());
-        }
-        h
-    }
+    use crate::backend::live::retry::headers;
 
     #[test]
     fn a_graph_403_names_the_permission() {

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use super::error::Need;
 use super::http::{Service, segment};
 use super::retry::{self, Mode};
-use super::wire::{self, Me, Organization, Page, WireApp, WireFicItem, WireSp};
+use super::wire::{self, FicMatch, Me, Organization, Page, WireApp, WireFicItem, WireSp};
 use crate::backend::import::{WirePassword, null_as_empty};
 use crate::backend::{Error, OneTimeSecret, Progress, Warning};
 use crate::domain::{
@@ -337,6 +337,17 @@ impl Graph {
     // Writes and single-object reads. `owner` is `/applications/{id}` or
     // `/servicePrincipals/{id}` (see `owner_path`).
 
+    async fn write(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<super::http::Reply, Error> {
+        self.svc
+            .send(Mode::Write, method, url, &[], body, Need::GraphWrite)
+            .await
+    }
+
     /// `POST {owner}/addPassword`: Graph picks the keyId and the value; the value comes back
     /// once, as a `OneTimeSecret`.
     pub async fn add_password(
@@ -358,17 +369,7 @@ impl Graph {
         }
         let body = serde_json::json!({ "passwordCredential": pc });
         let url = format!("{}{owner}/addPassword", self.v1);
-        let reply = self
-            .svc
-            .send(
-                Mode::Write,
-                Method::Post,
-                &url,
-                &[],
-                Some(&body),
-                Need::GraphWrite,
-            )
-            .await?;
+        let reply = self.write(Method::Post, &url, Some(&body)).await?;
         let added: wire::AddedPassword = self.svc.json(&reply, &url)?;
         Ok(added.split())
     }
@@ -376,17 +377,7 @@ impl Graph {
     pub async fn remove_password(&self, owner: &str, key_id: &str) -> Result<(), Error> {
         let body = serde_json::json!({ "keyId": key_id });
         let url = format!("{}{owner}/removePassword", self.v1);
-        self.svc
-            .send(
-                Mode::Write,
-                Method::Post,
-                &url,
-                &[],
-                Some(&body),
-                Need::GraphWrite,
-            )
-            .await
-            .map(drop)
+        self.write(Method::Post, &url, Some(&body)).await.map(drop)
     }
 
     /// The secrets and certificates of one object (metadata; `key` stays null here).
@@ -421,17 +412,7 @@ impl Graph {
     ) -> Result<(), Error> {
         let body = serde_json::json!({ "keyCredentials": keys });
         let url = format!("{}{owner}", self.v1);
-        self.svc
-            .send(
-                Mode::Write,
-                Method::Patch,
-                &url,
-                &[],
-                Some(&body),
-                Need::GraphWrite,
-            )
-            .await
-            .map(drop)
+        self.write(Method::Patch, &url, Some(&body)).await.map(drop)
     }
 
     /// The federated credentials of an application (v1.0, or beta for expressions).
@@ -490,35 +471,18 @@ impl Graph {
         if let Some(d) = &fic.description {
             body["description"] = d.clone().into();
         }
-        let base = match (&fic.subject, &fic.claims_matching_expression) {
-            (Some(subject), _) => {
-                body["subject"] = subject.clone().into();
+        let base = match FicMatch::of(fic)? {
+            FicMatch::Subject(subject) => {
+                body["subject"] = subject.into();
                 &self.v1
             }
-            (None, Some(expression)) => {
-                body["claimsMatchingExpression"] =
-                    serde_json::json!({ "languageVersion": 1, "value": expression });
+            FicMatch::Expression(expression) => {
+                body["claimsMatchingExpression"] = FicMatch::expression_json(expression);
                 &self.beta
-            }
-            (None, None) => {
-                return Err(Error::Unavailable(format!(
-                    "federated credential {} has neither a subject nor a claims expression",
-                    fic.name
-                )));
             }
         };
         let url = format!("{base}{owner}/federatedIdentityCredentials");
-        self.svc
-            .send(
-                Mode::Write,
-                Method::Post,
-                &url,
-                &[],
-                Some(&body),
-                Need::GraphWrite,
-            )
-            .await
-            .map(drop)
+        self.write(Method::Post, &url, Some(&body)).await.map(drop)
     }
 
     pub async fn delete_fic(&self, owner: &str, name: &str) -> Result<(), Error> {
@@ -527,17 +491,7 @@ impl Graph {
             self.v1,
             segment(name)
         );
-        self.svc
-            .send(
-                Mode::Write,
-                Method::Delete,
-                &url,
-                &[],
-                None,
-                Need::GraphWrite,
-            )
-            .await
-            .map(drop)
+        self.write(Method::Delete, &url, None).await.map(drop)
     }
 }
 

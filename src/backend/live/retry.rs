@@ -252,17 +252,19 @@ impl Jitter {
     }
 }
 
+/// Headers from name/value pairs, for tests.
+#[cfg(test)]
+pub fn headers(pairs: &[(&str, &str)]) -> Headers {
+    let mut h = Headers::new();
+    for (k, v) in pairs {
+        h.insert(k.to_string(), v.to_string());
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&str, &str)]) -> Headers {
-        let mut h = Headers::new();
-        for (k, v) in pairs {
-            h.insert(k.to_string(), v.to_string());
-        }
-        h
-    }
 
     #[test]
     fn retry_after_in_every_form() {
