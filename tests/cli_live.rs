@@ -190,3 +190,21 @@ fn refused_endpoint_and_auth_combinations_exit_2() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn without_az_login_the_message_says_what_to_do() {
+    // An empty PATH: `az` and `azd` are not found, and nothing reaches the network.
+    let empty = tempfile::tempdir().unwrap();
+    let mut cmd = credwise();
+    cmd.env("PATH", empty.path());
+    let r = Run::of(&mut cmd, &["list", "--auth", "developer-tools"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    for want in [
+        "Azure CLI: failed",
+        "Azure Developer CLI: failed",
+        "az login",
+        "credwise --demo",
+    ] {
+        assert!(r.stderr.contains(want), "{want:?} not in {}", r.stderr);
+    }
+}

@@ -1399,6 +1399,14 @@ mod tokens {
         }
     }
 
+    /// The real https URLs, sent to the emulator.
+    pub fn transport(emu: &Emulator) -> Transport {
+        Transport::new(Arc::new(Loopback {
+            inner: azure_core::http::new_http_client(None),
+            base: Url::parse(&emu.base_url()).unwrap(),
+        }))
+    }
+
     pub async fn rig() -> (Emulator, LiveBackend, Arc<FakeCredential>) {
         let emu = Emulator::start_with(
             demo(),
@@ -1409,14 +1417,10 @@ mod tokens {
         )
         .await;
         let credential = Arc::new(FakeCredential::default());
-        let transport = Transport::new(Arc::new(Loopback {
-            inner: azure_core::http::new_http_client(None),
-            base: Url::parse(&emu.base_url()).unwrap(),
-        }));
         let b = LiveBackend::new(LiveConfig {
             auth: AuthMode::Auto,
             credential: Some(credential.clone()),
-            transport: Some(transport),
+            transport: Some(transport(&emu)),
             retry: fast_retries(),
             ..LiveConfig::new(Arc::new(|| NOW))
         })
@@ -1532,4 +1536,65 @@ async fn an_expired_token_mid_crawl_is_replaced() {
     emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).always());
     let err = load(&b).await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn when_no_credential_works_the_error_says_what_was_tried() {
+    use credwise::backend::live::auth::{Chain, Link, Source};
+
+    #[derive(Debug)]
+    struct NotSignedIn;
+
+    #[async_trait::async_trait]
+    impl azure_core::credentials::TokenCredential for NotSignedIn {
+        async fn get_token(
+            &self,
+            _: &[&str],
+            _: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+            Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                "ERROR: Please run 'az login' to setup account.",
+            ))
+        }
+    }
+
+    let (emu, _, _) = tokens::rig().await;
+    let chain = Chain::new(
+        vec![
+            Link {
+                name: "workload identity",
+                source: Source::Skipped(
+                    "AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID not set".into(),
+                ),
+            },
+            Link {
+                name: "Azure CLI",
+                source: Source::Ready(Arc::new(NotSignedIn)),
+            },
+        ],
+        Duration::from_secs(1),
+        "run `az login` and try again; or run `credwise --demo`".into(),
+    );
+    let b = LiveBackend::new(LiveConfig {
+        auth: AuthMode::Auto,
+        credential: Some(Arc::new(chain)),
+        transport: Some(tokens::transport(&emu)),
+        retry: fast_retries(),
+        ..LiveConfig::new(Arc::new(|| NOW))
+    })
+    .unwrap();
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    assert_eq!(err.exit_code(), 3);
+    let text = err.to_string();
+    for want in [
+        "workload identity: skipped: AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID not set",
+        "Azure CLI: failed: ERROR: Please run 'az login' to setup account.",
+        "credwise --demo",
+    ] {
+        assert!(text.contains(want), "{want:?} not in {text}");
+    }
+    // Nothing was sent without a token.
+    assert!(emu.requests().is_empty());
 }
