@@ -6,8 +6,10 @@
 //! credwise list --graph-url http://127.0.0.1:8080/v1.0 --arm-url http://127.0.0.1:8080 --auth none
 //! ```
 //!
-//! Options: `--demo` (the default) or `--snapshot FILE`, `--port N` (0 or absent: any free
-//! port), `--latency-ms N` (added to every request), `--throttle` (Graph's S-tier budget).
+//! Options: `--demo` (the default), `--snapshot FILE`, or `--generate N` (a generated tenant of N
+//! applications, 2N service principals and 3N credentials, as the crawl bench uses); `--port N`
+//! (0 or absent: any free port), `--latency-ms N` (added to every request), `--throttle`
+//! (Graph's S-tier budget, ARM's token bucket).
 // An example is a small program of its own: it prints where it listens.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -18,22 +20,25 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use credwise::backend::demo;
+use credwise::bench_support::{TenantSpec, generate_tenant};
 use credwise::store::snapshot_file;
 
 struct Args {
     snapshot: Option<PathBuf>,
+    generate: Option<usize>,
     port: u16,
     latency_ms: u64,
     throttle: bool,
 }
 
 fn usage() -> String {
-    "usage: cargo run --example emulator -- [--demo | --snapshot FILE] [--port N] [--latency-ms N] [--throttle]".into()
+    "usage: cargo run --example emulator -- [--demo | --snapshot FILE | --generate N] [--port N] [--latency-ms N] [--throttle]".into()
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         snapshot: None,
+        generate: None,
         port: 0,
         latency_ms: 0,
         throttle: false,
@@ -45,8 +50,18 @@ fn parse_args() -> Result<Args, String> {
                 .ok_or(format!("{name} needs a value\n{}", usage()))
         };
         match a.as_str() {
-            "--demo" => args.snapshot = None,
+            "--demo" => {
+                args.snapshot = None;
+                args.generate = None;
+            }
             "--snapshot" => args.snapshot = Some(PathBuf::from(value("--snapshot")?)),
+            "--generate" => {
+                args.generate = Some(
+                    value("--generate")?
+                        .parse()
+                        .map_err(|_| format!("--generate needs a number\n{}", usage()))?,
+                );
+            }
             "--port" => {
                 args.port = value("--port")?
                     .parse()
@@ -75,9 +90,18 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let now = time::OffsetDateTime::now_utc();
-    let snapshot = match &args.snapshot {
-        None => demo::snapshot(now),
-        Some(path) => match std::fs::read(path)
+    let snapshot = match (&args.snapshot, args.generate) {
+        (None, Some(n)) => generate_tenant(
+            &TenantSpec {
+                applications: n,
+                service_principals: 2 * n,
+                credentials: 3 * n,
+                seed: 7,
+            },
+            now,
+        ),
+        (None, None) => demo::snapshot(now),
+        (Some(path), _) => match std::fs::read(path)
             .map_err(|e| e.to_string())
             .and_then(|bytes| snapshot_file::parse(&bytes, path).map_err(|e| e.to_string()))
         {

@@ -216,7 +216,7 @@ pub fn serve(inner: &Inner, req: &Req) -> Resp {
         None
     } else {
         match &inner.throttles {
-            Some(t) => match super::lock(t).arm(sub.as_deref().unwrap_or(""), write) {
+            Some(t) => match super::lock(t).arm(sub.as_deref().unwrap_or(""), kind) {
                 Ok(n) => Some(n.to_string()),
                 Err(wait) => {
                     return throttled(req, &retry_after_whole(wait))
@@ -345,13 +345,10 @@ fn scan_page(
     (page, next)
 }
 
-fn arm_next_link(inner: &Inner, req: &Req, token: &str) -> String {
+fn arm_next_link(req: &Req, token: &str) -> String {
     let kept = req.raw_query_without(&["$skiptoken"]);
     let sep = if kept.is_empty() { "" } else { "&" };
-    format!(
-        "{}{}?{kept}{sep}$skiptoken={token}",
-        inner.base, req.raw_path
-    )
+    format!("{}{}?{kept}{sep}$skiptoken={token}", req.base, req.raw_path)
 }
 
 /// The start of this page, from `$skiptoken` (or `$skipToken`).
@@ -371,7 +368,7 @@ fn page_json(inner: &Inner, req: &Req, kind: &str, value: Vec<Value>, next: Opti
     if let Some(n) = next {
         o.insert(
             "nextLink".into(),
-            arm_next_link(inner, req, &inner.tokens.issue(kind, n)).into(),
+            arm_next_link(req, &inner.tokens.issue(kind, n)).into(),
         );
     }
     json_resp(200, &Value::Object(o))

@@ -26,8 +26,8 @@ fn bad(message: &str) -> Resp {
     graph_fail(400, "BadRequest", message)
 }
 
-fn parse(req: &Req, version: Version) -> Result<Vec<Item>, Resp> {
-    let body = req.json_body().map_err(|m| bad(&m))?;
+fn parse(outer: &Req, version: Version) -> Result<Vec<Item>, Resp> {
+    let body = outer.json_body().map_err(|m| bad(&m))?;
     let Some(requests) = body.get("requests").and_then(Value::as_array) else {
         return Err(bad(
             "Invalid batch payload format: 'requests' must be an array.",
@@ -114,7 +114,8 @@ fn parse(req: &Req, version: Version) -> Result<Vec<Item>, Resp> {
             format!("/{url}")
         };
         let path_and_query = format!("/{}{rel}", version.prefix());
-        let req = Req::new(&method, &path_and_query, headers, body);
+        let mut req = Req::new(&method, &path_and_query, headers, body);
+        req.base = outer.base.clone();
         items.push(Item {
             id,
             depends_on,

@@ -45,6 +45,17 @@ pub fn cost(req: &Req, version: Version) -> u32 {
     graph_cost(&req.method, first, &req.query)
 }
 
+/// An application list read whose `$select` names `keyCredentials`: capped at 150 per minute
+/// and tenant (reference §1.2).
+pub fn selects_keys_of_application_list(req: &Req, version: Version) -> bool {
+    req.method == "GET"
+        && matches!(segments(&req.path, version).as_slice(), [one] if one.eq_ignore_ascii_case("applications"))
+        && req.param("$select").is_some_and(|s| {
+            s.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("keyCredentials"))
+        })
+}
+
 /// The 429 body of the reference's fixture, with a fresh date.
 pub fn throttled_body() -> Resp {
     let mut v: Value = serde_json::from_str(THROTTLED_BODY).unwrap_or_else(|_| json!({}));
@@ -126,7 +137,7 @@ pub fn route(inner: &Inner, req: &Req, version: Version) -> Resp {
         return service_principals(inner, req, version, key, rest);
     }
     match (name.to_ascii_lowercase().as_str(), rest) {
-        ("organization", []) if req.method == "GET" => organization(inner, version),
+        ("organization", []) if req.method == "GET" => organization(inner, req, version),
         ("me", _) => graph_fail(
             400,
             "BadRequest",
@@ -141,13 +152,13 @@ pub fn route(inner: &Inner, req: &Req, version: Version) -> Resp {
     }
 }
 
-fn organization(inner: &Inner, version: Version) -> Resp {
+fn organization(inner: &Inner, req: &Req, version: Version) -> Resp {
     let st = inner.read();
     let s = &st.snap;
     json_resp(
         200,
         &json!({
-            "@odata.context": format!("{}/{}/$metadata#organization", inner.base, version.prefix()),
+            "@odata.context": format!("{}/{}/$metadata#organization", req.base, version.prefix()),
             "value": [{
                 "id": s.tenant_id,
                 "displayName": s.tenant_display_name.clone().unwrap_or_else(|| "Contoso".into()),
@@ -324,24 +335,21 @@ fn parse_list_query(
 }
 
 /// The absolute nextLink: same host, the original query, a fresh `$skiptoken`.
-fn next_link(inner: &Inner, req: &Req, token: &str) -> String {
+fn next_link(req: &Req, token: &str) -> String {
     let kept = req.raw_query_without(&["$skiptoken"]);
     let sep = if kept.is_empty() { "" } else { "&" };
-    format!(
-        "{}{}?{kept}{sep}$skiptoken={token}",
-        inner.base, req.raw_path
-    )
+    format!("{}{}?{kept}{sep}$skiptoken={token}", req.base, req.raw_path)
 }
 
-fn context(inner: &Inner, version: Version, set: &str, select: Option<&str>) -> String {
+fn context(base: &str, version: Version, set: &str, select: Option<&str>) -> String {
     match select {
         Some(s) => format!(
             "{}/{}/$metadata#{set}({})",
-            inner.base,
+            base,
             version.prefix(),
             s.replace(' ', "")
         ),
-        None => format!("{}/{}/$metadata#{set}", inner.base, version.prefix()),
+        None => format!("{}/{}/$metadata#{set}", base, version.prefix()),
     }
 }
 
@@ -359,14 +367,14 @@ fn list_applications(inner: &Inner, req: &Req, version: Version) -> Resp {
     };
     let st = inner.read();
     let apps = &st.snap.applications;
-    let ctx = context(inner, version, "applications", q.select_raw.as_deref());
+    let ctx = context(&req.base, version, "applications", q.select_raw.as_deref());
     let kind = collection.token_kind();
     if empty_page_first(inner, &q) {
         let token = inner.tokens.issue(&kind, q.position * 2 + 1);
         let page: Page<'_, AppJson<'_>> = Page {
             context: &ctx,
             count: None,
-            next_link: Some(next_link(inner, req, &token)),
+            next_link: Some(next_link(req, &token)),
             value: vec![],
         };
         return json_resp(200, &page);
@@ -383,8 +391,7 @@ fn list_applications(inner: &Inner, req: &Req, version: Version) -> Resp {
             with_keys: None,
         })
         .collect();
-    let next =
-        (end < apps.len()).then(|| next_link(inner, req, &inner.tokens.issue(&kind, end * 2)));
+    let next = (end < apps.len()).then(|| next_link(req, &inner.tokens.issue(&kind, end * 2)));
     let page = Page {
         context: &ctx,
         count: (q.count && q.first_page).then_some(apps.len()),
@@ -403,7 +410,7 @@ fn sp_matches(st: &State, i: usize, sp_type: Option<&str>) -> bool {
     })
 }
 
-fn list_service_principals(inner: &Inner, req: &Req, _version: Version) -> Resp {
+fn list_service_principals(inner: &Inner, req: &Req, version: Version) -> Resp {
     let mut collection = Collection::ServicePrincipals { sp_type: None };
     let q = match parse_list_query(inner, req, &mut collection) {
         Ok(q) => q,
@@ -415,8 +422,8 @@ fn list_service_principals(inner: &Inner, req: &Req, _version: Version) -> Resp 
     let st = inner.read();
     let sps = &st.snap.service_principals;
     let ctx = context(
-        inner,
-        _version,
+        &req.base,
+        version,
         "servicePrincipals",
         q.select_raw.as_deref(),
     );
@@ -426,7 +433,7 @@ fn list_service_principals(inner: &Inner, req: &Req, _version: Version) -> Resp 
         let page: Page<'_, SpJson<'_>> = Page {
             context: &ctx,
             count: None,
-            next_link: Some(next_link(inner, req, &token)),
+            next_link: Some(next_link(req, &token)),
             value: vec![],
         };
         return json_resp(200, &page);
@@ -451,9 +458,11 @@ fn list_service_principals(inner: &Inner, req: &Req, _version: Version) -> Resp 
         }
         i += 1;
     }
-    // Skip a filtered tail with no more matches, so the last page has no nextLink.
-    let more = (i..sps.len()).any(|j| sp_matches(&st, j, sp_type.as_deref()));
-    let next = more.then(|| next_link(inner, req, &inner.tokens.issue(&kind, i * 2)));
+    // The next page starts at the next match: a filtered tail without one gets no nextLink,
+    // and a whole crawl scans each principal once.
+    let next = (i..sps.len())
+        .find(|&j| sp_matches(&st, j, sp_type.as_deref()))
+        .map(|j| next_link(req, &inner.tokens.issue(&kind, j * 2)));
     let count = (q.count && q.first_page).then(|| {
         (0..sps.len())
             .filter(|&j| sp_matches(&st, j, sp_type.as_deref()))
@@ -561,14 +570,14 @@ fn applications(
     let Some((action, tail)) = more.split_first() else {
         return match req.method.as_str() {
             "GET" => get_application(inner, req, version, index),
-            "PATCH" => patch_application(inner, req, index),
+            "PATCH" => patch_object(inner, req, &ObjectRef::App(index)),
             _ => method_not_allowed(),
         };
     };
     let (action_name, action_key) = alternate_key(action);
     match (action_name, tail, req.method.as_str()) {
-        ("addPassword", [], "POST") => add_password(inner, req, version, Owner::App(index)),
-        ("removePassword", [], "POST") => remove_password(inner, req, Owner::App(index)),
+        ("addPassword", [], "POST") => add_password(inner, req, version, &ObjectRef::App(index)),
+        ("removePassword", [], "POST") => remove_password(inner, req, &ObjectRef::App(index)),
         ("addKey" | "removeKey", [], "POST") => graph_fail(
             400,
             "Request_BadRequest",
@@ -621,7 +630,7 @@ fn get_application(inner: &Inner, req: &Req, version: Version, index: usize) -> 
             "@odata.context".into(),
             format!(
                 "{}/$entity",
-                context(inner, version, "applications", select_raw)
+                context(&req.base, version, "applications", select_raw)
             )
             .into(),
         );
@@ -629,9 +638,10 @@ fn get_application(inner: &Inner, req: &Req, version: Version, index: usize) -> 
     Resp::json_value(200, &v)
 }
 
-/// `PATCH /applications/{id}`: `keyCredentials` replaces the whole collection (reference
-/// §2.2); `displayName` and `notes` are accepted too. `passwordCredentials` cannot be patched.
-fn patch_application(inner: &Inner, req: &Req, index: usize) -> Resp {
+/// `PATCH /applications/{id}` and `/servicePrincipals/{id}`: `keyCredentials` replaces the
+/// whole collection (reference §2.2); `displayName` and `notes` are accepted too.
+/// `passwordCredentials` cannot be patched, and managed identities not at all.
+fn patch_object(inner: &Inner, req: &Req, obj_ref: &ObjectRef) -> Resp {
     let body = match req.json_body() {
         Ok(b) => b,
         Err(m) => return bad_request(&m),
@@ -651,31 +661,44 @@ fn patch_application(inner: &Inner, req: &Req, index: usize) -> Resp {
         }
     }
     let mut st = inner.write();
+    let owner = match obj_ref.find(&st) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    if let Owner::Sp(i) = owner
+        && st.snap.service_principals[i].service_principal_type
+            == ServicePrincipalType::ManagedIdentity
+    {
+        return bad_request(
+            "Managed identity service principals can't be updated or modified directly.",
+        );
+    }
     if let Some(kc) = obj.get("keyCredentials") {
         let Some(entries) = kc.as_array() else {
             return bad_request("keyCredentials must be an array.");
         };
-        let (creds, keys) = match replace_key_credentials(&st, index, entries) {
+        let existing = match owner {
+            Owner::App(i) => &st.snap.applications[i].key_credentials,
+            Owner::Sp(i) => &st.snap.service_principals[i].key_credentials,
+        };
+        let (creds, keys) = match replace_key_credentials(&st, existing, entries) {
             Ok(x) => x,
             Err(r) => return r,
         };
-        let old: Vec<String> = st.snap.applications[index]
-            .key_credentials
-            .iter()
-            .map(|c| c.key_id.to_ascii_lowercase())
-            .collect();
-        for key_id in old {
-            if !creds.iter().any(|c| c.key_id.eq_ignore_ascii_case(&key_id)) {
-                st.forget_key(&key_id);
-            }
-        }
+        // Keys of removed credentials stay known, so an undo can put one back with its key.
         for (key_id, der) in keys {
             st.set_key(&key_id, der);
         }
-        st.snap.applications[index].key_credentials = creds;
+        match owner {
+            Owner::App(i) => st.snap.applications[i].key_credentials = creds,
+            Owner::Sp(i) => st.snap.service_principals[i].key_credentials = creds,
+        }
     }
     if let Some(name) = obj.get("displayName").and_then(Value::as_str) {
-        st.snap.applications[index].display_name = name.to_string();
+        match owner {
+            Owner::App(i) => st.snap.applications[i].display_name = name.to_string(),
+            Owner::Sp(i) => st.snap.service_principals[i].display_name = name.to_string(),
+        }
     }
     Resp::empty(204)
 }
@@ -684,10 +707,9 @@ fn patch_application(inner: &Inner, req: &Req, index: usize) -> Resp {
 #[allow(clippy::type_complexity)]
 fn replace_key_credentials(
     st: &State,
-    index: usize,
+    existing: &[KeyCredential],
     entries: &[Value],
 ) -> Result<(Vec<KeyCredential>, Vec<(String, Vec<u8>)>), Resp> {
-    let existing = &st.snap.applications[index].key_credentials;
     let mut creds = Vec::with_capacity(entries.len());
     let mut keys = Vec::with_capacity(entries.len());
     for e in entries {
@@ -715,7 +737,11 @@ fn replace_key_credentials(
         let old = existing
             .iter()
             .find(|c| c.key_id.eq_ignore_ascii_case(&key_id));
-        let known = old.map(|_| st.key_der(&key_id));
+        // The key the emulator holds for this keyId: uploaded earlier (even if since removed)
+        // or the placeholder of a snapshot credential. Sent back unchanged, it is accepted
+        // without being a certificate; a credential still present may omit it.
+        let held = st.key_der(&key_id);
+        let known = old.map(|_| held.clone());
         let (der, cert) = match (s("key"), &known) {
             (Some(k), _) => {
                 let Some(der) = unbase64(&k).filter(|d| !d.is_empty()) else {
@@ -723,7 +749,7 @@ fn replace_key_credentials(
                         "Invalid value specified for property 'key' of resource 'KeyCredential'.",
                     ));
                 };
-                if known.as_ref() == Some(&der) {
+                if der == held {
                     (der, None)
                 } else {
                     match x509_parser::parse_x509_certificate(&der) {
@@ -800,10 +826,32 @@ fn replace_key_credentials(
 // ---------------------------------------------------------------------------------------------
 // Secrets, on applications and service principals.
 
+/// An object the request names, as routed. Applications are never removed, so an index stays
+/// valid; service principals can go (with their UAMI), so they are found again by object id
+/// under the lock that reads or changes them.
+#[derive(Debug, Clone)]
+enum ObjectRef {
+    App(usize),
+    Sp(String),
+}
+
+/// An object found under the current lock.
 #[derive(Debug, Clone, Copy)]
 enum Owner {
     App(usize),
     Sp(usize),
+}
+
+impl ObjectRef {
+    fn find(&self, st: &State) -> Result<Owner, Resp> {
+        match self {
+            Self::App(i) => Ok(Owner::App(*i)),
+            Self::Sp(id) => st
+                .sp_index(id, false)
+                .map(Owner::Sp)
+                .ok_or_else(|| not_found(id)),
+        }
+    }
 }
 
 fn passwords(st: &mut State, owner: Owner) -> &mut Vec<PasswordCredential> {
@@ -816,7 +864,7 @@ fn passwords(st: &mut State, owner: Owner) -> &mut Vec<PasswordCredential> {
 const SECRET_ALPHABET: &[u8] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~._-";
 
-fn add_password(inner: &Inner, req: &Req, version: Version, owner: Owner) -> Resp {
+fn add_password(inner: &Inner, req: &Req, version: Version, obj: &ObjectRef) -> Resp {
     let body = if req.body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -844,13 +892,17 @@ fn add_password(inner: &Inner, req: &Req, version: Version, owner: Owner) -> Res
     };
     let end = match parse("endDateTime") {
         // Graph's default lifetime for addPassword is two years (reference §1.7).
-        Ok(v) => v.unwrap_or(start + time::Duration::days(730)),
+        Ok(v) => v.unwrap_or(start.saturating_add(time::Duration::days(730))),
         Err(r) => return r,
     };
     if end <= start {
         return bad_request("Password credential end date must be later than its start date.");
     }
     let mut st = inner.write();
+    let owner = match obj.find(&st) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     if let Owner::Sp(i) = owner
         && st.snap.service_principals[i].service_principal_type
             == ServicePrincipalType::ManagedIdentity
@@ -878,7 +930,7 @@ fn add_password(inner: &Inner, req: &Req, version: Version, owner: Owner) -> Res
             "@odata.context".into(),
             format!(
                 "{}/{}/$metadata#microsoft.graph.passwordCredential",
-                inner.base,
+                req.base,
                 version.prefix()
             )
             .into(),
@@ -890,7 +942,7 @@ fn add_password(inner: &Inner, req: &Req, version: Version, owner: Owner) -> Res
     Resp::json_value(200, &v)
 }
 
-fn remove_password(inner: &Inner, req: &Req, owner: Owner) -> Resp {
+fn remove_password(inner: &Inner, req: &Req, obj: &ObjectRef) -> Resp {
     let body = match req.json_body() {
         Ok(b) => b,
         Err(m) => return bad_request(&m),
@@ -899,6 +951,10 @@ fn remove_password(inner: &Inner, req: &Req, owner: Owner) -> Resp {
         return bad_request("The request body must have a 'keyId'.");
     };
     let mut st = inner.write();
+    let owner = match obj.find(&st) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     if let Owner::Sp(i) = owner
         && st.snap.service_principals[i].service_principal_type
             == ServicePrincipalType::ManagedIdentity
@@ -933,10 +989,10 @@ fn fic_json(fic: &FederatedIdentityCredential, version: Version, context: Option
     v
 }
 
-fn fic_context(inner: &Inner, version: Version, app_id: &str, entity: bool) -> String {
+fn fic_context(base: &str, version: Version, app_id: &str, entity: bool) -> String {
     format!(
         "{}/{}/$metadata#applications('{app_id}')/federatedIdentityCredentials{}",
-        inner.base,
+        base,
         version.prefix(),
         if entity { "/$entity" } else { "" }
     )
@@ -975,12 +1031,12 @@ fn fics(
                     update_fic(inner, req, version, index, name)
                 }
             }
-            "GET" => get_fic(inner, version, index, name),
+            "GET" => get_fic(inner, req, version, index, name),
             "DELETE" => delete_fic(inner, index, name),
             _ => method_not_allowed(),
         },
         (None, [id_or_name]) => match req.method.as_str() {
-            "GET" => get_fic(inner, version, index, id_or_name),
+            "GET" => get_fic(inner, req, version, index, id_or_name),
             "PATCH" => update_fic(inner, req, version, index, id_or_name),
             "DELETE" => delete_fic(inner, index, id_or_name),
             _ => method_not_allowed(),
@@ -1037,13 +1093,13 @@ fn list_fics(inner: &Inner, req: &Req, version: Version, index: usize) -> Resp {
     Resp::json_value(
         200,
         &json!({
-            "@odata.context": fic_context(inner, version, &app.id, false),
+            "@odata.context": fic_context(&req.base, version, &app.id, false),
             "value": value,
         }),
     )
 }
 
-fn get_fic(inner: &Inner, version: Version, index: usize, id_or_name: &str) -> Resp {
+fn get_fic(inner: &Inner, req: &Req, version: Version, index: usize, id_or_name: &str) -> Resp {
     let st = inner.read();
     let app = &st.snap.applications[index];
     match fic_position(&app.federated_identity_credentials, id_or_name) {
@@ -1052,7 +1108,7 @@ fn get_fic(inner: &Inner, version: Version, index: usize, id_or_name: &str) -> R
             &fic_json(
                 &app.federated_identity_credentials[i],
                 version,
-                Some(fic_context(inner, version, &app.id, true)),
+                Some(fic_context(&req.base, version, &app.id, true)),
             ),
         ),
         None => not_found(id_or_name),
@@ -1272,7 +1328,7 @@ fn create_fic(
     let body = fic_json(
         &fic,
         version,
-        Some(fic_context(inner, version, &app.id, true)),
+        Some(fic_context(&req.base, version, &app.id, true)),
     );
     app.federated_identity_credentials.push(fic);
     Resp::json_value(201, &body)
@@ -1346,19 +1402,26 @@ fn service_principals(
             _ => method_not_allowed(),
         };
     };
-    let Some(index) = inner.read().sp_index(id, by_app_id) else {
+    let found = {
+        let st = inner.read();
+        st.sp_index(id, by_app_id)
+            .map(|i| st.snap.service_principals[i].id.clone())
+    };
+    let Some(sp_id) = found else {
         return not_found(id);
     };
+    let obj = ObjectRef::Sp(sp_id);
     match (more, req.method.as_str()) {
-        ([], "GET") => get_service_principal(inner, req, version, index),
-        (["addPassword"], "POST") => add_password(inner, req, version, Owner::Sp(index)),
-        (["removePassword"], "POST") => remove_password(inner, req, Owner::Sp(index)),
+        ([], "GET") => get_service_principal(inner, req, version, &obj),
+        ([], "PATCH") => patch_object(inner, req, &obj),
+        (["addPassword"], "POST") => add_password(inner, req, version, &obj),
+        (["removePassword"], "POST") => remove_password(inner, req, &obj),
         ([] | ["addPassword"] | ["removePassword"], _) => method_not_allowed(),
         ([other, ..], _) => segment_not_found(other),
     }
 }
 
-fn get_service_principal(inner: &Inner, req: &Req, version: Version, index: usize) -> Resp {
+fn get_service_principal(inner: &Inner, req: &Req, version: Version, obj: &ObjectRef) -> Resp {
     let select_raw = req.param("$select");
     let sel = match select_raw {
         Some(s) => match Selection::parse(s, SP_PROPS, "servicePrincipal") {
@@ -1368,6 +1431,11 @@ fn get_service_principal(inner: &Inner, req: &Req, version: Version, index: usiz
         None => Selection::all_sps(),
     };
     let st = inner.read();
+    let index = match obj.find(&st) {
+        Ok(Owner::Sp(i)) => i,
+        Ok(Owner::App(_)) => return bad_request("not a service principal"),
+        Err(r) => return r,
+    };
     let body = SpJson {
         sp: &st.snap.service_principals[index],
         sel,
@@ -1379,7 +1447,7 @@ fn get_service_principal(inner: &Inner, req: &Req, version: Version, index: usiz
             "@odata.context".into(),
             format!(
                 "{}/$entity",
-                context(inner, version, "servicePrincipals", select_raw)
+                context(&req.base, version, "servicePrincipals", select_raw)
             )
             .into(),
         );

@@ -106,7 +106,12 @@ impl Selection {
     /// "Could not find a property named '…' on type '…'".
     pub fn parse(select: &str, props: &[&str], type_name: &str) -> Result<Self, String> {
         let mut mask = 1u32; // `id` always comes back
-        for name in select.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for name in select.split(',').map(str::trim) {
+            if name.is_empty() {
+                return Err(format!(
+                    "Syntax error: an empty property name in $select '{select}'."
+                ));
+            }
             if let Some(i) = props.iter().position(|p| p.eq_ignore_ascii_case(name)) {
                 mask |= 1 << i;
             } else if !NAVIGATION.iter().any(|n| n.eq_ignore_ascii_case(name)) {
@@ -300,7 +305,7 @@ impl Serialize for SpJson<'_> {
             }
             match *name {
                 "id" => m.serialize_entry(name, &p.id)?,
-                "accountEnabled" => m.serialize_entry(name, &p.account_enabled.or(Some(true)))?,
+                "accountEnabled" => m.serialize_entry(name, &p.account_enabled)?,
                 "alternativeNames" => m.serialize_entry(name, &p.alternative_names)?,
                 "appDisplayName" => {
                     let v = (!is_mi).then_some(p.display_name.as_str());

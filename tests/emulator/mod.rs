@@ -394,8 +394,9 @@ impl Inner {
         let (resp, ru) = match api {
             Api::Graph(version) => {
                 let ru = graph::cost(req, version);
+                let key_select = graph::selects_keys_of_application_list(req, version);
                 let throttled = self.throttles.as_ref().and_then(|t| {
-                    match lock(t).graph(ru, req.method != "GET") {
+                    match lock(t).graph(ru, req.method != "GET", key_select) {
                         Verdict::Allowed => None,
                         Verdict::Throttled(wait) => Some(wait),
                     }
@@ -580,7 +581,11 @@ async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Request) -> Re
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
-    let req = Req::new(parts.method.as_str(), &path_and_query, parts.headers, body);
+    let mut req = Req::new(parts.method.as_str(), &path_and_query, parts.headers, body);
+    req.base = match req.header("host") {
+        Some(host) if !host.is_empty() => format!("http://{host}"),
+        _ => inner.base.clone(),
+    };
     let index = inner.log_request(&req, &path_and_query, false);
     let out = inner.serve(req).await;
     inner.set_status(index, out.resp.status, false);

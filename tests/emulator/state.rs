@@ -175,10 +175,6 @@ impl State {
         self.keys.insert(key_id.to_ascii_lowercase(), der);
     }
 
-    pub fn forget_key(&mut self, key_id: &str) {
-        self.keys.remove(&key_id.to_ascii_lowercase());
-    }
-
     pub fn known_key(&self, key_id: &str) -> Option<&Vec<u8>> {
         self.keys.get(&key_id.to_ascii_lowercase())
     }

@@ -14,6 +14,8 @@ pub struct ThrottleBudget {
     /// Graph writes per `graph_write_window` (3,000 per 2 min 30 s).
     pub graph_writes: f64,
     pub graph_write_window: Duration,
+    /// Application list reads that `$select` `keyCredentials`, per minute and tenant (150).
+    pub graph_key_selects_per_minute: f64,
     /// ARM reads: bucket size and refill per second, per subscription and for the tenant.
     pub arm_reads: f64,
     pub arm_reads_per_second: f64,
@@ -38,6 +40,7 @@ impl ThrottleBudget {
             graph_window: Duration::from_secs(10),
             graph_writes: 3_000.0,
             graph_write_window: Duration::from_secs(150),
+            graph_key_selects_per_minute: 150.0,
             arm_reads: 250.0,
             arm_reads_per_second: 25.0,
             arm_writes: 200.0,
@@ -50,7 +53,9 @@ impl ThrottleBudget {
 
     /// The S tier with every capacity (and so every refill rate) multiplied by `factor`, the
     /// windows unchanged: `scaled(0.01)` is 35 RU per 10 s, so a test reaches the limit in a
-    /// few requests and recovers within a second. Capacities never drop below 2.
+    /// few requests and recovers within a second. Capacities never drop below 2. The
+    /// per-minute `keyCredentials` list cap stays at 150: scaled, it would make a test wait
+    /// half a minute for its third page; set the field to test it.
     pub fn scaled(factor: f64) -> Self {
         let s = Self::graph_s_tier();
         let f = |x: f64| (x * factor).max(2.0);
@@ -123,7 +128,9 @@ pub struct Throttles {
     pub budget: ThrottleBudget,
     pub graph_ru: Bucket,
     pub graph_writes: Bucket,
-    /// Keyed by lower-cased subscription id; `""` is the tenant scope.
+    graph_key_selects: Bucket,
+    /// Keyed by lower-cased subscription id (`""` is the tenant scope); writes and deletes
+    /// have a bucket each, keyed `"{subscription}|{kind}"`.
     arm_reads: HashMap<String, Bucket>,
     arm_writes: HashMap<String, Bucket>,
     arg_window_start: Instant,
@@ -148,6 +155,10 @@ impl Throttles {
                 budget.graph_writes,
                 per(budget.graph_writes, budget.graph_write_window),
             ),
+            graph_key_selects: Bucket::new(
+                budget.graph_key_selects_per_minute,
+                budget.graph_key_selects_per_minute / 60.0,
+            ),
             arm_reads: HashMap::new(),
             arm_writes: HashMap::new(),
             arg_window_start: Instant::now(),
@@ -156,9 +167,13 @@ impl Throttles {
         }
     }
 
-    /// Charges a Graph request of `ru` ResourceUnits (and one write for a write).
-    pub fn graph(&mut self, ru: u32, write: bool) -> Verdict {
+    /// Charges a Graph request of `ru` ResourceUnits (and one write for a write; one of the
+    /// 150 per minute for an application list that selects `keyCredentials`).
+    pub fn graph(&mut self, ru: u32, write: bool, key_select: bool) -> Verdict {
         let charge = self.budget.charge_throttled;
+        if key_select && let Err(wait) = self.graph_key_selects.take(1.0, charge) {
+            return Verdict::Throttled(wait);
+        }
         if let Err(wait) = self.graph_ru.take(f64::from(ru), charge) {
             return Verdict::Throttled(wait);
         }
@@ -174,18 +189,27 @@ impl Throttles {
         (used > 0.8).then(|| format!("{:.1}", used.min(1.8)))
     }
 
-    /// Charges an ARM read or write in `subscription` (`""` for tenant-level calls); returns
-    /// what remains for `x-ms-ratelimit-remaining-*`.
-    pub fn arm(&mut self, subscription: &str, write: bool) -> Result<u32, Duration> {
+    /// Charges an ARM operation of `kind` (`reads`, `writes`, `deletes`) in `subscription`
+    /// (`""` for tenant-level calls); returns what remains for `x-ms-ratelimit-remaining-*`.
+    pub fn arm(&mut self, subscription: &str, kind: &str) -> Result<u32, Duration> {
         let b = &self.budget;
-        let (map, cap, rate) = if write {
-            (&mut self.arm_writes, b.arm_writes, b.arm_writes_per_second)
+        let sub = subscription.to_ascii_lowercase();
+        let (map, key, cap, rate) = if kind == "reads" {
+            (
+                &mut self.arm_reads,
+                sub,
+                b.arm_reads,
+                b.arm_reads_per_second,
+            )
         } else {
-            (&mut self.arm_reads, b.arm_reads, b.arm_reads_per_second)
+            (
+                &mut self.arm_writes,
+                format!("{sub}|{kind}"),
+                b.arm_writes,
+                b.arm_writes_per_second,
+            )
         };
-        let bucket = map
-            .entry(subscription.to_ascii_lowercase())
-            .or_insert_with(|| Bucket::new(cap, rate));
+        let bucket = map.entry(key).or_insert_with(|| Bucket::new(cap, rate));
         bucket.take(1.0, false)?;
         Ok(bucket.remaining() as u32)
     }

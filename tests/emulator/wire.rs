@@ -24,6 +24,9 @@ pub struct Req {
     pub query: Vec<(String, String)>,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    /// `http://{host}` as the client addressed the emulator (its `Host` header), so links
+    /// stay on the host that was called, as Graph's do; set by the server.
+    pub base: String,
 }
 
 impl Req {
@@ -40,6 +43,7 @@ impl Req {
             query: parse_query(raw_query),
             headers,
             body,
+            base: String::new(),
         }
     }
 
