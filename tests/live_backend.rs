@@ -957,6 +957,65 @@ async fn certificates_are_added_and_removed_without_dropping_the_others() {
 }
 
 #[tokio::test]
+async fn existing_certificates_and_service_principal_certificates() {
+    let rig = Rig::new().await;
+    // An application's own certificate: removed, then put back from the undo with its key.
+    let app = rig
+        .original
+        .applications
+        .iter()
+        .find(|a| !a.key_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let target = Target::Application(app.id.clone());
+    let old = app.key_credentials[0].clone();
+    rig.round_trip(
+        Change::RemoveKey {
+            target: target.clone(),
+            key_id: old.key_id.clone(),
+        },
+        |_| Check::CredentialAbsent {
+            target: target.clone(),
+            id: old.key_id.clone(),
+        },
+        true,
+    )
+    .await;
+    // A certificate on a service principal goes through the same PATCH (managed identities'
+    // principals cannot be changed directly).
+    let sp = rig
+        .original
+        .service_principals
+        .iter()
+        .find(|s| s.service_principal_type == credwise::domain::ServicePrincipalType::Application)
+        .unwrap()
+        .clone();
+    let target = Target::ServicePrincipal(sp.id.clone());
+    let key_id = uuid::Uuid::new_v4().to_string();
+    rig.round_trip(
+        Change::AddKey {
+            target: target.clone(),
+            credential: KeyCredential {
+                key_id: key_id.clone(),
+                display_name: None,
+                custom_key_identifier: None,
+                key_type: None,
+                usage: None,
+                start_date_time: None,
+                end_date_time: None,
+            },
+            key: Some(certificate()),
+        },
+        |_| Check::CredentialPresent {
+            target: target.clone(),
+            id: key_id.clone(),
+        },
+        true,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn federated_credentials_on_apps_and_identities() {
     let rig = Rig::new().await;
     let app = rig
