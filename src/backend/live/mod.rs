@@ -512,11 +512,13 @@ impl LiveBackend {
     /// Puts the Azure part into the snapshot: only the subscriptions of the tenant, only the
     /// role assignments of its principals, with role names where ARM tells them.
     async fn merge_arm(&self, snapshot: &mut TenantSnapshot, arm: ArmLoaded) {
-        let tenant = snapshot.tenant_id.to_ascii_lowercase();
+        // `infer_tenant_id` says "unknown" when nothing named the tenant: then no
+        // subscription can be told apart, and all are kept.
+        let tenant = Some(snapshot.tenant_id.to_ascii_lowercase()).filter(|t| t != "unknown");
         let ours: HashSet<String> = arm
             .subscriptions
             .iter()
-            .filter(|s| in_tenant(s, Some(&tenant)))
+            .filter(|s| in_tenant(s, tenant.as_deref()))
             .map(|s| s.subscription_id.to_ascii_lowercase())
             .collect();
         let in_ours = |id: &str| {
