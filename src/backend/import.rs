@@ -11,6 +11,9 @@
 //! offset at all) and strict about the rest: anything else is an [`ImportError`] that names
 //! the file, line and column, so the CLI can exit 2 without writing a half-made snapshot.
 //!
+//! The live backend (`live::wire`) reads Graph and ARM pages through the same wire types
+//! (`pub(crate)` for that reason), so a file and a live crawl agree on every quirk.
+//!
 //! Secret material stops here. The wire types below have no field for `secretText` or for a
 //! certificate's `key` blob, so serde skips those values without keeping them, and error
 //! messages never quote a string value that serde found where it expected something else.
