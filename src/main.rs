@@ -7,11 +7,12 @@ use std::sync::Arc;
 use clap::{CommandFactory, Parser};
 
 use credwise::backend::cache::Remembering;
+use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig};
 use credwise::backend::read_only::ReadOnly;
 use credwise::backend::snapshot::SnapshotBackend;
 use credwise::backend::{self, Backend};
-use credwise::cli::{self, Cli, CliError, Command, SourceArgs, output};
-use credwise::domain::Timestamp;
+use credwise::cli::{self, AuthArg, Cli, CliError, CloudArg, Command, SourceArgs, output};
+use credwise::domain::{Cloud, Timestamp};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -82,16 +83,40 @@ fn open_source(
     } else if let Some(path) = &source.snapshot {
         Arc::new(SnapshotBackend::from_file(path.clone())?)
     } else {
-        return Err(CliError::usage(
-            "the live tenant backend is not in this build yet; use --demo, or --snapshot FILE \
-             (`credwise snapshot import-az` makes one from az CLI output)",
-        ));
+        Arc::new(LiveBackend::new(live_config(source, now))?)
     };
     Ok(if read_only {
         Arc::new(ReadOnly(backend))
     } else {
         backend
     })
+}
+
+/// The live source's settings from the command line. The backend's clock follows `now()`:
+/// pinned by `CREDWISE_NOW`, the real clock otherwise.
+fn live_config(source: &SourceArgs, now: Timestamp) -> LiveConfig {
+    let pinned = std::env::var_os("CREDWISE_NOW").is_some();
+    let clock = Arc::new(move || if pinned { now } else { Timestamp::now_utc() });
+    LiveConfig {
+        cloud: match source.cloud {
+            CloudArg::Public => Cloud::Public,
+            CloudArg::Usgov => Cloud::Usgov,
+            CloudArg::China => Cloud::China,
+        },
+        auth: match source.auth {
+            AuthArg::Auto => AuthMode::Auto,
+            AuthArg::Cli => AuthMode::Cli,
+            AuthArg::DeveloperTools => AuthMode::DeveloperTools,
+            AuthArg::ManagedIdentity => AuthMode::ManagedIdentity,
+            AuthArg::WorkloadIdentity => AuthMode::WorkloadIdentity,
+            AuthArg::None => AuthMode::None,
+        },
+        tenant: source.tenant.clone().filter(|t| !t.trim().is_empty()),
+        graph_url: source.graph_url.clone(),
+        arm_url: source.arm_url.clone(),
+        subscriptions: source.subscriptions.clone(),
+        ..LiveConfig::new(clock)
+    }
 }
 
 async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {

@@ -756,18 +756,6 @@ fn completions_and_man_page() {
 }
 
 #[test]
-fn live_source_is_not_in_this_build() {
-    for args in [
-        &["list"][..],
-        &["show", "x"],
-        &["snapshot", "save", "--out", "x.json"],
-    ] {
-        let err = usage_error(args);
-        assert!(err.contains("not in this build"), "{args:?}: {err}");
-    }
-}
-
-#[test]
 fn bad_output_format_is_rejected_by_clap() {
     let r = run(&["list", "--demo", "-o", "yaml"]);
     assert_eq!(r.code, 2);

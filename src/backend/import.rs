@@ -11,6 +11,9 @@
 //! offset at all) and strict about the rest: anything else is an [`ImportError`] that names
 //! the file, line and column, so the CLI can exit 2 without writing a half-made snapshot.
 //!
+//! The live backend (`live::wire`) reads Graph and ARM pages through the same wire types
+//! (`pub(crate)` for that reason), so a file and a live crawl agree on every quirk.
+//!
 //! Secret material stops here. The wire types below have no field for `secretText` or for a
 //! certificate's `key` blob, so serde skips those values without keeping them, and error
 //! messages never quote a string value that serde found where it expected something else.
@@ -332,7 +335,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
 
 /// A domain object deserialized through a wire type `W` whose conversion can fail; the failure
 /// becomes a serde error, so serde_json gives it the position of the offending object.
-struct Checked<T, W>(T, PhantomData<W>);
+pub(crate) struct Checked<T, W>(pub(crate) T, PhantomData<W>);
 
 impl<'de, T, W> Deserialize<'de> for Checked<T, W>
 where
@@ -351,7 +354,7 @@ where
 
 /// `null` and a missing array both mean "none": `az` prints `null` for collections Graph did
 /// not return.
-fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+pub(crate) fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -360,7 +363,9 @@ where
 }
 
 /// A timestamp as real exports write it; see [`parse_timestamp`].
-fn lenient_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+pub(crate) fn lenient_timestamp<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Timestamp>, D::Error> {
     struct TsVisitor;
 
     impl Visitor<'_> for TsVisitor {
@@ -524,7 +529,7 @@ impl Cursor<'_> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", expecting = "an application object")]
-struct WireApplication {
+pub(crate) struct WireApplication {
     /// Missing in `$select`-ed exports and in shortened doc examples.
     #[serde(default)]
     id: Option<String>,
@@ -588,7 +593,7 @@ fn wrong_file(app_id: &str, what: &str, flag: &str) -> String {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", expecting = "a service principal object")]
-struct WireServicePrincipal {
+pub(crate) struct WireServicePrincipal {
     id: String,
     app_id: String,
     #[serde(default)]
@@ -642,7 +647,7 @@ impl TryFrom<WireServicePrincipal> for ServicePrincipal {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", expecting = "a passwordCredential object")]
-struct WirePassword {
+pub(crate) struct WirePassword {
     key_id: String,
     /// Older secrets have none, and `az` prints `null`.
     #[serde(default)]
@@ -669,7 +674,7 @@ impl From<WirePassword> for PasswordCredential {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", expecting = "a keyCredential object")]
-struct WireKey {
+pub(crate) struct WireKey {
     key_id: String,
     #[serde(default)]
     display_name: Option<String>,
@@ -705,7 +710,7 @@ impl From<WireKey> for KeyCredential {
     rename_all = "camelCase",
     expecting = "a federatedIdentityCredential object"
 )]
-struct WireFic {
+pub(crate) struct WireFic {
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
@@ -772,7 +777,7 @@ impl TryFrom<WireFic> for FederatedIdentityCredential {
     rename_all = "camelCase",
     expecting = "a user-assigned identity object"
 )]
-struct WireIdentity {
+pub(crate) struct WireIdentity {
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
@@ -870,7 +875,7 @@ fn arm_tags(tags: Option<serde_json::Value>) -> Option<BTreeMap<String, String>>
 /// `properties`.
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", expecting = "a role assignment object")]
-struct WireRoleAssignment {
+pub(crate) struct WireRoleAssignment {
     #[serde(default)]
     id: Option<String>,
     #[serde(default, rename = "type")]
@@ -919,7 +924,7 @@ impl TryFrom<WireRoleAssignment> for RoleAssignment {
 }
 
 /// Treats `""` like `null`: `az` and hand-edited files use both for "not set".
-fn non_empty(s: Option<String>) -> Option<String> {
+pub(crate) fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|v| !v.trim().is_empty())
 }
 
@@ -933,7 +938,7 @@ fn last_segment(id: &str) -> &str {
 /// Adds an [`AzureResource`] for each system-assigned managed identity's host, so the explorer
 /// can show what the identity belongs to without a Resource Graph export. Resources already in
 /// `resources` (compared case-insensitively, as ARM ids are) are left alone.
-fn system_assigned_resources(
+pub(crate) fn system_assigned_resources(
     service_principals: &[ServicePrincipal],
     mut resources: Vec<AzureResource>,
 ) -> Vec<AzureResource> {
@@ -974,7 +979,7 @@ fn system_assigned_resources(
 /// The name and type of the resource an ARM id names, from its last `providers` segment on:
 /// `…/providers/Microsoft.Web/sites/app/slots/stg` is `app/slots/stg` of type
 /// `Microsoft.Web/sites/slots`.
-fn arm_name_and_type(id: &str) -> Option<(String, String)> {
+pub(crate) fn arm_name_and_type(id: &str) -> Option<(String, String)> {
     let segments: Vec<&str> = id.split('/').filter(|s| !s.is_empty()).collect();
     let at = segments
         .iter()
@@ -995,7 +1000,7 @@ fn arm_name_and_type(id: &str) -> Option<(String, String)> {
 /// tenant that owns the imported apps' own principals (a principal of an app from another
 /// tenant says nothing about this one, and managed identities' principals are owned by a
 /// Microsoft tenant).
-fn infer_tenant_id(
+pub(crate) fn infer_tenant_id(
     applications: &[Application],
     service_principals: &[ServicePrincipal],
     identities: &[UserAssignedIdentity],

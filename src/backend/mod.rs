@@ -1,5 +1,5 @@
 //! Backends: where a tenant comes from and where changes go. One trait, `Backend`, serves the
-//! live tenant (Graph + ARM, a later release), snapshot files and the embedded demo tenant,
+//! live tenant (`live`: Graph + ARM), snapshot files and the embedded demo tenant,
 //! over the same `Change`/`Check` data, so a migration behaves the same against all of them.
 //!
 //! May import `domain`, `store`, tokio and the filesystem; never the terminal.
@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod demo;
 pub mod import;
+pub mod live;
 pub mod read_only;
 pub mod snapshot;
 
@@ -140,6 +141,16 @@ pub enum Error {
     },
     #[error("network: {0}")]
     Network(String),
+    /// A response that arrived but cannot be read (cut short, not JSON, not the shape the
+    /// API documents).
+    #[error("{service} sent a response credwise cannot read: {message}")]
+    Decode {
+        service: &'static str,
+        message: String,
+    },
+    /// A `--graph-url`/`--arm-url`/`--auth` combination that is refused (bad usage).
+    #[error("{0}")]
+    Endpoint(String),
     #[error("{0}")]
     Snapshot(#[from] crate::store::snapshot_file::SnapshotFileError),
     #[error("cannot apply the change: {0}")]
@@ -157,7 +168,11 @@ impl Error {
     /// service, authentication or network failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Snapshot(_) | Error::Rejected(_) | Error::ReadOnly | Error::Unavailable(_) => 2,
+            Error::Snapshot(_)
+            | Error::Rejected(_)
+            | Error::ReadOnly
+            | Error::Unavailable(_)
+            | Error::Endpoint(_) => 2,
             _ => 3,
         }
     }

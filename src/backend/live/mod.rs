@@ -1,0 +1,1035 @@
+//! The live backend: a real tenant through Microsoft Graph and Azure Resource Manager.
+//!
+//! `LiveBackend::load` crawls in phases that report progress — applications and service
+//! principals (concurrently), federated credentials, then, alongside the Graph part,
+//! subscriptions, managed identities, resources and role assignments. Graph is the core: a
+//! Graph failure fails the load. An ARM failure (no Azure access, a subscription that
+//! answers 403) keeps everything else and becomes a `Warning` naming the role needed. A
+//! cancelled `Progress` ends the load at once: the crawl future is dropped, and with it every
+//! request in flight.
+//!
+//! `check` and `apply` turn every `Check` and `Change` into Graph/ARM calls, reading what an
+//! undo needs before changing anything, so `Applied::undo` restores the tenant (a removed
+//! secret comes back as a new secret with the same metadata: its value cannot be restored).
+//!
+//! Submodules: `cloud` (hosts per cloud), `endpoints` (URL rules), `auth` (credentials),
+//! `retry` and `http` (the azure_core pipelines), `error` (typed errors), `wire` (JSON
+//! shapes), `graph` and `arm` (the calls).
+//!
+//! May import the domain, the rest of `backend`, azure_core/azure_identity and tokio.
+
+pub(crate) mod arm;
+pub mod auth;
+pub mod cloud;
+pub mod endpoints;
+pub mod error;
+pub(crate) mod graph;
+pub(crate) mod http;
+pub mod retry;
+pub(crate) mod wire;
+
+pub use self::auth::AuthMode;
+pub use self::retry::RetrySettings;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use azure_core::credentials::TokenCredential;
+use azure_core::http::Transport;
+use futures::StreamExt;
+
+use self::arm::{AUTHORIZATION_API, Arm, MSI_API};
+use self::auth::{Claims, ClaimsRecorder};
+use self::cloud::CloudEndpoints;
+use self::endpoints::Endpoints;
+use self::error::Need;
+use self::graph::{Graph, owner_path};
+use self::http::Service;
+use self::wire::Subscription;
+use super::import::{WireKey, infer_tenant_id, system_assigned_resources};
+use super::{Applied, Backend, Error, Loaded, Progress, Scope, Warning};
+use crate::domain::change::ApplyError;
+use crate::domain::change::Target;
+use crate::domain::{
+    Application, AzureResource, Change, Check, Cloud, FederatedIdentityCredential, KeyCredential,
+    RoleAssignment, SnapshotSource, TenantSnapshot, Timestamp, UserAssignedIdentity,
+};
+
+/// The clock the caller lends the backend for `captured_at` (the domain has none).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// How to reach and crawl a live tenant.
+#[derive(Clone)]
+pub struct LiveConfig {
+    pub cloud: Cloud,
+    pub auth: AuthMode,
+    /// `--tenant`: a GUID or a domain name; passed to the credentials.
+    pub tenant: Option<String>,
+    pub graph_url: Option<String>,
+    pub arm_url: Option<String>,
+    /// `--subscription`: limit Azure reads to these (empty: every subscription of the tenant).
+    pub subscriptions: Vec<String>,
+    /// A credential to use instead of the one `auth` names (tests, embedding).
+    pub credential: Option<Arc<dyn TokenCredential>>,
+    /// The HTTP transport (tests redirect https URLs to a loopback emulator).
+    pub transport: Option<Transport>,
+    pub retry: RetrySettings,
+    /// Graph's `$top` for applications and service principals (Graph's maximum is 999).
+    pub graph_page_size: u32,
+    /// `$batch` requests in flight at once.
+    pub batch_concurrency: usize,
+    /// ARM requests in flight at once (per phase).
+    pub arm_concurrency: usize,
+    /// Whether `load` reads Azure (ARM) too; without it only Graph is crawled.
+    pub include_arm: bool,
+    pub clock: Clock,
+}
+
+impl LiveConfig {
+    /// The defaults: public cloud, `--auth auto`, Graph's largest pages.
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            cloud: Cloud::Public,
+            auth: AuthMode::Auto,
+            tenant: None,
+            graph_url: None,
+            arm_url: None,
+            subscriptions: Vec::new(),
+            credential: None,
+            transport: None,
+            retry: RetrySettings::default(),
+            graph_page_size: 999,
+            batch_concurrency: 4,
+            arm_concurrency: 4,
+            include_arm: true,
+            clock,
+        }
+    }
+}
+
+impl std::fmt::Debug for LiveConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveConfig")
+            .field("cloud", &self.cloud)
+            .field("auth", &self.auth)
+            .field("tenant", &self.tenant)
+            .field("graph_url", &self.graph_url)
+            .field("arm_url", &self.arm_url)
+            .field("subscriptions", &self.subscriptions)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The live tenant behind the `Backend` trait.
+pub struct LiveBackend {
+    graph: Graph,
+    arm: Arm,
+    endpoints: Endpoints,
+    config: LiveConfig,
+    claims: Arc<Mutex<Option<Claims>>>,
+    /// The tenant once known, for `describe`.
+    tenant: Mutex<Option<String>>,
+    /// One write at a time per user-assigned identity: ARM answers 409 Conflict to
+    /// concurrent FIC writes on the same identity.
+    identity_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for LiveBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveBackend")
+            .field("endpoints", &self.endpoints)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveBackend {
+    /// Checks the endpoints and sets up the credential and the pipelines. Nothing is
+    /// contacted yet.
+    pub fn new(config: LiveConfig) -> Result<Self, Error> {
+        let cloud = CloudEndpoints::of(config.cloud);
+        // A credential given by the caller means "send tokens": plain http is refused.
+        let auth_for_rules = match (&config.credential, config.auth) {
+            (Some(_), AuthMode::None) => AuthMode::Auto,
+            (_, mode) => mode,
+        };
+        let endpoints = Endpoints::resolve(
+            &cloud,
+            config.graph_url.as_deref(),
+            config.arm_url.as_deref(),
+            auth_for_rules,
+        )?;
+        let credential = match &config.credential {
+            Some(c) => Some(c.clone()),
+            None => auth::credential(config.auth, config.tenant.as_deref(), &cloud)?,
+        };
+        let (credential, claims) = match credential {
+            Some(c) => {
+                let (recorder, claims) = ClaimsRecorder::new(c);
+                (Some(recorder as Arc<dyn TokenCredential>), claims)
+            }
+            None => (None, Arc::new(Mutex::new(None))),
+        };
+        let graph_svc = Service::new(
+            "Graph",
+            &endpoints.graph_v1,
+            credential.clone(),
+            cloud.graph_scope,
+            config.retry.clone(),
+            config.transport.clone(),
+        )?;
+        let arm_svc = Service::new(
+            "ARM",
+            &endpoints.arm,
+            credential,
+            cloud.arm_scope,
+            config.retry.clone(),
+            config.transport.clone(),
+        )?;
+        Ok(Self {
+            graph: Graph {
+                svc: graph_svc,
+                v1: endpoints.graph_v1.clone(),
+                beta: endpoints.graph_beta.clone(),
+                page_size: config.graph_page_size.clamp(1, 999),
+                batch_concurrency: config.batch_concurrency,
+            },
+            arm: Arm {
+                svc: arm_svc,
+                base: endpoints.arm.clone(),
+            },
+            endpoints,
+            claims,
+            tenant: Mutex::new(None),
+            identity_locks: Mutex::new(HashMap::new()),
+            config,
+        })
+    }
+
+    fn claims(&self) -> Option<Claims> {
+        self.claims
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn identity_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .identity_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        locks.entry(id.to_ascii_lowercase()).or_default().clone()
+    }
+
+    async fn load_inner(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error> {
+        let mut wanted = self.config.subscriptions.clone();
+        wanted.extend(scope.subscriptions.iter().cloned());
+
+        let graph_part = async {
+            let (apps, sps) = futures::join!(
+                self.graph.applications(progress),
+                self.graph.service_principals(progress)
+            );
+            let (mut apps, sps) = (apps?, sps?);
+            let warning = self.complete_flexible_fics(&mut apps, progress).await;
+            Ok::<_, Error>((apps, sps, warning))
+        };
+        // Who is this? `/organization` names the tenant; an application without the right
+        // to read it still knows its tenant from its token's `tid` claim. Only ARM needs the
+        // tenant early (to skip other tenants' subscriptions), so this runs beside the Graph
+        // crawl rather than before it.
+        let tenant_and_arm = async {
+            let (org_id, display_name) = match self.graph.organization().await {
+                Ok(org) => (Some(org.id), org.display_name),
+                // The crawl reports sign-in and network failures itself.
+                Err(_) => (None, None),
+            };
+            let given = self
+                .config
+                .tenant
+                .as_deref()
+                .filter(|t| uuid::Uuid::parse_str(t).is_ok())
+                .map(str::to_ascii_lowercase);
+            let early_tenant = given
+                .or(org_id.map(|t| t.to_ascii_lowercase()))
+                .or_else(|| self.claims().and_then(|c| c.tenant_id));
+            let arm = if self.config.include_arm {
+                Some(
+                    self.load_arm(early_tenant.as_deref(), &wanted, progress)
+                        .await,
+                )
+            } else {
+                None
+            };
+            Ok((early_tenant, display_name, arm))
+        };
+        // A Graph failure ends the load at once, ARM requests in flight included.
+        let ((applications, service_principals, fic_warning), (early_tenant, display_name, arm)) =
+            futures::try_join!(graph_part, tenant_and_arm)?;
+
+        let tenant_id = early_tenant
+            .unwrap_or_else(|| infer_tenant_id(&applications, &service_principals, &[]));
+        let mut warnings: Vec<Warning> = fic_warning.into_iter().collect();
+        let mut snapshot = TenantSnapshot {
+            tenant_id: tenant_id.clone(),
+            tenant_display_name: display_name,
+            captured_at: (self.config.clock)(),
+            source: SnapshotSource::Live,
+            cloud: self.config.cloud,
+            applications,
+            service_principals,
+            user_assigned_identities: vec![],
+            resources: vec![],
+            role_assignments: vec![],
+        };
+        match arm {
+            Some(arm) => {
+                warnings.extend(arm.warnings.iter().cloned());
+                self.merge_arm(&mut snapshot, arm).await;
+            }
+            None => {
+                snapshot.resources =
+                    system_assigned_resources(&snapshot.service_principals, vec![]);
+            }
+        }
+        *self.tenant.lock().unwrap_or_else(|p| p.into_inner()) = Some(
+            snapshot
+                .tenant_display_name
+                .clone()
+                .unwrap_or_else(|| tenant_id.clone()),
+        );
+        Ok(Loaded {
+            snapshot: Arc::new(snapshot),
+            warnings,
+        })
+    }
+
+    /// Re-reads from beta the federated credentials of the apps whose v1.0 FICs are
+    /// flexible (`subject: null`, no expression in v1.0).
+    async fn complete_flexible_fics(
+        &self,
+        apps: &mut [Application],
+        progress: &Progress,
+    ) -> Option<Warning> {
+        const STAGE: &str = "federated credentials";
+        let flexible: Vec<String> = apps
+            .iter()
+            .filter(|a| {
+                a.federated_identity_credentials
+                    .iter()
+                    .any(|f| f.subject.is_none() && f.claims_matching_expression.is_none())
+            })
+            .map(|a| a.id.clone())
+            .collect();
+        if flexible.is_empty() {
+            let n = apps
+                .iter()
+                .map(|a| a.federated_identity_credentials.len() as u64)
+                .sum();
+            progress.report(STAGE, n, Some(n));
+            return None;
+        }
+        let (mut read, warning) = self.graph.flexible_fics(&flexible, progress).await;
+        for app in apps.iter_mut() {
+            if let Some(fics) = read.remove(&app.id) {
+                app.federated_identity_credentials = fics;
+            }
+        }
+        warning
+    }
+
+    async fn load_arm(
+        &self,
+        tenant: Option<&str>,
+        wanted: &[String],
+        progress: &Progress,
+    ) -> ArmLoaded {
+        let mut out = ArmLoaded::default();
+        let all = match self.arm.subscriptions().await {
+            Ok(s) => s,
+            Err(e) => {
+                out.warnings.push(Warning {
+                    area: "Azure".into(),
+                    message: format!(
+                        "no Azure data (identities, resources, role assignments): {e}"
+                    ),
+                });
+                out.failed = true;
+                return out;
+            }
+        };
+        let subscriptions: Vec<Subscription> = all
+            .into_iter()
+            .filter(|s| in_tenant(s, tenant))
+            .filter(|s| {
+                wanted.is_empty()
+                    || wanted
+                        .iter()
+                        .any(|w| w.eq_ignore_ascii_case(&s.subscription_id))
+            })
+            .collect();
+        for w in wanted {
+            if !subscriptions
+                .iter()
+                .any(|s| s.subscription_id.eq_ignore_ascii_case(w))
+            {
+                out.warnings.push(Warning {
+                    area: "subscriptions".into(),
+                    message: format!(
+                        "subscription {w} is not visible to the signed-in account in this tenant"
+                    ),
+                });
+            }
+        }
+        let n = subscriptions.len() as u64;
+        progress.report("subscriptions", n, Some(n));
+        let ids: Vec<String> = subscriptions
+            .iter()
+            .map(|s| s.subscription_id.clone())
+            .collect();
+        let ((identities, id_warn), (resources, res_warn), (roles, role_warn)) = futures::join!(
+            self.load_identities(&ids, progress),
+            self.load_resources(&ids, progress),
+            self.load_role_assignments(&ids, progress)
+        );
+        out.warnings
+            .extend(id_warn.into_iter().chain(res_warn.clone()).chain(role_warn));
+        out.subscriptions = subscriptions;
+        out.identities = identities;
+        out.resources_failed = res_warn.is_some();
+        out.resources = resources;
+        out.role_assignments = roles;
+        out
+    }
+
+    async fn load_identities(
+        &self,
+        subscriptions: &[String],
+        progress: &Progress,
+    ) -> (Vec<UserAssignedIdentity>, Option<Warning>) {
+        const STAGE: &str = "managed identities";
+        let c = self.config.arm_concurrency.max(1);
+        progress.report(STAGE, 0, None);
+        // Futures are collected before they are streamed: a stream over a borrowing closure
+        // would make `load`'s future not `Send`.
+        let lists: Vec<_> = subscriptions
+            .iter()
+            .map(|s| async move { (s.clone(), self.arm.identities(s).await) })
+            .collect();
+        let listed: Vec<(String, Result<Vec<UserAssignedIdentity>, Error>)> =
+            futures::stream::iter(lists).buffered(c).collect().await;
+        let mut failures = Vec::new();
+        let mut identities = Vec::new();
+        for (sub, r) in listed {
+            match r {
+                Ok(list) => identities.extend(list),
+                Err(e) => failures.push((format!("subscription {sub}"), e)),
+            }
+        }
+        let total = identities.len() as u64;
+        progress.report(STAGE, 0, Some(total));
+        let mut done = 0u64;
+        let reads: Vec<_> = identities
+            .iter()
+            .map(|u| async move { (u.id.clone(), self.arm.identity_fics(&u.id).await) })
+            .collect();
+        let mut fics = futures::stream::iter(reads).buffered(c);
+        let mut by_id: HashMap<String, Vec<FederatedIdentityCredential>> = HashMap::new();
+        while let Some((id, r)) = fics.next().await {
+            done += 1;
+            progress.report(STAGE, done, Some(total));
+            match r {
+                Ok(list) => {
+                    by_id.insert(id, list);
+                }
+                Err(e) => failures.push((format!("federated credentials of {id}"), e)),
+            }
+        }
+        drop(fics);
+        for u in &mut identities {
+            if let Some(list) = by_id.remove(&u.id) {
+                u.federated_identity_credentials = list;
+            }
+        }
+        (identities, summarize(STAGE, failures))
+    }
+
+    async fn load_resources(
+        &self,
+        subscriptions: &[String],
+        progress: &Progress,
+    ) -> (Vec<AzureResource>, Option<Warning>) {
+        const STAGE: &str = "resources";
+        let mut out = Vec::new();
+        let mut failures = Vec::new();
+        progress.report(STAGE, 0, None);
+        for group in arm::subscription_groups(subscriptions) {
+            let before = out.len();
+            let r = self
+                .arm
+                .resources(&group, |n, total| {
+                    progress.report(STAGE, (before + n) as u64, total.map(|t| t + before as u64))
+                })
+                .await;
+            match r {
+                Ok(list) => out.extend(list),
+                Err(e) => failures.push((format!("{} subscription(s)", group.len()), e)),
+            }
+        }
+        let n = out.len() as u64;
+        progress.report(STAGE, n, Some(n));
+        (out, summarize("resources (Resource Graph)", failures))
+    }
+
+    async fn load_role_assignments(
+        &self,
+        subscriptions: &[String],
+        progress: &Progress,
+    ) -> (Vec<RoleAssignment>, Option<Warning>) {
+        const STAGE: &str = "role assignments";
+        let total = subscriptions.len() as u64;
+        progress.report(STAGE, 0, Some(total));
+        let lists: Vec<_> = subscriptions
+            .iter()
+            .map(|s| async move { (s.clone(), self.arm.role_assignments(s).await) })
+            .collect();
+        let mut listed =
+            futures::stream::iter(lists).buffer_unordered(self.config.arm_concurrency.max(1));
+        let mut all = Vec::new();
+        let mut failures = Vec::new();
+        let mut done = 0;
+        while let Some((sub, r)) = listed.next().await {
+            done += 1;
+            progress.report(STAGE, done, Some(total));
+            match r {
+                Ok(list) => all.extend(list),
+                Err(e) => failures.push((format!("subscription {sub}"), e)),
+            }
+        }
+        (arm::dedup_assignments(all), summarize(STAGE, failures))
+    }
+
+    /// Puts the Azure part into the snapshot: only the subscriptions of the tenant, only the
+    /// role assignments of its principals, with role names where ARM tells them.
+    async fn merge_arm(&self, snapshot: &mut TenantSnapshot, arm: ArmLoaded) {
+        // `infer_tenant_id` says "unknown" when nothing named the tenant: then no
+        // subscription can be told apart, and all are kept.
+        let tenant = Some(snapshot.tenant_id.to_ascii_lowercase()).filter(|t| t != "unknown");
+        let ours: HashSet<String> = arm
+            .subscriptions
+            .iter()
+            .filter(|s| in_tenant(s, tenant.as_deref()))
+            .map(|s| s.subscription_id.to_ascii_lowercase())
+            .collect();
+        let in_ours = |id: &str| {
+            crate::domain::objects::arm_segment(id, "subscriptions")
+                .is_some_and(|s| ours.contains(&s.to_ascii_lowercase()))
+        };
+        snapshot.user_assigned_identities = arm
+            .identities
+            .into_iter()
+            .filter(|u| in_ours(&u.id))
+            .collect();
+        snapshot.resources = if arm.failed || arm.resources_failed {
+            // Without Resource Graph, the system-assigned identities still say where they
+            // live (their `alternativeNames`).
+            system_assigned_resources(&snapshot.service_principals, vec![])
+        } else {
+            arm.resources
+                .into_iter()
+                .filter(|r| in_ours(&r.id))
+                .collect()
+        };
+        let principals: HashSet<String> = snapshot
+            .service_principals
+            .iter()
+            .map(|s| s.id.to_ascii_lowercase())
+            .collect();
+        let mut roles: Vec<RoleAssignment> = arm
+            .role_assignments
+            .into_iter()
+            .filter(|r| principals.contains(&r.principal_id.to_ascii_lowercase()))
+            .collect();
+        self.name_roles(&mut roles).await;
+        snapshot.role_assignments = roles;
+    }
+
+    /// Fills in role names (best effort: a role without a readable definition keeps its id).
+    async fn name_roles(&self, roles: &mut [RoleAssignment]) {
+        let mut definitions: HashMap<String, String> = HashMap::new();
+        for r in roles.iter().filter(|r| r.role_definition_name.is_none()) {
+            definitions
+                .entry(arm::role_guid(&r.role_definition_id))
+                .or_insert_with(|| r.role_definition_id.clone());
+        }
+        let reads: Vec<_> = definitions
+            .into_iter()
+            .map(|(guid, id)| async move {
+                let name = self.arm.role_name(&id).await.ok().flatten();
+                (guid, name)
+            })
+            .collect();
+        let names: HashMap<String, String> = futures::stream::iter(reads)
+            .buffer_unordered(self.config.arm_concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .filter_map(|(guid, name)| name.map(|n| (guid, n)))
+            .collect();
+        for r in roles.iter_mut() {
+            if r.role_definition_name.is_none() {
+                r.role_definition_name = names.get(&arm::role_guid(&r.role_definition_id)).cloned();
+            }
+        }
+    }
+
+    /// The Graph path of an application or service principal target.
+    fn graph_owner(&self, target: &Target, what: &str) -> Result<String, Error> {
+        match target {
+            Target::Application(id) => Ok(owner_path("applications", id)),
+            Target::ServicePrincipal(id) => Ok(owner_path("servicePrincipals", id)),
+            Target::UserAssignedIdentity(id) => Err(Error::Unavailable(format!(
+                "user-assigned managed identity {id} has no {what}"
+            ))),
+        }
+    }
+
+    async fn credential_present(&self, target: &Target, id: &str) -> Result<bool, Error> {
+        match target {
+            Target::Application(_) | Target::ServicePrincipal(_) => {
+                let owner = self.graph_owner(target, "credentials")?;
+                let creds = self.graph.credentials_of(&owner).await?;
+                if creds
+                    .passwords
+                    .iter()
+                    .any(|p| p.key_id.eq_ignore_ascii_case(id))
+                    || creds.key_ids.iter().any(|k| k.eq_ignore_ascii_case(id))
+                {
+                    return Ok(true);
+                }
+                if matches!(target, Target::ServicePrincipal(_)) {
+                    return Ok(false);
+                }
+                Ok(self
+                    .graph
+                    .fics(&owner, false)
+                    .await?
+                    .iter()
+                    .any(|f| f.name == id))
+            }
+            Target::UserAssignedIdentity(arm_id) => Ok(self
+                .arm
+                .identity_fics(arm_id)
+                .await?
+                .iter()
+                .any(|f| f.name == id)),
+        }
+    }
+
+    async fn apply_inner(&self, change: &Change) -> Result<Applied, Error> {
+        let plain = |undo: Change| Applied {
+            undo,
+            secret: None,
+            created: None,
+        };
+        match change {
+            Change::AddPassword { target, credential } => {
+                let owner = self.graph_owner(target, "client secrets")?;
+                let (created, secret) = self.graph.add_password(&owner, credential).await?;
+                Ok(Applied {
+                    undo: Change::RemovePassword {
+                        target: target.clone(),
+                        key_id: created.key_id,
+                    },
+                    secret,
+                    created: None,
+                })
+            }
+            Change::RemovePassword { target, key_id } => {
+                let owner = self.graph_owner(target, "client secrets")?;
+                let old = self
+                    .graph
+                    .credentials_of(&owner)
+                    .await?
+                    .passwords
+                    .into_iter()
+                    .find(|p| p.key_id.eq_ignore_ascii_case(key_id))
+                    .ok_or_else(|| missing("secret", key_id))?;
+                self.graph.remove_password(&owner, &old.key_id).await?;
+                Ok(plain(Change::AddPassword {
+                    target: target.clone(),
+                    credential: old,
+                }))
+            }
+            Change::AddKey {
+                target,
+                credential,
+                key,
+            } => {
+                let owner = self.graph_owner(target, "certificates")?;
+                let key = key.as_deref().ok_or_else(|| {
+                    Error::Unavailable(format!(
+                        "certificate {} cannot be uploaded without its public certificate",
+                        credential.key_id
+                    ))
+                })?;
+                let mut keys = self.graph.key_credentials(&owner).await?;
+                if keys
+                    .iter()
+                    .any(|k| key_id_of(k).eq_ignore_ascii_case(&credential.key_id))
+                {
+                    return Err(Error::Rejected(ApplyError::AlreadyExists {
+                        what: "certificate",
+                        id: credential.key_id.clone(),
+                    }));
+                }
+                keys.push(new_key_credential(credential, key)?);
+                self.graph.set_key_credentials(&owner, keys).await?;
+                Ok(plain(Change::RemoveKey {
+                    target: target.clone(),
+                    key_id: credential.key_id.clone(),
+                }))
+            }
+            Change::RemoveKey { target, key_id } => {
+                let owner = self.graph_owner(target, "certificates")?;
+                let mut keys = self.graph.key_credentials(&owner).await?;
+                let at = keys
+                    .iter()
+                    .position(|k| key_id_of(k).eq_ignore_ascii_case(key_id))
+                    .ok_or_else(|| missing("certificate", key_id))?;
+                let removed = keys.remove(at);
+                let blob = removed
+                    .get("key")
+                    .and_then(|k| k.as_str())
+                    .map(str::to_string);
+                let credential: KeyCredential = serde_json::from_value::<WireKey>(removed)
+                    .map(Into::into)
+                    .map_err(|e| Error::Decode {
+                        service: "Graph",
+                        message: format!("keyCredential {key_id}: {e}"),
+                    })?;
+                self.graph.set_key_credentials(&owner, keys).await?;
+                Ok(plain(Change::AddKey {
+                    target: target.clone(),
+                    credential,
+                    key: blob,
+                }))
+            }
+            Change::AddFederatedCredential { target, credential } => {
+                match target {
+                    Target::Application(id) => {
+                        self.graph
+                            .add_fic(&owner_path("applications", id), credential)
+                            .await?
+                    }
+                    Target::UserAssignedIdentity(id) => {
+                        let lock = self.identity_lock(id);
+                        let _held = lock.lock().await;
+                        self.arm.put_identity_fic(id, credential).await?
+                    }
+                    Target::ServicePrincipal(id) => {
+                        return Err(Error::Unavailable(format!(
+                            "service principal {id} cannot hold federated credentials; add \
+                             the credential to its application"
+                        )));
+                    }
+                }
+                Ok(plain(Change::RemoveFederatedCredential {
+                    target: target.clone(),
+                    name: credential.name.clone(),
+                }))
+            }
+            Change::RemoveFederatedCredential { target, name } => {
+                let old =
+                    match target {
+                        Target::Application(id) => {
+                            let owner = owner_path("applications", id);
+                            let old =
+                                self.graph.fic(&owner, name).await?.ok_or_else(|| {
+                                    missing("federated identity credential", name)
+                                })?;
+                            self.graph.delete_fic(&owner, name).await?;
+                            old
+                        }
+                        Target::UserAssignedIdentity(id) => {
+                            let lock = self.identity_lock(id);
+                            let _held = lock.lock().await;
+                            let old =
+                                self.arm.identity_fic(id, name).await?.ok_or_else(|| {
+                                    missing("federated identity credential", name)
+                                })?;
+                            self.arm
+                                .delete(
+                                    &format!("{id}/federatedIdentityCredentials/{name}"),
+                                    MSI_API,
+                                    Need::IdentityWrite,
+                                )
+                                .await?;
+                            old
+                        }
+                        Target::ServicePrincipal(id) => {
+                            return Err(missing(
+                                "federated identity credential",
+                                &format!("{name} on {id}"),
+                            ));
+                        }
+                    };
+                Ok(plain(Change::AddFederatedCredential {
+                    target: target.clone(),
+                    credential: old,
+                }))
+            }
+            Change::CreateUserAssignedIdentity { identity } => {
+                // PUT would answer 200 for an existing identity, and the undo would then
+                // delete something this change did not create.
+                if self.arm.identity(&identity.id).await?.is_some() {
+                    return Err(Error::Rejected(ApplyError::AlreadyExists {
+                        what: "user-assigned managed identity",
+                        id: identity.id.clone(),
+                    }));
+                }
+                let mut created = self.arm.put_identity(identity).await?;
+                let lock = self.identity_lock(&identity.id);
+                let _held = lock.lock().await;
+                for fic in &identity.federated_identity_credentials {
+                    if let Err(e) = self.arm.put_identity_fic(&created.id, fic).await {
+                        // All or nothing: without its credentials the identity is not what
+                        // the plan asked for.
+                        let _ = self
+                            .arm
+                            .delete(&created.id, MSI_API, Need::IdentityWrite)
+                            .await;
+                        return Err(e);
+                    }
+                    created.federated_identity_credentials.push(fic.clone());
+                }
+                Ok(Applied {
+                    undo: Change::DeleteUserAssignedIdentity {
+                        id: identity.id.clone(),
+                    },
+                    secret: None,
+                    created: Some(created),
+                })
+            }
+            Change::DeleteUserAssignedIdentity { id } => {
+                let mut old = self
+                    .arm
+                    .identity(id)
+                    .await?
+                    .ok_or_else(|| missing("user-assigned managed identity", id))?;
+                old.federated_identity_credentials = self.arm.identity_fics(id).await?;
+                self.arm.delete(id, MSI_API, Need::IdentityWrite).await?;
+                Ok(plain(Change::CreateUserAssignedIdentity { identity: old }))
+            }
+            Change::AddRoleAssignment { assignment } => {
+                let id = match self.arm.put_role_assignment(assignment).await {
+                    Ok(id) => id,
+                    Err(Error::Service { code, .. }) if code == "RoleAssignmentExists" => {
+                        return Err(Error::Rejected(ApplyError::AlreadyExists {
+                            what: "role assignment",
+                            id: assignment.id.clone(),
+                        }));
+                    }
+                    Err(e) => return Err(e),
+                };
+                Ok(plain(Change::RemoveRoleAssignment { id }))
+            }
+            Change::RemoveRoleAssignment { id } => {
+                let old = self
+                    .arm
+                    .role_assignment(id)
+                    .await?
+                    .ok_or_else(|| missing("role assignment", id))?;
+                self.arm
+                    .delete(id, AUTHORIZATION_API, Need::RoleAssignmentWrite)
+                    .await?;
+                Ok(plain(Change::AddRoleAssignment { assignment: old }))
+            }
+        }
+    }
+}
+
+/// What the ARM phases found, before it is merged into the snapshot.
+#[derive(Default)]
+struct ArmLoaded {
+    subscriptions: Vec<Subscription>,
+    identities: Vec<UserAssignedIdentity>,
+    resources: Vec<AzureResource>,
+    role_assignments: Vec<RoleAssignment>,
+    warnings: Vec<Warning>,
+    /// The subscriptions could not be listed: no Azure data at all.
+    failed: bool,
+    resources_failed: bool,
+}
+
+/// Whether a subscription belongs to `tenant` (unknown tenants keep everything).
+fn in_tenant(s: &Subscription, tenant: Option<&str>) -> bool {
+    match (tenant, s.tenant_id.as_deref()) {
+        (Some(t), Some(st)) => t.eq_ignore_ascii_case(st),
+        _ => true,
+    }
+}
+
+/// One warning for the failures of a phase: how many, and the first reason (which names the
+/// permission or role for a 403).
+fn summarize(area: &str, failures: Vec<(String, Error)>) -> Option<Warning> {
+    let (first_what, first) = failures.first()?;
+    let more = match failures.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    Some(Warning {
+        area: area.to_string(),
+        message: format!("{first_what}{more} could not be read: {first}"),
+    })
+}
+
+fn missing(what: &'static str, id: &str) -> Error {
+    Error::Rejected(ApplyError::Missing {
+        what,
+        id: id.to_string(),
+    })
+}
+
+fn key_id_of(k: &serde_json::Value) -> &str {
+    k.get("keyId").and_then(|v| v.as_str()).unwrap_or("")
+}
+
+/// A new `keyCredentials` entry as Azure CLI builds it: the public certificate in `key`;
+/// Graph computes `customKeyIdentifier` (the thumbprint) when it is left out.
+fn new_key_credential(c: &KeyCredential, key: &str) -> Result<serde_json::Value, Error> {
+    let rfc3339 = |t: Timestamp| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| Error::Unavailable(format!("cannot write the date {t}: {e}")))
+    };
+    let mut v = serde_json::json!({
+        "keyId": c.key_id,
+        "type": c.key_type.as_deref().unwrap_or("AsymmetricX509Cert"),
+        "usage": c.usage.as_deref().unwrap_or("Verify"),
+        "key": key,
+    });
+    if let Some(n) = &c.display_name {
+        v["displayName"] = n.clone().into();
+    }
+    if let Some(k) = &c.custom_key_identifier {
+        v["customKeyIdentifier"] = k.clone().into();
+    }
+    if let Some(t) = c.start_date_time {
+        v["startDateTime"] = rfc3339(t)?.into();
+    }
+    if let Some(t) = c.end_date_time {
+        v["endDateTime"] = rfc3339(t)?.into();
+    }
+    Ok(v)
+}
+
+#[async_trait::async_trait]
+impl Backend for LiveBackend {
+    fn describe(&self) -> String {
+        match self
+            .tenant
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_deref()
+        {
+            Some(t) => format!("live {t}"),
+            None => format!("live {}", self.endpoints.graph_v1),
+        }
+    }
+
+    async fn signed_in_principal(&self) -> Option<String> {
+        match self.graph.me().await {
+            Ok(me) => {
+                let id = me.id.map(|i| format!(" ({i})")).unwrap_or_default();
+                match (me.display_name, me.user_principal_name) {
+                    (Some(n), Some(u)) => Some(format!("{n} <{u}>{id}")),
+                    (None, Some(u)) => Some(format!("{u}{id}")),
+                    (Some(n), None) => Some(format!("{n}{id}")),
+                    (None, None) => self.claims().and_then(|c| c.describe()),
+                }
+            }
+            Err(_) => self.claims().and_then(|c| c.describe()),
+        }
+        .map(|s| crate::sanitize::display(&s).into_owned())
+    }
+
+    async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error> {
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        tokio::select! {
+            biased;
+            _ = progress.cancellation().cancelled() => Err(Error::Cancelled),
+            loaded = self.load_inner(scope, progress) => loaded,
+        }
+    }
+
+    async fn check(&self, check: &Check) -> Result<bool, Error> {
+        match check {
+            Check::CredentialPresent { target, id } => self.credential_present(target, id).await,
+            Check::CredentialAbsent { target, id } => {
+                Ok(!self.credential_present(target, id).await?)
+            }
+            Check::UserAssignedIdentityPresent { id } => Ok(self.arm.identity(id).await?.is_some()),
+            Check::RoleAssignmentPresent { id } => {
+                Ok(self.arm.role_assignment(id).await?.is_some())
+            }
+        }
+    }
+
+    async fn apply(&self, change: &Change) -> Result<Applied, Error> {
+        self.apply_inner(change).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_name_the_first_failure() {
+        assert!(summarize("x", vec![]).is_none());
+        let w = summarize(
+            "managed identities",
+            vec![
+                (
+                    "subscription s1".into(),
+                    Error::Forbidden {
+                        permission: Need::ArmRead.permission().into(),
+                        message: "AuthorizationFailed".into(),
+                    },
+                ),
+                ("subscription s2".into(), Error::NotFound("x".into())),
+            ],
+        )
+        .unwrap();
+        assert!(
+            w.message
+                .starts_with("subscription s1 (and 1 more) could not be read")
+        );
+        assert!(
+            w.message.contains("Reader on the subscription"),
+            "{}",
+            w.message
+        );
+    }
+
+    #[test]
+    fn new_key_entries_carry_the_certificate() {
+        let c = KeyCredential {
+            key_id: "k1".into(),
+            display_name: Some("CN=app".into()),
+            custom_key_identifier: None,
+            key_type: None,
+            usage: None,
+            start_date_time: Some(time::macros::datetime!(2026-01-01 0:00 UTC)),
+            end_date_time: None,
+        };
+        let v = new_key_credential(&c, "TUlJQw==").unwrap();
+        assert_eq!(v["key"], "TUlJQw==");
+        assert_eq!(v["type"], "AsymmetricX509Cert");
+        assert_eq!(v["usage"], "Verify");
+        assert_eq!(v["startDateTime"], "2026-01-01T00:00:00Z");
+        assert!(v.get("customKeyIdentifier").is_none());
+    }
+}

@@ -1,0 +1,210 @@
+//! The real `credwise` binary against the Graph/ARM emulator over loopback
+//! (`--graph-url http://127.0.0.1:PORT/v1.0 --arm-url http://127.0.0.1:PORT --auth none`), and
+//! the refused URL/auth combinations of PRODUCT.md's "Live endpoints".
+//!
+//! The emulator runs in the test's runtime; the binary runs on a blocking thread meanwhile.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod emulator;
+
+use common::cli::{Run, credwise, s, usage_error};
+use emulator::{Emulator, Fault, FaultAction, Matcher};
+
+/// Runs credwise against `emu` with `args` on a blocking thread.
+async fn run_against(emu: &Emulator, args: &[&str]) -> Run {
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.extend([
+        "--graph-url".into(),
+        emu.graph_url(),
+        "--arm-url".into(),
+        emu.arm_url(),
+        "--auth".into(),
+        "none".into(),
+    ]);
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        Run::of(&mut credwise(), &refs)
+    })
+    .await
+    .unwrap()
+}
+
+fn demo() -> credwise::domain::TenantSnapshot {
+    credwise::backend::demo::snapshot(common::NOW)
+}
+
+#[tokio::test]
+async fn list_shows_the_emulators_tenant() {
+    let emu = Emulator::start(demo()).await;
+    let live = run_against(&emu, &["list", "--output", "json"])
+        .await
+        .succeeded();
+    // The same tenant from a snapshot file lists the same way.
+    let mut snap = emu.snapshot();
+    for u in &mut snap.user_assigned_identities {
+        // ARM's FIC resource has no description; the demo tenant gives some anyway.
+        for f in &mut u.federated_identity_credentials {
+            f.description = None;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tenant.json");
+    credwise::store::snapshot_file::save(&snap, &file).unwrap();
+    let offline = Run::of(
+        &mut credwise(),
+        &["list", "--snapshot", s(&file), "--output", "json"],
+    )
+    .succeeded();
+    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+    let (live, offline) = (parse(&live), parse(&offline));
+    assert!(live.as_array().unwrap().len() > 20);
+    assert_eq!(live, offline);
+}
+
+#[tokio::test]
+async fn a_graph_403_exits_3_naming_the_permission() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(
+        Fault::new(
+            Matcher::new("GET", "/v1.0/applications"),
+            FaultAction::Status {
+                status: 403,
+                headers: vec![],
+                body: emulator::graph_error(
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                ),
+            },
+        )
+        .always(),
+    );
+    let r = run_against(&emu, &["list"]).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("Application.Read.All"), "{}", r.stderr);
+    assert!(r.stderr.contains("Insufficient privileges"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn without_azure_access_the_list_still_comes_with_a_warning() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(
+        Fault::new(
+            Matcher::new("GET", "/subscriptions"),
+            FaultAction::Status {
+                status: 403,
+                headers: vec![],
+                body: emulator::arm_error("AuthorizationFailed", "No access."),
+            },
+        )
+        .always(),
+    );
+    let r = run_against(&emu, &["list", "--kind", "application"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("payroll-api"), "{}", r.stdout);
+    assert!(r.stderr.contains("warning"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Reader on the subscription"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
+async fn snapshot_save_from_the_live_source() {
+    let emu = Emulator::start(demo()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("saved.json");
+    run_against(&emu, &["snapshot", "save", "--out", s(&file)])
+        .await
+        .succeeded();
+    let saved = credwise::store::snapshot_file::load(&file).unwrap();
+    assert_eq!(saved.source, credwise::domain::SnapshotSource::Live);
+    assert_eq!(saved.applications.len(), emu.snapshot().applications.len());
+}
+
+#[test]
+fn refused_endpoint_and_auth_combinations_exit_2() {
+    for (args, want) in [
+        (
+            &[
+                "list",
+                "--graph-url",
+                "http://graph.example.com/v1.0",
+                "--auth",
+                "none",
+            ][..],
+            "plain http:// is accepted only for loopback hosts",
+        ),
+        (
+            &[
+                "list",
+                "--graph-url",
+                "http://127.0.0.1:9/v1.0",
+                "--arm-url",
+                "http://127.0.0.1:9",
+            ],
+            "needs --auth none",
+        ),
+        (
+            &[
+                "list",
+                "--graph-url",
+                "http://127.0.0.1:9/v1.0",
+                "--arm-url",
+                "http://127.0.0.1:9",
+                "--auth",
+                "cli",
+            ],
+            "--auth is cli",
+        ),
+        (&["list", "--auth", "none"], "--auth none sends no token"),
+        (
+            &[
+                "list",
+                "--graph-url",
+                "https://10.1.2.3/v1.0",
+                "--arm-url",
+                "https://10.1.2.3",
+                "--auth",
+                "none",
+            ],
+            "works only with a loopback endpoint",
+        ),
+        (
+            &[
+                "list",
+                "--graph-url",
+                "http://127.0.0.1:9",
+                "--arm-url",
+                "ftp://127.0.0.1/",
+                "--auth",
+                "none",
+            ],
+            "unsupported scheme",
+        ),
+        (&["list", "--auth", "none"], "the default --graph-url"),
+    ] {
+        let err = usage_error(args);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn without_az_login_the_message_says_what_to_do() {
+    // An empty PATH: `az` and `azd` are not found, and nothing reaches the network.
+    let empty = tempfile::tempdir().unwrap();
+    let mut cmd = credwise();
+    cmd.env("PATH", empty.path());
+    let r = Run::of(&mut cmd, &["list", "--auth", "developer-tools"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    for want in [
+        "Azure CLI: failed",
+        "Azure Developer CLI: failed",
+        "az login",
+        "credwise --demo",
+    ] {
+        assert!(r.stderr.contains(want), "{want:?} not in {}", r.stderr);
+    }
+}

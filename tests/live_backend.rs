@@ -1,0 +1,1659 @@
+//! The live backend against the Graph/ARM emulator (`tests/emulator/`) over real loopback
+//! HTTP: a full load equals the emulator's tenant; paging, `$batch`, throttling, every error
+//! mapping, faults mid-crawl, cancellation, partial loads; and every `Change` applied and
+//! undone through the emulator.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod emulator;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig, RetrySettings};
+use credwise::backend::{Backend, Error, Loaded, Progress, Scope};
+use credwise::domain::{TenantSnapshot, Timestamp};
+use emulator::{Emulator, Fault, FaultAction, Matcher, Options};
+use time::macros::datetime;
+
+const NOW: Timestamp = datetime!(2026-11-22 12:00 UTC);
+
+/// Retries in milliseconds, so fault tests run fast.
+fn fast_retries() -> RetrySettings {
+    RetrySettings {
+        max_retries: 4,
+        initial_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(40),
+        max_total_wait: Duration::from_secs(3),
+        try_timeout: Duration::from_secs(3),
+    }
+}
+
+fn config(emu: &Emulator) -> LiveConfig {
+    LiveConfig {
+        auth: AuthMode::None,
+        graph_url: Some(emu.graph_url()),
+        arm_url: Some(emu.arm_url()),
+        retry: fast_retries(),
+        ..LiveConfig::new(Arc::new(|| NOW))
+    }
+}
+
+fn backend(emu: &Emulator) -> LiveBackend {
+    LiveBackend::new(config(emu)).unwrap()
+}
+
+async fn load(b: &LiveBackend) -> Result<Loaded, Error> {
+    b.load(&Scope::default(), &Progress::silent()).await
+}
+
+fn demo() -> TenantSnapshot {
+    credwise::backend::demo::snapshot(NOW)
+}
+
+/// The snapshot with every list in a canonical order and the fields a crawl cannot know
+/// (where the snapshot came from, when) set alike.
+fn canonical(mut s: TenantSnapshot) -> TenantSnapshot {
+    s.captured_at = NOW;
+    s.source = credwise::domain::SnapshotSource::Live;
+    s.tenant_id = s.tenant_id.to_ascii_lowercase();
+    s.applications.sort_by(|a, b| a.id.cmp(&b.id));
+    for a in &mut s.applications {
+        a.password_credentials
+            .sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        a.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        a.federated_identity_credentials
+            .sort_by(|x, y| x.name.cmp(&y.name));
+    }
+    s.service_principals.sort_by(|a, b| a.id.cmp(&b.id));
+    s.user_assigned_identities.sort_by(|a, b| a.id.cmp(&b.id));
+    for u in &mut s.user_assigned_identities {
+        u.federated_identity_credentials
+            .sort_by(|x, y| x.name.cmp(&y.name));
+        // ARM's FIC resource has no description (the demo tenant gives some anyway).
+        for f in &mut u.federated_identity_credentials {
+            f.description = None;
+        }
+    }
+    s.resources.sort_by(|a, b| a.id.cmp(&b.id));
+    for r in &mut s.resources {
+        // ARM's identity block is a map keyed by identity id: one entry per identity (the
+        // bench generator may repeat one).
+        r.identity.user_assigned_identities.sort();
+        r.identity.user_assigned_identities.dedup();
+    }
+    s.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));
+    s
+}
+
+/// Compares item by item, so a failure shows the first differing item, not two pages of
+/// Debug output.
+fn same_items<T: PartialEq + std::fmt::Debug>(got: &[T], want: &[T], what: &str) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g, w, "{what} #{i}");
+    }
+    assert_eq!(got.len(), want.len(), "{what}");
+}
+
+fn assert_same_tenant(got: &TenantSnapshot, want: &TenantSnapshot) {
+    let (got, mut want) = (canonical(got.clone()), canonical(want.clone()));
+    // A crawl keeps the role assignments of the tenant's service principals; the emulator
+    // also serves those of users and groups (the bench generator makes some).
+    let principals: std::collections::HashSet<&str> = want
+        .service_principals
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    let kept: Vec<_> = want
+        .role_assignments
+        .iter()
+        .filter(|r| principals.contains(r.principal_id.as_str()))
+        .cloned()
+        .collect();
+    want.role_assignments = kept;
+    // credwise names every role whose definition ARM can read; the snapshot may leave some
+    // unnamed.
+    let mut got = got;
+    for (g, w) in got.role_assignments.iter_mut().zip(&want.role_assignments) {
+        if w.role_definition_name.is_none() && g.id == w.id {
+            g.role_definition_name = None;
+        }
+    }
+    assert_eq!(got.applications, want.applications);
+    assert_eq!(got.service_principals, want.service_principals);
+    assert_eq!(got.user_assigned_identities, want.user_assigned_identities);
+    same_items(&got.resources, &want.resources, "resources");
+    same_items(
+        &got.role_assignments,
+        &want.role_assignments,
+        "role assignments",
+    );
+    assert_eq!(got.role_assignments, want.role_assignments);
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
+async fn a_full_load_equals_the_emulators_tenant() {
+    let emu = Emulator::start(demo()).await;
+    let b = backend(&emu);
+    let loaded = load(&b).await.unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.snapshot.captured_at, NOW);
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    assert!(b.describe().starts_with("live "), "{}", b.describe());
+}
+
+fn fault(method: &str, path: &str, action: FaultAction) -> Fault {
+    Fault::new(Matcher::new(method, path), action)
+}
+
+/// A generated tenant big enough for several pages at a small `$top`.
+fn generated(apps: usize, sps: usize) -> TenantSnapshot {
+    use credwise::bench_support::{TenantSpec, generate_tenant};
+    generate_tenant(
+        &TenantSpec {
+            applications: apps,
+            service_principals: sps,
+            credentials: apps * 2,
+            seed: 7,
+        },
+        NOW,
+    )
+}
+
+#[tokio::test]
+async fn paging_follows_next_links_through_empty_pages() {
+    let snap = generated(45, 80);
+    let emu = Emulator::start_with(
+        snap.clone(),
+        Options {
+            empty_pages: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
+        ..config(&emu)
+    })
+    .unwrap();
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let requests = emu.requests();
+    let pages = |collection: &str| {
+        requests
+            .iter()
+            .filter(|r| {
+                r.path_and_query
+                    .starts_with(&format!("/v1.0/{collection}?"))
+                    && r.status == 200
+            })
+            .collect::<Vec<_>>()
+    };
+    let apps = pages("applications");
+    // Every page of 7, an empty page before each page after the first, and the empty last
+    // page is not needed: ceil(45 / 7) = 7 pages plus 6 empty ones.
+    assert_eq!(
+        apps.len(),
+        13,
+        "{:#?}",
+        apps.iter().map(|r| &r.path_and_query).collect::<Vec<_>>()
+    );
+    assert!(
+        apps[0].path_and_query.contains("%24top=7") || apps[0].path_and_query.contains("$top=7")
+    );
+    assert!(
+        apps[1..]
+            .iter()
+            .all(|r| r.path_and_query.to_ascii_lowercase().contains("skiptoken"))
+    );
+    assert!(pages("servicePrincipals").len() >= 80 / 7);
+}
+
+#[tokio::test]
+async fn flexible_federated_credentials_are_read_from_beta_in_batches() {
+    use credwise::domain::FederatedIdentityCredential;
+    let mut snap = generated(50, 60);
+    // 45 apps with a flexible FIC: three batches of at most 20.
+    for (i, app) in snap.applications.iter_mut().take(45).enumerate() {
+        app.federated_identity_credentials.truncate(3);
+        app.federated_identity_credentials
+            .push(FederatedIdentityCredential {
+                id: Some(format!("00000000-0000-4000-8000-{i:012}")),
+                name: format!("flexible-{i}"),
+                issuer: "https://token.actions.githubusercontent.com".into(),
+                subject: None,
+                claims_matching_expression: Some(format!(
+                    "claims['sub'] matches 'repo:contoso/app-{i}:ref:refs/heads/*'"
+                )),
+                audiences: vec!["api://AzureADTokenExchange".into()],
+                description: None,
+            });
+    }
+    let emu = Emulator::start(snap.clone()).await;
+    // One item of the second batch is throttled: it alone is re-submitted after its
+    // Retry-After.
+    emu.inject(
+        fault(
+            "GET",
+            "/beta/applications/",
+            FaultAction::Throttle {
+                retry_after: "0.2".into(),
+            },
+        )
+        .skip(25),
+    );
+    let b = LiveBackend::new(LiveConfig {
+        batch_concurrency: 2,
+        ..config(&emu)
+    })
+    .unwrap();
+    let started = Instant::now();
+    let loaded = load(&b).await.unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let batches: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.starts_with("/beta/$batch"))
+        .collect();
+    assert_eq!(batches.len(), 4, "three batches and one re-submission");
+    let items = emu.batch_items();
+    assert_eq!(items.len(), 46);
+    assert_eq!(items.iter().filter(|i| i.status == 429).count(), 1);
+    let flexible = |s: &TenantSnapshot| {
+        s.applications
+            .iter()
+            .flat_map(|a| &a.federated_identity_credentials)
+            .filter(|f| f.claims_matching_expression.is_some())
+            .count()
+    };
+    assert!(flexible(&loaded.snapshot) >= 45);
+    assert_eq!(flexible(&loaded.snapshot), flexible(&snap));
+}
+
+/// The request after a 429 on the same URL, and the time between them.
+fn retry_gap(emu: &Emulator) -> Duration {
+    let log = emu.requests();
+    let at = log.iter().position(|r| r.status == 429).expect("a 429");
+    let retry = log[at + 1..]
+        .iter()
+        .find(|r| r.path_and_query == log[at].path_and_query)
+        .expect("the retry");
+    retry.at - log[at].at
+}
+
+#[tokio::test]
+async fn a_decimal_retry_after_is_honoured() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(fault(
+        "GET",
+        "/v1.0/servicePrincipals",
+        FaultAction::Throttle {
+            retry_after: "0.35".into(),
+        },
+    ));
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let gap = retry_gap(&emu);
+    assert!(gap >= Duration::from_millis(350), "{gap:?}");
+    assert!(gap < Duration::from_millis(350 + 500), "{gap:?}");
+}
+
+#[tokio::test]
+async fn the_emulators_throttling_budget_is_waited_out() {
+    let budget = emulator::ThrottleBudget {
+        graph_resource_units: 4.0,
+        graph_window: Duration::from_millis(500),
+        ..emulator::ThrottleBudget::graph_s_tier()
+    };
+    let emu = Emulator::start_with(
+        demo(),
+        Options {
+            throttle: Some(budget),
+            ..Options::default()
+        },
+    )
+    .await;
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let throttled = emu.requests().iter().filter(|r| r.status == 429).count();
+    assert!(throttled > 0, "the budget never ran out");
+    let gap = retry_gap(&emu);
+    assert!(gap >= Duration::from_millis(100), "{gap:?}");
+}
+
+#[tokio::test]
+async fn a_tenant_that_stays_throttled_fails_with_throttled() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(
+        fault(
+            "GET",
+            "/v1.0/applications",
+            FaultAction::Throttle {
+                retry_after: "0.3".into(),
+            },
+        )
+        .always(),
+    );
+    let b = LiveBackend::new(LiveConfig {
+        retry: RetrySettings {
+            max_retries: 100,
+            max_total_wait: Duration::from_secs(1),
+            ..fast_retries()
+        },
+        ..config(&emu)
+    })
+    .unwrap();
+    let started = Instant::now();
+    let err = load(&b).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Throttled {
+                retry_after_secs: 1
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 3);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+fn status(status: u16, body: String) -> FaultAction {
+    FaultAction::Status {
+        status,
+        headers: vec![],
+        body,
+    }
+}
+
+/// The error of a load while every `GET` of `path` fails with `action`.
+async fn load_failing(emu: &Emulator, b: &LiveBackend, path: &str, action: FaultAction) -> Error {
+    emu.inject(fault("GET", path, action).always());
+    let err = load(b).await.unwrap_err();
+    emu.clear_faults();
+    err
+}
+
+#[tokio::test]
+async fn graph_errors_are_typed() {
+    let emu = Emulator::start(demo()).await;
+    let b = backend(&emu);
+    let graph = |status_code: u16, code: &str, message: &str| {
+        status(status_code, emulator::graph_error(code, message))
+    };
+
+    let denied = graph(
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+    );
+    let err = load_failing(&emu, &b, "/v1.0/servicePrincipals", denied).await;
+    match &err {
+        Error::Forbidden {
+            permission,
+            message,
+        } => {
+            assert!(permission.contains("Application.Read.All"), "{permission}");
+            assert!(message.contains("Insufficient privileges"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.exit_code(), 3);
+
+    let err = load_failing(&emu, &b, "/v1.0/applications", FaultAction::Unauthorized).await;
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("InvalidAuthenticationToken"),
+        "{err}"
+    );
+
+    let gone = graph(404, "Request_ResourceNotFound", "Gone.");
+    let err = load_failing(&emu, &b, "/v1.0/applications", gone).await;
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+
+    // A 500 keeps Graph's code, message and request id (Graph sends the id in a header and
+    // in the body's innerError).
+    let broke = graph(500, "UnknownError", "Something broke.");
+    let err = load_failing(&emu, &b, "/v1.0/applications", broke).await;
+    let failed: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 500)
+        .collect();
+    assert!(!failed.is_empty());
+    match &err {
+        Error::Service {
+            service,
+            code,
+            message,
+            request_id,
+        } => {
+            assert_eq!(*service, "Graph");
+            assert_eq!(code, "UnknownError");
+            assert!(message.contains("Something broke."), "{message}");
+            assert!(uuid::Uuid::parse_str(request_id).is_ok(), "{request_id}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_401_mid_crawl_stops_the_load() {
+    let emu = Emulator::start(demo()).await;
+    // The $count and the first page pass; the token "expires" on the second page.
+    emu.inject(
+        fault("GET", "/v1.0/applications", FaultAction::Unauthorized)
+            .skip(2)
+            .always(),
+    );
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 3,
+        ..config(&emu)
+    })
+    .unwrap();
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    let ok_pages = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/v1.0/applications") && r.status == 200)
+        .count();
+    assert!(ok_pages >= 1, "the crawl was under way");
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_read_again_or_reported() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(fault(
+        "GET",
+        "/v1.0/servicePrincipals",
+        FaultAction::Truncate,
+    ));
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Truncate).always());
+    let err = load(&backend(&emu)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Network(_) | Error::Decode { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 3);
+}
+
+#[tokio::test]
+async fn a_stalled_connection_times_out() {
+    let emu = Emulator::start(demo()).await;
+    let b = LiveBackend::new(LiveConfig {
+        retry: RetrySettings {
+            try_timeout: Duration::from_millis(300),
+            ..fast_retries()
+        },
+        ..config(&emu)
+    })
+    .unwrap();
+    // Once: the retry gets through.
+    emu.inject(fault(
+        "GET",
+        "/v1.0/applications",
+        FaultAction::Stall(Duration::from_secs(5)),
+    ));
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    // Always: the load ends with a network error, not a hang.
+    emu.inject(
+        fault(
+            "GET",
+            "/v1.0/applications",
+            FaultAction::Stall(Duration::from_secs(5)),
+        )
+        .always(),
+    );
+    let started = Instant::now();
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Network(_)), "{err:?}");
+    assert!(err.to_string().contains("stalled"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_load_ends_promptly() {
+    use credwise::backend::ProgressEvent;
+    let emu = Emulator::start_with(
+        demo(),
+        Options {
+            latency: Duration::from_millis(150),
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = backend(&emu);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let progress = Progress::new(tx, cancel.clone());
+    let canceller = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            // Cancel as soon as the crawl has started reporting.
+            rx.recv().await;
+            cancel.cancel();
+            Instant::now()
+        })
+    };
+    let err = b.load(&Scope::default(), &progress).await.unwrap_err();
+    let ended = Instant::now();
+    let cancelled_at = canceller.await.unwrap();
+    assert!(matches!(err, Error::Cancelled), "{err:?}");
+    assert!(
+        ended - cancelled_at < Duration::from_millis(100),
+        "{:?}",
+        ended - cancelled_at
+    );
+    // A cancelled progress is refused up front.
+    let err = b.load(&Scope::default(), &progress).await.unwrap_err();
+    assert!(matches!(err, Error::Cancelled));
+}
+
+#[tokio::test]
+async fn no_azure_access_keeps_the_graph_data_and_warns() {
+    let snap = demo();
+    let emu = Emulator::start(snap.clone()).await;
+    emu.inject(
+        fault(
+            "GET",
+            "/subscriptions",
+            status(
+                403,
+                emulator::arm_error(
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform action.",
+                ),
+            ),
+        )
+        .always(),
+    );
+    let loaded = load(&backend(&emu)).await.unwrap();
+    let s = &loaded.snapshot;
+    assert_eq!(s.applications.len(), snap.applications.len());
+    assert_eq!(s.service_principals.len(), snap.service_principals.len());
+    assert!(s.user_assigned_identities.is_empty() && s.role_assignments.is_empty());
+    // The system-assigned identities still say which resource they belong to.
+    assert!(!s.resources.is_empty());
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert!(w.message.contains("Reader on the subscription"), "{w:?}");
+    assert!(w.message.contains("AuthorizationFailed"), "{w:?}");
+}
+
+#[tokio::test]
+async fn one_unreadable_phase_is_a_warning() {
+    let emu = Emulator::start(demo()).await;
+    emu.inject(
+        fault(
+            "POST",
+            "/providers/Microsoft.ResourceGraph",
+            status(403, emulator::arm_error("AuthorizationFailed", "No.")),
+        )
+        .always(),
+    );
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(loaded.warnings[0].area.contains("resources"));
+    assert!(!loaded.snapshot.user_assigned_identities.is_empty());
+    assert!(!loaded.snapshot.role_assignments.is_empty());
+}
+
+#[tokio::test]
+async fn subscriptions_of_other_tenants_and_outside_the_scope_are_left_out() {
+    let snap = demo();
+    let emu = Emulator::start(snap.clone()).await;
+    let loaded = load(&backend(&emu)).await.unwrap();
+    let foreign = emulator::FOREIGN_SUBSCRIPTION;
+    assert!(
+        !emu.requests()
+            .iter()
+            .any(|r| r.path_and_query.contains(foreign)),
+        "the other tenant's subscription was read"
+    );
+    assert_eq!(
+        loaded.snapshot.tenant_id,
+        snap.tenant_id.to_ascii_lowercase()
+    );
+    let one = snap.user_assigned_identities[0]
+        .subscription_id()
+        .unwrap()
+        .to_string();
+    let scoped = b_with_scope(&emu, &one).await;
+    assert!(
+        scoped
+            .snapshot
+            .user_assigned_identities
+            .iter()
+            .all(|u| u.subscription_id() == Some(one.as_str()))
+    );
+    assert!(!scoped.snapshot.user_assigned_identities.is_empty());
+}
+
+async fn b_with_scope(emu: &Emulator, subscription: &str) -> Loaded {
+    let b = backend(emu);
+    b.load(
+        &Scope {
+            subscriptions: vec![subscription.to_string()],
+        },
+        &Progress::silent(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn progress_is_reported_per_phase() {
+    use credwise::backend::ProgressEvent;
+    let emu = Emulator::start(demo()).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
+    let progress = Progress::new(tx, tokio_util::sync::CancellationToken::new());
+    let loaded = backend(&emu)
+        .load(&Scope::default(), &progress)
+        .await
+        .unwrap();
+    drop(progress);
+    let mut last = std::collections::BTreeMap::new();
+    while let Some(e) = rx.recv().await {
+        last.insert(e.stage.clone(), (e.done, e.total));
+    }
+    let s = &loaded.snapshot;
+    let n = |x: usize| (x as u64, Some(x as u64));
+    assert_eq!(last["applications"], n(s.applications.len()));
+    assert_eq!(last["service principals"], n(s.service_principals.len()));
+    assert_eq!(
+        last["managed identities"].0,
+        s.user_assigned_identities.len() as u64
+    );
+    assert_eq!(last["resources"], n(s.resources.len()));
+    for stage in ["federated credentials", "subscriptions", "role assignments"] {
+        let (done, total) = last[stage];
+        assert_eq!(Some(done), total, "{stage}");
+    }
+}
+
+#[tokio::test]
+async fn a_next_link_to_another_host_is_not_followed() {
+    // Graph itself never does this; a man in the middle or a bug might.
+    let emu = Emulator::start(demo()).await;
+    let other = Emulator::start(demo()).await;
+    let body = serde_json::json!({
+        "value": [],
+        "@odata.nextLink": format!("{}/applications?$skiptoken=x", other.graph_url()),
+    })
+    .to_string();
+    // Twice: the `$count` request may take the first.
+    emu.inject(fault("GET", "/v1.0/applications", status(200, body)).times(2));
+    let err = load(&backend(&emu)).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("not followed"), "{err}");
+    assert!(other.requests().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes: each applied through the emulator, checked, and undone.
+
+use credwise::domain::change::Target;
+use credwise::domain::{
+    Change, Check, FederatedIdentityCredential, KeyCredential, PasswordCredential, RoleAssignment,
+    UserAssignedIdentity,
+};
+
+fn fic(name: &str, subject: &str) -> FederatedIdentityCredential {
+    FederatedIdentityCredential {
+        id: None,
+        name: name.into(),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+        subject: Some(subject.into()),
+        claims_matching_expression: None,
+        audiences: vec!["api://AzureADTokenExchange".into()],
+        description: None,
+    }
+}
+
+/// A self-signed certificate's DER, base64: what `AddKey` uploads.
+fn certificate() -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["credwise-test".to_string()]).unwrap();
+    azure_core::base64::encode(params.self_signed(&key).unwrap().der())
+}
+
+/// The tenant with the ids a re-created object gets from the service blanked out: a
+/// removed secret comes back as a new secret (new keyId and hint), a FIC gets a new id, a
+/// re-created identity new principal and client ids.
+fn without_service_ids(mut s: TenantSnapshot) -> TenantSnapshot {
+    for a in &mut s.applications {
+        for p in &mut a.password_credentials {
+            p.key_id.clear();
+            p.hint = None;
+        }
+        for f in &mut a.federated_identity_credentials {
+            f.id = None;
+        }
+    }
+    for sp in &mut s.service_principals {
+        for p in &mut sp.password_credentials {
+            p.key_id.clear();
+            p.hint = None;
+        }
+    }
+    canonical(s)
+}
+
+struct Rig {
+    emu: Emulator,
+    b: LiveBackend,
+    original: TenantSnapshot,
+}
+
+impl Rig {
+    async fn new() -> Self {
+        let emu = Emulator::start(demo()).await;
+        let b = backend(&emu);
+        let original = emu.snapshot();
+        Self { emu, b, original }
+    }
+
+    /// Applies `change`, asserts `check` holds and the tenant changed, undoes it, and asserts
+    /// the tenant is back (exactly, or up to the ids the service picks when `exact` is
+    /// false). Returns what the apply returned.
+    async fn round_trip(&self, change: Change, check: impl Fn(&Change) -> Check, exact: bool) {
+        let applied = self
+            .b
+            .apply(&change)
+            .await
+            .unwrap_or_else(|e| panic!("{change:?}: {e}"));
+        assert!(
+            self.b.check(&check(&applied.undo)).await.unwrap(),
+            "check after {change:?}"
+        );
+        assert_ne!(
+            canonical(self.emu.snapshot()),
+            canonical(self.original.clone())
+        );
+        self.b
+            .apply(&applied.undo)
+            .await
+            .unwrap_or_else(|e| panic!("undo of {change:?}: {e}"));
+        if exact {
+            assert_same_tenant(&self.emu.snapshot(), &self.original);
+        } else {
+            assert_eq!(
+                without_service_ids(self.emu.snapshot()),
+                without_service_ids(self.original.clone()),
+                "after the undo of {change:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn secrets_are_added_removed_and_restored() {
+    let rig = Rig::new().await;
+    let app = rig
+        .original
+        .applications
+        .iter()
+        .find(|a| !a.password_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let sp = rig
+        .original
+        .service_principals
+        .iter()
+        .find(|s| !s.password_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let new_secret = PasswordCredential {
+        key_id: "planned".into(),
+        display_name: Some("credwise rotation".into()),
+        hint: None,
+        start_date_time: None,
+        end_date_time: Some(NOW + time::Duration::days(90)),
+    };
+    for target in [
+        Target::Application(app.id.clone()),
+        Target::ServicePrincipal(sp.id.clone()),
+    ] {
+        // Added: the secret's value comes back once, and only in `Applied::secret`.
+        let applied = rig
+            .b
+            .apply(&Change::AddPassword {
+                target: target.clone(),
+                credential: new_secret.clone(),
+            })
+            .await
+            .unwrap();
+        let secret = applied.secret.as_ref().expect("a one-time secret");
+        assert!(rig.emu.secret_texts().iter().any(|s| s == secret.expose()));
+        assert!(!format!("{applied:?}").contains(secret.expose()));
+        let Change::RemovePassword { key_id, .. } = &applied.undo else {
+            panic!("{:?}", applied.undo)
+        };
+        assert_ne!(key_id, "planned", "the undo names the key Graph chose");
+        let present = Check::CredentialPresent {
+            target: target.clone(),
+            id: key_id.clone(),
+        };
+        assert!(rig.b.check(&present).await.unwrap());
+        rig.b.apply(&applied.undo).await.unwrap();
+        assert!(!rig.b.check(&present).await.unwrap());
+        assert_same_tenant(&rig.emu.snapshot(), &rig.original);
+    }
+    // Removed: the undo adds a secret with the same metadata (a new value, necessarily).
+    let old = app.password_credentials[0].clone();
+    let target = Target::Application(app.id.clone());
+    rig.round_trip(
+        Change::RemovePassword {
+            target: target.clone(),
+            key_id: old.key_id.clone(),
+        },
+        |_| Check::CredentialAbsent {
+            target: target.clone(),
+            id: old.key_id.clone(),
+        },
+        false,
+    )
+    .await;
+    // Removing a secret that is not there changes nothing.
+    let err = rig
+        .b
+        .apply(&Change::RemovePassword {
+            target,
+            key_id: "00000000-0000-0000-0000-000000000000".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+}
+
+#[tokio::test]
+async fn certificates_are_added_and_removed_without_dropping_the_others() {
+    let rig = Rig::new().await;
+    let app = rig
+        .original
+        .applications
+        .iter()
+        .find(|a| !a.key_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let target = Target::Application(app.id.clone());
+    let credential = KeyCredential {
+        key_id: uuid::Uuid::new_v4().to_string(),
+        display_name: Some("CN=credwise-test".into()),
+        custom_key_identifier: None,
+        key_type: Some("AsymmetricX509Cert".into()),
+        usage: Some("Verify".into()),
+        start_date_time: None,
+        end_date_time: None,
+    };
+    let add = Change::AddKey {
+        target: target.clone(),
+        credential: credential.clone(),
+        key: Some(certificate()),
+    };
+    let present = |key_id: &str| Check::CredentialPresent {
+        target: target.clone(),
+        id: key_id.to_string(),
+    };
+    rig.round_trip(add.clone(), |_| present(&credential.key_id), true)
+        .await;
+    // Removing it again restores it, certificate included, from the undo.
+    rig.b.apply(&add).await.unwrap();
+    let with_key = rig.emu.snapshot();
+    let applied = rig
+        .b
+        .apply(&Change::RemoveKey {
+            target: target.clone(),
+            key_id: credential.key_id.clone(),
+        })
+        .await
+        .unwrap();
+    let Change::AddKey { key, .. } = &applied.undo else {
+        panic!("{:?}", applied.undo)
+    };
+    assert!(key.is_some(), "the undo carries the certificate");
+    let after = rig.emu.snapshot();
+    let keys = |s: &TenantSnapshot| {
+        s.applications
+            .iter()
+            .find(|a| a.id == app.id)
+            .unwrap()
+            .key_credentials
+            .len()
+    };
+    assert_eq!(
+        keys(&after),
+        app.key_credentials.len(),
+        "the other certificates stay"
+    );
+    rig.b.apply(&applied.undo).await.unwrap();
+    assert_same_tenant(&rig.emu.snapshot(), &with_key);
+    // Without the certificate there is nothing to upload.
+    let err = rig
+        .b
+        .apply(&Change::AddKey {
+            target,
+            credential,
+            key: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 2, "{err}");
+}
+
+#[tokio::test]
+async fn existing_certificates_and_service_principal_certificates() {
+    let rig = Rig::new().await;
+    // An application's own certificate: removed, then put back from the undo with its key.
+    let app = rig
+        .original
+        .applications
+        .iter()
+        .find(|a| !a.key_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let target = Target::Application(app.id.clone());
+    let old = app.key_credentials[0].clone();
+    rig.round_trip(
+        Change::RemoveKey {
+            target: target.clone(),
+            key_id: old.key_id.clone(),
+        },
+        |_| Check::CredentialAbsent {
+            target: target.clone(),
+            id: old.key_id.clone(),
+        },
+        true,
+    )
+    .await;
+    // A certificate on a service principal goes through the same PATCH (managed identities'
+    // principals cannot be changed directly).
+    let sp = rig
+        .original
+        .service_principals
+        .iter()
+        .find(|s| s.service_principal_type == credwise::domain::ServicePrincipalType::Application)
+        .unwrap()
+        .clone();
+    let target = Target::ServicePrincipal(sp.id.clone());
+    let key_id = uuid::Uuid::new_v4().to_string();
+    rig.round_trip(
+        Change::AddKey {
+            target: target.clone(),
+            credential: KeyCredential {
+                key_id: key_id.clone(),
+                display_name: None,
+                custom_key_identifier: None,
+                key_type: None,
+                usage: None,
+                start_date_time: None,
+                end_date_time: None,
+            },
+            key: Some(certificate()),
+        },
+        |_| Check::CredentialPresent {
+            target: target.clone(),
+            id: key_id.clone(),
+        },
+        true,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn federated_credentials_on_apps_and_identities() {
+    let rig = Rig::new().await;
+    let app = rig
+        .original
+        .applications
+        .iter()
+        .find(|a| {
+            a.federated_identity_credentials
+                .iter()
+                .any(|f| f.subject.is_some())
+        })
+        .unwrap()
+        .clone();
+    let uami = rig
+        .original
+        .user_assigned_identities
+        .iter()
+        .find(|u| !u.federated_identity_credentials.is_empty())
+        .unwrap()
+        .clone();
+    for target in [
+        Target::Application(app.id.clone()),
+        Target::UserAssignedIdentity(uami.id.clone()),
+    ] {
+        let new = fic("credwise-test-main", "repo:contoso/new:ref:refs/heads/main");
+        rig.round_trip(
+            Change::AddFederatedCredential {
+                target: target.clone(),
+                credential: new.clone(),
+            },
+            |_| Check::CredentialPresent {
+                target: target.clone(),
+                id: new.name.clone(),
+            },
+            true,
+        )
+        .await;
+    }
+    // Removing existing ones: the undo re-creates them as they were.
+    let old = app
+        .federated_identity_credentials
+        .iter()
+        .find(|f| f.subject.is_some())
+        .unwrap()
+        .clone();
+    let target = Target::Application(app.id.clone());
+    rig.round_trip(
+        Change::RemoveFederatedCredential {
+            target: target.clone(),
+            name: old.name.clone(),
+        },
+        |_| Check::CredentialAbsent {
+            target: target.clone(),
+            id: old.name.clone(),
+        },
+        false,
+    )
+    .await;
+    let old = uami.federated_identity_credentials[0].clone();
+    let target = Target::UserAssignedIdentity(uami.id.clone());
+    let applied = rig
+        .b
+        .apply(&Change::RemoveFederatedCredential {
+            target: target.clone(),
+            name: old.name.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        rig.b
+            .check(&Check::CredentialAbsent {
+                target: target.clone(),
+                id: old.name.clone(),
+            })
+            .await
+            .unwrap()
+    );
+    rig.b.apply(&applied.undo).await.unwrap();
+    // (The app's FIC came back with a new id above.)
+    assert_eq!(
+        without_service_ids(rig.emu.snapshot()),
+        without_service_ids(rig.original.clone())
+    );
+}
+
+#[tokio::test]
+async fn a_flexible_federated_credential_goes_through_beta() {
+    let rig = Rig::new().await;
+    let app = rig.original.applications[0].clone();
+    let target = Target::Application(app.id.clone());
+    let flexible = FederatedIdentityCredential {
+        subject: None,
+        claims_matching_expression: Some(
+            "claims['sub'] matches 'repo:contoso/api:ref:refs/heads/*'".into(),
+        ),
+        ..fic("credwise-flexible", "unused")
+    };
+    let applied = rig
+        .b
+        .apply(&Change::AddFederatedCredential {
+            target: target.clone(),
+            credential: flexible.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        rig.emu
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path_and_query.starts_with("/beta/applications/"))
+    );
+    // Removing it reads it back from beta, expression included, for the undo.
+    let removed = rig.b.apply(&applied.undo).await.unwrap();
+    let Change::AddFederatedCredential { credential, .. } = &removed.undo else {
+        panic!("{:?}", removed.undo)
+    };
+    assert_eq!(
+        credential.claims_matching_expression,
+        flexible.claims_matching_expression
+    );
+    assert_same_tenant(&rig.emu.snapshot(), &rig.original);
+}
+
+#[tokio::test]
+async fn user_assigned_identities_are_created_with_the_ids_azure_gives() {
+    let rig = Rig::new().await;
+    let sub = rig.original.user_assigned_identities[0]
+        .subscription_id()
+        .unwrap()
+        .to_string();
+    let planned = UserAssignedIdentity {
+        id: format!(
+            "/subscriptions/{sub}/resourceGroups/rg-credwise/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-credwise-test"
+        ),
+        name: "id-credwise-test".into(),
+        location: Some("westeurope".into()),
+        principal_id: "planned-principal".into(),
+        client_id: "planned-client".into(),
+        tenant_id: None,
+        tags: Default::default(),
+        federated_identity_credentials: vec![fic(
+            "deploy-main",
+            "repo:contoso/new:ref:refs/heads/main",
+        )],
+    };
+    let create = Change::CreateUserAssignedIdentity {
+        identity: planned.clone(),
+    };
+    let applied = rig.b.apply(&create).await.unwrap();
+    let created = applied.created.clone().expect("the created identity");
+    assert!(
+        uuid::Uuid::parse_str(&created.principal_id).is_ok(),
+        "{created:?}"
+    );
+    assert!(
+        uuid::Uuid::parse_str(&created.client_id).is_ok(),
+        "{created:?}"
+    );
+    assert_eq!(created.federated_identity_credentials.len(), 1);
+    let now = rig.emu.snapshot();
+    let held = now
+        .user_assigned_identities
+        .iter()
+        .find(|u| u.id.eq_ignore_ascii_case(&planned.id))
+        .unwrap();
+    assert_eq!(held.principal_id, created.principal_id);
+    assert_eq!(held.federated_identity_credentials.len(), 1);
+    assert!(
+        now.service_principals
+            .iter()
+            .any(|s| s.id == created.principal_id)
+    );
+    assert!(
+        rig.b
+            .check(&Check::UserAssignedIdentityPresent {
+                id: planned.id.clone()
+            })
+            .await
+            .unwrap()
+    );
+    // Creating it again is refused: the undo would delete what this change did not make.
+    let err = rig.b.apply(&create).await.unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    rig.b.apply(&applied.undo).await.unwrap();
+    assert!(
+        !rig.b
+            .check(&Check::UserAssignedIdentityPresent { id: planned.id })
+            .await
+            .unwrap()
+    );
+    assert_same_tenant(&rig.emu.snapshot(), &rig.original);
+
+    // Deleting an existing one: the undo creates it again, FICs included.
+    let existing = rig
+        .original
+        .user_assigned_identities
+        .iter()
+        .find(|u| !u.federated_identity_credentials.is_empty())
+        .unwrap()
+        .clone();
+    let applied = rig
+        .b
+        .apply(&Change::DeleteUserAssignedIdentity {
+            id: existing.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        !rig.emu
+            .snapshot()
+            .user_assigned_identities
+            .iter()
+            .any(|u| u.id == existing.id)
+    );
+    let back = rig.b.apply(&applied.undo).await.unwrap().created.unwrap();
+    assert_eq!(back.name, existing.name);
+    assert_eq!(
+        back.federated_identity_credentials.len(),
+        existing.federated_identity_credentials.len()
+    );
+}
+
+#[tokio::test]
+async fn role_assignments_are_added_and_removed() {
+    let rig = Rig::new().await;
+    let sp = rig.original.service_principals[0].clone();
+    let sub = rig.original.user_assigned_identities[0]
+        .subscription_id()
+        .unwrap()
+        .to_string();
+    let assignment = RoleAssignment {
+        id: "planned".into(),
+        principal_id: sp.id.clone(),
+        principal_type: Some("ServicePrincipal".into()),
+        role_definition_id: format!(
+            "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+        ),
+        role_definition_name: None,
+        scope: format!("/subscriptions/{sub}/resourceGroups/rg-credwise"),
+    };
+    rig.round_trip(
+        Change::AddRoleAssignment {
+            assignment: assignment.clone(),
+        },
+        |undo| match undo {
+            Change::RemoveRoleAssignment { id } => Check::RoleAssignmentPresent { id: id.clone() },
+            other => panic!("{other:?}"),
+        },
+        true,
+    )
+    .await;
+    let existing = rig.original.role_assignments[0].clone();
+    let applied = rig
+        .b
+        .apply(&Change::RemoveRoleAssignment {
+            id: existing.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        !rig.b
+            .check(&Check::RoleAssignmentPresent {
+                id: existing.id.clone()
+            })
+            .await
+            .unwrap()
+    );
+    rig.b.apply(&applied.undo).await.unwrap();
+    assert!(
+        rig.b
+            .check(&Check::RoleAssignmentPresent { id: existing.id })
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_post_answered_500_is_not_sent_again() {
+    let rig = Rig::new().await;
+    let app = rig.original.applications[0].clone();
+    let add = Change::AddPassword {
+        target: Target::Application(app.id.clone()),
+        credential: PasswordCredential {
+            key_id: "planned".into(),
+            display_name: Some("x".into()),
+            hint: None,
+            start_date_time: None,
+            end_date_time: None,
+        },
+    };
+    let posts = |emu: &Emulator| {
+        emu.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path_and_query.ends_with("/addPassword"))
+            .count()
+    };
+    rig.emu.inject(fault(
+        "POST",
+        "/addPassword",
+        status(500, emulator::graph_error("UnknownError", "Boom.")),
+    ));
+    let err = rig.b.apply(&add).await.unwrap_err();
+    assert!(matches!(err, Error::Service { .. }), "{err:?}");
+    assert_eq!(
+        posts(&rig.emu),
+        1,
+        "a POST answered 500 may have happened: never repeated"
+    );
+    // A 429 means it did not happen: it is sent again after the wait.
+    rig.emu.inject(fault(
+        "POST",
+        "/addPassword",
+        FaultAction::Throttle {
+            retry_after: "0.05".into(),
+        },
+    ));
+    rig.b.apply(&add).await.unwrap();
+    assert_eq!(posts(&rig.emu), 3);
+}
+
+#[tokio::test]
+async fn writes_to_one_identity_are_serialised() {
+    let emu = Emulator::start_with(
+        demo(),
+        Options {
+            latency: Duration::from_millis(80),
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = backend(&emu);
+    let uami = emu.snapshot().user_assigned_identities[0].clone();
+    let target = Target::UserAssignedIdentity(uami.id.clone());
+    let add = |n: &str| Change::AddFederatedCredential {
+        target: target.clone(),
+        credential: fic(n, &format!("system:serviceaccount:ns:{n}")),
+    };
+    let (one, two) = (add("first-one"), add("second-one"));
+    let (a, c) = tokio::join!(b.apply(&one), b.apply(&two));
+    a.unwrap();
+    c.unwrap();
+    assert!(emu.requests().iter().all(|r| r.status != 409));
+}
+
+#[tokio::test]
+async fn changes_on_the_wrong_kind_of_object_are_refused_without_a_call() {
+    let rig = Rig::new().await;
+    let before = rig.emu.requests().len();
+    let uami = Target::UserAssignedIdentity(rig.original.user_assigned_identities[0].id.clone());
+    let sp = Target::ServicePrincipal(rig.original.service_principals[0].id.clone());
+    for change in [
+        Change::AddPassword {
+            target: uami.clone(),
+            credential: PasswordCredential {
+                key_id: "k".into(),
+                display_name: None,
+                hint: None,
+                start_date_time: None,
+                end_date_time: None,
+            },
+        },
+        Change::AddFederatedCredential {
+            target: sp,
+            credential: fic("abc", "x"),
+        },
+        Change::RemoveRoleAssignment {
+            id: "https://evil.example/x".into(),
+        },
+    ] {
+        let err = rig.b.apply(&change).await.unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{change:?}: {err}");
+    }
+    assert_eq!(rig.emu.requests().len(), before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens: a fake credential, the real https URLs, and a transport that takes them to the
+// emulator (reference/crates.md §1.6).
+
+mod tokens {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+    use azure_core::http::{AsyncRawResponse, HttpClient, Request, Transport, Url};
+
+    use super::*;
+
+    /// A JWT-shaped token (the claims say who signed in); its signature part is the marker
+    /// the tests look for everywhere.
+    pub fn token() -> String {
+        let payload = azure_core::base64::encode_url_safe(
+            br#"{"tid":"e08eb884-c14e-4104-9a5a-3a8c10881fd0","oid":"0b1c2d3e-0000-4000-8000-00000000c0de","appid":"11112222-3333-4444-5555-666677778888"}"#,
+        );
+        format!("eyJhbGciOiJSUzI1NiJ9.{payload}.SIGNATURE-5ecret-t0ken-VALUE")
+    }
+
+    pub const MARKER: &str = "5ecret-t0ken";
+
+    #[derive(Debug, Default)]
+    pub struct FakeCredential {
+        pub calls: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl TokenCredential for FakeCredential {
+        async fn get_token(
+            &self,
+            scopes: &[&str],
+            _: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            assert!(
+                scopes == ["https://graph.microsoft.com/.default"]
+                    || scopes == ["https://management.azure.com/.default"],
+                "{scopes:?}"
+            );
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            Ok(AccessToken::new(
+                token(),
+                azure_core::time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            ))
+        }
+    }
+
+    /// Sends every request to the emulator, keeping its path and query.
+    #[derive(Debug)]
+    struct Loopback {
+        inner: Arc<dyn HttpClient>,
+        base: Url,
+    }
+
+    #[async_trait::async_trait]
+    impl HttpClient for Loopback {
+        async fn execute_request(&self, r: &Request) -> azure_core::Result<AsyncRawResponse> {
+            let mut r = r.clone();
+            let u = r.url_mut();
+            u.set_scheme("http").unwrap();
+            u.set_host(self.base.host_str()).unwrap();
+            u.set_port(self.base.port()).unwrap();
+            self.inner.execute_request(&r).await
+        }
+    }
+
+    /// The real https URLs, sent to the emulator.
+    pub fn transport(emu: &Emulator) -> Transport {
+        Transport::new(Arc::new(Loopback {
+            inner: azure_core::http::new_http_client(None),
+            base: Url::parse(&emu.base_url()).unwrap(),
+        }))
+    }
+
+    pub async fn rig() -> (Emulator, LiveBackend, Arc<FakeCredential>) {
+        let emu = Emulator::start_with(
+            demo(),
+            Options {
+                require_bearer: Some(token()),
+                ..Options::default()
+            },
+        )
+        .await;
+        let credential = Arc::new(FakeCredential::default());
+        let b = LiveBackend::new(LiveConfig {
+            auth: AuthMode::Auto,
+            credential: Some(credential.clone()),
+            transport: Some(transport(&emu)),
+            retry: fast_retries(),
+            ..LiveConfig::new(Arc::new(|| NOW))
+        })
+        .unwrap();
+        (emu, b, credential)
+    }
+}
+
+#[tokio::test]
+async fn the_token_goes_only_into_authorization_headers() {
+    let (emu, b, credential) = tokens::rig().await;
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    // One token per service, cached by the pipeline for the whole crawl.
+    assert_eq!(
+        credential.calls.load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+    let log = emu.requests();
+    assert!(log.len() > 10);
+    for r in &log {
+        let auth: Vec<&str> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "authorization")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(
+            auth,
+            [format!("Bearer {}", tokens::token())],
+            "{}",
+            r.path_and_query
+        );
+        for (k, v) in &r.headers {
+            assert!(k == "authorization" || !v.contains(tokens::MARKER), "{k}");
+        }
+        assert!(!r.path_and_query.contains(tokens::MARKER));
+        assert!(!r.body.contains(tokens::MARKER));
+    }
+    for item in emu.batch_items() {
+        assert!(!format!("{item:?}").contains(tokens::MARKER));
+    }
+    // Nor in the snapshot, its Debug, the backend's Debug or the signed-in principal.
+    let json = serde_json::to_string(&*loaded.snapshot).unwrap();
+    assert!(!json.contains(tokens::MARKER));
+    assert!(!format!("{loaded:?}{b:?}").contains(tokens::MARKER));
+    let who = b.signed_in_principal().await.unwrap();
+    assert_eq!(
+        who,
+        "application 11112222-3333-4444-5555-666677778888 (0b1c2d3e-0000-4000-8000-00000000c0de)"
+    );
+    assert!(!who.contains(tokens::MARKER));
+}
+
+#[tokio::test]
+async fn no_error_message_carries_the_token() {
+    let (emu, b, _) = tokens::rig().await;
+    let mut errors = Vec::new();
+    for action in [
+        status(
+            403,
+            emulator::graph_error("Authorization_RequestDenied", "Insufficient privileges."),
+        ),
+        status(500, emulator::graph_error("UnknownError", "Boom.")),
+        FaultAction::Truncate,
+        FaultAction::Throttle {
+            retry_after: "0.01".into(),
+        },
+    ] {
+        emu.inject(fault("GET", "/v1.0/applications", action).always());
+        errors.push(load(&b).await.unwrap_err());
+        emu.clear_faults();
+    }
+    // A write that fails, too.
+    emu.inject(fault(
+        "POST",
+        "/addPassword",
+        status(400, emulator::graph_error("Request_BadRequest", "No.")),
+    ));
+    let app = emu.snapshot().applications[0].id.clone();
+    errors.push(
+        b.apply(&Change::AddPassword {
+            target: Target::Application(app),
+            credential: PasswordCredential {
+                key_id: "k".into(),
+                display_name: None,
+                hint: None,
+                start_date_time: None,
+                end_date_time: None,
+            },
+        })
+        .await
+        .unwrap_err(),
+    );
+    for e in &errors {
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains(tokens::MARKER), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_mid_crawl_is_replaced() {
+    let (emu, b, credential) = tokens::rig().await;
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).skip(1));
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    // The 401 dropped the cached Graph token; the retry fetched a fresh one.
+    assert_eq!(
+        credential.calls.load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
+    // A 401 that persists is an error, after one refresh.
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).always());
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn when_no_credential_works_the_error_says_what_was_tried() {
+    use credwise::backend::live::auth::{Chain, Link, Source};
+
+    #[derive(Debug)]
+    struct NotSignedIn;
+
+    #[async_trait::async_trait]
+    impl azure_core::credentials::TokenCredential for NotSignedIn {
+        async fn get_token(
+            &self,
+            _: &[&str],
+            _: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+            Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                "ERROR: Please run 'az login' to setup account.",
+            ))
+        }
+    }
+
+    let (emu, _, _) = tokens::rig().await;
+    let chain = Chain::new(
+        vec![
+            Link {
+                name: "workload identity",
+                source: Source::Skipped(
+                    "AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID not set".into(),
+                ),
+            },
+            Link {
+                name: "Azure CLI",
+                source: Source::Ready(Arc::new(NotSignedIn)),
+            },
+        ],
+        Duration::from_secs(1),
+        "run `az login` and try again; or run `credwise --demo`".into(),
+    );
+    let b = LiveBackend::new(LiveConfig {
+        auth: AuthMode::Auto,
+        credential: Some(Arc::new(chain)),
+        transport: Some(tokens::transport(&emu)),
+        retry: fast_retries(),
+        ..LiveConfig::new(Arc::new(|| NOW))
+    })
+    .unwrap();
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    assert_eq!(err.exit_code(), 3);
+    let text = err.to_string();
+    for want in [
+        "workload identity: skipped: AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID not set",
+        "Azure CLI: failed: ERROR: Please run 'az login' to setup account.",
+        "credwise --demo",
+    ] {
+        assert!(text.contains(want), "{want:?} not in {text}");
+    }
+    // Nothing was sent without a token.
+    assert!(emu.requests().is_empty());
+}
