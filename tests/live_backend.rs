@@ -25,6 +25,7 @@ fn fast_retries() -> RetrySettings {
         max_delay: Duration::from_millis(40),
         max_total_wait: Duration::from_secs(3),
         try_timeout: Duration::from_secs(3),
+        max_connection_retries: 2,
     }
 }
 
@@ -1656,4 +1657,61 @@ async fn when_no_credential_works_the_error_says_what_was_tried() {
     }
     // Nothing was sent without a token.
     assert!(emu.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_tenant_that_cannot_be_reached_fails_in_seconds_not_minutes() {
+    // A port nothing listens on: every connection is refused.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let b = LiveBackend::new(LiveConfig {
+        auth: AuthMode::None,
+        graph_url: Some(format!("http://127.0.0.1:{port}/v1.0")),
+        arm_url: Some(format!("http://127.0.0.1:{port}")),
+        // The shipped retry settings: two connection retries, then the error.
+        ..LiveConfig::new(Arc::new(|| NOW))
+    })
+    .unwrap();
+    let started = Instant::now();
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Network(_)), "{err}");
+    assert!(err.to_string().contains("Connection refused"), "{err}");
+    // Before the cap a refused connection was retried for a minute and a half.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_cache_remembers_a_live_load_and_holds_no_token() {
+    let (emu, b, _) = tokens::rig().await;
+    let dir = tempfile::tempdir().unwrap();
+    let slot = credwise::store::cache::CacheSlot::new(dir.path(), &["public", "signed-in", "t"]);
+    let remembering = credwise::backend::cache::Remembering {
+        inner: Arc::new(b),
+        slot: slot.clone(),
+    };
+    let loaded = remembering
+        .load(&Scope::default(), &Progress::silent())
+        .await
+        .unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let cached = slot.read().unwrap().expect("a cached snapshot");
+    assert_same_tenant(&cached, &emu.snapshot());
+    let bytes = std::fs::read_to_string(slot.path()).unwrap();
+    assert!(
+        !bytes.contains(tokens::MARKER),
+        "the token reached the cache"
+    );
+    assert!(
+        !bytes.contains("eyJhbGciOiJSUzI1NiJ9"),
+        "a JWT reached the cache"
+    );
+    for secret in emu.secret_texts() {
+        assert!(!bytes.contains(&secret));
+    }
 }

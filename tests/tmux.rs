@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+mod emulator;
+
 const NOW: &str = "2026-11-22T12:00:00Z";
 const TENANT: &str = "Fabrikam Logistics";
 /// How long a screen may take to show what a test waits for.
@@ -51,6 +53,11 @@ impl Drop for Tmux {
 impl Tmux {
     /// Starts `credwise ARGS` in a `cols`x`rows` session on a fresh server.
     fn start(name: &str, cols: u16, rows: u16, args: &[&str]) -> Tmux {
+        Self::start_with(name, cols, rows, args, &[])
+    }
+
+    /// `start`, with extra environment variables for credwise.
+    fn start_with(name: &str, cols: u16, rows: u16, args: &[&str], env: &[(&str, &str)]) -> Tmux {
         require_tmux();
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
@@ -89,11 +96,14 @@ impl Tmux {
             "TERM=xterm-256color".into(),
             format!("CREDWISE_NOW={NOW}"),
             format!("CREDWISE_CONFIG_DIR={}", config.display()),
+        ];
+        argv.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+        argv.extend([
             "sh".into(),
             "-c".into(),
             SCRIPT.into(),
             env!("CARGO_BIN_EXE_credwise").into(),
-        ];
+        ]);
         argv.extend(args.iter().map(|a| a.to_string()));
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         tmux.run(&argv);
@@ -644,6 +654,137 @@ fn a_migration_runs_end_to_end_on_the_demo_and_journals_no_secret() {
     }
     found.sort();
     assert_eq!(found, ["jsonl", "md"], "a journal and its record");
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
+
+/// The emulator serving the demo tenant, on a runtime of its own (these tests are not async);
+/// dropping the runtime takes the tenant away.
+fn emulator() -> (tokio::runtime::Runtime, emulator::Emulator) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let now =
+        time::OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339).unwrap();
+    let emu = rt.block_on(emulator::Emulator::start(
+        credwise::backend::demo::snapshot(now),
+    ));
+    (rt, emu)
+}
+
+fn live_args(emu: &emulator::Emulator) -> Vec<String> {
+    vec![
+        "--graph-url".into(),
+        emu.graph_url(),
+        "--arm-url".into(),
+        emu.arm_url(),
+        "--auth".into(),
+        "none".into(),
+    ]
+}
+
+/// The one cache file in `dir`.
+fn cache_file(dir: &Path) -> PathBuf {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
+#[test]
+fn the_explorer_starts_from_the_cache_and_keeps_it_when_the_refresh_fails() {
+    let (rt, emu) = emulator();
+    let cache = tempfile::tempdir().unwrap();
+    let args = live_args(&emu);
+    // A CLI load against the live source fills the cache.
+    let out = Command::new(env!("CARGO_BIN_EXE_credwise"))
+        .arg("list")
+        .args(&args)
+        .env("CREDWISE_NOW", NOW)
+        .env("CREDWISE_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = cache_file(cache.path());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+    // The tenant goes away; the explorer still opens on what was cached, and says why the
+    // refresh failed.
+    drop(emu);
+    drop(rt);
+    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cache_dir = cache.path().display().to_string();
+    let t = Tmux::start_with(
+        "cache",
+        160,
+        30,
+        &arg_refs,
+        &[("CREDWISE_CACHE_DIR", &cache_dir)],
+    );
+    let screen = t.wait_for("cached 2026-11-22 12:00 UTC");
+    assert!(screen.contains(TENANT), "{}", framed(&screen));
+    let failed = t.wait_until("the refresh failing", |s| s.contains("refresh failed"));
+    assert!(
+        failed.contains("refresh failed: network: Graph GET /v1.0/applications"),
+        "{}",
+        framed(&failed)
+    );
+    assert!(failed.contains("Dashboard"), "{}", framed(&failed));
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
+
+#[test]
+fn a_corrupt_cache_is_ignored_with_a_warning_and_the_live_tenant_loads() {
+    let (_rt, emu) = emulator();
+    let cache = tempfile::tempdir().unwrap();
+    let args = live_args(&emu);
+    let out = Command::new(env!("CARGO_BIN_EXE_credwise"))
+        .arg("list")
+        .args(&args)
+        .env("CREDWISE_NOW", NOW)
+        .env("CREDWISE_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = cache_file(cache.path());
+    std::fs::write(
+        &file,
+        b"{\"format\":\"credwise-snapshot\",\"version\":1,\"snap",
+    )
+    .unwrap();
+    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cache_dir = cache.path().display().to_string();
+    let t = Tmux::start_with(
+        "corrupt",
+        160,
+        30,
+        &arg_refs,
+        &[("CREDWISE_CACHE_DIR", &cache_dir)],
+    );
+    let loaded = t.wait_until("the live tenant", |s| {
+        s.contains(TENANT) && s.contains("loaded 119 identities; cache ignored")
+    });
+    assert!(!loaded.contains("cached 20"), "{}", framed(&loaded));
+    // The live load wrote a good cache over the corrupt one.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(credwise::store::snapshot_file::parse(text.as_bytes(), &file).is_ok());
     t.keys(&["q"]);
     t.assert_exited_cleanly();
 }

@@ -150,6 +150,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     ),
                     is_error: false,
                 }),
+                // The tenant is whole; only the cache had a problem.
+                (None, Some(w)) if w.area == "cache" => Some(Status {
+                    text: format!("loaded {count} identities; {}", w.message),
+                    is_error: true,
+                }),
                 (None, Some(w)) => Some(Status {
                     text: format!("partly loaded: {}: {}", w.area, w.message),
                     is_error: true,

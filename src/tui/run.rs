@@ -306,6 +306,9 @@ fn start_load(
         }
     });
     tokio::spawn(async move {
+        // A cache that cannot be read is said at once and again with the fresh tenant, so
+        // the message outlives the load that replaces it.
+        let mut cache_problem = None;
         if let Some(slot) = cache.clone().filter(|_| from_cache) {
             match jobs::load::from_cache(slot, options.clone(), suppressions.clone()).await {
                 Ok(Some(a)) => {
@@ -313,13 +316,20 @@ fn start_load(
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    let _ = tx.send(Msg::EffectFailed(e));
+                    let _ = tx.send(Msg::EffectFailed(e.clone()));
+                    cache_problem = Some(e);
                 }
             }
         }
         match jobs::load::load(backend, progress, options, suppressions).await {
-            Ok(a) => {
+            Ok(mut a) => {
                 let snapshot = a.dir.shared_snapshot();
+                if let Some(message) = cache_problem {
+                    a.warnings.push(crate::backend::Warning {
+                        area: "cache".into(),
+                        message,
+                    });
+                }
                 let _ = tx.send(loaded(a));
                 if let Some(slot) = cache {
                     let remembered = crate::backend::Loaded {

@@ -19,10 +19,15 @@ pub const KINDS: [&str; 4] = [
     "system-assigned-managed-identity",
 ];
 
-/// The `credwise` binary with the clock pinned to [`NOW`].
+/// The `credwise` binary with the clock pinned to [`NOW`], and its cache and journals in this
+/// test process's own temporary directory, never the developer's (a test may point them
+/// elsewhere).
 pub fn credwise() -> Command {
     let mut cmd = Command::cargo_bin("credwise").unwrap();
+    let scratch = std::env::temp_dir().join(format!("credwise-tests-{}", std::process::id()));
     cmd.env("CREDWISE_NOW", NOW)
+        .env("CREDWISE_CACHE_DIR", scratch.join("cache"))
+        .env("CREDWISE_DATA_DIR", scratch.join("data"))
         // A tenant id from the developer's environment must not leak into imports.
         .env_remove("AZURE_TENANT_ID");
     cmd

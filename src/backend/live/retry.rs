@@ -41,6 +41,9 @@ pub struct RetrySettings {
     pub max_total_wait: Duration,
     /// How long one try may take, body included, before it counts as stalled.
     pub try_timeout: Duration,
+    /// Retries after a refused or failed connection: a blip is ridden out, but a network
+    /// that is down (or an emulator that is gone) fails in seconds, not minutes.
+    pub max_connection_retries: u32,
 }
 
 impl Default for RetrySettings {
@@ -51,6 +54,7 @@ impl Default for RetrySettings {
             max_delay: Duration::from_secs(30),
             max_total_wait: Duration::from_secs(180),
             try_timeout: Duration::from_secs(60),
+            max_connection_retries: 2,
         }
     }
 }
@@ -109,6 +113,7 @@ impl Policy for RetryPolicy {
     ) -> PolicyResult {
         let mut waited = Duration::ZERO;
         let mut retries = 0u32;
+        let mut connection_failures = 0u32;
         let mut refreshed = false;
         loop {
             let result = match tokio::time::timeout(
@@ -145,7 +150,10 @@ impl Policy for RetryPolicy {
                 }
                 Err(e) => {
                     let retryable = match (self.mode, e.kind()) {
-                        (_, ErrorKind::Connection) => true,
+                        (_, ErrorKind::Connection) => {
+                            connection_failures += 1;
+                            connection_failures <= self.settings.max_connection_retries
+                        }
                         // A timeout or a cut connection after the request went out: a read
                         // is repeated, a write may have happened.
                         (Mode::Read, ErrorKind::Io) => true,
