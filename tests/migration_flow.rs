@@ -393,3 +393,20 @@ fn rollback_without_an_open_journal_says_so() {
             .contains("no unfinished migration")
     );
 }
+
+#[test]
+fn an_identity_without_secrets_says_why_instead_of_opening() {
+    // A user-assigned managed identity has no client secret to migrate.
+    let mut app = explorer_app();
+    update(&mut app, Msg::Command(Command::CommandLine));
+    for c in "kind uami".chars() {
+        update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+    }
+    update(&mut app, Msg::CommandAccept);
+    update(&mut app, Msg::Command(Command::Migrate));
+    assert!(app.migration.is_none());
+    assert_eq!(app.mode, Mode::Normal);
+    let status = app.status.clone().unwrap();
+    assert!(status.is_error);
+    assert!(status.text.contains("managed identity"), "{status:?}");
+}

@@ -526,6 +526,12 @@ pub fn open(app: &mut App) {
         return;
     };
     let e = dir.entry(id);
+    // Only an identity that holds client secrets (or whose application does) can migrate;
+    // say why not before any form.
+    if let Err(why) = crate::domain::migration::resolve_source(&dir, dir.id_of(e)) {
+        say(app, why.message, true);
+        return;
+    }
     let recommended = app.report.as_ref().and_then(|r| {
         r.by_identity
             .of(id)
