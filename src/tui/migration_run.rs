@@ -179,6 +179,7 @@ fn options(
                     step(index, StepStatus::Failed(error))
                 }
                 Event::StepUndone { index } => step(index, StepStatus::Undone),
+                Event::UndoNotPossible { index, .. } => step(index, StepStatus::NotRestorable),
                 _ => continue,
             };
             if forward.send(msg).is_err() {
@@ -208,6 +209,17 @@ fn outcome(result: Result<migrate::Summary, migrate::MigrateError>, files: Vec<S
                     "Rolled back: every change of this migration was undone.".to_string(),
                 ),
                 RunOutcome::Abandoned => (true, "Abandoned; the tenant was not touched.".into()),
+                RunOutcome::RolledBackExceptSecrets { unrestored } => {
+                    let app_id = summary.state.plan.identity.app_id.as_deref();
+                    let what: Vec<String> = unrestored.iter().map(|u| u.remedy(app_id)).collect();
+                    (
+                        true,
+                        format!(
+                            "Rolled back, except what a live tenant cannot undo: {}.",
+                            what.join("; ")
+                        ),
+                    )
+                }
                 RunOutcome::Failed { index, error, .. } => (
                     false,
                     format!(
