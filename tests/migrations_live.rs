@@ -444,3 +444,211 @@ fn each_migration_runs_end_to_end_against_the_emulator() {
         }
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Faults at every step.
+
+/// The write request a step's action sends, as a fault matcher.
+fn write_matcher(change: &Change) -> Matcher {
+    let last = |id: &str| id.rsplit('/').next().unwrap_or_default().to_string();
+    match change {
+        Change::AddKey { target, .. } => match target {
+            Target::Application(id) => Matcher::new("PATCH", &format!("/v1.0/applications/{id}")),
+            other => panic!("{other:?}"),
+        },
+        Change::RemovePassword { .. } => Matcher::new("POST", "/removePassword"),
+        Change::AddFederatedCredential { target, .. } => match target {
+            Target::Application(_) => Matcher::new("POST", "/federatedIdentityCredentials"),
+            _ => Matcher::new("PUT", "/federatedIdentityCredentials/"),
+        },
+        Change::CreateUserAssignedIdentity { identity } => {
+            Matcher::new("PUT", &format!("/userAssignedIdentities/{}", identity.name))
+        }
+        Change::AddRoleAssignment { assignment } => {
+            Matcher::new("PUT", &format!("/roleAssignments/{}", last(&assignment.id)))
+        }
+        other => panic!("no plan step does {other:?}"),
+    }
+}
+
+/// A fault on step `k`'s write: earlier steps sending the same kind of request pass.
+fn fault_at(plan: &Plan, k: usize, action: FaultAction) -> (Fault, Matcher, usize) {
+    let m = write_matcher(&plan.steps[k].action);
+    let skip = plan.steps[..k]
+        .iter()
+        .filter(|s| write_matcher(&s.action) == m)
+        .count();
+    (Fault::new(m.clone(), action).skip(skip), m, skip)
+}
+
+fn status(status: u16, code: &str) -> FaultAction {
+    FaultAction::Status {
+        status,
+        headers: vec![],
+        body: emulator::graph_error(code, "Injected by the test."),
+    }
+}
+
+fn sent(emu: &Emulator, m: &Matcher) -> usize {
+    emu.requests()
+        .iter()
+        .filter(|r| {
+            let path = r.path_and_query.split('?').next().unwrap_or_default();
+            m.matches(&r.method, path)
+        })
+        .count()
+}
+
+/// 409, 429 (with a decimal Retry-After) and 500 on every step's write: 429 is ridden
+/// through; 409 and 500 stop the run with the step journaled as failed, the write sent once;
+/// `resume` then reaches the end state of an uninterrupted run.
+#[test]
+fn a_fault_at_every_step_is_ridden_through_or_resumed_to_the_same_end_state() {
+    rt().block_on(async {
+        let cert = certificate();
+        let mut runs = 0;
+        for sample in Sample::ALL {
+            let plan = sample.plan("all", Some(&cert));
+            let original = demo_snapshot();
+            let want = canonical(plan.preview(&original).unwrap(), &original);
+            for (name, action) in [
+                (
+                    "409",
+                    status(409, "Request_MultipleObjectsWithSameKeyValue"),
+                ),
+                (
+                    "429",
+                    FaultAction::Throttle {
+                        retry_after: "0.01".into(),
+                    },
+                ),
+                ("500", status(500, "UnknownError")),
+            ] {
+                for k in 0..plan.steps.len() {
+                    let what = format!("{sample:?} {name} at step {k}");
+                    let emu = Emulator::start(demo_snapshot()).await;
+                    let b = live(&emu);
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = store(dir.path());
+                    let (fault, m, skip) = fault_at(&plan, k, action.clone());
+                    emu.inject(fault);
+                    let summary = run(&b, &store, &plan).await;
+                    runs += 1;
+                    if name == "429" {
+                        assert_eq!(summary.outcome, RunOutcome::Done, "{what}");
+                        let writes = plan
+                            .steps
+                            .iter()
+                            .filter(|s| write_matcher(&s.action) == m)
+                            .count();
+                        assert_eq!(
+                            sent(&emu, &m),
+                            writes + 1,
+                            "{what}: sent again after the wait"
+                        );
+                    } else {
+                        let RunOutcome::Failed {
+                            index, exit_code, ..
+                        } = &summary.outcome
+                        else {
+                            panic!("{what}: {:?}", summary.outcome)
+                        };
+                        assert_eq!((*index, *exit_code), (k, 3), "{what}");
+                        assert_eq!(
+                            sent(&emu, &m),
+                            skip + 1,
+                            "{what}: a failed write is not repeated"
+                        );
+                        let state = store.read(&summary.journal_id).unwrap();
+                        assert!(state.closed.is_none(), "{what}: the journal stays open");
+                        assert_eq!(state.steps[k].state, Some(StepState::Failed), "{what}");
+                        let resumed = migrate::resume(&b, &store, &summary.journal_id, &options())
+                            .await
+                            .unwrap();
+                        assert_eq!(resumed.outcome, RunOutcome::Done, "{what}");
+                    }
+                    assert_same(&canonical(emu.snapshot(), &original), &want, &what);
+                    assert!(emu.secret_texts().is_empty(), "{what}: no secret was made");
+                }
+            }
+        }
+        assert!(runs > 60, "{runs}");
+    });
+}
+
+/// A 500 at every step, then `rollback`: the emulator's tenant is the original except for the
+/// secrets removed before the fault, which a live tenant cannot bring back; the outcome and
+/// the record name them.
+#[test]
+fn rollback_after_a_fault_at_every_step_restores_everything_restorable() {
+    rt().block_on(async {
+        let cert = certificate();
+        for sample in Sample::ALL {
+            let plan = sample.plan("all", Some(&cert));
+            let original = demo_snapshot();
+            for k in 0..plan.steps.len() {
+                let what = format!("{sample:?} 500 at step {k}");
+                let emu = Emulator::start(demo_snapshot()).await;
+                let b = live(&emu);
+                let dir = tempfile::tempdir().unwrap();
+                let store = store(dir.path());
+                emu.inject(fault_at(&plan, k, status(500, "UnknownError")).0);
+                let summary = run(&b, &store, &plan).await;
+                assert!(
+                    matches!(summary.outcome, RunOutcome::Failed { index, .. } if index == k),
+                    "{what}: {:?}",
+                    summary.outcome
+                );
+                let rolled = migrate::rollback(&b, &store, &summary.journal_id, &options())
+                    .await
+                    .unwrap();
+                // The secrets removed before step k stay removed.
+                let removed: Vec<String> = plan.steps[..k]
+                    .iter()
+                    .filter_map(|s| match &s.action {
+                        Change::RemovePassword { key_id, .. } => Some(key_id.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let mut expected = original.clone();
+                for a in &mut expected.applications {
+                    a.password_credentials
+                        .retain(|p| !removed.contains(&p.key_id));
+                }
+                assert_same(
+                    &canonical(emu.snapshot(), &original),
+                    &canonical(expected, &original),
+                    &what,
+                );
+                assert!(
+                    emu.secret_texts().is_empty(),
+                    "{what}: no secret was added back"
+                );
+                let record = store.read_record(&summary.journal_id).unwrap();
+                if removed.is_empty() {
+                    assert_eq!(rolled.outcome, RunOutcome::RolledBack, "{what}");
+                } else {
+                    let RunOutcome::RolledBackExceptSecrets { unrestored } = &rolled.outcome else {
+                        panic!("{what}: {:?}", rolled.outcome)
+                    };
+                    let ids: Vec<&String> = unrestored.iter().map(|u| &u.key_id).collect();
+                    assert_eq!(ids.len(), removed.len(), "{what}");
+                    for id in &removed {
+                        assert!(ids.contains(&id), "{what}");
+                        assert!(record.contains(id.as_str()), "{what}: {record}");
+                    }
+                    assert!(
+                        record.contains("az ad app credential reset --id"),
+                        "{record}"
+                    );
+                }
+                let state = store.read(&summary.journal_id).unwrap();
+                assert_eq!(
+                    state.closed.map(|c| c.0),
+                    Some(Outcome::RolledBack),
+                    "{what}"
+                );
+            }
+        }
+    });
+}
