@@ -18,14 +18,17 @@ use std::time::Duration;
 use common::NOW;
 use common::migration::{ctx, demo_snapshot, demo_source, options, store};
 use credwise::backend::Backend;
+use credwise::backend::cache::Remembering;
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig, RetrySettings};
+use credwise::backend::read_only::ReadOnly;
 use credwise::domain::change::Target;
 use credwise::domain::migration::{
     CertificateForm, CertificateInfo, FicForm, ManagedIdentityForm, Plan, SequentialIds,
 };
 use credwise::domain::{Change, Directory, TenantSnapshot};
 use credwise::jobs::certificate as cert_job;
-use credwise::jobs::migrate::{self, RunOutcome};
+use credwise::jobs::migrate::{self, Event, RunOutcome};
+use credwise::store::cache::CacheSlot;
 use credwise::store::journal::{JournalStore, Outcome, StepState};
 use emulator::{Emulator, Fault, FaultAction, Matcher};
 
@@ -649,6 +652,191 @@ fn rollback_after_a_fault_at_every_step_restores_everything_restorable() {
                     "{what}"
                 );
             }
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A removed secret cannot come back on a live tenant.
+
+#[test]
+fn rolling_back_a_finished_migration_leaves_removed_secrets_removed_on_a_live_tenant() {
+    rt().block_on(async {
+        let plan = Sample::FicGitHub.plan("all", None);
+        let original = demo_snapshot();
+        let secrets = app_of(&original, &plan).password_credentials.clone();
+        assert_eq!(secrets.len(), 2);
+        let emu = Emulator::start(demo_snapshot()).await;
+        let b = live(&emu);
+        assert!(!b.restores_removed_secrets());
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let summary = run(&b, &store, &plan).await;
+        assert_eq!(summary.outcome, RunOutcome::Done);
+
+        // The FIC's removal fails once: the rollback stops there, with the secret steps
+        // already journaled as not restorable…
+        emu.inject(status_fault(
+            "DELETE",
+            "/federatedIdentityCredentials/",
+            500,
+        ));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut o = options();
+        o.events = Some(tx);
+        let failed = migrate::rollback(&b, &store, &summary.journal_id, &o)
+            .await
+            .unwrap();
+        drop(o);
+        assert!(
+            matches!(failed.outcome, RunOutcome::RollbackFailed { index: 0, .. }),
+            "{:?}",
+            failed.outcome
+        );
+        let mut events = Vec::new();
+        while let Some(e) = rx.recv().await {
+            events.push(e);
+        }
+        let skipped: Vec<usize> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::UndoNotPossible { index, reason } => {
+                    assert!(reason.contains("cannot be restored"), "{reason}");
+                    Some(*index)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(skipped, [2, 1], "newest first");
+        let state = store.read(&summary.journal_id).unwrap();
+        assert_eq!(state.steps[1].state, Some(StepState::NotRestorable));
+        assert_eq!(state.steps[2].state, Some(StepState::NotRestorable));
+        assert_eq!(state.steps[0].state, Some(StepState::UndoFailed));
+
+        // …and the rollback run again finishes, still not touching the secrets.
+        let rolled = migrate::rollback(&b, &store, &summary.journal_id, &options())
+            .await
+            .unwrap();
+        let RunOutcome::RolledBackExceptSecrets { unrestored } = &rolled.outcome else {
+            panic!("{:?}", rolled.outcome)
+        };
+        let mut got: Vec<(&str, Option<&str>)> = unrestored
+            .iter()
+            .map(|u| (u.key_id.as_str(), u.display_name.as_deref()))
+            .collect();
+        got.sort();
+        let mut want: Vec<(&str, Option<&str>)> = secrets
+            .iter()
+            .map(|p| (p.key_id.as_str(), p.display_name.as_deref()))
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
+        let app_id = plan.identity.app_id.clone().unwrap();
+        for u in unrestored {
+            assert_eq!(
+                u.target,
+                Target::Application(plan.identity.object_id.clone())
+            );
+            let remedy = u.remedy(Some(&app_id));
+            assert!(
+                remedy.contains(&format!(
+                    "az ad app credential reset --id {app_id} --append"
+                )),
+                "{remedy}"
+            );
+            assert!(remedy.contains("update the workload"), "{remedy}");
+        }
+        // The tenant: the FIC is gone, no secret was added (back or new).
+        let after = emu.snapshot();
+        let app = app_of(&after, &plan);
+        assert!(app.password_credentials.is_empty());
+        assert_eq!(
+            app.federated_identity_credentials,
+            app_of(&original, &plan).federated_identity_credentials
+        );
+        assert!(emu.secret_texts().is_empty());
+        assert!(
+            !emu.requests()
+                .iter()
+                .any(|r| r.path_and_query.contains("/addPassword"))
+        );
+        // The journal is closed as rolled back; the record says what could not be undone and
+        // what to do.
+        let state = store.read(&summary.journal_id).unwrap();
+        assert_eq!(state.closed.map(|c| c.0), Some(Outcome::RolledBack));
+        assert_eq!(state.steps[0].state, Some(StepState::Undone));
+        let record = store.read_record(&summary.journal_id).unwrap();
+        assert!(
+            record.contains(
+                "| Outcome | rolled back, except 2 removed secrets that cannot be restored |"
+            ),
+            "{record}"
+        );
+        assert!(
+            record.contains("cannot be undone on a live tenant"),
+            "{record}"
+        );
+        for p in &secrets {
+            assert!(record.contains(&p.key_id), "{record}");
+        }
+        assert!(record.contains("az ad app credential reset"), "{record}");
+        // Ended: neither resumed nor rolled back again.
+        assert!(matches!(
+            migrate::rollback(&b, &store, &summary.journal_id, &options()).await,
+            Err(migrate::MigrateError::Closed { .. })
+        ));
+    });
+}
+
+fn status_fault(method: &str, path: &str, code: u16) -> Fault {
+    Fault::new(Matcher::new(method, path), status(code, "UnknownError"))
+}
+
+/// The snapshot backend keeps restoring removed secrets (same keyId and metadata), and the
+/// wrappers say what the backend they wrap does.
+#[test]
+fn a_snapshot_restores_removed_secrets_and_wrappers_forward_the_answer() {
+    rt().block_on(async {
+        let plan = Sample::FicGitHub.plan("all", None);
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let demo = common::migration::demo_backend();
+        assert!(demo.restores_removed_secrets());
+        let summary = run(demo.as_ref(), &store, &plan).await;
+        assert_eq!(summary.outcome, RunOutcome::Done);
+        let rolled = migrate::rollback(demo.as_ref(), &store, &summary.journal_id, &options())
+            .await
+            .unwrap();
+        assert_eq!(rolled.outcome, RunOutcome::RolledBack);
+        let after = common::migration::tenant(demo.as_ref()).await;
+        assert_eq!(
+            common::migration::normalized(after),
+            common::migration::normalized(demo_snapshot())
+        );
+        let record = store.read_record(&summary.journal_id).unwrap();
+        assert!(record.contains("| Outcome | rolled back |"), "{record}");
+        assert!(!record.contains("credential reset"), "{record}");
+
+        let emu = Emulator::start(demo_snapshot()).await;
+        let live: Arc<dyn Backend> = Arc::new(live(&emu));
+        let cache = tempfile::tempdir().unwrap();
+        for (wrapped, want) in [
+            (Arc::new(ReadOnly(live.clone())) as Arc<dyn Backend>, false),
+            (
+                Arc::new(Remembering {
+                    inner: live.clone(),
+                    slot: CacheSlot::new(cache.path(), &["t"]),
+                }),
+                false,
+            ),
+            (Arc::new(ReadOnly(demo.clone())), true),
+        ] {
+            assert_eq!(
+                wrapped.restores_removed_secrets(),
+                want,
+                "{}",
+                wrapped.describe()
+            );
         }
     });
 }
