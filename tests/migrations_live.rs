@@ -94,7 +94,12 @@ impl Sample {
 
     /// The plan on the demo tenant; `remove` is `--remove-secrets` (`all` or empty).
     fn plan(self, remove: &str, cert: Option<&CertificateInfo>) -> Plan {
-        let dir = Directory::new(demo_snapshot());
+        self.plan_on(&demo_snapshot(), remove, cert)
+    }
+
+    /// The plan on `tenant`.
+    fn plan_on(self, tenant: &TenantSnapshot, remove: &str, cert: Option<&CertificateInfo>) -> Plan {
+        let dir = Directory::new(tenant.clone());
         let ctx = ctx(&dir);
         let mut ids = SequentialIds::default();
         let fic = |identity: &str| FicForm {
@@ -837,6 +842,258 @@ fn a_snapshot_restores_removed_secrets_and_wrappers_forward_the_answer() {
                 "{}",
                 wrapped.describe()
             );
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// No secret material anywhere.
+
+/// Everything in the journals directory (journals, records, locks), by name.
+fn journal_texts(store: &JournalStore) -> Vec<(String, String)> {
+    let mut texts = Vec::new();
+    let mut dirs = vec![store.dir().to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                texts.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+    texts
+}
+
+/// The emulator's log of every request and `$batch` item: method, path, headers, body.
+fn request_texts(emu: &Emulator) -> Vec<(String, String)> {
+    emu.requests()
+        .into_iter()
+        .chain(emu.batch_items())
+        .map(|r| {
+            let name = format!("{} {}", r.method, r.path_and_query);
+            (name, format!("{} {} {:?} {}", r.method, r.path_and_query, r.headers, r.body))
+        })
+        .collect()
+}
+
+/// After each migration (and its rollback), with a secret the emulator handed out just before
+/// (so its value exists to be leaked) and real key files: no journal, record, event or logged
+/// request holds the private key, a `secretText` value, or the word `secretText`.
+#[test]
+fn journals_records_events_and_the_request_log_hold_no_secret_material() {
+    rt().block_on(async {
+        let keys_dir = tempfile::tempdir().unwrap();
+        let keys = key_files(keys_dir.path());
+        #[cfg(unix)]
+        for f in [&keys.info.key_file, &keys.info.pfx_file] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(f.as_ref().unwrap()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{f:?}");
+        }
+        // The private key block's base64 lines (the key file holds the certificate too).
+        let key_lines: Vec<String> = keys
+            .key_pem
+            .split("-----BEGIN PRIVATE KEY-----")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .filter(|l| l.len() > 40)
+            .map(str::to_string)
+            .collect();
+        assert!(key_lines.len() > 10);
+        for sample in Sample::ALL {
+            let emu = Emulator::start(demo_snapshot()).await;
+            let b = live(&emu);
+            // A fresh secret on the identity, which the migration then removes.
+            let identity = sample.plan("", Some(&keys.info)).identity;
+            let added = b
+                .apply(&Change::AddPassword {
+                    target: Target::Application(identity.object_id.clone()),
+                    credential: credwise::domain::PasswordCredential {
+                        key_id: "planned".into(),
+                        display_name: Some("fresh".into()),
+                        hint: None,
+                        start_date_time: None,
+                        end_date_time: None,
+                    },
+                })
+                .await
+                .unwrap();
+            let value = added.secret.as_ref().unwrap().expose().to_string();
+            assert_eq!(emu.secret_texts(), [value.clone()]);
+            drop(added);
+            let plan = sample.plan_on(&emu.snapshot(), "all", Some(&keys.info));
+            let dir = tempfile::tempdir().unwrap();
+            let store = store(dir.path());
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let mut o = options();
+            o.events = Some(tx);
+            let summary = migrate::run(&b, &store, plan.clone(), demo_source(), &o)
+                .await
+                .unwrap();
+            assert_eq!(summary.outcome, RunOutcome::Done, "{sample:?}");
+            let rolled = migrate::rollback(&b, &store, &summary.journal_id, &o)
+                .await
+                .unwrap();
+            assert!(
+                matches!(rolled.outcome, RunOutcome::RolledBackExceptSecrets { .. }),
+                "{sample:?}: {:?}",
+                rolled.outcome
+            );
+            drop(o);
+            let mut events = String::new();
+            while let Some(e) = rx.recv().await {
+                events.push_str(&format!("{e:?}\n"));
+            }
+            let mut texts = journal_texts(&store);
+            assert!(texts.len() >= 2, "{sample:?}: the journal and the record");
+            texts.extend(request_texts(&emu));
+            texts.push(("events".into(), events));
+            texts.push((
+                "outcome".into(),
+                format!("{:?} {:?}", summary.outcome, rolled.outcome),
+            ));
+            for (name, text) in &texts {
+                assert!(!text.contains("PRIVATE KEY"), "{sample:?}: {name}");
+                for line in &key_lines {
+                    assert!(!text.contains(line), "{sample:?}: {name} holds private key material");
+                }
+                assert!(!text.contains(&value), "{sample:?}: {name} holds a secret value");
+                assert!(!text.contains("secretText"), "{sample:?}: {name}");
+                assert_eq!(
+                    credwise::store::journal::secret_marker(text),
+                    None,
+                    "{sample:?}: {name}"
+                );
+            }
+            // The removed secret's metadata is in the journal (so the record can name it);
+            // its value is not.
+            let journal = std::fs::read_to_string(store.journal_path(&summary.journal_id)).unwrap();
+            assert!(journal.contains("fresh"), "{sample:?}");
+        }
+    });
+}
+
+mod tokens {
+    //! A fake credential, the real https URLs, and a transport that takes them to the
+    //! emulator (as `tests/live_backend.rs` does).
+    use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+    use azure_core::http::{AsyncRawResponse, HttpClient, Request, Transport, Url};
+
+    use super::*;
+
+    /// A JWT-shaped token; its signature part is the marker the tests look for.
+    pub fn token() -> String {
+        let payload = azure_core::base64::encode_url_safe(
+            br#"{"tid":"e08eb884-c14e-4104-9a5a-3a8c10881fd0","oid":"0b1c2d3e-0000-4000-8000-00000000c0de","appid":"11112222-3333-4444-5555-666677778888"}"#,
+        );
+        format!("eyJhbGciOiJSUzI1NiJ9.{payload}.SIGNATURE-5ecret-t0ken-VALUE")
+    }
+
+    pub const MARKER: &str = "5ecret-t0ken";
+
+    #[derive(Debug)]
+    pub struct FakeCredential;
+
+    #[async_trait::async_trait]
+    impl TokenCredential for FakeCredential {
+        async fn get_token(
+            &self,
+            _: &[&str],
+            _: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            Ok(AccessToken::new(
+                token(),
+                azure_core::time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            ))
+        }
+    }
+
+    #[derive(Debug)]
+    struct Loopback {
+        inner: Arc<dyn HttpClient>,
+        base: Url,
+    }
+
+    #[async_trait::async_trait]
+    impl HttpClient for Loopback {
+        async fn execute_request(&self, r: &Request) -> azure_core::Result<AsyncRawResponse> {
+            let mut r = r.clone();
+            let u = r.url_mut();
+            u.set_scheme("http").unwrap();
+            u.set_host(self.base.host_str()).unwrap();
+            u.set_port(self.base.port()).unwrap();
+            self.inner.execute_request(&r).await
+        }
+    }
+
+    pub async fn rig() -> (Emulator, LiveBackend) {
+        let emu = Emulator::start_with(
+            demo_snapshot(),
+            emulator::Options {
+                require_bearer: Some(token()),
+                ..emulator::Options::default()
+            },
+        )
+        .await;
+        let b = LiveBackend::new(LiveConfig {
+            auth: AuthMode::Auto,
+            credential: Some(Arc::new(FakeCredential)),
+            transport: Some(Transport::new(Arc::new(Loopback {
+                inner: azure_core::http::new_http_client(None),
+                base: Url::parse(&emu.base_url()).unwrap(),
+            }))),
+            retry: fast_retries(),
+            ..LiveConfig::new(Arc::new(|| NOW))
+        })
+        .unwrap();
+        (emu, b)
+    }
+}
+
+/// A migration and its rollback with a bearer token: the token is in every request's
+/// `Authorization` header and nowhere else — not in a journal, the record, a request's path,
+/// body or other headers.
+#[test]
+fn no_bearer_token_reaches_a_journal_a_record_or_the_request_log() {
+    rt().block_on(async {
+        let (emu, b) = tokens::rig().await;
+        for sample in [Sample::FicGitHub, Sample::ManagedIdentityCreate] {
+            let plan = sample.plan("all", None);
+            let dir = tempfile::tempdir().unwrap();
+            let store = store(dir.path());
+            let summary = run(&b, &store, &plan).await;
+            assert_eq!(summary.outcome, RunOutcome::Done, "{sample:?}");
+            let state = store.read(&summary.journal_id).unwrap();
+            assert_eq!(
+                state.principal.as_deref(),
+                Some("application 11112222-3333-4444-5555-666677778888 (0b1c2d3e-0000-4000-8000-00000000c0de)")
+            );
+            migrate::rollback(&b, &store, &summary.journal_id, &options())
+                .await
+                .unwrap();
+            for (name, text) in journal_texts(&store) {
+                assert!(!text.contains(tokens::MARKER), "{name}");
+                assert_eq!(credwise::store::journal::secret_marker(&text), None, "{name}");
+            }
+        }
+        let log = emu.requests();
+        assert!(log.iter().any(|r| r.method == "POST"), "writes were sent");
+        for r in &log {
+            let auth: Vec<&str> = r
+                .headers
+                .iter()
+                .filter(|(k, _)| k == "authorization")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            assert_eq!(auth, [format!("Bearer {}", tokens::token())], "{}", r.path_and_query);
+            for (k, v) in &r.headers {
+                assert!(k == "authorization" || !v.contains(tokens::MARKER), "{k}");
+            }
+            assert!(!r.path_and_query.contains(tokens::MARKER));
+            assert!(!r.body.contains(tokens::MARKER));
         }
     });
 }
