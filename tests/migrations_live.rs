@@ -98,7 +98,12 @@ impl Sample {
     }
 
     /// The plan on `tenant`.
-    fn plan_on(self, tenant: &TenantSnapshot, remove: &str, cert: Option<&CertificateInfo>) -> Plan {
+    fn plan_on(
+        self,
+        tenant: &TenantSnapshot,
+        remove: &str,
+        cert: Option<&CertificateInfo>,
+    ) -> Plan {
         let dir = Directory::new(tenant.clone());
         let ctx = ctx(&dir);
         let mut ids = SequentialIds::default();
@@ -859,7 +864,10 @@ fn journal_texts(store: &JournalStore) -> Vec<(String, String)> {
             if p.is_dir() {
                 dirs.push(p);
             } else {
-                texts.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+                texts.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
             }
         }
     }
@@ -873,7 +881,13 @@ fn request_texts(emu: &Emulator) -> Vec<(String, String)> {
         .chain(emu.batch_items())
         .map(|r| {
             let name = format!("{} {}", r.method, r.path_and_query);
-            (name, format!("{} {} {:?} {}", r.method, r.path_and_query, r.headers, r.body))
+            (
+                name,
+                format!(
+                    "{} {} {:?} {}",
+                    r.method, r.path_and_query, r.headers, r.body
+                ),
+            )
         })
         .collect()
 }
@@ -889,7 +903,10 @@ fn journals_records_events_and_the_request_log_hold_no_secret_material() {
         #[cfg(unix)]
         for f in [&keys.info.key_file, &keys.info.pfx_file] {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(f.as_ref().unwrap()).unwrap().permissions().mode();
+            let mode = std::fs::metadata(f.as_ref().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{f:?}");
         }
         // The private key block's base64 lines (the key file holds the certificate too).
@@ -958,9 +975,15 @@ fn journals_records_events_and_the_request_log_hold_no_secret_material() {
             for (name, text) in &texts {
                 assert!(!text.contains("PRIVATE KEY"), "{sample:?}: {name}");
                 for line in &key_lines {
-                    assert!(!text.contains(line), "{sample:?}: {name} holds private key material");
+                    assert!(
+                        !text.contains(line),
+                        "{sample:?}: {name} holds private key material"
+                    );
                 }
-                assert!(!text.contains(&value), "{sample:?}: {name} holds a secret value");
+                assert!(
+                    !text.contains(&value),
+                    "{sample:?}: {name} holds a secret value"
+                );
                 assert!(!text.contains("secretText"), "{sample:?}: {name}");
                 assert_eq!(
                     credwise::store::journal::secret_marker(text),
@@ -1096,4 +1119,213 @@ fn no_bearer_token_reaches_a_journal_a_record_or_the_request_log() {
             assert!(!r.body.contains(tokens::MARKER));
         }
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real binary.
+
+/// Runs the `credwise` binary with data and cache directories in `home`, on a blocking
+/// thread (the emulator serves from this test's runtime meanwhile).
+async fn credwise_in(home: &Path, args: Vec<String>) -> common::cli::Run {
+    let home = home.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = common::cli::credwise();
+        cmd.env("CREDWISE_DATA_DIR", home.join("data"))
+            .env("CREDWISE_CACHE_DIR", home.join("cache"));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::cli::Run::of(&mut cmd, &refs)
+    })
+    .await
+    .unwrap()
+}
+
+fn args(words: &[&str], emu: Option<&Emulator>) -> Vec<String> {
+    let mut all: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    if let Some(emu) = emu {
+        all.extend([
+            "--graph-url".into(),
+            emu.graph_url(),
+            "--arm-url".into(),
+            emu.arm_url(),
+            "--auth".into(),
+            "none".into(),
+        ]);
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_binary_migrates_against_the_emulator_and_rolls_back() {
+    let emu = Emulator::start(demo_snapshot()).await;
+    let home = tempfile::tempdir().unwrap();
+    let fic = [
+        "migrate",
+        "secret-to-fic",
+        "--identity",
+        "payroll-api",
+        "--github-repo",
+        "fabrikam/payroll-api",
+        "--branch",
+        "main",
+        "--apply",
+        "--yes",
+    ];
+    let out = credwise_in(home.path(), args(&fic, Some(&emu)))
+        .await
+        .succeeded();
+    assert!(out.contains("Migration done"), "{out}");
+    assert!(out.contains("azure/login"), "the workflow snippet: {out}");
+
+    // `status` (no source needed) shows it done.
+    let status = credwise_in(
+        home.path(),
+        args(&["migrate", "status", "--output", "json"], None),
+    )
+    .await
+    .succeeded();
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let journals = status.as_array().unwrap();
+    assert_eq!(journals.len(), 1, "{status:#}");
+    assert_eq!(journals[0]["status"], "done");
+    assert_eq!(journals[0]["migration"], "secret-to-fic");
+    assert!(
+        journals[0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["state"] == "verified")
+    );
+    let id = journals[0]["journalId"].as_str().unwrap().to_string();
+    let text = credwise_in(home.path(), args(&["migrate", "status"], None))
+        .await
+        .succeeded();
+    assert!(text.contains(&id) && text.contains("done"), "{text}");
+
+    // `list --output json` shows the FIC on payroll-api, as the emulator holds it.
+    let list = credwise_in(home.path(), args(&["list", "--output", "json"], Some(&emu)))
+        .await
+        .succeeded();
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let app = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "application" && i["displayName"] == "payroll-api")
+        .unwrap();
+    let fics: Vec<&serde_json::Value> = app["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "federated")
+        .collect();
+    let subject = "repo:fabrikam/payroll-api:ref:refs/heads/main";
+    let new = fics
+        .iter()
+        .find(|c| c["subject"] == subject)
+        .unwrap_or_else(|| panic!("{app:#}"));
+    assert_eq!(new["issuer"], "https://token.actions.githubusercontent.com");
+    assert!(
+        app["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["type"] == "secret"),
+        "the secret stays without --remove-secrets"
+    );
+    let held = emu.snapshot();
+    let payroll = held
+        .applications
+        .iter()
+        .find(|a| a.display_name == "payroll-api")
+        .unwrap();
+    assert!(
+        payroll
+            .federated_identity_credentials
+            .iter()
+            .any(|f| f.subject.as_deref() == Some(subject))
+    );
+
+    // Rolled back through the binary: the FIC is gone.
+    let out = credwise_in(
+        home.path(),
+        args(&["migrate", "rollback", &id, "--yes"], Some(&emu)),
+    )
+    .await
+    .succeeded();
+    assert!(out.contains("Migration rolled back"), "{out}");
+    let payroll_fics = |emu: &Emulator| {
+        emu.snapshot()
+            .applications
+            .into_iter()
+            .find(|a| a.display_name == "payroll-api")
+            .unwrap()
+    };
+    assert!(
+        !payroll_fics(&emu)
+            .federated_identity_credentials
+            .iter()
+            .any(|f| f.subject.as_deref() == Some(subject))
+    );
+
+    // With --remove-secrets all, a rollback cannot bring the secret back: it exits 0 and
+    // says which secret and what to do.
+    let secret = payroll_fics(&emu).password_credentials[0].clone();
+    let mut remove = fic.to_vec();
+    remove.extend(["--remove-secrets", "all"]);
+    let out = credwise_in(home.path(), args(&remove, Some(&emu)))
+        .await
+        .succeeded();
+    assert!(out.contains("Migration done"), "{out}");
+    assert!(payroll_fics(&emu).password_credentials.is_empty());
+    let id = out
+        .split("Journal ")
+        .nth(1)
+        .and_then(|t| t.split('.').next())
+        .unwrap()
+        .to_string();
+    let r = credwise_in(
+        home.path(),
+        args(&["migrate", "rollback", &id, "--yes"], Some(&emu)),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("except 1 removed secret"), "{}", r.stdout);
+    assert!(r.stdout.contains(&secret.key_id), "{}", r.stdout);
+    let app_id = payroll_fics(&emu).app_id;
+    let command = format!("az ad app credential reset --id {app_id} --append");
+    assert!(r.stdout.contains(&command), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("left as it is"),
+        "the progress line: {}",
+        r.stderr
+    );
+    assert!(payroll_fics(&emu).password_credentials.is_empty());
+    assert!(emu.secret_texts().is_empty());
+    let status = credwise_in(
+        home.path(),
+        args(&["migrate", "status", &id, "--output", "json"], None),
+    )
+    .await
+    .succeeded();
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["status"], "rolled back", "{status:#}");
+    let states: Vec<&str> = status["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["undone", "not-restorable"], "{status:#}");
+    let record = credwise_in(
+        home.path(),
+        args(&["migrate", "status", &id, "--record"], None),
+    )
+    .await
+    .succeeded();
+    assert!(
+        record
+            .contains("| Outcome | rolled back, except 1 removed secret that cannot be restored |"),
+        "{record}"
+    );
+    assert!(record.contains(&command), "{record}");
 }

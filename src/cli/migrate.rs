@@ -606,8 +606,8 @@ fn finish(
             Ok(())
         }
         RunOutcome::RolledBackExceptSecrets { unrestored } => {
-            // The rollback did all it can: exit 0, and say what remains (on stdout with the
-            // rest of the text, and on stderr so a script's log shows it too).
+            // The rollback did all it can (running it again would not help): exit 0, and say
+            // what remains, as the record does.
             let app_id = summary.state.plan.identity.app_id.as_deref();
             let mut s = format!(
                 "\nMigration rolled back, except {} removed secret{} that cannot be restored on a live tenant. Journal {id}.\n",
@@ -615,9 +615,7 @@ fn finish(
                 if unrestored.len() == 1 { "" } else { "s" }
             );
             for u in unrestored {
-                let line = format!("warning: {}.", sanitize::display(&u.remedy(app_id)));
-                output::eprint(&line);
-                s.push_str(&format!("- {}\n", sanitize::display(&u.remedy(app_id))));
+                s.push_str(&format!("- {}.\n", sanitize::display(&u.remedy(app_id))));
             }
             if let Some(r) = &summary.record {
                 s.push_str(&format!(
