@@ -914,3 +914,41 @@ async fn created_ids(backend: &dyn Backend, arm_id: &str) -> Option<CreatedIds> 
             client_id: u.client_id.clone(),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remedy_for_an_unrestored_secret_names_it_and_the_azure_cli_command() {
+        let secret = |target, display_name: Option<&str>| UnrestoredSecret {
+            index: 2,
+            target,
+            key_id: "k-1".into(),
+            display_name: display_name.map(str::to_string),
+        };
+        let app = secret(Target::Application("obj-1".into()), Some("prod 'main'"));
+        let r = app.remedy(Some("app-1"));
+        assert!(
+            r.starts_with("secret \"prod 'main'\" (keyId k-1) was removed"),
+            "{r}"
+        );
+        assert!(
+            r.contains(
+                "`az ad app credential reset --id app-1 --append --display-name 'prod main'`"
+            ),
+            "{r}"
+        );
+        assert!(
+            app.remedy(None).contains("--id obj-1 "),
+            "without an appId, the object id"
+        );
+        let sp = secret(Target::ServicePrincipal("sp-1".into()), None);
+        let r = sp.remedy(Some("app-1"));
+        assert!(r.starts_with("secret keyId k-1 was removed"), "{r}");
+        assert!(
+            r.contains("`az ad sp credential reset --id sp-1 --append`"),
+            "{r}"
+        );
+    }
+}
