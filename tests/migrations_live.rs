@@ -939,7 +939,7 @@ fn journals_records_events_and_the_request_log_hold_no_secret_material() {
                 .await
                 .unwrap();
             let value = added.secret.as_ref().unwrap().expose().to_string();
-            assert_eq!(emu.secret_texts(), [value.clone()]);
+            assert_eq!(emu.secret_texts(), std::slice::from_ref(&value));
             drop(added);
             let plan = sample.plan_on(&emu.snapshot(), "all", Some(&keys.info));
             let dir = tempfile::tempdir().unwrap();
