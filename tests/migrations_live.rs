@@ -82,6 +82,15 @@ enum Sample {
 }
 
 impl Sample {
+    /// The fault tests' samples: one FIC preset stands for all (they send the same requests).
+    const FAULTS: [Sample; 5] = [
+        Sample::Certificate,
+        Sample::FicGitHub,
+        Sample::ManagedIdentityCreate,
+        Sample::ManagedIdentityExisting,
+        Sample::FicManagedIdentity,
+    ];
+
     const ALL: [Sample; 7] = [
         Sample::Certificate,
         Sample::FicGitHub,
@@ -520,7 +529,7 @@ fn a_fault_at_every_step_is_ridden_through_or_resumed_to_the_same_end_state() {
     rt().block_on(async {
         let cert = certificate();
         let mut runs = 0;
-        for sample in Sample::ALL {
+        for sample in Sample::FAULTS {
             let plan = sample.plan("all", Some(&cert));
             let original = demo_snapshot();
             let want = canonical(plan.preview(&original).unwrap(), &original);
@@ -585,7 +594,7 @@ fn a_fault_at_every_step_is_ridden_through_or_resumed_to_the_same_end_state() {
                 }
             }
         }
-        assert!(runs > 60, "{runs}");
+        assert!(runs > 45, "{runs}");
     });
 }
 
@@ -596,7 +605,7 @@ fn a_fault_at_every_step_is_ridden_through_or_resumed_to_the_same_end_state() {
 fn rollback_after_a_fault_at_every_step_restores_everything_restorable() {
     rt().block_on(async {
         let cert = certificate();
-        for sample in Sample::ALL {
+        for sample in Sample::FAULTS {
             let plan = sample.plan("all", Some(&cert));
             let original = demo_snapshot();
             for k in 0..plan.steps.len() {
