@@ -598,6 +598,49 @@ fn a_fault_at_every_step_is_ridden_through_or_resumed_to_the_same_end_state() {
     });
 }
 
+/// The change takes effect but its answer is cut off mid-body (the emulator's `Truncate`), at
+/// every step: the run finishes or stops with the step failed, and `resume` finds the change
+/// in place instead of making it twice.
+#[test]
+fn a_lost_answer_at_every_step_is_not_applied_twice() {
+    rt().block_on(async {
+        let cert = certificate();
+        for sample in Sample::FAULTS {
+            let plan = sample.plan("all", Some(&cert));
+            let original = demo_snapshot();
+            let want = canonical(plan.preview(&original).unwrap(), &original);
+            for k in 0..plan.steps.len() {
+                let what = format!("{sample:?} truncated at step {k}");
+                let emu = Emulator::start(demo_snapshot()).await;
+                let b = live(&emu);
+                let dir = tempfile::tempdir().unwrap();
+                let store = store(dir.path());
+                let (fault, m, _) = fault_at(&plan, k, FaultAction::Truncate);
+                emu.inject(fault);
+                let summary = run(&b, &store, &plan).await;
+                match &summary.outcome {
+                    RunOutcome::Done => {}
+                    RunOutcome::Failed { index, .. } => {
+                        assert_eq!(*index, k, "{what}");
+                        let resumed = migrate::resume(&b, &store, &summary.journal_id, &options())
+                            .await
+                            .unwrap();
+                        assert_eq!(resumed.outcome, RunOutcome::Done, "{what}");
+                    }
+                    other => panic!("{what}: {other:?}"),
+                }
+                let writes = plan
+                    .steps
+                    .iter()
+                    .filter(|s| write_matcher(&s.action) == m)
+                    .count();
+                assert_eq!(sent(&emu, &m), writes, "{what}: each write sent once");
+                assert_same(&canonical(emu.snapshot(), &original), &want, &what);
+            }
+        }
+    });
+}
+
 /// A 500 at every step, then `rollback`: the emulator's tenant is the original except for the
 /// secrets removed before the fault, which a live tenant cannot bring back; the outcome and
 /// the record name them.
