@@ -106,6 +106,9 @@ pub enum StepStatus {
     Failed(String),
     /// Undone by a rollback.
     Undone,
+    /// A secret removal a rollback left in place: a live tenant cannot bring a removed
+    /// secret back.
+    NotRestorable,
 }
 
 /// How a run ended, from `jobs::migrate`.

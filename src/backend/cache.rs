@@ -41,6 +41,10 @@ impl Backend for Remembering {
     async fn apply(&self, change: &Change) -> Result<Applied, Error> {
         self.inner.apply(change).await
     }
+
+    fn restores_removed_secrets(&self) -> bool {
+        self.inner.restores_removed_secrets()
+    }
 }
 
 /// Writes `loaded` to the cache off the async threads (a large tenant is hundreds of MB of

@@ -195,4 +195,11 @@ pub trait Backend: Send + Sync {
     async fn check(&self, check: &Check) -> Result<bool, Error>;
     /// Makes a change and returns its undo.
     async fn apply(&self, change: &Change) -> Result<Applied, Error>;
+    /// Whether undoing a secret's removal brings that secret back. A snapshot can (it puts the
+    /// credential back with its keyId); a live tenant cannot: Graph's `addPassword` always
+    /// picks a new keyId and a new value, so the workload's old secret is gone for good and a
+    /// rollback leaves the removal in place and says so.
+    fn restores_removed_secrets(&self) -> bool {
+        true
+    }
 }

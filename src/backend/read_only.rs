@@ -29,4 +29,8 @@ impl Backend for ReadOnly {
     async fn apply(&self, _change: &Change) -> Result<Applied, Error> {
         Err(Error::ReadOnly)
     }
+
+    fn restores_removed_secrets(&self) -> bool {
+        self.0.restores_removed_secrets()
+    }
 }

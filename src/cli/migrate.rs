@@ -539,6 +539,9 @@ fn describe_event(e: &Event, titles: &[String]) -> Option<String> {
         Event::UndoFailed { error, .. } => {
             format!("      undo failed: {}", sanitize::display(error))
         }
+        Event::UndoNotPossible { reason, .. } => {
+            format!("      left as it is: {}", sanitize::display(reason))
+        }
         Event::Finished { .. } => return None,
     })
 }
@@ -602,6 +605,27 @@ fn finish(
             text(s);
             Ok(())
         }
+        RunOutcome::RolledBackExceptSecrets { unrestored } => {
+            // The rollback did all it can (running it again would not help): exit 0, and say
+            // what remains, as the record does.
+            let app_id = summary.state.plan.identity.app_id.as_deref();
+            let mut s = format!(
+                "\nMigration rolled back, except {} removed secret{} that cannot be restored on a live tenant. Journal {id}.\n",
+                unrestored.len(),
+                if unrestored.len() == 1 { "" } else { "s" }
+            );
+            for u in unrestored {
+                s.push_str(&format!("- {}.\n", sanitize::display(&u.remedy(app_id))));
+            }
+            if let Some(r) = &summary.record {
+                s.push_str(&format!(
+                    "Record: {} (`credwise migrate status {id} --record`).\n",
+                    r.display()
+                ));
+            }
+            text(s);
+            Ok(())
+        }
         RunOutcome::Failed {
             index,
             error,
@@ -642,6 +666,7 @@ fn outcome_word(o: &RunOutcome) -> &'static str {
         RunOutcome::Failed { .. } => "failed",
         RunOutcome::Cancelled { .. } => "cancelled",
         RunOutcome::RolledBack => "rolled-back",
+        RunOutcome::RolledBackExceptSecrets { .. } => "rolled-back-except-secrets",
         RunOutcome::RollbackFailed { .. } => "rollback-failed",
         RunOutcome::Abandoned => "abandoned",
     }
@@ -658,12 +683,28 @@ fn state_word(s: Option<StepState>) -> &'static str {
         Some(StepState::UndoStarted) => "undo-started",
         Some(StepState::Undone) => "undone",
         Some(StepState::UndoFailed) => "undo-failed",
+        Some(StepState::NotRestorable) => "not-restorable",
     }
 }
 
 fn summary_json(summary: &migrate::Summary) -> serde_json::Value {
     let mut v = state_json(&summary.state);
     v["outcome"] = outcome_word(&summary.outcome).into();
+    if let RunOutcome::RolledBackExceptSecrets { unrestored } = &summary.outcome {
+        let app_id = summary.state.plan.identity.app_id.as_deref();
+        v["unrestoredSecrets"] = unrestored
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "step": u.index + 1,
+                    "keyId": u.key_id,
+                    "displayName": u.display_name,
+                    "remedy": u.remedy(app_id),
+                })
+            })
+            .collect::<Vec<_>>()
+            .into();
+    }
     if let Some(r) = &summary.record {
         v["record"] = r.display().to_string().into();
     }

@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backend::{Backend, Error as BackendError, Progress, Scope};
 use crate::domain::Timestamp;
-use crate::domain::change::{Change, Check};
+use crate::domain::change::{Change, Check, Target};
 use crate::domain::migration::{GuidanceTemplates, IdSource, Plan};
 use crate::store::journal::{
     CreatedIds, JournalError, JournalState, JournalStore, JournalWriter, Outcome, Phase, Record,
@@ -163,6 +163,12 @@ pub enum Event {
         index: usize,
         error: String,
     },
+    /// The step removed a secret, which this backend cannot bring back; the rollback left
+    /// it removed and goes on with the other steps.
+    UndoNotPossible {
+        index: usize,
+        reason: String,
+    },
     Finished {
         outcome: RunOutcome,
     },
@@ -184,6 +190,10 @@ pub enum RunOutcome {
     Cancelled { next: usize },
     /// Every change of this migration was undone; the migration is closed.
     RolledBack,
+    /// Every change was undone except these secret removals, which the backend cannot undo
+    /// (a live tenant: a removed secret's value is gone for good). The migration is closed;
+    /// the workload needs a new secret (`UnrestoredSecret::remedy`) or the new credential.
+    RolledBackExceptSecrets { unrestored: Vec<UnrestoredSecret> },
     /// Undoing step `index` failed; run `rollback` again.
     RollbackFailed {
         index: usize,
@@ -202,6 +212,81 @@ pub struct Summary {
     /// The Markdown record, once the migration has ended.
     pub record: Option<PathBuf>,
     pub state: JournalState,
+}
+
+/// A client secret this migration removed and a rollback could not bring back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnrestoredSecret {
+    /// The step (0-based) that removed it.
+    pub index: usize,
+    pub target: Target,
+    pub key_id: String,
+    pub display_name: Option<String>,
+}
+
+impl UnrestoredSecret {
+    /// The secret in the user's words: `"prod" (keyId 1a2b…)`.
+    pub fn label(&self) -> String {
+        secret_label(&self.key_id, self.display_name.as_deref())
+    }
+
+    /// What to do instead: create a new secret beside the others (its value is shown once,
+    /// by Azure CLI, not by credwise) and put it into the workload's configuration.
+    /// `app_id` is the application's appId when the plan knows it (Azure CLI takes either id).
+    pub fn remedy(&self, app_id: Option<&str>) -> String {
+        let name = self
+            .display_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(|n| format!(" --display-name '{}'", n.replace('\'', "")))
+            .unwrap_or_default();
+        let command = match &self.target {
+            Target::Application(id) => format!(
+                "az ad app credential reset --id {} --append{name}",
+                app_id.unwrap_or(id)
+            ),
+            Target::ServicePrincipal(id) => {
+                format!("az ad sp credential reset --id {id} --append{name}")
+            }
+            Target::UserAssignedIdentity(id) => format!("(no secrets on {id})"),
+        };
+        format!(
+            "secret {} was removed and cannot come back (a new secret always gets a new keyId and value): if the workload still needs a secret, create a new one with `{command}` and update the workload's configuration with its value",
+            self.label()
+        )
+    }
+}
+
+fn secret_label(key_id: &str, display_name: Option<&str>) -> String {
+    match display_name {
+        Some(n) if !n.is_empty() => format!("\"{n}\" (keyId {key_id})"),
+        _ => format!("keyId {key_id}"),
+    }
+}
+
+/// The secret removals a rollback left in place (steps journaled `not-restorable`).
+pub fn unrestored_secrets(state: &JournalState) -> Vec<UnrestoredSecret> {
+    state
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.state == Some(StepState::NotRestorable))
+        .filter_map(|(index, p)| {
+            let undo = p
+                .undo
+                .as_ref()
+                .or(state.plan.steps.get(index).map(|s| &s.undo))?;
+            match undo {
+                Change::AddPassword { target, credential } => Some(UnrestoredSecret {
+                    index,
+                    target: target.clone(),
+                    key_id: credential.key_id.clone(),
+                    display_name: credential.display_name.clone(),
+                }),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -306,7 +391,10 @@ pub async fn rollback(
     }
     for index in (0..state.steps.len()).rev() {
         let p = &state.steps[index];
-        let undone = p.state == Some(StepState::Undone);
+        let undone = matches!(
+            p.state,
+            Some(StepState::Undone) | Some(StepState::NotRestorable)
+        );
         if undone || p.already_in_place || !p.may_have_applied() {
             continue;
         }
@@ -326,6 +414,34 @@ pub async fn rollback(
             }
             w.append(&r)?;
             options.emit(Event::StepUndone { index });
+            continue;
+        }
+        if let Change::AddPassword { credential, .. } = &undo
+            && !backend.restores_removed_secrets()
+        {
+            // Graph's addPassword would make a different secret (new keyId, new value): not
+            // an undo. The removal stays; the record says what to do instead.
+            let reason = format!(
+                "secret {} cannot be restored on a live tenant: a removed secret's value is gone, and a new secret gets a new keyId and value",
+                secret_label(&credential.key_id, credential.display_name.as_deref())
+            );
+            let mut r = Record::step(index, StepState::NotRestorable, options.now());
+            if let Record::Step {
+                phase,
+                undo: u,
+                note,
+                applied,
+                ..
+            } = &mut r
+            {
+                *phase = Some(Phase::Undo);
+                *u = Some(undo.clone());
+                *note = Some(reason.clone());
+                *applied = true;
+            }
+            w.append(&r)?;
+            options.emit(Event::UndoNotPossible { index, reason });
+            state = store.read(journal_id)?;
             continue;
         }
         w.append(&Record::step(index, StepState::UndoStarted, options.now()))?;
@@ -370,12 +486,18 @@ pub async fn rollback(
         options.emit(Event::StepUndone { index });
         state = store.read(journal_id)?;
     }
+    let unrestored = unrestored_secrets(&store.read(journal_id)?);
+    let outcome = if unrestored.is_empty() {
+        RunOutcome::RolledBack
+    } else {
+        RunOutcome::RolledBackExceptSecrets { unrestored }
+    };
     close(
         store,
         &mut w,
         journal_id,
         Outcome::RolledBack,
-        RunOutcome::RolledBack,
+        outcome,
         options,
     )
 }
@@ -791,4 +913,42 @@ async fn created_ids(backend: &dyn Backend, arm_id: &str) -> Option<CreatedIds> 
             principal_id: u.principal_id.clone(),
             client_id: u.client_id.clone(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remedy_for_an_unrestored_secret_names_it_and_the_azure_cli_command() {
+        let secret = |target, display_name: Option<&str>| UnrestoredSecret {
+            index: 2,
+            target,
+            key_id: "k-1".into(),
+            display_name: display_name.map(str::to_string),
+        };
+        let app = secret(Target::Application("obj-1".into()), Some("prod 'main'"));
+        let r = app.remedy(Some("app-1"));
+        assert!(
+            r.starts_with("secret \"prod 'main'\" (keyId k-1) was removed"),
+            "{r}"
+        );
+        assert!(
+            r.contains(
+                "`az ad app credential reset --id app-1 --append --display-name 'prod main'`"
+            ),
+            "{r}"
+        );
+        assert!(
+            app.remedy(None).contains("--id obj-1 "),
+            "without an appId, the object id"
+        );
+        let sp = secret(Target::ServicePrincipal("sp-1".into()), None);
+        let r = sp.remedy(Some("app-1"));
+        assert!(r.starts_with("secret keyId k-1 was removed"), "{r}");
+        assert!(
+            r.contains("`az ad sp credential reset --id sp-1 --append`"),
+            "{r}"
+        );
+    }
 }

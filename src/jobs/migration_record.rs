@@ -8,6 +8,8 @@ use crate::domain::Timestamp;
 use crate::domain::migration::plan::describe_check;
 use crate::store::journal::{JournalState, Outcome, StepState};
 
+use super::migrate::unrestored_secrets;
+
 fn ts(t: Timestamp) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
@@ -52,7 +54,16 @@ pub fn render(state: &JournalState) -> String {
             .unwrap_or_else(|| "unknown".to_string()),
     );
     row("Started", ts(state.opened_at));
+    let unrestored = unrestored_secrets(state);
     let (outcome, ended) = match state.closed {
+        Some((Outcome::RolledBack, at)) if !unrestored.is_empty() => (
+            format!(
+                "rolled back, except {} removed secret{} that cannot be restored",
+                unrestored.len(),
+                if unrestored.len() == 1 { "" } else { "s" }
+            ),
+            ts(at),
+        ),
         Some((o, at)) => (o.as_str().to_string(), ts(at)),
         None => (state.status().to_string(), String::from("-")),
     };
@@ -85,6 +96,9 @@ pub fn render(state: &JournalState) -> String {
                 "undo failed ({when}): {}",
                 cell(p.error.as_deref().unwrap_or("unknown error"))
             ),
+            Some(StepState::NotRestorable) => {
+                format!("done; cannot be undone on a live tenant, left removed ({when})")
+            }
         };
         md.push_str(&format!("{}. {} — {what}\n", i + 1, cell(&step.title)));
     }
@@ -119,8 +133,20 @@ pub fn render(state: &JournalState) -> String {
                 md.push_str("- Nothing.\n");
             }
         }
+        Some(Outcome::RolledBack) if !unrestored.is_empty() => {
+            md.push_str(
+                "- Every other change of this migration was undone. Revert any configuration you already changed.\n",
+            );
+            for u in &unrestored {
+                md.push_str(&format!(
+                    "- Step {}: {}.\n",
+                    u.index + 1,
+                    cell(&u.remedy(id.app_id.as_deref()))
+                ));
+            }
+        }
         Some(Outcome::RolledBack) => md.push_str(
-            "- The tenant is back as it was before this migration (a removed secret comes back with a new value only on a snapshot; see the steps). Revert any configuration you already changed.\n",
+            "- The tenant is back as it was before this migration. Revert any configuration you already changed.\n",
         ),
         Some(Outcome::Abandoned) | None => md.push_str(
             "- The migration was left unfinished: check the steps above, and start it again if it is still wanted.\n",

@@ -93,6 +93,10 @@ pub enum StepState {
     UndoStarted,
     Undone,
     UndoFailed,
+    /// A rollback left this secret removal in place: the backend cannot bring a removed
+    /// secret back (on a live tenant `addPassword` makes a new keyId and value). `note` says
+    /// which secret and what to do; a later rollback leaves the step as it is.
+    NotRestorable,
 }
 
 /// Where a failed step stopped.

@@ -179,6 +179,7 @@ fn options(
                     step(index, StepStatus::Failed(error))
                 }
                 Event::StepUndone { index } => step(index, StepStatus::Undone),
+                Event::UndoNotPossible { index, .. } => step(index, StepStatus::NotRestorable),
                 _ => continue,
             };
             if forward.send(msg).is_err() {
@@ -208,6 +209,17 @@ fn outcome(result: Result<migrate::Summary, migrate::MigrateError>, files: Vec<S
                     "Rolled back: every change of this migration was undone.".to_string(),
                 ),
                 RunOutcome::Abandoned => (true, "Abandoned; the tenant was not touched.".into()),
+                RunOutcome::RolledBackExceptSecrets { unrestored } => {
+                    let app_id = summary.state.plan.identity.app_id.as_deref();
+                    let what: Vec<String> = unrestored.iter().map(|u| u.remedy(app_id)).collect();
+                    (
+                        true,
+                        format!(
+                            "Rolled back, except what a live tenant cannot undo: {}.",
+                            what.join("; ")
+                        ),
+                    )
+                }
                 RunOutcome::Failed { index, error, .. } => (
                     false,
                     format!(
@@ -289,4 +301,78 @@ fn identity_name(dir: &crate::domain::Directory, query: &str) -> String {
     dir.find(query)
         .map(|id| dir.display_name_of(dir.entry(id)).to_string())
         .unwrap_or_else(|_| query.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Directory;
+    use crate::domain::change::Target;
+    use crate::domain::migration::{FicForm, SequentialIds};
+    use crate::jobs::migrate::UnrestoredSecret;
+    use crate::store::journal::{Record, VERSION};
+
+    #[test]
+    fn a_rollback_that_left_a_secret_removed_says_which_and_what_to_do() {
+        let now = time::macros::datetime!(2026-11-22 12:00 UTC);
+        let dir = Directory::new(crate::backend::demo::snapshot(now));
+        let ctx = PlanContext {
+            dir: &dir,
+            now,
+            guidance: migrate::guidance(),
+        };
+        let plan = FicForm {
+            identity: "payroll-api".into(),
+            github_repo: "fabrikam/payroll-api".into(),
+            branch: "main".into(),
+            remove_secrets: "all".into(),
+            ..Default::default()
+        }
+        .build_plan(&ctx, &mut SequentialIds::default())
+        .expect("a plan");
+        let app_id = plan.identity.app_id.clone().expect("an appId");
+        let tmp = tempfile::tempdir().expect("a temporary directory");
+        let store = JournalStore::at(tmp.path().to_path_buf());
+        let id = JournalStore::new_id(plan.kind, now);
+        store
+            .create(&Record::Opened {
+                version: VERSION,
+                journal_id: id.clone(),
+                at: now,
+                migration: plan.kind,
+                source: SourceRecord::live("live", None, "public"),
+                principal: None,
+                plan: Box::new(plan.clone()),
+            })
+            .expect("a journal");
+        let summary = migrate::Summary {
+            journal_id: id.clone(),
+            outcome: RunOutcome::RolledBackExceptSecrets {
+                unrestored: vec![UnrestoredSecret {
+                    index: 1,
+                    target: Target::Application(plan.identity.object_id.clone()),
+                    key_id: "edd94576-2989-43e8-aeff-9e28d1e80ca4".into(),
+                    display_name: Some("payroll-prod-2025".into()),
+                }],
+            },
+            record: None,
+            state: store.read(&id).expect("the journal"),
+        };
+        let o = outcome(Ok(summary), vec![]);
+        assert!(o.completed);
+        assert!(
+            o.message.starts_with("Rolled back, except"),
+            "{}",
+            o.message
+        );
+        assert!(o.message.contains("\"payroll-prod-2025\""), "{}", o.message);
+        assert!(
+            o.message.contains(&format!(
+                "az ad app credential reset --id {app_id} --append"
+            )),
+            "{}",
+            o.message
+        );
+        assert_eq!(o.journal_id.as_deref(), Some(id.as_str()));
+    }
 }

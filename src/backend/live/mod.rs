@@ -674,6 +674,11 @@ impl Backend for LiveBackend {
     async fn apply(&self, change: &Change) -> Result<Applied, Error> {
         self.apply_inner(change).await
     }
+
+    /// `addPassword` picks a new keyId and value: a removed secret cannot come back.
+    fn restores_removed_secrets(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

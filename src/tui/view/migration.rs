@@ -357,6 +357,7 @@ fn step_line(
         StepStatus::Skipped => ("↷".to_string(), "already done", t.dim),
         StepStatus::Failed(_) => ("✗".to_string(), "failed", t.error),
         StepStatus::Undone => ("↺".to_string(), "undone", t.dim),
+        StepStatus::NotRestorable => ("!".to_string(), "cannot be undone", t.warning),
     };
     let mut spans = vec![
         span(format!(" {mark} "), style),
