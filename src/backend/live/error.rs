@@ -176,6 +176,23 @@ pub fn from_transport(service: &'static str, what: &str, e: &azure_core::Error) 
         _ if text.contains(retry::STALLED) => Error::Network(format!(
             "{service} {what}: the connection stalled ({text}); try again later"
         )),
+        // The request went out and the answer broke off: for a write, the change may have
+        // been made, which is what a resumed migration checks before acting again.
+        _ if text.contains("error decoding response body") => Error::Network(format!(
+            "{service} {what}: the answer was cut off ({text}); {}",
+            if what.starts_with("GET ") {
+                "try again"
+            } else {
+                "the change may have been made: `credwise migrate resume` checks before doing \
+                 it again"
+            }
+        )),
+        _ if text.contains("Connection refused") || text.contains("tcp connect error") => {
+            Error::Network(format!(
+                "{service} {what}: cannot connect ({text}); check the network, a proxy \
+                 (HTTPS_PROXY) or --graph-url/--arm-url"
+            ))
+        }
         _ => Error::Network(format!("{service} {what}: {text}")),
     }
 }
