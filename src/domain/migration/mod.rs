@@ -316,9 +316,25 @@ pub(crate) fn resolve_managed_identity(
     })
 }
 
+/// The secrets `--remove-secrets` names on `source` (none when the identity did not resolve);
+/// a problem with the flag goes to `errors`, as every form collects them.
+pub(crate) fn secrets_to_remove(
+    value: &str,
+    source: Option<&Source>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<PasswordCredential> {
+    let Some(source) = source else {
+        return vec![];
+    };
+    select_secrets(value, &source.secrets).unwrap_or_else(|e| {
+        errors.push(e);
+        vec![]
+    })
+}
+
 /// Parses `--remove-secrets`: empty (keep every secret), `all`, or a comma-separated list of
 /// keyIds, each of which must be one of `secrets`.
-pub(crate) fn select_secrets(
+fn select_secrets(
     value: &str,
     secrets: &[PasswordCredential],
 ) -> Result<Vec<PasswordCredential>, FieldError> {

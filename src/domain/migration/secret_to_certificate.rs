@@ -10,7 +10,7 @@ use super::plan::{self, Plan, Step};
 use super::secret_to_fic::{check, removal_words};
 use super::{
     FieldError, IdSource, MigrationKind, PlanContext, Source, removal_steps, resolve_source,
-    secret_notes, select_secrets,
+    secret_notes, secrets_to_remove,
 };
 use crate::domain::Timestamp;
 use crate::domain::change::{Change, Check, Target};
@@ -152,16 +152,7 @@ impl CertificateForm {
                 },
             );
         }
-        let remove = match &source {
-            Some(s) => match select_secrets(&self.remove_secrets, &s.secrets) {
-                Ok(r) => r,
-                Err(e) => {
-                    errors.push(e);
-                    vec![]
-                }
-            },
-            None => vec![],
-        };
+        let remove = secrets_to_remove(&self.remove_secrets, source.as_ref(), &mut errors);
         match source {
             Some(s) if errors.is_empty() => Ok((s, remove)),
             _ => Err(errors),

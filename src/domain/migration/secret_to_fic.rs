@@ -9,7 +9,7 @@ use super::fic_preset::{self, FicPreset, Fit, GitHubRef};
 use super::plan::{self, Plan, Step};
 use super::{
     FieldError, IdSource, MigrationKind, PlanContext, Source, removal_steps,
-    resolve_managed_identity, resolve_source, secret_notes, select_secrets, slug,
+    resolve_managed_identity, resolve_source, secret_notes, secrets_to_remove, slug,
 };
 use crate::domain::change::{Change, Check, Target};
 use crate::domain::credential::FederatedIdentityCredential;
@@ -445,16 +445,7 @@ impl FicForm {
                 fic_preset::validate_name(self.name.trim()),
             );
         }
-        let remove = match &source {
-            Some(src) => match select_secrets(&self.remove_secrets, &src.secrets) {
-                Ok(r) => r,
-                Err(e) => {
-                    errors.push(e);
-                    vec![]
-                }
-            },
-            None => vec![],
-        };
+        let remove = secrets_to_remove(&self.remove_secrets, source.as_ref(), &mut errors);
         let (Some(source), Some(preset), Some((issuer, subject, default_name))) =
             (source, preset, parts)
         else {

@@ -13,7 +13,7 @@ use super::plan::{self, Plan, ProvisionalIdentity, Step};
 use super::secret_to_fic::{check, removal_words};
 use super::{
     FieldError, IdSource, MigrationKind, PickedIdentity, PlanContext, Source, removal_steps,
-    resolve_managed_identity, resolve_source, secret_notes, select_secrets,
+    resolve_managed_identity, resolve_source, secret_notes, secrets_to_remove,
 };
 use crate::domain::change::{Change, Check};
 use crate::domain::directory::Directory;
@@ -160,16 +160,7 @@ impl ManagedIdentityForm {
                 }
             }
         };
-        let remove = match &source {
-            Some(src) => match select_secrets(&self.remove_secrets, &src.secrets) {
-                Ok(r) => r,
-                Err(e) => {
-                    errors.push(e);
-                    vec![]
-                }
-            },
-            None => vec![],
-        };
+        let remove = secrets_to_remove(&self.remove_secrets, source.as_ref(), &mut errors);
         match (source, destination) {
             (Some(source), Some(destination)) if errors.is_empty() => Ok(Resolved {
                 source,
