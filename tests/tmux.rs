@@ -170,13 +170,20 @@ impl Tmux {
         self.wait_until(&format!("{needle:?} on screen"), |s| s.contains(needle))
     }
 
-    /// Polls the screen every 50 ms until `ready` holds; fails with the last screen.
+    /// Polls the screen every 50 ms until `ready` holds on a settled screen; fails with the
+    /// last screen. Settled: a second capture a moment later is the same, so a capture taken
+    /// while credwise was half-way through drawing a frame (which a busy machine shows) never
+    /// passes for the screen a test then inspects.
     fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
             if ready(&screen) {
-                return screen;
+                std::thread::sleep(Duration::from_millis(30));
+                if self.screen() == screen {
+                    return screen;
+                }
+                continue;
             }
             if start.elapsed() > TIMEOUT {
                 panic!(
