@@ -692,6 +692,24 @@ fn live_args(emu: &emulator::Emulator) -> Vec<String> {
     ]
 }
 
+/// Runs `credwise list` on the live source `args` with its cache in `dir`, which a live load
+/// fills; returns the cache file.
+fn fill_cache(args: &[String], dir: &Path) -> PathBuf {
+    let out = Command::new(env!("CARGO_BIN_EXE_credwise"))
+        .arg("list")
+        .args(args)
+        .env("CREDWISE_NOW", NOW)
+        .env("CREDWISE_CACHE_DIR", dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cache_file(dir)
+}
+
 /// The one cache file in `dir`.
 fn cache_file(dir: &Path) -> PathBuf {
     let files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -709,19 +727,7 @@ fn the_explorer_starts_from_the_cache_and_keeps_it_when_the_refresh_fails() {
     let cache = tempfile::tempdir().unwrap();
     let args = live_args(&emu);
     // A CLI load against the live source fills the cache.
-    let out = Command::new(env!("CARGO_BIN_EXE_credwise"))
-        .arg("list")
-        .args(&args)
-        .env("CREDWISE_NOW", NOW)
-        .env("CREDWISE_CACHE_DIR", cache.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let file = cache_file(cache.path());
+    let file = fill_cache(&args, cache.path());
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
@@ -758,19 +764,7 @@ fn a_corrupt_cache_is_ignored_with_a_warning_and_the_live_tenant_loads() {
     let (_rt, emu) = emulator();
     let cache = tempfile::tempdir().unwrap();
     let args = live_args(&emu);
-    let out = Command::new(env!("CARGO_BIN_EXE_credwise"))
-        .arg("list")
-        .args(&args)
-        .env("CREDWISE_NOW", NOW)
-        .env("CREDWISE_CACHE_DIR", cache.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let file = cache_file(cache.path());
+    let file = fill_cache(&args, cache.path());
     std::fs::write(
         &file,
         b"{\"format\":\"credwise-snapshot\",\"version\":1,\"snap",

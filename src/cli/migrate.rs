@@ -160,6 +160,7 @@ pub struct ManagedIdentityArgs {
     /// --location; the global --subscription chooses its subscription).
     #[arg(long, value_name = "NAME")]
     pub create: Option<String>,
+    /// The resource group of the identity --create makes.
     #[arg(long, value_name = "RG")]
     pub resource_group: Option<String>,
     /// An Azure region, such as westeurope.
