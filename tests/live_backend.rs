@@ -4,6 +4,7 @@
 //! undone through the emulator.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 mod emulator;
 
 use std::sync::Arc;
@@ -1404,74 +1405,12 @@ async fn changes_on_the_wrong_kind_of_object_are_refused_without_a_call() {
 // emulator (reference/crates.md §1.6).
 
 mod tokens {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
-    use azure_core::http::{AsyncRawResponse, HttpClient, Request, Transport, Url};
+    pub use crate::common::loopback::{FakeCredential, MARKER, token};
 
     use super::*;
 
-    /// A JWT-shaped token (the claims say who signed in); its signature part is the marker
-    /// the tests look for everywhere.
-    pub fn token() -> String {
-        let payload = azure_core::base64::encode_url_safe(
-            br#"{"tid":"e08eb884-c14e-4104-9a5a-3a8c10881fd0","oid":"0b1c2d3e-0000-4000-8000-00000000c0de","appid":"11112222-3333-4444-5555-666677778888"}"#,
-        );
-        format!("eyJhbGciOiJSUzI1NiJ9.{payload}.SIGNATURE-5ecret-t0ken-VALUE")
-    }
-
-    pub const MARKER: &str = "5ecret-t0ken";
-
-    #[derive(Debug, Default)]
-    pub struct FakeCredential {
-        pub calls: AtomicUsize,
-    }
-
-    #[async_trait::async_trait]
-    impl TokenCredential for FakeCredential {
-        async fn get_token(
-            &self,
-            scopes: &[&str],
-            _: Option<TokenRequestOptions<'_>>,
-        ) -> azure_core::Result<AccessToken> {
-            assert!(
-                scopes == ["https://graph.microsoft.com/.default"]
-                    || scopes == ["https://management.azure.com/.default"],
-                "{scopes:?}"
-            );
-            self.calls.fetch_add(1, Ordering::Relaxed);
-            Ok(AccessToken::new(
-                token(),
-                azure_core::time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-            ))
-        }
-    }
-
-    /// Sends every request to the emulator, keeping its path and query.
-    #[derive(Debug)]
-    struct Loopback {
-        inner: Arc<dyn HttpClient>,
-        base: Url,
-    }
-
-    #[async_trait::async_trait]
-    impl HttpClient for Loopback {
-        async fn execute_request(&self, r: &Request) -> azure_core::Result<AsyncRawResponse> {
-            let mut r = r.clone();
-            let u = r.url_mut();
-            u.set_scheme("http").unwrap();
-            u.set_host(self.base.host_str()).unwrap();
-            u.set_port(self.base.port()).unwrap();
-            self.inner.execute_request(&r).await
-        }
-    }
-
-    /// The real https URLs, sent to the emulator.
-    pub fn transport(emu: &Emulator) -> Transport {
-        Transport::new(Arc::new(Loopback {
-            inner: azure_core::http::new_http_client(None),
-            base: Url::parse(&emu.base_url()).unwrap(),
-        }))
+    pub fn transport(emu: &Emulator) -> azure_core::http::Transport {
+        crate::common::loopback::transport(&emu.base_url())
     }
 
     pub async fn rig() -> (Emulator, LiveBackend, Arc<FakeCredential>) {

@@ -1053,57 +1053,10 @@ fn journals_records_events_and_the_request_log_hold_no_secret_material() {
 }
 
 mod tokens {
-    //! A fake credential, the real https URLs, and a transport that takes them to the
-    //! emulator (as `tests/live_backend.rs` does).
-    use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
-    use azure_core::http::{AsyncRawResponse, HttpClient, Request, Transport, Url};
+    //! A fake credential and the transport to the emulator (`tests/common/loopback.rs`).
+    pub use crate::common::loopback::{FakeCredential, MARKER, token};
 
     use super::*;
-
-    /// A JWT-shaped token; its signature part is the marker the tests look for.
-    pub fn token() -> String {
-        let payload = azure_core::base64::encode_url_safe(
-            br#"{"tid":"e08eb884-c14e-4104-9a5a-3a8c10881fd0","oid":"0b1c2d3e-0000-4000-8000-00000000c0de","appid":"11112222-3333-4444-5555-666677778888"}"#,
-        );
-        format!("eyJhbGciOiJSUzI1NiJ9.{payload}.SIGNATURE-5ecret-t0ken-VALUE")
-    }
-
-    pub const MARKER: &str = "5ecret-t0ken";
-
-    #[derive(Debug)]
-    pub struct FakeCredential;
-
-    #[async_trait::async_trait]
-    impl TokenCredential for FakeCredential {
-        async fn get_token(
-            &self,
-            _: &[&str],
-            _: Option<TokenRequestOptions<'_>>,
-        ) -> azure_core::Result<AccessToken> {
-            Ok(AccessToken::new(
-                token(),
-                azure_core::time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-            ))
-        }
-    }
-
-    #[derive(Debug)]
-    struct Loopback {
-        inner: Arc<dyn HttpClient>,
-        base: Url,
-    }
-
-    #[async_trait::async_trait]
-    impl HttpClient for Loopback {
-        async fn execute_request(&self, r: &Request) -> azure_core::Result<AsyncRawResponse> {
-            let mut r = r.clone();
-            let u = r.url_mut();
-            u.set_scheme("http").unwrap();
-            u.set_host(self.base.host_str()).unwrap();
-            u.set_port(self.base.port()).unwrap();
-            self.inner.execute_request(&r).await
-        }
-    }
 
     pub async fn rig() -> (Emulator, LiveBackend) {
         let emu = Emulator::start_with(
@@ -1116,11 +1069,8 @@ mod tokens {
         .await;
         let b = LiveBackend::new(LiveConfig {
             auth: AuthMode::Auto,
-            credential: Some(Arc::new(FakeCredential)),
-            transport: Some(Transport::new(Arc::new(Loopback {
-                inner: azure_core::http::new_http_client(None),
-                base: Url::parse(&emu.base_url()).unwrap(),
-            }))),
+            credential: Some(Arc::new(FakeCredential::default())),
+            transport: Some(crate::common::loopback::transport(&emu.base_url())),
             retry: fast_retries(),
             ..LiveConfig::new(Arc::new(|| NOW))
         })

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod cli;
+pub mod loopback;
 pub mod migration;
 
 use credwise::app::{App, Msg, update};

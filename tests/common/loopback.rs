@@ -1,0 +1,75 @@
+//! A bearer token for tests and the way to send the real https Graph/ARM URLs to an emulator on
+//! loopback: a fake `TokenCredential` returning a JWT-shaped token whose signature part is
+//! `MARKER` (the string tests look for everywhere it must not be), and a transport that
+//! rewrites scheme, host and port (crates.md §1.6). Shared by the live backend's tests and the
+//! live migrations' tests.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+use azure_core::http::{AsyncRawResponse, HttpClient, Request, Transport, Url};
+
+/// What no journal, record, cache, log line or error may contain.
+pub const MARKER: &str = "5ecret-t0ken";
+
+/// A JWT-shaped token (the claims say who signed in); its signature part holds `MARKER`.
+pub fn token() -> String {
+    let payload = azure_core::base64::encode_url_safe(
+        br#"{"tid":"e08eb884-c14e-4104-9a5a-3a8c10881fd0","oid":"0b1c2d3e-0000-4000-8000-00000000c0de","appid":"11112222-3333-4444-5555-666677778888"}"#,
+    );
+    format!("eyJhbGciOiJSUzI1NiJ9.{payload}.SIGNATURE-5ecret-t0ken-VALUE")
+}
+
+/// Hands out `token()` for Graph and ARM, and counts how often it was asked.
+#[derive(Debug, Default)]
+pub struct FakeCredential {
+    pub calls: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for FakeCredential {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        _: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        assert!(
+            scopes == ["https://graph.microsoft.com/.default"]
+                || scopes == ["https://management.azure.com/.default"],
+            "{scopes:?}"
+        );
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Ok(AccessToken::new(
+            token(),
+            azure_core::time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        ))
+    }
+}
+
+/// Sends every request to `base`, keeping its path and query.
+#[derive(Debug)]
+struct Loopback {
+    inner: Arc<dyn HttpClient>,
+    base: Url,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for Loopback {
+    async fn execute_request(&self, r: &Request) -> azure_core::Result<AsyncRawResponse> {
+        let mut r = r.clone();
+        let u = r.url_mut();
+        u.set_scheme("http").unwrap();
+        u.set_host(self.base.host_str()).unwrap();
+        u.set_port(self.base.port()).unwrap();
+        self.inner.execute_request(&r).await
+    }
+}
+
+/// The real https URLs, sent to the server at `base_url` (`http://127.0.0.1:PORT`).
+pub fn transport(base_url: &str) -> Transport {
+    Transport::new(Arc::new(Loopback {
+        inner: azure_core::http::new_http_client(None),
+        base: Url::parse(base_url).unwrap(),
+    }))
+}
