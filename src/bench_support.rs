@@ -1147,6 +1147,7 @@ impl Gen {
             // Some come back unresolved (no permission to read role definitions).
             role_definition_name: (!self.rng.chance(0.1)).then(|| role.to_string()),
             scope,
+            ..Default::default()
         }
     }
 

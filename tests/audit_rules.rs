@@ -138,6 +138,7 @@ impl T {
             role_definition_id: "/providers/Microsoft.Authorization/roleDefinitions/r".into(),
             role_definition_name: Some("Reader".into()),
             scope: "/subscriptions/s".into(),
+            ..Default::default()
         });
     }
 

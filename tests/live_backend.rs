@@ -1264,6 +1264,7 @@ async fn role_assignments_are_added_and_removed() {
         ),
         role_definition_name: None,
         scope: format!("/subscriptions/{sub}/resourceGroups/rg-credwise"),
+        ..Default::default()
     };
     rig.round_trip(
         Change::AddRoleAssignment {

@@ -891,6 +891,14 @@ pub(crate) struct WireRoleAssignment {
     #[serde(default)]
     scope: Option<String>,
     #[serde(default)]
+    condition: Option<String>,
+    #[serde(default)]
+    condition_version: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    delegated_managed_identity_resource_id: Option<String>,
+    #[serde(default)]
     properties: Option<Box<WireRoleAssignment>>,
 }
 
@@ -918,6 +926,13 @@ impl TryFrom<WireRoleAssignment> for RoleAssignment {
                 .ok_or_else(|| missing("roleDefinitionId"))?,
             role_definition_name: non_empty(w.role_definition_name.or(p.role_definition_name)),
             scope: non_empty(w.scope.or(p.scope)).ok_or_else(|| missing("scope"))?,
+            condition: non_empty(w.condition.or(p.condition)),
+            condition_version: non_empty(w.condition_version.or(p.condition_version)),
+            description: non_empty(w.description.or(p.description)),
+            delegated_managed_identity_resource_id: non_empty(
+                w.delegated_managed_identity_resource_id
+                    .or(p.delegated_managed_identity_resource_id),
+            ),
             id,
         })
     }

@@ -241,7 +241,7 @@ pub struct ResourceIdentity {
 }
 
 /// An Azure role assignment of some principal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleAssignment {
     pub id: String,
@@ -254,6 +254,19 @@ pub struct RoleAssignment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_definition_name: Option<String>,
     pub scope: String,
+    /// An ABAC condition that narrows the role (e.g. Storage Blob Data Reader on one
+    /// container only): `@Resource[...] StringEquals '...'`. Copying the assignment without it
+    /// would grant more than the original (ARM `2022-04-01` `properties.condition`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// The condition language version; ARM accepts `2.0` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Set on assignments made for a delegated managed identity (Azure Lighthouse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegated_managed_identity_resource_id: Option<String>,
 }
 
 impl RoleAssignment {

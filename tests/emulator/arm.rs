@@ -1121,6 +1121,7 @@ fn put_role_assignment(inner: &Inner, req: &Req, scope: &str, name: &str) -> Res
         role_definition_name: role_name(&st, &role_definition_id),
         role_definition_id,
         scope: scope_norm,
+        ..Default::default()
     };
     let body = role_assignment_json(&ra);
     st.snap.role_assignments.push(ra);

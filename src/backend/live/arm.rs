@@ -381,6 +381,7 @@ mod tests {
             role_definition_id: "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/ACDD72A7-3385-48EF-BD42-F606FBA81AE7".into(),
             role_definition_name: None,
             scope: scope.into(),
+            ..Default::default()
         }
     }
 

@@ -284,6 +284,11 @@ impl ManagedIdentityForm {
                 role_definition_id: a.role_definition_id.clone(),
                 role_definition_name: a.role_definition_name.clone(),
                 scope: a.scope.clone(),
+                // The condition narrows the role; without it the copy would grant more.
+                condition: a.condition.clone(),
+                condition_version: a.condition_version.clone(),
+                description: a.description.clone(),
+                delegated_managed_identity_resource_id: None,
             };
             let id = assignment.id.clone();
             let action = Change::AddRoleAssignment { assignment };
