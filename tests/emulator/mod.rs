@@ -225,6 +225,13 @@ impl Emulator {
     pub fn replace_snapshot(&self, snapshot: TenantSnapshot) {
         *self.inner.write() = State::new(snapshot);
     }
+
+    /// Adds a Resource Graph row served as it is on the first page of every query (after the
+    /// rows of the snapshot's resources): Resource Graph columns are `dynamic`, so a row's
+    /// `identity` may be a string, an array or null.
+    pub fn add_resource_graph_row(&self, row: serde_json::Value) {
+        self.inner.write().raw_resource_rows.push(row);
+    }
 }
 
 /// Which API a path belongs to.
