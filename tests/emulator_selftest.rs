@@ -1690,10 +1690,21 @@ async fn role_assignments_list_create_conflict_and_delete() {
     let r = send("PUT", &other, &[], Some(body.clone())).await;
     assert_eq!(r.status, 409);
     assert_eq!(r.code(), "RoleAssignmentExists");
+    // A principal the directory does not know is refused unless its type is given (the
+    // documented way around a replication delay).
     let mut ghost = body.clone();
     ghost["properties"]["principalId"] = json!("00000000-0000-4000-8000-000000000abc");
+    ghost["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("principalType");
     let r = send("PUT", &other, &[], Some(ghost)).await;
     assert_eq!(r.code(), "PrincipalNotFound");
+    assert!(
+        r.text.contains("set the role assignment principalType"),
+        "{}",
+        r.text
+    );
     let created = emu
         .snapshot()
         .role_assignments

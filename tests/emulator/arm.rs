@@ -1218,7 +1218,8 @@ fn condition_of(
 /// condition, but using the same tuple of security principal, role definition, and scope?
 /// No", Azure RBAC conditions FAQ); the same name again updates the condition, its version
 /// and the description, the only editable properties (Azure RBAC conditions REST docs); a
-/// service principal that Graph does not know is `PrincipalNotFound`.
+/// principal that Graph does not know, named without a `principalType`, is
+/// `PrincipalNotFound`.
 fn put_role_assignment(
     inner: &Inner,
     req: &Req,
@@ -1260,17 +1261,15 @@ fn put_role_assignment(
     let principal_type = text("principalType");
     let id = role_assignment_id(scope, name);
     let mut st = inner.write();
-    // Only service principals live in the emulated directory; users and groups are taken on
-    // trust.
-    if principal_type
-        .as_deref()
-        .is_some_and(|t| eq(t, "ServicePrincipal"))
-        && st.sp_by_object_id(&principal_id).is_none()
-    {
+    // ARM looks the principal up in the directory unless the request says what type it is:
+    // setting `principalType` is the documented way around `PrincipalNotFound` for a principal
+    // that has not replicated yet (Azure RBAC troubleshooting, "Assigning a role to a new
+    // principal sometimes fails"). Only service principals live in the emulated directory.
+    if principal_type.is_none() && st.sp_by_object_id(&principal_id).is_none() {
         return bad(
             "PrincipalNotFound",
             &format!(
-                "Principal {} does not exist in the directory {}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay.",
+                "Principal {} does not exist in the directory {}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
                 principal_id.replace('-', ""),
                 st.snap.tenant_id
             ),
@@ -1303,12 +1302,18 @@ fn put_role_assignment(
             let ra = ra.clone();
             return json_resp(200, &role_assignment_json(&st, &ra, api_version));
         }
+        // ARM names the existing assignment by its GUID without dashes (as quoted from real
+        // answers in public deployment logs).
         return arm_fail(
             409,
             "RoleAssignmentExists",
             &format!(
                 "The role assignment already exists. The ID of the existing role assignment is {}.",
-                existing_id.rsplit('/').next().unwrap_or("")
+                existing_id
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .replace('-', "")
             ),
         );
     }
