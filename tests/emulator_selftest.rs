@@ -2546,6 +2546,8 @@ async fn role_assignment_conditions_are_kept_validated_and_versioned() {
         "{}",
         r.text
     );
+    // The existing one is named by its GUID without dashes, as ARM does.
+    assert!(r.text.contains(&first.replace('-', "")), "{}", r.text);
     let r = send("PUT", &at(second, RA_API), &[], Some(body(None, None))).await;
     assert_eq!(r.code(), "RoleAssignmentExists");
     // The same name again edits the condition.

@@ -422,6 +422,50 @@ mod tests {
         );
     }
 
+    /// Any JSON value at all, a few levels deep, with the keys a row has.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "\\PC{0,12}".prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just("SystemAssigned, UserAssigned"),
+                Just("None"),
+                Just("/sub/x")
+            ]
+            .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            let key = prop_oneof![
+                Just("id".to_string()),
+                Just("identity".to_string()),
+                Just("type".to_string()),
+                Just("principalId".to_string()),
+                Just("userAssignedIdentities".to_string()),
+                Just("name".to_string()),
+                "[a-z/]{0,6}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(key, inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever Resource Graph puts in a row, reading it never panics, and a row it
+        /// cannot read says why.
+        #[test]
+        fn any_row_is_read_or_named(v in any_json()) {
+            if let Row::Unreadable(why) = read_row(v) {
+                proptest::prop_assert!(!why.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn added_password_splits_the_secret_off() {
         let added: AddedPassword = serde_json::from_str(
