@@ -1039,7 +1039,8 @@ fn a_condition_that_cannot_be_carried_makes_the_plan_refuse_that_step() {
             .clone()
     };
     let own = sp_id(&demo_snapshot());
-    let cases: Vec<(Box<dyn Fn(&mut credwise::domain::RoleAssignment)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut credwise::domain::RoleAssignment)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (
             Box::new(|a| a.condition_version = Some("1.0".into())),
             "ARM accepts only 2.0",
