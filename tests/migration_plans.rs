@@ -1089,6 +1089,10 @@ fn a_condition_that_cannot_be_carried_makes_the_plan_refuse_that_step() {
             text.contains("Refused") && text.contains(&r.reason),
             "{text}"
         );
+        assert!(
+            text.contains(&format!("role assignment {}", original.id)),
+            "{text}"
+        );
         assert!(plan.summary.contains("1 refused"), "{}", plan.summary);
         let json = serde_json::to_value(&plan).unwrap();
         assert_eq!(json["refused"][0]["id"], original.id.as_str());

@@ -382,6 +382,11 @@ impl Plan {
             );
             for r in &self.refused {
                 push(LineKind::Warning, None, format!("  - {}", r.title));
+                push(
+                    LineKind::Warning,
+                    None,
+                    format!("    role assignment {}", r.id),
+                );
                 push(LineKind::Warning, None, format!("    {}", r.reason));
             }
         }
