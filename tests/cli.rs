@@ -467,6 +467,50 @@ fn show_json_is_the_list_object_plus_links_and_roles() {
     }
 }
 
+/// A role assignment narrowed by an ABAC condition says so: `show` names it in the table and
+/// carries the condition and its version in JSON.
+#[test]
+fn show_names_a_conditioned_role_assignment() {
+    let (tenant, original) = common::conditions::with_conditioned_assignment(
+        credwise::backend::demo::snapshot(time::macros::datetime!(2026-11-22 12:00 UTC)),
+        |_| {},
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tenant.json");
+    snapshot_file::save(&tenant, &path).unwrap();
+    let v = json(&[
+        "show",
+        "--snapshot",
+        s(&path),
+        &original.principal_id,
+        "-o",
+        "json",
+    ]);
+    let r = v["roleAssignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == original.id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(r["condition"], common::conditions::CONTAINER_CONDITION);
+    assert_eq!(r["conditionVersion"], "2.0");
+    assert!(
+        v["roleAssignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["id"] != original.id.as_str())
+            .all(|x| x.get("condition").is_none()),
+        "no condition, no field"
+    );
+    let text = ok(&["show", "--snapshot", s(&path), &original.principal_id]);
+    assert!(
+        text.contains("Storage Blob Data Reader (with a condition)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn show_table_of_an_application() {
     let ids = demo_identities();

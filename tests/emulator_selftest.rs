@@ -1690,10 +1690,21 @@ async fn role_assignments_list_create_conflict_and_delete() {
     let r = send("PUT", &other, &[], Some(body.clone())).await;
     assert_eq!(r.status, 409);
     assert_eq!(r.code(), "RoleAssignmentExists");
+    // A principal the directory does not know is refused unless its type is given (the
+    // documented way around a replication delay).
     let mut ghost = body.clone();
     ghost["properties"]["principalId"] = json!("00000000-0000-4000-8000-000000000abc");
+    ghost["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("principalType");
     let r = send("PUT", &other, &[], Some(ghost)).await;
     assert_eq!(r.code(), "PrincipalNotFound");
+    assert!(
+        r.text.contains("set the role assignment principalType"),
+        "{}",
+        r.text
+    );
     let created = emu
         .snapshot()
         .role_assignments
@@ -2451,4 +2462,268 @@ async fn links_stay_on_the_host_the_client_called() {
         .unwrap()
         .to_string();
     assert!(next.starts_with(&emu.graph_url()), "{next}");
+}
+
+/// Role assignments keep their ABAC condition as ARM does at 2022-04-01: stored and shown
+/// with their version and description; no version means 2.0; another version, or a condition
+/// over 8 KB, is refused; one assignment per principal, role and scope whatever the
+/// condition; the same name again edits the condition; an api-version from before conditions
+/// shows none of these properties.
+#[tokio::test]
+async fn role_assignment_conditions_are_kept_validated_and_versioned() {
+    let snap = demo_tenant();
+    let sub = first_uami(&snap).subscription_id().unwrap().to_string();
+    let mi = snap
+        .service_principals
+        .iter()
+        .find(|s| s.service_principal_type == ServicePrincipalType::ManagedIdentity)
+        .unwrap()
+        .clone();
+    let emu = Emulator::start(snap).await;
+    let a = emu.arm_url();
+    let scope = format!("/subscriptions/{sub}/resourceGroups/rg-abac");
+    let at = |name: &str, api: &str| {
+        format!("{a}{scope}/providers/Microsoft.Authorization/roleAssignments/{name}?{api}")
+    };
+    let reader = format!(
+        "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+    );
+    let condition = "((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'blobs-example-container'))";
+    let body = |c: Option<&str>, v: Option<&str>| {
+        let mut p = json!({"roleDefinitionId": reader, "principalId": mi.id, "principalType": "ServicePrincipal", "description": "one container"});
+        if let Some(c) = c {
+            p["condition"] = json!(c);
+        }
+        if let Some(v) = v {
+            p["conditionVersion"] = json!(v);
+        }
+        json!({ "properties": p })
+    };
+    let first = "7c1e2f10-0000-4000-8000-000000000001";
+    let r = send(
+        "PUT",
+        &at(first, RA_API),
+        &[],
+        Some(body(Some(condition), Some("2.0"))),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let p = &r.json()["properties"];
+    assert_eq!(p["condition"], condition);
+    assert_eq!(p["conditionVersion"], "2.0");
+    assert_eq!(p["description"], "one container");
+    assert!(
+        p["createdOn"].is_string() && p["updatedOn"].is_string(),
+        "{p}"
+    );
+    assert!(
+        p.get("delegatedManagedIdentityResourceId")
+            .unwrap()
+            .is_null()
+    );
+    let read = get(&at(first, RA_API)).await.json();
+    assert_eq!(read["properties"]["condition"], condition);
+    let stored = emu
+        .snapshot()
+        .role_assignments
+        .into_iter()
+        .find(|r| r.id.ends_with(first))
+        .unwrap();
+    assert_eq!(stored.condition.as_deref(), Some(condition));
+
+    // Another condition for the same principal, role and scope is still the same tuple.
+    let second = "7c1e2f10-0000-4000-8000-000000000002";
+    let r = send(
+        "PUT",
+        &at(second, RA_API),
+        &[],
+        Some(body(Some("@Resource[x] StringEquals 'y'"), Some("2.0"))),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (409, "RoleAssignmentExists"),
+        "{}",
+        r.text
+    );
+    // The existing one is named by its GUID without dashes, as ARM does.
+    assert!(r.text.contains(&first.replace('-', "")), "{}", r.text);
+    let r = send("PUT", &at(second, RA_API), &[], Some(body(None, None))).await;
+    assert_eq!(r.code(), "RoleAssignmentExists");
+    // The same name again edits the condition.
+    let r = send(
+        "PUT",
+        &at(first, RA_API),
+        &[],
+        Some(body(Some("@Resource[x] StringEquals 'z'"), None)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json()["properties"]["condition"],
+        "@Resource[x] StringEquals 'z'"
+    );
+    assert_eq!(
+        r.json()["properties"]["conditionVersion"],
+        "2.0",
+        "the default version"
+    );
+
+    let too_long = "a".repeat(8 * 1024 + 1);
+    for (c, v, message) in [
+        (
+            condition,
+            Some("1.0"),
+            "The given role assignment condition is invalid.",
+        ),
+        (too_long.as_str(), None, "8192"),
+    ] {
+        let r = send(
+            "PUT",
+            &at("7c1e2f10-0000-4000-8000-000000000003", RA_API),
+            &[],
+            Some(body(Some(c), v)),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.text.contains(message), "{}", r.text);
+    }
+
+    // An api-version from before conditions knows none of them.
+    let old = get(&at(first, "api-version=2015-07-01")).await.json();
+    for k in ["condition", "conditionVersion", "description"] {
+        assert!(old["properties"].get(k).is_none(), "{k}: {old}");
+    }
+    assert_eq!(
+        send("DELETE", &at(first, RA_API), &[], None).await.status,
+        200
+    );
+    let r = send(
+        "PUT",
+        &at(first, "api-version=2015-07-01"),
+        &[],
+        Some(body(Some(condition), Some("2.0"))),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(get(&at(first, RA_API)).await.json()["properties"]["condition"].is_null());
+}
+
+/// User-assigned identity FICs have api-version-dependent schemas: the preview takes and
+/// shows `claimsMatchingExpression` (a subject or an expression, not both, the expression
+/// with its languageVersion); the stable versions require `subject` and show no expression.
+#[tokio::test]
+async fn uami_fic_schemas_depend_on_the_api_version() {
+    const PREVIEW: &str = "api-version=2025-01-31-preview";
+    let snap = demo_tenant();
+    let u = first_uami(&snap);
+    let emu = Emulator::start(snap).await;
+    let base = format!("{}{}/federatedIdentityCredentials", emu.arm_url(), u.id);
+    let at = |name: &str, api: &str| format!("{base}/{name}?{api}");
+    let expression = "claims['sub'] matches 'system:serviceaccount:web:*'";
+    let flexible = json!({"properties": {"issuer": "https://oidc.prod-aks.azure.com/t/i/", "audiences": ["api://AzureADTokenExchange"], "claimsMatchingExpression": {"languageVersion": 1, "value": expression}}});
+
+    let r = send("PUT", &at("web-any", PREVIEW), &[], Some(flexible.clone())).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.json()["properties"]["claimsMatchingExpression"]["value"],
+        expression
+    );
+    assert!(r.json()["properties"].get("subject").is_none());
+    let read = get(&at("web-any", PREVIEW)).await.json();
+    assert_eq!(
+        read["properties"]["claimsMatchingExpression"]["languageVersion"],
+        1
+    );
+    let (listed, _) = crawl(&format!("{base}?{PREVIEW}"), &[]).await;
+    let item = listed.iter().find(|f| f["name"] == "web-any").unwrap();
+    assert_eq!(
+        item["properties"]["claimsMatchingExpression"]["value"],
+        expression
+    );
+    // A classic FIC at the preview still has its subject.
+    let r = send(
+        "PUT",
+        &at("web-one", PREVIEW),
+        &[],
+        Some(arm_fic("system:serviceaccount:web:one")),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.json()["properties"]["subject"],
+        "system:serviceaccount:web:one"
+    );
+
+    // The stable schemas do not know the expression (unconfirmed: what a stable read of a
+    // flexible FIC gives is not documented; the emulator leaves both out).
+    for api in [UAMI_API, "api-version=2023-01-31"] {
+        let read = get(&at("web-any", api)).await.json();
+        assert!(
+            read["properties"].get("claimsMatchingExpression").is_none(),
+            "{api}: {read}"
+        );
+        assert!(read["properties"].get("subject").is_none(), "{api}: {read}");
+        let r = send("PUT", &at("web-two", api), &[], Some(flexible.clone())).await;
+        assert_eq!(r.status, 400, "{api}: {}", r.text);
+        assert!(r.text.contains("subject"), "{}", r.text);
+    }
+
+    let mut both = flexible.clone();
+    both["properties"]["subject"] = json!("system:serviceaccount:web:two");
+    let mut no_version = flexible.clone();
+    no_version["properties"]["claimsMatchingExpression"] = json!({ "value": expression });
+    let mut neither = flexible.clone();
+    neither["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("claimsMatchingExpression");
+    for (body, message) in [
+        (both, "not both"),
+        (no_version, "languageVersion"),
+        (neither, "not both"),
+    ] {
+        let r = send("PUT", &at("web-three", PREVIEW), &[], Some(body)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.text.contains(message), "{}", r.text);
+    }
+    assert_eq!(
+        send("DELETE", &at("web-any", PREVIEW), &[], None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        send("DELETE", &at("web-any", PREVIEW), &[], None)
+            .await
+            .status,
+        204
+    );
+}
+
+/// Rows handed in as they are ride on the first Resource Graph page, counted in
+/// `totalRecords` and `count`.
+#[tokio::test]
+async fn raw_resource_graph_rows_are_served_on_the_first_page() {
+    let snap = demo_tenant();
+    let emu = Emulator::start(snap).await;
+    let url = format!(
+        "{}/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01",
+        emu.arm_url()
+    );
+    let query = |options: Value| json!({"query": ARG_QUERY, "options": options});
+    let before = send("POST", &url, &[], Some(query(json!({"$top": 1000}))))
+        .await
+        .json();
+    let row = json!({"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/odd", "identity": "SystemAssigned"});
+    emu.add_resource_graph_row(row.clone());
+    let after = send("POST", &url, &[], Some(query(json!({"$top": 1000}))))
+        .await
+        .json();
+    assert_eq!(
+        after["totalRecords"],
+        before["totalRecords"].as_u64().unwrap() + 1
+    );
+    assert_eq!(after["count"], before["count"].as_u64().unwrap() + 1);
+    assert_eq!(after["data"].as_array().unwrap().last().unwrap(), &row);
 }

@@ -643,6 +643,57 @@ fn arm_role_assignment_list_page() {
     assert!(ra.id.ends_with("/b0f43c54-e787-4862-89b1-a653fa9cf747"));
 }
 
+/// `az role assignment list` prints conditioned assignments flat, with `condition`,
+/// `conditionVersion` and `description` (the published `az role assignment create
+/// --condition` output, which has the same shape); an ARM list page nests them, `null` when
+/// unset. Both keep the condition.
+#[test]
+fn az_role_assignment_output_with_a_condition() {
+    let path = real("az-role-assignment-create-condition-output.json");
+    // `list` prints an array of these objects.
+    let list = format!("[{}]", String::from_utf8(read(&path)).unwrap());
+    let ras = parse_role_assignments(list.as_bytes(), &path).unwrap();
+    let ra = &ras[0];
+    assert_eq!(
+        ra.condition.as_deref(),
+        Some(
+            "((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'blobs-example-container'))"
+        )
+    );
+    assert_eq!(ra.condition_version.as_deref(), Some("2.0"));
+    assert_eq!(
+        ra.description.as_deref(),
+        Some("Read access if container name equals blobs-example-container")
+    );
+    assert_eq!(ra.role_name(), "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1");
+
+    let path = real("arm-role-assignment-create-condition-2022-04-01.json");
+    let page = format!(
+        r#"{{"value":[{}]}}"#,
+        String::from_utf8(extract(&path, "/responses/201/body")).unwrap()
+    );
+    let ras = parse_role_assignments(page.as_bytes(), &path).unwrap();
+    assert_eq!(
+        ras[0].condition.as_deref(),
+        Some(
+            "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:Name] stringEquals 'foo'"
+        )
+    );
+    assert_eq!(ras[0].condition_version.as_deref(), Some("2.0"));
+    let path = real("arm-role-assignments-list-az-recording-2022-04-01.json");
+    let ras = parse_role_assignments(&extract(&path, "/responses/200/body"), &path).unwrap();
+    assert!(
+        ras.iter()
+            .all(|r| r.condition.is_none() && r.description.is_none())
+    );
+    // Unset, they stay out of a snapshot.
+    let snap_json = serde_json::to_string(&ras).unwrap();
+    assert!(
+        !snap_json.contains("\"condition\""),
+        "unset fields are left out"
+    );
+}
+
 #[test]
 fn addpassword_response_loses_its_secret_text() {
     let path = real("graph-addpassword-response.json");

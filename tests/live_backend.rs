@@ -771,7 +771,11 @@ struct Rig {
 
 impl Rig {
     async fn new() -> Self {
-        let emu = Emulator::start(demo()).await;
+        Self::with(demo()).await
+    }
+
+    async fn with(tenant: TenantSnapshot) -> Self {
+        let emu = Emulator::start(tenant).await;
         let b = backend(&emu);
         let original = emu.snapshot();
         Self { emu, b, original }
@@ -1300,6 +1304,290 @@ async fn role_assignments_are_added_and_removed() {
             .await
             .unwrap()
     );
+}
+
+/// The body of the last logged request whose method is `method` and whose path contains
+/// `path`, as JSON.
+fn last_body(emu: &Emulator, method: &str, path: &str) -> serde_json::Value {
+    let r = emu
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.method == method && r.path_and_query.contains(path))
+        .unwrap_or_else(|| panic!("no {method} {path}"));
+    serde_json::from_str(&r.body).unwrap()
+}
+
+/// Removing a role assignment narrowed by a condition, then undoing the removal, puts it
+/// back with its condition, version and description: read back from the emulator.
+#[tokio::test]
+async fn the_undo_of_a_removed_conditioned_assignment_restores_its_condition() {
+    use common::conditions::{CONTAINER_CONDITION, with_conditioned_assignment};
+    let (tenant, original) = with_conditioned_assignment(demo(), |_| {});
+    let rig = Rig::with(tenant).await;
+    let applied = rig
+        .b
+        .apply(&Change::RemoveRoleAssignment {
+            id: original.id.clone(),
+        })
+        .await
+        .unwrap();
+    let Change::AddRoleAssignment { assignment } = &applied.undo else {
+        panic!("{:?}", applied.undo)
+    };
+    assert_eq!(assignment.condition.as_deref(), Some(CONTAINER_CONDITION));
+    assert!(
+        !rig.b
+            .check(&Check::RoleAssignmentPresent {
+                id: original.id.clone()
+            })
+            .await
+            .unwrap()
+    );
+    rig.b.apply(&applied.undo).await.unwrap();
+    let sent = last_body(&rig.emu, "PUT", "/roleAssignments/");
+    assert_eq!(sent["properties"]["condition"], CONTAINER_CONDITION);
+    assert_eq!(sent["properties"]["conditionVersion"], "2.0");
+    assert_eq!(
+        sent["properties"]["description"],
+        original.description.as_deref().unwrap()
+    );
+    let back = rig
+        .emu
+        .snapshot()
+        .role_assignments
+        .into_iter()
+        .find(|r| r.id.eq_ignore_ascii_case(&original.id))
+        .expect("restored under its own id");
+    assert_eq!(back.condition.as_deref(), Some(CONTAINER_CONDITION));
+    assert_eq!(back.condition_version.as_deref(), Some("2.0"));
+    assert_eq!(back.description, original.description);
+    // A fresh load reads it with its condition too.
+    let loaded = load(&rig.b).await.unwrap();
+    let read = loaded
+        .snapshot
+        .role_assignments
+        .iter()
+        .find(|r| r.id.eq_ignore_ascii_case(&original.id))
+        .unwrap();
+    assert_eq!(read.condition.as_deref(), Some(CONTAINER_CONDITION));
+    assert_same_tenant(&rig.emu.snapshot(), &rig.original);
+}
+
+/// An assignment ARM answers without the condition it was sent with grants more than asked:
+/// credwise deletes it again and fails the change, saying so.
+#[tokio::test]
+async fn an_assignment_that_comes_back_without_its_condition_is_taken_away_again() {
+    use common::conditions::{STORAGE_ACCOUNT, with_conditioned_assignment};
+    let (tenant, original) = with_conditioned_assignment(demo(), |_| {});
+    let rig = Rig::with(tenant).await;
+    let mi = rig
+        .original
+        .service_principals
+        .iter()
+        .find(|s| s.display_name == "id-invoices-logic")
+        .unwrap()
+        .clone();
+    let name = "0e4b6c2a-5d1f-4e3a-9b8c-7d6e5f4a3b2c";
+    let copy = RoleAssignment {
+        id: format!("{STORAGE_ACCOUNT}/providers/Microsoft.Authorization/roleAssignments/{name}"),
+        principal_id: mi.id.clone(),
+        ..original.clone()
+    };
+    // ARM stores it without the condition (as a version before conditions would).
+    let answered = serde_json::json!({
+        "id": copy.id,
+        "name": name,
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {
+            "roleDefinitionId": copy.role_definition_id,
+            "principalId": copy.principal_id,
+            "principalType": "ServicePrincipal",
+            "scope": copy.scope,
+        }
+    });
+    rig.emu.inject(fault(
+        "PUT",
+        &format!("/roleAssignments/{name}"),
+        status(201, answered.to_string()),
+    ));
+    let err = rig
+        .b
+        .apply(&Change::AddRoleAssignment {
+            assignment: copy.clone(),
+        })
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("without its condition"), "{text}");
+    assert!(text.contains("removed again"), "{text}");
+    assert!(
+        rig.emu
+            .requests()
+            .iter()
+            .any(|r| r.method == "DELETE" && r.path_and_query.contains(name)),
+        "the assignment is deleted again"
+    );
+    assert_same_tenant(&rig.emu.snapshot(), &rig.original);
+}
+
+/// A flexible federated credential on a user-assigned identity: a load shows its
+/// expression, and removing it then undoing the removal puts it back, expression included,
+/// all at the api-version whose schema has `claimsMatchingExpression`.
+#[tokio::test]
+async fn a_flexible_uami_credential_loads_with_its_expression_and_is_removed_and_restored() {
+    let mut tenant = demo();
+    let expression = "claims['sub'] matches 'system:serviceaccount:shipments:*'";
+    let uami = tenant
+        .user_assigned_identities
+        .iter_mut()
+        .find(|u| !u.federated_identity_credentials.is_empty())
+        .unwrap();
+    uami.federated_identity_credentials
+        .push(FederatedIdentityCredential {
+            id: None,
+            name: "shipments-any".into(),
+            issuer: "https://westeurope.oic.prod-aks.azure.com/tenant/cluster/".into(),
+            subject: None,
+            claims_matching_expression: Some(expression.into()),
+            audiences: vec!["api://AzureADTokenExchange".into()],
+            description: None,
+        });
+    let uami_id = uami.id.clone();
+    let rig = Rig::with(tenant).await;
+    let loaded = load(&rig.b).await.unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let read = loaded
+        .snapshot
+        .user_assigned_identities
+        .iter()
+        .find(|u| u.id == uami_id)
+        .unwrap()
+        .federated_identity_credentials
+        .iter()
+        .find(|f| f.name == "shipments-any")
+        .unwrap()
+        .clone();
+    assert_eq!(read.claims_matching_expression.as_deref(), Some(expression));
+    assert_eq!(read.subject, None);
+    assert_same_tenant(&loaded.snapshot, &rig.original);
+
+    let target = Target::UserAssignedIdentity(uami_id.clone());
+    let applied = rig
+        .b
+        .apply(&Change::RemoveFederatedCredential {
+            target: target.clone(),
+            name: "shipments-any".into(),
+        })
+        .await
+        .unwrap();
+    let Change::AddFederatedCredential { credential, .. } = &applied.undo else {
+        panic!("{:?}", applied.undo)
+    };
+    assert_eq!(
+        credential.claims_matching_expression.as_deref(),
+        Some(expression)
+    );
+    assert!(
+        rig.b
+            .check(&Check::CredentialAbsent {
+                target: target.clone(),
+                id: "shipments-any".into(),
+            })
+            .await
+            .unwrap()
+    );
+    rig.b.apply(&applied.undo).await.unwrap();
+    let sent = last_body(
+        &rig.emu,
+        "PUT",
+        "/federatedIdentityCredentials/shipments-any",
+    );
+    assert_eq!(
+        sent["properties"]["claimsMatchingExpression"]["value"],
+        expression
+    );
+    assert!(sent["properties"].get("subject").is_none(), "{sent}");
+    assert_same_tenant(&rig.emu.snapshot(), &rig.original);
+    // Every FIC call went to the preview, on the `federatedIdentityCredentials` path.
+    let fic_calls: Vec<String> = rig
+        .emu
+        .requests()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .filter(|p| p.contains("/userAssignedIdentities/") && p.contains("ederatedIdentity"))
+        .collect();
+    assert!(fic_calls.len() > 3, "{fic_calls:?}");
+    for p in &fic_calls {
+        assert!(p.contains("/federatedIdentityCredentials"), "{p}");
+        assert!(p.contains("api-version=2025-01-31-preview"), "{p}");
+    }
+}
+
+/// Resource Graph rows whose `identity` is not an object (a dynamic column) are skipped with
+/// a warning that names them; the rest of the tenant, resources included, loads.
+#[tokio::test]
+async fn resource_graph_rows_that_cannot_be_read_are_skipped_with_a_warning() {
+    let emu = Emulator::start(demo()).await;
+    let sub = emu.snapshot().user_assigned_identities[0]
+        .subscription_id()
+        .unwrap()
+        .to_string();
+    let odd = |name: &str, identity: serde_json::Value| {
+        serde_json::json!({
+            "id": format!("/subscriptions/{sub}/resourceGroups/rg-odd/providers/Microsoft.Web/sites/{name}"),
+            "name": name, "type": "microsoft.web/sites", "location": "westeurope",
+            "subscriptionId": sub, "identity": identity,
+        })
+    };
+    emu.add_resource_graph_row(odd("as-string", serde_json::json!("SystemAssigned")));
+    emu.add_resource_graph_row(odd(
+        "as-array",
+        serde_json::json!([{"type": "SystemAssigned"}]),
+    ));
+    emu.add_resource_graph_row(odd("as-null", serde_json::Value::Null));
+    emu.add_resource_graph_row(odd(
+        "lower-case",
+        serde_json::json!({"type": "systemassigned,userassigned", "principalId": "11111111-2222-4333-8444-555555555555", "userAssignedIdentities": {"/subscriptions/x/resourcegroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/z": null}}),
+    ));
+    let b = backend(&emu);
+    let loaded = load(&b).await.unwrap();
+    let warning = loaded
+        .warnings
+        .iter()
+        .find(|w| w.area.contains("Resource Graph"))
+        .expect("a warning about the skipped rows");
+    for name in ["as-string", "as-array", "as-null"] {
+        assert!(
+            warning.message.contains(&format!("/sites/{name}")),
+            "{}",
+            warning.message
+        );
+    }
+    assert!(
+        warning.message.contains("3 row(s) skipped"),
+        "{}",
+        warning.message
+    );
+    // Everything else is there: the snapshot's resources and the readable odd row.
+    let ids: Vec<&str> = loaded
+        .snapshot
+        .resources
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    for r in &emu.snapshot().resources {
+        assert!(ids.contains(&r.id.as_str()), "{}", r.id);
+    }
+    let kept = loaded
+        .snapshot
+        .resources
+        .iter()
+        .find(|r| r.name == "lower-case")
+        .unwrap();
+    assert_eq!(kept.identity.identity_type, "SystemAssigned, UserAssigned");
+    assert_eq!(kept.identity.user_assigned_identities.len(), 1);
+    assert_eq!(loaded.snapshot.applications, emu.snapshot().applications);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 mod common;
 
 use common::NOW;
+use common::conditions::{CONTAINER_CONDITION, STORAGE_ACCOUNT};
 use common::migration::{Sample, certificate, ctx, demo_snapshot, normalized};
 use credwise::domain::change::Target;
 use credwise::domain::migration::fic_preset::{
@@ -945,6 +946,245 @@ fn secret_to_managed_identity_copies_every_role_assignment_with_new_ids() {
         Change::CreateUserAssignedIdentity { .. }
     ));
     assert_eq!(plan.steps.last().map(|s| s.removes_secret), Some(true));
+}
+
+fn with_conditioned_assignment(
+    edit: impl FnOnce(&mut credwise::domain::RoleAssignment),
+) -> (TenantSnapshot, credwise::domain::RoleAssignment) {
+    common::conditions::with_conditioned_assignment(demo_snapshot(), edit)
+}
+
+fn copy_of<'a>(
+    plan: &'a Plan,
+    original: &credwise::domain::RoleAssignment,
+) -> Option<&'a credwise::domain::RoleAssignment> {
+    // Every assignment a plan adds is for the managed identity.
+    plan.steps.iter().find_map(|st| match &st.action {
+        Change::AddRoleAssignment { assignment } => {
+            common::conditions::copy_among([assignment], original, &assignment.principal_id)
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn a_conditioned_role_assignment_is_copied_with_its_condition_and_shown() {
+    let (s, original) = with_conditioned_assignment(|_| {});
+    let plan = Sample::ManagedIdentityCreate.plan(&s, "all");
+    assert!(plan.refused.is_empty(), "{:?}", plan.refused);
+    let copy = copy_of(&plan, &original).expect("the conditioned assignment is copied");
+    assert_eq!(copy.condition.as_deref(), Some(CONTAINER_CONDITION));
+    assert_eq!(copy.condition_version.as_deref(), Some("2.0"));
+    assert_eq!(copy.description, original.description);
+    assert_ne!(copy.principal_id, original.principal_id);
+    // The step says so, and its ARM call carries the condition.
+    let step = plan
+        .steps
+        .iter()
+        .find(|st| matches!(&st.action, Change::AddRoleAssignment { assignment } if assignment.id == copy.id))
+        .unwrap();
+    assert!(step.title.ends_with("with its condition"), "{}", step.title);
+    let body: serde_json::Value =
+        serde_json::from_str(step.calls[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["properties"]["condition"], CONTAINER_CONDITION);
+    assert_eq!(body["properties"]["conditionVersion"], "2.0");
+    assert!(step.calls[0].url.ends_with("?api-version=2022-04-01"));
+    let text = plan.to_text();
+    assert!(
+        text.contains("only where its condition (version 2.0) holds"),
+        "{text}"
+    );
+    assert!(text.contains("blobs-example-container"));
+    // `--output json` is the plan: the action carries the condition.
+    let json = serde_json::to_value(&plan).unwrap();
+    let actions: Vec<&serde_json::Value> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| &st["action"])
+        .filter(|a| a["change"] == "add-role-assignment")
+        .collect();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["assignment"]["condition"] == CONTAINER_CONDITION)
+    );
+    // The preview holds the copy with its condition.
+    let after = plan.preview(&s).unwrap();
+    assert!(
+        after
+            .role_assignments
+            .iter()
+            .any(|r| r.id == copy.id && r.condition.as_deref() == Some(CONTAINER_CONDITION))
+    );
+}
+
+#[test]
+fn a_condition_without_a_version_is_copied_at_the_default_version() {
+    let (s, original) = with_conditioned_assignment(|a| a.condition_version = None);
+    let plan = Sample::ManagedIdentityCreate.plan(&s, "");
+    let copy = copy_of(&plan, &original).unwrap();
+    assert_eq!(copy.condition_version.as_deref(), Some("2.0"));
+}
+
+/// What cannot be carried over is refused, named, and never copied without its condition.
+#[test]
+fn a_condition_that_cannot_be_carried_makes_the_plan_refuse_that_step() {
+    let sp_id = |s: &TenantSnapshot| {
+        s.service_principals
+            .iter()
+            .find(|p| p.display_name == "invoice-worker")
+            .unwrap()
+            .id
+            .clone()
+    };
+    let own = sp_id(&demo_snapshot());
+    type Edit = Box<dyn Fn(&mut credwise::domain::RoleAssignment)>;
+    let cases: Vec<(Edit, &str)> = vec![
+        (
+            Box::new(|a| a.condition_version = Some("1.0".into())),
+            "ARM accepts only 2.0",
+        ),
+        (
+            Box::new(|a| {
+                a.condition = Some("@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals @Principal[Microsoft.Directory/CustomSecurityAttributes/Id:Engineering_Project]".into())
+            }),
+            "@Principal",
+        ),
+        (
+            Box::new(|a| {
+                a.delegated_managed_identity_resource_id = Some(
+                    "/subscriptions/85317b7a-5eec-4483-8386-3c5bff1f3936/providers/Microsoft.Authorization/policyAssignments/deploy-diagnostics".into(),
+                )
+            }),
+            "Azure Lighthouse",
+        ),
+        (
+            Box::new(move |a| {
+                a.condition = Some(format!(
+                    "@Request[Microsoft.Authorization/roleAssignments:PrincipalId] ForAnyOfAnyValues:GuidEquals {{{own}}}"
+                ))
+            }),
+            "names the service principal itself",
+        ),
+        (
+            Box::new(|a| a.condition = Some("x".repeat(8 * 1024 + 1))),
+            "8 KB",
+        ),
+    ];
+    for (edit, why) in cases {
+        let (s, original) = with_conditioned_assignment(edit);
+        let plan = Sample::ManagedIdentityCreate.plan(&s, "");
+        assert!(
+            copy_of(&plan, &original).is_none(),
+            "{why}: not copied in any form"
+        );
+        assert_eq!(plan.refused.len(), 1, "{why}");
+        let r = &plan.refused[0];
+        assert_eq!(r.id, original.id, "{why}");
+        assert!(r.reason.contains(why), "{why}: {}", r.reason);
+        assert!(r.title.contains("Storage Blob Data Reader"), "{}", r.title);
+        let text = plan.to_text();
+        assert!(
+            text.contains("Refused") && text.contains(&r.reason),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("role assignment {}", original.id)),
+            "{text}"
+        );
+        assert!(plan.summary.contains("1 refused"), "{}", plan.summary);
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["refused"][0]["id"], original.id.as_str());
+        // The other assignments are still copied.
+        assert_eq!(
+            plan.steps
+                .iter()
+                .filter(|st| matches!(st.action, Change::AddRoleAssignment { .. }))
+                .count(),
+            2
+        );
+        // Secrets are not removed while part of the access could not be copied.
+        let dir = Directory::new(s.clone());
+        let err = ManagedIdentityForm {
+            identity: "invoice-worker".into(),
+            create: "id-invoice-worker".into(),
+            resource_group: "rg-invoices-prod".into(),
+            location: "westeurope".into(),
+            remove_secrets: "all".into(),
+            ..Default::default()
+        }
+        .build_plan(&ctx(&dir), &mut SequentialIds::default())
+        .unwrap_err();
+        assert_eq!(err[0].field, "remove-secrets");
+        assert!(err[0].message.contains(&original.id), "{}", err[0].message);
+    }
+}
+
+/// ARM keeps one assignment per principal, role and scope, condition or not: the same
+/// condition already held is skipped; another one (or none) is a refusal, not a second
+/// assignment and not a silent skip.
+#[test]
+fn an_assignment_already_held_counts_only_with_the_same_condition() {
+    let (mut s, original) = with_conditioned_assignment(|_| {});
+    let mi = s
+        .service_principals
+        .iter()
+        .find(|p| p.display_name == "id-invoices-logic")
+        .unwrap()
+        .id
+        .clone();
+    let plan_for = |s: &TenantSnapshot| {
+        let dir = Directory::new(s.clone());
+        ManagedIdentityForm {
+            identity: "invoice-worker".into(),
+            managed_identity: "id-invoices-logic".into(),
+            ..Default::default()
+        }
+        .build_plan(&ctx(&dir), &mut SequentialIds::default())
+        .unwrap()
+    };
+    let held = |condition: Option<&str>| credwise::domain::RoleAssignment {
+        id: format!(
+            "{STORAGE_ACCOUNT}/providers/Microsoft.Authorization/roleAssignments/0d9e1f7a-1111-4222-8333-944455556666"
+        ),
+        principal_id: mi.clone(),
+        condition: condition.map(str::to_string),
+        condition_version: condition.map(|_| "2.0".to_string()),
+        ..original.clone()
+    };
+    s.role_assignments.push(held(Some(CONTAINER_CONDITION)));
+    let plan = plan_for(&s);
+    assert!(copy_of(&plan, &original).is_none() && plan.refused.is_empty());
+    // (id-invoices-logic already held the queue role as well.)
+    assert!(
+        plan.notes.iter().any(|n| n.contains("already holds 2 of")),
+        "{:?}",
+        plan.notes
+    );
+    for (other, words) in [
+        (None, "without a condition"),
+        (
+            Some("@Resource[x] StringEquals 'y'"),
+            "with a different condition",
+        ),
+    ] {
+        s.role_assignments.pop();
+        s.role_assignments.push(held(other));
+        let plan = plan_for(&s);
+        assert!(copy_of(&plan, &original).is_none(), "{words}");
+        assert_eq!(plan.refused.len(), 1, "{words}");
+        assert!(
+            plan.refused[0].reason.contains(words),
+            "{}",
+            plan.refused[0].reason
+        );
+        assert!(
+            plan.refused[0]
+                .reason
+                .contains("one assignment per principal, role and scope")
+        );
+    }
 }
 
 #[test]

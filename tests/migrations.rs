@@ -143,6 +143,74 @@ fn each_migration_runs_on_a_snapshot_file_which_then_shows_the_new_credential() 
     });
 }
 
+/// On a snapshot file, secret-to-managed-identity copies a conditioned role assignment with
+/// the same condition (read back from the saved file), and a rollback takes the copy away.
+#[test]
+fn a_conditioned_role_assignment_is_copied_with_its_condition_on_a_snapshot_file() {
+    use common::conditions::{CONTAINER_CONDITION, copy_among, with_conditioned_assignment};
+    rt().block_on(async {
+        let (tenant0, original) = with_conditioned_assignment(demo_snapshot(), |_| {});
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tenant.json");
+        snapshot_file::save(&tenant0, &file).unwrap();
+        let backend = SnapshotBackend::from_file(file.clone()).unwrap();
+        let plan = Sample::ManagedIdentityCreate.plan(&tenant0, "all");
+        let store = store(dir.path());
+        let summary = run(&backend, &store, &plan).await;
+        assert_eq!(summary.outcome, RunOutcome::Done);
+        let saved = snapshot_file::load(&file).unwrap();
+        let mi = saved
+            .user_assigned_identities
+            .iter()
+            .find(|u| u.name == "id-invoice-worker")
+            .unwrap();
+        let copy =
+            copy_among(&saved.role_assignments, &original, &mi.principal_id).expect("copied");
+        assert_eq!(copy.condition.as_deref(), Some(CONTAINER_CONDITION));
+        assert_eq!(copy.condition_version.as_deref(), Some("2.0"));
+        assert_eq!(copy.description, original.description);
+        assert_eq!(
+            normalized(saved),
+            normalized(plan.preview(&tenant0).unwrap())
+        );
+        let rolled = migrate::rollback(&backend, &store, &summary.journal_id, &options())
+            .await
+            .unwrap();
+        // The snapshot puts the removed secrets back too.
+        assert_eq!(rolled.outcome, RunOutcome::RolledBack);
+        assert_eq!(
+            normalized(snapshot_file::load(&file).unwrap()),
+            normalized(tenant0)
+        );
+    });
+}
+
+/// Removing a conditioned role assignment from a snapshot and undoing it puts it back with
+/// its condition, version and description.
+#[test]
+fn the_undo_of_a_removed_conditioned_assignment_restores_its_condition_on_a_snapshot() {
+    use common::conditions::with_conditioned_assignment;
+    rt().block_on(async {
+        let (tenant0, original) = with_conditioned_assignment(demo_snapshot(), |_| {});
+        let backend = SnapshotBackend::in_memory(tenant0.clone(), "test");
+        let applied = backend
+            .apply(&Change::RemoveRoleAssignment {
+                id: original.id.clone(),
+            })
+            .await
+            .unwrap();
+        let Change::AddRoleAssignment { assignment } = &applied.undo else {
+            panic!("{:?}", applied.undo)
+        };
+        assert_eq!(assignment, &original);
+        assert!(!tenant(&backend).await.role_assignments.contains(&original));
+        backend.apply(&applied.undo).await.unwrap();
+        let back = tenant(&backend).await;
+        assert!(back.role_assignments.contains(&original));
+        assert_eq!(normalized(back), normalized(tenant0));
+    });
+}
+
 /// Every fault at every step, then `resume` on the healthy backend: the same end state as an
 /// uninterrupted run, and nothing lost on the way.
 #[test]

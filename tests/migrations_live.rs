@@ -468,6 +468,72 @@ fn each_migration_runs_end_to_end_against_the_emulator() {
     });
 }
 
+/// secret-to-managed-identity on a `LiveBackend` against the emulator, for an application
+/// whose service principal holds Storage Blob Data Reader on one container only: the new
+/// identity gets the same condition (read back from ARM, by a fresh load and by a `GET` of
+/// the assignment), the run's end state is the plan's preview, and a rollback removes the
+/// copy.
+#[test]
+fn a_conditioned_role_assignment_is_copied_with_its_condition_against_the_emulator() {
+    use common::conditions::{CONTAINER_CONDITION, copy_among, with_conditioned_assignment};
+    rt().block_on(async {
+        let (tenant0, original) = with_conditioned_assignment(demo_snapshot(), |_| {});
+        let emu = Emulator::start(tenant0.clone()).await;
+        let start = emu.snapshot();
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let plan = Sample::ManagedIdentityCreate.plan_on(&tenant0, "all", None);
+        assert!(plan.refused.is_empty(), "{:?}", plan.refused);
+        let backend = live(&emu);
+        let summary = run(&backend, &store, &plan).await;
+        assert_eq!(summary.outcome, RunOutcome::Done);
+        let after = emu.snapshot();
+        let mi = after
+            .user_assigned_identities
+            .iter()
+            .find(|u| u.name == "id-invoice-worker")
+            .unwrap()
+            .clone();
+        // Read back through the live backend: a fresh load sees the copy with its condition.
+        let loaded = backend
+            .load(&Default::default(), &credwise::backend::Progress::silent())
+            .await
+            .unwrap();
+        let copy = copy_among(
+            &loaded.snapshot.role_assignments,
+            &original,
+            &mi.principal_id,
+        )
+        .expect("the copy");
+        assert_eq!(copy.condition.as_deref(), Some(CONTAINER_CONDITION));
+        assert_eq!(copy.condition_version.as_deref(), Some("2.0"));
+        assert_eq!(copy.description, original.description);
+        // And ARM's own answer for that assignment.
+        let url = format!("{}{}?api-version=2022-04-01", emu.arm_url(), copy.id);
+        let v: serde_json::Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+        assert_eq!(v["properties"]["condition"], CONTAINER_CONDITION);
+        assert_eq!(v["properties"]["conditionVersion"], "2.0");
+        assert_eq!(v["properties"]["principalId"], mi.principal_id.as_str());
+        let want = canonical(plan.preview(&start).unwrap(), &start);
+        assert_same(&canonical(after, &start), &want, "conditioned copy");
+
+        let rolled = migrate::rollback(&backend, &store, &summary.journal_id, &options())
+            .await
+            .unwrap();
+        assert!(
+            matches!(rolled.outcome, RunOutcome::RolledBackExceptSecrets { .. }),
+            "{:?}",
+            rolled.outcome
+        );
+        let back = emu.snapshot();
+        assert!(copy_among(&back.role_assignments, &original, &mi.principal_id).is_none());
+        assert!(
+            back.role_assignments.contains(&original),
+            "the original is untouched"
+        );
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Faults at every step.
 

@@ -254,3 +254,46 @@ fn cached_tenant_while_refreshing() {
     );
     insta::assert_snapshot!("cached_refreshing_160x24", t.backend());
 }
+
+/// A role assignment narrowed by an ABAC condition says so in the details pane.
+#[test]
+fn details_say_when_a_role_assignment_has_a_condition() {
+    let (tenant, _) = common::conditions::with_conditioned_assignment(
+        credwise::backend::demo::snapshot(NOW),
+        |_| {},
+    );
+    let mut app = App::new("test", false, NOW);
+    update(
+        &mut app,
+        Msg::TenantLoaded {
+            dir: Box::new(credwise::domain::Directory::new(tenant)),
+            audit: None,
+            warnings: vec![],
+            cached_at: None,
+        },
+    );
+    cmd(&mut app, Command::Open);
+    cmd(&mut app, Command::Filter);
+    type_text(&mut app, "^invoice-worker$", true);
+    update(&mut app, Msg::FilterAccept);
+    let mut shown = String::new();
+    // The application comes first; its service principal holds the roles.
+    for _ in 0..2 {
+        let mut ui = ui();
+        shown = common::screen(&render(&app, &mut ui, 240, 90));
+        if shown.contains("Storage Blob Data Reader") {
+            break;
+        }
+        cmd(&mut app, Command::SelectNext);
+    }
+    let line = shown
+        .lines()
+        .find(|l| l.contains("Storage Blob Data Reader"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(line.contains(", with a condition"), "{line}");
+    let unconditioned = shown
+        .lines()
+        .find(|l| l.contains("Storage Queue Data Contributor"))
+        .unwrap();
+    assert!(!unconditioned.contains("condition"), "{unconditioned}");
+}

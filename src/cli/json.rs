@@ -127,6 +127,11 @@ pub struct RoleAssignmentJson<'a> {
     pub role: &'a str,
     pub role_definition_id: &'a str,
     pub scope: &'a str,
+    /// The ABAC condition that narrows the role, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition_version: Option<&'a str>,
 }
 
 /// The status word of a secret's or certificate's end date.
@@ -283,6 +288,8 @@ fn role_assignment(r: &RoleAssignment) -> RoleAssignmentJson<'_> {
         role: r.role_name(),
         role_definition_id: &r.role_definition_id,
         scope: &r.scope,
+        condition: r.condition.as_deref(),
+        condition_version: r.effective_condition_version(),
     }
 }
 

@@ -178,7 +178,12 @@ fn block(dir: &Directory, e: &Entry, now: Timestamp) -> String {
     } else {
         let mut t = Table::new(&["ROLE", "SCOPE"]).indent(2);
         for r in roles {
-            t.row([r.role_name(), &r.scope]);
+            // A condition narrows the role; the JSON output carries its text.
+            let role = match &r.condition {
+                Some(_) => format!("{} (with a condition)", r.role_name()),
+                None => r.role_name().to_string(),
+            };
+            t.row([role.as_str(), &r.scope]);
         }
         out.push_str(&t.render());
     }

@@ -276,6 +276,50 @@ impl RoleAssignment {
             .as_deref()
             .unwrap_or_else(|| self.role_definition_id.rsplit('/').next().unwrap_or(""))
     }
+
+    /// The condition's language version: the one given, or — for a condition without one —
+    /// ARM's documented default, `2.0` ("If `condition` is specified without
+    /// `conditionVersion`, the version is set to the default value of 2.0", Azure RBAC REST
+    /// docs). `None` without a condition.
+    pub fn effective_condition_version(&self) -> Option<&str> {
+        self.condition.as_ref()?;
+        Some(self.condition_version.as_deref().unwrap_or("2.0"))
+    }
+
+    /// Whether `other` narrows the role the same way: both unconditioned, or the same
+    /// condition text at the same version. ARM stores the text as given, so it is compared
+    /// as given (only surrounding whitespace aside).
+    pub fn same_condition(&self, other: &RoleAssignment) -> bool {
+        fn text(a: &RoleAssignment) -> Option<&str> {
+            a.condition.as_deref().map(str::trim)
+        }
+        text(self) == text(other)
+            && self.effective_condition_version() == other.effective_condition_version()
+    }
+
+    /// The `properties` of the ARM `PUT` that creates this assignment (api-version
+    /// 2022-04-01): the condition travels with its version, so the new assignment grants no
+    /// more than this one.
+    pub fn create_properties(&self) -> serde_json::Value {
+        let mut p = serde_json::json!({
+            "roleDefinitionId": self.role_definition_id,
+            "principalId": self.principal_id,
+        });
+        if let Some(t) = &self.principal_type {
+            p["principalType"] = t.clone().into();
+        }
+        if let Some(c) = &self.condition {
+            p["condition"] = c.clone().into();
+            p["conditionVersion"] = self.effective_condition_version().unwrap_or("2.0").into();
+        }
+        if let Some(d) = &self.description {
+            p["description"] = d.clone().into();
+        }
+        if let Some(m) = &self.delegated_managed_identity_resource_id {
+            p["delegatedManagedIdentityResourceId"] = m.clone().into();
+        }
+        p
+    }
 }
 
 #[cfg(test)]

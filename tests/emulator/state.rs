@@ -42,6 +42,15 @@ pub struct State {
     /// Every `secretText` handed out by `addPassword`.
     pub secrets: Vec<String>,
     pub subscriptions: Vec<Subscription>,
+    /// What ARM keeps about a role assignment beyond the domain model (lower-cased id →
+    /// `createdOn`, `updatedOn`); assignments that came with the snapshot were "created"
+    /// when the emulator started.
+    pub role_assignment_times: HashMap<String, (String, String)>,
+    pub started: String,
+    /// Resource Graph rows served as they are, besides those made from the snapshot's
+    /// resources: Resource Graph columns are `dynamic`, so tests can hand a client rows whose
+    /// `identity` is a string, an array or null.
+    pub raw_resource_rows: Vec<serde_json::Value>,
 }
 
 impl State {
@@ -66,6 +75,9 @@ impl State {
             keys: HashMap::new(),
             secrets: Vec::new(),
             subscriptions,
+            role_assignment_times: HashMap::new(),
+            started: super::wire::date(time::OffsetDateTime::now_utc()),
+            raw_resource_rows: Vec::new(),
         };
         s.reindex_apps();
         s.reindex_sps();
@@ -177,6 +189,14 @@ impl State {
 
     pub fn known_key(&self, key_id: &str) -> Option<&Vec<u8>> {
         self.keys.get(&key_id.to_ascii_lowercase())
+    }
+
+    /// A role assignment's `createdOn` and `updatedOn`.
+    pub fn role_assignment_time(&self, id: &str) -> (String, String) {
+        self.role_assignment_times
+            .get(&id.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_else(|| (self.started.clone(), self.started.clone()))
     }
 
     pub fn subscription(&self, id: &str) -> Option<&Subscription> {

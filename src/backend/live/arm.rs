@@ -1,7 +1,8 @@
-//! The Azure Resource Manager client: subscriptions, user-assigned identities and their
-//! federated credentials (api-version 2024-11-30), role assignments, Azure Resource Graph for
-//! the resources that carry identities, and the identity and role-assignment writes of a
-//! migration (reference §2.4–§2.7, §3.3).
+//! The Azure Resource Manager client: subscriptions, user-assigned identities (api-version
+//! 2024-11-30) and their federated credentials (2025-01-31-preview, the only version whose
+//! schema has `claimsMatchingExpression`), role assignments with their ABAC conditions
+//! (2022-04-01), Azure Resource Graph for the resources that carry identities, and the
+//! identity and role-assignment writes of a migration (reference §2.4–§2.7, §3.3).
 //!
 //! Cost per crawl: one subscriptions list; per subscription one identities list and one role
 //! assignments list (listing a subscription's assignments and keeping those of the tenant's
@@ -19,8 +20,8 @@ use super::error::Need;
 use super::http::{Reply, Service, arm_path, segment};
 use super::retry::Mode;
 use super::wire::{
-    CreatedIdentity, FicMatch, Page, ResourceGraphPage, RoleDefinition, Subscription, WireFicItem,
-    WireRole, WireUami,
+    CreatedIdentity, FicMatch, Page, ResourceGraphPage, RoleDefinition, Row, Subscription,
+    WireFicItem, WireRole, WireUami, read_row,
 };
 use crate::backend::Error;
 use crate::backend::import::{Checked, WireFic, WireIdentity, WireRoleAssignment};
@@ -29,9 +30,17 @@ use crate::domain::{
 };
 
 pub const SUBSCRIPTIONS_API: &str = "2022-12-01";
+/// User-assigned identities themselves (list, get, create, delete).
 pub const MSI_API: &str = "2024-11-30";
-/// Flexible FICs on user-assigned identities exist only in this preview.
-pub const MSI_FLEXIBLE_API: &str = "2025-01-31-preview";
+/// Their federated credentials, classic and flexible alike: the stable schemas (2023-01-31,
+/// 2024-11-30) require `subject` and have no `claimsMatchingExpression`, so a flexible FIC
+/// read there comes back without its expression and could not be put back by an undo. The
+/// preview has both, mutually exclusive. `az identity federated-credential
+/// list/show/create/delete` use this version on the same `federatedIdentityCredentials`
+/// path since Azure/azure-cli#31436 (its aaz `_list.py`, `_show.py`, `_create.py`,
+/// `_delete.py`); one version for every FIC call keeps a read and the undo it feeds in
+/// the same schema.
+pub const MSI_FIC_API: &str = "2025-01-31-preview";
 pub const AUTHORIZATION_API: &str = "2022-04-01";
 pub const RESOURCE_GRAPH_API: &str = "2024-04-01";
 /// Microsoft's advice for Resource Graph: fewer than 300 subscriptions per query.
@@ -106,7 +115,7 @@ impl Arm {
     /// The federated credentials of one user-assigned identity.
     pub async fn identity_fics(&self, id: &str) -> Result<Vec<FederatedIdentityCredential>, Error> {
         let url = format!(
-            "{}{}/federatedIdentityCredentials?api-version={MSI_API}",
+            "{}{}/federatedIdentityCredentials?api-version={MSI_FIC_API}",
             self.base,
             arm_path(id)?
         );
@@ -132,17 +141,20 @@ impl Arm {
     }
 
     /// Resources with managed identities in `subscriptions` (at most 300, see
-    /// `ARG_SUBSCRIPTIONS_PER_QUERY`), every page; reports the running count.
+    /// `ARG_SUBSCRIPTIONS_PER_QUERY`), every page; reports the running count. Rows that
+    /// cannot be read are skipped and described in the second list, so one odd row never
+    /// fails a page.
     pub async fn resources(
         &self,
         subscriptions: &[String],
         mut on_page: impl FnMut(usize, Option<u64>),
-    ) -> Result<Vec<AzureResource>, Error> {
+    ) -> Result<(Vec<AzureResource>, Vec<String>), Error> {
         let url = format!(
             "{}/providers/Microsoft.ResourceGraph/resources?api-version={RESOURCE_GRAPH_API}",
             self.base
         );
         let mut out = Vec::new();
+        let mut skipped = Vec::new();
         let mut skip_token: Option<String> = None;
         loop {
             let mut options =
@@ -159,7 +171,13 @@ impl Arm {
                 .svc
                 .read_json(Method::Post, &url, &[], Some(&body), Need::ArmRead)
                 .await?;
-            out.extend(page.data.into_iter().filter_map(|r| r.into_resource()));
+            for row in page.data {
+                match read_row(row) {
+                    Row::Resource(r) => out.push(r),
+                    Row::NoIdentity => {}
+                    Row::Unreadable(why) => skipped.push(why),
+                }
+            }
             on_page(out.len(), page.total_records);
             match page.skip_token.filter(|t| !t.is_empty()) {
                 Some(t) if Some(&t) == skip_token.as_ref() => {
@@ -169,7 +187,7 @@ impl Arm {
                     });
                 }
                 Some(t) => skip_token = Some(t),
-                None => return Ok(out),
+                None => return Ok((out, skipped)),
             }
         }
     }
@@ -212,7 +230,7 @@ impl Arm {
     ) -> Result<Option<FederatedIdentityCredential>, Error> {
         let id = format!("{identity}/federatedIdentityCredentials/{name}");
         Ok(self
-            .get_optional::<WireFicItem>(&id, MSI_API)
+            .get_optional::<WireFicItem>(&id, MSI_FIC_API)
             .await?
             .map(|w| w.0))
     }
@@ -286,44 +304,63 @@ impl Arm {
             "issuer": fic.issuer,
             "audiences": fic.audiences,
         });
-        let api = match FicMatch::of(fic)? {
-            FicMatch::Subject(subject) => {
-                properties["subject"] = subject.into();
-                MSI_API
-            }
+        // The preview takes a subject or an expression, never both.
+        match FicMatch::of(fic)? {
+            FicMatch::Subject(subject) => properties["subject"] = subject.into(),
             FicMatch::Expression(expression) => {
-                properties["claimsMatchingExpression"] = FicMatch::expression_json(expression);
-                MSI_FLEXIBLE_API
+                properties["claimsMatchingExpression"] = FicMatch::expression_json(expression)
             }
-        };
-        let id = format!("{identity}/federatedIdentityCredentials/{}", fic.name);
-        let body = serde_json::json!({ "properties": properties });
-        self.write(Method::Put, &id, api, Some(&body), Need::IdentityWrite)
-            .await
-            .map(drop)
-    }
-
-    /// Creates a role assignment; returns its id.
-    pub async fn put_role_assignment(&self, a: &RoleAssignment) -> Result<String, Error> {
-        let id = assignment_id(a);
-        let mut properties = serde_json::json!({
-            "roleDefinitionId": a.role_definition_id,
-            "principalId": a.principal_id,
-        });
-        if let Some(t) = &a.principal_type {
-            properties["principalType"] = t.clone().into();
         }
+        let id = format!("{identity}/federatedIdentityCredentials/{}", fic.name);
         let body = serde_json::json!({ "properties": properties });
         self.write(
             Method::Put,
             &id,
-            AUTHORIZATION_API,
+            MSI_FIC_API,
             Some(&body),
-            Need::RoleAssignmentWrite,
+            Need::IdentityWrite,
         )
-        .await?;
-        Ok(id)
+        .await
+        .map(drop)
     }
+
+    /// Creates a role assignment, its condition, condition version and description included;
+    /// returns its id and the assignment as ARM answered (the `PUT`'s body, or a read back
+    /// when the body is not one), so the caller can see what ARM actually kept.
+    pub async fn put_role_assignment(
+        &self,
+        a: &RoleAssignment,
+    ) -> Result<(String, Option<RoleAssignment>), Error> {
+        let id = assignment_id(a);
+        let body = serde_json::json!({ "properties": a.create_properties() });
+        let (url, reply) = self
+            .write(
+                Method::Put,
+                &id,
+                AUTHORIZATION_API,
+                Some(&body),
+                Need::RoleAssignmentWrite,
+            )
+            .await?;
+        let answered = match self.svc.json::<WireRole>(&reply, &url) {
+            Ok(w) => Some(w.0),
+            Err(_) => self.role_assignment(&id).await?,
+        };
+        Ok((id, answered))
+    }
+}
+
+/// Why ARM's answer to creating `sent` does not carry its condition, if it does not: an
+/// assignment stored without the condition grants more than was asked, and must not stay.
+pub fn condition_lost(sent: &RoleAssignment, answered: &RoleAssignment) -> Option<String> {
+    sent.condition.as_ref()?;
+    if sent.same_condition(answered) {
+        return None;
+    }
+    Some(match &answered.condition {
+        None => "ARM stored it without its condition".to_string(),
+        Some(_) => "ARM stored it with another condition".to_string(),
+    })
 }
 
 /// The id of a new role assignment: the planned one when it is a proper

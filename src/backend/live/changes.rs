@@ -7,7 +7,7 @@
 //! May import the Graph and ARM clients and the domain.
 
 use super::LiveBackend;
-use super::arm::{AUTHORIZATION_API, MSI_API};
+use super::arm::{AUTHORIZATION_API, MSI_API, MSI_FIC_API, condition_lost};
 use super::error::Need;
 use super::graph::owner_path;
 use crate::backend::import::WireKey;
@@ -198,7 +198,7 @@ impl LiveBackend {
                             self.arm
                                 .delete(
                                     &format!("{id}/federatedIdentityCredentials/{name}"),
-                                    MSI_API,
+                                    MSI_FIC_API,
                                     Need::IdentityWrite,
                                 )
                                 .await?;
@@ -259,8 +259,8 @@ impl LiveBackend {
                 Ok(plain(Change::CreateUserAssignedIdentity { identity: old }))
             }
             Change::AddRoleAssignment { assignment } => {
-                let id = match self.arm.put_role_assignment(assignment).await {
-                    Ok(id) => id,
+                let (id, answered) = match self.arm.put_role_assignment(assignment).await {
+                    Ok(x) => x,
                     Err(Error::Service { code, .. }) if code == "RoleAssignmentExists" => {
                         return Err(Error::Rejected(ApplyError::AlreadyExists {
                             what: "role assignment",
@@ -269,6 +269,30 @@ impl LiveBackend {
                     }
                     Err(e) => return Err(e),
                 };
+                // A conditioned assignment that came back without its condition grants more
+                // than the plan asked for: take it away again and stop, rather than leave it.
+                let lost = match &answered {
+                    Some(a) => condition_lost(assignment, a),
+                    None if assignment.condition.is_some() => {
+                        Some("ARM did not show the assignment it created".to_string())
+                    }
+                    None => None,
+                };
+                if let Some(why) = lost {
+                    let removed = self
+                        .arm
+                        .delete(&id, AUTHORIZATION_API, Need::RoleAssignmentWrite)
+                        .await;
+                    return Err(Error::Unavailable(format!(
+                        "role assignment {id} ({} at {}) was created, but {why}; {}",
+                        assignment.role_name(),
+                        assignment.scope,
+                        match removed {
+                            Ok(()) => "it was removed again, because without its condition it grants more than the original".to_string(),
+                            Err(e) => format!("removing it again failed ({e}): remove it by hand, because without its condition it grants more than the original"),
+                        }
+                    )));
+                }
                 Ok(plain(Change::RemoveRoleAssignment { id }))
             }
             Change::RemoveRoleAssignment { id } => {

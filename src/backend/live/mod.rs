@@ -385,13 +385,18 @@ impl LiveBackend {
             .iter()
             .map(|s| s.subscription_id.clone())
             .collect();
-        let ((identities, id_warn), (resources, res_warn), (roles, role_warn)) = futures::join!(
+        let ((identities, id_warn), (resources, res_warn, rows_warn), (roles, role_warn)) = futures::join!(
             self.load_identities(&ids, progress),
             self.load_resources(&ids, progress),
             self.load_role_assignments(&ids, progress)
         );
-        out.warnings
-            .extend(id_warn.into_iter().chain(res_warn.clone()).chain(role_warn));
+        out.warnings.extend(
+            id_warn
+                .into_iter()
+                .chain(res_warn.clone())
+                .chain(rows_warn)
+                .chain(role_warn),
+        );
         out.subscriptions = subscriptions;
         out.identities = identities;
         out.resources_failed = res_warn.is_some();
@@ -456,10 +461,12 @@ impl LiveBackend {
         &self,
         subscriptions: &[String],
         progress: &Progress,
-    ) -> (Vec<AzureResource>, Option<Warning>) {
+    ) -> (Vec<AzureResource>, Option<Warning>, Option<Warning>) {
         const STAGE: &str = "resources";
+        const AREA: &str = "resources (Resource Graph)";
         let mut out = Vec::new();
         let mut failures = Vec::new();
+        let mut skipped = Vec::new();
         progress.report(STAGE, 0, None);
         for group in arm::subscription_groups(subscriptions) {
             let before = out.len();
@@ -470,13 +477,22 @@ impl LiveBackend {
                 })
                 .await;
             match r {
-                Ok(list) => out.extend(list),
+                Ok((list, odd)) => {
+                    out.extend(list);
+                    skipped.extend(odd);
+                }
                 Err(e) => failures.push((format!("{} subscription(s)", group.len()), e)),
             }
         }
         let n = out.len() as u64;
         progress.report(STAGE, n, Some(n));
-        (out, summarize("resources (Resource Graph)", failures))
+        // Skipped rows are their own warning: the rest of the resources are whole and kept,
+        // where a failed query drops them all (see `merge_arm`).
+        let rows = skipped_rows(&skipped).map(|message| Warning {
+            area: AREA.to_string(),
+            message,
+        });
+        (out, summarize(AREA, failures), rows)
     }
 
     async fn load_role_assignments(
@@ -601,6 +617,24 @@ fn in_tenant(s: &Subscription, tenant: Option<&str>) -> bool {
         (Some(t), Some(st)) => t.eq_ignore_ascii_case(st),
         _ => true,
     }
+}
+
+/// How many Resource Graph rows were skipped, naming the first few (each names its resource
+/// id and what was wrong with it).
+fn skipped_rows(skipped: &[String]) -> Option<String> {
+    const NAMED: usize = 5;
+    if skipped.is_empty() {
+        return None;
+    }
+    let more = match skipped.len().saturating_sub(NAMED) {
+        0 => String::new(),
+        n => format!("; and {n} more"),
+    };
+    Some(format!(
+        "{} row(s) skipped, which credwise cannot read: {}{more}",
+        skipped.len(),
+        skipped[..skipped.len().min(NAMED)].join("; ")
+    ))
 }
 
 /// One warning for the failures of a phase: how many, and the first reason (which names the

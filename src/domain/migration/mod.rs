@@ -34,7 +34,7 @@ use super::objects::ManagedIdentityFlavour;
 use super::snapshot::Cloud;
 
 pub use guidance::GuidanceTemplates;
-pub use plan::{ApiCall, LineKind, Plan, PlanIdentity, PlanLine, Snippet, Step};
+pub use plan::{ApiCall, LineKind, Plan, PlanIdentity, PlanLine, RefusedStep, Snippet, Step};
 pub use secret_to_certificate::{CertificateForm, CertificateInfo};
 pub use secret_to_fic::FicForm;
 pub use secret_to_managed_identity::ManagedIdentityForm;

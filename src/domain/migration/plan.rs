@@ -105,6 +105,19 @@ pub struct ProvisionalIdentity {
     pub client_id: String,
 }
 
+/// A step the plan refuses to take, and why: a role assignment whose condition cannot be
+/// carried over is left out rather than copied without it (which would grant more than the
+/// original). Shown beside the steps, in the text and in `--output json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefusedStep {
+    /// The step as it would have read ("Grant Storage Blob Data Reader at … to id-app").
+    pub title: String,
+    /// The object it is about (a role assignment's ARM id).
+    pub id: String,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
@@ -128,6 +141,9 @@ pub struct Plan {
     pub notes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisional: Option<ProvisionalIdentity>,
+    /// Steps the plan will not take, each with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedStep>,
 }
 
 /// Why a plan's preview failed: step `step` (0-based) could not apply.
@@ -357,6 +373,23 @@ impl Plan {
                 push(LineKind::Warning, Some(i), format!("            {note}"));
             }
         }
+        if !self.refused.is_empty() {
+            push(LineKind::Blank, None, String::new());
+            push(
+                LineKind::Heading,
+                None,
+                "Refused (not done, and not done in a weaker form)".into(),
+            );
+            for r in &self.refused {
+                push(LineKind::Warning, None, format!("  - {}", r.title));
+                push(
+                    LineKind::Warning,
+                    None,
+                    format!("    role assignment {}", r.id),
+                );
+                push(LineKind::Warning, None, format!("    {}", r.reason));
+            }
+        }
         out
     }
 
@@ -491,12 +524,21 @@ pub fn describe_change(c: &Change) -> String {
         Change::DeleteUserAssignedIdentity { id } => {
             format!("delete user-assigned managed identity {id}")
         }
-        Change::AddRoleAssignment { assignment } => format!(
-            "assign role {} at {} to principal {}",
-            assignment.role_name(),
-            assignment.scope,
-            assignment.principal_id
-        ),
+        Change::AddRoleAssignment { assignment } => {
+            let condition = match &assignment.condition {
+                Some(c) => format!(
+                    ", only where its condition (version {}) holds: {c}",
+                    assignment.effective_condition_version().unwrap_or("2.0")
+                ),
+                None => String::new(),
+            };
+            format!(
+                "assign role {} at {} to principal {}{condition}",
+                assignment.role_name(),
+                assignment.scope,
+                assignment.principal_id
+            )
+        }
         Change::RemoveRoleAssignment { id } => format!("remove role assignment {id}"),
     }
 }
@@ -534,6 +576,9 @@ pub(crate) fn arm_base(cloud: Cloud) -> &'static str {
 }
 
 const MSI_API: &str = "api-version=2024-11-30";
+/// Federated credentials of user-assigned identities are read and written at the preview
+/// that knows `claimsMatchingExpression`, as `az identity federated-credential` does.
+const MSI_FIC_API: &str = "api-version=2025-01-31-preview";
 const AUTHZ_API: &str = "api-version=2022-04-01";
 
 fn graph_object(t: &Target, cloud: Cloud) -> String {
@@ -609,11 +654,14 @@ pub fn api_calls(change: &Change, cloud: Cloud, existing_keys: usize) -> Vec<Api
                 Target::UserAssignedIdentity(arm) => vec![ApiCall::new(
                     "PUT",
                     format!(
-                        "{}{arm}/federatedIdentityCredentials/{}?{MSI_API}",
+                        "{}{arm}/federatedIdentityCredentials/{}?{MSI_FIC_API}",
                         arm_base(cloud),
                         credential.name
                     ),
-                    Some(format!("{{\"properties\": {body}}}")),
+                    Some(format!(
+                        "{{\"properties\": {}}}",
+                        uami_fic_properties(credential)
+                    )),
                 )],
                 _ => vec![ApiCall::new(
                     "POST",
@@ -629,7 +677,7 @@ pub fn api_calls(change: &Change, cloud: Cloud, existing_keys: usize) -> Vec<Api
             Target::UserAssignedIdentity(arm) => vec![ApiCall::new(
                 "DELETE",
                 format!(
-                    "{}{arm}/federatedIdentityCredentials/{name}?{MSI_API}",
+                    "{}{arm}/federatedIdentityCredentials/{name}?{MSI_FIC_API}",
                     arm_base(cloud)
                 ),
                 None,
@@ -659,10 +707,7 @@ pub fn api_calls(change: &Change, cloud: Cloud, existing_keys: usize) -> Vec<Api
         Change::AddRoleAssignment { assignment } => vec![ApiCall::new(
             "PUT",
             format!("{}{}?{AUTHZ_API}", arm_base(cloud), assignment.id),
-            Some(format!(
-                "{{\"properties\": {{\"roleDefinitionId\": \"{}\", \"principalId\": \"{}\", \"principalType\": \"ServicePrincipal\"}}}}",
-                assignment.role_definition_id, assignment.principal_id
-            )),
+            Some(serde_json::json!({ "properties": assignment.create_properties() }).to_string()),
         )],
         Change::RemoveRoleAssignment { id } => vec![ApiCall::new(
             "DELETE",
@@ -670,6 +715,20 @@ pub fn api_calls(change: &Change, cloud: Cloud, existing_keys: usize) -> Vec<Api
             None,
         )],
     }
+}
+
+/// A user-assigned identity's FIC `properties` as the preview API takes them: a classic one
+/// with its `subject`, a flexible one with `claimsMatchingExpression` instead (the preview
+/// refuses both at once).
+fn uami_fic_properties(c: &crate::domain::FederatedIdentityCredential) -> String {
+    let mut p = serde_json::json!({ "issuer": c.issuer, "audiences": c.audiences });
+    match (&c.subject, &c.claims_matching_expression) {
+        (None, Some(e)) => {
+            p["claimsMatchingExpression"] = serde_json::json!({ "languageVersion": 1, "value": e })
+        }
+        (s, _) => p["subject"] = serde_json::json!(s),
+    }
+    p.to_string()
 }
 
 /// The read that answers `check`.
@@ -680,7 +739,7 @@ pub fn check_call(check: &Check, cloud: Cloud) -> ApiCall {
                 Target::UserAssignedIdentity(arm) => ApiCall::new(
                     "GET",
                     format!(
-                        "{}{arm}/federatedIdentityCredentials?{MSI_API}",
+                        "{}{arm}/federatedIdentityCredentials?{MSI_FIC_API}",
                         arm_base(cloud)
                     ),
                     None,

@@ -350,6 +350,7 @@ impl CertificateForm {
             follow_ups,
             notes,
             provisional: None,
+            refused: Vec::new(),
         })
     }
 }

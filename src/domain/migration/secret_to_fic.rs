@@ -194,6 +194,7 @@ impl FicForm {
             follow_ups,
             notes,
             provisional: None,
+            refused: Vec::new(),
         })
     }
 

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{self, Plan, ProvisionalIdentity, Step};
+use super::plan::{self, Plan, ProvisionalIdentity, RefusedStep, Step};
 use super::secret_to_fic::{check, removal_words};
 use super::{
     FieldError, IdSource, MigrationKind, PickedIdentity, PlanContext, Source, removal_steps,
@@ -256,14 +256,55 @@ impl ManagedIdentityForm {
         };
         let mut skipped = 0;
         let mut guard_if_nothing_to_do = None;
+        let mut refused = Vec::new();
         for a in &to_copy {
+            let title = format!(
+                "Grant {} at {} to {mi_name}{}",
+                a.role_name(),
+                a.scope,
+                if a.condition.is_some() {
+                    ", with its condition"
+                } else {
+                    ""
+                }
+            );
+            // ARM keeps one assignment per principal, role and scope, whatever its condition
+            // (Azure RBAC conditions FAQ): the same condition is already in place; another
+            // one cannot be added beside it.
             if let Some(h) = held.iter().find(|h| {
                 h.role_definition_id
                     .eq_ignore_ascii_case(&a.role_definition_id)
                     && h.scope.eq_ignore_ascii_case(&a.scope)
             }) {
-                skipped += 1;
-                guard_if_nothing_to_do = Some(Check::RoleAssignmentPresent { id: h.id.clone() });
+                if h.same_condition(a) {
+                    skipped += 1;
+                    guard_if_nothing_to_do =
+                        Some(Check::RoleAssignmentPresent { id: h.id.clone() });
+                } else {
+                    refused.push(RefusedStep {
+                        title,
+                        id: a.id.clone(),
+                        reason: format!(
+                            "{mi_name} already holds {} at {} {} (assignment {}); ARM keeps one assignment per principal, role and scope, so the copy cannot be added beside it. Compare the two and change the existing one by hand.",
+                            a.role_name(),
+                            a.scope,
+                            match (&h.condition, &a.condition) {
+                                (None, _) => "without a condition",
+                                (Some(_), None) => "with a condition the original does not have",
+                                (Some(_), Some(_)) => "with a different condition",
+                            },
+                            h.id
+                        ),
+                    });
+                }
+                continue;
+            }
+            if let Some(reason) = cannot_carry(a, r.source.principal_id.as_deref(), &mi_name) {
+                refused.push(RefusedStep {
+                    title,
+                    id: a.id.clone(),
+                    reason,
+                });
                 continue;
             }
             if PRIVILEGED_ROLES.contains(&a.role_name()) {
@@ -284,16 +325,18 @@ impl ManagedIdentityForm {
                 role_definition_id: a.role_definition_id.clone(),
                 role_definition_name: a.role_definition_name.clone(),
                 scope: a.scope.clone(),
-                // The condition narrows the role; without it the copy would grant more.
+                // The condition narrows the role; without it the copy would grant more. Its
+                // version is written out (ARM's default, 2.0, when the original had none) so
+                // the copy reads back exactly as planned.
                 condition: a.condition.clone(),
-                condition_version: a.condition_version.clone(),
+                condition_version: a.effective_condition_version().map(str::to_string),
                 description: a.description.clone(),
                 delegated_managed_identity_resource_id: None,
             };
             let id = assignment.id.clone();
             let action = Change::AddRoleAssignment { assignment };
             steps.push(Step {
-                title: format!("Grant {} at {} to {mi_name}", a.role_name(), a.scope),
+                title,
                 precondition: match (&r.destination, &resource_id) {
                     (Destination::Create { .. }, Some(arm)) => {
                         Some(Check::UserAssignedIdentityPresent { id: arm.clone() })
@@ -307,6 +350,21 @@ impl ManagedIdentityForm {
                 removes_secret: false,
                 undo_note: None,
             });
+        }
+        if !refused.is_empty() && !r.remove.is_empty() {
+            return Err(vec![FieldError::new(
+                "remove-secrets",
+                format!(
+                    "{} of the role assignment(s) of {} cannot be copied to {mi_name} ({}); grant them by hand first, then remove the secrets",
+                    refused.len(),
+                    r.source.identity.display_name,
+                    refused
+                        .iter()
+                        .map(|x| x.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )]);
         }
         if to_copy.is_empty() {
             notes.push(format!(
@@ -389,9 +447,13 @@ impl ManagedIdentityForm {
             .filter(|st| matches!(st.action, Change::AddRoleAssignment { .. }))
             .count();
         let summary = format!(
-            "{} {mi_name}, copy {copied} role assignment(s) of {} to it{}.",
+            "{} {mi_name}, copy {copied} role assignment(s) of {} to it{}{}.",
             if created { "Create" } else { "Use" },
             r.source.identity.display_name,
+            match refused.len() {
+                0 => String::new(),
+                n => format!(" ({n} refused: see below)"),
+            },
             removal_words(r.remove.len())
         );
         Ok(Plan {
@@ -406,8 +468,58 @@ impl ManagedIdentityForm {
             follow_ups,
             notes,
             provisional,
+            refused,
         })
     }
+}
+
+/// The largest condition ARM takes ("A condition can be up to 8 KB long", Azure RBAC
+/// conditions FAQ).
+const CONDITION_LIMIT: usize = 8 * 1024;
+
+/// Why `a` cannot be copied to another principal as it is, if it cannot. A copy must narrow
+/// the role exactly as the original does; where credwise cannot promise that, the step is
+/// refused rather than made without (or with a changed) condition.
+fn cannot_carry(
+    a: &RoleAssignment,
+    source_principal: Option<&str>,
+    mi_name: &str,
+) -> Option<String> {
+    if let Some(m) = &a.delegated_managed_identity_resource_id {
+        return Some(format!(
+            "it was made through Azure Lighthouse for the delegated managed identity of {m} (delegatedManagedIdentityResourceId); a copy for {mi_name} would be a different kind of grant. Assign the role by hand if it is needed."
+        ));
+    }
+    let condition = a.condition.as_deref()?;
+    if let Some(v) = a.condition_version.as_deref()
+        && v.trim() != "2.0"
+    {
+        return Some(format!(
+            "its condition has version {v:?}; ARM accepts only 2.0 (\"The given role assignment condition is invalid.\"), so the copy could only be made without the condition, which would grant more."
+        ));
+    }
+    if condition.to_ascii_lowercase().contains("@principal[") {
+        return Some(format!(
+            "its condition reads attributes of the principal (@Principal[...], custom security attributes); {mi_name} does not carry the service principal's attributes, so the copied condition would decide differently."
+        ));
+    }
+    if let Some(sp) = source_principal
+        && !sp.is_empty()
+        && condition
+            .to_ascii_lowercase()
+            .contains(&sp.to_ascii_lowercase())
+    {
+        return Some(format!(
+            "its condition names the service principal itself ({sp}); copied to {mi_name} it would mean something else."
+        ));
+    }
+    if condition.len() > CONDITION_LIMIT {
+        return Some(format!(
+            "its condition is {} bytes long, more than the 8 KB ARM accepts.",
+            condition.len()
+        ));
+    }
+    None
 }
 
 /// The subscription to create the identity in, when `--subscription` is not given: the only

@@ -395,10 +395,14 @@ fn build<'a>(
         lines.push(Line::from(span(why, t.dim)));
     }
     for r in roles {
-        lines.push(Line::from(vec![
+        let mut parts = vec![
             Span::raw(format!("  {}", sanitize::display(r.role_name()))),
             span(format!(" on {}", scope_label(&r.scope)), t.dim),
-        ]));
+        ];
+        if r.condition.is_some() {
+            parts.push(span(", with a condition", t.dim));
+        }
+        lines.push(Line::from(parts));
     }
     (lines, link_lines)
 }
