@@ -71,6 +71,18 @@ pub enum ImportError {
         column: usize,
         message: String,
     },
+    /// Two objects with one id (a file given twice, two exports concatenated, an edited
+    /// file): a change by id could reach the wrong one. Names both, with their files.
+    #[error(
+        "{}: item {} ({:?}) and {}: item {} ({:?}) have the same id {id}; each object may appear once",
+        .first.0.display(), .first.1 + 1, .first.2, .second.0.display(), .second.1 + 1, .second.2
+    )]
+    DuplicateId {
+        id: String,
+        /// File, 0-based position in its array, name.
+        first: (PathBuf, usize, String),
+        second: (PathBuf, usize, String),
+    },
 }
 
 impl ImportError {
@@ -79,6 +91,7 @@ impl ImportError {
         match self {
             Self::NoInput => None,
             Self::Read { path, .. } | Self::Malformed { path, .. } => Some(path),
+            Self::DuplicateId { first, .. } => Some(&first.0),
         }
     }
 }
@@ -114,7 +127,7 @@ pub fn import(
         });
     let resources = system_assigned_resources(&service_principals, Vec::new());
 
-    Ok(TenantSnapshot {
+    let snapshot = TenantSnapshot {
         tenant_id,
         tenant_display_name: None,
         captured_at,
@@ -126,7 +139,25 @@ pub fn import(
         user_assigned_identities,
         resources,
         role_assignments,
-    })
+    };
+    if let Some(d) = snapshot.duplicate_id() {
+        // Each collection came from one file; the resources are derived from the principals.
+        let file = |collection: &str| {
+            let p = match collection {
+                "applications" => inputs.apps,
+                "servicePrincipals" | "resources" => inputs.service_principals,
+                "userAssignedIdentities" => inputs.managed_identities,
+                _ => inputs.role_assignments,
+            };
+            p.map(Path::to_path_buf).unwrap_or_default()
+        };
+        return Err(ImportError::DuplicateId {
+            id: d.id,
+            first: (file(d.first.collection), d.first.index, d.first.name),
+            second: (file(d.second.collection), d.second.index, d.second.name),
+        });
+    }
+    Ok(snapshot)
 }
 
 fn load<T>(

@@ -211,7 +211,12 @@ impl ManagedIdentityForm {
                     precondition: None,
                     calls: plan::api_calls(&action, s.cloud, 0),
                     action,
-                    verification: Check::UserAssignedIdentityPresent { id: id.clone() },
+                    // Azure chooses the ids; `Plan::rebind` adds them to the check.
+                    verification: Check::UserAssignedIdentityMatches {
+                        id: id.clone(),
+                        principal_id: None,
+                        client_id: None,
+                    },
                     undo: Change::DeleteUserAssignedIdentity { id: id.clone() },
                     removes_secret: false,
                     undo_note: None,
@@ -263,7 +268,9 @@ impl ManagedIdentityForm {
                     && h.scope.eq_ignore_ascii_case(&a.scope)
             }) {
                 skipped += 1;
-                guard_if_nothing_to_do = Some(Check::RoleAssignmentPresent { id: h.id.clone() });
+                guard_if_nothing_to_do = Some(Check::RoleAssignmentMatches {
+                    assignment: (*h).clone(),
+                });
                 continue;
             }
             if PRIVILEGED_ROLES.contains(&a.role_name()) {
@@ -291,18 +298,26 @@ impl ManagedIdentityForm {
                 delegated_managed_identity_resource_id: None,
             };
             let id = assignment.id.clone();
+            // By content: the same id granting another role, scope or condition is not this.
+            let verification = Check::RoleAssignmentMatches {
+                assignment: assignment.clone(),
+            };
             let action = Change::AddRoleAssignment { assignment };
             steps.push(Step {
                 title: format!("Grant {} at {} to {mi_name}", a.role_name(), a.scope),
                 precondition: match (&r.destination, &resource_id) {
                     (Destination::Create { .. }, Some(arm)) => {
-                        Some(Check::UserAssignedIdentityPresent { id: arm.clone() })
+                        Some(Check::UserAssignedIdentityMatches {
+                            id: arm.clone(),
+                            principal_id: None,
+                            client_id: None,
+                        })
                     }
                     _ => None,
                 },
                 calls: plan::api_calls(&action, s.cloud, 0),
                 action,
-                verification: Check::RoleAssignmentPresent { id: id.clone() },
+                verification,
                 undo: Change::RemoveRoleAssignment { id },
                 removes_secret: false,
                 undo_note: None,
@@ -328,7 +343,11 @@ impl ManagedIdentityForm {
                 Some(last) => Some(last.verification.clone()),
                 None => match (&resource_id, flavour) {
                     (Some(arm), ManagedIdentityFlavour::UserAssigned) => {
-                        Some(Check::UserAssignedIdentityPresent { id: arm.clone() })
+                        Some(Check::UserAssignedIdentityMatches {
+                            id: arm.clone(),
+                            principal_id: Some(principal_id.clone()),
+                            client_id: Some(client_id.clone()),
+                        })
                     }
                     _ => guard_if_nothing_to_do,
                 },
