@@ -391,14 +391,8 @@ async fn plan_command(form: Form<'_>, env: &Env<'_>) -> Result<(), CliError> {
         return Ok(());
     }
 
-    if common.output == PlanFormat::Text {
-        // The user's part is printed after the run, with the ids and files it produced.
-        let mut lines = plan.overview_lines();
-        lines.extend(plan.note_lines());
-        output::print(&lines_text(lines));
-    }
-    // One open migration per identity: say so before asking, and before a certificate is
-    // generated for nothing.
+    // One open migration per identity: say so before anything is printed or asked, and
+    // before a certificate is generated for nothing.
     let store = JournalStore::open_default().map_err(journal_error)?;
     migrate::ensure_no_open_migration(
         &store,
@@ -406,6 +400,12 @@ async fn plan_command(form: Form<'_>, env: &Env<'_>) -> Result<(), CliError> {
         Some(&plan.identity.target),
     )
     .map_err(migrate_error)?;
+    if common.output == PlanFormat::Text {
+        // The user's part is printed after the run, with the ids and files it produced.
+        let mut lines = plan.overview_lines();
+        lines.extend(plan.note_lines());
+        output::print(&lines_text(lines));
+    }
     confirm(&plan, common.yes)?;
 
     // A generated certificate is made only now, after the confirmation: its private key is
