@@ -14,7 +14,8 @@
 //! - snapshot files and `az` imports with two objects of one id are refused, naming both.
 //!
 //! These tests use only what `jobs::migrate`, the backends and the stores offered before the
-//! fix, so each one fails on that code and passes after.
+//! fix, so each scenario fails on that code and passes after; the two named "…may…" and
+//! "…still…" guard the other side (the rules refuse only what they must) and pass on both.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
