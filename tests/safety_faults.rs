@@ -781,3 +781,77 @@ fn a_snapshot_file_with_unique_ids_still_loads_and_migrates() {
         ));
     });
 }
+
+/// A journal written before content checks holds `credential-present` by name. It still
+/// loads, its checks are upgraded from the steps' actions, and resuming it does not take a
+/// look-alike for the new credential either.
+#[test]
+fn an_old_journal_that_verified_by_name_is_upgraded_and_resumes_by_content() {
+    use credwise::domain::Check;
+    use credwise::store::journal::{Record, VERSION};
+    rt().block_on(async {
+        let mut plan = Kind::Fic.plan(&demo_snapshot(), "all");
+        let target = plan.identity.target.clone();
+        let name = fic_of(&plan).name;
+        // As an older credwise wrote it: the FIC verified (and the removals guarded) by name.
+        let old = Check::CredentialPresent {
+            target: target.clone(),
+            id: name.clone(),
+        };
+        plan.steps[0].verification = old.clone();
+        for st in &mut plan.steps[1..] {
+            st.precondition = Some(old.clone());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let id = JournalStore::new_id(plan.kind, NOW);
+        store
+            .create(&Record::Opened {
+                version: VERSION,
+                journal_id: id.clone(),
+                at: NOW,
+                migration: plan.kind,
+                source: demo_source(),
+                principal: None,
+                plan: Box::new(plan.clone()),
+            })
+            .unwrap();
+        let read = store.read(&id).unwrap();
+        assert!(
+            !matches!(
+                read.plan.steps[0].verification,
+                Check::CredentialPresent { .. }
+            ),
+            "upgraded: {:?}",
+            read.plan.steps[0].verification
+        );
+        assert_eq!(
+            read.plan.steps[1].precondition.as_ref(),
+            Some(&read.plan.steps[0].verification),
+            "the removal's guard is the upgraded verification"
+        );
+
+        let inner = demo_backend();
+        inner
+            .apply(&Change::AddFederatedCredential {
+                target,
+                credential: evil(&name),
+            })
+            .await
+            .unwrap();
+        let resumed = migrate::resume(inner.as_ref(), &store, &id, &options())
+            .await
+            .unwrap();
+        assert!(
+            matches!(resumed.outcome, RunOutcome::Failed { index: 0, .. }),
+            "{:?}",
+            resumed.outcome
+        );
+        assert_eq!(
+            app(&tenant(inner.as_ref()).await, &plan)
+                .password_credentials
+                .len(),
+            2
+        );
+    });
+}
