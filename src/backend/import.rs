@@ -73,16 +73,32 @@ pub enum ImportError {
     },
     /// Two objects with one id (a file given twice, two exports concatenated, an edited
     /// file): a change by id could reach the wrong one. Names both, with their files.
-    #[error(
-        "{}: item {} ({:?}) and {}: item {} ({:?}) have the same id {id}; each object may appear once",
-        .first.0.display(), .first.1 + 1, .first.2, .second.0.display(), .second.1 + 1, .second.2
-    )]
-    DuplicateId {
-        id: String,
-        /// File, 0-based position in its array, name.
-        first: (PathBuf, usize, String),
-        second: (PathBuf, usize, String),
-    },
+    #[error("{0}")]
+    DuplicateId(Box<DuplicateIn>),
+}
+
+/// Two objects of one id in the imported files.
+#[derive(Debug)]
+pub struct DuplicateIn {
+    pub id: String,
+    /// File, 0-based position in its array, name.
+    pub first: (PathBuf, usize, String),
+    pub second: (PathBuf, usize, String),
+}
+
+impl std::fmt::Display for DuplicateIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let place = |p: &(PathBuf, usize, String)| {
+            format!("{}: item {} ({:?})", p.0.display(), p.1 + 1, p.2)
+        };
+        write!(
+            f,
+            "{} and {} have the same id {}; each object may appear once",
+            place(&self.first),
+            place(&self.second),
+            self.id
+        )
+    }
 }
 
 impl ImportError {
@@ -91,7 +107,7 @@ impl ImportError {
         match self {
             Self::NoInput => None,
             Self::Read { path, .. } | Self::Malformed { path, .. } => Some(path),
-            Self::DuplicateId { first, .. } => Some(&first.0),
+            Self::DuplicateId(d) => Some(&d.first.0),
         }
     }
 }
@@ -151,11 +167,11 @@ pub fn import(
             };
             p.map(Path::to_path_buf).unwrap_or_default()
         };
-        return Err(ImportError::DuplicateId {
+        return Err(ImportError::DuplicateId(Box::new(DuplicateIn {
             id: d.id,
             first: (file(d.first.collection), d.first.index, d.first.name),
             second: (file(d.second.collection), d.second.index, d.second.name),
-        });
+        })));
     }
     Ok(snapshot)
 }

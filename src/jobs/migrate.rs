@@ -763,7 +763,7 @@ pub async fn rollback_with(
                     RollbackMode::Safe => {
                         return Err(MigrateError::Lockout {
                             journal_id: state.id.clone(),
-                            lockout: Box::new(lockout),
+                            lockout,
                             changed_nothing: false,
                         });
                     }
@@ -933,7 +933,7 @@ async fn simulate(
                 breaking.push(*index);
                 if first.is_none() {
                     lockout.unrestored = unrestored.clone();
-                    first = Some(lockout);
+                    first = Some(*lockout);
                 }
             }
             Ok(()) => {

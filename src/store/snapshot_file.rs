@@ -44,7 +44,7 @@ pub enum SnapshotFileError {
     #[error("{path}: {duplicate}; a snapshot holds each object once (remove or fix one of them)")]
     DuplicateId {
         path: PathBuf,
-        duplicate: crate::domain::snapshot::DuplicateId,
+        duplicate: Box<crate::domain::snapshot::DuplicateId>,
     },
     #[error("{path}: cannot write the snapshot: {source}")]
     Write {
@@ -107,7 +107,7 @@ impl FileIn {
         match snapshot.duplicate_id() {
             Some(duplicate) => Err(SnapshotFileError::DuplicateId {
                 path: path.to_path_buf(),
-                duplicate,
+                duplicate: Box::new(duplicate),
             }),
             None => Ok(snapshot),
         }

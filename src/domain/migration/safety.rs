@@ -333,7 +333,7 @@ pub fn guard(
     step: usize,
     change: &Change,
     undo: bool,
-) -> Result<(), Lockout> {
+) -> Result<(), Box<Lockout>> {
     let Some(taken) = takes(plan, change) else {
         return Ok(());
     };
@@ -349,7 +349,7 @@ pub fn guard(
         }
         .label(),
     });
-    Err(Lockout {
+    Err(Box::new(Lockout {
         identity: plan.identity.display_name.clone(),
         kind: plan.identity.kind.as_str().to_string(),
         object_id: plan.identity.object_id.clone(),
@@ -358,7 +358,7 @@ pub fn guard(
         last,
         not_usable: inventory.not_usable.clone(),
         unrestored: Vec::new(),
-    })
+    }))
 }
 
 /// Why a change would leave the identity without a usable credential.
