@@ -855,3 +855,36 @@ fn an_old_journal_that_verified_by_name_is_upgraded_and_resumes_by_content() {
         );
     });
 }
+
+/// Graph may list an object twice when the collection changes between pages. The live load
+/// keeps one copy — the later, fresher one — and says so, so a later migration cannot act on
+/// a stale twin.
+#[test]
+fn a_live_crawl_that_lists_an_object_twice_keeps_one_copy_and_warns() {
+    use credwise::backend::{Progress, Scope};
+    rt().block_on(async {
+        let mut s = demo_snapshot();
+        let mut later = s.applications[0].clone();
+        later.display_name = format!("{} (renamed)", later.display_name);
+        s.applications.push(later.clone());
+        let emu = Emulator::start(s).await;
+        let loaded = live(&emu)
+            .load(&Scope::default(), &Progress::silent())
+            .await
+            .unwrap();
+        let copies: Vec<&Application> = loaded
+            .snapshot
+            .applications
+            .iter()
+            .filter(|a| a.id == later.id)
+            .collect();
+        assert_eq!(copies.len(), 1, "one copy");
+        assert_eq!(copies[0].display_name, later.display_name, "the later one");
+        let warning = loaded
+            .warnings
+            .iter()
+            .find(|w| w.area == "duplicates")
+            .expect("a warning");
+        assert!(warning.message.contains(&later.id), "{}", warning.message);
+    });
+}
