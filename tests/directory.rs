@@ -332,11 +332,11 @@ fn changes_are_checked_before_they_apply() {
         target: Target::Application(a.clone()),
         id: "00000000-0000-0000-0000-0000000000aa".into(),
     };
-    assert!(!s.check(&present).unwrap());
+    assert!(!s.check(&present).unwrap().holds());
     s.apply(&Change::AddPassword {
         target: Target::Application(a),
         credential: secret("00000000-0000-0000-0000-0000000000aa"),
     })
     .unwrap();
-    assert!(s.check(&present).unwrap());
+    assert!(s.check(&present).unwrap().holds());
 }

@@ -410,3 +410,116 @@ fn an_identity_without_secrets_says_why_instead_of_opening() {
     assert!(status.is_error);
     assert!(status.text.contains("managed identity"), "{status:?}");
 }
+
+/// `:rollback` of a migration whose new credential is the identity's last: the job refuses
+/// (nothing changed) and the screen shows the same explanation and choice as the CLI: `k`
+/// keeps the new credential, `f` and the identity's name remove it anyway, `esc` changes
+/// nothing.
+#[test]
+fn a_refused_rollback_explains_and_offers_keep_or_a_typed_force() {
+    use credwise::app::migration::{LockoutChoice, OpenJournal};
+    use credwise::jobs::migrate::RollbackMode;
+    let journal = "20261122-120000-secret-to-fic-0002";
+    let start = || {
+        let mut app = explorer_app();
+        update(
+            &mut app,
+            Msg::JournalFound(OpenJournal {
+                id: journal.into(),
+                kind: MigrationKind::SecretToFic,
+                identity: "e87fdb3f-614f-4723-aef3-cf65a2d687b3".into(),
+                identity_name: "invoice-worker".into(),
+                next_step: 3,
+                steps: 3,
+            }),
+        );
+        update(&mut app, Msg::Command(Command::CommandLine));
+        for c in "rollback".chars() {
+            update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+        }
+        assert_eq!(
+            update(&mut app, Msg::CommandAccept),
+            vec![Effect::ContinueMigration {
+                journal_id: journal.into(),
+                rollback: true
+            }]
+        );
+        let explanation = "Rollback stopped before changing anything: undoing step 1 would leave invoice-worker (application e87fdb3f-614f-4723-aef3-cf65a2d687b3) without a usable credential: it removes federated credential \"deploy\", the last one.";
+        update(
+            &mut app,
+            Msg::RollbackRefused(Box::new(LockoutChoice {
+                journal_id: journal.into(),
+                explanation: explanation.into(),
+                identity_name: "invoice-worker".into(),
+                typing: false,
+            })),
+        );
+        update(
+            &mut app,
+            Msg::MigrationFinished(Outcome {
+                completed: false,
+                message: explanation.into(),
+                journal_id: None,
+                record: None,
+                files: vec![],
+            }),
+        );
+        app
+    };
+
+    let mut app = start();
+    assert_eq!(stage(&app), Stage::Done);
+    let screen = common::screen(&render(&app, &mut ui(), 120, 40));
+    assert!(
+        screen.contains("without a usable credential"),
+        "the explanation: {screen}"
+    );
+    assert!(
+        screen.contains("keep the new credential and close the migration as rolled back except it"),
+        "{screen}"
+    );
+    assert!(screen.contains("remove it anyway"), "{screen}");
+    assert_eq!(
+        key(&mut app, MigrateKey::Char('k')),
+        vec![Effect::RollbackMigration {
+            journal_id: journal.into(),
+            mode: RollbackMode::KeepNewCredential
+        }]
+    );
+    assert_eq!(stage(&app), Stage::Running);
+
+    // Forcing takes the identity's name, typed; a wrong one is refused.
+    let mut app = start();
+    assert!(key(&mut app, MigrateKey::Char('f')).is_empty());
+    assert!(app.migration.as_ref().unwrap().is_typing());
+    type_in(&mut app, "payroll-api");
+    assert!(key(&mut app, MigrateKey::Enter).is_empty());
+    let m = app.migration.as_ref().unwrap();
+    assert!(
+        m.confirm_error
+            .as_deref()
+            .is_some_and(|e| e.contains("invoice-worker")),
+        "{:?}",
+        m.confirm_error
+    );
+    let screen = common::screen(&render(&app, &mut ui(), 120, 40));
+    assert!(screen.contains("Type the identity's name"), "{screen}");
+    for _ in 0.."payroll-api".len() {
+        key(&mut app, MigrateKey::Edit(InputRequest::DeletePrevChar));
+    }
+    type_in(&mut app, "invoice-worker");
+    assert_eq!(
+        key(&mut app, MigrateKey::Enter),
+        vec![Effect::RollbackMigration {
+            journal_id: journal.into(),
+            mode: RollbackMode::Force {
+                confirmation: "invoice-worker".into()
+            }
+        }]
+    );
+
+    // Esc changes nothing: the screen closes.
+    let mut app = start();
+    key(&mut app, MigrateKey::Esc);
+    assert!(app.migration.is_none());
+}

@@ -659,7 +659,7 @@ fn issuer_and_subject_must_be_unique_but_an_identical_credential_is_found_in_pla
         "the add step would conflict if it were not skipped"
     );
     assert!(
-        s.check(&plan.steps[0].verification).unwrap(),
+        s.check(&plan.steps[0].verification).unwrap().holds(),
         "its verification already holds, so the run skips it"
     );
     // A derived name that is taken gets a suffix.
@@ -783,7 +783,7 @@ fn a_certificate_already_uploaded_keeps_its_key_id() {
     )
     .unwrap();
     assert_eq!(again.steps[0].verification, plan.steps[0].verification);
-    assert!(after.check(&again.steps[0].verification).unwrap());
+    assert!(after.check(&again.steps[0].verification).unwrap().holds());
 }
 
 #[test]
@@ -1236,7 +1236,11 @@ fn every_sample_plan_removes_secrets_last_and_guarded() {
         // The preview holds every verification.
         let after = plan.preview(&s).unwrap();
         for st in &plan.steps {
-            assert!(after.check(&st.verification).unwrap(), "{}", st.title);
+            assert!(
+                after.check(&st.verification).unwrap().holds(),
+                "{}",
+                st.title
+            );
         }
         // Rendered: each step has its action, calls, verification and undo.
         let lines = plan.lines();
@@ -1425,7 +1429,7 @@ proptest! {
         let mut undos = Vec::new();
         for st in &plan.steps {
             let undo = s.apply(&st.action).unwrap();
-            prop_assert!(s.check(&st.verification).unwrap(), "{}", st.title);
+            prop_assert!(s.check(&st.verification).unwrap().holds(), "{}", st.title);
             undos.push(undo);
         }
         if !plan.steps.is_empty() {

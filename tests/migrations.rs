@@ -20,7 +20,7 @@ use credwise::backend::read_only::ReadOnly;
 use credwise::backend::snapshot::SnapshotBackend;
 use credwise::backend::{Applied, Backend, Error, Loaded, Progress, Scope};
 use credwise::domain::migration::{CertificateForm, Plan, SequentialIds};
-use credwise::domain::{Change, Check, Directory, TenantSnapshot};
+use credwise::domain::{Change, Check, CheckOutcome, Directory, TenantSnapshot};
 use credwise::jobs::certificate as cert_job;
 use credwise::jobs::migrate::{self, Event, MigrateError, RunOutcome};
 use credwise::store::journal::{JournalError, JournalStore, Outcome, Record, StepState};
@@ -65,7 +65,7 @@ fn each_migration_runs_end_to_end_on_the_demo_tenant() {
                 .unwrap();
             assert!(app.password_credentials.is_empty(), "{sample:?}");
             for step in &plan.steps {
-                assert!(after.check(&step.verification).unwrap());
+                assert!(after.check(&step.verification).unwrap().holds());
             }
             // Journal closed as done, record written beside it.
             let state = store.read(&summary.journal_id).unwrap();
@@ -386,23 +386,9 @@ fn a_finished_migration_can_be_rolled_back_completely() {
     });
 }
 
-/// Every secret removal comes after the new credential was applied and then checked present.
 fn assert_no_removal_before_verification(plan: &Plan, ops: &[Op]) {
-    let guards: Vec<&Check> = plan
-        .steps
-        .iter()
-        .filter(|s| !s.removes_secret)
-        .map(|s| &s.verification)
-        .collect();
-    for (i, op) in ops.iter().enumerate() {
-        if let Op::Apply(Change::RemovePassword { key_id, .. }) = op {
-            for g in &guards {
-                assert!(
-                    ops[..i].iter().any(|o| o == &Op::Check((*g).clone(), true)),
-                    "secret {key_id} removed before {g:?} was verified:\n{ops:#?}"
-                );
-            }
-        }
+    if let Err(e) = common::migration::removals_follow_verification(plan, ops) {
+        panic!("{e}");
     }
 }
 
@@ -612,8 +598,8 @@ impl Backend for CancelAt {
     async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error> {
         self.inner.load(scope, progress).await
     }
-    async fn check(&self, check: &Check) -> Result<bool, Error> {
-        self.inner.check(check).await
+    async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error> {
+        self.inner.examine(check).await
     }
     async fn apply(&self, change: &Change) -> Result<Applied, Error> {
         let n = {
@@ -982,8 +968,8 @@ impl Backend for SignedIn {
     async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error> {
         self.0.load(scope, progress).await
     }
-    async fn check(&self, check: &Check) -> Result<bool, Error> {
-        self.0.check(check).await
+    async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error> {
+        self.0.examine(check).await
     }
     async fn apply(&self, change: &Change) -> Result<Applied, Error> {
         self.0.apply(change).await

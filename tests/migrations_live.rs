@@ -27,7 +27,7 @@ use credwise::domain::migration::{
 };
 use credwise::domain::{Change, Directory, TenantSnapshot};
 use credwise::jobs::certificate as cert_job;
-use credwise::jobs::migrate::{self, Event, RunOutcome};
+use credwise::jobs::migrate::{self, Event, RollbackMode, RunOutcome};
 use credwise::store::cache::CacheSlot;
 use credwise::store::journal::{JournalStore, Outcome, StepState};
 use emulator::{Emulator, Fault, FaultAction, Matcher};
@@ -517,9 +517,29 @@ fn a_conditioned_role_assignment_is_copied_with_its_condition_against_the_emulat
         let want = canonical(plan.preview(&start).unwrap(), &start);
         assert_same(&canonical(after, &start), &want, "conditioned copy");
 
-        let rolled = migrate::rollback(&backend, &store, &summary.journal_id, &options())
-            .await
-            .unwrap();
+        // The secrets are gone for good on a live tenant: a plain rollback would leave the
+        // application with nothing to sign in with, so it refuses before changing anything.
+        let refused = migrate::rollback(&backend, &store, &summary.journal_id, &options()).await;
+        assert!(
+            matches!(
+                refused,
+                Err(migrate::MigrateError::Lockout {
+                    changed_nothing: true,
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        let name = app_of(&start, &plan).display_name.clone();
+        let rolled = migrate::rollback_with(
+            &backend,
+            &store,
+            &summary.journal_id,
+            &migrate::RollbackMode::Force { confirmation: name },
+            &options(),
+        )
+        .await
+        .unwrap();
         assert!(
             matches!(rolled.outcome, RunOutcome::RolledBackExceptSecrets { .. }),
             "{:?}",
@@ -788,6 +808,17 @@ fn rollback_after_a_fault_at_every_step_restores_everything_restorable() {
 // ---------------------------------------------------------------------------------------------
 // A removed secret cannot come back on a live tenant.
 
+/// A rollback that may leave the identity without a usable credential, confirmed by name.
+fn force(plan: &Plan) -> RollbackMode {
+    RollbackMode::Force {
+        confirmation: plan.identity.display_name.clone(),
+    }
+}
+
+/// Every secret was removed on a live tenant, where they cannot come back: a plain rollback
+/// stops before changing anything (undoing the federated credential would lock the app out);
+/// forced by the identity's name, it goes ahead, leaving the secrets removed, and a failure
+/// half-way is finished by running it again.
 #[test]
 fn rolling_back_a_finished_migration_leaves_removed_secrets_removed_on_a_live_tenant() {
     rt().block_on(async {
@@ -802,9 +833,42 @@ fn rolling_back_a_finished_migration_leaves_removed_secrets_removed_on_a_live_te
         let store = store(dir.path());
         let summary = run(&b, &store, &plan).await;
         assert_eq!(summary.outcome, RunOutcome::Done);
+        let done = emu.snapshot();
 
-        // The FIC's removal fails once: the rollback stops there, with the secret steps
-        // already journaled as not restorable…
+        // A plain rollback refuses before changing anything.
+        emu.clear_requests();
+        let refused = migrate::rollback(&b, &store, &summary.journal_id, &options()).await;
+        let Err(migrate::MigrateError::Lockout {
+            lockout,
+            changed_nothing: true,
+            ..
+        }) = refused
+        else {
+            panic!("{refused:?}")
+        };
+        assert_eq!(lockout.identity, plan.identity.display_name);
+        assert!(lockout.last.contains("federated credential"), "{lockout}");
+        assert_eq!(lockout.unrestored.len(), 2, "{lockout}");
+        assert_eq!(emu.snapshot(), done, "nothing changed");
+        assert!(
+            emu.requests().iter().all(|r| r.method == "GET"),
+            "only reads were sent"
+        );
+        let state = store.read(&summary.journal_id).unwrap();
+        assert_eq!(state.closed.map(|c| c.0), Some(Outcome::Done));
+        assert!(!state.rolling_back, "the journal says nothing happened");
+
+        // Forced without the identity's name: refused.
+        let wrong = RollbackMode::Force {
+            confirmation: "someone-else".into(),
+        };
+        assert!(matches!(
+            migrate::rollback_with(&b, &store, &summary.journal_id, &wrong, &options()).await,
+            Err(migrate::MigrateError::ForceNotConfirmed { .. })
+        ));
+
+        // Forced: the FIC's removal fails once: the rollback stops there, with the secret
+        // steps already journaled as not restorable…
         emu.inject(status_fault(
             "DELETE",
             "/federatedIdentityCredentials/",
@@ -813,7 +877,7 @@ fn rolling_back_a_finished_migration_leaves_removed_secrets_removed_on_a_live_te
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut o = options();
         o.events = Some(tx);
-        let failed = migrate::rollback(&b, &store, &summary.journal_id, &o)
+        let failed = migrate::rollback_with(&b, &store, &summary.journal_id, &force(&plan), &o)
             .await
             .unwrap();
         drop(o);
@@ -842,10 +906,11 @@ fn rolling_back_a_finished_migration_leaves_removed_secrets_removed_on_a_live_te
         assert_eq!(state.steps[2].state, Some(StepState::NotRestorable));
         assert_eq!(state.steps[0].state, Some(StepState::UndoFailed));
 
-        // …and the rollback run again finishes, still not touching the secrets.
-        let rolled = migrate::rollback(&b, &store, &summary.journal_id, &options())
-            .await
-            .unwrap();
+        // …and the forced rollback run again finishes, still not touching the secrets.
+        let rolled =
+            migrate::rollback_with(&b, &store, &summary.journal_id, &force(&plan), &options())
+                .await
+                .unwrap();
         let RunOutcome::RolledBackExceptSecrets { unrestored } = &rolled.outcome else {
             panic!("{:?}", rolled.outcome)
         };
@@ -889,8 +954,8 @@ fn rolling_back_a_finished_migration_leaves_removed_secrets_removed_on_a_live_te
                 .iter()
                 .any(|r| r.path_and_query.contains("/addPassword"))
         );
-        // The journal is closed as rolled back; the record says what could not be undone and
-        // what to do.
+        // The journal is closed as rolled back; the record says what could not be undone,
+        // that the last credential went because it was forced, and what to do.
         let state = store.read(&summary.journal_id).unwrap();
         assert_eq!(state.closed.map(|c| c.0), Some(Outcome::RolledBack));
         assert_eq!(state.steps[0].state, Some(StepState::Undone));
@@ -905,6 +970,7 @@ fn rolling_back_a_finished_migration_leaves_removed_secrets_removed_on_a_live_te
             record.contains("cannot be undone on a live tenant"),
             "{record}"
         );
+        assert!(record.contains("forced"), "{record}");
         for p in &secrets {
             assert!(record.contains(&p.key_id), "{record}");
         }
@@ -1070,7 +1136,9 @@ fn journals_records_events_and_the_request_log_hold_no_secret_material() {
                 .await
                 .unwrap();
             assert_eq!(summary.outcome, RunOutcome::Done, "{sample:?}");
-            let rolled = migrate::rollback(&b, &store, &summary.journal_id, &o)
+            // Forced (every secret is gone, so the new credential is the last): every undo
+            // record is written.
+            let rolled = migrate::rollback_with(&b, &store, &summary.journal_id, &force(&plan), &o)
                 .await
                 .unwrap();
             assert!(
@@ -1163,9 +1231,15 @@ fn no_bearer_token_reaches_a_journal_a_record_or_the_request_log() {
                 state.principal.as_deref(),
                 Some("application 11112222-3333-4444-5555-666677778888 (0b1c2d3e-0000-4000-8000-00000000c0de)")
             );
-            migrate::rollback(&b, &store, &summary.journal_id, &options())
-                .await
-                .unwrap();
+            migrate::rollback_with(
+                &b,
+                &store,
+                &summary.journal_id,
+                &force(&plan),
+                &options(),
+            )
+            .await
+            .unwrap();
             for (name, text) in journal_texts(&store) {
                 assert!(!text.contains(tokens::MARKER), "{name}");
                 assert_eq!(credwise::store::journal::secret_marker(&text), None, "{name}");

@@ -109,6 +109,9 @@ pub enum StepStatus {
     /// A secret removal a rollback left in place: a live tenant cannot bring a removed
     /// secret back.
     NotRestorable,
+    /// Left in place by a rollback that keeps the new credential, so the identity keeps a
+    /// usable credential.
+    Kept,
 }
 
 /// How a run ended, from `jobs::migrate`.
@@ -134,6 +137,17 @@ pub enum MigrationForm {
     ManagedIdentity(ManagedIdentityForm),
 }
 
+impl MigrationForm {
+    /// The identity the form migrates (its object id, as the explorer fills it).
+    pub fn identity(&self) -> &str {
+        match self {
+            MigrationForm::Certificate(f) => &f.identity,
+            MigrationForm::Fic(f) => &f.identity,
+            MigrationForm::ManagedIdentity(f) => &f.identity,
+        }
+    }
+}
+
 /// A migration left open (interrupted, failed or stopped), found in the journals at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenJournal {
@@ -144,6 +158,18 @@ pub struct OpenJournal {
     /// 0-based; the first step not done.
     pub next_step: usize,
     pub steps: usize,
+}
+
+/// A rollback that stopped before it would leave the identity without a usable credential:
+/// the explanation, and the choice the CLI offers too — keep the new credential (`k`), or
+/// type the identity's name to remove it anyway (`f`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockoutChoice {
+    pub journal_id: String,
+    pub explanation: String,
+    pub identity_name: String,
+    /// `f` was pressed: the identity's name is being typed (into `MigrationState::confirm`).
+    pub typing: bool,
 }
 
 /// The request behind `Effect::RunMigration`.
@@ -190,6 +216,8 @@ pub struct MigrationState {
     /// The user asked to stop; the job finishes or journals the current step.
     pub stopping: bool,
     pub outcome: Option<Outcome>,
+    /// A refused rollback's explanation and choice, shown with the outcome.
+    pub lockout: Option<LockoutChoice>,
 }
 
 /// A key while a migration is on screen, as the runtime read it.
@@ -239,6 +267,7 @@ impl MigrationState {
             asking_stop: false,
             stopping: false,
             outcome: None,
+            lockout: None,
         }
     }
 
@@ -249,6 +278,7 @@ impl MigrationState {
                 .focused_field()
                 .is_some_and(|f| f.kind == FieldKind::Text),
             Stage::Confirm => self.needs_typed_confirmation(),
+            Stage::Done => self.lockout.as_ref().is_some_and(|l| l.typing),
             _ => false,
         }
     }
@@ -723,6 +753,7 @@ pub fn key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
             MigrateKey::Char('n') | MigrateKey::Esc if m.asking_stop => m.asking_stop = false,
             _ => {}
         },
+        Stage::Done if m.lockout.is_some() => return lockout_key(app, key),
         Stage::Done => match key {
             MigrateKey::Char('e') => match m.outcome.as_ref().and_then(|o| o.record.clone()) {
                 Some(record) => return vec![Effect::ExportRecord(record)],
@@ -739,6 +770,80 @@ pub fn key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
         },
     }
     Vec::new()
+}
+
+/// Keys on the outcome of a rollback that stopped: `k` keeps the new credential, `f` then the
+/// identity's name removes it anyway; `Esc` leaves everything as it is.
+fn lockout_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
+    let Some(m) = app.migration.as_mut() else {
+        return Vec::new();
+    };
+    let Some(choice) = m.lockout.as_mut() else {
+        return Vec::new();
+    };
+    let mode = if choice.typing {
+        match key {
+            MigrateKey::Esc | MigrateKey::Interrupt => {
+                choice.typing = false;
+                m.confirm_error = None;
+                return Vec::new();
+            }
+            MigrateKey::Enter => {
+                let typed = m.confirm.value().trim();
+                let name = choice.identity_name.trim();
+                if typed == name || typed == crate::sanitize::display(name) {
+                    crate::jobs::migrate::RollbackMode::Force {
+                        confirmation: choice.identity_name.clone(),
+                    }
+                } else {
+                    m.confirm_error = Some(format!(
+                        "type the name exactly: {}",
+                        crate::sanitize::display(name)
+                    ));
+                    return Vec::new();
+                }
+            }
+            MigrateKey::Edit(req) => {
+                m.confirm.handle(req);
+                m.confirm_error = None;
+                return Vec::new();
+            }
+            MigrateKey::Char(c) => {
+                m.confirm.handle(InputRequest::InsertChar(c));
+                m.confirm_error = None;
+                return Vec::new();
+            }
+            _ => return Vec::new(),
+        }
+    } else {
+        match key {
+            MigrateKey::Char('k') => crate::jobs::migrate::RollbackMode::KeepNewCredential,
+            MigrateKey::Char('f') => {
+                choice.typing = true;
+                m.confirm = Input::default();
+                m.confirm_error = None;
+                return Vec::new();
+            }
+            MigrateKey::Esc | MigrateKey::Enter | MigrateKey::Char('q') | MigrateKey::Interrupt => {
+                return close(app);
+            }
+            _ => return Vec::new(),
+        }
+    };
+    let journal_id = choice.journal_id.clone();
+    m.lockout = None;
+    m.outcome = None;
+    m.stage = Stage::Running;
+    m.scroll = 0;
+    vec![Effect::RollbackMigration { journal_id, mode }]
+}
+
+/// A rollback stopped: undoing would leave the identity without a usable credential. The
+/// outcome that follows shows the explanation and the choice.
+pub fn rollback_refused(app: &mut App, choice: LockoutChoice) {
+    if let Some(m) = app.migration.as_mut() {
+        m.lockout = Some(choice);
+    }
 }
 
 fn choose(m: &mut MigrationState) {

@@ -65,6 +65,8 @@ pub enum Msg {
     MigrationFinished(super::migration::Outcome),
     /// An unfinished migration's journal was found at start.
     JournalFound(super::migration::OpenJournal),
+    /// A rollback stopped: undoing would leave the identity without a usable credential.
+    RollbackRefused(Box<super::migration::LockoutChoice>),
 }
 
 /// Work for the runtime.
@@ -86,4 +88,10 @@ pub enum Effect {
     ExportRecord(String),
     /// Resume (or roll back) the migration of this journal.
     ContinueMigration { journal_id: String, rollback: bool },
+    /// Roll back the migration of this journal as the user chose after a rollback stopped
+    /// because it would have left the identity without a usable credential.
+    RollbackMigration {
+        journal_id: String,
+        mode: crate::jobs::migrate::RollbackMode,
+    },
 }

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use super::{Applied, Backend, Error, Loaded, Progress, Scope, Warning};
-use crate::domain::{Change, Check};
+use crate::domain::change::Target;
+use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials};
 use crate::store::cache::CacheSlot;
 
 pub struct Remembering {
@@ -34,8 +35,16 @@ impl Backend for Remembering {
         Ok(loaded)
     }
 
-    async fn check(&self, check: &Check) -> Result<bool, Error> {
-        self.inner.check(check).await
+    async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error> {
+        self.inner.examine(check).await
+    }
+
+    async fn credentials(&self, target: &Target) -> Result<ObjectCredentials, Error> {
+        self.inner.credentials(target).await
+    }
+
+    async fn tenant_id(&self) -> Result<Option<String>, Error> {
+        self.inner.tenant_id().await
     }
 
     async fn apply(&self, change: &Change) -> Result<Applied, Error> {

@@ -71,6 +71,34 @@ pub enum ImportError {
         column: usize,
         message: String,
     },
+    /// Two objects with one id (a file given twice, two exports concatenated, an edited
+    /// file): a change by id could reach the wrong one. Names both, with their files.
+    #[error("{0}")]
+    DuplicateId(Box<DuplicateIn>),
+}
+
+/// Two objects of one id in the imported files.
+#[derive(Debug)]
+pub struct DuplicateIn {
+    pub id: String,
+    /// File, 0-based position in its array, name.
+    pub first: (PathBuf, usize, String),
+    pub second: (PathBuf, usize, String),
+}
+
+impl std::fmt::Display for DuplicateIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let place = |p: &(PathBuf, usize, String)| {
+            format!("{}: item {} ({:?})", p.0.display(), p.1 + 1, p.2)
+        };
+        write!(
+            f,
+            "{} and {} have the same id {}; each object may appear once",
+            place(&self.first),
+            place(&self.second),
+            self.id
+        )
+    }
 }
 
 impl ImportError {
@@ -79,6 +107,7 @@ impl ImportError {
         match self {
             Self::NoInput => None,
             Self::Read { path, .. } | Self::Malformed { path, .. } => Some(path),
+            Self::DuplicateId(d) => Some(&d.first.0),
         }
     }
 }
@@ -114,7 +143,7 @@ pub fn import(
         });
     let resources = system_assigned_resources(&service_principals, Vec::new());
 
-    Ok(TenantSnapshot {
+    let snapshot = TenantSnapshot {
         tenant_id,
         tenant_display_name: None,
         captured_at,
@@ -126,7 +155,25 @@ pub fn import(
         user_assigned_identities,
         resources,
         role_assignments,
-    })
+    };
+    if let Some(d) = snapshot.duplicate_id() {
+        // Each collection came from one file; the resources are derived from the principals.
+        let file = |collection: &str| {
+            let p = match collection {
+                "applications" => inputs.apps,
+                "servicePrincipals" | "resources" => inputs.service_principals,
+                "userAssignedIdentities" => inputs.managed_identities,
+                _ => inputs.role_assignments,
+            };
+            p.map(Path::to_path_buf).unwrap_or_default()
+        };
+        return Err(ImportError::DuplicateId(Box::new(DuplicateIn {
+            id: d.id,
+            first: (file(d.first.collection), d.first.index, d.first.name),
+            second: (file(d.second.collection), d.second.index, d.second.name),
+        })));
+    }
+    Ok(snapshot)
 }
 
 fn load<T>(

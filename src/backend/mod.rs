@@ -16,8 +16,8 @@ use std::fmt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::change::ApplyError;
-use crate::domain::{Change, Check, TenantSnapshot};
+use crate::domain::change::{ApplyError, Target};
+use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials, TenantSnapshot};
 
 /// What to load. Empty lists mean "everything the caller can see".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -191,8 +191,29 @@ pub trait Backend: Send + Sync {
     /// Loads the tenant, reporting progress; returns what it could load plus warnings for
     /// what it could not, or `Error::Cancelled` once `progress` is cancelled.
     async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error>;
-    /// Answers a verification question.
-    async fn check(&self, check: &Check) -> Result<bool, Error>;
+    /// Answers a verification question, comparing content where the check has it: a
+    /// look-alike is `CheckOutcome::Differs`, with both sides in words. What migrations ask.
+    async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error>;
+    /// Whether `check` holds (`examine`, as a yes or no). Wrappers implement `examine`.
+    async fn check(&self, check: &Check) -> Result<bool, Error> {
+        Ok(self.examine(check).await?.holds())
+    }
+    /// The secrets, certificates and federated credentials `target` holds now: what a
+    /// migration reads before it removes a credential or an identity, so the lockout rule
+    /// (`domain::migration::safety`) holds even when the tenant changed since the plan. The
+    /// default loads the whole tenant; backends with a cheaper read override it, and wrappers
+    /// forward it.
+    async fn credentials(&self, target: &Target) -> Result<ObjectCredentials, Error> {
+        let loaded = self.load(&Scope::default(), &Progress::silent()).await?;
+        Ok(loaded.snapshot.credentials_of(target)?)
+    }
+    /// The id of the tenant this backend reaches, when it can tell: `resume` and `rollback`
+    /// refuse a source whose tenant is not the journal's. The default loads the tenant;
+    /// backends with a cheaper answer override it, and wrappers forward it.
+    async fn tenant_id(&self) -> Result<Option<String>, Error> {
+        let loaded = self.load(&Scope::default(), &Progress::silent()).await?;
+        Ok(Some(loaded.snapshot.tenant_id.clone()))
+    }
     /// Makes a change and returns its undo.
     async fn apply(&self, change: &Change) -> Result<Applied, Error>;
     /// Whether undoing a secret's removal brings that secret back. A snapshot can (it puts the

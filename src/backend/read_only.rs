@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use super::{Applied, Backend, Error, Loaded, Progress, Scope};
-use crate::domain::{Change, Check};
+use crate::domain::change::Target;
+use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials};
 
 pub struct ReadOnly(pub Arc<dyn Backend>);
 
@@ -22,8 +23,16 @@ impl Backend for ReadOnly {
         self.0.load(scope, progress).await
     }
 
-    async fn check(&self, check: &Check) -> Result<bool, Error> {
-        self.0.check(check).await
+    async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error> {
+        self.0.examine(check).await
+    }
+
+    async fn credentials(&self, target: &Target) -> Result<ObjectCredentials, Error> {
+        self.0.credentials(target).await
+    }
+
+    async fn tenant_id(&self) -> Result<Option<String>, Error> {
+        self.0.tenant_id().await
     }
 
     async fn apply(&self, _change: &Change) -> Result<Applied, Error> {

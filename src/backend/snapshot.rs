@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use super::{Applied, Backend, Error, Loaded, Progress, Scope};
-use crate::domain::{Change, Check, TenantSnapshot};
+use crate::domain::change::Target;
+use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials, TenantSnapshot};
 use crate::store::snapshot_file;
 
 pub struct SnapshotBackend {
@@ -70,8 +71,16 @@ impl Backend for SnapshotBackend {
         })
     }
 
-    async fn check(&self, check: &Check) -> Result<bool, Error> {
+    async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error> {
         Ok(self.lock().check(check)?)
+    }
+
+    async fn credentials(&self, target: &Target) -> Result<ObjectCredentials, Error> {
+        Ok(self.lock().credentials_of(target)?)
+    }
+
+    async fn tenant_id(&self) -> Result<Option<String>, Error> {
+        Ok(Some(self.lock().tenant_id.clone()))
     }
 
     async fn apply(&self, change: &Change) -> Result<Applied, Error> {

@@ -44,8 +44,11 @@ pub enum MigrateCommand {
     Status(StatusArgs),
     /// Continue an interrupted migration (no id: the most recent open one).
     Resume(JournalArgs),
-    /// Undo what a migration changed, newest first (no id: the most recent open one).
-    Rollback(JournalArgs),
+    /// Undo what a migration changed, newest first (no id: the most recent open one). It
+    /// never leaves the identity without a usable credential unless told to with --force:
+    /// when undoing would (a removed secret cannot come back on a live tenant), it stops
+    /// before changing anything and says what is safe.
+    Rollback(RollbackArgs),
 }
 
 /// The flags every migration has.
@@ -191,6 +194,26 @@ pub struct JournalArgs {
     pub yes: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub journal: JournalArgs,
+    /// When undoing the new credential would leave the identity without a usable one (its
+    /// removed secrets cannot come back on a live tenant), keep it: undo everything else and
+    /// close the migration as rolled back except the new credential.
+    #[arg(long, conflicts_with = "force")]
+    pub keep_new_credential: bool,
+    /// Undo everything, even when that leaves the identity without a usable credential: its
+    /// workload can no longer sign in. Asks you to type the identity's name; --yes does not
+    /// answer that, and without a terminal --confirm-lockout must.
+    #[arg(long)]
+    pub force: bool,
+    /// With --force: the identity's display name or object id, confirming that it may be
+    /// left without a usable credential (for scripts, or when there is no terminal).
+    #[arg(long, value_name = "NAME", requires = "force")]
+    pub confirm_lockout: Option<String>,
+}
+
 /// Opens a SOURCE (the composition root knows the concrete backends).
 pub type OpenSource<'a> = &'a dyn Fn(&SourceArgs) -> Result<Arc<dyn Backend>, CliError>;
 
@@ -210,8 +233,8 @@ pub async fn run(cmd: &MigrateCommand, env: &Env<'_>) -> Result<(), CliError> {
             plan_command(Form::ManagedIdentity(a), env).await
         }
         MigrateCommand::Status(a) => status(a),
-        MigrateCommand::Resume(a) => journal_command(a, env, false).await,
-        MigrateCommand::Rollback(a) => journal_command(a, env, true).await,
+        MigrateCommand::Resume(a) => journal_command(a, None, env).await,
+        MigrateCommand::Rollback(a) => journal_command(&a.journal, Some(a), env).await,
     }
 }
 
@@ -368,6 +391,15 @@ async fn plan_command(form: Form<'_>, env: &Env<'_>) -> Result<(), CliError> {
         return Ok(());
     }
 
+    // One open migration per identity: say so before anything is printed or asked, and
+    // before a certificate is generated for nothing.
+    let store = JournalStore::open_default().map_err(journal_error)?;
+    migrate::ensure_no_open_migration(
+        &store,
+        &plan.identity.object_id,
+        Some(&plan.identity.target),
+    )
+    .map_err(migrate_error)?;
     if common.output == PlanFormat::Text {
         // The user's part is printed after the run, with the ids and files it produced.
         let mut lines = plan.overview_lines();
@@ -392,7 +424,6 @@ async fn plan_command(form: Form<'_>, env: &Env<'_>) -> Result<(), CliError> {
         _ => plan,
     };
 
-    let store = JournalStore::open_default().map_err(journal_error)?;
     let source = env.source.record(backend.describe());
     let mut options = options(env, &plan);
     let printer = progress_printer(&plan, &mut options);
@@ -543,6 +574,7 @@ fn describe_event(e: &Event, titles: &[String]) -> Option<String> {
         Event::UndoNotPossible { reason, .. } => {
             format!("      left as it is: {}", sanitize::display(reason))
         }
+        Event::StepKept { reason, .. } => format!("      {}", sanitize::display(reason)),
         Event::Finished { .. } => return None,
     })
 }
@@ -627,6 +659,24 @@ fn finish(
             text(s);
             Ok(())
         }
+        RunOutcome::RolledBackKeeping { kept, unrestored } => {
+            let app_id = summary.state.plan.identity.app_id.as_deref();
+            let mut s = format!(
+                "\nMigration {}. Journal {id}.\n",
+                sanitize::display(&migrate::kept_words(kept))
+            );
+            for u in unrestored {
+                s.push_str(&format!("- {}.\n", sanitize::display(&u.remedy(app_id))));
+            }
+            if let Some(r) = &summary.record {
+                s.push_str(&format!(
+                    "Record: {} (`credwise migrate status {id} --record`).\n",
+                    r.display()
+                ));
+            }
+            text(s);
+            Ok(())
+        }
         RunOutcome::Failed {
             index,
             error,
@@ -668,6 +718,7 @@ fn outcome_word(o: &RunOutcome) -> &'static str {
         RunOutcome::Cancelled { .. } => "cancelled",
         RunOutcome::RolledBack => "rolled-back",
         RunOutcome::RolledBackExceptSecrets { .. } => "rolled-back-except-secrets",
+        RunOutcome::RolledBackKeeping { .. } => "rolled-back-keeping-new-credential",
         RunOutcome::RollbackFailed { .. } => "rollback-failed",
         RunOutcome::Abandoned => "abandoned",
     }
@@ -685,6 +736,7 @@ fn state_word(s: Option<StepState>) -> &'static str {
         Some(StepState::Undone) => "undone",
         Some(StepState::UndoFailed) => "undo-failed",
         Some(StepState::NotRestorable) => "not-restorable",
+        Some(StepState::Kept) => "kept",
     }
 }
 
@@ -706,6 +758,13 @@ fn summary_json(summary: &migrate::Summary) -> serde_json::Value {
             .collect::<Vec<_>>()
             .into();
     }
+    if let RunOutcome::RolledBackKeeping { kept, .. } = &summary.outcome {
+        v["keptCredentials"] = kept
+            .iter()
+            .map(|k| serde_json::json!({ "step": k.index + 1, "credential": k.what }))
+            .collect::<Vec<_>>()
+            .into();
+    }
     if let Some(r) = &summary.record {
         v["record"] = r.display().to_string().into();
     }
@@ -724,6 +783,8 @@ fn state_json(state: &JournalState) -> serde_json::Value {
                 "state": state_word(p.state),
                 "removesSecret": s.removes_secret,
                 "error": p.error,
+                "expected": p.expected,
+                "found": p.found,
             })
         })
         .collect();
@@ -752,6 +813,10 @@ fn rfc3339(t: crate::domain::Timestamp) -> String {
 fn status(args: &StatusArgs) -> Result<(), CliError> {
     let store = JournalStore::open_default().map_err(journal_error)?;
     let Some(id) = &args.journal_id else {
+        // A migration killed after its journal closed has no record yet: write it now.
+        for id in migrate::rebuild_missing_records(&store).map_err(journal_error)? {
+            output::eprint(&format!("wrote the missing record of migration {id}"));
+        }
         let (all, bad) = store.list().map_err(journal_error)?;
         for e in &bad {
             output::eprint(&format!("warning: {e}"));
@@ -794,6 +859,9 @@ fn status(args: &StatusArgs) -> Result<(), CliError> {
         output::print(&table);
         return Ok(());
     };
+    let state = store.read(id).map_err(journal_error)?;
+    // An ended migration whose record is missing (killed after its journal closed) gets it.
+    migrate::ensure_record(&store, &state).map_err(journal_error)?;
     if args.record {
         let md = store.read_record(id).map_err(|e| match e {
             crate::store::journal::JournalError::NotFound(_) => CliError::usage(format!(
@@ -804,7 +872,6 @@ fn status(args: &StatusArgs) -> Result<(), CliError> {
         output::print(&md);
         return Ok(());
     }
-    let state = store.read(id).map_err(journal_error)?;
     if args.output == PlanFormat::Json {
         output::print(&json(&state_json(&state))?);
         return Ok(());
@@ -850,10 +917,14 @@ fn state_text(state: &JournalState) -> String {
 /// `resume` and `rollback`.
 async fn journal_command(
     args: &JournalArgs,
+    rollback: Option<&RollbackArgs>,
     env: &Env<'_>,
-    rollback: bool,
 ) -> Result<(), CliError> {
-    let verb = if rollback { "rollback" } else { "resume" };
+    let verb = if rollback.is_some() {
+        "rollback"
+    } else {
+        "resume"
+    };
     if env.read_only {
         return Err(CliError::from(crate::backend::Error::ReadOnly));
     }
@@ -867,7 +938,7 @@ async fn journal_command(
         })?,
     };
     if let Some((o, _)) = state.closed
-        && !(rollback && o == crate::store::journal::Outcome::Done)
+        && !(rollback.is_some() && o == crate::store::journal::Outcome::Done)
     {
         return Err(CliError::usage(format!(
             "migration {} has already ended ({})",
@@ -900,8 +971,11 @@ async fn journal_command(
         s
     };
     let backend = (env.open)(&source)?;
+    // `resume` and `rollback` refuse a source that is not the journal's.
+    opts.0.source = Some(source.record(backend.describe()));
+    let interactive = std::io::stdin().is_terminal();
     if !args.yes {
-        if !std::io::stdin().is_terminal() {
+        if !interactive {
             return Err(CliError::usage(format!(
                 "{verb} changes the tenant and stdin is not a terminal to confirm on: add --yes"
             )));
@@ -912,11 +986,7 @@ async fn journal_command(
             state.id,
             backend.describe()
         ));
-        let mut answer = String::new();
-        std::io::stdin()
-            .read_line(&mut answer)
-            .map_err(|e| CliError::usage(format!("cannot read the confirmation: {e}")))?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        if !matches!(read_answer()?.as_str(), "y" | "Y" | "yes" | "Yes") {
             return Err(CliError::usage("not confirmed: nothing was changed"));
         }
     }
@@ -925,14 +995,122 @@ async fn journal_command(
     } else {
         Backoff::LIVE
     };
-    let printer = progress_printer(&state.plan, &mut opts);
-    let result = if rollback {
-        migrate::rollback(backend.as_ref(), &store, &state.id, &opts.0).await
-    } else {
-        migrate::resume(backend.as_ref(), &store, &state.id, &opts.0).await
+    let mut mode = match rollback {
+        None => None,
+        Some(r) if r.keep_new_credential => Some(migrate::RollbackMode::KeepNewCredential),
+        Some(r) if r.force => Some(force_mode(r, &state, interactive)?),
+        Some(_) => Some(migrate::RollbackMode::Safe),
     };
-    drop(opts);
-    let _ = printer.await;
-    let summary = result.map_err(migrate_error)?;
-    finish(&summary, &source, PlanFormat::Text)
+    loop {
+        let printer = progress_printer(&state.plan, &mut opts);
+        let result = match &mode {
+            Some(m) => {
+                migrate::rollback_with(backend.as_ref(), &store, &state.id, m, &opts.0).await
+            }
+            None => migrate::resume(backend.as_ref(), &store, &state.id, &opts.0).await,
+        };
+        // The printer ends once the run's event sender is gone.
+        opts.0.events = None;
+        let _ = printer.await;
+        match result {
+            Ok(summary) => return finish(&summary, &source, PlanFormat::Text),
+            Err(migrate::MigrateError::Lockout {
+                journal_id,
+                lockout,
+                changed_nothing,
+            }) => {
+                let explained = lockout_text(&journal_id, &lockout, changed_nothing);
+                // On a terminal the user chooses; a script gets the choices as commands.
+                if !interactive || args.yes {
+                    return Err(CliError::usage(explained));
+                }
+                output::eprint(&explained);
+                output::prompt(
+                    "\nk  keep the new credential and close the migration as rolled back except it\nf  remove it anyway, leaving the identity without a usable credential\nanything else: change nothing\n[k/f/N] ",
+                );
+                mode = match read_answer()?.as_str() {
+                    "k" | "K" => Some(migrate::RollbackMode::KeepNewCredential),
+                    "f" | "F" => Some(force_mode(
+                        &RollbackArgs {
+                            journal: JournalArgs {
+                                journal_id: Some(journal_id.clone()),
+                                yes: args.yes,
+                            },
+                            keep_new_credential: false,
+                            force: true,
+                            confirm_lockout: None,
+                        },
+                        &state,
+                        interactive,
+                    )?),
+                    _ => return Err(CliError::usage("nothing was changed")),
+                };
+                let (tx, rx) = mpsc::unbounded_channel();
+                opts.0.events = Some(tx);
+                opts.1 = Some(rx);
+            }
+            Err(e) => return Err(migrate_error(e)),
+        }
+    }
+}
+
+fn read_answer() -> Result<String, CliError> {
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::usage(format!("cannot read the confirmation: {e}")))?;
+    Ok(answer.trim().to_string())
+}
+
+/// `--force`: the identity's name, from `--confirm-lockout` or typed on the terminal after
+/// a sentence that names the consequence. `--yes` does not answer it.
+fn force_mode(
+    r: &RollbackArgs,
+    state: &JournalState,
+    interactive: bool,
+) -> Result<migrate::RollbackMode, CliError> {
+    if let Some(name) = &r.confirm_lockout {
+        return Ok(migrate::RollbackMode::Force {
+            confirmation: name.clone(),
+        });
+    }
+    let name = sanitize::display(&state.plan.identity.display_name).into_owned();
+    if !interactive {
+        return Err(CliError::usage(format!(
+            "--force may leave {name} without a usable credential, and there is no terminal to confirm on: add --confirm-lockout '{}' (the identity's name) or --confirm-lockout {} (its object id)",
+            name.replace('\'', ""),
+            state.plan.identity.object_id
+        )));
+    }
+    output::prompt(&format!(
+        "\n--force may leave {name} without a usable credential: its workload would no longer sign in, and a removed secret cannot come back.\nType the identity's name ({name}) to go ahead: "
+    ));
+    let typed = read_answer()?;
+    // The engine checks the name again; the unsanitised name is accepted too.
+    let confirmation = if typed == name {
+        state.plan.identity.display_name.clone()
+    } else {
+        typed
+    };
+    Ok(migrate::RollbackMode::Force { confirmation })
+}
+
+/// A refused rollback: why, and the commands for what is safe and for what is not.
+fn lockout_text(
+    journal_id: &str,
+    lockout: &crate::domain::migration::safety::Lockout,
+    changed_nothing: bool,
+) -> String {
+    let name = sanitize::display(&lockout.identity).replace('\'', "");
+    format!(
+        "Rollback stopped{}: {}.\n\
+         - To keep the new credential and close the migration as rolled back except it: `credwise migrate rollback {journal_id} --keep-new-credential`.\n\
+         - To remove it anyway and leave {name} without a usable credential: `credwise migrate rollback {journal_id} --force` (you type the identity's name; in scripts add --confirm-lockout '{name}').",
+        if changed_nothing {
+            " before changing anything"
+        } else {
+            ""
+        },
+        sanitize::display(&lockout.to_string()),
+    )
 }

@@ -8,9 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::credential::{FederatedIdentityCredential, KeyCredential, PasswordCredential};
+use super::credential::{
+    FederatedIdentityCredential, KeyCredential, ObjectCredentials, PasswordCredential,
+};
 use super::objects::{RoleAssignment, UserAssignedIdentity};
 use super::snapshot::TenantSnapshot;
+use super::verify::{self, CheckOutcome};
 
 /// The object a credential change is made on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -71,17 +74,64 @@ pub enum Change {
 }
 
 /// A question a verification step asks of the tenant.
+///
+/// Plans ask by content (`CertificateMatches`, `FederatedCredentialMatches`,
+/// `UserAssignedIdentityMatches`, `RoleAssignmentMatches`): a look-alike with the expected
+/// name or id is not the change a step made. `CredentialPresent`, `UserAssignedIdentityPresent`
+/// and `RoleAssignmentPresent` ask by id only; journals written before content checks hold
+/// them, and `Plan::upgrade_checks` turns them into content checks from each step's action
+/// when such a journal is read. One that cannot be upgraded is still answered, by id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "check", rename_all = "kebab-case")]
 pub enum Check {
-    /// The credential (`keyId`, or FIC name) is present on the target.
+    /// The credential (`keyId`, or FIC name) is present on the target, whatever its content.
     CredentialPresent { target: Target, id: String },
     /// The credential is gone from the target.
     CredentialAbsent { target: Target, id: String },
-    /// A user-assigned managed identity with this ARM id exists.
+    /// A user-assigned managed identity with this ARM id exists, whatever its ids.
     UserAssignedIdentityPresent { id: String },
-    /// A role assignment with this ARM id exists.
+    /// A role assignment with this ARM id exists, whatever it grants.
     RoleAssignmentPresent { id: String },
+    /// A certificate with this keyId and, when known, this SHA-1 thumbprint (upper-case hex;
+    /// Graph's `customKeyIdentifier`) is on the target.
+    CertificateMatches {
+        target: Target,
+        key_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thumbprint: Option<String>,
+    },
+    /// A federated credential with this name, issuer, subject (or claims expression) and
+    /// audiences is on the target.
+    FederatedCredentialMatches {
+        target: Target,
+        credential: FederatedIdentityCredential,
+    },
+    /// A user-assigned managed identity with this ARM id and, once Azure has chosen them (see
+    /// `Plan::rebind`), these principal and client ids.
+    UserAssignedIdentityMatches {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        principal_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+    /// A role assignment with this id that grants the same: principal, role definition, scope,
+    /// condition and condition version (`verify::role_words`).
+    RoleAssignmentMatches { assignment: RoleAssignment },
+}
+
+impl Check {
+    /// Whether this check compares content (not only an id).
+    pub fn by_content(&self) -> bool {
+        matches!(
+            self,
+            Check::CertificateMatches { .. }
+                | Check::FederatedCredentialMatches { .. }
+                | Check::UserAssignedIdentityMatches { .. }
+                | Check::RoleAssignmentMatches { .. }
+                | Check::CredentialAbsent { .. }
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -290,37 +340,97 @@ impl TenantSnapshot {
         }
     }
 
-    /// Answers a verification question against this snapshot.
-    pub fn check(&self, check: &Check) -> Result<bool, ApplyError> {
-        let (target, id, want_present) = match check {
-            Check::CredentialPresent { target, id } => (target, id, true),
-            Check::CredentialAbsent { target, id } => (target, id, false),
-            Check::UserAssignedIdentityPresent { id } => {
-                return Ok(self
-                    .user_assigned_identities
-                    .iter()
-                    .any(|u| u.id.eq_ignore_ascii_case(id)));
-            }
-            Check::RoleAssignmentPresent { id } => {
-                return Ok(self
-                    .role_assignments
-                    .iter()
-                    .any(|r| r.id.eq_ignore_ascii_case(id)));
+    /// Answers a verification question against this snapshot, comparing content where the
+    /// check has it (`domain::verify`).
+    pub fn check(&self, check: &Check) -> Result<CheckOutcome, ApplyError> {
+        let present = |yes: bool| {
+            if yes {
+                CheckOutcome::Holds
+            } else {
+                CheckOutcome::Missing
             }
         };
+        let uami = |id: &str| {
+            self.user_assigned_identities
+                .iter()
+                .find(|u| u.id.eq_ignore_ascii_case(id))
+        };
+        let role = |id: &str| {
+            self.role_assignments
+                .iter()
+                .find(|r| r.id.eq_ignore_ascii_case(id))
+        };
+        Ok(match check {
+            Check::CredentialPresent { target, id } => {
+                let c = self.credentials_of(target)?;
+                present(
+                    c.passwords.iter().any(|x| &x.key_id == id)
+                        || c.keys.iter().any(|x| &x.key_id == id)
+                        || c.federated.iter().any(|x| &x.name == id),
+                )
+            }
+            Check::CredentialAbsent { target, id } => {
+                let c = self.credentials_of(target)?;
+                present(
+                    !(c.passwords.iter().any(|x| &x.key_id == id)
+                        || c.keys.iter().any(|x| &x.key_id == id)
+                        || c.federated.iter().any(|x| &x.name == id)),
+                )
+            }
+            Check::UserAssignedIdentityPresent { id } => present(uami(id).is_some()),
+            Check::RoleAssignmentPresent { id } => present(role(id).is_some()),
+            Check::CertificateMatches {
+                target,
+                key_id,
+                thumbprint,
+            } => {
+                let c = self.credentials_of(target)?;
+                verify::certificate(
+                    key_id,
+                    thumbprint.as_deref(),
+                    c.keys
+                        .iter()
+                        .find(|k| k.key_id.eq_ignore_ascii_case(key_id)),
+                )
+            }
+            Check::FederatedCredentialMatches { target, credential } => {
+                let c = self.credentials_of(target)?;
+                verify::federated(
+                    credential,
+                    c.federated.iter().find(|f| f.name == credential.name),
+                )
+            }
+            Check::UserAssignedIdentityMatches {
+                id,
+                principal_id,
+                client_id,
+            } => verify::managed_identity(
+                id,
+                principal_id.as_deref(),
+                client_id.as_deref(),
+                uami(id),
+            ),
+            Check::RoleAssignmentMatches { assignment } => {
+                verify::role_assignment(assignment, role(&assignment.id))
+            }
+        })
+    }
+
+    /// The secrets, certificates and federated credentials `target` holds.
+    pub fn credentials_of(&self, target: &Target) -> Result<ObjectCredentials, ApplyError> {
         let not_found = || ApplyError::TargetNotFound(target_label(target));
-        let present = match target {
+        Ok(match target {
             Target::Application(oid) => {
                 let a = self
                     .applications
                     .iter()
                     .find(|a| &a.id == oid)
                     .ok_or_else(not_found)?;
-                a.password_credentials.iter().any(|x| &x.key_id == id)
-                    || a.key_credentials.iter().any(|x| &x.key_id == id)
-                    || a.federated_identity_credentials
-                        .iter()
-                        .any(|x| &x.name == id)
+                ObjectCredentials {
+                    passwords: a.password_credentials.clone(),
+                    keys: a.key_credentials.clone(),
+                    federated: a.federated_identity_credentials.clone(),
+                }
             }
             Target::ServicePrincipal(oid) => {
                 let p = self
@@ -328,19 +438,24 @@ impl TenantSnapshot {
                     .iter()
                     .find(|p| &p.id == oid)
                     .ok_or_else(not_found)?;
-                p.password_credentials.iter().any(|x| &x.key_id == id)
-                    || p.key_credentials.iter().any(|x| &x.key_id == id)
+                ObjectCredentials {
+                    passwords: p.password_credentials.clone(),
+                    keys: p.key_credentials.clone(),
+                    federated: vec![],
+                }
             }
-            Target::UserAssignedIdentity(arm) => self
-                .user_assigned_identities
-                .iter()
-                .find(|u| u.id.eq_ignore_ascii_case(arm))
-                .ok_or_else(not_found)?
-                .federated_identity_credentials
-                .iter()
-                .any(|x| &x.name == id),
-        };
-        Ok(present == want_present)
+            Target::UserAssignedIdentity(arm) => ObjectCredentials {
+                passwords: vec![],
+                keys: vec![],
+                federated: self
+                    .user_assigned_identities
+                    .iter()
+                    .find(|u| u.id.eq_ignore_ascii_case(arm))
+                    .ok_or_else(not_found)?
+                    .federated_identity_credentials
+                    .clone(),
+            },
+        })
     }
 }
 

@@ -184,6 +184,16 @@ impl FederatedIdentityCredential {
     }
 }
 
+/// The credentials one object holds (an application, a service principal, or a user-assigned
+/// identity's federated credentials): what a backend reads when a migration must know what
+/// the identity can still sign in with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectCredentials {
+    pub passwords: Vec<PasswordCredential>,
+    pub keys: Vec<KeyCredential>,
+    pub federated: Vec<FederatedIdentityCredential>,
+}
+
 /// A borrowed view of any credential, for uniform tables and JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialRef<'a> {

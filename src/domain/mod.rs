@@ -18,11 +18,13 @@ pub mod objects;
 pub mod portal;
 pub mod search;
 pub mod snapshot;
+pub mod verify;
 pub mod wizard;
 
 pub use change::{Change, Check};
 pub use credential::{
-    CredentialRef, CredentialType, FederatedIdentityCredential, KeyCredential, PasswordCredential,
+    CredentialRef, CredentialType, FederatedIdentityCredential, KeyCredential, ObjectCredentials,
+    PasswordCredential,
 };
 pub use directory::{Directory, Entry, EntryId};
 pub use kind::IdentityKind;
@@ -31,6 +33,7 @@ pub use objects::{
     ServicePrincipalType, UserAssignedIdentity,
 };
 pub use snapshot::{Cloud, SnapshotSource, TenantSnapshot};
+pub use verify::CheckOutcome;
 
 /// Every timestamp in the model: an instant with the offset it was written with.
 pub type Timestamp = time::OffsetDateTime;

@@ -170,3 +170,191 @@ impl TenantSnapshot {
                 .sum::<usize>()
     }
 }
+
+/// Where an object sits in a snapshot: its collection (the snapshot file's field name), its
+/// 0-based position there, and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub collection: &'static str,
+    pub index: usize,
+    pub name: String,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} item {} ({:?})",
+            self.collection,
+            self.index + 1,
+            self.name
+        )
+    }
+}
+
+/// Two objects with one id: a later change by id would reach whichever comes first, not
+/// necessarily the one a migration was planned on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateId {
+    pub id: String,
+    pub first: Place,
+    pub second: Place,
+}
+
+impl std::fmt::Display for DuplicateId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} and {} have the same id {}",
+            self.first, self.second, self.id
+        )
+    }
+}
+
+impl TenantSnapshot {
+    /// Every object as (collection, index, id compared case-insensitively, name), in the
+    /// order duplicates are looked for. Applications and service principals share one group:
+    /// directory objects share one id space, so an application and a service principal with
+    /// one object id are as ambiguous as two applications.
+    fn keyed(&self) -> Vec<Vec<(&'static str, usize, String, String)>> {
+        let key = |id: &str| id.trim().to_ascii_lowercase();
+        vec![
+            self.applications
+                .iter()
+                .enumerate()
+                .map(|(i, a)| ("applications", i, key(&a.id), a.display_name.clone()))
+                .chain(
+                    self.service_principals
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| ("servicePrincipals", i, key(&p.id), p.display_name.clone())),
+                )
+                .collect(),
+            self.user_assigned_identities
+                .iter()
+                .enumerate()
+                .map(|(i, u)| ("userAssignedIdentities", i, key(&u.id), u.name.clone()))
+                .collect(),
+            self.resources
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ("resources", i, key(&r.id), r.name.clone()))
+                .collect(),
+            self.role_assignments
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ("roleAssignments", i, key(&r.id), r.role_name().to_string()))
+                .collect(),
+        ]
+    }
+
+    /// The first two objects that share an id, if any.
+    pub fn duplicate_id(&self) -> Option<DuplicateId> {
+        for group in self.keyed() {
+            let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+            for (n, (_, _, id, _)) in group.iter().enumerate() {
+                if let Some(&m) = seen.get(id.as_str()) {
+                    let place = |k: usize| Place {
+                        collection: group[k].0,
+                        index: group[k].1,
+                        name: group[k].3.clone(),
+                    };
+                    return Some(DuplicateId {
+                        id: id.clone(),
+                        first: place(m),
+                        second: place(n),
+                    });
+                }
+                seen.insert(id, n);
+            }
+        }
+        None
+    }
+
+    /// Drops every earlier copy of an object listed twice in one collection, keeping the
+    /// last (a live crawl that listed an object again as pages shifted: it is one object, and
+    /// the later copy is the fresher). Returns what was dropped, for warnings. An application
+    /// and a service principal with one id are both kept (and reported): a change names its
+    /// target's collection, so neither can be mistaken for the other.
+    pub fn dedupe(&mut self) -> Vec<DuplicateId> {
+        fn keep_last<T>(
+            list: &mut Vec<T>,
+            collection: &'static str,
+            id: impl Fn(&T) -> String,
+            name: impl Fn(&T) -> String,
+            out: &mut Vec<DuplicateId>,
+        ) {
+            let mut last: std::collections::HashMap<String, usize> = Default::default();
+            for (i, x) in list.iter().enumerate() {
+                last.insert(id(x).to_ascii_lowercase(), i);
+            }
+            let mut i = 0;
+            let mut dropped = Vec::new();
+            for (n, x) in list.iter().enumerate() {
+                let k = id(x).to_ascii_lowercase();
+                if last.get(&k) != Some(&n) {
+                    let kept = last.get(&k).copied().unwrap_or(n);
+                    dropped.push(DuplicateId {
+                        id: id(x),
+                        first: Place {
+                            collection,
+                            index: n,
+                            name: name(x),
+                        },
+                        second: Place {
+                            collection,
+                            index: kept,
+                            name: name(&list[kept]),
+                        },
+                    });
+                }
+            }
+            list.retain(|x| {
+                let keep = last.get(&id(x).to_ascii_lowercase()) == Some(&i);
+                i += 1;
+                keep
+            });
+            out.extend(dropped);
+        }
+        let mut out = Vec::new();
+        keep_last(
+            &mut self.applications,
+            "applications",
+            |a| a.id.clone(),
+            |a| a.display_name.clone(),
+            &mut out,
+        );
+        keep_last(
+            &mut self.service_principals,
+            "servicePrincipals",
+            |p| p.id.clone(),
+            |p| p.display_name.clone(),
+            &mut out,
+        );
+        keep_last(
+            &mut self.user_assigned_identities,
+            "userAssignedIdentities",
+            |u| u.id.clone(),
+            |u| u.name.clone(),
+            &mut out,
+        );
+        keep_last(
+            &mut self.resources,
+            "resources",
+            |r| r.id.clone(),
+            |r| r.name.clone(),
+            &mut out,
+        );
+        keep_last(
+            &mut self.role_assignments,
+            "roleAssignments",
+            |r| r.id.clone(),
+            |r| r.role_name().to_string(),
+            &mut out,
+        );
+        if let Some(d) = self.duplicate_id() {
+            out.push(d);
+        }
+        out
+    }
+}

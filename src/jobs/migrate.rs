@@ -8,6 +8,23 @@
 //! A failure stops the run with the step journaled as failed; nothing is lost and `resume`
 //! continues from there. `rollback` undoes, in reverse, every step this migration changed.
 //!
+//! Two safety rules hold on every path:
+//! - **Verification by content.** Every check compares what the step made (a federated
+//!   credential's issuer, subject and audiences; a certificate's thumbprint; an identity's
+//!   ids; a role assignment's grant) — already-in-place, verify, precondition, the recheck
+//!   before removals and the undo's presence check alike. A look-alike (`CheckOutcome::
+//!   Differs`) fails the step, with both sides in the error and the journal.
+//! - **No lockout** (`domain::migration::safety`). Before every change that removes a
+//!   credential or an identity — each secret removal and every undo — the identity's
+//!   credentials are read from the tenant as they are now, and the change is refused if it
+//!   would leave no usable credential. A rollback is simulated first: one that would break
+//!   the rule stops before changing anything (`MigrateError::Lockout`) unless it is told to
+//!   keep the new credential (`RollbackMode::KeepNewCredential`) or, confirmed by the
+//!   identity's name, to go ahead (`RollbackMode::Force`).
+//!
+//! A new migration refuses an identity that has an open journal; `resume` and `rollback`
+//! refuse a source that is not the journal's (another tenant, another snapshot file).
+//!
 //! Progress goes out as `Event`s over a channel (for a spinner and per-step results). A
 //! `CancellationToken` stops the run between steps: the current step is finished or journaled,
 //! never left unrecorded. The lock on the identity is held for the whole run.
@@ -15,10 +32,13 @@
 //! API for screens:
 //! - `run(backend, store, plan, source, &options)` starts a new migration,
 //! - `resume(backend, store, journal_id, &options)` continues one,
-//! - `rollback(backend, store, journal_id, &options)` undoes one,
+//! - `rollback(backend, store, journal_id, &options)` undoes one (`rollback_with` chooses
+//!   what to do when undoing would lock the identity out),
 //! - `abandon(store, journal_id, clock)` ends one without touching the tenant;
 //!
 //! each returns a `Summary` (the journal id, the `RunOutcome`, the record's path, the state).
+//! `ensure_record` and `rebuild_missing_records` write the record of a migration that ended
+//! without one (killed after its last journal line).
 //!
 //! May import `backend`, `store` and `domain`.
 
@@ -30,9 +50,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::{Backend, Error as BackendError, Progress, Scope};
-use crate::domain::Timestamp;
 use crate::domain::change::{Change, Check, Target};
-use crate::domain::migration::{GuidanceTemplates, IdSource, Plan};
+use crate::domain::migration::plan::describe_check;
+use crate::domain::migration::safety::{self, Inventory, Lockout, Workload};
+use crate::domain::migration::{GuidanceTemplates, IdSource, MigrationKind, Plan};
+use crate::domain::{CheckOutcome, Timestamp};
 use crate::store::journal::{
     CreatedIds, JournalError, JournalState, JournalStore, JournalWriter, Outcome, Phase, Record,
     SourceRecord, StepState, VERSION,
@@ -94,6 +116,11 @@ pub struct Options {
     pub cancel: CancellationToken,
     pub events: Option<mpsc::UnboundedSender<Event>>,
     pub clock: Clock,
+    /// The source this process opened (`SourceRecord` of the CLI's SOURCE or the explorer's
+    /// backend): `resume` and `rollback` refuse one that is not the journal's (another
+    /// snapshot file, a live tenant for a snapshot's journal). `None` skips that comparison;
+    /// the tenant id is compared either way.
+    pub source: Option<SourceRecord>,
 }
 
 impl Options {
@@ -103,6 +130,7 @@ impl Options {
             cancel: CancellationToken::new(),
             events: None,
             clock,
+            source: None,
         }
     }
 
@@ -169,6 +197,12 @@ pub enum Event {
         index: usize,
         reason: String,
     },
+    /// A rollback that keeps the new credential left this step's change in place: undoing
+    /// it would leave the identity without a usable credential.
+    StepKept {
+        index: usize,
+        reason: String,
+    },
     Finished {
         outcome: RunOutcome,
     },
@@ -194,6 +228,13 @@ pub enum RunOutcome {
     /// (a live tenant: a removed secret's value is gone for good). The migration is closed;
     /// the workload needs a new secret (`UnrestoredSecret::remedy`) or the new credential.
     RolledBackExceptSecrets { unrestored: Vec<UnrestoredSecret> },
+    /// Rolled back except the new credential, kept because undoing it would have left the
+    /// identity without a usable credential (`RollbackMode::KeepNewCredential`), and except
+    /// the secret removals the backend cannot undo. The migration is closed.
+    RolledBackKeeping {
+        kept: Vec<KeptStep>,
+        unrestored: Vec<UnrestoredSecret>,
+    },
     /// Undoing step `index` failed; run `rollback` again.
     RollbackFailed {
         index: usize,
@@ -212,6 +253,68 @@ pub struct Summary {
     /// The Markdown record, once the migration has ended.
     pub record: Option<PathBuf>,
     pub state: JournalState,
+}
+
+/// A step whose change a rollback kept, so the identity keeps a usable credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptStep {
+    /// The step (0-based).
+    pub index: usize,
+    /// What stays, in words (`federated credential "deploy"`).
+    pub what: String,
+}
+
+/// How a rollback ended that kept the new credential, in the words the CLI, the explorer and
+/// the record all use.
+pub fn kept_words(kept: &[KeptStep]) -> String {
+    let what: Vec<String> = kept.iter().map(|k| k.what.clone()).collect();
+    format!(
+        "rolled back except the new credential, kept so that the identity keeps a usable credential: {}",
+        what.join("; ")
+    )
+}
+
+/// The steps a rollback kept (journaled `kept`).
+pub fn kept_steps(state: &JournalState) -> Vec<KeptStep> {
+    state
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.state == Some(StepState::Kept))
+        .filter_map(|(index, _)| {
+            let step = state.plan.steps.get(index)?;
+            Some(KeptStep {
+                index,
+                what: kept_label(&step.action),
+            })
+        })
+        .collect()
+}
+
+/// What an undo would have taken away, had it not been kept.
+fn kept_label(action: &Change) -> String {
+    match action {
+        Change::AddKey { credential, .. } => {
+            let thumb = credential
+                .thumbprint()
+                .map(|t| format!(", thumbprint {t}"))
+                .unwrap_or_default();
+            format!("certificate keyId {}{thumb}", credential.key_id)
+        }
+        Change::AddFederatedCredential { credential, .. } => {
+            format!("federated credential {:?}", credential.name)
+        }
+        Change::CreateUserAssignedIdentity { identity } => {
+            format!("managed identity {} ({})", identity.name, identity.id)
+        }
+        Change::AddRoleAssignment { assignment } => format!(
+            "role assignment {} ({} at {})",
+            assignment.id,
+            assignment.role_name(),
+            assignment.scope
+        ),
+        other => crate::domain::migration::plan::describe_change(other),
+    }
 }
 
 /// A client secret this migration removed and a rollback could not bring back.
@@ -289,6 +392,21 @@ pub fn unrestored_secrets(state: &JournalState) -> Vec<UnrestoredSecret> {
         .collect()
 }
 
+/// What a rollback does when undoing a step would leave the identity without a usable
+/// credential.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RollbackMode {
+    /// Stop before changing anything and say why (`MigrateError::Lockout`).
+    #[default]
+    Safe,
+    /// Undo everything else and keep the new credential; the migration closes as rolled back
+    /// except that (`RunOutcome::RolledBackKeeping`).
+    KeepNewCredential,
+    /// Undo everything, leaving the identity without a usable credential. `confirmation`
+    /// must be the identity's display name or object id, as the user typed it.
+    Force { confirmation: String },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
     #[error(transparent)]
@@ -301,6 +419,55 @@ pub enum MigrateError {
     RollingBack(String),
     #[error("{0}")]
     Backend(#[from] BackendError),
+    /// Undoing would leave the identity without a usable credential.
+    #[error(
+        "{} {lockout}",
+        if *changed_nothing { "rollback stopped before changing anything:" } else { "rollback stopped:" }
+    )]
+    Lockout {
+        journal_id: String,
+        lockout: Box<Lockout>,
+        /// True when the refusal came before the first undo (the simulation); false when the
+        /// tenant changed during the rollback and an undo found itself the last.
+        changed_nothing: bool,
+    },
+    /// A forced rollback whose confirmation is not the identity's name.
+    #[error(
+        "--force leaves {identity} without a usable credential: confirm with the identity's name ({identity}) or object id ({object_id}); {given:?} is neither"
+    )]
+    ForceNotConfirmed {
+        identity: String,
+        object_id: String,
+        given: String,
+    },
+    /// The identity has a migration that has not ended.
+    #[error(
+        "{identity} ({object_id}) has an open migration, journal {journal_id} ({migration}, {status}): continue it with `credwise migrate resume {journal_id}` or undo it with `credwise migrate rollback {journal_id}` before starting another"
+    )]
+    OpenMigration {
+        identity: String,
+        object_id: String,
+        journal_id: String,
+        migration: &'static str,
+        status: &'static str,
+    },
+    /// `resume`/`rollback` on a source that is not the journal's.
+    #[error(
+        "migration {journal_id} ran on {journal}, not on {given}: open the journal's source (or leave out the SOURCE flags to use it)"
+    )]
+    WrongSource {
+        journal_id: String,
+        journal: String,
+        given: String,
+    },
+    #[error(
+        "migration {journal_id} ran in tenant {journal_tenant}, and this source is tenant {given_tenant}: open the journal's tenant (--tenant {journal_tenant})"
+    )]
+    WrongTenant {
+        journal_id: String,
+        journal_tenant: String,
+        given_tenant: String,
+    },
 }
 
 impl MigrateError {
@@ -311,6 +478,41 @@ impl MigrateError {
             MigrateError::Journal(JournalError::Io { .. }) => 3,
             _ => 2,
         }
+    }
+}
+
+/// The open migration of an identity (by object id or by the object whose credentials it
+/// changes), if there is one.
+pub fn open_migration_of(
+    store: &JournalStore,
+    object_id: &str,
+    target: Option<&Target>,
+) -> Result<Option<JournalState>, JournalError> {
+    let (all, _) = store.list()?;
+    Ok(all.into_iter().rev().find(|s| {
+        s.closed.is_none()
+            && (s.plan.identity.object_id.eq_ignore_ascii_case(object_id)
+                || target.is_some_and(|t| &s.plan.identity.target == t))
+    }))
+}
+
+/// Refuses an identity that has an open migration, naming its journal and the commands that
+/// end it. The CLI and the explorer ask before they generate anything; `run` asks again
+/// under the identity's lock.
+pub fn ensure_no_open_migration(
+    store: &JournalStore,
+    object_id: &str,
+    target: Option<&Target>,
+) -> Result<(), MigrateError> {
+    match open_migration_of(store, object_id, target)? {
+        None => Ok(()),
+        Some(s) => Err(MigrateError::OpenMigration {
+            identity: s.plan.identity.display_name.clone(),
+            object_id: s.plan.identity.object_id.clone(),
+            journal_id: s.id.clone(),
+            migration: s.migration.as_str(),
+            status: s.status(),
+        }),
     }
 }
 
@@ -326,6 +528,8 @@ pub async fn run(
     let at = options.now();
     let id = JournalStore::new_id(plan.kind, at);
     let _lock = store.lock(&plan.identity.object_id, &id)?;
+    // Under the lock: no other credwise can open a journal for this identity meanwhile.
+    ensure_no_open_migration(store, &plan.identity.object_id, Some(&plan.identity.target))?;
     let principal = backend.signed_in_principal().await;
     let opened = Record::Opened {
         version: VERSION,
@@ -358,17 +562,86 @@ pub async fn resume(
     if state.rolling_back {
         return Err(MigrateError::RollingBack(state.id));
     }
+    ensure_same_source(backend, &state, options).await?;
     let _lock = store.lock(&state.plan.identity.object_id, &state.id)?;
     let (mut writer, state) = store.open(journal_id)?;
     forward(backend, store, &mut writer, state, options).await
 }
 
-/// Undoes, newest first, every step this migration changed, then closes it. Works on an open
-/// migration and on one that is done; not on one already rolled back or abandoned.
+/// Refuses a backend that is not the journal's source: another kind of source or another
+/// snapshot file (when the caller says what it opened), or another tenant.
+async fn ensure_same_source(
+    backend: &dyn Backend,
+    state: &JournalState,
+    options: &Options,
+) -> Result<(), MigrateError> {
+    let journal = &state.source;
+    if let Some(given) = &options.source {
+        let where_ = |s: &SourceRecord| match (&s.path, s.kind.as_str()) {
+            (Some(p), _) => format!("snapshot file {}", p.display()),
+            (None, "live") => format!(
+                "the live tenant{}",
+                s.tenant
+                    .as_deref()
+                    .map(|t| format!(" {t}"))
+                    .unwrap_or_default()
+            ),
+            (None, kind) => format!("the {kind} tenant"),
+        };
+        let same_file = match (&journal.path, &given.path) {
+            (Some(a), Some(b)) => same_path(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if journal.kind != given.kind || !same_file {
+            return Err(MigrateError::WrongSource {
+                journal_id: state.id.clone(),
+                journal: where_(journal),
+                given: where_(given),
+            });
+        }
+    }
+    let want = state.plan.tenant_id.trim();
+    if let Some(got) = backend.tenant_id().await?
+        && !want.is_empty()
+        && want != "unknown"
+        && got != "unknown"
+        && !got.trim().eq_ignore_ascii_case(want)
+    {
+        return Err(MigrateError::WrongTenant {
+            journal_id: state.id.clone(),
+            journal_tenant: want.to_string(),
+            given_tenant: got,
+        });
+    }
+    Ok(())
+}
+
+fn same_path(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    canon(a) == canon(b)
+}
+
+/// Undoes, newest first, every step this migration changed, then closes it — unless that
+/// would leave the identity without a usable credential: then it stops before changing
+/// anything (`MigrateError::Lockout`). Works on an open migration and on one that is done;
+/// not on one already rolled back or abandoned.
 pub async fn rollback(
     backend: &dyn Backend,
     store: &JournalStore,
     journal_id: &str,
+    options: &Options,
+) -> Result<Summary, MigrateError> {
+    rollback_with(backend, store, journal_id, &RollbackMode::Safe, options).await
+}
+
+/// `rollback`, saying what to do when undoing a step would leave the identity without a
+/// usable credential.
+pub async fn rollback_with(
+    backend: &dyn Backend,
+    store: &JournalStore,
+    journal_id: &str,
+    mode: &RollbackMode,
     options: &Options,
 ) -> Result<Summary, MigrateError> {
     let state = store.read(journal_id)?;
@@ -380,8 +653,40 @@ pub async fn rollback(
             outcome: o.as_str(),
         });
     }
+    if let RollbackMode::Force { confirmation } = mode {
+        let id = &state.plan.identity;
+        let c = confirmation.trim();
+        if c.is_empty() || !(c == id.display_name.trim() || c.eq_ignore_ascii_case(&id.object_id)) {
+            return Err(MigrateError::ForceNotConfirmed {
+                identity: id.display_name.clone(),
+                object_id: id.object_id.clone(),
+                given: confirmation.clone(),
+            });
+        }
+    }
+    ensure_same_source(backend, &state, options).await?;
     let _lock = store.lock(&state.plan.identity.object_id, &state.id)?;
     let (mut w, mut state) = store.open(journal_id)?;
+    let undos = pending_undos(&state);
+
+    // First the whole rollback on paper, against the credentials the identity has now: one
+    // that would break the lockout rule stops here, before any change.
+    let mut keep: Vec<usize> = Vec::new();
+    if !matches!(mode, RollbackMode::Force { .. }) {
+        let (breaking, first) = simulate(backend, &state, &undos, options).await?;
+        match (mode, first) {
+            (RollbackMode::KeepNewCredential, _) => keep = breaking,
+            (_, Some(lockout)) => {
+                return Err(MigrateError::Lockout {
+                    journal_id: state.id.clone(),
+                    lockout: Box::new(lockout),
+                    changed_nothing: true,
+                });
+            }
+            (_, None) => {}
+        }
+    }
+
     options.emit(Event::Started {
         journal_id: state.id.clone(),
         steps: state.plan.steps.len(),
@@ -389,32 +694,32 @@ pub async fn rollback(
     if !state.rolling_back {
         w.append(&Record::RollbackStarted { at: options.now() })?;
     }
-    for index in (0..state.steps.len()).rev() {
-        let p = &state.steps[index];
-        let undone = matches!(
-            p.state,
-            Some(StepState::Undone) | Some(StepState::NotRestorable)
-        );
-        if undone || p.already_in_place || !p.may_have_applied() {
+    for (index, undo) in undos {
+        let step = state.plan.steps[index].clone();
+        if keep.contains(&index) {
+            kept(&mut w, &state, index, options)?;
+            state = store.read(journal_id)?;
             continue;
         }
-        let step = state.plan.steps[index].clone();
-        let undo = p.undo.clone().unwrap_or_else(|| step.undo.clone());
         options.emit(Event::UndoStarted { index });
-        // Undo only what is there: a step that failed before its action took effect has
-        // nothing to undo.
-        let present = match check_with_retry(backend, &step.verification, options).await {
-            Ok(v) => v,
-            Err(e) => return undo_failed(store, &mut w, &state, index, e, options),
-        };
-        if !present {
-            let mut r = Record::step(index, StepState::Undone, options.now());
-            if let Record::Step { note, .. } = &mut r {
-                *note = Some("nothing to undo: the change was not in place".into());
+        // Undo only what is there, and only what this migration made: a step that failed
+        // before its action took effect has nothing to undo, and a look-alike is not ours.
+        match check_with_retry(backend, &step.verification, options).await {
+            Ok(CheckOutcome::Holds) => {}
+            Ok(CheckOutcome::Missing) => {
+                let mut r = Record::step(index, StepState::Undone, options.now());
+                if let Record::Step { note, .. } = &mut r {
+                    *note = Some("nothing to undo: the change was not in place".into());
+                }
+                w.append(&r)?;
+                options.emit(Event::StepUndone { index });
+                continue;
             }
-            w.append(&r)?;
-            options.emit(Event::StepUndone { index });
-            continue;
+            Ok(CheckOutcome::Differs { expected, found }) => {
+                let f = Failure::look_alike(&step.verification, expected, found, true);
+                return undo_failed(store, &mut w, &state, index, f, options);
+            }
+            Err(e) => return undo_failed(store, &mut w, &state, index, e.into(), options),
         }
         if let Change::AddPassword { credential, .. } = &undo
             && !backend.restores_removed_secrets()
@@ -444,12 +749,43 @@ pub async fn rollback(
             state = store.read(journal_id)?;
             continue;
         }
+        // The rule again, on the credentials as they are at this instant: the tenant may
+        // have changed since the simulation.
+        let mut forced = None;
+        if safety::removes_access(&undo) {
+            let inv = match inventory(backend, &state, options).await {
+                Ok(inv) => inv,
+                Err(e) => return undo_failed(store, &mut w, &state, index, e.into(), options),
+            };
+            if let Err(mut lockout) = safety::guard(&state.plan, &inv, index, &undo, true) {
+                lockout.unrestored = unrestored_words(&state);
+                match mode {
+                    RollbackMode::Safe => {
+                        return Err(MigrateError::Lockout {
+                            journal_id: state.id.clone(),
+                            lockout,
+                            changed_nothing: false,
+                        });
+                    }
+                    RollbackMode::KeepNewCredential => {
+                        kept(&mut w, &state, index, options)?;
+                        state = store.read(journal_id)?;
+                        continue;
+                    }
+                    RollbackMode::Force { .. } => {
+                        forced = Some(format!(
+                            "forced (the identity's name was typed to confirm): {lockout}"
+                        ));
+                    }
+                }
+            }
+        }
         w.append(&Record::step(index, StepState::UndoStarted, options.now()))?;
         let applied = match backend.apply(&undo).await {
             Ok(a) => a,
-            Err(e) => return undo_failed(store, &mut w, &state, index, e, options),
+            Err(e) => return undo_failed(store, &mut w, &state, index, e.into(), options),
         };
-        let mut note = None;
+        let mut note = forced;
         if applied.secret.is_some() {
             // Re-adding a removed secret makes a new value; credwise never shows or keeps one.
             note = Some("a secret was added back with a new value, which credwise discarded unseen; the old value is gone".to_string());
@@ -458,20 +794,20 @@ pub async fn rollback(
         // Undone when the step's verification no longer holds.
         let mut gone = false;
         for attempt in 1..=options.backoff.attempts {
-            match backend.check(&step.verification).await {
-                Ok(false) => {
+            match backend.examine(&step.verification).await {
+                Ok(CheckOutcome::Holds) => {}
+                Ok(_) => {
                     gone = true;
                     break;
                 }
-                Ok(true) => {}
-                Err(e) => return undo_failed(store, &mut w, &state, index, e, options),
+                Err(e) => return undo_failed(store, &mut w, &state, index, e.into(), options),
             }
             if attempt < options.backoff.attempts {
                 sleep(delay(options.backoff, attempt), &options.cancel).await;
             }
         }
         if !gone {
-            let e = BackendError::Unavailable(format!(
+            let e = Failure::message(format!(
                 "the undo was applied but step {} still shows as in place after {} checks",
                 index + 1,
                 options.backoff.attempts
@@ -486,8 +822,12 @@ pub async fn rollback(
         options.emit(Event::StepUndone { index });
         state = store.read(journal_id)?;
     }
-    let unrestored = unrestored_secrets(&store.read(journal_id)?);
-    let outcome = if unrestored.is_empty() {
+    let state = store.read(journal_id)?;
+    let unrestored = unrestored_secrets(&state);
+    let kept = kept_steps(&state);
+    let outcome = if !kept.is_empty() {
+        RunOutcome::RolledBackKeeping { kept, unrestored }
+    } else if unrestored.is_empty() {
         RunOutcome::RolledBack
     } else {
         RunOutcome::RolledBackExceptSecrets { unrestored }
@@ -500,6 +840,186 @@ pub async fn rollback(
         outcome,
         options,
     )
+}
+
+/// The undos a rollback makes, newest first: every step this migration may have changed
+/// and has not undone (nor left in place for good).
+fn pending_undos(state: &JournalState) -> Vec<(usize, Change)> {
+    (0..state.steps.len())
+        .rev()
+        .filter_map(|index| {
+            let p = &state.steps[index];
+            let settled = matches!(
+                p.state,
+                Some(StepState::Undone) | Some(StepState::NotRestorable) | Some(StepState::Kept)
+            );
+            if settled || p.already_in_place || !p.may_have_applied() {
+                return None;
+            }
+            let undo = p
+                .undo
+                .clone()
+                .unwrap_or_else(|| state.plan.steps[index].undo.clone());
+            Some((index, undo))
+        })
+        .collect()
+}
+
+/// Journals a step as kept by a rollback that keeps the new credential.
+fn kept(
+    w: &mut JournalWriter,
+    state: &JournalState,
+    index: usize,
+    options: &Options,
+) -> Result<(), MigrateError> {
+    let reason = format!(
+        "kept: undoing it would leave {} without a usable credential ({} stays)",
+        state.plan.identity.display_name,
+        kept_label(&state.plan.steps[index].action)
+    );
+    let mut r = Record::step(index, StepState::Kept, options.now());
+    if let Record::Step { note, applied, .. } = &mut r {
+        *note = Some(reason.clone());
+        *applied = true;
+    }
+    w.append(&r)?;
+    options.emit(Event::StepKept { index, reason });
+    Ok(())
+}
+
+/// The rollback on paper: each undo in order against the inventory read now (a secret a
+/// snapshot puts back counts again; a removal a live tenant cannot undo stays removed; an
+/// undo of a change that is not in place removes nothing). Returns the undos that would each
+/// have left the identity without a usable credential — what a rollback that keeps the new
+/// credential leaves in place — and the first one's `Lockout`, with every reason.
+async fn simulate(
+    backend: &dyn Backend,
+    state: &JournalState,
+    undos: &[(usize, Change)],
+    options: &Options,
+) -> Result<(Vec<usize>, Option<Lockout>), MigrateError> {
+    if !undos.iter().any(|(_, u)| safety::removes_access(u)) {
+        return Ok((Vec::new(), None));
+    }
+    let restores = backend.restores_removed_secrets();
+    let mut inv = inventory(backend, state, options).await?;
+    let mut unrestored = unrestored_words(state);
+    let mut breaking = Vec::new();
+    let mut first = None;
+    for (index, undo) in undos {
+        if let Change::AddPassword { credential, .. } = undo {
+            if !restores {
+                unrestored.push(secret_words(
+                    &credential.key_id,
+                    credential.display_name.as_deref(),
+                ));
+            } else if let Some(back) = safety::gives(&state.plan, undo, options.now()) {
+                inv = inv.with(back);
+            }
+            continue;
+        }
+        if !safety::removes_access(undo) {
+            continue;
+        }
+        let step = &state.plan.steps[*index];
+        if !check_with_retry(backend, &step.verification, options)
+            .await?
+            .holds()
+        {
+            continue;
+        }
+        match safety::guard(&state.plan, &inv, *index, undo, true) {
+            Err(mut lockout) => {
+                breaking.push(*index);
+                if first.is_none() {
+                    lockout.unrestored = unrestored.clone();
+                    first = Some(*lockout);
+                }
+            }
+            Ok(()) => {
+                if let Some(taken) = safety::takes(&state.plan, undo) {
+                    inv = inv.without(&taken);
+                }
+            }
+        }
+    }
+    Ok((breaking, first))
+}
+
+/// The secrets this migration removed that a rollback already left removed, in words.
+fn unrestored_words(state: &JournalState) -> Vec<String> {
+    unrestored_secrets(state)
+        .iter()
+        .map(|u| secret_words(&u.key_id, u.display_name.as_deref()))
+        .collect()
+}
+
+fn secret_words(key_id: &str, display_name: Option<&str>) -> String {
+    format!("client secret {}", secret_label(key_id, display_name))
+}
+
+/// What the identity can sign in with now: its credentials read from the backend, and — for
+/// a move to a managed identity — whether that identity and every grant this migration
+/// verified are in place, by content.
+async fn inventory(
+    backend: &dyn Backend,
+    state: &JournalState,
+    options: &Options,
+) -> Result<Inventory, BackendError> {
+    let plan = &state.plan;
+    let credentials = backend.credentials(&plan.identity.target).await?;
+    let verified: Vec<bool> = state
+        .steps
+        .iter()
+        .map(|p| (p.verified || p.already_in_place) && p.state != Some(StepState::Undone))
+        .collect();
+    let mut identity_in_place = false;
+    if plan.kind == MigrationKind::SecretToManagedIdentity {
+        let grants: Vec<usize> = plan
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                matches!(
+                    s.action,
+                    Change::CreateUserAssignedIdentity { .. } | Change::AddRoleAssignment { .. }
+                )
+            })
+            .map(|(i, _)| i)
+            .collect();
+        identity_in_place = true;
+        if grants.is_empty() {
+            // An existing identity that already held every role: the removals' guard says
+            // whether it is (still) there.
+            match plan
+                .first_removal()
+                .and_then(|i| plan.steps[i].precondition.as_ref())
+            {
+                Some(guard) => {
+                    identity_in_place = check_with_retry(backend, guard, options).await?.holds()
+                }
+                None => identity_in_place = false,
+            }
+        }
+        for i in grants {
+            if !verified[i]
+                || !check_with_retry(backend, &plan.steps[i].verification, options)
+                    .await?
+                    .holds()
+            {
+                identity_in_place = false;
+                break;
+            }
+        }
+    }
+    Ok(Workload {
+        plan,
+        verified: &verified,
+        credentials: &credentials,
+        identity_in_place,
+        now: options.now(),
+    }
+    .inventory())
 }
 
 /// Ends a migration without touching the tenant (a demo run whose process ended, or one the
@@ -528,6 +1048,38 @@ pub fn abandon(
     )
 }
 
+/// The record of an ended migration, written from its journal when it is missing (credwise
+/// was killed between the journal's `closed` line and the record). `None` for a migration
+/// that has not ended.
+pub fn ensure_record(
+    store: &JournalStore,
+    state: &JournalState,
+) -> Result<Option<PathBuf>, JournalError> {
+    if state.closed.is_none() {
+        return Ok(None);
+    }
+    let path = store.record_path(&state.id);
+    if path.exists() {
+        return Ok(Some(path));
+    }
+    store
+        .write_record(&state.id, &super::migration_record::render(state))
+        .map(Some)
+}
+
+/// `ensure_record` for every journal; returns the ids whose record was rebuilt.
+pub fn rebuild_missing_records(store: &JournalStore) -> Result<Vec<String>, JournalError> {
+    let (all, _) = store.list()?;
+    let mut rebuilt = Vec::new();
+    for state in &all {
+        if state.closed.is_some() && !store.record_path(&state.id).exists() {
+            ensure_record(store, state)?;
+            rebuilt.push(state.id.clone());
+        }
+    }
+    Ok(rebuilt)
+}
+
 fn close(
     store: &JournalStore,
     w: &mut JournalWriter,
@@ -553,28 +1105,86 @@ fn close(
     })
 }
 
+/// Why a step (or its undo) failed: the message, the exit code, and a look-alike's two sides.
+struct Failure {
+    message: String,
+    exit_code: u8,
+    expected: Option<String>,
+    found: Option<String>,
+}
+
+impl Failure {
+    fn message(message: String) -> Self {
+        Self {
+            message,
+            exit_code: 2,
+            expected: None,
+            found: None,
+        }
+    }
+
+    /// A look-alike stands where the step's change should be: exit 2 (the tenant is not what
+    /// this migration made), both sides named.
+    fn look_alike(check: &Check, expected: String, found: String, undo: bool) -> Self {
+        let what = if undo {
+            "not undone: what is in place is not what this migration made"
+        } else {
+            "not verified: a look-alike is in place"
+        };
+        Self {
+            message: format!(
+                "{what} ({}): expected {expected}; found {found}",
+                describe_check(check)
+            ),
+            exit_code: 2,
+            expected: Some(expected),
+            found: Some(found),
+        }
+    }
+}
+
+impl From<BackendError> for Failure {
+    fn from(e: BackendError) -> Self {
+        Self {
+            message: e.to_string(),
+            exit_code: e.exit_code(),
+            expected: None,
+            found: None,
+        }
+    }
+}
+
 fn undo_failed(
     store: &JournalStore,
     w: &mut JournalWriter,
     state: &JournalState,
     index: usize,
-    e: BackendError,
+    f: Failure,
     options: &Options,
 ) -> Result<Summary, MigrateError> {
     let mut r = Record::step(index, StepState::UndoFailed, options.now());
-    if let Record::Step { phase, error, .. } = &mut r {
+    if let Record::Step {
+        phase,
+        error,
+        expected,
+        found,
+        ..
+    } = &mut r
+    {
         *phase = Some(Phase::Undo);
-        *error = Some(e.to_string());
+        *error = Some(f.message.clone());
+        *expected = f.expected.clone();
+        *found = f.found.clone();
     }
     w.append(&r)?;
     options.emit(Event::UndoFailed {
         index,
-        error: e.to_string(),
+        error: f.message.clone(),
     });
     let outcome = RunOutcome::RollbackFailed {
         index,
-        error: e.to_string(),
-        exit_code: e.exit_code(),
+        error: f.message,
+        exit_code: f.exit_code,
     };
     options.emit(Event::Finished {
         outcome: outcome.clone(),
@@ -625,9 +1235,21 @@ async fn forward(
         let step = state.plan.steps[index].clone();
 
         // Already in place? After a crash between the action and its record, this is how
-        // the step is found done instead of being applied twice.
+        // the step is found done instead of being applied twice. By content: a look-alike
+        // under the same name is not this step's change.
         match check_with_retry(backend, &step.verification, options).await {
-            Ok(true) => {
+            Ok(CheckOutcome::Holds)
+                if !resumed && matches!(step.action, Change::CreateUserAssignedIdentity { .. }) =>
+            {
+                // An identity this migration did not create has taken the planned ARM id
+                // since the plan: its ids are not the ones later steps would grant roles to.
+                let f = Failure::message(format!(
+                    "not created: a managed identity with this id already exists, made by someone else since the plan ({}); plan again with --managed-identity to use it",
+                    describe_check(&step.verification)
+                ));
+                return failed(store, w, &state, index, Phase::Check, f, options);
+            }
+            Ok(CheckOutcome::Holds) => {
                 let now = options.now();
                 let mut r = if resumed {
                     let mut r = Record::step(index, StepState::Verified, now);
@@ -674,20 +1296,37 @@ async fn forward(
                 state = store.read(&id)?;
                 continue;
             }
-            Ok(false) => {}
-            Err(e) => return failed(store, w, &state, index, Phase::Check, e, options),
+            Ok(CheckOutcome::Missing) => {}
+            Ok(CheckOutcome::Differs { expected, found }) => {
+                let f = Failure::look_alike(&step.verification, expected, found, false);
+                return failed(store, w, &state, index, Phase::Check, f, options);
+            }
+            Err(e) => return failed(store, w, &state, index, Phase::Check, e.into(), options),
         }
         if let Some(pre) = &step.precondition {
             match check_with_retry(backend, pre, options).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    let e = BackendError::Unavailable(format!(
-                        "precondition not met: {}",
-                        crate::domain::migration::plan::describe_check(pre)
-                    ));
-                    return failed(store, w, &state, index, Phase::Precondition, e, options);
+                Ok(CheckOutcome::Holds) => {}
+                Ok(CheckOutcome::Missing) => {
+                    let f =
+                        Failure::message(format!("precondition not met: {}", describe_check(pre)));
+                    return failed(store, w, &state, index, Phase::Precondition, f, options);
                 }
-                Err(e) => return failed(store, w, &state, index, Phase::Precondition, e, options),
+                Ok(CheckOutcome::Differs { expected, found }) => {
+                    let mut f = Failure::look_alike(pre, expected, found, false);
+                    f.message = format!("precondition not met: {}", f.message);
+                    return failed(store, w, &state, index, Phase::Precondition, f, options);
+                }
+                Err(e) => {
+                    return failed(
+                        store,
+                        w,
+                        &state,
+                        index,
+                        Phase::Precondition,
+                        e.into(),
+                        options,
+                    );
+                }
             }
         }
         // Before the first secret removal of this run, every earlier step is checked again,
@@ -697,26 +1336,55 @@ async fn forward(
                 if earlier.removes_secret {
                     continue;
                 }
-                match check_with_retry(backend, &earlier.verification, options).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        let e = BackendError::Unavailable(format!(
-                            "precondition not met: step {} is no longer in place ({}); no secret was removed",
+                let f = match check_with_retry(backend, &earlier.verification, options).await {
+                    Ok(CheckOutcome::Holds) => continue,
+                    Ok(CheckOutcome::Missing) => Failure::message(format!(
+                        "precondition not met: step {} is no longer in place ({}); no secret was removed",
+                        j + 1,
+                        describe_check(&earlier.verification)
+                    )),
+                    Ok(CheckOutcome::Differs { expected, found }) => {
+                        let mut f =
+                            Failure::look_alike(&earlier.verification, expected, found, false);
+                        f.message = format!(
+                            "precondition not met: step {} is no longer what it made, {}; no secret was removed",
                             j + 1,
-                            crate::domain::migration::plan::describe_check(&earlier.verification)
-                        ));
-                        return failed(store, w, &state, index, Phase::Precondition, e, options);
+                            f.message
+                        );
+                        f
                     }
-                    Err(e) => {
-                        return failed(store, w, &state, index, Phase::Precondition, e, options);
-                    }
-                }
+                    Err(e) => e.into(),
+                };
+                return failed(store, w, &state, index, Phase::Precondition, f, options);
             }
             rechecked = true;
         }
+        // No removal may leave the identity without a usable credential, read as it is now.
+        if safety::removes_access(&step.action) {
+            let inv = match inventory(backend, &state, options).await {
+                Ok(inv) => inv,
+                Err(e) => {
+                    return failed(
+                        store,
+                        w,
+                        &state,
+                        index,
+                        Phase::Precondition,
+                        e.into(),
+                        options,
+                    );
+                }
+            };
+            if let Err(lockout) = safety::guard(&state.plan, &inv, index, &step.action, false) {
+                let f = Failure::message(format!(
+                    "precondition not met: {lockout}; no secret was removed"
+                ));
+                return failed(store, w, &state, index, Phase::Precondition, f, options);
+            }
+        }
         let applied = match backend.apply(&step.action).await {
             Ok(a) => a,
-            Err(e) => return failed(store, w, &state, index, Phase::Apply, e, options),
+            Err(e) => return failed(store, w, &state, index, Phase::Apply, e.into(), options),
         };
         // No plan step creates a secret; should a backend return one anyway, it is dropped
         // here, unseen and unjournaled.
@@ -744,14 +1412,18 @@ async fn forward(
         drop(applied);
         w.append(&r)?;
         options.emit(Event::StepApplied { index });
-        if let Some(c) = created {
+        // The step's checks learn the ids Azure chose for a created identity.
+        let verification = if let Some(c) = created {
             state = store.read(&id)?;
             options.emit(Event::Rebound {
                 principal_id: c.principal_id,
                 client_id: c.client_id,
             });
-        }
-        match verify(backend, &step.verification, index, options).await {
+            state.plan.steps[index].verification.clone()
+        } else {
+            step.verification.clone()
+        };
+        match verify(backend, &verification, index, options).await {
             Verified::Yes => {
                 let mut r = Record::step(index, StepState::Verified, options.now());
                 if let Record::Step { applied, .. } = &mut r {
@@ -761,11 +1433,15 @@ async fn forward(
                 options.emit(Event::StepVerified { index });
             }
             Verified::No => {
-                let e = BackendError::Unavailable(format!(
+                let f = Failure::message(format!(
                     "the change was applied but did not show after {} checks; run `credwise migrate resume {id}` later (it checks again before doing anything)",
                     options.backoff.attempts
                 ));
-                return failed(store, w, &state, index, Phase::Verify, e, options);
+                return failed(store, w, &state, index, Phase::Verify, f, options);
+            }
+            Verified::LookAlike { expected, found } => {
+                let f = Failure::look_alike(&verification, expected, found, false);
+                return failed(store, w, &state, index, Phase::Verify, f, options);
             }
             Verified::Cancelled => {
                 // The step stays `applied` in the journal; resume verifies it.
@@ -781,7 +1457,7 @@ async fn forward(
                 });
             }
             Verified::Error(e) => {
-                return failed(store, w, &state, index, Phase::Verify, e, options);
+                return failed(store, w, &state, index, Phase::Verify, e.into(), options);
             }
         }
         state = store.read(&id)?;
@@ -795,26 +1471,32 @@ fn failed(
     state: &JournalState,
     index: usize,
     phase: Phase,
-    e: BackendError,
+    f: Failure,
     options: &Options,
 ) -> Result<Summary, MigrateError> {
     let mut r = Record::step(index, StepState::Failed, options.now());
     if let Record::Step {
-        phase: p, error, ..
+        phase: p,
+        error,
+        expected,
+        found,
+        ..
     } = &mut r
     {
         *p = Some(phase);
-        *error = Some(e.to_string());
+        *error = Some(f.message.clone());
+        *expected = f.expected.clone();
+        *found = f.found.clone();
     }
     w.append(&r)?;
     options.emit(Event::StepFailed {
         index,
-        error: e.to_string(),
+        error: f.message.clone(),
     });
     let outcome = RunOutcome::Failed {
         index,
-        error: e.to_string(),
-        exit_code: e.exit_code(),
+        error: f.message,
+        exit_code: f.exit_code,
     };
     options.emit(Event::Finished {
         outcome: outcome.clone(),
@@ -830,17 +1512,26 @@ fn failed(
 enum Verified {
     Yes,
     No,
+    /// Something stands under the step's name or id, but it is not what the step made.
+    LookAlike {
+        expected: String,
+        found: String,
+    },
     Cancelled,
     Error(BackendError),
 }
 
 /// Checks `check` until it holds, with backoff; throttling waits as the service asks (capped).
+/// A look-alike ends the wait at once: propagation does not turn one object into another.
 async fn verify(backend: &dyn Backend, check: &Check, index: usize, o: &Options) -> Verified {
     for attempt in 1..=o.backoff.attempts {
         o.emit(Event::StepVerifying { index, attempt });
-        match backend.check(check).await {
-            Ok(true) => return Verified::Yes,
-            Ok(false) => {}
+        match backend.examine(check).await {
+            Ok(CheckOutcome::Holds) => return Verified::Yes,
+            Ok(CheckOutcome::Missing) => {}
+            Ok(CheckOutcome::Differs { expected, found }) => {
+                return Verified::LookAlike { expected, found };
+            }
             Err(BackendError::Throttled { retry_after_secs }) => {
                 let wait = Duration::from_secs(retry_after_secs).min(o.backoff.max_delay);
                 if !sleep(wait.max(delay(o.backoff, attempt)), &o.cancel).await {
@@ -862,11 +1553,11 @@ async fn check_with_retry(
     backend: &dyn Backend,
     check: &Check,
     o: &Options,
-) -> Result<bool, BackendError> {
+) -> Result<CheckOutcome, BackendError> {
     let attempts = o.backoff.attempts;
     let mut last = None;
     for attempt in 1..=attempts {
-        match backend.check(check).await {
+        match backend.examine(check).await {
             Ok(v) => return Ok(v),
             Err(BackendError::Throttled { retry_after_secs }) => {
                 let wait = Duration::from_secs(retry_after_secs).min(o.backoff.max_delay);

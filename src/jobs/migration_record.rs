@@ -8,7 +8,7 @@ use crate::domain::Timestamp;
 use crate::domain::migration::plan::describe_check;
 use crate::store::journal::{JournalState, Outcome, StepState};
 
-use super::migrate::unrestored_secrets;
+use super::migrate::{kept_steps, kept_words, unrestored_secrets};
 
 fn ts(t: Timestamp) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
@@ -55,7 +55,9 @@ pub fn render(state: &JournalState) -> String {
     );
     row("Started", ts(state.opened_at));
     let unrestored = unrestored_secrets(state);
+    let kept = kept_steps(state);
     let (outcome, ended) = match state.closed {
+        Some((Outcome::RolledBack, at)) if !kept.is_empty() => (kept_words(&kept), ts(at)),
         Some((Outcome::RolledBack, at)) if !unrestored.is_empty() => (
             format!(
                 "rolled back, except {} removed secret{} that cannot be restored",
@@ -90,7 +92,12 @@ pub fn render(state: &JournalState) -> String {
                 cell(p.error.as_deref().unwrap_or("unknown error"))
             ),
             Some(StepState::UndoStarted) => format!("undo started ({when})"),
-            Some(StepState::Undone) if p.applied => format!("done, then undone ({when})"),
+            Some(StepState::Undone) if p.applied => match p.note.as_deref() {
+                Some(n) if n.starts_with("forced") => {
+                    format!("done, then undone ({when}) — {}", cell(n))
+                }
+                _ => format!("done, then undone ({when})"),
+            },
             Some(StepState::Undone) => format!("nothing to undo ({when})"),
             Some(StepState::UndoFailed) => format!(
                 "undo failed ({when}): {}",
@@ -99,6 +106,9 @@ pub fn render(state: &JournalState) -> String {
             Some(StepState::NotRestorable) => {
                 format!("done; cannot be undone on a live tenant, left removed ({when})")
             }
+            Some(StepState::Kept) => format!(
+                "done; kept by the rollback, so that the identity keeps a usable credential ({when})"
+            ),
         };
         md.push_str(&format!("{}. {} — {what}\n", i + 1, cell(&step.title)));
     }
@@ -110,7 +120,7 @@ pub fn render(state: &JournalState) -> String {
         .filter(|(_, p)| {
             matches!(
                 p.state,
-                Some(StepState::Verified) | Some(StepState::AlreadyInPlace)
+                Some(StepState::Verified) | Some(StepState::AlreadyInPlace) | Some(StepState::Kept)
             )
         })
         .map(|(s, _)| describe_check(&s.verification))
@@ -131,6 +141,25 @@ pub fn render(state: &JournalState) -> String {
             }
             if plan.follow_ups.is_empty() {
                 md.push_str("- Nothing.\n");
+            }
+        }
+        Some(Outcome::RolledBack) if !kept.is_empty() => {
+            for k in &kept {
+                md.push_str(&format!(
+                    "- Step {}: {} stays. The identity signs in with it; remove it yourself only once the workload has another credential.\n",
+                    k.index + 1,
+                    cell(&k.what)
+                ));
+            }
+            md.push_str(
+                "- Every other change of this migration that could be undone was undone. Revert any configuration you changed that the kept credential does not need.\n",
+            );
+            for u in &unrestored {
+                md.push_str(&format!(
+                    "- Step {}: {}.\n",
+                    u.index + 1,
+                    cell(&u.remedy(id.app_id.as_deref()))
+                ));
             }
         }
         Some(Outcome::RolledBack) if !unrestored.is_empty() => {

@@ -97,6 +97,9 @@ pub enum StepState {
     /// secret back (on a live tenant `addPassword` makes a new keyId and value). `note` says
     /// which secret and what to do; a later rollback leaves the step as it is.
     NotRestorable,
+    /// A rollback chosen to keep the new credential left this step's change in place:
+    /// undoing it would have left the identity without a usable credential. `note` says which.
+    Kept,
 }
 
 /// Where a failed step stopped.
@@ -139,6 +142,9 @@ pub struct CreatedIds {
 }
 
 /// One line of a journal.
+// A record lives only while it is written or read, one at a time: its size does not matter,
+// and flat fields keep the journal's JSON lines plain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "kebab-case")]
 pub enum Record {
@@ -175,6 +181,12 @@ pub enum Record {
         error: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        /// A look-alike failed the step: what the step made, in words…
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected: Option<String>,
+        /// …and what the tenant holds under the same name or id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        found: Option<String>,
     },
     RollbackStarted {
         #[serde(with = "time::serde::rfc3339")]
@@ -200,6 +212,8 @@ impl Record {
             phase: None,
             error: None,
             note: None,
+            expected: None,
+            found: None,
         }
     }
 }
@@ -210,10 +224,17 @@ pub struct StepProgress {
     pub state: Option<StepState>,
     pub ever_started: bool,
     pub applied: bool,
+    /// This migration verified the step's change (by content) at some point.
+    pub verified: bool,
     pub already_in_place: bool,
     pub undo: Option<Change>,
     pub phase: Option<Phase>,
     pub error: Option<String>,
+    /// The last record's note (why a step was kept, a forced undo…).
+    pub note: Option<String>,
+    /// A look-alike's two sides, when one failed the step.
+    pub expected: Option<String>,
+    pub found: Option<String>,
     pub at: Option<Timestamp>,
 }
 
@@ -289,6 +310,9 @@ impl JournalState {
             )));
         }
         let mut plan = *plan;
+        // A journal from before content checks verifies by id: upgrade it from the actions,
+        // so resuming or rolling it back compares content too.
+        plan.upgrade_checks();
         let mut steps = vec![StepProgress::default(); plan.steps.len()];
         let mut rolling_back = false;
         let mut closed = None;
@@ -305,6 +329,9 @@ impl JournalState {
                     created,
                     phase,
                     error,
+                    expected,
+                    found,
+                    note,
                     ..
                 } => {
                     let Some(p) = steps.get_mut(*index) else {
@@ -316,12 +343,16 @@ impl JournalState {
                     p.at = Some(*at);
                     p.ever_started |= *state == StepState::Started;
                     p.applied |= *applied;
+                    p.verified |= *state == StepState::Verified;
                     p.already_in_place |= *state == StepState::AlreadyInPlace;
                     if undo.is_some() {
                         p.undo = undo.clone();
                     }
                     p.phase = *phase;
                     p.error = error.clone();
+                    p.expected = expected.clone();
+                    p.found = found.clone();
+                    p.note = note.clone();
                     if let Some(c) = created {
                         plan.rebind(&c.principal_id, &c.client_id);
                     }

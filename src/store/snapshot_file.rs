@@ -40,6 +40,12 @@ pub enum SnapshotFileError {
         "{path}: snapshot version {found} is newer than this credwise understands (up to {VERSION}); upgrade credwise"
     )]
     TooNew { path: PathBuf, found: u32 },
+    /// Two objects with one id: a change by id could reach the wrong one.
+    #[error("{path}: {duplicate}; a snapshot holds each object once (remove or fix one of them)")]
+    DuplicateId {
+        path: PathBuf,
+        duplicate: Box<crate::domain::snapshot::DuplicateId>,
+    },
     #[error("{path}: cannot write the snapshot: {source}")]
     Write {
         path: PathBuf,
@@ -84,7 +90,7 @@ struct FileIn {
 impl FileIn {
     fn into_snapshot(self, path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
         check_envelope(&self.format, self.version, path)?;
-        Ok(TenantSnapshot {
+        let snapshot = TenantSnapshot {
             tenant_id: self.tenant_id,
             tenant_display_name: self.tenant_display_name,
             captured_at: self.captured_at,
@@ -95,7 +101,16 @@ impl FileIn {
             user_assigned_identities: self.user_assigned_identities,
             resources: self.resources,
             role_assignments: self.role_assignments,
-        })
+        };
+        // A migration changes objects by id: with two objects of one id it could change the
+        // other one and still verify (it finds what it wrote), so such a file is refused.
+        match snapshot.duplicate_id() {
+            Some(duplicate) => Err(SnapshotFileError::DuplicateId {
+                path: path.to_path_buf(),
+                duplicate: Box::new(duplicate),
+            }),
+            None => Ok(snapshot),
+        }
     }
 }
 

@@ -9,20 +9,25 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Msg;
-use crate::app::migration::{MigrationForm, MigrationRequest, OpenJournal, Outcome, StepStatus};
+use crate::app::migration::{
+    LockoutChoice, MigrationForm, MigrationRequest, OpenJournal, Outcome, StepStatus,
+};
 use crate::backend::Backend;
 use crate::domain::Timestamp;
 use crate::domain::migration::{FieldError, Plan, PlanContext};
-use crate::jobs::migrate::{self, Event, RandomIds, RunOutcome};
+use crate::jobs::migrate::{self, Event, RandomIds, RollbackMode, RunOutcome};
 use crate::store::journal::{JournalStore, SourceRecord};
 
-/// What a run needs from the explorer: the backend and the clock.
+/// What a run needs from the explorer: the backend, the clock, and what the backend is.
 #[derive(Clone)]
 pub struct Context {
     pub backend: Arc<dyn Backend>,
     pub now: Timestamp,
     /// False when the time is pinned (`CREDWISE_NOW`): the journal then uses `now`.
     pub live_clock: bool,
+    /// The explorer's source as a journal records it: `:resume` and `:rollback` refuse a
+    /// journal of another source.
+    pub source: SourceRecord,
 }
 
 /// Runs `job` in the background and reports its outcome; `cancel` (replaced here) stops it
@@ -84,6 +89,10 @@ async fn run(
         Ok(s) => s,
         Err(e) => return failed(format!("cannot keep a journal: {e}")),
     };
+    // One open migration per identity: say so before a certificate is generated for nothing.
+    if let Err(e) = migrate::ensure_no_open_migration(&store, request.form.identity(), None) {
+        return failed(e.to_string());
+    }
     let (plan, files) = match tokio::task::spawn_blocking(move || final_plan(&request, now)).await {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => return failed(e),
@@ -104,6 +113,8 @@ pub fn find_open_journal(tx: &mpsc::UnboundedSender<Msg>) {
         let Ok(store) = JournalStore::open_default() else {
             return;
         };
+        // A migration killed after its journal closed gets its record now.
+        let _ = migrate::rebuild_missing_records(&store);
         if let Ok(Some(state)) = store.latest_open() {
             let _ = tx.send(Msg::JournalFound(OpenJournal {
                 id: state.id.clone(),
@@ -117,11 +128,12 @@ pub fn find_open_journal(tx: &mpsc::UnboundedSender<Msg>) {
     });
 }
 
-/// `:resume` / `:rollback`: continues a journaled migration on the progress screen.
+/// `:resume` / `:rollback` (and the choice after a refused rollback): continues a journaled
+/// migration on the progress screen. `rollback` is `None` to resume.
 pub fn resume(
     ctx: Context,
     journal_id: String,
-    rollback: bool,
+    rollback: Option<RollbackMode>,
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: &mut CancellationToken,
 ) {
@@ -144,15 +156,41 @@ pub fn resume(
                 let _ = tx.send(step(index, status));
             }
         }
-        let (options, forwarding) = options(&ctx, &tx, cancel);
+        let (mut options, forwarding) = options(&ctx, &tx, cancel);
+        options.source = Some(ctx.source.clone());
         let backend = ctx.backend.as_ref();
-        let result = if rollback {
-            migrate::rollback(backend, &store, &journal_id, &options).await
-        } else {
-            migrate::resume(backend, &store, &journal_id, &options).await
+        let result = match &rollback {
+            Some(mode) => {
+                migrate::rollback_with(backend, &store, &journal_id, mode, &options).await
+            }
+            None => migrate::resume(backend, &store, &journal_id, &options).await,
         };
         drop(options);
         let _ = forwarding.await;
+        if let Err(migrate::MigrateError::Lockout {
+            journal_id,
+            lockout,
+            changed_nothing,
+        }) = &result
+        {
+            // The same explanation and choice as the CLI's: keep the new credential, or
+            // type the identity's name to remove it anyway.
+            let explanation = format!(
+                "Rollback stopped{}: {lockout}.",
+                if *changed_nothing {
+                    " before changing anything"
+                } else {
+                    ""
+                }
+            );
+            let _ = tx.send(Msg::RollbackRefused(Box::new(LockoutChoice {
+                journal_id: journal_id.clone(),
+                explanation: explanation.clone(),
+                identity_name: lockout.identity.clone(),
+                typing: false,
+            })));
+            return failed(explanation);
+        }
         outcome(result, vec![])
     });
 }
@@ -180,6 +218,7 @@ fn options(
                 }
                 Event::StepUndone { index } => step(index, StepStatus::Undone),
                 Event::UndoNotPossible { index, .. } => step(index, StepStatus::NotRestorable),
+                Event::StepKept { index, .. } => step(index, StepStatus::Kept),
                 _ => continue,
             };
             if forward.send(msg).is_err() {
@@ -219,6 +258,14 @@ fn outcome(result: Result<migrate::Summary, migrate::MigrateError>, files: Vec<S
                             what.join("; ")
                         ),
                     )
+                }
+                RunOutcome::RolledBackKeeping { kept, unrestored } => {
+                    let app_id = summary.state.plan.identity.app_id.as_deref();
+                    let mut message = format!("Migration {}.", migrate::kept_words(kept));
+                    for u in unrestored {
+                        message.push_str(&format!(" {}.", u.remedy(app_id)));
+                    }
+                    (true, message)
                 }
                 RunOutcome::Failed { index, error, .. } => (
                     false,

@@ -253,7 +253,15 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
                 if let Some(source) = &rt.source {
                     let ctx = migration_context(source, app, rt.live_clock);
                     let cancel = &mut rt.migration_cancel;
-                    super::migration_run::resume(ctx, journal_id, rollback, &tx, cancel);
+                    let mode = rollback.then_some(crate::jobs::migrate::RollbackMode::Safe);
+                    super::migration_run::resume(ctx, journal_id, mode, &tx, cancel);
+                }
+            }
+            Effect::RollbackMigration { journal_id, mode } => {
+                if let Some(source) = &rt.source {
+                    let ctx = migration_context(source, app, rt.live_clock);
+                    let cancel = &mut rt.migration_cancel;
+                    super::migration_run::resume(ctx, journal_id, Some(mode), &tx, cancel);
                 }
             }
         }
@@ -269,6 +277,7 @@ fn migration_context(
         backend: source.backend.clone(),
         now: app.now,
         live_clock,
+        source: source.record.clone(),
     }
 }
 

@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use credwise::backend::snapshot::SnapshotBackend;
 use credwise::backend::{Applied, Backend, Error, Loaded, Progress, Scope, demo};
+use credwise::domain::change::Target;
 use credwise::domain::migration::{
     CertificateForm, CertificateInfo, FicForm, ManagedIdentityForm, Plan, PlanContext,
     SequentialIds,
 };
-use credwise::domain::{Change, Check, Directory, TenantSnapshot};
+use credwise::domain::{Change, Check, CheckOutcome, Directory, ObjectCredentials, TenantSnapshot};
 use credwise::jobs::migrate::{self, Backoff, Options};
 use credwise::store::journal::{JournalStore, SourceRecord};
 
@@ -158,7 +159,7 @@ impl Sample {
 pub enum Op {
     Apply(Change),
     /// A check and its answer.
-    Check(Check, bool),
+    Check(Check, CheckOutcome),
 }
 
 /// What `Faulty` does at its `at`-th apply (0-based, counting every apply).
@@ -173,6 +174,10 @@ pub enum Fault {
     Throttled,
     /// The change takes effect, then the process "dies" before credwise can journal it.
     KillAfterApply,
+    /// The process "dies" just before the change is sent.
+    KillBeforeApply,
+    /// The change takes effect, then its answer is lost (a network failure).
+    LostAnswer,
 }
 
 /// A backend wrapper for fault injection and for recording the order of calls.
@@ -184,6 +189,9 @@ pub struct Faulty {
     pub throttle_checks: Mutex<usize>,
     /// Azure's ids for a created identity (replacing the plan's provisional ones).
     pub azure_ids: Option<(String, String)>,
+    /// Answer `restores_removed_secrets` with this instead of the inner backend's answer: a
+    /// snapshot that behaves like a live tenant, where a removed secret cannot come back.
+    pub restores_secrets: Option<bool>,
     pub applies: Mutex<usize>,
     pub log: Mutex<Vec<Op>>,
 }
@@ -196,6 +204,7 @@ impl Faulty {
             at: usize::MAX,
             throttle_checks: Mutex::new(0),
             azure_ids: None,
+            restores_secrets: None,
             applies: Mutex::new(0),
             log: Mutex::new(vec![]),
         }
@@ -224,7 +233,20 @@ impl Backend for Faulty {
         self.inner.load(scope, progress).await
     }
 
-    async fn check(&self, check: &Check) -> Result<bool, Error> {
+    async fn credentials(&self, target: &Target) -> Result<ObjectCredentials, Error> {
+        self.inner.credentials(target).await
+    }
+
+    async fn tenant_id(&self) -> Result<Option<String>, Error> {
+        self.inner.tenant_id().await
+    }
+
+    fn restores_removed_secrets(&self) -> bool {
+        self.restores_secrets
+            .unwrap_or_else(|| self.inner.restores_removed_secrets())
+    }
+
+    async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error> {
         {
             let mut t = self.throttle_checks.lock().unwrap();
             if *t > 0 {
@@ -234,11 +256,11 @@ impl Backend for Faulty {
                 });
             }
         }
-        let answer = self.inner.check(check).await?;
+        let answer = self.inner.examine(check).await?;
         self.log
             .lock()
             .unwrap()
-            .push(Op::Check(check.clone(), answer));
+            .push(Op::Check(check.clone(), answer.clone()));
         Ok(answer)
     }
 
@@ -250,7 +272,8 @@ impl Backend for Faulty {
         };
         if n == self.at {
             match self.fault {
-                Fault::None | Fault::KillAfterApply => {}
+                Fault::None | Fault::KillAfterApply | Fault::LostAnswer => {}
+                Fault::KillBeforeApply => panic!("simulated crash before applying change {n}"),
                 Fault::ServerError => {
                     return Err(Error::Service {
                         service: "Graph",
@@ -289,6 +312,11 @@ impl Backend for Faulty {
         if n == self.at && self.fault == Fault::KillAfterApply {
             panic!("simulated crash after applying change {n}");
         }
+        if n == self.at && self.fault == Fault::LostAnswer {
+            return Err(Error::Network(
+                "the connection closed before the answer".into(),
+            ));
+        }
         Ok(applied)
     }
 }
@@ -301,4 +329,60 @@ pub async fn tenant(backend: &dyn Backend) -> TenantSnapshot {
         .unwrap()
         .snapshot)
         .clone()
+}
+
+/// Whether `seen` is the check `planned` once Azure's ids are known (a created identity's
+/// check learns its principal and client ids when the identity exists).
+pub fn same_check(planned: &Check, seen: &Check) -> bool {
+    match (planned, seen) {
+        (
+            Check::UserAssignedIdentityMatches {
+                id: a,
+                principal_id: None,
+                ..
+            },
+            Check::UserAssignedIdentityMatches { id: b, .. },
+        ) => a.eq_ignore_ascii_case(b),
+        (
+            Check::RoleAssignmentMatches { assignment: a },
+            Check::RoleAssignmentMatches { assignment: b },
+        ) => {
+            a.id == b.id
+                && a.role_definition_id == b.role_definition_id
+                && a.scope == b.scope
+                && a.condition == b.condition
+        }
+        _ => planned == seen,
+    }
+}
+
+/// Every secret removal comes after each earlier step's verification — a content check —
+/// was asked and held.
+pub fn removals_follow_verification(plan: &Plan, ops: &[Op]) -> Result<(), String> {
+    let guards: Vec<&Check> = plan
+        .steps
+        .iter()
+        .filter(|s| !s.removes_secret)
+        .map(|s| &s.verification)
+        .collect();
+    for g in &guards {
+        if !g.by_content() {
+            return Err(format!("{g:?} does not compare content"));
+        }
+    }
+    for (i, op) in ops.iter().enumerate() {
+        if let Op::Apply(Change::RemovePassword { key_id, .. }) = op {
+            for g in &guards {
+                let held = ops[..i]
+                    .iter()
+                    .any(|o| matches!(o, Op::Check(c, CheckOutcome::Holds) if same_check(g, c)));
+                if !held {
+                    return Err(format!(
+                        "secret {key_id} removed before {g:?} was verified:\n{ops:#?}"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! `check` and `apply` of the live backend: every `Check` and `Change` as Graph/ARM calls.
+//! `check` and `apply` of the live backend: every `Check` and `Change` as Graph/ARM calls,
+//! and the read of one object's credentials (`credentials`) the lockout guard needs.
 //! Each change first reads what its undo needs (a secret's metadata, a certificate with its
 //! `key`, a FIC with its expression, an identity with its FICs, a role assignment), then
 //! changes, and returns the undo with the ids the service chose. Writes to one user-assigned
@@ -13,7 +14,8 @@ use super::graph::owner_path;
 use crate::backend::import::WireKey;
 use crate::backend::{Applied, Error};
 use crate::domain::change::{ApplyError, Target};
-use crate::domain::{Change, KeyCredential, Timestamp};
+use crate::domain::verify;
+use crate::domain::{Change, Check, CheckOutcome, KeyCredential, ObjectCredentials, Timestamp};
 
 impl LiveBackend {
     /// The Graph path of an application or service principal target.
@@ -25,6 +27,143 @@ impl LiveBackend {
                 "user-assigned managed identity {id} has no {what}"
             ))),
         }
+    }
+
+    /// Answers a check. Content checks read the object and compare it with
+    /// `domain::verify`: a certificate's thumbprint as Graph encodes `customKeyIdentifier`
+    /// (or, when Graph left it out, the SHA-1 of the `key` it returns), a federated credential
+    /// from v1.0 — or beta, the only version that returns a flexible credential's
+    /// `claimsMatchingExpression` —, an identity's ids and a role assignment's grant from ARM.
+    pub(super) async fn check_inner(&self, check: &Check) -> Result<CheckOutcome, Error> {
+        let present = |yes: bool| {
+            if yes {
+                CheckOutcome::Holds
+            } else {
+                CheckOutcome::Missing
+            }
+        };
+        Ok(match check {
+            Check::CredentialPresent { target, id } => {
+                present(self.credential_present(target, id).await?)
+            }
+            Check::CredentialAbsent { target, id } => {
+                present(!self.credential_present(target, id).await?)
+            }
+            Check::UserAssignedIdentityPresent { id } => {
+                present(self.arm.identity(id).await?.is_some())
+            }
+            Check::RoleAssignmentPresent { id } => {
+                present(self.arm.role_assignment(id).await?.is_some())
+            }
+            Check::CertificateMatches {
+                target,
+                key_id,
+                thumbprint,
+            } => {
+                let keys = self.keys_of(target).await?;
+                verify::certificate(
+                    key_id,
+                    thumbprint.as_deref(),
+                    keys.iter().find(|k| k.key_id.eq_ignore_ascii_case(key_id)),
+                )
+            }
+            Check::FederatedCredentialMatches { target, credential } => {
+                let found = match target {
+                    Target::Application(id) => {
+                        self.graph
+                            .fic(&owner_path("applications", id), &credential.name)
+                            .await?
+                    }
+                    Target::UserAssignedIdentity(id) => {
+                        self.arm.identity_fic(id, &credential.name).await?
+                    }
+                    Target::ServicePrincipal(_) => None,
+                };
+                verify::federated(credential, found.as_ref())
+            }
+            Check::UserAssignedIdentityMatches {
+                id,
+                principal_id,
+                client_id,
+            } => verify::managed_identity(
+                id,
+                principal_id.as_deref(),
+                client_id.as_deref(),
+                self.arm.identity(id).await?.as_ref(),
+            ),
+            Check::RoleAssignmentMatches { assignment } => verify::role_assignment(
+                assignment,
+                self.arm.role_assignment(&assignment.id).await?.as_ref(),
+            ),
+        })
+    }
+
+    /// The credentials `target` holds now: secrets and certificates (with thumbprints) from
+    /// Graph, federated credentials from Graph or, for a user-assigned identity, ARM.
+    pub(super) async fn credentials_inner(
+        &self,
+        target: &Target,
+    ) -> Result<ObjectCredentials, Error> {
+        match target {
+            Target::Application(_) | Target::ServicePrincipal(_) => {
+                let owner = self.graph_owner(target, "credentials")?;
+                let fics = async {
+                    match target {
+                        Target::Application(_) => self.graph.fics(&owner, false).await,
+                        _ => Ok(vec![]),
+                    }
+                };
+                let (creds, keys, federated) = futures::try_join!(
+                    self.graph.credentials_of(&owner),
+                    self.keys_of(target),
+                    fics
+                )?;
+                Ok(ObjectCredentials {
+                    passwords: creds.passwords,
+                    keys,
+                    federated,
+                })
+            }
+            Target::UserAssignedIdentity(id) => Ok(ObjectCredentials {
+                passwords: vec![],
+                keys: vec![],
+                federated: self.arm.identity_fics(id).await?,
+            }),
+        }
+    }
+
+    /// The certificates of an application or service principal, each with its thumbprint.
+    async fn keys_of(&self, target: &Target) -> Result<Vec<KeyCredential>, Error> {
+        let owner = self.graph_owner(target, "certificates")?;
+        let raw = self.graph.key_credentials(&owner).await?;
+        raw.into_iter()
+            .map(|v| {
+                let der = v
+                    .get("key")
+                    .and_then(|k| k.as_str())
+                    .and_then(decode_base64);
+                let mut k: KeyCredential = serde_json::from_value::<WireKey>(v)
+                    .map(Into::into)
+                    .map_err(|e| Error::Decode {
+                        service: "Graph",
+                        message: format!("keyCredential: {e}"),
+                    })?;
+                if k.custom_key_identifier.is_none()
+                    && let Some(der) = der
+                {
+                    // Graph fills customKeyIdentifier with the thumbprint unless told
+                    // otherwise; without it, the thumbprint is the SHA-1 of the certificate.
+                    use sha1::Digest;
+                    k.custom_key_identifier = Some(
+                        sha1::Sha1::digest(&der)
+                            .iter()
+                            .map(|b| format!("{b:02X}"))
+                            .collect(),
+                    );
+                }
+                Ok(k)
+            })
+            .collect()
     }
 
     pub(super) async fn credential_present(
@@ -315,6 +454,32 @@ fn missing(what: &'static str, id: &str) -> Error {
         what,
         id: id.to_string(),
     })
+}
+
+/// Standard base64 (Graph's Edm.Binary); `None` when it is not.
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    };
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.trim().trim_end_matches('=').bytes() {
+        acc = (acc << 6) | value(c)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 fn key_id_of(k: &serde_json::Value) -> &str {

@@ -48,9 +48,11 @@ use self::http::Service;
 use self::wire::Subscription;
 use super::import::{infer_tenant_id, system_assigned_resources};
 use super::{Applied, Backend, Error, Loaded, Progress, Scope, Warning};
+use crate::domain::change::Target;
 use crate::domain::{
-    Application, AzureResource, Change, Check, Cloud, FederatedIdentityCredential, RoleAssignment,
-    SnapshotSource, TenantSnapshot, Timestamp, UserAssignedIdentity,
+    Application, AzureResource, Change, Check, CheckOutcome, Cloud, FederatedIdentityCredential,
+    ObjectCredentials, RoleAssignment, SnapshotSource, TenantSnapshot, Timestamp,
+    UserAssignedIdentity,
 };
 
 /// The clock the caller lends the backend for `captured_at` (the domain has none).
@@ -289,6 +291,20 @@ impl LiveBackend {
                 snapshot.resources =
                     system_assigned_resources(&snapshot.service_principals, vec![]);
             }
+        }
+        // Graph may list an object twice when the collection changes between pages: it is
+        // one object (object ids are unique in a tenant), so the later, fresher copy is kept
+        // and the load says so. A change names its target by collection and id, so it can
+        // only reach that object.
+        for d in snapshot.dedupe() {
+            warnings.push(Warning {
+                area: "duplicates".into(),
+                message: if d.first.collection == d.second.collection {
+                    format!("listed twice: {d}; kept the later copy")
+                } else {
+                    format!("{d}; both kept")
+                },
+            });
         }
         *self.tenant.lock().unwrap_or_else(|p| p.into_inner()) = Some(
             snapshot
@@ -692,16 +708,31 @@ impl Backend for LiveBackend {
         }
     }
 
-    async fn check(&self, check: &Check) -> Result<bool, Error> {
-        match check {
-            Check::CredentialPresent { target, id } => self.credential_present(target, id).await,
-            Check::CredentialAbsent { target, id } => {
-                Ok(!self.credential_present(target, id).await?)
+    async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error> {
+        self.check_inner(check).await
+    }
+
+    async fn credentials(&self, target: &Target) -> Result<ObjectCredentials, Error> {
+        self.credentials_inner(target).await
+    }
+
+    /// `--tenant` when it is a tenant id, else `/organization`, else the token's `tid`.
+    async fn tenant_id(&self) -> Result<Option<String>, Error> {
+        if let Some(t) = self
+            .config
+            .tenant
+            .as_deref()
+            .filter(|t| uuid::Uuid::parse_str(t).is_ok())
+        {
+            return Ok(Some(t.to_ascii_lowercase()));
+        }
+        match self.graph.organization().await {
+            Ok(org) => Ok(Some(org.id.to_ascii_lowercase())),
+            // An application may not read /organization; its token still names the tenant.
+            Err(Error::Forbidden { .. }) | Err(Error::NotFound(_)) | Err(Error::Decode { .. }) => {
+                Ok(self.claims().and_then(|c| c.tenant_id))
             }
-            Check::UserAssignedIdentityPresent { id } => Ok(self.arm.identity(id).await?.is_some()),
-            Check::RoleAssignmentPresent { id } => {
-                Ok(self.arm.role_assignment(id).await?.is_some())
-            }
+            Err(e) => Err(e),
         }
     }
 

@@ -19,6 +19,7 @@
 pub mod fic_preset;
 pub mod guidance;
 pub mod plan;
+pub mod safety;
 pub mod secret_to_certificate;
 pub mod secret_to_fic;
 pub mod secret_to_managed_identity;
@@ -449,10 +450,7 @@ pub(crate) fn removal_steps(
                     credential: secret.clone(),
                 },
                 removes_secret: true,
-                undo_note: Some(
-                    "A removed secret's value cannot come back: on a live tenant the undo adds a secret with the same name and a new value, which credwise never shows."
-                        .into(),
-                ),
+                undo_note: Some(plan::SECRET_UNDO_NOTE.into()),
             }
         })
         .collect()

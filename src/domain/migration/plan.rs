@@ -237,8 +237,40 @@ impl Plan {
         let Some(p) = self.provisional.clone() else {
             return false;
         };
+        // The created identity's checks learn its ids now (also when Azure's equal the
+        // provisional ones, as on a snapshot): from here on they compare them.
+        let created: Vec<String> = self
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Change::CreateUserAssignedIdentity { identity } => Some(identity.id.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut learned = false;
+        for step in &mut self.steps {
+            for check in step
+                .precondition
+                .iter_mut()
+                .chain(std::iter::once(&mut step.verification))
+            {
+                if let Check::UserAssignedIdentityMatches {
+                    id,
+                    principal_id: p_id,
+                    client_id: c_id,
+                } = check
+                    && created.iter().any(|c| c.eq_ignore_ascii_case(id))
+                {
+                    let known = (Some(principal_id.to_string()), Some(client_id.to_string()));
+                    if (p_id.clone(), c_id.clone()) != known {
+                        (*p_id, *c_id) = known;
+                        learned = true;
+                    }
+                }
+            }
+        }
         if p.principal_id == principal_id && p.client_id == client_id {
-            return false;
+            return learned;
         }
         let swap = |s: &mut String| {
             if *s == p.principal_id {
@@ -268,6 +300,23 @@ impl Plan {
                     _ => {}
                 }
             }
+            for check in step
+                .precondition
+                .iter_mut()
+                .chain(std::iter::once(&mut step.verification))
+            {
+                match check {
+                    Check::RoleAssignmentMatches { assignment } => {
+                        swap(&mut assignment.principal_id)
+                    }
+                    Check::FederatedCredentialMatches { credential, .. } => {
+                        if let Some(subject) = &mut credential.subject {
+                            swap(subject);
+                        }
+                    }
+                    _ => {}
+                }
+            }
             swap_text(&mut step.title);
             for call in &mut step.calls {
                 swap_text(&mut call.url);
@@ -288,6 +337,29 @@ impl Plan {
             client_id: client_id.to_string(),
         });
         true
+    }
+
+    /// Turns the id-only checks of a plan journaled before credwise verified by content
+    /// (`Check::CredentialPresent { target, id }`, `UserAssignedIdentityPresent`,
+    /// `RoleAssignmentPresent`) into content checks, from each step's action: what a step makes
+    /// is what it must find. A removal's precondition names an earlier step's verification and
+    /// is upgraded with it. Checks no action describes stay as they are (answered by id).
+    /// Returns whether anything changed; `JournalState` calls it on every journal it reads.
+    pub fn upgrade_checks(&mut self) -> bool {
+        let mut upgraded: Vec<(Check, Check)> = Vec::new();
+        for step in &mut self.steps {
+            if let Some(new) = content_check(&step.verification, &step.action) {
+                upgraded.push((std::mem::replace(&mut step.verification, new.clone()), new));
+            }
+        }
+        for step in &mut self.steps {
+            if let Some(pre) = &mut step.precondition
+                && let Some((_, new)) = upgraded.iter().find(|(old, _)| old == pre)
+            {
+                *pre = new.clone();
+            }
+        }
+        !upgraded.is_empty()
     }
 
     /// The plan as lines: `overview_lines`, then `guidance_lines`, then `note_lines`. The
@@ -367,9 +439,18 @@ impl Plan {
             push(
                 LineKind::Undo,
                 Some(i),
-                format!("  Undo:     {}", describe_change(&s.undo)),
+                format!("  Undo:     {}", describe_undo(s)),
             );
-            if let Some(note) = &s.undo_note {
+            // Written here rather than taken from `undo_note`, so a journal from an older
+            // credwise (whose note promised to re-add the secret) reads what rollback does now.
+            let note = if s.removes_secret {
+                Some(SECRET_UNDO_NOTE.to_string())
+            } else if super::safety::removes_access(&s.undo) {
+                Some(LAST_CREDENTIAL_UNDO_NOTE.to_string())
+            } else {
+                s.undo_note.clone()
+            };
+            if let Some(note) = note {
                 push(LineKind::Warning, Some(i), format!("            {note}"));
             }
         }
@@ -456,6 +537,72 @@ impl Plan {
             s.push('\n');
         }
         s
+    }
+}
+
+/// The content check an id-only `check` stands for, given the step's `action`.
+fn content_check(check: &Check, action: &Change) -> Option<Check> {
+    match (check, action) {
+        (
+            Check::CredentialPresent { target, id },
+            Change::AddKey {
+                target: t,
+                credential,
+                ..
+            },
+        ) if t == target && credential.key_id.eq_ignore_ascii_case(id) => {
+            Some(Check::CertificateMatches {
+                target: target.clone(),
+                key_id: credential.key_id.clone(),
+                thumbprint: credential.thumbprint(),
+            })
+        }
+        (
+            Check::CredentialPresent { target, id },
+            Change::AddFederatedCredential {
+                target: t,
+                credential,
+            },
+        ) if t == target && &credential.name == id => Some(Check::FederatedCredentialMatches {
+            target: target.clone(),
+            credential: credential.clone(),
+        }),
+        (
+            Check::UserAssignedIdentityPresent { id },
+            Change::CreateUserAssignedIdentity { identity },
+        ) if identity.id.eq_ignore_ascii_case(id) => Some(Check::UserAssignedIdentityMatches {
+            id: identity.id.clone(),
+            // Azure chooses them; `rebind` fills them in once the journal names them.
+            principal_id: None,
+            client_id: None,
+        }),
+        (Check::RoleAssignmentPresent { id }, Change::AddRoleAssignment { assignment })
+            if assignment.id.eq_ignore_ascii_case(id) =>
+        {
+            Some(Check::RoleAssignmentMatches {
+                assignment: assignment.clone(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What rollback does about a secret removal, as the plan, the README and the engine say it.
+pub const SECRET_UNDO_NOTE: &str = "A removed secret cannot come back with its value: on a live tenant rollback leaves it removed (Graph would give a new secret a new keyId and value) and says how to make a new one; a snapshot puts it back.";
+
+/// What rollback does about a new credential, as the plan, the README and the engine say it.
+pub const LAST_CREDENTIAL_UNDO_NOTE: &str = "Rollback undoes this only while the identity keeps another usable credential; otherwise it stops before changing anything and offers to keep it.";
+
+/// The `Undo:` line of a step: its undo in words, except for a secret removal, whose "undo"
+/// is not the same secret on a live tenant.
+pub fn describe_undo(step: &Step) -> String {
+    match (&step.undo, step.removes_secret) {
+        (Change::AddPassword { target, credential }, true) => format!(
+            "none on a live tenant (the secret stays removed); a snapshot puts keyId {} back on {}",
+            credential.key_id,
+            target_words(target)
+        ),
+        (undo, _) => describe_change(undo),
     }
 }
 
@@ -556,6 +703,50 @@ pub fn describe_check(c: &Check) -> String {
             format!("managed identity {id} exists")
         }
         Check::RoleAssignmentPresent { id } => format!("role assignment {id} exists"),
+        Check::CertificateMatches {
+            target,
+            key_id,
+            thumbprint,
+        } => match thumbprint {
+            Some(t) => format!(
+                "certificate keyId {key_id} with thumbprint {t} is on {}",
+                target_words(target)
+            ),
+            None => format!(
+                "certificate keyId {key_id} (thumbprint known once generated) is on {}",
+                target_words(target)
+            ),
+        },
+        Check::FederatedCredentialMatches { target, credential } => format!(
+            "federated credential {:?} is on {} with issuer {}, subject {} and audience {}",
+            credential.name,
+            target_words(target),
+            credential.issuer,
+            credential.matcher(),
+            credential.audiences.join(" ")
+        ),
+        Check::UserAssignedIdentityMatches {
+            id,
+            principal_id,
+            client_id,
+        } => match (principal_id, client_id) {
+            (Some(p), Some(c)) => {
+                format!("managed identity {id} exists with principal id {p} and client id {c}")
+            }
+            _ => format!("managed identity {id} exists (with the ids Azure chose)"),
+        },
+        Check::RoleAssignmentMatches { assignment } => format!(
+            "role assignment {} grants {} at {} to principal {}{}",
+            assignment.id,
+            assignment.role_name(),
+            assignment.scope,
+            assignment.principal_id,
+            assignment
+                .condition
+                .as_deref()
+                .map(|c| format!(" under condition {c:?}"))
+                .unwrap_or_default()
+        ),
     }
 }
 
@@ -733,41 +924,52 @@ fn uami_fic_properties(c: &crate::domain::FederatedIdentityCredential) -> String
 
 /// The read that answers `check`.
 pub fn check_call(check: &Check, cloud: Cloud) -> ApiCall {
+    let credentials = |target: &Target, id: &str, fic: bool| match target {
+        Target::UserAssignedIdentity(arm) => ApiCall::new(
+            "GET",
+            format!(
+                "{}{arm}/federatedIdentityCredentials?{MSI_FIC_API}",
+                arm_base(cloud)
+            ),
+            None,
+        ),
+        _ if fic => ApiCall::new(
+            "GET",
+            format!(
+                "{}/federatedIdentityCredentials/{id}",
+                graph_object(target, cloud)
+            ),
+            None,
+        ),
+        _ => ApiCall::new(
+            "GET",
+            format!(
+                "{}?$select=passwordCredentials,keyCredentials",
+                graph_object(target, cloud)
+            ),
+            None,
+        ),
+    };
     match check {
+        // Secrets and certificates are keyed by GUIDs, federated credentials by name.
         Check::CredentialPresent { target, id } | Check::CredentialAbsent { target, id } => {
-            match target {
-                Target::UserAssignedIdentity(arm) => ApiCall::new(
-                    "GET",
-                    format!(
-                        "{}{arm}/federatedIdentityCredentials?{MSI_FIC_API}",
-                        arm_base(cloud)
-                    ),
-                    None,
-                ),
-                // Secrets and certificates are keyed by GUIDs, federated credentials by name.
-                _ if !crate::domain::links::is_guid(id) => ApiCall::new(
-                    "GET",
-                    format!(
-                        "{}/federatedIdentityCredentials/{id}",
-                        graph_object(target, cloud)
-                    ),
-                    None,
-                ),
-                _ => ApiCall::new(
-                    "GET",
-                    format!(
-                        "{}?$select=passwordCredentials,keyCredentials",
-                        graph_object(target, cloud)
-                    ),
-                    None,
-                ),
-            }
+            credentials(target, id, !crate::domain::links::is_guid(id))
         }
-        Check::UserAssignedIdentityPresent { id } => {
+        Check::CertificateMatches { target, key_id, .. } => credentials(target, key_id, false),
+        Check::FederatedCredentialMatches { target, credential } => {
+            credentials(target, &credential.name, true)
+        }
+        Check::UserAssignedIdentityPresent { id }
+        | Check::UserAssignedIdentityMatches { id, .. } => {
             ApiCall::new("GET", format!("{}{id}?{MSI_API}", arm_base(cloud)), None)
         }
         Check::RoleAssignmentPresent { id } => {
             ApiCall::new("GET", format!("{}{id}?{AUTHZ_API}", arm_base(cloud)), None)
         }
+        Check::RoleAssignmentMatches { assignment } => ApiCall::new(
+            "GET",
+            format!("{}{}?{AUTHZ_API}", arm_base(cloud), assignment.id),
+            None,
+        ),
     }
 }

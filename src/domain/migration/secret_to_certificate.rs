@@ -237,9 +237,11 @@ impl CertificateForm {
             credential: credential.clone(),
             key: certificate.map(|c| c.der_base64.clone()),
         };
-        let verification = Check::CredentialPresent {
+        // By content: a certificate with this keyId but another thumbprint is not this one.
+        let verification = Check::CertificateMatches {
             target: target.clone(),
-            id: credential.key_id.clone(),
+            key_id: credential.key_id.clone(),
+            thumbprint: certificate.map(|c| c.thumbprint.to_ascii_uppercase()),
         };
         let title = match certificate {
             Some(c) => format!(

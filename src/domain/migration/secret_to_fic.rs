@@ -114,9 +114,10 @@ impl FicForm {
         let r = self.resolve(ctx.dir)?;
         let s = ctx.dir.snapshot();
         let target = r.source.identity.target.clone();
-        let verification = Check::CredentialPresent {
+        // By content: a credential with this name that trusts another subject is not this one.
+        let verification = Check::FederatedCredentialMatches {
             target: target.clone(),
-            id: r.fic.name.clone(),
+            credential: r.fic.clone(),
         };
         let action = Change::AddFederatedCredential {
             target: target.clone(),

@@ -211,7 +211,12 @@ impl ManagedIdentityForm {
                     precondition: None,
                     calls: plan::api_calls(&action, s.cloud, 0),
                     action,
-                    verification: Check::UserAssignedIdentityPresent { id: id.clone() },
+                    // Azure chooses the ids; `Plan::rebind` adds them to the check.
+                    verification: Check::UserAssignedIdentityMatches {
+                        id: id.clone(),
+                        principal_id: None,
+                        client_id: None,
+                    },
                     undo: Change::DeleteUserAssignedIdentity { id: id.clone() },
                     removes_secret: false,
                     undo_note: None,
@@ -278,8 +283,9 @@ impl ManagedIdentityForm {
             }) {
                 if h.same_condition(a) {
                     skipped += 1;
-                    guard_if_nothing_to_do =
-                        Some(Check::RoleAssignmentPresent { id: h.id.clone() });
+                    guard_if_nothing_to_do = Some(Check::RoleAssignmentMatches {
+                        assignment: (*h).clone(),
+                    });
                 } else {
                     refused.push(RefusedStep {
                         title,
@@ -334,18 +340,26 @@ impl ManagedIdentityForm {
                 delegated_managed_identity_resource_id: None,
             };
             let id = assignment.id.clone();
+            // By content: the same id granting another role, scope or condition is not this.
+            let verification = Check::RoleAssignmentMatches {
+                assignment: assignment.clone(),
+            };
             let action = Change::AddRoleAssignment { assignment };
             steps.push(Step {
                 title,
                 precondition: match (&r.destination, &resource_id) {
                     (Destination::Create { .. }, Some(arm)) => {
-                        Some(Check::UserAssignedIdentityPresent { id: arm.clone() })
+                        Some(Check::UserAssignedIdentityMatches {
+                            id: arm.clone(),
+                            principal_id: None,
+                            client_id: None,
+                        })
                     }
                     _ => None,
                 },
                 calls: plan::api_calls(&action, s.cloud, 0),
                 action,
-                verification: Check::RoleAssignmentPresent { id: id.clone() },
+                verification,
                 undo: Change::RemoveRoleAssignment { id },
                 removes_secret: false,
                 undo_note: None,
@@ -386,7 +400,11 @@ impl ManagedIdentityForm {
                 Some(last) => Some(last.verification.clone()),
                 None => match (&resource_id, flavour) {
                     (Some(arm), ManagedIdentityFlavour::UserAssigned) => {
-                        Some(Check::UserAssignedIdentityPresent { id: arm.clone() })
+                        Some(Check::UserAssignedIdentityMatches {
+                            id: arm.clone(),
+                            principal_id: Some(principal_id.clone()),
+                            client_id: Some(client_id.clone()),
+                        })
                     }
                     _ => guard_if_nothing_to_do,
                 },

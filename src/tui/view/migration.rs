@@ -12,7 +12,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::{pane_block, span};
 use crate::app::App;
-use crate::app::migration::{FieldKind, MigrationState, Stage, StepStatus};
+use crate::app::migration::{FieldKind, LockoutChoice, MigrationState, Stage, StepStatus};
 use crate::domain::migration::{LineKind, MigrationKind, Plan};
 use crate::sanitize;
 use crate::tui::theme::Theme;
@@ -358,6 +358,11 @@ fn step_line(
         StepStatus::Failed(_) => ("✗".to_string(), "failed", t.error),
         StepStatus::Undone => ("↺".to_string(), "undone", t.dim),
         StepStatus::NotRestorable => ("!".to_string(), "cannot be undone", t.warning),
+        StepStatus::Kept => (
+            "■".to_string(),
+            "kept (the identity's last credential)",
+            t.warning,
+        ),
     };
     let mut spans = vec![
         span(format!(" {mark} "), style),
@@ -412,6 +417,9 @@ fn done(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
         }
         out.push(Line::raw(""));
     }
+    if let Some(l) = &m.lockout {
+        out.extend(lockout_choice(m, l, t));
+    }
     if let Some(plan) = &m.plan {
         for (i, step) in plan.steps.iter().enumerate() {
             let status = m.steps.get(i).cloned().unwrap_or(StepStatus::Pending);
@@ -444,6 +452,47 @@ fn done(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
     out
 }
 
+/// A refused rollback's choice: keep the new credential, or type the name to remove it.
+fn lockout_choice(m: &MigrationState, l: &LockoutChoice, t: &Theme) -> Vec<Line<'static>> {
+    let name = sanitize::display(&l.identity_name).into_owned();
+    let mut out = vec![
+        Line::from(vec![
+            span(" k ", t.key),
+            span(
+                "keep the new credential and close the migration as rolled back except it",
+                Style::new(),
+            ),
+        ]),
+        Line::from(vec![
+            span(" f ", t.key),
+            span(
+                format!("remove it anyway: {name} is left without a usable credential"),
+                t.error,
+            ),
+        ]),
+        Line::from(vec![span(" esc ", t.key), span("change nothing", t.dim)]),
+    ];
+    if l.typing {
+        out.push(Line::raw(""));
+        out.push(Line::from(span(
+            format!(
+                "Type the identity's name to leave it without a usable credential ({name}), Enter to go ahead, Esc to go back:"
+            ),
+            t.error,
+        )));
+        out.push(Line::from(vec![
+            span("  › ", t.key),
+            span(sanitize::display(m.confirm.value()).into_owned(), t.heading),
+            span(" ", Style::new().add_modifier(Modifier::REVERSED)),
+        ]));
+        if let Some(e) = &m.confirm_error {
+            out.push(Line::from(span(format!("  ✗ {e}"), t.error)));
+        }
+    }
+    out.push(Line::raw(""));
+    out
+}
+
 /// The status bar's key hints for the migration's stage.
 pub(super) fn hints(m: &MigrationState) -> Vec<(String, String)> {
     let pairs: &[(&str, &str)] = match m.stage {
@@ -468,6 +517,14 @@ pub(super) fn hints(m: &MigrationState) -> Vec<(String, String)> {
         Stage::Confirm => &[("y", "apply"), ("n/esc", "back")],
         Stage::Running if m.asking_stop => &[("y", "stop after this step"), ("n", "go on")],
         Stage::Running => &[("ctrl-c", "stop…")],
+        Stage::Done if m.lockout.as_ref().is_some_and(|l| l.typing) => {
+            &[("enter", "remove it anyway"), ("esc", "back")]
+        }
+        Stage::Done if m.lockout.is_some() => &[
+            ("k", "keep the new credential"),
+            ("f", "remove it anyway…"),
+            ("esc", "change nothing"),
+        ],
         Stage::Done => &[
             ("e", "export record"),
             ("j/k", "scroll"),
