@@ -833,13 +833,13 @@ fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
         }
         MigrateKey::Char('y') if !typed => true,
         MigrateKey::Enter if typed => {
-            if m.confirm.value().trim() == m.identity_name.trim() {
+            // The user types what the screen shows: the name without its control and bidi
+            // characters (which could not be typed, and would hide what is confirmed).
+            let shown = crate::sanitize::display(&m.identity_name);
+            if m.confirm.value().trim() == shown.trim() {
                 true
             } else {
-                m.confirm_error = Some(format!(
-                    "type the name exactly: {}",
-                    crate::sanitize::display(&m.identity_name)
-                ));
+                m.confirm_error = Some(format!("type the name exactly: {shown}"));
                 false
             }
         }

@@ -406,10 +406,7 @@ async fn plan_command(form: Form<'_>, env: &Env<'_>) -> Result<(), CliError> {
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, CliError> {
-    let mut s = serde_json::to_string_pretty(v)
-        .map_err(|e| CliError::usage(format!("cannot write JSON: {e}")))?;
-    s.push('\n');
-    Ok(s)
+    super::json::to_pretty(v)
 }
 
 /// The plan as text, with tenant strings stripped of control characters.

@@ -581,11 +581,13 @@ impl JournalStore {
             .find(|s| s.closed.is_none()))
     }
 
-    /// Writes the Markdown record beside the journal (atomically).
+    /// Writes the Markdown record beside the journal (atomically), without any control or
+    /// bidi character a terminal would act on (`sanitize::text`).
     pub fn write_record(&self, id: &str, markdown: &str) -> Result<PathBuf, JournalError> {
         if let Some(what) = secret_marker(markdown) {
             return Err(JournalError::SecretMaterial(what));
         }
+        let markdown = crate::sanitize::text(markdown);
         let path = self.record_path(id);
         super::snapshot_file::write_atomically(&path, markdown.as_bytes()).map_err(io(&path))?;
         Ok(path)
@@ -707,13 +709,16 @@ pub struct JournalWriter {
 
 impl JournalWriter {
     pub fn append(&mut self, record: &Record) -> Result<(), JournalError> {
-        let mut line = serde_json::to_string(record).map_err(|e| JournalError::Corrupt {
+        let line = serde_json::to_string(record).map_err(|e| JournalError::Corrupt {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
         if let Some(what) = secret_marker(&line) {
             return Err(JournalError::SecretMaterial(what));
         }
+        // A journal is read with `cat` and `tail -f` too: tenant strings go in escaped, and
+        // read back unchanged.
+        let mut line = crate::sanitize::json(&line).into_owned();
         line.push('\n');
         self.file
             .write_all(line.as_bytes())

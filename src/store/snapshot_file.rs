@@ -191,7 +191,13 @@ pub fn to_bytes(snapshot: &TenantSnapshot) -> Vec<u8> {
         snapshot,
     };
     // Serializing plain data with string keys cannot fail.
-    let mut bytes = serde_json::to_vec_pretty(&out).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&out).unwrap_or_default();
+    // `cat tenant.json` must not run a tenant's escape sequences: the characters serde
+    // leaves raw are written as `\uXXXX`, which reads back as the same string.
+    let mut bytes = match crate::sanitize::json(&text) {
+        std::borrow::Cow::Borrowed(_) => text.into_bytes(),
+        std::borrow::Cow::Owned(escaped) => escaped.into_bytes(),
+    };
     bytes.push(b'\n');
     bytes
 }

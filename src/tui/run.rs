@@ -377,12 +377,13 @@ fn export_record(from: &str, tx: &mpsc::UnboundedSender<Msg>) {
         .file_name()
         .map(|n| format!("credwise-migration-{}", n.to_string_lossy()))
         .unwrap_or_else(|| "credwise-migration.md".into());
-    let result = std::fs::read(from).and_then(|bytes| {
+    let result = std::fs::read_to_string(from).and_then(|text| {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&name)?;
-        f.write_all(&bytes)
+        // A record written by an older credwise may still hold a tenant's escape sequences.
+        f.write_all(crate::sanitize::text(&text).as_bytes())
     });
     let _ = tx.send(match result {
         Ok(()) => Msg::Notice(format!("exported the migration record to {name}")),
