@@ -8,6 +8,7 @@
 //! Beside each journal: its Markdown record (`<id>.md`) once the migration ends, and in
 //! `journals/locks/` one lock file per target identity, so a second credwise cannot work on
 //! the same identity at the same time. A lock whose process is gone is stale and taken over.
+//! Journals, records and locks are 0600 in 0700 folders (`store::files`).
 //!
 //! May import `domain`, serde and the filesystem.
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::files::{self, Access};
 use crate::domain::Timestamp;
 use crate::domain::change::Change;
 use crate::domain::migration::{MigrationKind, Plan};
@@ -453,8 +455,9 @@ impl JournalStore {
         &self.dir
     }
 
+    /// `journals/` is credwise's own: 0700, tightened if an older credwise left it open.
     fn ensure_dir(&self) -> Result<(), JournalError> {
-        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))
+        files::own_private_dir(&self.dir).map_err(io(&self.dir))
     }
 
     pub fn journal_path(&self, id: &str) -> PathBuf {
@@ -494,12 +497,8 @@ impl JournalStore {
         }
         self.ensure_dir()?;
         let path = self.journal_path(journal_id);
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        sync_dir(&self.dir);
+        let file = files::open_private_append(&path, true).map_err(io(&path))?;
+        files::sync_dir(&self.dir);
         let mut w = JournalWriter { file, path };
         w.append(opened)?;
         Ok(w)
@@ -532,6 +531,8 @@ impl JournalStore {
             .write(true)
             .open(&path)
             .map_err(io(&path))?;
+        // A journal an older credwise wrote 0644 becomes its owner's only.
+        files::make_private(&path).map_err(io(&path))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io(&path))?;
         if !bytes.is_empty() && !bytes.ends_with(b"\n") {
@@ -588,8 +589,9 @@ impl JournalStore {
             return Err(JournalError::SecretMaterial(what));
         }
         let markdown = crate::sanitize::text(markdown);
+        self.ensure_dir()?;
         let path = self.record_path(id);
-        super::snapshot_file::write_atomically(&path, markdown.as_bytes()).map_err(io(&path))?;
+        files::write_atomically(&path, markdown.as_bytes(), Access::Private).map_err(io(&path))?;
         Ok(path)
     }
 
@@ -607,8 +609,9 @@ impl JournalStore {
     /// Takes the lock for `identity` (an object id), or says who holds it. A lock left by a
     /// process that is gone is stale and taken over.
     pub fn lock(&self, identity: &str, journal_id: &str) -> Result<LockGuard, JournalError> {
+        self.ensure_dir()?;
         let dir = self.dir.join("locks");
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        files::own_private_dir(&dir).map_err(io(&dir))?;
         let key: String = identity
             .chars()
             .map(|c| {
@@ -626,7 +629,7 @@ impl JournalStore {
             journal_id: journal_id.to_string(),
         };
         for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
+            match files::open_private_append(&path, true) {
                 Ok(mut f) => {
                     let body = serde_json::to_vec(&me).unwrap_or_default();
                     f.write_all(&body)
@@ -784,13 +787,6 @@ fn process_alive(pid: u32) -> bool {
 #[cfg(not(target_os = "linux"))]
 fn process_alive(_pid: u32) -> bool {
     true
-}
-
-/// Makes a new directory entry durable; best-effort (not every platform can open a directory).
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 #[cfg(test)]
