@@ -795,3 +795,82 @@ fn a_corrupt_cache_is_ignored_with_a_warning_and_the_live_tenant_loads() {
     t.keys(&["q"]);
     t.assert_exited_cleanly();
 }
+
+/// Two credwise processes migrate different identities of one snapshot file: the first has
+/// read the file and waits at its confirmation while the second migrates another identity to
+/// the end; then the first applies. The file holds both changes (the first re-reads it under
+/// the file's lock instead of writing back what it read before).
+#[test]
+fn two_processes_migrating_one_snapshot_file_both_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tenant.json");
+    let now =
+        time::OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339).unwrap();
+    credwise::store::snapshot_file::save(&credwise::backend::demo::snapshot(now), &file).unwrap();
+    let fic = |identity: &str, repo: &str| -> Vec<String> {
+        [
+            "migrate",
+            "secret-to-fic",
+            "--snapshot",
+            path_str(&file),
+            "--identity",
+            identity,
+            "--github-repo",
+            repo,
+            "--branch",
+            "main",
+            "--apply",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let first = fic("payroll-api", "fabrikam/payroll-api");
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let t = Tmux::start("two-writers", 120, 40, &first);
+    t.wait_for("[y/N]");
+
+    let mut second = fic("invoice-worker", "fabrikam/invoice-worker");
+    second.push("--yes".into());
+    let out = Command::new(env!("CARGO_BIN_EXE_credwise"))
+        .args(&second)
+        .env("CREDWISE_NOW", NOW)
+        .env("CREDWISE_DATA_DIR", dir.path().join("data"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    t.type_text("y");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(DONE);
+    assert!(screen.contains("EXIT=0"), "{}", framed(&screen));
+    let saved = credwise::store::snapshot_file::load(&file).unwrap();
+    for (name, subject) in [
+        (
+            "payroll-api",
+            "repo:fabrikam/payroll-api:ref:refs/heads/main",
+        ),
+        (
+            "invoice-worker",
+            "repo:fabrikam/invoice-worker:ref:refs/heads/main",
+        ),
+    ] {
+        let app = saved
+            .applications
+            .iter()
+            .find(|a| a.display_name == name)
+            .unwrap();
+        assert!(
+            app.federated_identity_credentials
+                .iter()
+                .any(|f| f.subject.as_deref() == Some(subject)),
+            "{name} lost its federated credential: {:?}",
+            app.federated_identity_credentials
+        );
+    }
+}
