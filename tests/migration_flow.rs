@@ -211,10 +211,20 @@ fn progress_ctrl_c_asks_then_stops_and_the_outcome_reloads_on_close() {
         app.migration.as_ref().unwrap().steps[0],
         StepStatus::Running
     );
-    // Ctrl-C asks first; `n` goes on.
-    assert!(key(&mut app, MigrateKey::Interrupt).is_empty());
+    // Ctrl-C asks first, holding the run before its next step; `n` lets it go on.
+    assert_eq!(
+        key(&mut app, MigrateKey::Interrupt),
+        vec![Effect::PauseMigration(true)]
+    );
     assert!(app.migration.as_ref().unwrap().asking_stop);
-    key(&mut app, MigrateKey::Char('n'));
+    assert!(
+        key(&mut app, MigrateKey::Interrupt).is_empty(),
+        "asked already"
+    );
+    assert_eq!(
+        key(&mut app, MigrateKey::Char('n')),
+        vec![Effect::PauseMigration(false)]
+    );
     assert!(!app.migration.as_ref().unwrap().asking_stop);
     key(&mut app, MigrateKey::Interrupt);
     assert_eq!(

@@ -711,16 +711,24 @@ pub fn key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
             _ => {}
         },
         Stage::Confirm => return confirm_key(app, key),
+        // While the question is on screen the run is held before its next step: left
+        // unanswered, nothing more happens to the tenant.
         Stage::Running => match key {
-            MigrateKey::Interrupt | MigrateKey::Esc | MigrateKey::Char('q') if !m.stopping => {
-                m.asking_stop = true
-            }
             MigrateKey::Char('y') if m.asking_stop => {
                 m.asking_stop = false;
                 m.stopping = true;
                 return vec![Effect::StopMigration];
             }
-            MigrateKey::Char('n') | MigrateKey::Esc if m.asking_stop => m.asking_stop = false,
+            MigrateKey::Char('n') | MigrateKey::Esc if m.asking_stop => {
+                m.asking_stop = false;
+                return vec![Effect::PauseMigration(false)];
+            }
+            MigrateKey::Interrupt | MigrateKey::Esc | MigrateKey::Char('q')
+                if !m.stopping && !m.asking_stop =>
+            {
+                m.asking_stop = true;
+                return vec![Effect::PauseMigration(true)];
+            }
             _ => {}
         },
         Stage::Done => match key {
@@ -888,6 +896,27 @@ pub fn step(app: &mut App, index: usize, status: StepStatus) {
         && let Some(s) = m.steps.get_mut(index)
     {
         *s = status;
+    }
+}
+
+/// A signal from outside: a running migration stops after its current step (the runtime
+/// cancels it), and the screen says so until it has.
+pub fn interrupted(app: &mut App, signal: &str) {
+    let running = app
+        .migration
+        .as_mut()
+        .filter(|m| m.stage == Stage::Running)
+        .map(|m| {
+            m.asking_stop = false;
+            m.stopping = true;
+        })
+        .is_some();
+    if running {
+        say(
+            app,
+            format!("{signal}: finishing the current step, then quitting…"),
+            true,
+        );
     }
 }
 

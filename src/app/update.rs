@@ -196,6 +196,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::MigrationStep { index, status } => super::migration::step(app, index, status),
         Msg::MigrationFinished(outcome) => super::migration::finished(app, outcome),
         Msg::JournalFound(j) => super::migration::journal_found(app, j),
+        Msg::Interrupted(signal) => super::migration::interrupted(app, &signal),
         Msg::EffectFailed(e) => error(app, e),
         Msg::Notice(text) => info(app, text),
         Msg::Exported(paths) => {

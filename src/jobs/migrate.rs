@@ -9,8 +9,9 @@
 //! continues from there. `rollback` undoes, in reverse, every step this migration changed.
 //!
 //! Progress goes out as `Event`s over a channel (for a spinner and per-step results). A
-//! `CancellationToken` stops the run between steps: the current step is finished or journaled,
-//! never left unrecorded. The lock on the identity is held for the whole run.
+//! `CancellationToken` stops the run (and a rollback) between steps: the current step is
+//! finished or journaled, never left unrecorded. A `Pause` holds it between steps while a
+//! screen asks whether to stop. The lock on the identity is held for the whole run.
 //!
 //! API for screens:
 //! - `run(backend, store, plan, source, &options)` starts a new migration,
@@ -26,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::{Backend, Error as BackendError, Progress, Scope};
@@ -87,6 +88,19 @@ impl Backoff {
     };
 }
 
+/// Holds a run before its next step while it is set (a screen asking "stop after the current
+/// step?"): the step under way finishes, the next does not start until the pause is lifted or
+/// the run is cancelled. `watch` keeps only the latest value, which is all a gate needs.
+#[derive(Debug, Clone)]
+pub struct Pause(watch::Receiver<bool>);
+
+impl Pause {
+    /// A gate that follows `rx` (`true`: hold).
+    pub fn new(rx: watch::Receiver<bool>) -> Self {
+        Self(rx)
+    }
+}
+
 /// What a run is told.
 #[derive(Clone)]
 pub struct Options {
@@ -94,6 +108,8 @@ pub struct Options {
     pub cancel: CancellationToken,
     pub events: Option<mpsc::UnboundedSender<Event>>,
     pub clock: Clock,
+    /// Between steps, the run waits while this is set (and not cancelled).
+    pub pause: Option<Pause>,
 }
 
 impl Options {
@@ -103,6 +119,21 @@ impl Options {
             cancel: CancellationToken::new(),
             events: None,
             clock,
+            pause: None,
+        }
+    }
+
+    /// Waits, between two steps, while the run is paused; returns at once when it is not,
+    /// or when the run is cancelled (the caller then stops).
+    async fn hold(&self) {
+        let Some(Pause(rx)) = &self.pause else {
+            return;
+        };
+        let mut rx = rx.clone();
+        tokio::select! {
+            // A closed channel (the screen is gone) holds nothing back.
+            _ = rx.wait_for(|paused| !*paused) => {}
+            _ = self.cancel.cancelled() => {}
         }
     }
 
@@ -186,7 +217,7 @@ pub enum RunOutcome {
         error: String,
         exit_code: u8,
     },
-    /// Cancelled; `next` is the first step not done.
+    /// Cancelled; `next` is the first step not done (in a rollback: the next step to undo).
     Cancelled { next: usize },
     /// Every change of this migration was undone; the migration is closed.
     RolledBack,
@@ -398,6 +429,21 @@ pub async fn rollback(
         if undone || p.already_in_place || !p.may_have_applied() {
             continue;
         }
+        // Between undos, as between steps: held while paused, stopped when cancelled (the
+        // journal stays rolling back; `rollback` again continues).
+        options.hold().await;
+        if options.cancel.is_cancelled() {
+            let outcome = RunOutcome::Cancelled { next: index };
+            options.emit(Event::Finished {
+                outcome: outcome.clone(),
+            });
+            return Ok(Summary {
+                journal_id: state.id.clone(),
+                outcome,
+                record: None,
+                state: store.read(journal_id)?,
+            });
+        }
         let step = state.plan.steps[index].clone();
         let undo = p.undo.clone().unwrap_or_else(|| step.undo.clone());
         options.emit(Event::UndoStarted { index });
@@ -605,6 +651,8 @@ async fn forward(
         if state.steps[index].is_complete() {
             continue;
         }
+        // Between steps: a screen asking whether to stop holds the run here.
+        options.hold().await;
         if options.cancel.is_cancelled() {
             let outcome = RunOutcome::Cancelled { next: index };
             options.emit(Event::Finished {

@@ -16,13 +16,15 @@ use crate::domain::migration::{FieldError, Plan, PlanContext};
 use crate::jobs::migrate::{self, Event, RandomIds, RunOutcome};
 use crate::store::journal::{JournalStore, SourceRecord};
 
-/// What a run needs from the explorer: the backend and the clock.
+/// What a run needs from the explorer: the backend, the clock and the pause gate.
 #[derive(Clone)]
 pub struct Context {
     pub backend: Arc<dyn Backend>,
     pub now: Timestamp,
     /// False when the time is pinned (`CREDWISE_NOW`): the journal then uses `now`.
     pub live_clock: bool,
+    /// Held while the screen asks whether to stop: the run waits before its next step.
+    pub pause: migrate::Pause,
 }
 
 /// Runs `job` in the background and reports its outcome; `cancel` (replaced here) stops it
@@ -195,6 +197,7 @@ fn options(
     let mut options = migrate::Options::new(clock);
     options.cancel = cancel;
     options.events = Some(etx);
+    options.pause = Some(ctx.pause.clone());
     (options, forwarding)
 }
 
@@ -225,6 +228,13 @@ fn outcome(result: Result<migrate::Summary, migrate::MigrateError>, files: Vec<S
                     format!(
                         "Step {} failed: {error}. Nothing is lost: resume or roll back.",
                         index + 1
+                    ),
+                ),
+                RunOutcome::Cancelled { next } if summary.state.rolling_back => (
+                    false,
+                    format!(
+                        "Stopped before undoing step {}; the journal keeps the place: roll back again to go on.",
+                        next + 1
                     ),
                 ),
                 RunOutcome::Cancelled { next } => (

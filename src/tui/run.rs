@@ -1,6 +1,10 @@
 //! The event loop: terminal events, job results and timers in, `update`, effects out, render.
 //! The terminal is restored on every way out: normal quit, error (a guard's `Drop`), panic
-//! (ratatui's hook) and SIGTERM/SIGHUP (treated as quit).
+//! (ratatui's hook) and SIGTERM/SIGINT/SIGHUP from outside. A signal while a migration runs
+//! first lets its current step finish or be journaled (the run is cancelled and the loop
+//! waits for it to end, the screen saying so); a second signal ends at once (the journal
+//! already holds the step as started, which `resume` checks before acting). Ctrl-C pressed in
+//! the migration screen instead holds the run before its next step while it asks.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -11,7 +15,7 @@ use crossterm::event::{
     KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::keymap::Key;
@@ -137,6 +141,7 @@ async fn event_loop(
         tx: tx.clone(),
         load_cancel: CancellationToken::new(),
         migration_cancel: CancellationToken::new(),
+        migration_pause: watch::channel(false).0,
         live_clock,
     };
     if rt.source.is_some() {
@@ -158,6 +163,9 @@ async fn event_loop(
     let mut clock = tokio::time::interval(Duration::from_secs(60));
     clock.tick().await;
     let mut terminate = signal_stream();
+    // Set when a signal asked credwise to end while a migration ran: the loop goes on until
+    // the run has finished or journaled its step.
+    let mut ending: Option<&'static str> = None;
 
     loop {
         terminal
@@ -173,7 +181,7 @@ async fn event_loop(
         {
             update(&mut app, Msg::HelpLimit(max));
         }
-        if app.quit {
+        if app.quit || (ending.is_some() && !migration_running(&app)) {
             break;
         }
         let msg = tokio::select! {
@@ -192,7 +200,17 @@ async fn event_loop(
             Some(msg) = rx.recv() => Some(msg),
             _ = spinner.tick() => None,
             _ = clock.tick() => live_clock.then(|| Msg::Tick(Timestamp::now_utc())),
-            _ = terminate.recv() => Some(Msg::Command(Command::Quit)),
+            Some(signal) = terminate.recv() => {
+                if ending.is_some() || !migration_running(&app) {
+                    // Nothing to finish, or asked twice: end now.
+                    ending = ending.or(Some(signal));
+                    break;
+                }
+                ending = Some(signal);
+                rt.migration_cancel.cancel();
+                rt.migration_pause.send_replace(false);
+                Some(Msg::Interrupted(signal.to_string()))
+            }
         };
         if let Some(msg) = msg {
             apply(&mut app, msg, &mut rt);
@@ -201,7 +219,50 @@ async fn event_loop(
     rt.load_cancel.cancel();
     // A running migration stops between steps; its journal keeps the place for `resume`.
     rt.migration_cancel.cancel();
-    Ok(())
+    rt.migration_pause.send_replace(false);
+    match ending {
+        Some(signal) => ended_by(signal, &app),
+        None => Ok(()),
+    }
+}
+
+/// Whether a migration (or its rollback) is under way on screen.
+fn migration_running(app: &App) -> bool {
+    app.migration
+        .as_ref()
+        .is_some_and(|m| m.stage == crate::app::migration::Stage::Running)
+}
+
+/// How credwise ends after `signal`: quietly when no migration was touched; otherwise with
+/// what became of the migration and how to go on (printed once the terminal is restored).
+fn ended_by(signal: &str, app: &App) -> Result<(), CliError> {
+    let Some(m) = app.migration.as_ref() else {
+        return Ok(());
+    };
+    let journal = m.outcome.as_ref().and_then(|o| o.journal_id.clone());
+    let how = |id: &str| {
+        format!(
+            " `credwise migrate resume {id}` continues it, `credwise migrate rollback {id}` undoes it."
+        )
+    };
+    match (&m.outcome, m.stage) {
+        (Some(o), _) if o.completed => Ok(()),
+        (Some(o), _) => Err(CliError {
+            code: 3,
+            message: format!(
+                "{signal}: {}{}",
+                o.message,
+                journal.as_deref().map(how).unwrap_or_default()
+            ),
+        }),
+        (None, crate::app::migration::Stage::Running) => Err(CliError {
+            code: 3,
+            message: format!(
+                "{signal} twice: stopped in the middle of a step; the journal holds it as started, and `credwise migrate resume` checks it before acting again."
+            ),
+        }),
+        (None, _) => Ok(()),
+    }
 }
 
 /// What the loop carries out effects with.
@@ -211,6 +272,8 @@ struct Runtime {
     tx: mpsc::UnboundedSender<Msg>,
     load_cancel: CancellationToken,
     migration_cancel: CancellationToken,
+    /// The gate of the running migration (`true`: hold before the next step).
+    migration_pause: watch::Sender<bool>,
     live_clock: bool,
 }
 
@@ -238,20 +301,28 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
             Effect::WriteFiles(files) => write_files(files, &tx),
             Effect::RunMigration(request) => {
                 if let Some(source) = &rt.source {
-                    let ctx = migration_context(source, app, rt.live_clock);
+                    rt.migration_pause.send_replace(false);
+                    let ctx = migration_context(source, app, rt);
                     let record = source.record.clone();
                     let cancel = &mut rt.migration_cancel;
                     super::migration_run::start(ctx, record, *request, &tx, cancel);
                 }
             }
-            Effect::StopMigration => rt.migration_cancel.cancel(),
+            Effect::PauseMigration(hold) => {
+                rt.migration_pause.send_replace(hold);
+            }
+            Effect::StopMigration => {
+                rt.migration_cancel.cancel();
+                rt.migration_pause.send_replace(false);
+            }
             Effect::ExportRecord(from) => export_record(&from, &tx),
             Effect::ContinueMigration {
                 journal_id,
                 rollback,
             } => {
                 if let Some(source) = &rt.source {
-                    let ctx = migration_context(source, app, rt.live_clock);
+                    rt.migration_pause.send_replace(false);
+                    let ctx = migration_context(source, app, rt);
                     let cancel = &mut rt.migration_cancel;
                     super::migration_run::resume(ctx, journal_id, rollback, &tx, cancel);
                 }
@@ -260,15 +331,12 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
     }
 }
 
-fn migration_context(
-    source: &Source,
-    app: &App,
-    live_clock: bool,
-) -> super::migration_run::Context {
+fn migration_context(source: &Source, app: &App, rt: &Runtime) -> super::migration_run::Context {
     super::migration_run::Context {
         backend: source.backend.clone(),
         now: app.now,
-        live_clock,
+        live_clock: rt.live_clock,
+        pause: crate::jobs::migrate::Pause::new(rt.migration_pause.subscribe()),
     }
 }
 
@@ -418,16 +486,22 @@ fn open_url(url: &str, tx: &mpsc::UnboundedSender<Msg>) {
     let _ = tx.send(msg);
 }
 
+/// SIGTERM, SIGINT and SIGHUP from outside, by name. In raw mode the Ctrl-C key is a key
+/// event, not a SIGINT: a SIGINT here came from `kill` (or a CI runner cancelling a job).
 #[cfg(unix)]
-fn signal_stream() -> mpsc::UnboundedReceiver<()> {
+fn signal_stream() -> mpsc::UnboundedReceiver<&'static str> {
     use tokio::signal::unix::{SignalKind, signal};
     let (tx, rx) = mpsc::unbounded_channel();
-    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+    for (kind, name) in [
+        (SignalKind::terminate(), "SIGTERM"),
+        (SignalKind::interrupt(), "SIGINT"),
+        (SignalKind::hangup(), "SIGHUP"),
+    ] {
         if let Ok(mut s) = signal(kind) {
             let tx = tx.clone();
             tokio::spawn(async move {
                 while s.recv().await.is_some() {
-                    let _ = tx.send(());
+                    let _ = tx.send(name);
                 }
             });
         }
@@ -436,8 +510,14 @@ fn signal_stream() -> mpsc::UnboundedReceiver<()> {
 }
 
 #[cfg(not(unix))]
-fn signal_stream() -> mpsc::UnboundedReceiver<()> {
-    mpsc::unbounded_channel().1
+fn signal_stream() -> mpsc::UnboundedReceiver<&'static str> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send("Ctrl-C");
+        }
+    });
+    rx
 }
 
 /// Turns a terminal event into messages, through the keymap in normal mode.
