@@ -362,12 +362,12 @@ fn an_open_journal_found_at_start_is_offered_and_resumed() {
             steps: 2,
         }),
     );
-    let status = app.status.clone().unwrap().text;
+    let notice = app.journal_notice().unwrap();
     assert!(
-        status.contains("unfinished migration secret-to-fic of payroll-api (step 2 of 2)")
-            && status.contains(":resume")
-            && status.contains(":rollback"),
-        "{status}"
+        notice.contains("unfinished migration secret-to-fic of payroll-api (step 2 of 2)")
+            && notice.contains(":resume")
+            && notice.contains(":rollback"),
+        "{notice}"
     );
     update(&mut app, Msg::Command(Command::CommandLine));
     for c in "resume".chars() {
@@ -384,6 +384,7 @@ fn an_open_journal_found_at_start_is_offered_and_resumed() {
     assert_eq!(app.mode, Mode::Migrate);
     assert_eq!(stage(&app), Stage::Running);
     assert!(app.open_journal.is_none(), "offered once");
+    assert!(app.journal_notice().is_none());
 }
 
 #[test]

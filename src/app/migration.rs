@@ -572,17 +572,11 @@ pub fn open_kind(app: &mut App, kind: MigrationKind) {
     }
 }
 
-/// An open journal was found at start: say so, and how to go on.
+/// An open journal was found at start: the standing notice (`App::journal_notice`) says so,
+/// and how to go on, until the user acts on it or dismisses it.
 pub fn journal_found(app: &mut App, journal: OpenJournal) {
-    let text = format!(
-        "unfinished migration {} of {} (step {} of {}): :resume continues it, :rollback undoes it",
-        journal.kind.as_str(),
-        crate::sanitize::display(&journal.identity_name),
-        journal.next_step + 1,
-        journal.steps,
-    );
     app.open_journal = Some(journal);
-    say(app, text, false);
+    app.journal_notice_dismissed = false;
 }
 
 /// `:resume` / `:rollback`: the open journal's migration on the progress screen, run by
