@@ -1,4 +1,4 @@
-//! SIGTERM and SIGINT to a CLI migration (`migrate … --apply`, `rollback`) against the
+//! SIGTERM and SIGINT to a CLI migration (`migrate … --apply`, `resume`, `rollback`) against the
 //! emulator, sent while a step is in flight (the emulator's stall fault holds its request):
 //! the step finishes and is journaled, the next one does not start, credwise exits non-zero
 //! saying how to go on, and going on (`resume`, `rollback` again) gets to the end. A second
@@ -168,17 +168,22 @@ async fn sigterm_or_sigint_to_a_cli_migration_finishes_the_step_and_says_how_to_
         assert!(journal.closed.is_none());
         assert_eq!(payroll(&emu), (true, 1), "the FIC is there, the secret too");
 
-        // Resuming finishes the migration.
-        let out = tokio::task::block_in_place(|| {
-            command(&emu, home.path(), &["migrate", "resume", &id, "--yes"])
-                .output()
-                .unwrap()
+        // Resuming finishes the migration; the same signal during its (last) step lets that
+        // step finish, so the migration ends done.
+        let removing = Matcher::new("POST", "/removePassword");
+        emu.inject(Fault::new(
+            removing.clone(),
+            FaultAction::Stall(Duration::from_secs(2)),
+        ));
+        let (code, stderr) = tokio::task::block_in_place(|| {
+            let child = command(&emu, home.path(), &["migrate", "resume", &id, "--yes"])
+                .spawn()
+                .unwrap();
+            wait_in_flight(&emu, &removing);
+            kill(&child, signal);
+            finish(child)
         });
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(code, Some(0), "SIG{signal} during resume: {stderr}");
         assert_eq!(payroll(&emu), (true, 0));
         assert_eq!(the_journal(home.path()).status(), "done");
     }

@@ -233,6 +233,7 @@ impl Tmux {
             "0",
             "the alternate screen is still on"
         );
+        assert_eq!(self.display("#{cursor_flag}"), "1", "the cursor is hidden");
         // credwise's screen is gone: only the shell's output is left.
         assert!(
             !screen.contains(TENANT),

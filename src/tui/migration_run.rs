@@ -233,15 +233,17 @@ fn outcome(result: Result<migrate::Summary, migrate::MigrateError>, files: Vec<S
                 RunOutcome::Cancelled { next } if summary.state.rolling_back => (
                     false,
                     format!(
-                        "Stopped before undoing step {}; the journal keeps the place: roll back again to go on.",
-                        next + 1
+                        "Stopped before undoing step {}; the journal keeps the place: `credwise migrate rollback {}` (or :rollback) goes on.",
+                        next + 1,
+                        summary.journal_id
                     ),
                 ),
                 RunOutcome::Cancelled { next } => (
                     false,
                     format!(
-                        "Stopped before step {}; the journal keeps the place: resume or roll back.",
-                        next + 1
+                        "Stopped before step {}; the journal keeps the place: `credwise migrate resume {id}` continues it, `credwise migrate rollback {id}` undoes it (or :resume, :rollback).",
+                        next + 1,
+                        id = summary.journal_id
                     ),
                 ),
                 RunOutcome::RollbackFailed { index, error, .. } => (

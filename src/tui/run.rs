@@ -44,6 +44,9 @@ impl Drop for TerminalGuard {
             let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
         }
         ratatui::restore();
+        // ratatui's restore leaves the alternate screen and raw mode but not the hidden
+        // cursor; a shell after a signal-ended run needs it back.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
     }
 }
 
@@ -163,9 +166,9 @@ async fn event_loop(
     let mut clock = tokio::time::interval(Duration::from_secs(60));
     clock.tick().await;
     let mut terminate = signal_stream();
-    // Set when a signal asked credwise to end while a migration ran: the loop goes on until
-    // the run has finished or journaled its step.
-    let mut ending: Option<&'static str> = None;
+    // Set when a signal asked credwise to end: its name, and whether a migration was running
+    // then (the loop goes on until the run has finished or journaled its step).
+    let mut ending: Option<(&'static str, bool)> = None;
 
     loop {
         terminal
@@ -203,10 +206,10 @@ async fn event_loop(
             Some(signal) = terminate.recv() => {
                 if ending.is_some() || !migration_running(&app) {
                     // Nothing to finish, or asked twice: end now.
-                    ending = ending.or(Some(signal));
+                    ending = ending.or(Some((signal, false)));
                     break;
                 }
-                ending = Some(signal);
+                ending = Some((signal, true));
                 rt.migration_cancel.cancel();
                 rt.migration_pause.send_replace(false);
                 Some(Msg::Interrupted(signal.to_string()))
@@ -221,8 +224,8 @@ async fn event_loop(
     rt.migration_cancel.cancel();
     rt.migration_pause.send_replace(false);
     match ending {
-        Some(signal) => ended_by(signal, &app),
-        None => Ok(()),
+        Some((signal, true)) => ended_by(signal, &app),
+        _ => Ok(()),
     }
 }
 
@@ -233,35 +236,23 @@ fn migration_running(app: &App) -> bool {
         .is_some_and(|m| m.stage == crate::app::migration::Stage::Running)
 }
 
-/// How credwise ends after `signal`: quietly when no migration was touched; otherwise with
-/// what became of the migration and how to go on (printed once the terminal is restored).
+/// How credwise ends after `signal` stopped a running migration: what became of it and how
+/// to go on (printed once the terminal is restored), unless it had finished after all.
 fn ended_by(signal: &str, app: &App) -> Result<(), CliError> {
-    let Some(m) = app.migration.as_ref() else {
-        return Ok(());
-    };
-    let journal = m.outcome.as_ref().and_then(|o| o.journal_id.clone());
-    let how = |id: &str| {
-        format!(
-            " `credwise migrate resume {id}` continues it, `credwise migrate rollback {id}` undoes it."
-        )
-    };
-    match (&m.outcome, m.stage) {
-        (Some(o), _) if o.completed => Ok(()),
-        (Some(o), _) => Err(CliError {
+    let outcome = app.migration.as_ref().and_then(|m| m.outcome.as_ref());
+    match outcome {
+        Some(o) if o.completed => Ok(()),
+        Some(o) => Err(CliError {
             code: 3,
-            message: format!(
-                "{signal}: {}{}",
-                o.message,
-                journal.as_deref().map(how).unwrap_or_default()
-            ),
+            message: format!("{signal}: {}", o.message),
         }),
-        (None, crate::app::migration::Stage::Running) => Err(CliError {
+        // A second signal ended the loop before the run could.
+        None => Err(CliError {
             code: 3,
             message: format!(
                 "{signal} twice: stopped in the middle of a step; the journal holds it as started, and `credwise migrate resume` checks it before acting again."
             ),
         }),
-        (None, _) => Ok(()),
     }
 }
 
