@@ -16,6 +16,7 @@ use credwise::domain::{Cloud, Timestamp};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    clean_up_after_interrupted_writes();
     let now = match now() {
         Ok(now) => now,
         Err(e) => return fail(e),
@@ -31,6 +32,17 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, now)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
+    }
+}
+
+/// A write that was interrupted (a kill mid-save) leaves its temporary file behind: the
+/// directories credwise keeps for itself are swept of old ones at every start (a directory a
+/// snapshot is written to is swept on the first write into it).
+fn clean_up_after_interrupted_writes() {
+    use credwise::store::{files, paths};
+    let journals = paths::data_dir().map(|d| d.join("journals"));
+    for dir in [paths::cache_dir(), journals].into_iter().flatten() {
+        files::clean_stale_temp_files(&dir);
     }
 }
 

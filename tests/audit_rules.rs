@@ -976,6 +976,7 @@ fn suppression(rule: &str, identity: &str, expires: time::Date) -> Suppression {
         credential: None,
         reason: "accepted".into(),
         expires,
+        line: 0,
     }
 }
 

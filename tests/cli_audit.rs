@@ -744,3 +744,47 @@ fn markdown_reads_as_a_report() {
         .count();
     assert_eq!(rows, findings.len());
 }
+
+#[test]
+fn an_unknown_rule_in_a_suppression_file_is_an_error_naming_the_file_line_and_value() {
+    let path = fixture("bad-unknown-rule.toml");
+    let err = usage_error(&["audit", "--demo", "--ignore", s(&path)]);
+    let want = format!(
+        "suppression file {}:3: unknown rule \"secret-long-lifetme\"",
+        path.display()
+    );
+    assert!(err.contains(&want), "{want:?} not in {err}");
+    assert!(
+        err.contains("secret-long-lifetime"),
+        "the known rule ids: {err}"
+    );
+    // The explorer reads the config directory's ignore.toml the same way, before the screen.
+    let config = tempfile::tempdir().unwrap();
+    std::fs::copy(&path, config.path().join("ignore.toml")).unwrap();
+    let r = run_in(config.path(), &["audit", "--demo"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(":3: unknown rule"), "{}", r.stderr);
+}
+
+#[test]
+fn an_unknown_identity_in_a_suppression_file_is_a_warning_naming_the_line_and_value() {
+    let path = fixture("unknown-identity.toml");
+    let table = ok(&["audit", "--demo", "--ignore", s(&path)]);
+    let want = format!(
+        "warning: {}:10: identity \"paroll-api\" is not in this tenant",
+        path.display()
+    );
+    assert!(table.contains(&want), "{want:?} not in {table}");
+    assert!(table.contains("hides nothing"), "{table}");
+    // The first entry matches: no warning for it, and it still hides its finding.
+    assert!(!table.contains("\"legacy-ftp-bridge\" is not"), "{table}");
+    let r = run(&["audit", "--demo", "--ignore", s(&path), "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+    parse_findings(&r.stdout);
+    let md = ok(&["audit", "--demo", "--ignore", s(&path), "-o", "markdown"]);
+    assert!(
+        md.contains("identity \"paroll-api\" is not in this tenant"),
+        "{md}"
+    );
+}

@@ -1987,6 +1987,36 @@ async fn stalled_requests_say_nothing_for_a_while() {
     assert!(started.elapsed() >= Duration::from_millis(200));
 }
 
+/// `Close`: the request is read, then the connection closes with no answer at all — no status
+/// line, no header — as a network cut or a dropping proxy looks to a client.
+#[tokio::test]
+async fn closed_connections_answer_nothing() {
+    let emu = Emulator::start(demo_tenant()).await;
+    emu.inject(Fault::new(Matcher::path("/subscriptions"), FaultAction::Close).times(2));
+    let url = format!("{}/subscriptions?api-version=2022-12-01", emu.arm_url());
+    for _ in 0..2 {
+        let err = reqwest::Client::new().get(&url).send().await.unwrap_err();
+        assert!(err.status().is_none(), "{err:?}");
+        assert!(err.is_request() || err.is_connect(), "{err:?}");
+    }
+    assert_eq!(get(&url).await.status, 200, "two times only");
+    let logged = emu.requests();
+    assert_eq!(logged.len(), 3, "every closed request is logged");
+    // Inside a batch, the whole batch response is cut off.
+    let app = emu.snapshot().applications[0].id.clone();
+    emu.inject(Fault::new(
+        Matcher::path(&format!("/applications/{app}")),
+        FaultAction::Close,
+    ));
+    let r = reqwest::Client::new()
+        .post(format!("{}/$batch", emu.graph_url()))
+        .json(&json!({"requests": [batch_get("1", &format!("/applications/{app}"))]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.bytes().await.is_err());
+}
+
 #[tokio::test]
 async fn unauthorized_faults_look_like_an_expired_token() {
     let emu = Emulator::start(demo_tenant()).await;

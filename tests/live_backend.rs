@@ -27,6 +27,7 @@ fn fast_retries() -> RetrySettings {
         max_total_wait: Duration::from_secs(3),
         try_timeout: Duration::from_secs(3),
         max_connection_retries: 2,
+        ..RetrySettings::default()
     }
 }
 

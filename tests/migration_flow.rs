@@ -211,10 +211,20 @@ fn progress_ctrl_c_asks_then_stops_and_the_outcome_reloads_on_close() {
         app.migration.as_ref().unwrap().steps[0],
         StepStatus::Running
     );
-    // Ctrl-C asks first; `n` goes on.
-    assert!(key(&mut app, MigrateKey::Interrupt).is_empty());
+    // Ctrl-C asks first, holding the run before its next step; `n` lets it go on.
+    assert_eq!(
+        key(&mut app, MigrateKey::Interrupt),
+        vec![Effect::PauseMigration(true)]
+    );
     assert!(app.migration.as_ref().unwrap().asking_stop);
-    key(&mut app, MigrateKey::Char('n'));
+    assert!(
+        key(&mut app, MigrateKey::Interrupt).is_empty(),
+        "asked already"
+    );
+    assert_eq!(
+        key(&mut app, MigrateKey::Char('n')),
+        vec![Effect::PauseMigration(false)]
+    );
     assert!(!app.migration.as_ref().unwrap().asking_stop);
     key(&mut app, MigrateKey::Interrupt);
     assert_eq!(
@@ -352,12 +362,12 @@ fn an_open_journal_found_at_start_is_offered_and_resumed() {
             steps: 2,
         }),
     );
-    let status = app.status.clone().unwrap().text;
+    let notice = app.journal_notice().unwrap();
     assert!(
-        status.contains("unfinished migration secret-to-fic of payroll-api (step 2 of 2)")
-            && status.contains(":resume")
-            && status.contains(":rollback"),
-        "{status}"
+        notice.contains("unfinished migration secret-to-fic of payroll-api (step 2 of 2)")
+            && notice.contains(":resume")
+            && notice.contains(":rollback"),
+        "{notice}"
     );
     update(&mut app, Msg::Command(Command::CommandLine));
     for c in "resume".chars() {
@@ -374,6 +384,7 @@ fn an_open_journal_found_at_start_is_offered_and_resumed() {
     assert_eq!(app.mode, Mode::Migrate);
     assert_eq!(stage(&app), Stage::Running);
     assert!(app.open_journal.is_none(), "offered once");
+    assert!(app.journal_notice().is_none());
 }
 
 #[test]

@@ -41,6 +41,7 @@ fn fast_retries() -> RetrySettings {
         max_total_wait: Duration::from_secs(3),
         try_timeout: Duration::from_secs(5),
         max_connection_retries: 2,
+        ..RetrySettings::default()
     }
 }
 

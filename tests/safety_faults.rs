@@ -138,6 +138,7 @@ fn live(emu: &Emulator) -> LiveBackend {
             max_total_wait: Duration::from_secs(2),
             try_timeout: Duration::from_secs(5),
             max_connection_retries: 1,
+            ..RetrySettings::default()
         },
         ..LiveConfig::new(Arc::new(|| NOW))
     })

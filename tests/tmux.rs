@@ -233,6 +233,7 @@ impl Tmux {
             "0",
             "the alternate screen is still on"
         );
+        assert_eq!(self.display("#{cursor_flag}"), "1", "the cursor is hidden");
         // credwise's screen is gone: only the shell's output is left.
         assert!(
             !screen.contains(TENANT),
@@ -794,4 +795,287 @@ fn a_corrupt_cache_is_ignored_with_a_warning_and_the_live_tenant_loads() {
     }
     t.keys(&["q"]);
     t.assert_exited_cleanly();
+}
+
+/// Two credwise processes migrate different identities of one snapshot file: the first has
+/// read the file and waits at its confirmation while the second migrates another identity to
+/// the end; then the first applies. The file holds both changes (the first re-reads it under
+/// the file's lock instead of writing back what it read before).
+#[test]
+fn two_processes_migrating_one_snapshot_file_both_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tenant.json");
+    let now =
+        time::OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339).unwrap();
+    credwise::store::snapshot_file::save(&credwise::backend::demo::snapshot(now), &file).unwrap();
+    let fic = |identity: &str, repo: &str| -> Vec<String> {
+        [
+            "migrate",
+            "secret-to-fic",
+            "--snapshot",
+            path_str(&file),
+            "--identity",
+            identity,
+            "--github-repo",
+            repo,
+            "--branch",
+            "main",
+            "--apply",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let first = fic("payroll-api", "fabrikam/payroll-api");
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let t = Tmux::start("two-writers", 120, 40, &first);
+    t.wait_for("[y/N]");
+
+    let mut second = fic("invoice-worker", "fabrikam/invoice-worker");
+    second.push("--yes".into());
+    let out = Command::new(env!("CARGO_BIN_EXE_credwise"))
+        .args(&second)
+        .env("CREDWISE_NOW", NOW)
+        .env("CREDWISE_DATA_DIR", dir.path().join("data"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    t.type_text("y");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(DONE);
+    assert!(screen.contains("EXIT=0"), "{}", framed(&screen));
+    let saved = credwise::store::snapshot_file::load(&file).unwrap();
+    for (name, subject) in [
+        (
+            "payroll-api",
+            "repo:fabrikam/payroll-api:ref:refs/heads/main",
+        ),
+        (
+            "invoice-worker",
+            "repo:fabrikam/invoice-worker:ref:refs/heads/main",
+        ),
+    ] {
+        let app = saved
+            .applications
+            .iter()
+            .find(|a| a.display_name == name)
+            .unwrap();
+        assert!(
+            app.federated_identity_credentials
+                .iter()
+                .any(|f| f.subject.as_deref() == Some(subject)),
+            "{name} lost its federated credential: {:?}",
+            app.federated_identity_credentials
+        );
+    }
+}
+
+/// The pid of credwise in the pane: the child of the pane's shell.
+fn credwise_pid(t: &Tmux) -> u32 {
+    let shell = t.display("#{pane_pid}");
+    let start = Instant::now();
+    loop {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid …; comm may hold spaces, so read after the last ')'.
+            let Some((head, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let ppid = rest.split_whitespace().nth(1).unwrap_or("");
+            if ppid == shell && head.contains("(credwise") {
+                return entry.file_name().to_string_lossy().parse().unwrap();
+            }
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "no credwise process under {shell}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn signal(t: &Tmux, name: &str) {
+    let pid = credwise_pid(t).to_string();
+    let ok = Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name} {pid}");
+}
+
+#[test]
+fn an_external_sigint_restores_the_terminal() {
+    let t = Tmux::start("sigint", 120, 40, &["--demo"]);
+    t.wait_loaded();
+    signal(&t, "INT");
+    t.assert_exited_cleanly();
+}
+
+/// The demo tenant on the emulator, the explorer on it (live), the FIC migration of
+/// payroll-api removing its secret filled in up to the typed confirmation; the migration's
+/// first write (the federated credential) takes `stall` to be answered once Enter confirms.
+fn live_migration_confirming(
+    name: &str,
+    stall: Duration,
+) -> (tokio::runtime::Runtime, emulator::Emulator, Tmux) {
+    let (rt, emu) = emulator();
+    let args = live_args(&emu);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let t = Tmux::start_with(
+        name,
+        160,
+        40,
+        &args,
+        &[("CREDWISE_CACHE_DIR", "/nonexistent")],
+    );
+    t.wait_loaded();
+    t.keys(&["Enter"]);
+    t.keys(&["/"]);
+    t.type_text("^payroll-api$");
+    t.keys(&["Enter"]);
+    t.wait_for("All identities 2/119");
+    t.keys(&["m"]);
+    t.wait_for("★ recommended by the audit");
+    t.keys(&["2"]);
+    t.wait_for("Workload           (github)");
+    t.keys(&["Down"]);
+    t.type_text("fabrikam/payroll-api");
+    t.keys(&["Down"]);
+    t.type_text("main");
+    for _ in 0..9 {
+        t.keys(&["Down"]);
+    }
+    t.wait_for("› Remove secrets");
+    t.type_text("all");
+    t.keys(&["Enter"]);
+    t.wait_for("Step 2/2  Remove client secret");
+    t.keys(&["a"]);
+    t.wait_for("Type the identity's name to confirm");
+    t.type_text("payroll-api");
+    emu.inject(emulator::Fault::new(
+        creating_the_fic(),
+        emulator::FaultAction::Stall(stall),
+    ));
+    (rt, emu, t)
+}
+
+fn creating_the_fic() -> emulator::Matcher {
+    emulator::Matcher::new("POST", "/federatedIdentityCredentials")
+}
+
+fn removing_a_secret() -> emulator::Matcher {
+    emulator::Matcher::new("POST", "/removePassword")
+}
+
+/// Requests the emulator saw that `m` matches: (answered, still in flight).
+fn seen(emu: &emulator::Emulator, m: &emulator::Matcher) -> (usize, usize) {
+    let hits: Vec<u16> = emu
+        .requests()
+        .iter()
+        .filter(|r| m.matches(&r.method, r.path_and_query.split('?').next().unwrap_or("")))
+        .map(|r| r.status)
+        .collect();
+    let in_flight = hits.iter().filter(|&&s| s == 0).count();
+    (hits.len() - in_flight, in_flight)
+}
+
+fn wait_seen(emu: &emulator::Emulator, m: &emulator::Matcher, want: (usize, usize)) {
+    let start = Instant::now();
+    while seen(emu, m) != want {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "{m:?}: {:?}, not {want:?}",
+            seen(emu, m)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The one journal in the pane's data directory.
+fn tmux_journal(t: &Tmux) -> credwise::store::journal::JournalState {
+    let store = credwise::store::journal::JournalStore::at(
+        t.home.path().join(".local/share/credwise/journals"),
+    );
+    let (all, _) = store.list().unwrap();
+    assert_eq!(all.len(), 1);
+    all.into_iter().next().unwrap()
+}
+
+#[test]
+fn ctrl_c_during_a_run_holds_the_next_step_until_answered() {
+    let (_rt, emu, t) = live_migration_confirming("hold", Duration::from_secs(2));
+    t.keys(&["Enter"]);
+    wait_seen(&emu, &creating_the_fic(), (0, 1));
+    t.keys(&["C-c"]);
+    t.wait_for("Held before the next step. Stop here?");
+    // Step 1 finishes and is verified; then nothing happens while the question is open.
+    wait_seen(&emu, &creating_the_fic(), (1, 0));
+    t.wait_for("✓ 1. Add federated credential");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(seen(&emu, &removing_a_secret()), (0, 0), "step 2 ran");
+    let screen = t.wait_for("Held before the next step. Stop here?");
+    assert!(!screen.contains("Migration done"), "{}", framed(&screen));
+    // `n`: it goes on.
+    t.keys(&["n"]);
+    t.wait_for("Migration done: every step verified.");
+    assert_eq!(seen(&emu, &removing_a_secret()), (1, 0));
+    t.escape("the migration closed", |s| !s.contains("Migration done"));
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
+
+#[test]
+fn answering_yes_stops_after_the_current_step() {
+    let (_rt, emu, t) = live_migration_confirming("stop", Duration::from_secs(2));
+    t.keys(&["Enter"]);
+    wait_seen(&emu, &creating_the_fic(), (0, 1));
+    t.keys(&["C-c"]);
+    t.wait_for("Held before the next step. Stop here?");
+    t.keys(&["y"]);
+    let done = t.wait_for("Stopped before step 2");
+    assert!(
+        done.contains("✓ 1. Add federated credential"),
+        "{}",
+        framed(&done)
+    );
+    assert_eq!(seen(&emu, &removing_a_secret()), (0, 0), "step 2 ran");
+    let journal = tmux_journal(&t);
+    use credwise::store::journal::StepState;
+    assert_eq!(journal.steps[0].state, Some(StepState::Verified));
+    assert_eq!(journal.steps[1].state, None);
+    t.escape("the migration closed", |s| {
+        !s.contains("Stopped before step 2")
+    });
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
+
+#[test]
+fn sigterm_during_a_run_finishes_the_step_restores_the_terminal_and_says_how_to_resume() {
+    let (_rt, emu, t) = live_migration_confirming("sigterm", Duration::from_secs(2));
+    t.keys(&["Enter"]);
+    wait_seen(&emu, &creating_the_fic(), (0, 1));
+    signal(&t, "TERM");
+    let screen = t.assert_exited(3);
+    let journal = tmux_journal(&t);
+    assert!(
+        screen.contains(&format!("credwise migrate resume {}", journal.id)),
+        "{}",
+        framed(&screen)
+    );
+    use credwise::store::journal::StepState;
+    assert_eq!(journal.steps[0].state, Some(StepState::Verified));
+    assert_eq!(journal.steps[1].state, None);
+    assert!(journal.closed.is_none());
+    assert_eq!(seen(&emu, &creating_the_fic()), (1, 0));
+    assert_eq!(seen(&emu, &removing_a_secret()), (0, 0));
 }

@@ -602,17 +602,11 @@ pub fn open_kind(app: &mut App, kind: MigrationKind) {
     }
 }
 
-/// An open journal was found at start: say so, and how to go on.
+/// An open journal was found at start: the standing notice (`App::journal_notice`) says so,
+/// and how to go on, until the user acts on it or dismisses it.
 pub fn journal_found(app: &mut App, journal: OpenJournal) {
-    let text = format!(
-        "unfinished migration {} of {} (step {} of {}): :resume continues it, :rollback undoes it",
-        journal.kind.as_str(),
-        crate::sanitize::display(&journal.identity_name),
-        journal.next_step + 1,
-        journal.steps,
-    );
     app.open_journal = Some(journal);
-    say(app, text, false);
+    app.journal_notice_dismissed = false;
 }
 
 /// `:resume` / `:rollback`: the open journal's migration on the progress screen, run by
@@ -741,16 +735,24 @@ pub fn key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
             _ => {}
         },
         Stage::Confirm => return confirm_key(app, key),
+        // While the question is on screen the run is held before its next step: left
+        // unanswered, nothing more happens to the tenant.
         Stage::Running => match key {
-            MigrateKey::Interrupt | MigrateKey::Esc | MigrateKey::Char('q') if !m.stopping => {
-                m.asking_stop = true
-            }
             MigrateKey::Char('y') if m.asking_stop => {
                 m.asking_stop = false;
                 m.stopping = true;
                 return vec![Effect::StopMigration];
             }
-            MigrateKey::Char('n') | MigrateKey::Esc if m.asking_stop => m.asking_stop = false,
+            MigrateKey::Char('n') | MigrateKey::Esc if m.asking_stop => {
+                m.asking_stop = false;
+                return vec![Effect::PauseMigration(false)];
+            }
+            MigrateKey::Interrupt | MigrateKey::Esc | MigrateKey::Char('q')
+                if !m.stopping && !m.asking_stop =>
+            {
+                m.asking_stop = true;
+                return vec![Effect::PauseMigration(true)];
+            }
             _ => {}
         },
         Stage::Done if m.lockout.is_some() => return lockout_key(app, key),
@@ -938,13 +940,13 @@ fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
         }
         MigrateKey::Char('y') if !typed => true,
         MigrateKey::Enter if typed => {
-            if m.confirm.value().trim() == m.identity_name.trim() {
+            // The user types what the screen shows: the name without its control and bidi
+            // characters (which could not be typed, and would hide what is confirmed).
+            let shown = crate::sanitize::display(&m.identity_name);
+            if m.confirm.value().trim() == shown.trim() {
                 true
             } else {
-                m.confirm_error = Some(format!(
-                    "type the name exactly: {}",
-                    crate::sanitize::display(&m.identity_name)
-                ));
+                m.confirm_error = Some(format!("type the name exactly: {shown}"));
                 false
             }
         }
@@ -993,6 +995,27 @@ pub fn step(app: &mut App, index: usize, status: StepStatus) {
         && let Some(s) = m.steps.get_mut(index)
     {
         *s = status;
+    }
+}
+
+/// A signal from outside: a running migration stops after its current step (the runtime
+/// cancels it), and the screen says so until it has.
+pub fn interrupted(app: &mut App, signal: &str) {
+    let running = app
+        .migration
+        .as_mut()
+        .filter(|m| m.stage == Stage::Running)
+        .map(|m| {
+            m.asking_stop = false;
+            m.stopping = true;
+        })
+        .is_some();
+    if running {
+        say(
+            app,
+            format!("{signal}: finishing the current step, then quitting…"),
+            true,
+        );
     }
 }
 

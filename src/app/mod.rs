@@ -237,6 +237,9 @@ pub struct App {
     pub migration: Option<migration::MigrationState>,
     /// A migration left unfinished, found in the journals at start.
     pub open_journal: Option<migration::OpenJournal>,
+    /// The notice about `open_journal` was dismissed (`:dismiss`); `:resume` and `:rollback`
+    /// still work.
+    pub journal_notice_dismissed: bool,
     pub quit: bool,
 }
 
@@ -276,8 +279,25 @@ impl App {
             wizard: None,
             migration: None,
             open_journal: None,
+            journal_notice_dismissed: false,
             quit: false,
         }
+    }
+
+    /// The standing notice about a migration left unfinished: it keeps its own line until
+    /// the user resumes, rolls back or dismisses it, so no later message can hide it.
+    pub fn journal_notice(&self) -> Option<String> {
+        let j = self.open_journal.as_ref()?;
+        if self.journal_notice_dismissed {
+            return None;
+        }
+        Some(format!(
+            "unfinished migration {} of {} (step {} of {}): :resume continues it, :rollback undoes it, :dismiss hides this",
+            j.kind.as_str(),
+            crate::sanitize::display(&j.identity_name),
+            j.next_step + 1,
+            j.steps,
+        ))
     }
 
     /// `credwise wizard`: the wizard alone, full-screen, with no tenant.

@@ -67,6 +67,9 @@ pub enum Msg {
     JournalFound(super::migration::OpenJournal),
     /// A rollback stopped: undoing would leave the identity without a usable credential.
     RollbackRefused(Box<super::migration::LockoutChoice>),
+    /// A signal from outside (SIGTERM, SIGINT, SIGHUP, named here) asks credwise to end: a
+    /// running migration finishes or journals its current step first.
+    Interrupted(String),
 }
 
 /// Work for the runtime.
@@ -82,6 +85,9 @@ pub enum Effect {
     WriteFiles(Vec<(String, String)>),
     /// Run a migration (`jobs::migrate`), reporting back with `Msg::Migration*`.
     RunMigration(Box<super::migration::MigrationRequest>),
+    /// Hold the running migration before its next step (`true`) while the user is asked
+    /// whether to stop, or let it go on (`false`).
+    PauseMigration(bool),
     /// Stop the running migration after (or journaling) its current step.
     StopMigration,
     /// Copy the migration record (a file beside the journal) to where credwise was started.

@@ -197,6 +197,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::MigrationFinished(outcome) => super::migration::finished(app, outcome),
         Msg::JournalFound(j) => super::migration::journal_found(app, j),
         Msg::RollbackRefused(choice) => super::migration::rollback_refused(app, *choice),
+        Msg::Interrupted(signal) => super::migration::interrupted(app, &signal),
         Msg::EffectFailed(e) => error(app, e),
         Msg::Notice(text) => info(app, text),
         Msg::Exported(paths) => {
@@ -610,6 +611,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("resume", "continue the unfinished migration found at start"),
     ("rollback", "undo the unfinished migration found at start"),
     (
+        "dismiss",
+        "hide the notice about an unfinished migration (:resume and :rollback still work)",
+    ),
+    (
         "migrate",
         "migrate [secret-to-certificate|secret-to-fic|secret-to-managed-identity] — migrate the selected identity",
     ),
@@ -657,6 +662,14 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
         "reload" | "r" => return command(app, Command::Reload),
         "resume" => return super::migration::continue_journal(app, false),
         "rollback" => return super::migration::continue_journal(app, true),
+        "dismiss" => {
+            if app.journal_notice().is_some() {
+                app.journal_notice_dismissed = true;
+                info(app, "notice hidden; :resume and :rollback still work");
+            } else {
+                info(app, "no notice to dismiss");
+            }
+        }
         "migrate" | "m" => {
             if arg.is_empty() {
                 super::migration::open(app);

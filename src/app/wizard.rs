@@ -231,8 +231,16 @@ fn export(app: &mut App, table: &DecisionTable) -> Vec<Effect> {
         return Vec::new();
     };
     let stem = format!("credwise-decision-{}-{}", record.outcome, record.date);
+    // The subject is a tenant's display name: the files are read with `cat` as often as in
+    // an editor, so no escape sequence may ride along (the JSON keeps it, escaped).
     vec![Effect::WriteFiles(vec![
-        (format!("{stem}.md"), record.to_markdown()),
-        (format!("{stem}.json"), record.to_json()),
+        (
+            format!("{stem}.md"),
+            crate::sanitize::text(&record.to_markdown()).into_owned(),
+        ),
+        (
+            format!("{stem}.json"),
+            crate::sanitize::json(&record.to_json()).into_owned(),
+        ),
     ])]
 }

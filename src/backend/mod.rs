@@ -164,6 +164,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether this is the service saying the signed-in account may not read something (a
+    /// 403, a subscription it cannot see or whose tenant its token is not for): a load keeps
+    /// what it could read and names what is missing. Anything else — the network, a 5xx after
+    /// retries, throttling past the cap, an answer that cannot be read — is a failure.
+    pub fn is_missing_permission(&self) -> bool {
+        matches!(
+            self,
+            Error::Forbidden { .. } | Error::NotFound(_) | Error::Unauthorized(_)
+        )
+    }
+
     /// The process exit code the CLI contract gives this error: 2 for bad input, 3 for a
     /// service, authentication or network failure.
     pub fn exit_code(&self) -> u8 {

@@ -163,7 +163,15 @@ pub fn read_suppressions(path: &Path) -> Result<Vec<Suppression>, CliError> {
         // toml's messages span several lines (a caret under the culprit); keep them, indented
         // under the file name, because the excerpt shows where the problem is.
         let e = e.trim_end().replace('\n', "\n  ");
-        CliError::usage(format!("suppression file {name}: {}", sanitize_lines(&e)))
+        // Our own messages start with the line: `FILE:LINE: …`, as compilers write it.
+        let (place, e) = match e.strip_prefix("line ") {
+            Some(rest) => match rest.split_once(": ") {
+                Some((line, rest)) => (format!("{name}:{line}"), rest.to_string()),
+                None => (name.clone(), e.clone()),
+            },
+            None => (name.clone(), e.clone()),
+        };
+        CliError::usage(format!("suppression file {place}: {}", sanitize_lines(&e)))
     })
 }
 
@@ -176,12 +184,14 @@ fn sanitize_lines(s: &str) -> String {
         .join("\n")
 }
 
-/// The lines around the findings: suppressed, left out as noise, expired suppressions.
+/// The lines around the findings: suppressed, left out as noise, expired suppressions and
+/// those naming an identity that is not in the tenant.
 #[derive(Debug, Default)]
 struct Notes {
     suppressed: Option<String>,
     noise: Option<String>,
-    expired: Vec<String>,
+    /// Suppressions past their date, or naming an identity the tenant does not have.
+    warnings: Vec<String>,
 }
 
 impl Notes {
@@ -189,7 +199,7 @@ impl Notes {
         self.suppressed
             .iter()
             .chain(&self.noise)
-            .chain(&self.expired)
+            .chain(&self.warnings)
             .map(String::as_str)
     }
 }
@@ -202,7 +212,7 @@ fn notes(report: &Report, ignore: Option<&Path>) -> Notes {
         format!("{} suppressed by ignore file{file}", report.suppressed)
     });
     let noise = noise_line(&report.noise);
-    let expired = report
+    let warnings = report
         .expired_suppressions
         .iter()
         .map(|s| {
@@ -218,11 +228,22 @@ fn notes(report: &Report, ignore: Option<&Path>) -> Notes {
                 s.expires
             )
         })
+        .chain(report.unmatched_suppressions.iter().map(|s| {
+            let file = ignore
+                .map(|p| sanitize::display(&p.display().to_string()).into_owned())
+                .unwrap_or_else(|| "the suppression file".into());
+            format!(
+                "warning: {file}:{}: identity {:?} is not in this tenant (no object id, appId or display name matches); the suppression for {} hides nothing",
+                s.line,
+                sanitize::display(&s.identity),
+                sanitize::display(&s.rule),
+            )
+        }))
         .collect();
     Notes {
         suppressed,
         noise,
-        expired,
+        warnings,
     }
 }
 

@@ -293,10 +293,13 @@ fn role_assignment(r: &RoleAssignment) -> RoleAssignmentJson<'_> {
     }
 }
 
-/// Pretty JSON with a trailing newline, as every `--output json` prints it.
+/// Pretty JSON with a trailing newline, as every `--output json` prints it. Control and bidi
+/// characters in tenant strings are written as `\uXXXX` escapes (`sanitize::json`): the
+/// value parses back unchanged, and the bytes are inert on a terminal.
 pub fn to_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String, super::CliError> {
-    let mut text = serde_json::to_string_pretty(value)
+    let text = serde_json::to_string_pretty(value)
         .map_err(|e| super::CliError::usage(format!("cannot write JSON: {e}")))?;
+    let mut text = crate::sanitize::json(&text).into_owned();
     text.push('\n');
     Ok(text)
 }

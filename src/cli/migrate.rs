@@ -427,9 +427,11 @@ async fn plan_command(form: Form<'_>, env: &Env<'_>) -> Result<(), CliError> {
     let source = env.source.record(backend.describe());
     let mut options = options(env, &plan);
     let printer = progress_printer(&plan, &mut options);
-    let summary = migrate::run(backend.as_ref(), &store, plan, source, &options.0)
-        .await
-        .map_err(migrate_error);
+    let summary = unless_forced(
+        migrate::run(backend.as_ref(), &store, plan, source, &options.0),
+        &options.2,
+    )
+    .await;
     drop(options);
     let _ = printer.await;
     let summary = summary?;
@@ -437,10 +439,7 @@ async fn plan_command(form: Form<'_>, env: &Env<'_>) -> Result<(), CliError> {
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, CliError> {
-    let mut s = serde_json::to_string_pretty(v)
-        .map_err(|e| CliError::usage(format!("cannot write JSON: {e}")))?;
-    s.push('\n');
-    Ok(s)
+    super::json::to_pretty(v)
 }
 
 /// The plan as text, with tenant strings stripped of control characters.
@@ -502,8 +501,13 @@ fn confirm(plan: &Plan, yes: bool) -> Result<(), CliError> {
     }
 }
 
-/// Run options plus the receiving end of the progress events.
-struct RunOptions(Options, Option<mpsc::UnboundedReceiver<Event>>);
+/// Run options, the receiving end of the progress events, and the token a second signal
+/// cancels.
+struct RunOptions(
+    Options,
+    Option<mpsc::UnboundedReceiver<Event>>,
+    tokio_util::sync::CancellationToken,
+);
 
 fn options(env: &Env<'_>, _plan: &Plan) -> RunOptions {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -515,15 +519,72 @@ fn options(env: &Env<'_>, _plan: &Plan) -> RunOptions {
     } else {
         Backoff::LIVE
     };
-    // Ctrl-C finishes or journals the current step, then stops.
-    let cancel = o.cancel.clone();
+    // Ctrl-C, SIGTERM (a CI runner cancelling the job) or SIGHUP (the terminal closed)
+    // finish or journal the current step, then stop; a second one stops at once.
+    let forced = tokio_util::sync::CancellationToken::new();
+    let (cancel, again) = (o.cancel.clone(), forced.clone());
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            output::eprint("interrupted: finishing the current step, then stopping…");
+        let mut signals = stop_signals();
+        if let Some(name) = signals.recv().await {
+            output::eprint(&format!(
+                "{name}: finishing the current step, then stopping… (again to stop at once)"
+            ));
             cancel.cancel();
         }
+        if signals.recv().await.is_some() {
+            again.cancel();
+        }
     });
-    RunOptions(o, Some(rx))
+    RunOptions(o, Some(rx), forced)
+}
+
+/// SIGINT, SIGTERM and SIGHUP, by name, as they arrive.
+fn stop_signals() -> mpsc::UnboundedReceiver<&'static str> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        for (kind, name) in [
+            (SignalKind::interrupt(), "SIGINT"),
+            (SignalKind::terminate(), "SIGTERM"),
+            (SignalKind::hangup(), "SIGHUP"),
+        ] {
+            if let Ok(mut s) = signal(kind) {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    while s.recv().await.is_some() {
+                        let _ = tx.send(name);
+                    }
+                });
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send("Ctrl-C");
+        }
+    });
+    rx
+}
+
+/// Runs `job` unless a second signal comes first: then the step under way is left as the
+/// journal has it (started, which `resume` checks before acting) and credwise stops now.
+async fn unless_forced<T>(
+    job: impl std::future::Future<Output = Result<T, migrate::MigrateError>>,
+    forced: &tokio_util::sync::CancellationToken,
+) -> Result<T, CliError> {
+    tokio::select! {
+        r = job => r.map_err(migrate_error),
+        _ = forced.cancelled() => Err(interrupted_twice()),
+    }
+}
+
+fn interrupted_twice() -> CliError {
+    CliError {
+        code: 3,
+        message: "interrupted twice: stopped in the middle of a step. The journal holds it as started; `credwise migrate resume` checks it before acting again, `credwise migrate rollback` undoes what was done.".into(),
+    }
 }
 
 /// Prints progress events on stderr as they come; ends when the run's options are dropped.
@@ -689,10 +750,17 @@ fn finish(
                 sanitize::display(error)
             ),
         }),
+        RunOutcome::Cancelled { next } if summary.state.rolling_back => Err(CliError {
+            code: 3,
+            message: format!(
+                "stopped before undoing step {} (interrupted); every step before it is journaled. `credwise migrate rollback {id}` continues the rollback.",
+                next + 1
+            ),
+        }),
         RunOutcome::Cancelled { next } => Err(CliError {
             code: 3,
             message: format!(
-                "stopped before step {} (interrupted). `credwise migrate resume {id}` continues, `credwise migrate rollback {id}` undoes.",
+                "stopped before step {} (interrupted); every step before it is journaled. `credwise migrate resume {id}` continues, `credwise migrate rollback {id}` undoes.",
                 next + 1
             ),
         }),
@@ -1003,11 +1071,18 @@ async fn journal_command(
     };
     loop {
         let printer = progress_printer(&state.plan, &mut opts);
-        let result = match &mode {
-            Some(m) => {
-                migrate::rollback_with(backend.as_ref(), &store, &state.id, m, &opts.0).await
+        let job = async {
+            match &mode {
+                Some(m) => {
+                    migrate::rollback_with(backend.as_ref(), &store, &state.id, m, &opts.0).await
+                }
+                None => migrate::resume(backend.as_ref(), &store, &state.id, &opts.0).await,
             }
-            None => migrate::resume(backend.as_ref(), &store, &state.id, &opts.0).await,
+        };
+        // A second signal stops at once (the first finishes or journals the current step).
+        let result = tokio::select! {
+            r = job => r,
+            _ = opts.2.cancelled() => return Err(interrupted_twice()),
         };
         // The printer ends once the run's event sender is gone.
         opts.0.events = None;

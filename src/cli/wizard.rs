@@ -61,7 +61,7 @@ pub fn run(args: &WizardArgs, answers_file: &Path, now: Timestamp) -> Result<(),
     let record = record_from_file(&table, answers_file, now)?;
     let text = match args.output {
         RecordFormat::Markdown => record.to_markdown(),
-        RecordFormat::Json => record.to_json(),
+        RecordFormat::Json => sanitize::json(&record.to_json()).into_owned(),
     };
     output::print(&text);
     Ok(())

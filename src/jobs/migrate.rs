@@ -26,8 +26,9 @@
 //! refuse a source that is not the journal's (another tenant, another snapshot file).
 //!
 //! Progress goes out as `Event`s over a channel (for a spinner and per-step results). A
-//! `CancellationToken` stops the run between steps: the current step is finished or journaled,
-//! never left unrecorded. The lock on the identity is held for the whole run.
+//! `CancellationToken` stops the run (and a rollback) between steps: the current step is
+//! finished or journaled, never left unrecorded. A `Pause` holds it between steps while a
+//! screen asks whether to stop. The lock on the identity is held for the whole run.
 //!
 //! API for screens:
 //! - `run(backend, store, plan, source, &options)` starts a new migration,
@@ -46,7 +47,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::{Backend, Error as BackendError, Progress, Scope};
@@ -109,6 +110,19 @@ impl Backoff {
     };
 }
 
+/// Holds a run before its next step while it is set (a screen asking "stop after the current
+/// step?"): the step under way finishes, the next does not start until the pause is lifted or
+/// the run is cancelled. `watch` keeps only the latest value, which is all a gate needs.
+#[derive(Debug, Clone)]
+pub struct Pause(watch::Receiver<bool>);
+
+impl Pause {
+    /// A gate that follows `rx` (`true`: hold).
+    pub fn new(rx: watch::Receiver<bool>) -> Self {
+        Self(rx)
+    }
+}
+
 /// What a run is told.
 #[derive(Clone)]
 pub struct Options {
@@ -121,6 +135,8 @@ pub struct Options {
     /// snapshot file, a live tenant for a snapshot's journal). `None` skips that comparison;
     /// the tenant id is compared either way.
     pub source: Option<SourceRecord>,
+    /// Between steps, the run waits while this is set (and not cancelled).
+    pub pause: Option<Pause>,
 }
 
 impl Options {
@@ -131,6 +147,21 @@ impl Options {
             events: None,
             clock,
             source: None,
+            pause: None,
+        }
+    }
+
+    /// Waits, between two steps, while the run is paused; returns at once when it is not,
+    /// or when the run is cancelled (the caller then stops).
+    async fn hold(&self) {
+        let Some(Pause(rx)) = &self.pause else {
+            return;
+        };
+        let mut rx = rx.clone();
+        tokio::select! {
+            // A closed channel (the screen is gone) holds nothing back.
+            _ = rx.wait_for(|paused| !*paused) => {}
+            _ = self.cancel.cancelled() => {}
         }
     }
 
@@ -220,7 +251,7 @@ pub enum RunOutcome {
         error: String,
         exit_code: u8,
     },
-    /// Cancelled; `next` is the first step not done.
+    /// Cancelled; `next` is the first step not done (in a rollback: the next step to undo).
     Cancelled { next: usize },
     /// Every change of this migration was undone; the migration is closed.
     RolledBack,
@@ -700,6 +731,21 @@ pub async fn rollback_with(
             kept(&mut w, &state, index, options)?;
             state = store.read(journal_id)?;
             continue;
+        }
+        // Between undos, as between steps: held while paused, stopped when cancelled (the
+        // journal stays rolling back; `rollback` again continues).
+        options.hold().await;
+        if options.cancel.is_cancelled() {
+            let outcome = RunOutcome::Cancelled { next: index };
+            options.emit(Event::Finished {
+                outcome: outcome.clone(),
+            });
+            return Ok(Summary {
+                journal_id: state.id.clone(),
+                outcome,
+                record: None,
+                state: store.read(journal_id)?,
+            });
         }
         options.emit(Event::UndoStarted { index });
         // Undo only what is there, and only what this migration made: a step that failed
@@ -1215,6 +1261,8 @@ async fn forward(
         if state.steps[index].is_complete() {
             continue;
         }
+        // Between steps: a screen asking whether to stop holds the run here.
+        options.hold().await;
         if options.cancel.is_cancelled() {
             let outcome = RunOutcome::Cancelled { next: index };
             options.emit(Event::Finished {

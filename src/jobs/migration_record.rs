@@ -3,6 +3,10 @@
 //! config change, attach the identity, wait for propagation). Written beside the journal when
 //! a migration ends (done, rolled back or abandoned); `credwise migrate status ID --record`
 //! prints it. Made only of journal data, so it holds no secret either.
+//!
+//! Tenant strings (display names, service messages, snippets that quote them) are untrusted:
+//! table cells go through `sanitize::display` and the whole record through `sanitize::text`,
+//! so printing the record (`cat`, `migrate status --record`) cannot run an escape sequence.
 
 use crate::domain::Timestamp;
 use crate::domain::migration::plan::describe_check;
@@ -15,12 +19,17 @@ fn ts(t: Timestamp) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
-/// Table cells and list items hold tenant strings: keep them on one line, pipes escaped.
+/// Table cells and list items hold tenant strings: keep them on one line, pipes escaped, no
+/// control or bidi characters.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    crate::sanitize::display(&s.replace(['\n', '\r'], " ")).replace('|', "\\|")
 }
 
 pub fn render(state: &JournalState) -> String {
+    crate::sanitize::text(&render_raw(state)).into_owned()
+}
+
+fn render_raw(state: &JournalState) -> String {
     let plan = &state.plan;
     let id = &plan.identity;
     let mut md = format!("# Migration record: {}\n\n", plan.kind.title());

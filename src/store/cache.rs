@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::files::{self, Access};
 use super::snapshot_file::{self, SnapshotFileError};
 use crate::domain::TenantSnapshot;
 
@@ -70,24 +71,15 @@ impl CacheSlot {
             source,
         };
         if let Some(dir) = self.path.parent() {
-            create_private_dir(dir).map_err(write_error)?;
+            files::create_private_dir(dir).map_err(write_error)?;
         }
-        snapshot_file::write_private_atomically(&self.path, &snapshot_file::to_bytes(snapshot))
-            .map_err(write_error)
+        files::write_atomically(
+            &self.path,
+            &snapshot_file::to_bytes(snapshot),
+            Access::Private,
+        )
+        .map_err(write_error)
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-    }
-    #[cfg(not(unix))]
-    std::fs::create_dir_all(dir)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! Beside each journal: its Markdown record (`<id>.md`) once the migration ends, and in
 //! `journals/locks/` one lock file per target identity, so a second credwise cannot work on
 //! the same identity at the same time. A lock whose process is gone is stale and taken over.
+//! Journals, records and locks are 0600 in 0700 folders (`store::files`).
 //!
 //! May import `domain`, serde and the filesystem.
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::files::{self, Access};
 use crate::domain::Timestamp;
 use crate::domain::change::Change;
 use crate::domain::migration::{MigrationKind, Plan};
@@ -484,8 +486,9 @@ impl JournalStore {
         &self.dir
     }
 
+    /// `journals/` is credwise's own: 0700, tightened if an older credwise left it open.
     fn ensure_dir(&self) -> Result<(), JournalError> {
-        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))
+        files::own_private_dir(&self.dir).map_err(io(&self.dir))
     }
 
     pub fn journal_path(&self, id: &str) -> PathBuf {
@@ -525,12 +528,8 @@ impl JournalStore {
         }
         self.ensure_dir()?;
         let path = self.journal_path(journal_id);
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        sync_dir(&self.dir);
+        let file = files::open_private_append(&path, true).map_err(io(&path))?;
+        files::sync_dir(&self.dir);
         let mut w = JournalWriter { file, path };
         w.append(opened)?;
         Ok(w)
@@ -563,6 +562,8 @@ impl JournalStore {
             .write(true)
             .open(&path)
             .map_err(io(&path))?;
+        // A journal an older credwise wrote 0644 becomes its owner's only.
+        files::make_private(&path).map_err(io(&path))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io(&path))?;
         if !bytes.is_empty() && !bytes.ends_with(b"\n") {
@@ -612,13 +613,16 @@ impl JournalStore {
             .find(|s| s.closed.is_none()))
     }
 
-    /// Writes the Markdown record beside the journal (atomically).
+    /// Writes the Markdown record beside the journal (atomically), without any control or
+    /// bidi character a terminal would act on (`sanitize::text`).
     pub fn write_record(&self, id: &str, markdown: &str) -> Result<PathBuf, JournalError> {
         if let Some(what) = secret_marker(markdown) {
             return Err(JournalError::SecretMaterial(what));
         }
+        let markdown = crate::sanitize::text(markdown);
+        self.ensure_dir()?;
         let path = self.record_path(id);
-        super::snapshot_file::write_atomically(&path, markdown.as_bytes()).map_err(io(&path))?;
+        files::write_atomically(&path, markdown.as_bytes(), Access::Private).map_err(io(&path))?;
         Ok(path)
     }
 
@@ -636,8 +640,9 @@ impl JournalStore {
     /// Takes the lock for `identity` (an object id), or says who holds it. A lock left by a
     /// process that is gone is stale and taken over.
     pub fn lock(&self, identity: &str, journal_id: &str) -> Result<LockGuard, JournalError> {
+        self.ensure_dir()?;
         let dir = self.dir.join("locks");
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        files::own_private_dir(&dir).map_err(io(&dir))?;
         let key: String = identity
             .chars()
             .map(|c| {
@@ -655,7 +660,7 @@ impl JournalStore {
             journal_id: journal_id.to_string(),
         };
         for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
+            match files::open_private_append(&path, true) {
                 Ok(mut f) => {
                     let body = serde_json::to_vec(&me).unwrap_or_default();
                     f.write_all(&body)
@@ -738,13 +743,16 @@ pub struct JournalWriter {
 
 impl JournalWriter {
     pub fn append(&mut self, record: &Record) -> Result<(), JournalError> {
-        let mut line = serde_json::to_string(record).map_err(|e| JournalError::Corrupt {
+        let line = serde_json::to_string(record).map_err(|e| JournalError::Corrupt {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
         if let Some(what) = secret_marker(&line) {
             return Err(JournalError::SecretMaterial(what));
         }
+        // A journal is read with `cat` and `tail -f` too: tenant strings go in escaped, and
+        // read back unchanged.
+        let mut line = crate::sanitize::json(&line).into_owned();
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
@@ -810,13 +818,6 @@ fn process_alive(pid: u32) -> bool {
 #[cfg(not(target_os = "linux"))]
 fn process_alive(_pid: u32) -> bool {
     true
-}
-
-/// Makes a new directory entry durable; best-effort (not every platform can open a directory).
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 #[cfg(test)]

@@ -5,14 +5,16 @@
 //! its bytes beside the parsed snapshot would double the peak), then checks the envelope. When
 //! the body does not parse, the envelope alone is read to tell a file from a newer credwise
 //! ("upgrade") from a damaged one; every error names the file and, for JSON errors, the line
-//! and column. Saving writes a temporary file in the same directory and renames it over the target,
-//! so a crash never leaves half a snapshot behind.
+//! and column. A UTF-8 byte order mark is skipped, as the az import does. Saving writes a
+//! temporary file in the same directory and renames it over the target (`store::files`), so a
+//! crash never leaves half a snapshot behind.
 
-use std::io::{BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::files::{self, Access};
 use crate::domain::TenantSnapshot;
 
 /// The `format` value every snapshot file carries.
@@ -171,8 +173,13 @@ fn strip_position(msg: &str) -> String {
     }
 }
 
+/// The UTF-8 byte order mark some editors and PowerShell's `Out-File` put first; JSON does not
+/// allow it, but the file is fine without it (the az import skips it too).
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Parses snapshot bytes; `path` only names the source in errors.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     match serde_json::from_slice::<FileIn>(bytes) {
         Ok(file) => file.into_snapshot(path),
         Err(e) => Err(explain(serde_json::from_slice(bytes), &e, path)),
@@ -186,16 +193,26 @@ pub fn load(path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
         source,
     };
     let file = std::fs::File::open(path).map_err(read_error)?;
-    match serde_json::from_reader::<_, FileIn>(BufReader::with_capacity(1 << 20, file)) {
+    match serde_json::from_reader::<_, FileIn>(without_bom(file).map_err(read_error)?) {
         Ok(file) => file.into_snapshot(path),
         Err(e) if e.is_io() => Err(read_error(std::io::Error::other(e.to_string()))),
         Err(e) => {
             let envelope = std::fs::File::open(path)
+                .and_then(without_bom)
                 .map_err(serde_json::Error::io)
-                .and_then(|f| serde_json::from_reader(BufReader::new(f)));
+                .and_then(serde_json::from_reader);
             Err(explain(envelope, &e, path))
         }
     }
+}
+
+/// A buffered reader of `file` past its byte order mark, if it has one.
+fn without_bom(file: std::fs::File) -> std::io::Result<BufReader<std::fs::File>> {
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    if reader.fill_buf()?.starts_with(BOM) {
+        reader.consume(BOM.len());
+    }
+    Ok(reader)
 }
 
 /// The file's bytes: pretty JSON with the envelope first, ending in a newline.
@@ -206,64 +223,26 @@ pub fn to_bytes(snapshot: &TenantSnapshot) -> Vec<u8> {
         snapshot,
     };
     // Serializing plain data with string keys cannot fail.
-    let mut bytes = serde_json::to_vec_pretty(&out).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&out).unwrap_or_default();
+    // `cat tenant.json` must not run a tenant's escape sequences: the characters serde
+    // leaves raw are written as `\uXXXX`, which reads back as the same string.
+    let mut bytes = match crate::sanitize::json(&text) {
+        std::borrow::Cow::Borrowed(_) => text.into_bytes(),
+        std::borrow::Cow::Owned(escaped) => escaped.into_bytes(),
+    };
     bytes.push(b'\n');
     bytes
 }
 
-/// Writes `snapshot` to `path` atomically (temporary file + rename in the same directory).
+/// Writes `snapshot` to `path` atomically (an exclusive temporary file beside it, then a
+/// rename), keeping the mode of the file it replaces; a new file is 0600 (`store::files`).
 pub fn save(snapshot: &TenantSnapshot, path: &Path) -> Result<(), SnapshotFileError> {
-    write_atomically(path, &to_bytes(snapshot)).map_err(|source| SnapshotFileError::Write {
-        path: path.to_path_buf(),
-        source,
+    files::write_atomically(path, &to_bytes(snapshot), Access::KeepMode).map_err(|source| {
+        SnapshotFileError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
     })
-}
-
-/// Writes `bytes` next to `path` and renames the result over it, so readers see the old or
-/// the new file, never a torn one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomically_with(path, bytes, false)
-}
-
-/// `write_atomically` for files only their owner may read (the cache, key files): the file is
-/// created 0600 before a byte is written, so there is no moment when others could read it.
-pub fn write_private_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomically_with(path, bytes, true)
-}
-
-fn write_atomically_with(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "snapshot".into());
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        if private {
-            // A leftover temp file from a crash keeps its old mode; start from a new one.
-            let _ = std::fs::remove_file(&tmp);
-        }
-        #[cfg(unix)]
-        if private {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        #[cfg(not(unix))]
-        let _ = private;
-        let mut f = options.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

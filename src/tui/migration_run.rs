@@ -18,7 +18,8 @@ use crate::domain::migration::{FieldError, Plan, PlanContext};
 use crate::jobs::migrate::{self, Event, RandomIds, RollbackMode, RunOutcome};
 use crate::store::journal::{JournalStore, SourceRecord};
 
-/// What a run needs from the explorer: the backend, the clock, and what the backend is.
+/// What a run needs from the explorer: the backend, the clock, what the backend is, and the
+/// pause gate.
 #[derive(Clone)]
 pub struct Context {
     pub backend: Arc<dyn Backend>,
@@ -28,6 +29,8 @@ pub struct Context {
     /// The explorer's source as a journal records it: `:resume` and `:rollback` refuse a
     /// journal of another source.
     pub source: SourceRecord,
+    /// Held while the screen asks whether to stop: the run waits before its next step.
+    pub pause: migrate::Pause,
 }
 
 /// Runs `job` in the background and reports its outcome; `cancel` (replaced here) stops it
@@ -234,6 +237,7 @@ fn options(
     let mut options = migrate::Options::new(clock);
     options.cancel = cancel;
     options.events = Some(etx);
+    options.pause = Some(ctx.pause.clone());
     (options, forwarding)
 }
 
@@ -274,11 +278,20 @@ fn outcome(result: Result<migrate::Summary, migrate::MigrateError>, files: Vec<S
                         index + 1
                     ),
                 ),
+                RunOutcome::Cancelled { next } if summary.state.rolling_back => (
+                    false,
+                    format!(
+                        "Stopped before undoing step {}; the journal keeps the place: `credwise migrate rollback {}` (or :rollback) goes on.",
+                        next + 1,
+                        summary.journal_id
+                    ),
+                ),
                 RunOutcome::Cancelled { next } => (
                     false,
                     format!(
-                        "Stopped before step {}; the journal keeps the place: resume or roll back.",
-                        next + 1
+                        "Stopped before step {}; the journal keeps the place: `credwise migrate resume {id}` continues it, `credwise migrate rollback {id}` undoes it (or :resume, :rollback).",
+                        next + 1,
+                        id = summary.journal_id
                     ),
                 ),
                 RunOutcome::RollbackFailed { index, error, .. } => (

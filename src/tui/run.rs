@@ -1,6 +1,10 @@
 //! The event loop: terminal events, job results and timers in, `update`, effects out, render.
 //! The terminal is restored on every way out: normal quit, error (a guard's `Drop`), panic
-//! (ratatui's hook) and SIGTERM/SIGHUP (treated as quit).
+//! (ratatui's hook) and SIGTERM/SIGINT/SIGHUP from outside. A signal while a migration runs
+//! first lets its current step finish or be journaled (the run is cancelled and the loop
+//! waits for it to end, the screen saying so); a second signal ends at once (the journal
+//! already holds the step as started, which `resume` checks before acting). Ctrl-C pressed in
+//! the migration screen instead holds the run before its next step while it asks.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -11,7 +15,7 @@ use crossterm::event::{
     KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::keymap::Key;
@@ -40,6 +44,9 @@ impl Drop for TerminalGuard {
             let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
         }
         ratatui::restore();
+        // ratatui's restore leaves the alternate screen and raw mode but not the hidden
+        // cursor; a shell after a signal-ended run needs it back.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
     }
 }
 
@@ -137,6 +144,7 @@ async fn event_loop(
         tx: tx.clone(),
         load_cancel: CancellationToken::new(),
         migration_cancel: CancellationToken::new(),
+        migration_pause: watch::channel(false).0,
         live_clock,
     };
     if rt.source.is_some() {
@@ -158,6 +166,9 @@ async fn event_loop(
     let mut clock = tokio::time::interval(Duration::from_secs(60));
     clock.tick().await;
     let mut terminate = signal_stream();
+    // Set when a signal asked credwise to end: its name, and whether a migration was running
+    // then (the loop goes on until the run has finished or journaled its step).
+    let mut ending: Option<(&'static str, bool)> = None;
 
     loop {
         terminal
@@ -173,7 +184,7 @@ async fn event_loop(
         {
             update(&mut app, Msg::HelpLimit(max));
         }
-        if app.quit {
+        if app.quit || (ending.is_some() && !migration_running(&app)) {
             break;
         }
         let msg = tokio::select! {
@@ -192,7 +203,17 @@ async fn event_loop(
             Some(msg) = rx.recv() => Some(msg),
             _ = spinner.tick() => None,
             _ = clock.tick() => live_clock.then(|| Msg::Tick(Timestamp::now_utc())),
-            _ = terminate.recv() => Some(Msg::Command(Command::Quit)),
+            Some(signal) = terminate.recv() => {
+                if ending.is_some() || !migration_running(&app) {
+                    // Nothing to finish, or asked twice: end now.
+                    ending = ending.or(Some((signal, false)));
+                    break;
+                }
+                ending = Some((signal, true));
+                rt.migration_cancel.cancel();
+                rt.migration_pause.send_replace(false);
+                Some(Msg::Interrupted(signal.to_string()))
+            }
         };
         if let Some(msg) = msg {
             apply(&mut app, msg, &mut rt);
@@ -201,7 +222,38 @@ async fn event_loop(
     rt.load_cancel.cancel();
     // A running migration stops between steps; its journal keeps the place for `resume`.
     rt.migration_cancel.cancel();
-    Ok(())
+    rt.migration_pause.send_replace(false);
+    match ending {
+        Some((signal, true)) => ended_by(signal, &app),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a migration (or its rollback) is under way on screen.
+fn migration_running(app: &App) -> bool {
+    app.migration
+        .as_ref()
+        .is_some_and(|m| m.stage == crate::app::migration::Stage::Running)
+}
+
+/// How credwise ends after `signal` stopped a running migration: what became of it and how
+/// to go on (printed once the terminal is restored), unless it had finished after all.
+fn ended_by(signal: &str, app: &App) -> Result<(), CliError> {
+    let outcome = app.migration.as_ref().and_then(|m| m.outcome.as_ref());
+    match outcome {
+        Some(o) if o.completed => Ok(()),
+        Some(o) => Err(CliError {
+            code: 3,
+            message: format!("{signal}: {}", o.message),
+        }),
+        // A second signal ended the loop before the run could.
+        None => Err(CliError {
+            code: 3,
+            message: format!(
+                "{signal} twice: stopped in the middle of a step; the journal holds it as started, and `credwise migrate resume` checks it before acting again."
+            ),
+        }),
+    }
 }
 
 /// What the loop carries out effects with.
@@ -211,6 +263,8 @@ struct Runtime {
     tx: mpsc::UnboundedSender<Msg>,
     load_cancel: CancellationToken,
     migration_cancel: CancellationToken,
+    /// The gate of the running migration (`true`: hold before the next step).
+    migration_pause: watch::Sender<bool>,
     live_clock: bool,
 }
 
@@ -238,20 +292,28 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
             Effect::WriteFiles(files) => write_files(files, &tx),
             Effect::RunMigration(request) => {
                 if let Some(source) = &rt.source {
-                    let ctx = migration_context(source, app, rt.live_clock);
+                    rt.migration_pause.send_replace(false);
+                    let ctx = migration_context(source, app, rt);
                     let record = source.record.clone();
                     let cancel = &mut rt.migration_cancel;
                     super::migration_run::start(ctx, record, *request, &tx, cancel);
                 }
             }
-            Effect::StopMigration => rt.migration_cancel.cancel(),
+            Effect::PauseMigration(hold) => {
+                rt.migration_pause.send_replace(hold);
+            }
+            Effect::StopMigration => {
+                rt.migration_cancel.cancel();
+                rt.migration_pause.send_replace(false);
+            }
             Effect::ExportRecord(from) => export_record(&from, &tx),
             Effect::ContinueMigration {
                 journal_id,
                 rollback,
             } => {
                 if let Some(source) = &rt.source {
-                    let ctx = migration_context(source, app, rt.live_clock);
+                    rt.migration_pause.send_replace(false);
+                    let ctx = migration_context(source, app, rt);
                     let cancel = &mut rt.migration_cancel;
                     let mode = rollback.then_some(crate::jobs::migrate::RollbackMode::Safe);
                     super::migration_run::resume(ctx, journal_id, mode, &tx, cancel);
@@ -259,7 +321,8 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
             }
             Effect::RollbackMigration { journal_id, mode } => {
                 if let Some(source) = &rt.source {
-                    let ctx = migration_context(source, app, rt.live_clock);
+                    rt.migration_pause.send_replace(false);
+                    let ctx = migration_context(source, app, rt);
                     let cancel = &mut rt.migration_cancel;
                     super::migration_run::resume(ctx, journal_id, Some(mode), &tx, cancel);
                 }
@@ -268,16 +331,13 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
     }
 }
 
-fn migration_context(
-    source: &Source,
-    app: &App,
-    live_clock: bool,
-) -> super::migration_run::Context {
+fn migration_context(source: &Source, app: &App, rt: &Runtime) -> super::migration_run::Context {
     super::migration_run::Context {
         backend: source.backend.clone(),
         now: app.now,
-        live_clock,
+        live_clock: rt.live_clock,
         source: source.record.clone(),
+        pause: crate::jobs::migrate::Pause::new(rt.migration_pause.subscribe()),
     }
 }
 
@@ -386,12 +446,13 @@ fn export_record(from: &str, tx: &mpsc::UnboundedSender<Msg>) {
         .file_name()
         .map(|n| format!("credwise-migration-{}", n.to_string_lossy()))
         .unwrap_or_else(|| "credwise-migration.md".into());
-    let result = std::fs::read(from).and_then(|bytes| {
+    let result = std::fs::read_to_string(from).and_then(|text| {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&name)?;
-        f.write_all(&bytes)
+        // A record written by an older credwise may still hold a tenant's escape sequences.
+        f.write_all(crate::sanitize::text(&text).as_bytes())
     });
     let _ = tx.send(match result {
         Ok(()) => Msg::Notice(format!("exported the migration record to {name}")),
@@ -426,16 +487,22 @@ fn open_url(url: &str, tx: &mpsc::UnboundedSender<Msg>) {
     let _ = tx.send(msg);
 }
 
+/// SIGTERM, SIGINT and SIGHUP from outside, by name. In raw mode the Ctrl-C key is a key
+/// event, not a SIGINT: a SIGINT here came from `kill` (or a CI runner cancelling a job).
 #[cfg(unix)]
-fn signal_stream() -> mpsc::UnboundedReceiver<()> {
+fn signal_stream() -> mpsc::UnboundedReceiver<&'static str> {
     use tokio::signal::unix::{SignalKind, signal};
     let (tx, rx) = mpsc::unbounded_channel();
-    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+    for (kind, name) in [
+        (SignalKind::terminate(), "SIGTERM"),
+        (SignalKind::interrupt(), "SIGINT"),
+        (SignalKind::hangup(), "SIGHUP"),
+    ] {
         if let Ok(mut s) = signal(kind) {
             let tx = tx.clone();
             tokio::spawn(async move {
                 while s.recv().await.is_some() {
-                    let _ = tx.send(());
+                    let _ = tx.send(name);
                 }
             });
         }
@@ -444,8 +511,14 @@ fn signal_stream() -> mpsc::UnboundedReceiver<()> {
 }
 
 #[cfg(not(unix))]
-fn signal_stream() -> mpsc::UnboundedReceiver<()> {
-    mpsc::unbounded_channel().1
+fn signal_stream() -> mpsc::UnboundedReceiver<&'static str> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send("Ctrl-C");
+        }
+    });
+    rx
 }
 
 /// Turns a terminal event into messages, through the keymap in normal mode.

@@ -60,6 +60,11 @@ pub enum FaultAction {
     /// 401 `InvalidAuthenticationToken` (Graph) / `ExpiredAuthenticationToken` (ARM): a token
     /// that expired mid-crawl.
     Unauthorized,
+    /// Read the request, then close the connection without a byte of answer (a network cut,
+    /// a proxy or load balancer dropping the connection: the client sees "connection closed
+    /// before message completed"). In a `$batch` item it cuts off the whole batch response,
+    /// like `Truncate`.
+    Close,
 }
 
 /// One injected fault.

@@ -44,6 +44,7 @@
 //! | Resource Graph: `POST /providers/Microsoft.ResourceGraph/resources` with `subscriptions`, `query`, `options.$top` (1–1000), `$skip`, `$skipToken`, `resultFormat: objectArray`; answers `totalRecords`, `count`, `resultTruncated`, `facets`, `$skipToken`, `data`; `type` lower-cased; the next page repeats the query with the token | A-arg (`ResourcesFirstPageQuery.json`, `ResourcesNextPageQuery.json`) |
 //! | Resource Graph quota: 15 queries per 5 s per user; `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after` (`hh:mm:ss`) on every answer; 429 over it | D-argthr |
 //! | Resource Graph rows are dynamic: rows handed in by a test (`Emulator::add_resource_graph_row`) are served as they are, so an `identity` may be a string, an array or null; `userAssignedIdentities` values may be `null` or `{}`; identity types come lower-cased or without the space, or as `NotSpecified` | Kusto `dynamic` columns (Resource Graph docs); `userAssignedIdentities` values `{}`/null (pulumi/pulumi-azure-native#350, Azure/acr#442); empty `principalId` with `type: None` (Azure/azure-sdk-for-net#31693); `NotSpecified` (Azure/azure-powershell#21876). An `identity` that is a string or an array is **unconfirmed** |
+//! | fault `Close`: the connection closes after the request and before any answer (no status line), on ARM as on Graph | users of `az` report `('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))` from `management.azure.com`: Azure/azure-cli#28305 (`GET /tenants`), #21375 (after sign-in), #22054 (`az postgres server update`) |
 #![allow(dead_code)]
 
 mod arm;
@@ -287,10 +288,12 @@ impl Api {
     }
 }
 
-/// What the pipeline produced; `truncate` cuts the body in half on the wire.
+/// What the pipeline produced; `truncate` cuts the body in half on the wire, `close` closes
+/// the connection before any of it (status line included) is sent.
 struct Outcome {
     resp: Resp,
     truncate: bool,
+    close: bool,
 }
 
 struct Inner {
@@ -368,6 +371,7 @@ impl Inner {
             return Outcome {
                 resp: self.finish(&req, api, resp, 0),
                 truncate: false,
+                close: false,
             };
         }
         // Two FIC writes on one UAMI at once: the second gets 409 (reference §2.4). The flag is
@@ -379,6 +383,7 @@ impl Inner {
                     return Outcome {
                         resp: self.finish(&req, api, resp, 0),
                         truncate: false,
+                        close: false,
                     };
                 }
                 Some(FicWriteGuard {
@@ -399,10 +404,12 @@ impl Inner {
             match fault {
                 Some(FaultAction::Truncate) => truncate = true,
                 Some(FaultAction::Stall(d)) => tokio::time::sleep(d).await,
+                Some(FaultAction::Close) => return Outcome::closed(),
                 Some(action) => {
                     return Outcome {
                         resp: self.finish(&req, api, fault_response(api, &req, action), 0),
                         truncate: false,
+                        close: false,
                     };
                 }
                 None => {}
@@ -411,6 +418,7 @@ impl Inner {
             return Outcome {
                 resp: self.finish(&req, api, resp, 0),
                 truncate: truncate || items_truncate,
+                close: false,
             };
         }
         self.dispatch(&req, api).await
@@ -423,10 +431,19 @@ impl Inner {
         match fault {
             Some(FaultAction::Truncate) => truncate = true,
             Some(FaultAction::Stall(d)) => tokio::time::sleep(d).await,
+            // A `$batch` item cannot close the batch's connection by itself: `truncate` cuts
+            // the batch response off.
+            Some(FaultAction::Close) => {
+                return Outcome {
+                    truncate: true,
+                    ..Outcome::closed()
+                };
+            }
             Some(action) => {
                 return Outcome {
                     resp: self.finish(req, api, fault_response(api, req, action), 0),
                     truncate: false,
+                    close: false,
                 };
             }
             None => {}
@@ -451,6 +468,7 @@ impl Inner {
         Outcome {
             resp: self.finish(req, api, resp, ru),
             truncate,
+            close: false,
         }
     }
 
@@ -606,7 +624,7 @@ fn fault_response(api: Api, req: &Req, action: FaultAction) -> Resp {
             }
         },
         // Handled before the route; never replaces the response.
-        FaultAction::Truncate | FaultAction::Stall(_) => Resp::empty(500),
+        FaultAction::Truncate | FaultAction::Stall(_) | FaultAction::Close => Resp::empty(500),
     }
 }
 
@@ -632,8 +650,34 @@ async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Request) -> Re
     into_response(out)
 }
 
+impl Outcome {
+    /// The connection closes before anything is answered.
+    fn closed() -> Self {
+        Outcome {
+            resp: Resp::empty(500),
+            truncate: false,
+            close: true,
+        }
+    }
+}
+
 fn into_response(out: Outcome) -> Response {
-    let Outcome { resp, truncate } = out;
+    if out.close {
+        // A body whose first read fails: hyper drops the connection before the status line it
+        // holds back has been written, so the client reads no answer at all.
+        let stream = futures::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "emulator: connection closed before answering",
+            ))
+        });
+        return Response::new(Body::from_stream(stream));
+    }
+    let Outcome {
+        resp,
+        truncate,
+        close: _,
+    } = out;
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let full_len = resp.body.len();
     let body = if truncate {

@@ -3,10 +3,12 @@
 //! `LiveBackend::load` crawls in phases that report progress — applications and service
 //! principals (concurrently), federated credentials, then, alongside the Graph part,
 //! subscriptions, managed identities, resources and role assignments. Graph is the core: a
-//! Graph failure fails the load. An ARM failure (no Azure access, a subscription that
-//! answers 403) keeps everything else and becomes a `Warning` naming the role needed. A
-//! cancelled `Progress` ends the load at once: the crawl future is dropped, and with it every
-//! request in flight.
+//! Graph failure fails the load. A missing Azure permission (no Azure access, a subscription
+//! that answers 403) keeps everything else and becomes a `Warning` naming the role needed;
+//! any other ARM failure (the network, a 5xx after retries, throttling past the cap) fails
+//! the load like a Graph one, at once, so a partial tenant never passes for a whole one (and
+//! never replaces a good cache). A cancelled `Progress` ends the load at once: the crawl
+//! future is dropped, and with it every request in flight.
 //!
 //! `check` and `apply` turn every `Check` and `Change` into Graph/ARM calls, reading what an
 //! undo needs before changing anything, so `Applied::undo` restores the tenant (a removed
@@ -256,14 +258,15 @@ impl LiveBackend {
             let arm = if self.config.include_arm {
                 Some(
                     self.load_arm(early_tenant.as_deref(), &wanted, progress)
-                        .await,
+                        .await?,
                 )
             } else {
                 None
             };
             Ok((early_tenant, display_name, arm))
         };
-        // A Graph failure ends the load at once, ARM requests in flight included.
+        // A Graph failure ends the load at once, ARM requests in flight included, and so
+        // does an ARM failure that is not a missing permission.
         let ((applications, service_principals, fic_warning), (early_tenant, display_name, arm)) =
             futures::try_join!(graph_part, tenant_and_arm)?;
 
@@ -357,10 +360,11 @@ impl LiveBackend {
         tenant: Option<&str>,
         wanted: &[String],
         progress: &Progress,
-    ) -> ArmLoaded {
+    ) -> Result<ArmLoaded, Error> {
         let mut out = ArmLoaded::default();
         let all = match self.arm.subscriptions().await {
             Ok(s) => s,
+            Err(e) if !e.is_missing_permission() => return Err(e),
             Err(e) => {
                 out.warnings.push(Warning {
                     area: "Azure".into(),
@@ -369,7 +373,7 @@ impl LiveBackend {
                     ),
                 });
                 out.failed = true;
-                return out;
+                return Ok(out);
             }
         };
         let subscriptions: Vec<Subscription> = all
@@ -401,11 +405,11 @@ impl LiveBackend {
             .iter()
             .map(|s| s.subscription_id.clone())
             .collect();
-        let ((identities, id_warn), (resources, res_warn, rows_warn), (roles, role_warn)) = futures::join!(
+        let ((identities, id_warn), (resources, res_warn, rows_warn), (roles, role_warn)) = futures::try_join!(
             self.load_identities(&ids, progress),
             self.load_resources(&ids, progress),
             self.load_role_assignments(&ids, progress)
-        );
+        )?;
         out.warnings.extend(
             id_warn
                 .into_iter()
@@ -418,14 +422,14 @@ impl LiveBackend {
         out.resources_failed = res_warn.is_some();
         out.resources = resources;
         out.role_assignments = roles;
-        out
+        Ok(out)
     }
 
     async fn load_identities(
         &self,
         subscriptions: &[String],
         progress: &Progress,
-    ) -> (Vec<UserAssignedIdentity>, Option<Warning>) {
+    ) -> Result<(Vec<UserAssignedIdentity>, Option<Warning>), Error> {
         const STAGE: &str = "managed identities";
         let c = self.config.arm_concurrency.max(1);
         progress.report(STAGE, 0, None);
@@ -442,6 +446,7 @@ impl LiveBackend {
         for (sub, r) in listed {
             match r {
                 Ok(list) => identities.extend(list),
+                Err(e) if !e.is_missing_permission() => return Err(e),
                 Err(e) => failures.push((format!("subscription {sub}"), e)),
             }
         }
@@ -461,6 +466,7 @@ impl LiveBackend {
                 Ok(list) => {
                     by_id.insert(id, list);
                 }
+                Err(e) if !e.is_missing_permission() => return Err(e),
                 Err(e) => failures.push((format!("federated credentials of {id}"), e)),
             }
         }
@@ -470,14 +476,14 @@ impl LiveBackend {
                 u.federated_identity_credentials = list;
             }
         }
-        (identities, summarize(STAGE, failures))
+        Ok((identities, summarize(STAGE, failures)))
     }
 
     async fn load_resources(
         &self,
         subscriptions: &[String],
         progress: &Progress,
-    ) -> (Vec<AzureResource>, Option<Warning>, Option<Warning>) {
+    ) -> Result<(Vec<AzureResource>, Option<Warning>, Option<Warning>), Error> {
         const STAGE: &str = "resources";
         const AREA: &str = "resources (Resource Graph)";
         let mut out = Vec::new();
@@ -497,6 +503,7 @@ impl LiveBackend {
                     out.extend(list);
                     skipped.extend(odd);
                 }
+                Err(e) if !e.is_missing_permission() => return Err(e),
                 Err(e) => failures.push((format!("{} subscription(s)", group.len()), e)),
             }
         }
@@ -508,14 +515,14 @@ impl LiveBackend {
             area: AREA.to_string(),
             message,
         });
-        (out, summarize(AREA, failures), rows)
+        Ok((out, summarize(AREA, failures), rows))
     }
 
     async fn load_role_assignments(
         &self,
         subscriptions: &[String],
         progress: &Progress,
-    ) -> (Vec<RoleAssignment>, Option<Warning>) {
+    ) -> Result<(Vec<RoleAssignment>, Option<Warning>), Error> {
         const STAGE: &str = "role assignments";
         let total = subscriptions.len() as u64;
         progress.report(STAGE, 0, Some(total));
@@ -533,10 +540,11 @@ impl LiveBackend {
             progress.report(STAGE, done, Some(total));
             match r {
                 Ok(list) => all.extend(list),
+                Err(e) if !e.is_missing_permission() => return Err(e),
                 Err(e) => failures.push((format!("subscription {sub}"), e)),
             }
         }
-        (arm::dedup_assignments(all), summarize(STAGE, failures))
+        Ok((arm::dedup_assignments(all), summarize(STAGE, failures)))
     }
 
     /// Puts the Azure part into the snapshot: only the subscriptions of the tenant, only the

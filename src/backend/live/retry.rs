@@ -12,7 +12,12 @@
 //! - the server's delay (`x-ms-retry-after-ms`, `retry-after-ms`, `Retry-After` in decimal
 //!   seconds or as an HTTP date) is honoured, otherwise capped exponential backoff with
 //!   jitter; and the total wait is capped, so a tenant that stays throttled fails with a 429
-//!   (mapped to `Error::Throttled`) instead of hanging.
+//!   (mapped to `Error::Throttled`) instead of hanging;
+//! - transport failures (a connection refused, reset or closed before the answer, an answer
+//!   cut off, a stalled try) have a budget of their own, much shorter than the throttling
+//!   cap: `max_connection_retries` retries within `transport_budget` of wall time, counted
+//!   from the start of the first try that failed, tries included. A blip is ridden out; a
+//!   network that is down is reported within a minute instead of after minutes of retries.
 //!
 //! Every figure is in `RetrySettings`, so tests run in milliseconds.
 //!
@@ -20,7 +25,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use azure_core::error::ErrorKind;
 use azure_core::http::StatusCode;
@@ -41,9 +46,14 @@ pub struct RetrySettings {
     pub max_total_wait: Duration,
     /// How long one try may take, body included, before it counts as stalled.
     pub try_timeout: Duration,
-    /// Retries after a refused or failed connection: a blip is ridden out, but a network
-    /// that is down (or an emulator that is gone) fails in seconds, not minutes.
+    /// Retries after a transport failure (a refused, reset or closed connection, an answer
+    /// cut off, a stalled try): a blip is ridden out, but a network that is down (or an
+    /// emulator that is gone) fails in seconds, not minutes.
     pub max_connection_retries: u32,
+    /// The most wall time one request may spend on transport failures, from the start of the
+    /// first try that failed: tries after it are cut short to fit, and none starts once it is
+    /// spent. Throttling (429 and its `Retry-After`) is not counted here.
+    pub transport_budget: Duration,
 }
 
 impl Default for RetrySettings {
@@ -53,8 +63,11 @@ impl Default for RetrySettings {
             initial_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_total_wait: Duration::from_secs(180),
-            try_timeout: Duration::from_secs(60),
+            // Graph's largest pages (999 service principals) come in seconds; a try that has
+            // not finished in 45 s is stalled, and a stall still fails within the budget.
+            try_timeout: Duration::from_secs(45),
             max_connection_retries: 2,
+            transport_budget: Duration::from_secs(50),
         }
     }
 }
@@ -113,18 +126,27 @@ impl Policy for RetryPolicy {
     ) -> PolicyResult {
         let mut waited = Duration::ZERO;
         let mut retries = 0u32;
-        let mut connection_failures = 0u32;
+        let mut transport_failures = 0u32;
+        // When the first try that ended in a transport failure started.
+        let mut failing_since: Option<Instant> = None;
         let mut refreshed = false;
         loop {
-            let result = match tokio::time::timeout(
-                self.settings.try_timeout,
-                next[0].send(ctx, request, &next[1..]),
-            )
-            .await
-            {
-                Ok(r) => r,
-                Err(_) => Err(azure_core::Error::with_message(ErrorKind::Io, STALLED)),
+            let started = Instant::now();
+            let try_timeout = match failing_since {
+                Some(since) => self.settings.try_timeout.min(
+                    self.settings
+                        .transport_budget
+                        .saturating_sub(since.elapsed()),
+                ),
+                None => self.settings.try_timeout,
             };
+            let result =
+                match tokio::time::timeout(try_timeout, next[0].send(ctx, request, &next[1..]))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(azure_core::Error::with_message(ErrorKind::Io, STALLED)),
+                };
             let delay = match &result {
                 Ok(response) => {
                     let status = response.status();
@@ -150,10 +172,7 @@ impl Policy for RetryPolicy {
                 }
                 Err(e) => {
                     let retryable = match (self.mode, e.kind()) {
-                        (_, ErrorKind::Connection) => {
-                            connection_failures += 1;
-                            connection_failures <= self.settings.max_connection_retries
-                        }
+                        (_, ErrorKind::Connection) => true,
                         // A timeout or a cut connection after the request went out: a read
                         // is repeated, a write may have happened.
                         (Mode::Read, ErrorKind::Io) => true,
@@ -162,7 +181,15 @@ impl Policy for RetryPolicy {
                     if !retryable {
                         return result;
                     }
-                    self.backoff(retries + 1)
+                    transport_failures += 1;
+                    let since = *failing_since.get_or_insert(started);
+                    let delay = self.backoff(transport_failures);
+                    if transport_failures > self.settings.max_connection_retries
+                        || since.elapsed() + delay >= self.settings.transport_budget
+                    {
+                        return result;
+                    }
+                    delay
                 }
             };
             if retries >= self.settings.max_retries || waited + delay > self.settings.max_total_wait

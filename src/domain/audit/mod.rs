@@ -148,6 +148,8 @@ pub struct Report {
     pub suppressed: usize,
     /// Suppressions whose date has passed (they no longer hide anything).
     pub expired_suppressions: Vec<suppress::Suppression>,
+    /// Suppressions whose identity is not in this tenant (they hide nothing).
+    pub unmatched_suppressions: Vec<suppress::Suppression>,
     /// Each identity's findings, built with the report so a screen never has to regroup
     /// hundreds of thousands of findings on its own thread.
     pub by_identity: FindingsByIdentity,

@@ -172,8 +172,11 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// `s` as inline Markdown text: markup characters escaped, line breaks folded into spaces (a
+/// tenant's display name must not start a heading of its own).
 fn md_escape(s: &str) -> String {
     s.chars()
+        .map(|c| if matches!(c, '\n' | '\r') { ' ' } else { c })
         .flat_map(|c| {
             let escape = matches!(c, '*' | '_' | '`' | '[' | ']' | '<' | '>' | '|' | '\\');
             escape.then_some('\\').into_iter().chain(std::iter::once(c))

@@ -323,7 +323,7 @@ fn running(m: &MigrationState, t: &Theme, frame_count: u64) -> Vec<Line<'static>
     if m.asking_stop {
         out.push(Line::from(vec![
             span(
-                "Stop after the current step? It finishes or is journaled; resume later with ",
+                "Held before the next step. Stop here? The current step finishes or is journaled; resume later with ",
                 t.heading,
             ),
             span("credwise migrate resume", t.key),

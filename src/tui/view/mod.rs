@@ -37,14 +37,21 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
         too_small(ui, frame, area);
         return;
     }
-    let [title_area, body, status_area, hints_area] = Layout::vertical([
+    // A migration left unfinished has a line of its own above the status line, so no later
+    // message overwrites it.
+    let notice = app.journal_notice();
+    let [title_area, body, notice_area, status_area, hints_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
+        Constraint::Length(u16::from(notice.is_some())),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
     title::render(app, ui, frame, title_area);
+    if let Some(text) = &notice {
+        status_bar::render_notice(text, ui, frame, notice_area);
+    }
     status_bar::render_status(app, ui, frame, status_area);
     status_bar::render_hints(app, ui, frame, hints_area);
 

@@ -1,5 +1,6 @@
-//! The two bottom lines: the input line (filter or command being typed, or the last message)
-//! and the key hints of the focused pane, generated from the keymap's `desc`s.
+//! The bottom lines: a standing notice when there is one (a migration left unfinished), the
+//! input line (filter or command being typed, or the last message) and the key hints of the
+//! focused pane, generated from the keymap's `desc`s.
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -45,6 +46,17 @@ pub(super) fn render_status(app: &App, ui: &UiState, frame: &mut Frame, area: Re
             area,
         );
     }
+}
+
+/// The standing notice line (a migration left unfinished), in the warning colour.
+pub(super) fn render_notice(text: &str, ui: &UiState, frame: &mut Frame, area: Rect) {
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!("⚠ {}", sanitize::display(text)),
+            ui.theme.warning,
+        )),
+        area,
+    );
 }
 
 /// The commands worth a hint, per pane, in order of usefulness.
