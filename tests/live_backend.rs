@@ -211,11 +211,10 @@ async fn paging_follows_next_links_through_empty_pages() {
     assert!(pages("servicePrincipals").len() >= 80 / 7);
 }
 
-#[tokio::test]
-async fn flexible_federated_credentials_are_read_from_beta_in_batches() {
+/// A generated tenant where 45 of 50 apps hold a flexible FIC beside classic ones.
+fn flexible_tenant() -> TenantSnapshot {
     use credwise::domain::FederatedIdentityCredential;
     let mut snap = generated(50, 60);
-    // 45 apps with a flexible FIC: three batches of at most 20.
     for (i, app) in snap.applications.iter_mut().take(45).enumerate() {
         app.federated_identity_credentials.truncate(3);
         app.federated_identity_credentials
@@ -231,13 +230,86 @@ async fn flexible_federated_credentials_are_read_from_beta_in_batches() {
                 description: None,
             });
     }
+    snap
+}
+
+fn flexible_count(s: &TenantSnapshot) -> usize {
+    s.applications
+        .iter()
+        .flat_map(|a| &a.federated_identity_credentials)
+        .filter(|f| f.claims_matching_expression.is_some())
+        .count()
+}
+
+#[tokio::test]
+async fn flexible_federated_credentials_come_whole_from_the_beta_list() {
+    let snap = flexible_tenant();
     let emu = Emulator::start(snap.clone()).await;
-    // One item of the second batch is throttled: it alone is re-submitted after its
-    // Retry-After.
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
+        ..config(&emu)
+    })
+    .unwrap();
+    let loaded = load(&b).await.unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    assert!(flexible_count(&loaded.snapshot) >= 45);
+    assert_eq!(flexible_count(&loaded.snapshot), flexible_count(&snap));
+    let log = emu.requests();
+    // No FIC is read through v1.0 (it breaks its answer off at a flexible FIC), no batch is
+    // needed, and the beta list pages by 7 (under the `$expand` cap of 100).
+    assert!(
+        log.iter().all(|r| !(r.path_and_query.starts_with("/v1.0/")
+            && r.path_and_query.contains("federatedIdentityCredentials"))),
+        "a FIC read through v1.0"
+    );
+    assert!(!log.iter().any(|r| r.path_and_query.contains("$batch")));
+    let beta_pages = log
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/beta/applications?"))
+        .count();
+    assert_eq!(beta_pages, 50usize.div_ceil(7));
+}
+
+/// A 200 whose body Graph broke off after `issuer` with its error object (the observed
+/// shape, Azure/azure-workload-identity#373), listing `apps` before the broken one.
+fn broken_beta_page(apps: &[&str], broken_app: &str) -> String {
+    let whole: Vec<String> = apps
+        .iter()
+        .map(|id| format!(r#"{{"id":"{id}","federatedIdentityCredentials":[]}}"#))
+        .collect();
+    let mut body = format!(
+        r#"{{"@odata.context":"https://graph.microsoft.com/beta/$metadata#applications(id,federatedIdentityCredentials())","value":[{}"#,
+        whole.join(",")
+    );
+    if !whole.is_empty() {
+        body.push(',');
+    }
+    body.push_str(&format!(
+        r#"{{"id":"{broken_app}","federatedIdentityCredentials":[{{"id":"0d0d0d0d-0000-4000-8000-000000000bad","name":"odd-one","issuer":"https://gitlab.com""#
+    ));
+    body.push_str(&emulator::graph_error(
+        "InternalServerError",
+        "Something could not be serialised.",
+    ));
+    body
+}
+
+#[tokio::test]
+async fn a_beta_list_broken_off_mid_page_leaves_the_rest_to_batches() {
+    let snap = flexible_tenant();
+    let emu = Emulator::start(snap.clone()).await;
+    let ids: Vec<String> = snap.applications.iter().map(|a| a.id.clone()).collect();
+    // The third page of the beta list (apps 14 to 20) is broken off at its first app: apps
+    // 14 to 49 are read alone, through beta `$batch`. (A broken page's complete objects are
+    // kept: `page`'s unit tests.)
+    let page = broken_beta_page(&[], &ids[14]);
+    emu.inject(fault("GET", "/beta/applications", status(200, page)).skip(2));
+    // One batch item is throttled: it alone is re-submitted after its Retry-After.
     emu.inject(
         fault(
             "GET",
-            "/beta/applications/",
+            "/federatedIdentityCredentials",
             FaultAction::Throttle {
                 retry_after: "0.2".into(),
             },
@@ -245,33 +317,175 @@ async fn flexible_federated_credentials_are_read_from_beta_in_batches() {
         .skip(25),
     );
     let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
         batch_concurrency: 2,
         ..config(&emu)
     })
     .unwrap();
     let started = Instant::now();
     let loaded = load(&b).await.unwrap();
-    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert!(started.elapsed() >= Duration::from_millis(200));
     assert_same_tenant(&loaded.snapshot, &emu.snapshot());
-    let batches: Vec<_> = emu
-        .requests()
-        .into_iter()
+    assert_eq!(flexible_count(&loaded.snapshot), flexible_count(&snap));
+    // One warning, naming the object where the list broke and what Graph said.
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0].message;
+    assert!(
+        w.contains("object 0d0d0d0d-0000-4000-8000-000000000bad (name \"odd-one\")")
+            && w.contains("Something could not be serialised.")
+            && w.contains("read one by one"),
+        "{w}"
+    );
+    let log = emu.requests();
+    let beta_pages = log
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/beta/applications?"))
+        .count();
+    assert_eq!(beta_pages, 3, "no page after the broken one");
+    let batches = log
+        .iter()
         .filter(|r| r.path_and_query.starts_with("/beta/$batch"))
-        .collect();
-    assert_eq!(batches.len(), 4, "three batches and one re-submission");
+        .count();
+    assert_eq!(batches, 3, "two batches (20 + 16) and one re-submission");
     let items = emu.batch_items();
-    assert_eq!(items.len(), 46);
+    assert_eq!(items.len(), 36 + 1);
     assert_eq!(items.iter().filter(|i| i.status == 429).count(), 1);
-    let flexible = |s: &TenantSnapshot| {
-        s.applications
-            .iter()
-            .flat_map(|a| &a.federated_identity_credentials)
-            .filter(|f| f.claims_matching_expression.is_some())
-            .count()
+}
+
+#[tokio::test]
+async fn a_v1_list_broken_off_fails_the_load_naming_the_object() {
+    let emu = Emulator::start(demo()).await;
+    let body = format!(
+        r#"{{"@odata.context":"x","value":[{{"id":"11111111-0000-4000-8000-000000000001","appId":"a1","displayName":"fine"}},{{"id":"22222222-0000-4000-8000-000000000002","displayName":"odd""#
+    ) + &emulator::graph_error(
+        "InternalServerError",
+        "The property 'x' has a null value.",
+    );
+    // Twice: the `$count` request may take one.
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", status(200, body)).times(2));
+    let err = load(&backend(&emu)).await.unwrap_err();
+    let Error::Service { code, message, .. } = &err else {
+        panic!("{err:?}")
     };
-    assert!(flexible(&loaded.snapshot) >= 45);
-    assert_eq!(flexible(&loaded.snapshot), flexible(&snap));
+    assert_eq!(code, "InternalServerError");
+    assert!(
+        message.contains("object 22222222-0000-4000-8000-000000000002")
+            && message.contains("The property 'x' has a null value.")
+            && message.contains("cannot be read from Graph v1.0"),
+        "{message}"
+    );
+    // The service's answer, not a cut connection: it was not fetched again.
+    let pages = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/v1.0/servicePrincipals?"))
+        .count();
+    assert_eq!(pages, 1);
+    assert_eq!(err.exit_code(), 3);
+}
+
+#[tokio::test]
+async fn objects_that_do_not_fit_are_left_out_and_named() {
+    let emu = Emulator::start(demo()).await;
+    // A page with a principal whose secret has no keyId and one whose date is no date, among
+    // good ones.
+    let body = serde_json::json!({
+        "value": [
+            {"id": "11111111-0000-4000-8000-000000000001", "appId": "a1", "displayName": "fine"},
+            {"id": "22222222-0000-4000-8000-000000000002", "displayName": "odd",
+             "passwordCredentials": [{"displayName": "no key id"}]},
+            {"id": "33333333-0000-4000-8000-000000000003", "displayName": "when",
+             "keyCredentials": [{"keyId": "k", "endDateTime": "someday"}]},
+            {"id": "44444444-0000-4000-8000-000000000004", "appId": null, "displayName": "agent",
+             "servicePrincipalType": "ServiceIdentity", "@odata.type": "#microsoft.graph.agentIdentity"},
+        ]
+    })
+    .to_string();
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", status(200, body)).times(2));
+    let loaded = load(&backend(&emu)).await.unwrap();
+    let sps = &loaded.snapshot.service_principals;
+    assert_eq!(sps.len(), 2, "{sps:?}");
+    let agent = sps.iter().find(|s| s.display_name == "agent").unwrap();
+    assert_eq!(agent.app_id, "");
+    assert_eq!(
+        agent.odata_type.as_deref(),
+        Some("#microsoft.graph.agentIdentity")
+    );
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert_eq!(w.area, "service principals");
+    assert!(
+        w.message.starts_with("2 object(s)")
+            && w.message
+                .contains("22222222-0000-4000-8000-000000000002 (\"odd\")")
+            && w.message
+                .contains("33333333-0000-4000-8000-000000000003 (\"when\")")
+            && w.message.contains("keyId"),
+        "{}",
+        w.message
+    );
+    assert!(
+        !w.message.contains("someday"),
+        "a value is quoted: {}",
+        w.message
+    );
+}
+
+#[tokio::test]
+async fn an_expired_page_token_starts_that_list_again_once() {
+    let snap = generated(45, 80);
+    let emu = Emulator::start(snap.clone()).await;
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
+        ..config(&emu)
+    })
+    .unwrap();
+    emu.expire_next_skip_tokens(1);
+    let loaded = load(&b).await.unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    // Nothing lost, nothing twice.
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let log = emu.requests();
+    let expired: Vec<_> = log.iter().filter(|r| r.status == 400).collect();
+    assert_eq!(expired.len(), 1);
+    // The list whose token expired read its first page again; the others did not.
+    let first_pages: Vec<&str> = log
+        .iter()
+        .filter(|r| r.status == 200 && !r.path_and_query.contains("skiptoken"))
+        .filter(|r| r.path_and_query.contains("$top=") || r.path_and_query.contains("%24top="))
+        .map(|r| r.path_and_query.as_str())
+        .collect();
+    assert_eq!(first_pages.len(), 3 + 1, "{first_pages:#?}");
+}
+
+#[tokio::test]
+async fn a_page_token_that_expires_again_fails_with_a_clear_error() {
+    let emu = Emulator::start_with(
+        generated(45, 80),
+        Options {
+            skip_token_lifetime: Some(Duration::ZERO),
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
+        ..config(&emu)
+    })
+    .unwrap();
+    let err = load(&b).await.unwrap_err();
+    let Error::Service { code, message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(code, "Directory_ExpiredPageToken");
+    assert!(
+        message.contains("expired again after the list started over")
+            && message.contains("try again"),
+        "{message}"
+    );
+    // Bounded: each list started over once at most.
+    let restarts = emu.requests().iter().filter(|r| r.status == 400).count();
+    assert!(restarts <= 6, "{restarts}");
 }
 
 /// The request after a 429 on the same URL, and the time between them.

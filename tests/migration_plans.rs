@@ -218,6 +218,7 @@ fn small_tenant(cloud: Cloud) -> TenantSnapshot {
         password_credentials: vec![secret("aaaaaaaa-0000-4000-8000-0000000000e1")],
         key_credentials: vec![],
         federated_identity_credentials: vec![],
+        odata_type: None,
     });
     s.user_assigned_identities.push(UserAssignedIdentity {
         id: UAMI_ID.into(),
@@ -244,6 +245,7 @@ fn small_tenant(cloud: Cloud) -> TenantSnapshot {
         password_credentials: vec![],
         key_credentials: vec![],
         tags: vec![],
+        odata_type: None,
     });
     s
 }

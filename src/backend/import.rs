@@ -235,7 +235,7 @@ fn malformed(path: &Path, e: &serde_json::Error) -> ImportError {
 /// Replaces the quoted value in serde's `string "…"` with a placeholder: a value that is in the
 /// wrong place may be a secret (say, a secret pasted where a credential object belongs), and
 /// error messages end up in terminals and CI logs.
-fn redact_strings(message: &str) -> String {
+pub(crate) fn redact_strings(message: &str) -> String {
     const MARK: &str = "string \"";
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
@@ -533,7 +533,11 @@ pub(crate) struct WireApplication {
     /// Missing in `$select`-ed exports and in shortened doc examples.
     #[serde(default)]
     id: Option<String>,
-    app_id: String,
+    #[serde(default)]
+    app_id: Option<String>,
+    /// Set on kinds of application (`#microsoft.graph.agentIdentityBlueprint`).
+    #[serde(default, rename = "@odata.type")]
+    odata_type: Option<String>,
     #[serde(default)]
     display_name: Option<String>,
     #[serde(default)]
@@ -559,19 +563,30 @@ impl TryFrom<WireApplication> for Application {
     type Error = String;
 
     fn try_from(w: WireApplication) -> Result<Self, String> {
+        let app_id = non_empty(w.app_id).unwrap_or_default();
         if w.service_principal_type.is_some() {
             return Err(wrong_file(
-                &w.app_id,
+                &w.id.unwrap_or(app_id),
                 "a service principal",
                 "--service-principals",
             ));
         }
+        // Without its object id an app is still identified by its appId, which is unique in
+        // the tenant; the index looks objects up by either. Without both it is nothing.
+        let id = non_empty(w.id)
+            .or_else(|| Some(app_id.clone()).filter(|a| !a.is_empty()))
+            .ok_or("an application with neither an id nor an appId")?;
         Ok(Self {
-            // Without its object id an app is still identified by its appId, which is unique in
-            // the tenant; the index looks objects up by either.
-            id: non_empty(w.id).unwrap_or_else(|| w.app_id.clone()),
-            display_name: non_empty(w.display_name).unwrap_or_else(|| w.app_id.clone()),
-            app_id: w.app_id,
+            display_name: non_empty(w.display_name).unwrap_or_else(|| {
+                if app_id.is_empty() {
+                    id.clone()
+                } else {
+                    app_id.clone()
+                }
+            }),
+            id,
+            app_id,
+            odata_type: non_empty(w.odata_type),
             sign_in_audience: non_empty(w.sign_in_audience),
             publisher_domain: non_empty(w.publisher_domain),
             created_date_time: w.created_date_time,
@@ -587,15 +602,20 @@ impl TryFrom<WireApplication> for Application {
 }
 
 /// The message for an object that belongs in another input file.
-fn wrong_file(app_id: &str, what: &str, flag: &str) -> String {
-    format!("the object with appId {app_id:?} is {what}; give this file with {flag}")
+fn wrong_file(id: &str, what: &str, flag: &str) -> String {
+    format!("the object {id:?} is {what}; give this file with {flag}")
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", expecting = "a service principal object")]
 pub(crate) struct WireServicePrincipal {
     id: String,
-    app_id: String,
+    /// `null` or missing on agent identities.
+    #[serde(default)]
+    app_id: Option<String>,
+    /// Set on kinds of service principal (`#microsoft.graph.agentIdentity`, …).
+    #[serde(default, rename = "@odata.type")]
+    odata_type: Option<String>,
     #[serde(default)]
     display_name: Option<String>,
     #[serde(default)]
@@ -623,12 +643,20 @@ impl TryFrom<WireServicePrincipal> for ServicePrincipal {
 
     fn try_from(w: WireServicePrincipal) -> Result<Self, String> {
         if w.required_resource_access.is_some() {
-            return Err(wrong_file(&w.app_id, "an application", "--apps"));
+            return Err(wrong_file(&w.id, "an application", "--apps"));
         }
+        let app_id = non_empty(w.app_id).unwrap_or_default();
         Ok(Self {
-            display_name: non_empty(w.display_name).unwrap_or_else(|| w.app_id.clone()),
+            display_name: non_empty(w.display_name).unwrap_or_else(|| {
+                if app_id.is_empty() {
+                    w.id.clone()
+                } else {
+                    app_id.clone()
+                }
+            }),
             id: w.id,
-            app_id: w.app_id,
+            app_id,
+            odata_type: non_empty(w.odata_type),
             // Older exports and doc examples omit the type; every such principal is an
             // app's instance.
             service_principal_type: non_empty(w.service_principal_type)
@@ -1023,7 +1051,11 @@ pub(crate) fn infer_tenant_id(
     if let Some(t) = most_common(identities.iter().filter_map(|u| u.tenant_id.as_deref())) {
         return t;
     }
-    let app_ids: BTreeSet<&str> = applications.iter().map(|a| a.app_id.as_str()).collect();
+    let app_ids: BTreeSet<&str> = applications
+        .iter()
+        .map(|a| a.app_id.as_str())
+        .filter(|a| !a.is_empty())
+        .collect();
     most_common(
         service_principals
             .iter()
@@ -1147,7 +1179,7 @@ mod tests {
             (br#"{"appId":"a1"}"#, "no \"value\""),
             (br#"{"value": 3}"#, "invalid type"),
             (b"", "ends too early"),
-            (b"[{}]", "missing field `appId`"),
+            (b"[{}]", "neither an id nor an appId"),
             (b"[] []", "trailing characters"),
         ] {
             let err = parse_applications(bad, p()).unwrap_err();
@@ -1337,6 +1369,7 @@ mod tests {
             password_credentials: vec![],
             key_credentials: vec![],
             federated_identity_credentials: vec![],
+            odata_type: None,
         };
         let sp = |app_id: &str, owner: &str| ServicePrincipal {
             id: format!("sp-{app_id}"),
@@ -1349,6 +1382,7 @@ mod tests {
             password_credentials: vec![],
             key_credentials: vec![],
             tags: vec![],
+            odata_type: None,
         };
         let apps = [app("a1"), app("a2")];
         // Microsoft's first-party principals outnumber ours, but they are not our apps.

@@ -24,6 +24,7 @@ mod wire;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -66,6 +67,9 @@ pub struct Options {
     /// Graph collection reads answer an empty page (with a nextLink) before every page after
     /// the first, as Graph may; clients must keep following the link.
     pub empty_pages: bool,
+    /// Graph list `$skiptoken`s older than this are refused as expired (400
+    /// `Directory_ExpiredPageToken`): Graph keeps page tokens for minutes. `None`: never.
+    pub skip_token_lifetime: Option<Duration>,
 }
 
 impl Default for Options {
@@ -77,6 +81,7 @@ impl Default for Options {
             max_page: 999,
             arm_page: 100,
             empty_pages: false,
+            skip_token_lifetime: None,
         }
     }
 }
@@ -142,6 +147,7 @@ impl Emulator {
             tokens: SkipTokens::new(),
             rng: Mutex::new(Rng::seeded()),
             fic_writes: Mutex::new(HashSet::new()),
+            expire_skip_tokens: AtomicUsize::new(0),
         });
         let app = Router::new().fallback(handle).with_state(inner.clone());
         let server = tokio::spawn(async move {
@@ -184,6 +190,12 @@ impl Emulator {
 
     pub fn inject(&self, fault: Fault) {
         lock(&self.inner.faults).push(fault);
+    }
+
+    /// The next `n` Graph list requests that carry a `$skiptoken` are answered as if it had
+    /// expired (400 `Directory_ExpiredPageToken`), whatever its age.
+    pub fn expire_next_skip_tokens(&self, n: usize) {
+        self.inner.expire_skip_tokens.store(n, Ordering::SeqCst);
     }
 
     pub fn clear_faults(&self) {
@@ -265,6 +277,8 @@ struct Inner {
     rng: Mutex<Rng>,
     /// UAMIs (lower-cased ARM ids) with a FIC write in flight.
     fic_writes: Mutex<HashSet<String>>,
+    /// How many of the next Graph list `$skiptoken`s to refuse as expired.
+    expire_skip_tokens: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -284,6 +298,13 @@ impl Drop for FicWriteGuard {
 }
 
 impl Inner {
+    /// Whether this `$skiptoken` is to be refused as expired (`expire_next_skip_tokens`).
+    fn take_expired_token(&self) -> bool {
+        self.expire_skip_tokens
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -17,16 +17,14 @@ use serde::Deserialize;
 
 use crate::backend::OneTimeSecret;
 use crate::backend::import::{
-    Checked, WireApplication, WireFic, WireIdentity, WirePassword, WireRoleAssignment,
-    WireServicePrincipal, arm_name_and_type, non_empty, null_as_empty,
+    Checked, WireFic, WireIdentity, WirePassword, WireRoleAssignment, arm_name_and_type, non_empty,
+    null_as_empty,
 };
 use crate::domain::{
-    Application, AzureResource, FederatedIdentityCredential, PasswordCredential, ResourceIdentity,
-    RoleAssignment, ServicePrincipal, UserAssignedIdentity,
+    AzureResource, FederatedIdentityCredential, PasswordCredential, ResourceIdentity,
+    RoleAssignment, UserAssignedIdentity,
 };
 
-pub type WireApp = Checked<Application, WireApplication>;
-pub type WireSp = Checked<ServicePrincipal, WireServicePrincipal>;
 pub type WireUami = Checked<UserAssignedIdentity, WireIdentity>;
 pub type WireFicItem = Checked<FederatedIdentityCredential, WireFic>;
 pub type WireRole = Checked<RoleAssignment, WireRoleAssignment>;
@@ -241,6 +239,11 @@ pub struct BatchItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::import::{WireApplication, WireServicePrincipal};
+    use crate::domain::{Application, ServicePrincipal};
+
+    type WireApp = Checked<Application, WireApplication>;
+    type WireSp = Checked<ServicePrincipal, WireServicePrincipal>;
 
     #[test]
     fn pages_of_both_services() {
