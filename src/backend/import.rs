@@ -89,16 +89,45 @@ pub fn import(
     inputs: &AzImport<'_>,
     captured_at: Timestamp,
 ) -> Result<TenantSnapshot, ImportError> {
+    import_with_warnings(inputs, captured_at).map(|i| i.snapshot)
+}
+
+/// An import, and what the user should know about the files that did not stop it.
+#[derive(Debug)]
+pub struct Imported {
+    pub snapshot: TenantSnapshot,
+    /// Each names its file, e.g. a file that holds only the first page of a list.
+    pub warnings: Vec<String>,
+}
+
+/// `import`, with the warnings about the files.
+pub fn import_with_warnings(
+    inputs: &AzImport<'_>,
+    captured_at: Timestamp,
+) -> Result<Imported, ImportError> {
     if inputs.apps.is_none()
         && inputs.service_principals.is_none()
         && inputs.managed_identities.is_none()
     {
         return Err(ImportError::NoInput);
     }
-    let applications = load(inputs.apps, parse_applications)?;
-    let service_principals = load(inputs.service_principals, parse_service_principals)?;
-    let user_assigned_identities = load(inputs.managed_identities, parse_managed_identities)?;
-    let role_assignments = load(inputs.role_assignments, parse_role_assignments)?;
+    let mut warnings = Vec::new();
+    let applications = load(inputs.apps, parse_applications, &mut warnings)?;
+    let service_principals = load(
+        inputs.service_principals,
+        parse_service_principals,
+        &mut warnings,
+    )?;
+    let user_assigned_identities = load(
+        inputs.managed_identities,
+        parse_managed_identities,
+        &mut warnings,
+    )?;
+    let role_assignments = load(
+        inputs.role_assignments,
+        parse_role_assignments,
+        &mut warnings,
+    )?;
 
     let tenant_id = inputs
         .tenant_id
@@ -114,24 +143,29 @@ pub fn import(
         });
     let resources = system_assigned_resources(&service_principals, Vec::new());
 
-    Ok(TenantSnapshot {
-        tenant_id,
-        tenant_display_name: None,
-        captured_at,
-        source: SnapshotSource::AzImport,
-        // `az` output does not say which cloud it came from, so the default cloud is assumed.
-        cloud: Cloud::Public,
-        applications,
-        service_principals,
-        user_assigned_identities,
-        resources,
-        role_assignments,
+    Ok(Imported {
+        snapshot: TenantSnapshot {
+            tenant_id,
+            tenant_display_name: None,
+            captured_at,
+            source: SnapshotSource::AzImport,
+            // `az` output does not say which cloud it came from, so the default cloud is
+            // assumed.
+            cloud: Cloud::Public,
+            applications,
+            service_principals,
+            user_assigned_identities,
+            resources,
+            role_assignments,
+        },
+        warnings,
     })
 }
 
 fn load<T>(
     path: Option<&Path>,
     parse: fn(&[u8], &Path) -> Result<Vec<T>, ImportError>,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<T>, ImportError> {
     let Some(path) = path else {
         return Ok(Vec::new());
@@ -140,7 +174,31 @@ fn load<T>(
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&bytes, path)
+    let items = parse(&bytes, path)?;
+    if has_next_link(&bytes) {
+        warnings.push(format!(
+            "{}: this is one page of a Graph or ARM list (it has a next link), so the rest of \
+             the tenant is missing from it; export with `--all` (`az ad app list --all`, \
+             `az ad sp list --all`) or follow the next link until there is none",
+            path.display()
+        ));
+    }
+    Ok(items)
+}
+
+/// Whether a page object (`{"value": […]}`) names a further page: `@odata.nextLink`
+/// (Graph) or `nextLink` (ARM). `az … list` prints an array, which never does.
+fn has_next_link(bytes: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Link {
+        #[serde(default, rename = "@odata.nextLink", alias = "nextLink")]
+        next_link: Option<String>,
+    }
+    decode_text(bytes)
+        .ok()
+        .and_then(|text| serde_json::from_slice::<Link>(&text).ok())
+        .and_then(|l| l.next_link)
+        .is_some_and(|l| !l.trim().is_empty())
 }
 
 /// Parses `az ad app list --all` output (or a Graph `GET /applications` page).
@@ -1168,6 +1226,47 @@ mod tests {
         assert_eq!(parse_applications(arr, p()).unwrap().len(), 1);
         assert_eq!(parse_applications(page, p()).unwrap().len(), 1);
         assert!(parse_applications(b"[]", p()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_page_with_a_next_link_is_told_apart_from_a_whole_list() {
+        assert!(has_next_link(
+            br#"{"value":[],"@odata.nextLink":"https://graph.microsoft.com/v1.0/applications?$skiptoken=x"}"#
+        ));
+        assert!(has_next_link(
+            br#"{"value":[],"nextLink":"https://management.azure.com/x"}"#
+        ));
+        assert!(!has_next_link(br#"{"value":[],"@odata.nextLink":null}"#));
+        assert!(!has_next_link(br#"{"value":[]}"#));
+        assert!(!has_next_link(br#"[{"appId":"a"}]"#));
+        // A UTF-8 byte-order mark (PowerShell's `Out-File`) does not hide it.
+        assert!(has_next_link(
+            b"\xEF\xBB\xBF{\"value\":[],\"nextLink\":\"n\"}"
+        ));
+    }
+
+    #[test]
+    fn objects_without_an_app_id_are_kept() {
+        let sps = parse_service_principals(
+            br##"[{"@odata.type":"#microsoft.graph.agentIdentity","id":"1b73","appId":null,
+                  "displayName":"My Agent Identity","servicePrincipalType":"ServiceIdentity"},
+                 {"id":"2c84","displayName":"no appId at all"}]"##,
+            p(),
+        )
+        .unwrap();
+        assert_eq!(sps[0].app_id, "");
+        assert_eq!(
+            sps[0].odata_type.as_deref(),
+            Some("#microsoft.graph.agentIdentity")
+        );
+        assert_eq!(
+            sps[0].service_principal_type,
+            ServicePrincipalType::Other("ServiceIdentity".into())
+        );
+        assert_eq!(sps[1].display_name, "no appId at all");
+        let apps = parse_applications(br#"[{"id":"o1","appId":null}]"#, p()).unwrap();
+        assert_eq!((apps[0].id.as_str(), apps[0].app_id.as_str()), ("o1", ""));
+        assert_eq!(apps[0].display_name, "o1");
     }
 
     #[test]
