@@ -1082,6 +1082,53 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 #[tokio::test]
+async fn key_credential_dates_must_lie_within_the_certificate() {
+    let snap = demo_tenant();
+    let app = snap.applications[0].clone();
+    let emu = Emulator::start(snap).await;
+    let url = format!("{}/applications/{}", emu.graph_url(), app.id);
+    let der = test_certificate("dated");
+    let (nb, na) = (
+        NOW - time::Duration::days(1),
+        NOW + time::Duration::days(365),
+    );
+    let rfc = |t: Timestamp| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let body = |start: Timestamp, end: Timestamp| {
+        json!({"keyCredentials": [{
+            "keyId": "7a1b2c3d-0000-4000-8000-00000000da7e", "type": "AsymmetricX509Cert",
+            "usage": "Verify", "key": b64(&der),
+            "startDateTime": rfc(start), "endDateTime": rfc(end),
+        }]})
+    };
+    let second = time::Duration::seconds(1);
+    // The end past notAfter: Graph's KeyCredentialsInvalidEndDate.
+    let r = send("PATCH", &url, &[], Some(body(nb, na + second))).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "KeyCredentialsInvalidEndDate".into())
+    );
+    assert_eq!(
+        r.json()["error"]["message"],
+        "Key credential end date is invalid."
+    );
+    // The start before notBefore (modelled the same way; unconfirmed).
+    let r = send("PATCH", &url, &[], Some(body(nb - second, na))).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "KeyCredentialsInvalidStartDate".into())
+    );
+    // The validity itself, and anything inside it, is accepted (the reported fix of the
+    // error sends notAfter exactly).
+    let r = send("PATCH", &url, &[], Some(body(nb, na))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = send("PATCH", &url, &[], Some(body(nb + second, na - second))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+}
+
+#[tokio::test]
 async fn patch_key_credentials_replaces_the_collection() {
     let snap = demo_tenant();
     let app = snap

@@ -1105,6 +1105,94 @@ async fn secrets_are_added_removed_and_restored() {
 }
 
 #[tokio::test]
+async fn certificate_dates_outside_the_certificate_are_refused_and_the_plans_are_not() {
+    use credwise::domain::migration::{CertificateForm, PlanContext};
+    let rig = Rig::new().await;
+    let app = rig.original.applications[0].clone();
+    let target = Target::Application(app.id.clone());
+    // A certificate as a migration uploads it: its plan keeps the dates one second inside.
+    let (info, _key) =
+        credwise::jobs::certificate::generate("credwise-test", 12, NOW, None).unwrap();
+    let dir = credwise::domain::Directory::new(rig.original.clone());
+    let plan = CertificateForm {
+        identity: app.id.clone(),
+        ..Default::default()
+    }
+    .build_plan(
+        &PlanContext {
+            dir: &dir,
+            now: NOW,
+            guidance: credwise::jobs::migrate::guidance(),
+        },
+        &mut credwise::domain::migration::SequentialIds::default(),
+        Some(&info),
+    )
+    .unwrap();
+    let Change::AddKey {
+        credential, key, ..
+    } = plan.steps[0].action.clone()
+    else {
+        panic!("{:?}", plan.steps[0].action)
+    };
+    // Its end a second past the certificate's: Graph's KeyCredentialsInvalidEndDate.
+    let late = KeyCredential {
+        end_date_time: Some(info.not_after + time::Duration::seconds(1)),
+        ..credential.clone()
+    };
+    let err = rig
+        .b
+        .apply(&Change::AddKey {
+            target: target.clone(),
+            credential: late,
+            key: key.clone(),
+        })
+        .await
+        .unwrap_err();
+    let Error::Service { code, message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(code, "KeyCredentialsInvalidEndDate");
+    assert!(
+        message.contains("Key credential end date is invalid."),
+        "{message}"
+    );
+    let early = KeyCredential {
+        start_date_time: Some(info.not_before - time::Duration::seconds(1)),
+        ..credential.clone()
+    };
+    let err = rig
+        .b
+        .apply(&Change::AddKey {
+            target: target.clone(),
+            credential: early,
+            key: key.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("KeyCredentialsInvalidStartDate"),
+        "{err}"
+    );
+    // The plan's own dates are accepted, and Graph keeps them.
+    rig.b
+        .apply(&Change::AddKey {
+            target: target.clone(),
+            credential: credential.clone(),
+            key,
+        })
+        .await
+        .unwrap();
+    let now = rig.emu.snapshot();
+    let uploaded = now.applications[0]
+        .key_credentials
+        .iter()
+        .find(|k| k.key_id == credential.key_id)
+        .unwrap();
+    assert_eq!(uploaded.start_date_time, credential.start_date_time);
+    assert_eq!(uploaded.end_date_time, credential.end_date_time);
+}
+
+#[tokio::test]
 async fn certificates_are_added_and_removed_without_dropping_the_others() {
     let rig = Rig::new().await;
     let app = rig

@@ -767,6 +767,27 @@ fn certificate_form_validation() {
 }
 
 #[test]
+fn a_certificate_is_uploaded_with_dates_one_second_inside_its_validity() {
+    // Graph rejects key-credential dates outside the certificate's validity
+    // (KeyCredentialsInvalidEndDate); the Azure CLI keeps them one second inside it.
+    let s = demo_snapshot();
+    let dir = Directory::new(s.clone());
+    let cert = certificate();
+    let plan = CertificateForm {
+        identity: "payroll-api".into(),
+        ..Default::default()
+    }
+    .build_plan(&ctx(&dir), &mut SequentialIds::default(), Some(&cert))
+    .unwrap();
+    let Change::AddKey { credential, .. } = &plan.steps[0].action else {
+        panic!("{:?}", plan.steps[0].action)
+    };
+    let second = time::Duration::seconds(1);
+    assert_eq!(credential.start_date_time, Some(cert.not_before + second));
+    assert_eq!(credential.end_date_time, Some(cert.not_after - second));
+}
+
+#[test]
 fn a_certificate_already_uploaded_keeps_its_key_id() {
     let s = demo_snapshot();
     let plan = Sample::Certificate.plan(&s, "");
