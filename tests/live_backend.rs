@@ -540,6 +540,62 @@ async fn the_emulators_throttling_budget_is_waited_out() {
 }
 
 #[tokio::test]
+async fn the_key_credentials_list_cap_is_ridden_out_and_not_multiplied() {
+    // Graph's cap of 150 application-list reads per minute that `$select` keyCredentials,
+    // shortened: 2 per 400 ms.
+    let budget = emulator::ThrottleBudget {
+        graph_key_selects_per_minute: 2.0,
+        graph_key_select_window: Duration::from_millis(400),
+        ..emulator::ThrottleBudget::graph_s_tier()
+    };
+    let snap = generated(20, 30);
+    let emu = Emulator::start_with(
+        snap,
+        Options {
+            throttle: Some(budget),
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 3,
+        ..config(&emu)
+    })
+    .unwrap();
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let log = emu.requests();
+    let selects_keys = |r: &&emulator::LoggedRequest| {
+        r.path_and_query.contains("applications?") && r.path_and_query.contains("keyCredentials")
+    };
+    // Only the v1.0 application list selects keyCredentials, one request per page (and the
+    // retries of the throttled ones); the beta FIC list selects `id` alone.
+    let pages = log
+        .iter()
+        .filter(selects_keys)
+        .filter(|r| r.status == 200)
+        .count();
+    assert_eq!(pages, 20usize.div_ceil(3));
+    assert!(
+        log.iter()
+            .filter(selects_keys)
+            .all(|r| r.path_and_query.starts_with("/v1.0/"))
+    );
+    let throttled = log
+        .iter()
+        .filter(selects_keys)
+        .filter(|r| r.status == 429)
+        .count();
+    assert!(throttled > 0, "the cap was never reached");
+    // Nothing else was throttled: the other lists do not count against that cap.
+    assert!(
+        log.iter()
+            .filter(|r| r.status == 429)
+            .all(|r| r.path_and_query.starts_with("/v1.0/applications?")),
+    );
+}
+
+#[tokio::test]
 async fn a_tenant_that_stays_throttled_fails_with_throttled() {
     let emu = Emulator::start(demo()).await;
     emu.inject(
@@ -1717,8 +1773,15 @@ mod tokens {
     }
 
     pub async fn rig() -> (Emulator, LiveBackend, Arc<FakeCredential>) {
+        rig_with(demo(), 999).await
+    }
+
+    pub async fn rig_with(
+        tenant: TenantSnapshot,
+        page_size: u32,
+    ) -> (Emulator, LiveBackend, Arc<FakeCredential>) {
         let emu = Emulator::start_with(
-            demo(),
+            tenant,
             Options {
                 require_bearer: Some(token()),
                 ..Options::default()
@@ -1731,6 +1794,7 @@ mod tokens {
             credential: Some(credential.clone()),
             transport: Some(transport(&emu)),
             retry: fast_retries(),
+            graph_page_size: page_size,
             ..LiveConfig::new(Arc::new(|| NOW))
         })
         .unwrap();
@@ -1845,6 +1909,41 @@ async fn an_expired_token_mid_crawl_is_replaced() {
     emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).always());
     let err = load(&b).await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_token_that_expires_deep_in_a_long_list_costs_one_page_again() {
+    // 80 service principals in pages of 7; the token expires at the fifth page.
+    let (emu, b, credential) = tokens::rig_with(generated(45, 80), 7).await;
+    emu.inject(
+        fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized)
+            .skip(5)
+            .times(1),
+    );
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    assert_eq!(
+        credential.calls.load(std::sync::atomic::Ordering::Relaxed),
+        3,
+        "one fresh Graph token"
+    );
+    let log = emu.requests();
+    let sp_pages: Vec<&emulator::LoggedRequest> = log
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/v1.0/servicePrincipals?"))
+        .collect();
+    let refused: Vec<_> = sp_pages.iter().filter(|r| r.status == 401).collect();
+    assert_eq!(refused.len(), 1);
+    // The pages read before the 401 were kept: only the refused page was asked for again.
+    let read: Vec<&str> = sp_pages
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.path_and_query.as_str())
+        .collect();
+    assert_eq!(read.len(), 80usize.div_ceil(7));
+    let unique: std::collections::HashSet<&str> = read.iter().copied().collect();
+    assert_eq!(unique.len(), read.len(), "a page was read twice");
+    assert!(unique.contains(refused[0].path_and_query.as_str()));
 }
 
 #[tokio::test]

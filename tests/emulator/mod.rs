@@ -603,8 +603,14 @@ async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Request) -> Re
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
     let mut req = Req::new(parts.method.as_str(), &path_and_query, parts.headers, body);
-    req.base = match req.header("host") {
-        Some(host) if !host.is_empty() => format!("http://{host}"),
+    // Links name the host the client called: behind a forwarding transport (the tests'
+    // loopback one), the host and scheme it forwarded.
+    req.base = match (req.header("x-forwarded-host"), req.header("host")) {
+        (Some(host), _) if !host.is_empty() => format!(
+            "{}://{host}",
+            req.header("x-forwarded-proto").unwrap_or("https")
+        ),
+        (_, Some(host)) if !host.is_empty() => format!("http://{host}"),
         _ => inner.base.clone(),
     };
     let index = inner.log_request(&req, &path_and_query, false);
