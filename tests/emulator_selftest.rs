@@ -614,6 +614,54 @@ fn assert_broken_after_issuer(r: &Reply, issuer: &str) {
 }
 
 #[tokio::test]
+async fn the_v1_breakage_is_byte_for_byte_the_observed_one() {
+    // The tenant of Azure/azure-workload-identity#373's comment: one app, one flexible FIC,
+    // ids as published ("UUID").
+    let mut snap = demo_tenant();
+    snap.applications.truncate(1);
+    snap.applications[0].id = "UUID".into();
+    snap.applications[0].federated_identity_credentials =
+        vec![credwise::domain::FederatedIdentityCredential {
+            id: Some("UUID".into()),
+            name: "FlexFic1".into(),
+            issuer: "https://gitlab.com".into(),
+            subject: None,
+            claims_matching_expression: Some("claims['sub'] matches 'project_path:x:*'".into()),
+            audiences: vec!["api://AzureADTokenExchange".into()],
+            description: None,
+        }];
+    let emu = Emulator::start(snap).await;
+    let got = get(&format!(
+        "{}/applications/UUID/federatedIdentityCredentials",
+        emu.graph_url()
+    ))
+    .await
+    .text;
+    let observed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real/graph-v1-fic-list-flexible-instream-error.txt"),
+    )
+    .unwrap();
+    // What differs by nature: the host, the date and the request ids.
+    let mut normalized = got.replace(&emu.base_url(), "https://graph.microsoft.com");
+    for key in [
+        "\"date\":\"",
+        "\"request-id\":\"",
+        "\"client-request-id\":\"",
+    ] {
+        let at = normalized.find(key).unwrap() + key.len();
+        let end = at + normalized[at..].find('"').unwrap();
+        let value = if key.contains("date") {
+            "2024-12-06T23:19:12"
+        } else {
+            "UUID"
+        };
+        normalized.replace_range(at..end, value);
+    }
+    assert_eq!(normalized, observed);
+}
+
+#[tokio::test]
 async fn flexible_fics_break_every_v1_read_and_come_whole_from_beta() {
     let mut snap = demo_tenant();
     // The demo's own flexible FIC aside, one on an app that has none.

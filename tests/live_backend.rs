@@ -355,9 +355,9 @@ async fn a_beta_list_broken_off_mid_page_leaves_the_rest_to_batches() {
 #[tokio::test]
 async fn a_v1_list_broken_off_fails_the_load_naming_the_object() {
     let emu = Emulator::start(demo()).await;
-    let body = format!(
-        r#"{{"@odata.context":"x","value":[{{"id":"11111111-0000-4000-8000-000000000001","appId":"a1","displayName":"fine"}},{{"id":"22222222-0000-4000-8000-000000000002","displayName":"odd""#
-    ) + &emulator::graph_error(
+    let body = r#"{"@odata.context":"x","value":[{"id":"11111111-0000-4000-8000-000000000001","appId":"a1","displayName":"fine"},{"id":"22222222-0000-4000-8000-000000000002","displayName":"odd""#
+        .to_string()
+        + &emulator::graph_error(
         "InternalServerError",
         "The property 'x' has a null value.",
     );
