@@ -152,6 +152,8 @@ impl Service {
     /// GETs `url` and decodes its JSON. A 2xx body that does not decode (a connection cut
     /// mid-body that still looked complete) is fetched again a few times before it becomes
     /// a `Decode` error: a read is safe to repeat, and a half page must never pass as a page.
+    /// A body Graph broke off itself, with its error object appended (`page`), is the
+    /// service's answer: a `Service` error naming the object, at once.
     pub async fn get_json<T: DeserializeOwned>(
         &self,
         url: &str,
