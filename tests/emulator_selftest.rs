@@ -196,6 +196,113 @@ async fn next_links_are_absolute_keep_the_query_and_carry_an_opaque_token() {
 }
 
 #[tokio::test]
+async fn page_tokens_expire_by_age_or_on_demand() {
+    let snap = demo_tenant();
+    let g = |emu: &Emulator| format!("{}/applications?$top=5", emu.graph_url());
+    let expired = |r: &Reply| {
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.code(), "Directory_ExpiredPageToken");
+        assert_eq!(
+            r.json()["error"]["message"],
+            "Token not found: token is either invalid or expired"
+        );
+    };
+    // By age: a token older than the lifetime.
+    let emu = Emulator::start_with(
+        snap.clone(),
+        Options {
+            skip_token_lifetime: Some(Duration::from_millis(50)),
+            ..Default::default()
+        },
+    )
+    .await;
+    let first = get(&g(&emu)).await;
+    assert_eq!(first.status, 200, "the first page needs no token");
+    let next = first.json()["@odata.nextLink"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(get(&next).await.status, 200, "a fresh token is good");
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    expired(&get(&next).await);
+    // On demand: the next token redeemed, whatever its age, then tokens work again.
+    let emu = Emulator::start(snap).await;
+    let next = get(&g(&emu)).await.json()["@odata.nextLink"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    emu.expire_next_skip_tokens(1);
+    assert_eq!(
+        get(&g(&emu)).await.status,
+        200,
+        "a first page is not counted"
+    );
+    expired(&get(&next).await);
+    assert_eq!(get(&next).await.status, 200);
+}
+
+#[tokio::test]
+async fn agent_identities_come_with_their_type_and_without_an_app_id() {
+    let mut snap = demo_tenant();
+    credwise::bench_support::add_agent_identities(&mut snap, 2, 3);
+    snap.applications[0].app_id = String::new();
+    let emu = Emulator::start(snap.clone()).await;
+    let g = emu.graph_url();
+    let r = get(&format!("{g}/servicePrincipals?$top=999")).await;
+    let agents: Vec<Value> = r.json()["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["@odata.type"] == "#microsoft.graph.agentIdentity")
+        .cloned()
+        .collect();
+    assert_eq!(agents.len(), 2);
+    for a in &agents {
+        assert!(a["appId"].is_null(), "{a}");
+        assert_eq!(a["servicePrincipalType"], "ServiceIdentity");
+        assert_eq!(a["servicePrincipalNames"], json!([]));
+    }
+    // The annotation comes first, whatever `$select` says, as OData writes it.
+    let at = r
+        .text
+        .find(r##"{"@odata.type":"#microsoft.graph.agentIdentity","id":"##);
+    assert!(at.is_some(), "{}", r.text);
+    let selected = get(&format!("{g}/servicePrincipals?$select=displayName")).await;
+    assert!(
+        selected
+            .text
+            .contains(r##""@odata.type":"#microsoft.graph.agentIdentityBlueprintPrincipal""##)
+    );
+    // An application without an appId: `null`, and no object is found by an empty one.
+    let app = get(&format!("{g}/applications/{}", snap.applications[0].id)).await;
+    assert!(app.json()["appId"].is_null());
+    assert_eq!(
+        get(&format!("{g}/applications(appId='')")).await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn links_name_the_host_a_forwarding_client_called() {
+    let emu = Emulator::start(demo_tenant()).await;
+    let r = send(
+        "GET",
+        &format!("{}/applications?$top=2", emu.graph_url()),
+        &[
+            ("x-forwarded-host", "graph.microsoft.com"),
+            ("x-forwarded-proto", "https"),
+        ],
+        None,
+    )
+    .await;
+    let next = r.json()["@odata.nextLink"].as_str().unwrap().to_string();
+    assert!(
+        next.starts_with("https://graph.microsoft.com/v1.0/applications?"),
+        "{next}"
+    );
+}
+
+#[tokio::test]
 async fn empty_pages_are_served_when_asked_and_crawls_still_complete() {
     let snap = demo_tenant();
     let emu = Emulator::start_with(

@@ -567,6 +567,27 @@ mod tests {
         assert_eq!(e.object_id.as_deref(), Some("real"));
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        // Pages are untrusted input: no byte string makes the decoder or the in-stream
+        // search panic, and a cut anywhere in a page is never taken for a whole page.
+        #[test]
+        fn any_bytes_are_decoded_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = in_stream_error(&bytes);
+            let _ = things(&String::from_utf8_lossy(&bytes));
+        }
+
+        #[test]
+        fn a_page_cut_anywhere_is_not_a_page(cut in 1usize..66) {
+            let body = r#"{"value":[{"id":"a","n":1},{"id":"b","n":2}],"@odata.nextLink":"n"}"#;
+            prop_assert!(things(&body[..body.len() - cut]).is_none());
+            // The observed body cut short again is a cut, not Graph's error.
+            let observed = &OBSERVED[..OBSERVED.len() - cut];
+            prop_assert!(in_stream_error(observed.as_bytes()).is_none());
+        }
+    }
+
     #[test]
     fn hostile_text_in_the_error_is_cleaned() {
         let body = r#"{"value":[{"id":"a\u001b[31m"{"error":{"code":"X\u202e","message":"m\u001b]0;t\u0007"}}"#;
