@@ -353,6 +353,45 @@ async fn a_beta_list_broken_off_mid_page_leaves_the_rest_to_batches() {
 }
 
 #[tokio::test]
+async fn an_app_only_the_beta_list_has_is_left_out_and_named() {
+    // The application was deleted between the two lists: v1.0 no longer lists it, beta did.
+    let snap = demo();
+    let emu = Emulator::start(snap.clone()).await;
+    let (kept, gone) = snap.applications.split_at(snap.applications.len() - 1);
+    let page = serde_json::json!({
+        "value": kept
+            .iter()
+            .map(|a| serde_json::json!({"id": a.id, "appId": a.app_id, "displayName": a.display_name}))
+            .collect::<Vec<_>>(),
+    })
+    .to_string();
+    // Twice: the `$count` request may take one.
+    emu.inject(fault("GET", "/v1.0/applications", status(200, page)).times(2));
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_eq!(loaded.snapshot.applications.len(), kept.len());
+    assert!(
+        !loaded
+            .snapshot
+            .applications
+            .iter()
+            .any(|a| a.id == gone[0].id)
+    );
+    let w: Vec<_> = loaded
+        .warnings
+        .iter()
+        .filter(|w| w.area == "federated credentials")
+        .collect();
+    assert_eq!(w.len(), 1, "{:?}", loaded.warnings);
+    assert!(
+        w[0].message
+            .starts_with("1 application(s) appeared in the federated-credential list")
+            && w[0].message.contains(&gone[0].id.to_ascii_lowercase()),
+        "{}",
+        w[0].message
+    );
+}
+
+#[tokio::test]
 async fn a_v1_list_broken_off_fails_the_load_naming_the_object() {
     let emu = Emulator::start(demo()).await;
     let body = r#"{"@odata.context":"x","value":[{"id":"11111111-0000-4000-8000-000000000001","appId":"a1","displayName":"fine"},{"id":"22222222-0000-4000-8000-000000000002","displayName":"odd""#
