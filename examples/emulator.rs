@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use credwise::backend::demo;
-use credwise::bench_support::{TenantSpec, generate_tenant};
+use credwise::bench_support::{TenantSpec, add_agent_identities, generate_tenant};
 use credwise::store::snapshot_file;
 
 struct Args {
@@ -91,15 +91,20 @@ async fn main() -> std::process::ExitCode {
     };
     let now = time::OffsetDateTime::now_utc();
     let snapshot = match (&args.snapshot, args.generate) {
-        (None, Some(n)) => generate_tenant(
-            &TenantSpec {
-                applications: n,
-                service_principals: 2 * n,
-                credentials: 3 * n,
-                seed: 7,
-            },
-            now,
-        ),
+        (None, Some(n)) => {
+            let mut t = generate_tenant(
+                &TenantSpec {
+                    applications: n,
+                    service_principals: 2 * n,
+                    credentials: 3 * n,
+                    seed: 7,
+                },
+                now,
+            );
+            // Real tenants now hold agent identities too (no appId, a new type).
+            add_agent_identities(&mut t, (n / 100).max(1), 7);
+            t
+        }
         (None, None) => demo::snapshot(now),
         (Some(path), _) => match std::fs::read(path)
             .map_err(|e| e.to_string())

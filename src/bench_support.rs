@@ -64,6 +64,64 @@ pub fn generate_tenant(spec: &TenantSpec, now: Timestamp) -> TenantSnapshot {
     g.finish()
 }
 
+/// Adds what real tenants now hold beside apps and principals: `count` agent identities
+/// (`#microsoft.graph.agentIdentity`, `servicePrincipalType` `ServiceIdentity`, no `appId`:
+/// Graph's agentIdentity resource and its list example), each with the blueprint they come
+/// from as an application (`#microsoft.graph.agentIdentityBlueprint`) and its principal
+/// (`#microsoft.graph.agentIdentityBlueprintPrincipal`). Ids are derived from `seed`, so the
+/// result is as repeatable as `generate_tenant`'s. Kept apart from `generate_tenant` so the
+/// budget tenants of the benchmarks stay what they were.
+pub fn add_agent_identities(snapshot: &mut TenantSnapshot, count: usize, seed: u64) {
+    if count == 0 {
+        return;
+    }
+    let mut rng = Rng(seed ^ 0xA6E7_1D00);
+    let tenant = snapshot.tenant_id.clone();
+    let blueprint_app_id = rng.guid();
+    snapshot.applications.push(Application {
+        id: rng.guid(),
+        app_id: blueprint_app_id.clone(),
+        display_name: "agent-blueprint-support".into(),
+        sign_in_audience: Some("AzureADMyOrg".into()),
+        publisher_domain: None,
+        created_date_time: None,
+        password_credentials: Vec::new(),
+        key_credentials: Vec::new(),
+        federated_identity_credentials: Vec::new(),
+        odata_type: Some("#microsoft.graph.agentIdentityBlueprint".into()),
+    });
+    snapshot.service_principals.push(ServicePrincipal {
+        id: rng.guid(),
+        app_id: blueprint_app_id,
+        display_name: "agent-blueprint-support".into(),
+        service_principal_type: ServicePrincipalType::Other(
+            "AgentIdentityBlueprintPrincipal".into(),
+        ),
+        alternative_names: Vec::new(),
+        account_enabled: Some(true),
+        app_owner_organization_id: Some(tenant),
+        password_credentials: Vec::new(),
+        key_credentials: Vec::new(),
+        tags: Vec::new(),
+        odata_type: Some("#microsoft.graph.agentIdentityBlueprintPrincipal".into()),
+    });
+    for i in 0..count {
+        snapshot.service_principals.push(ServicePrincipal {
+            id: rng.guid(),
+            app_id: String::new(),
+            display_name: format!("support-agent-{i:03}"),
+            service_principal_type: ServicePrincipalType::Other("ServiceIdentity".into()),
+            alternative_names: Vec::new(),
+            account_enabled: Some(true),
+            app_owner_organization_id: None,
+            password_credentials: Vec::new(),
+            key_credentials: Vec::new(),
+            tags: Vec::new(),
+            odata_type: Some("#microsoft.graph.agentIdentity".into()),
+        });
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Word lists. Big enough that names repeat only partly, as in a real tenant.
 
@@ -538,6 +596,7 @@ impl Gen {
                 password_credentials: Vec::new(),
                 key_credentials: Vec::new(),
                 federated_identity_credentials: Vec::new(),
+                odata_type: None,
             };
             if self.rng.chance(0.3) {
                 self.fic_apps.push(i as u32);
@@ -572,6 +631,7 @@ impl Gen {
                 password_credentials: Vec::new(),
                 key_credentials: Vec::new(),
                 tags: Vec::new(),
+                odata_type: None,
             };
             let id = self.rng.guid();
             let label = self.app_places[i].slug.clone();
@@ -626,6 +686,7 @@ impl Gen {
                         password_credentials: Vec::new(),
                         key_credentials: Vec::new(),
                         tags: Vec::new(),
+                        odata_type: None,
                     },
                 );
                 self.principals.push(Principal {
@@ -711,6 +772,7 @@ impl Gen {
                     password_credentials: Vec::new(),
                     key_credentials: Vec::new(),
                     tags: Vec::new(),
+                    odata_type: None,
                 },
             );
             let attached = if self.rng.chance(0.15) {
@@ -793,6 +855,7 @@ impl Gen {
                     password_credentials: Vec::new(),
                     key_credentials: Vec::new(),
                     tags: Vec::new(),
+                    odata_type: None,
                 },
             );
             let label = VENDORS[v].to_ascii_lowercase().replace(' ', "-");
@@ -831,6 +894,7 @@ impl Gen {
                     password_credentials: Vec::new(),
                     key_credentials: Vec::new(),
                     tags: Vec::new(),
+                    odata_type: None,
                 },
             );
             self.sp_with_keys.push((idx, place.slug));

@@ -61,6 +61,7 @@ impl T {
             password_credentials: vec![],
             key_credentials: vec![],
             federated_identity_credentials: vec![],
+            odata_type: None,
         });
         self.s.applications.last_mut().unwrap()
     }
@@ -87,6 +88,7 @@ impl T {
             password_credentials: vec![],
             key_credentials: vec![],
             tags: vec![],
+            odata_type: None,
         });
         self.s.service_principals.last_mut().unwrap()
     }

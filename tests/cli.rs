@@ -739,6 +739,57 @@ fn import_az_builds_a_loadable_snapshot() {
 }
 
 #[test]
+fn import_az_of_one_page_of_a_list_warns_that_the_rest_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    // The published application list example, saved as one page of a longer list.
+    let mut page: Value = serde_json::from_slice(
+        &std::fs::read(fixture_in("real", "graph-application-list-response.json")).unwrap(),
+    )
+    .unwrap();
+    page["@odata.nextLink"] =
+        "https://graph.microsoft.com/v1.0/applications?$skiptoken=RFNwdAIAAQ".into();
+    let apps = dir.path().join("apps-page-1.json");
+    std::fs::write(&apps, page.to_string()).unwrap();
+    let out = dir.path().join("out.json");
+    let run = run(&[
+        "snapshot",
+        "import-az",
+        "--apps",
+        s(&apps),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("imported 1 identity "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: {}: this is one page of a Graph or ARM list",
+            apps.display()
+        )) && run.stderr.contains("the rest of the tenant is missing"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(snapshot_file::load(&out).unwrap().applications.len(), 1);
+    // The same page without a next link is the whole list: nothing to warn about.
+    page.as_object_mut().unwrap().remove("@odata.nextLink");
+    std::fs::write(&apps, page.to_string()).unwrap();
+    let run = self::run(&[
+        "snapshot",
+        "import-az",
+        "--apps",
+        s(&apps),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
+
+#[test]
 fn import_az_with_a_truncated_file_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let apps = std::fs::read_to_string(fixture("apps.json")).unwrap();

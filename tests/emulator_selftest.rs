@@ -196,6 +196,113 @@ async fn next_links_are_absolute_keep_the_query_and_carry_an_opaque_token() {
 }
 
 #[tokio::test]
+async fn page_tokens_expire_by_age_or_on_demand() {
+    let snap = demo_tenant();
+    let g = |emu: &Emulator| format!("{}/applications?$top=5", emu.graph_url());
+    let expired = |r: &Reply| {
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.code(), "Directory_ExpiredPageToken");
+        assert_eq!(
+            r.json()["error"]["message"],
+            "Token not found: token is either invalid or expired"
+        );
+    };
+    // By age: a token older than the lifetime.
+    let emu = Emulator::start_with(
+        snap.clone(),
+        Options {
+            skip_token_lifetime: Some(Duration::from_millis(50)),
+            ..Default::default()
+        },
+    )
+    .await;
+    let first = get(&g(&emu)).await;
+    assert_eq!(first.status, 200, "the first page needs no token");
+    let next = first.json()["@odata.nextLink"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(get(&next).await.status, 200, "a fresh token is good");
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    expired(&get(&next).await);
+    // On demand: the next token redeemed, whatever its age, then tokens work again.
+    let emu = Emulator::start(snap).await;
+    let next = get(&g(&emu)).await.json()["@odata.nextLink"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    emu.expire_next_skip_tokens(1);
+    assert_eq!(
+        get(&g(&emu)).await.status,
+        200,
+        "a first page is not counted"
+    );
+    expired(&get(&next).await);
+    assert_eq!(get(&next).await.status, 200);
+}
+
+#[tokio::test]
+async fn agent_identities_come_with_their_type_and_without_an_app_id() {
+    let mut snap = demo_tenant();
+    credwise::bench_support::add_agent_identities(&mut snap, 2, 3);
+    snap.applications[0].app_id = String::new();
+    let emu = Emulator::start(snap.clone()).await;
+    let g = emu.graph_url();
+    let r = get(&format!("{g}/servicePrincipals?$top=999")).await;
+    let agents: Vec<Value> = r.json()["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["@odata.type"] == "#microsoft.graph.agentIdentity")
+        .cloned()
+        .collect();
+    assert_eq!(agents.len(), 2);
+    for a in &agents {
+        assert!(a["appId"].is_null(), "{a}");
+        assert_eq!(a["servicePrincipalType"], "ServiceIdentity");
+        assert_eq!(a["servicePrincipalNames"], json!([]));
+    }
+    // The annotation comes first, whatever `$select` says, as OData writes it.
+    let at = r
+        .text
+        .find(r##"{"@odata.type":"#microsoft.graph.agentIdentity","id":"##);
+    assert!(at.is_some(), "{}", r.text);
+    let selected = get(&format!("{g}/servicePrincipals?$select=displayName")).await;
+    assert!(
+        selected
+            .text
+            .contains(r##""@odata.type":"#microsoft.graph.agentIdentityBlueprintPrincipal""##)
+    );
+    // An application without an appId: `null`, and no object is found by an empty one.
+    let app = get(&format!("{g}/applications/{}", snap.applications[0].id)).await;
+    assert!(app.json()["appId"].is_null());
+    assert_eq!(
+        get(&format!("{g}/applications(appId='')")).await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn links_name_the_host_a_forwarding_client_called() {
+    let emu = Emulator::start(demo_tenant()).await;
+    let r = send(
+        "GET",
+        &format!("{}/applications?$top=2", emu.graph_url()),
+        &[
+            ("x-forwarded-host", "graph.microsoft.com"),
+            ("x-forwarded-proto", "https"),
+        ],
+        None,
+    )
+    .await;
+    let next = r.json()["@odata.nextLink"].as_str().unwrap().to_string();
+    assert!(
+        next.starts_with("https://graph.microsoft.com/v1.0/applications?"),
+        "{next}"
+    );
+}
+
+#[tokio::test]
 async fn empty_pages_are_served_when_asked_and_crawls_still_complete() {
     let snap = demo_tenant();
     let emu = Emulator::start_with(
@@ -234,14 +341,25 @@ async fn a_large_generated_tenant_pages_completely_at_999() {
     let started = Instant::now();
     let (apps, pages) = crawl(
         &format!(
-            "{g}/applications?$top=999&$select=id,appId,displayName,passwordCredentials,keyCredentials&$expand=federatedIdentityCredentials"
+            "{g}/applications?$top=999&$select=id,appId,displayName,passwordCredentials,keyCredentials"
         ),
         &[],
     )
     .await;
     assert_eq!(pages, 20_000usize.div_ceil(999));
     assert_unique_and_complete(&ids(&apps), snap.applications.iter().map(|a| a.id.clone()));
-    let fics: usize = apps
+    // With `$expand`, pages of 100 whatever `$top` says; from beta, where flexible FICs
+    // serialise.
+    let (with_fics, pages) = crawl(
+        &format!(
+            "{}/applications?$top=999&$select=id&$expand=federatedIdentityCredentials",
+            emu.graph_beta_url()
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(pages, 20_000usize.div_ceil(100));
+    let fics: usize = with_fics
         .iter()
         .map(|a| a["federatedIdentityCredentials"].as_array().unwrap().len())
         .sum();
@@ -351,11 +469,29 @@ async fn expand_brings_federated_credentials_inline_on_applications_only() {
     let snap = demo_tenant();
     let emu = Emulator::start(snap.clone()).await;
     let g = emu.graph_url();
-    let v = get(&format!(
-        "{g}/applications?$select=id&$expand=federatedIdentityCredentials"
+    let r = get(&format!(
+        "{}/applications?$select=id&$expand=federatedIdentityCredentials",
+        emu.graph_beta_url()
     ))
-    .await
-    .json();
+    .await;
+    // Graph's property order (the published examples), `claimsMatchingExpression` last in
+    // beta: the order decides where v1.0 breaks a flexible FIC off.
+    let at = r.text.find(r#""federatedIdentityCredentials":[{"#).unwrap();
+    let first = &r.text[at..at + r.text[at..].find('}').unwrap()];
+    let order: Vec<usize> = [
+        "id",
+        "name",
+        "issuer",
+        "subject",
+        "description",
+        "audiences",
+        "claimsMatchingExpression",
+    ]
+    .iter()
+    .map(|k| first.find(&format!("\"{k}\":")).unwrap())
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{first}");
+    let v = r.json();
     for app in v["value"].as_array().unwrap() {
         let want = snap
             .applications
@@ -372,6 +508,7 @@ async fn expand_brings_federated_credentials_inline_on_applications_only() {
                 "subject",
                 "audiences",
                 "description",
+                "claimsMatchingExpression",
             ] {
                 assert!(f.get(k).is_some(), "{k}");
             }
@@ -566,18 +703,89 @@ fn fic_body(name: &str, subject: &str) -> Value {
     })
 }
 
+/// The body Graph v1.0 sends for a list that holds a flexible FIC: 200, the JSON cut off
+/// right after the FIC's `issuer` value, Graph's error object appended at once
+/// (Azure/azure-workload-identity#373; microsoftgraph/msgraph-sdk-python#1359).
+fn assert_broken_after_issuer(r: &Reply, issuer: &str) {
+    assert_eq!(r.status, 200);
+    assert!(
+        serde_json::from_str::<Value>(&r.text).is_err(),
+        "{}",
+        r.text
+    );
+    let cut = format!(
+        "\"issuer\":\"{issuer}\"{{\"error\":{{\"code\":\"InternalServerError\",\"message\":\"The property 'subject[Nullable=False]' of type 'Edm.String' has a null value, which is not allowed.\",\"innerError\":{{"
+    );
+    assert!(r.text.contains(&cut), "{}", r.text);
+    assert!(r.text.ends_with("}}}"), "{}", r.text);
+}
+
 #[tokio::test]
-async fn flexible_fics_read_with_subject_null_in_v1_and_with_the_expression_in_beta() {
+async fn the_v1_breakage_is_byte_for_byte_the_observed_one() {
+    // The tenant of Azure/azure-workload-identity#373's comment: one app, one flexible FIC,
+    // ids as published ("UUID").
     let mut snap = demo_tenant();
+    snap.applications.truncate(1);
+    snap.applications[0].id = "UUID".into();
+    snap.applications[0].federated_identity_credentials =
+        vec![credwise::domain::FederatedIdentityCredential {
+            id: Some("UUID".into()),
+            name: "FlexFic1".into(),
+            issuer: "https://gitlab.com".into(),
+            subject: None,
+            claims_matching_expression: Some("claims['sub'] matches 'project_path:x:*'".into()),
+            audiences: vec!["api://AzureADTokenExchange".into()],
+            description: None,
+        }];
+    let emu = Emulator::start(snap).await;
+    let got = get(&format!(
+        "{}/applications/UUID/federatedIdentityCredentials",
+        emu.graph_url()
+    ))
+    .await
+    .text;
+    let observed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real/graph-v1-fic-list-flexible-instream-error.txt"),
+    )
+    .unwrap();
+    // What differs by nature: the host, the date and the request ids.
+    let mut normalized = got.replace(&emu.base_url(), "https://graph.microsoft.com");
+    for key in [
+        "\"date\":\"",
+        "\"request-id\":\"",
+        "\"client-request-id\":\"",
+    ] {
+        let at = normalized.find(key).unwrap() + key.len();
+        let end = at + normalized[at..].find('"').unwrap();
+        let value = if key.contains("date") {
+            "2024-12-06T23:19:12"
+        } else {
+            "UUID"
+        };
+        normalized.replace_range(at..end, value);
+    }
+    assert_eq!(normalized, observed);
+}
+
+#[tokio::test]
+async fn flexible_fics_break_every_v1_read_and_come_whole_from_beta() {
+    let mut snap = demo_tenant();
+    // The demo's own flexible FIC aside, one on an app that has none.
+    for a in &mut snap.applications {
+        a.federated_identity_credentials
+            .retain(|f| f.claims_matching_expression.is_none());
+    }
     let app = snap.applications[0].clone();
+    let issuer = "https://gitlab.com";
     snap.applications[0].federated_identity_credentials.push(
         credwise::domain::FederatedIdentityCredential {
-            id: None,
-            name: "flexible-main".into(),
-            issuer: "https://token.actions.githubusercontent.com".into(),
+            id: Some("6f4b3c2a-0000-4000-8000-00000000f1e1".into()),
+            name: "FlexFic1".into(),
+            issuer: issuer.into(),
             subject: None,
             claims_matching_expression: Some(
-                "claims['sub'] matches 'repo:contoso/api:ref:refs/heads/*'".into(),
+                "claims['sub'] matches 'project_path:contoso/api:ref_type:branch:ref:*'".into(),
             ),
             audiences: vec!["api://AzureADTokenExchange".into()],
             description: None,
@@ -585,31 +793,81 @@ async fn flexible_fics_read_with_subject_null_in_v1_and_with_the_expression_in_b
     );
     let emu = Emulator::start(snap).await;
     let path = format!("/applications/{}/federatedIdentityCredentials", app.id);
-    let v1 = get(&format!("{}{path}", emu.graph_url())).await.json();
-    let f = v1["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "flexible-main")
-        .unwrap()
-        .clone();
-    assert!(f["subject"].is_null());
-    assert!(f.get("claimsMatchingExpression").is_none());
-    assert!(f["id"].is_string(), "Graph gives every FIC an id");
-    let beta = get(&format!("{}{path}", emu.graph_beta_url())).await.json();
+    let (g, b) = (emu.graph_url(), emu.graph_beta_url());
+    // The FIC list, the single FIC, the app with `$expand`, the app list with `$expand`.
+    for url in [
+        format!("{g}{path}"),
+        format!("{g}{path}/FlexFic1"),
+        format!(
+            "{g}/applications/{}?$expand=federatedIdentityCredentials",
+            app.id
+        ),
+        format!("{g}/applications?$select=id&$expand=federatedIdentityCredentials"),
+    ] {
+        assert_broken_after_issuer(&get(&url).await, issuer);
+    }
+    // The app's classic FIC comes whole before it, as in #1359's report.
+    let list = get(&format!("{g}{path}")).await.text;
+    assert!(
+        list.starts_with(&format!(
+            "{{\"@odata.context\":\"{g}/$metadata#applications('{}')/federatedIdentityCredentials\",\"value\":[{{\"id\":",
+            app.id
+        )),
+        "{list}"
+    );
+    assert!(
+        list.contains(r#"},{"id":"6f4b3c2a-0000-4000-8000-00000000f1e1","name":"FlexFic1","issuer":"https://gitlab.com"{"error":"#),
+        "{list}"
+    );
+    // A `$batch` item that reads it breaks the batch response off in the same way.
+    let batch = send(
+        "POST",
+        &format!("{g}/$batch"),
+        &[],
+        Some(json!({"requests": [batch_get("1", &path)]})),
+    )
+    .await;
+    assert_broken_after_issuer(&batch, issuer);
+    assert!(
+        batch.text.starts_with(r#"{"responses":[{"#),
+        "{}",
+        batch.text
+    );
+    assert!(
+        batch
+            .text
+            .contains(r#""id":"1","status":200,"body":{"@odata.context""#)
+    );
+    // Without `$expand`, and for the other apps, v1.0 answers whole.
+    assert_eq!(
+        get(&format!("{g}/applications?$select=id,appId"))
+            .await
+            .json()["value"]
+            .as_array()
+            .unwrap()
+            .len(),
+        emu.snapshot().applications.len()
+    );
+    // Beta serialises it whole, the expression included.
+    let beta = get(&format!("{b}{path}")).await.json();
     let f = beta["value"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["name"] == "flexible-main")
+        .find(|f| f["name"] == "FlexFic1")
         .unwrap()
         .clone();
+    assert!(f["subject"].is_null());
     assert_eq!(f["claimsMatchingExpression"]["languageVersion"], json!(1));
     assert!(
         f["claimsMatchingExpression"]["value"]
             .as_str()
             .unwrap()
-            .contains("refs/heads/*")
+            .contains("ref_type:branch:ref:*")
+    );
+    assert_eq!(
+        get(&format!("{b}{path}/FlexFic1")).await.json()["name"],
+        "FlexFic1"
     );
 
     // Creating one: beta only.
@@ -979,6 +1237,53 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 #[tokio::test]
+async fn key_credential_dates_must_lie_within_the_certificate() {
+    let snap = demo_tenant();
+    let app = snap.applications[0].clone();
+    let emu = Emulator::start(snap).await;
+    let url = format!("{}/applications/{}", emu.graph_url(), app.id);
+    let der = test_certificate("dated");
+    let (nb, na) = (
+        NOW - time::Duration::days(1),
+        NOW + time::Duration::days(365),
+    );
+    let rfc = |t: Timestamp| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let body = |start: Timestamp, end: Timestamp| {
+        json!({"keyCredentials": [{
+            "keyId": "7a1b2c3d-0000-4000-8000-00000000da7e", "type": "AsymmetricX509Cert",
+            "usage": "Verify", "key": b64(&der),
+            "startDateTime": rfc(start), "endDateTime": rfc(end),
+        }]})
+    };
+    let second = time::Duration::seconds(1);
+    // The end past notAfter: Graph's KeyCredentialsInvalidEndDate.
+    let r = send("PATCH", &url, &[], Some(body(nb, na + second))).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "KeyCredentialsInvalidEndDate".into())
+    );
+    assert_eq!(
+        r.json()["error"]["message"],
+        "Key credential end date is invalid."
+    );
+    // The start before notBefore (modelled the same way; unconfirmed).
+    let r = send("PATCH", &url, &[], Some(body(nb - second, na))).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "KeyCredentialsInvalidStartDate".into())
+    );
+    // The validity itself, and anything inside it, is accepted (the reported fix of the
+    // error sends notAfter exactly).
+    let r = send("PATCH", &url, &[], Some(body(nb, na))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = send("PATCH", &url, &[], Some(body(nb + second, na - second))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+}
+
+#[tokio::test]
 async fn patch_key_credentials_replaces_the_collection() {
     let snap = demo_tenant();
     let app = snap
@@ -1098,7 +1403,12 @@ async fn batch_limits_ids_urls_and_headers() {
 
 #[tokio::test]
 async fn batch_items_run_through_the_handlers_and_come_back_shuffled() {
-    let snap = demo_tenant();
+    let mut snap = demo_tenant();
+    // v1.0 cannot serialise a flexible FIC (see the flexible FIC test); these items read v1.0.
+    for a in &mut snap.applications {
+        a.federated_identity_credentials
+            .retain(|f| f.claims_matching_expression.is_none());
+    }
     let emu = Emulator::start(snap.clone()).await;
     let url = format!("{}/$batch", emu.graph_url());
     let requests: Vec<Value> = snap

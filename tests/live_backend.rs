@@ -212,11 +212,10 @@ async fn paging_follows_next_links_through_empty_pages() {
     assert!(pages("servicePrincipals").len() >= 80 / 7);
 }
 
-#[tokio::test]
-async fn flexible_federated_credentials_are_read_from_beta_in_batches() {
+/// A generated tenant where 45 of 50 apps hold a flexible FIC beside classic ones.
+fn flexible_tenant() -> TenantSnapshot {
     use credwise::domain::FederatedIdentityCredential;
     let mut snap = generated(50, 60);
-    // 45 apps with a flexible FIC: three batches of at most 20.
     for (i, app) in snap.applications.iter_mut().take(45).enumerate() {
         app.federated_identity_credentials.truncate(3);
         app.federated_identity_credentials
@@ -232,13 +231,86 @@ async fn flexible_federated_credentials_are_read_from_beta_in_batches() {
                 description: None,
             });
     }
+    snap
+}
+
+fn flexible_count(s: &TenantSnapshot) -> usize {
+    s.applications
+        .iter()
+        .flat_map(|a| &a.federated_identity_credentials)
+        .filter(|f| f.claims_matching_expression.is_some())
+        .count()
+}
+
+#[tokio::test]
+async fn flexible_federated_credentials_come_whole_from_the_beta_list() {
+    let snap = flexible_tenant();
     let emu = Emulator::start(snap.clone()).await;
-    // One item of the second batch is throttled: it alone is re-submitted after its
-    // Retry-After.
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
+        ..config(&emu)
+    })
+    .unwrap();
+    let loaded = load(&b).await.unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    assert!(flexible_count(&loaded.snapshot) >= 45);
+    assert_eq!(flexible_count(&loaded.snapshot), flexible_count(&snap));
+    let log = emu.requests();
+    // No FIC is read through v1.0 (it breaks its answer off at a flexible FIC), no batch is
+    // needed, and the beta list pages by 7 (under the `$expand` cap of 100).
+    assert!(
+        log.iter().all(|r| !(r.path_and_query.starts_with("/v1.0/")
+            && r.path_and_query.contains("federatedIdentityCredentials"))),
+        "a FIC read through v1.0"
+    );
+    assert!(!log.iter().any(|r| r.path_and_query.contains("$batch")));
+    let beta_pages = log
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/beta/applications?"))
+        .count();
+    assert_eq!(beta_pages, 50usize.div_ceil(7));
+}
+
+/// A 200 whose body Graph broke off after `issuer` with its error object (the observed
+/// shape, Azure/azure-workload-identity#373), listing `apps` before the broken one.
+fn broken_beta_page(apps: &[&str], broken_app: &str) -> String {
+    let whole: Vec<String> = apps
+        .iter()
+        .map(|id| format!(r#"{{"id":"{id}","federatedIdentityCredentials":[]}}"#))
+        .collect();
+    let mut body = format!(
+        r#"{{"@odata.context":"https://graph.microsoft.com/beta/$metadata#applications(id,federatedIdentityCredentials())","value":[{}"#,
+        whole.join(",")
+    );
+    if !whole.is_empty() {
+        body.push(',');
+    }
+    body.push_str(&format!(
+        r#"{{"id":"{broken_app}","federatedIdentityCredentials":[{{"id":"0d0d0d0d-0000-4000-8000-000000000bad","name":"odd-one","issuer":"https://gitlab.com""#
+    ));
+    body.push_str(&emulator::graph_error(
+        "InternalServerError",
+        "Something could not be serialised.",
+    ));
+    body
+}
+
+#[tokio::test]
+async fn a_beta_list_broken_off_mid_page_leaves_the_rest_to_batches() {
+    let snap = flexible_tenant();
+    let emu = Emulator::start(snap.clone()).await;
+    let ids: Vec<String> = snap.applications.iter().map(|a| a.id.clone()).collect();
+    // The third page of the beta list (apps 14 to 20) is broken off at its first app: apps
+    // 14 to 49 are read alone, through beta `$batch`. (A broken page's complete objects are
+    // kept: `page`'s unit tests.)
+    let page = broken_beta_page(&[], &ids[14]);
+    emu.inject(fault("GET", "/beta/applications", status(200, page)).skip(2));
+    // One batch item is throttled: it alone is re-submitted after its Retry-After.
     emu.inject(
         fault(
             "GET",
-            "/beta/applications/",
+            "/federatedIdentityCredentials",
             FaultAction::Throttle {
                 retry_after: "0.2".into(),
             },
@@ -246,33 +318,214 @@ async fn flexible_federated_credentials_are_read_from_beta_in_batches() {
         .skip(25),
     );
     let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
         batch_concurrency: 2,
         ..config(&emu)
     })
     .unwrap();
     let started = Instant::now();
     let loaded = load(&b).await.unwrap();
-    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert!(started.elapsed() >= Duration::from_millis(200));
     assert_same_tenant(&loaded.snapshot, &emu.snapshot());
-    let batches: Vec<_> = emu
-        .requests()
-        .into_iter()
+    assert_eq!(flexible_count(&loaded.snapshot), flexible_count(&snap));
+    // One warning, naming the object where the list broke and what Graph said.
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0].message;
+    assert!(
+        w.contains("object 0d0d0d0d-0000-4000-8000-000000000bad (name \"odd-one\")")
+            && w.contains("Something could not be serialised.")
+            && w.contains("read one by one"),
+        "{w}"
+    );
+    let log = emu.requests();
+    let beta_pages = log
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/beta/applications?"))
+        .count();
+    assert_eq!(beta_pages, 3, "no page after the broken one");
+    let batches = log
+        .iter()
         .filter(|r| r.path_and_query.starts_with("/beta/$batch"))
-        .collect();
-    assert_eq!(batches.len(), 4, "three batches and one re-submission");
+        .count();
+    assert_eq!(batches, 3, "two batches (20 + 16) and one re-submission");
     let items = emu.batch_items();
-    assert_eq!(items.len(), 46);
+    assert_eq!(items.len(), 36 + 1);
     assert_eq!(items.iter().filter(|i| i.status == 429).count(), 1);
-    let flexible = |s: &TenantSnapshot| {
-        s.applications
+}
+
+#[tokio::test]
+async fn an_app_only_the_beta_list_has_is_left_out_and_named() {
+    // The application was deleted between the two lists: v1.0 no longer lists it, beta did.
+    let snap = demo();
+    let emu = Emulator::start(snap.clone()).await;
+    let (kept, gone) = snap.applications.split_at(snap.applications.len() - 1);
+    let page = serde_json::json!({
+        "value": kept
             .iter()
-            .flat_map(|a| &a.federated_identity_credentials)
-            .filter(|f| f.claims_matching_expression.is_some())
-            .count()
+            .map(|a| serde_json::json!({"id": a.id, "appId": a.app_id, "displayName": a.display_name}))
+            .collect::<Vec<_>>(),
+    })
+    .to_string();
+    // Twice: the `$count` request may take one.
+    emu.inject(fault("GET", "/v1.0/applications", status(200, page)).times(2));
+    let loaded = load(&backend(&emu)).await.unwrap();
+    assert_eq!(loaded.snapshot.applications.len(), kept.len());
+    assert!(
+        !loaded
+            .snapshot
+            .applications
+            .iter()
+            .any(|a| a.id == gone[0].id)
+    );
+    let w: Vec<_> = loaded
+        .warnings
+        .iter()
+        .filter(|w| w.area == "federated credentials")
+        .collect();
+    assert_eq!(w.len(), 1, "{:?}", loaded.warnings);
+    assert!(
+        w[0].message
+            .starts_with("1 application(s) appeared in the federated-credential list")
+            && w[0].message.contains(&gone[0].id.to_ascii_lowercase()),
+        "{}",
+        w[0].message
+    );
+}
+
+#[tokio::test]
+async fn a_v1_list_broken_off_fails_the_load_naming_the_object() {
+    let emu = Emulator::start(demo()).await;
+    let body = r#"{"@odata.context":"x","value":[{"id":"11111111-0000-4000-8000-000000000001","appId":"a1","displayName":"fine"},{"id":"22222222-0000-4000-8000-000000000002","displayName":"odd""#
+        .to_string()
+        + &emulator::graph_error(
+        "InternalServerError",
+        "The property 'x' has a null value.",
+    );
+    // Twice: the `$count` request may take one.
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", status(200, body)).times(2));
+    let err = load(&backend(&emu)).await.unwrap_err();
+    let Error::Service { code, message, .. } = &err else {
+        panic!("{err:?}")
     };
-    assert!(flexible(&loaded.snapshot) >= 45);
-    assert_eq!(flexible(&loaded.snapshot), flexible(&snap));
+    assert_eq!(code, "InternalServerError");
+    assert!(
+        message.contains("object 22222222-0000-4000-8000-000000000002")
+            && message.contains("The property 'x' has a null value.")
+            && message.contains("cannot be read from Graph v1.0"),
+        "{message}"
+    );
+    // The service's answer, not a cut connection: it was not fetched again.
+    let pages = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/v1.0/servicePrincipals?"))
+        .count();
+    assert_eq!(pages, 1);
+    assert_eq!(err.exit_code(), 3);
+}
+
+#[tokio::test]
+async fn objects_that_do_not_fit_are_left_out_and_named() {
+    let emu = Emulator::start(demo()).await;
+    // A page with a principal whose secret has no keyId and one whose date is no date, among
+    // good ones.
+    let body = serde_json::json!({
+        "value": [
+            {"id": "11111111-0000-4000-8000-000000000001", "appId": "a1", "displayName": "fine"},
+            {"id": "22222222-0000-4000-8000-000000000002", "displayName": "odd",
+             "passwordCredentials": [{"displayName": "no key id"}]},
+            {"id": "33333333-0000-4000-8000-000000000003", "displayName": "when",
+             "keyCredentials": [{"keyId": "k", "endDateTime": "someday"}]},
+            {"id": "44444444-0000-4000-8000-000000000004", "appId": null, "displayName": "agent",
+             "servicePrincipalType": "ServiceIdentity", "@odata.type": "#microsoft.graph.agentIdentity"},
+        ]
+    })
+    .to_string();
+    emu.inject(fault("GET", "/v1.0/servicePrincipals", status(200, body)).times(2));
+    let loaded = load(&backend(&emu)).await.unwrap();
+    let sps = &loaded.snapshot.service_principals;
+    assert_eq!(sps.len(), 2, "{sps:?}");
+    let agent = sps.iter().find(|s| s.display_name == "agent").unwrap();
+    assert_eq!(agent.app_id, "");
+    assert_eq!(
+        agent.odata_type.as_deref(),
+        Some("#microsoft.graph.agentIdentity")
+    );
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let w = &loaded.warnings[0];
+    assert_eq!(w.area, "service principals");
+    assert!(
+        w.message.starts_with("2 object(s)")
+            && w.message
+                .contains("22222222-0000-4000-8000-000000000002 (\"odd\")")
+            && w.message
+                .contains("33333333-0000-4000-8000-000000000003 (\"when\")")
+            && w.message.contains("keyId"),
+        "{}",
+        w.message
+    );
+    assert!(
+        !w.message.contains("someday"),
+        "a value is quoted: {}",
+        w.message
+    );
+}
+
+#[tokio::test]
+async fn an_expired_page_token_starts_that_list_again_once() {
+    let snap = generated(45, 80);
+    let emu = Emulator::start(snap.clone()).await;
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
+        ..config(&emu)
+    })
+    .unwrap();
+    emu.expire_next_skip_tokens(1);
+    let loaded = load(&b).await.unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    // Nothing lost, nothing twice.
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let log = emu.requests();
+    let expired: Vec<_> = log.iter().filter(|r| r.status == 400).collect();
+    assert_eq!(expired.len(), 1);
+    // The list whose token expired read its first page again; the others did not.
+    let first_pages: Vec<&str> = log
+        .iter()
+        .filter(|r| r.status == 200 && !r.path_and_query.contains("skiptoken"))
+        .filter(|r| r.path_and_query.contains("$top=") || r.path_and_query.contains("%24top="))
+        .map(|r| r.path_and_query.as_str())
+        .collect();
+    assert_eq!(first_pages.len(), 3 + 1, "{first_pages:#?}");
+}
+
+#[tokio::test]
+async fn a_page_token_that_expires_again_fails_with_a_clear_error() {
+    let emu = Emulator::start_with(
+        generated(45, 80),
+        Options {
+            skip_token_lifetime: Some(Duration::ZERO),
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
+        ..config(&emu)
+    })
+    .unwrap();
+    let err = load(&b).await.unwrap_err();
+    let Error::Service { code, message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(code, "Directory_ExpiredPageToken");
+    assert!(
+        message.contains("expired again after the list started over")
+            && message.contains("try again"),
+        "{message}"
+    );
+    // Bounded: each list started over once at most.
+    let restarts = emu.requests().iter().filter(|r| r.status == 400).count();
+    assert!(restarts <= 6, "{restarts}");
 }
 
 /// The request after a 429 on the same URL, and the time between them.
@@ -324,6 +577,62 @@ async fn the_emulators_throttling_budget_is_waited_out() {
     assert!(throttled > 0, "the budget never ran out");
     let gap = retry_gap(&emu);
     assert!(gap >= Duration::from_millis(100), "{gap:?}");
+}
+
+#[tokio::test]
+async fn the_key_credentials_list_cap_is_ridden_out_and_not_multiplied() {
+    // Graph's cap of 150 application-list reads per minute that `$select` keyCredentials,
+    // shortened: 2 per 400 ms.
+    let budget = emulator::ThrottleBudget {
+        graph_key_selects_per_minute: 2.0,
+        graph_key_select_window: Duration::from_millis(400),
+        ..emulator::ThrottleBudget::graph_s_tier()
+    };
+    let snap = generated(20, 30);
+    let emu = Emulator::start_with(
+        snap,
+        Options {
+            throttle: Some(budget),
+            ..Options::default()
+        },
+    )
+    .await;
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 3,
+        ..config(&emu)
+    })
+    .unwrap();
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    let log = emu.requests();
+    let selects_keys = |r: &&emulator::LoggedRequest| {
+        r.path_and_query.contains("applications?") && r.path_and_query.contains("keyCredentials")
+    };
+    // Only the v1.0 application list selects keyCredentials, one request per page (and the
+    // retries of the throttled ones); the beta FIC list selects `id` alone.
+    let pages = log
+        .iter()
+        .filter(selects_keys)
+        .filter(|r| r.status == 200)
+        .count();
+    assert_eq!(pages, 20usize.div_ceil(3));
+    assert!(
+        log.iter()
+            .filter(selects_keys)
+            .all(|r| r.path_and_query.starts_with("/v1.0/"))
+    );
+    let throttled = log
+        .iter()
+        .filter(selects_keys)
+        .filter(|r| r.status == 429)
+        .count();
+    assert!(throttled > 0, "the cap was never reached");
+    // Nothing else was throttled: the other lists do not count against that cap.
+    assert!(
+        log.iter()
+            .filter(|r| r.status == 429)
+            .all(|r| r.path_and_query.starts_with("/v1.0/applications?")),
+    );
 }
 
 #[tokio::test]
@@ -893,6 +1202,94 @@ async fn secrets_are_added_removed_and_restored() {
         .await
         .unwrap_err();
     assert_eq!(err.exit_code(), 2, "{err}");
+}
+
+#[tokio::test]
+async fn certificate_dates_outside_the_certificate_are_refused_and_the_plans_are_not() {
+    use credwise::domain::migration::{CertificateForm, PlanContext};
+    let rig = Rig::new().await;
+    let app = rig.original.applications[0].clone();
+    let target = Target::Application(app.id.clone());
+    // A certificate as a migration uploads it: its plan keeps the dates one second inside.
+    let (info, _key) =
+        credwise::jobs::certificate::generate("credwise-test", 12, NOW, None).unwrap();
+    let dir = credwise::domain::Directory::new(rig.original.clone());
+    let plan = CertificateForm {
+        identity: app.id.clone(),
+        ..Default::default()
+    }
+    .build_plan(
+        &PlanContext {
+            dir: &dir,
+            now: NOW,
+            guidance: credwise::jobs::migrate::guidance(),
+        },
+        &mut credwise::domain::migration::SequentialIds::default(),
+        Some(&info),
+    )
+    .unwrap();
+    let Change::AddKey {
+        credential, key, ..
+    } = plan.steps[0].action.clone()
+    else {
+        panic!("{:?}", plan.steps[0].action)
+    };
+    // Its end a second past the certificate's: Graph's KeyCredentialsInvalidEndDate.
+    let late = KeyCredential {
+        end_date_time: Some(info.not_after + time::Duration::seconds(1)),
+        ..credential.clone()
+    };
+    let err = rig
+        .b
+        .apply(&Change::AddKey {
+            target: target.clone(),
+            credential: late,
+            key: key.clone(),
+        })
+        .await
+        .unwrap_err();
+    let Error::Service { code, message, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(code, "KeyCredentialsInvalidEndDate");
+    assert!(
+        message.contains("Key credential end date is invalid."),
+        "{message}"
+    );
+    let early = KeyCredential {
+        start_date_time: Some(info.not_before - time::Duration::seconds(1)),
+        ..credential.clone()
+    };
+    let err = rig
+        .b
+        .apply(&Change::AddKey {
+            target: target.clone(),
+            credential: early,
+            key: key.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("KeyCredentialsInvalidStartDate"),
+        "{err}"
+    );
+    // The plan's own dates are accepted, and Graph keeps them.
+    rig.b
+        .apply(&Change::AddKey {
+            target: target.clone(),
+            credential: credential.clone(),
+            key,
+        })
+        .await
+        .unwrap();
+    let now = rig.emu.snapshot();
+    let uploaded = now.applications[0]
+        .key_credentials
+        .iter()
+        .find(|k| k.key_id == credential.key_id)
+        .unwrap();
+    assert_eq!(uploaded.start_date_time, credential.start_date_time);
+    assert_eq!(uploaded.end_date_time, credential.end_date_time);
 }
 
 #[tokio::test]
@@ -1704,8 +2101,15 @@ mod tokens {
     }
 
     pub async fn rig() -> (Emulator, LiveBackend, Arc<FakeCredential>) {
+        rig_with(demo(), 999).await
+    }
+
+    pub async fn rig_with(
+        tenant: TenantSnapshot,
+        page_size: u32,
+    ) -> (Emulator, LiveBackend, Arc<FakeCredential>) {
         let emu = Emulator::start_with(
-            demo(),
+            tenant,
             Options {
                 require_bearer: Some(token()),
                 ..Options::default()
@@ -1718,6 +2122,7 @@ mod tokens {
             credential: Some(credential.clone()),
             transport: Some(transport(&emu)),
             retry: fast_retries(),
+            graph_page_size: page_size,
             ..LiveConfig::new(Arc::new(|| NOW))
         })
         .unwrap();
@@ -1832,6 +2237,41 @@ async fn an_expired_token_mid_crawl_is_replaced() {
     emu.inject(fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized).always());
     let err = load(&b).await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_token_that_expires_deep_in_a_long_list_costs_one_page_again() {
+    // 80 service principals in pages of 7; the token expires at the fifth page.
+    let (emu, b, credential) = tokens::rig_with(generated(45, 80), 7).await;
+    emu.inject(
+        fault("GET", "/v1.0/servicePrincipals", FaultAction::Unauthorized)
+            .skip(5)
+            .times(1),
+    );
+    let loaded = load(&b).await.unwrap();
+    assert_same_tenant(&loaded.snapshot, &emu.snapshot());
+    assert_eq!(
+        credential.calls.load(std::sync::atomic::Ordering::Relaxed),
+        3,
+        "one fresh Graph token"
+    );
+    let log = emu.requests();
+    let sp_pages: Vec<&emulator::LoggedRequest> = log
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/v1.0/servicePrincipals?"))
+        .collect();
+    let refused: Vec<_> = sp_pages.iter().filter(|r| r.status == 401).collect();
+    assert_eq!(refused.len(), 1);
+    // The pages read before the 401 were kept: only the refused page was asked for again.
+    let read: Vec<&str> = sp_pages
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.path_and_query.as_str())
+        .collect();
+    assert_eq!(read.len(), 80usize.div_ceil(7));
+    let unique: std::collections::HashSet<&str> = read.iter().copied().collect();
+    assert_eq!(unique.len(), read.len(), "a page was read twice");
+    assert!(unique.contains(refused[0].path_and_query.as_str()));
 }
 
 #[tokio::test]

@@ -219,6 +219,7 @@ fn small_tenant(cloud: Cloud) -> TenantSnapshot {
         password_credentials: vec![secret("aaaaaaaa-0000-4000-8000-0000000000e1")],
         key_credentials: vec![],
         federated_identity_credentials: vec![],
+        odata_type: None,
     });
     s.user_assigned_identities.push(UserAssignedIdentity {
         id: UAMI_ID.into(),
@@ -245,6 +246,7 @@ fn small_tenant(cloud: Cloud) -> TenantSnapshot {
         password_credentials: vec![],
         key_credentials: vec![],
         tags: vec![],
+        odata_type: None,
     });
     s
 }
@@ -763,6 +765,27 @@ fn certificate_form_validation() {
         .build_plan(&ctx(&dir), &mut SequentialIds::default(), Some(&expired))
         .unwrap_err();
     assert_eq!(err[0].field, "certificate");
+}
+
+#[test]
+fn a_certificate_is_uploaded_with_dates_one_second_inside_its_validity() {
+    // Graph rejects key-credential dates outside the certificate's validity
+    // (KeyCredentialsInvalidEndDate); the Azure CLI keeps them one second inside it.
+    let s = demo_snapshot();
+    let dir = Directory::new(s.clone());
+    let cert = certificate();
+    let plan = CertificateForm {
+        identity: "payroll-api".into(),
+        ..Default::default()
+    }
+    .build_plan(&ctx(&dir), &mut SequentialIds::default(), Some(&cert))
+    .unwrap();
+    let Change::AddKey { credential, .. } = &plan.steps[0].action else {
+        panic!("{:?}", plan.steps[0].action)
+    };
+    let second = time::Duration::seconds(1);
+    assert_eq!(credential.start_date_time, Some(cert.not_before + second));
+    assert_eq!(credential.end_date_time, Some(cert.not_after - second));
 }
 
 #[test]

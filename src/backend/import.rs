@@ -118,16 +118,45 @@ pub fn import(
     inputs: &AzImport<'_>,
     captured_at: Timestamp,
 ) -> Result<TenantSnapshot, ImportError> {
+    import_with_warnings(inputs, captured_at).map(|i| i.snapshot)
+}
+
+/// An import, and what the user should know about the files that did not stop it.
+#[derive(Debug)]
+pub struct Imported {
+    pub snapshot: TenantSnapshot,
+    /// Each names its file, e.g. a file that holds only the first page of a list.
+    pub warnings: Vec<String>,
+}
+
+/// `import`, with the warnings about the files.
+pub fn import_with_warnings(
+    inputs: &AzImport<'_>,
+    captured_at: Timestamp,
+) -> Result<Imported, ImportError> {
     if inputs.apps.is_none()
         && inputs.service_principals.is_none()
         && inputs.managed_identities.is_none()
     {
         return Err(ImportError::NoInput);
     }
-    let applications = load(inputs.apps, parse_applications)?;
-    let service_principals = load(inputs.service_principals, parse_service_principals)?;
-    let user_assigned_identities = load(inputs.managed_identities, parse_managed_identities)?;
-    let role_assignments = load(inputs.role_assignments, parse_role_assignments)?;
+    let mut warnings = Vec::new();
+    let applications = load(inputs.apps, parse_applications, &mut warnings)?;
+    let service_principals = load(
+        inputs.service_principals,
+        parse_service_principals,
+        &mut warnings,
+    )?;
+    let user_assigned_identities = load(
+        inputs.managed_identities,
+        parse_managed_identities,
+        &mut warnings,
+    )?;
+    let role_assignments = load(
+        inputs.role_assignments,
+        parse_role_assignments,
+        &mut warnings,
+    )?;
 
     let tenant_id = inputs
         .tenant_id
@@ -173,12 +202,13 @@ pub fn import(
             second: (file(d.second.collection), d.second.index, d.second.name),
         })));
     }
-    Ok(snapshot)
+    Ok(Imported { snapshot, warnings })
 }
 
 fn load<T>(
     path: Option<&Path>,
     parse: fn(&[u8], &Path) -> Result<Vec<T>, ImportError>,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<T>, ImportError> {
     let Some(path) = path else {
         return Ok(Vec::new());
@@ -187,7 +217,31 @@ fn load<T>(
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&bytes, path)
+    let items = parse(&bytes, path)?;
+    if has_next_link(&bytes) {
+        warnings.push(format!(
+            "{}: this is one page of a Graph or ARM list (it has a next link), so the rest of \
+             the tenant is missing from it; export with `--all` (`az ad app list --all`, \
+             `az ad sp list --all`) or follow the next link until there is none",
+            path.display()
+        ));
+    }
+    Ok(items)
+}
+
+/// Whether a page object (`{"value": […]}`) names a further page: `@odata.nextLink`
+/// (Graph) or `nextLink` (ARM). `az … list` prints an array, which never does.
+fn has_next_link(bytes: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Link {
+        #[serde(default, rename = "@odata.nextLink", alias = "nextLink")]
+        next_link: Option<String>,
+    }
+    decode_text(bytes)
+        .ok()
+        .and_then(|text| serde_json::from_slice::<Link>(&text).ok())
+        .and_then(|l| l.next_link)
+        .is_some_and(|l| !l.trim().is_empty())
 }
 
 /// Parses `az ad app list --all` output (or a Graph `GET /applications` page).
@@ -282,7 +336,7 @@ fn malformed(path: &Path, e: &serde_json::Error) -> ImportError {
 /// Replaces the quoted value in serde's `string "…"` with a placeholder: a value that is in the
 /// wrong place may be a secret (say, a secret pasted where a credential object belongs), and
 /// error messages end up in terminals and CI logs.
-fn redact_strings(message: &str) -> String {
+pub(crate) fn redact_strings(message: &str) -> String {
     const MARK: &str = "string \"";
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
@@ -580,7 +634,11 @@ pub(crate) struct WireApplication {
     /// Missing in `$select`-ed exports and in shortened doc examples.
     #[serde(default)]
     id: Option<String>,
-    app_id: String,
+    #[serde(default)]
+    app_id: Option<String>,
+    /// Set on kinds of application (`#microsoft.graph.agentIdentityBlueprint`).
+    #[serde(default, rename = "@odata.type")]
+    odata_type: Option<String>,
     #[serde(default)]
     display_name: Option<String>,
     #[serde(default)]
@@ -606,19 +664,30 @@ impl TryFrom<WireApplication> for Application {
     type Error = String;
 
     fn try_from(w: WireApplication) -> Result<Self, String> {
+        let app_id = non_empty(w.app_id).unwrap_or_default();
         if w.service_principal_type.is_some() {
             return Err(wrong_file(
-                &w.app_id,
+                &w.id.unwrap_or(app_id),
                 "a service principal",
                 "--service-principals",
             ));
         }
+        // Without its object id an app is still identified by its appId, which is unique in
+        // the tenant; the index looks objects up by either. Without both it is nothing.
+        let id = non_empty(w.id)
+            .or_else(|| Some(app_id.clone()).filter(|a| !a.is_empty()))
+            .ok_or("an application with neither an id nor an appId")?;
         Ok(Self {
-            // Without its object id an app is still identified by its appId, which is unique in
-            // the tenant; the index looks objects up by either.
-            id: non_empty(w.id).unwrap_or_else(|| w.app_id.clone()),
-            display_name: non_empty(w.display_name).unwrap_or_else(|| w.app_id.clone()),
-            app_id: w.app_id,
+            display_name: non_empty(w.display_name).unwrap_or_else(|| {
+                if app_id.is_empty() {
+                    id.clone()
+                } else {
+                    app_id.clone()
+                }
+            }),
+            id,
+            app_id,
+            odata_type: non_empty(w.odata_type),
             sign_in_audience: non_empty(w.sign_in_audience),
             publisher_domain: non_empty(w.publisher_domain),
             created_date_time: w.created_date_time,
@@ -634,15 +703,20 @@ impl TryFrom<WireApplication> for Application {
 }
 
 /// The message for an object that belongs in another input file.
-fn wrong_file(app_id: &str, what: &str, flag: &str) -> String {
-    format!("the object with appId {app_id:?} is {what}; give this file with {flag}")
+fn wrong_file(id: &str, what: &str, flag: &str) -> String {
+    format!("the object {id:?} is {what}; give this file with {flag}")
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", expecting = "a service principal object")]
 pub(crate) struct WireServicePrincipal {
     id: String,
-    app_id: String,
+    /// `null` or missing on agent identities.
+    #[serde(default)]
+    app_id: Option<String>,
+    /// Set on kinds of service principal (`#microsoft.graph.agentIdentity`, …).
+    #[serde(default, rename = "@odata.type")]
+    odata_type: Option<String>,
     #[serde(default)]
     display_name: Option<String>,
     #[serde(default)]
@@ -670,12 +744,20 @@ impl TryFrom<WireServicePrincipal> for ServicePrincipal {
 
     fn try_from(w: WireServicePrincipal) -> Result<Self, String> {
         if w.required_resource_access.is_some() {
-            return Err(wrong_file(&w.app_id, "an application", "--apps"));
+            return Err(wrong_file(&w.id, "an application", "--apps"));
         }
+        let app_id = non_empty(w.app_id).unwrap_or_default();
         Ok(Self {
-            display_name: non_empty(w.display_name).unwrap_or_else(|| w.app_id.clone()),
+            display_name: non_empty(w.display_name).unwrap_or_else(|| {
+                if app_id.is_empty() {
+                    w.id.clone()
+                } else {
+                    app_id.clone()
+                }
+            }),
             id: w.id,
-            app_id: w.app_id,
+            app_id,
+            odata_type: non_empty(w.odata_type),
             // Older exports and doc examples omit the type; every such principal is an
             // app's instance.
             service_principal_type: non_empty(w.service_principal_type)
@@ -1070,7 +1152,11 @@ pub(crate) fn infer_tenant_id(
     if let Some(t) = most_common(identities.iter().filter_map(|u| u.tenant_id.as_deref())) {
         return t;
     }
-    let app_ids: BTreeSet<&str> = applications.iter().map(|a| a.app_id.as_str()).collect();
+    let app_ids: BTreeSet<&str> = applications
+        .iter()
+        .map(|a| a.app_id.as_str())
+        .filter(|a| !a.is_empty())
+        .collect();
     most_common(
         service_principals
             .iter()
@@ -1186,6 +1272,47 @@ mod tests {
     }
 
     #[test]
+    fn a_page_with_a_next_link_is_told_apart_from_a_whole_list() {
+        assert!(has_next_link(
+            br#"{"value":[],"@odata.nextLink":"https://graph.microsoft.com/v1.0/applications?$skiptoken=x"}"#
+        ));
+        assert!(has_next_link(
+            br#"{"value":[],"nextLink":"https://management.azure.com/x"}"#
+        ));
+        assert!(!has_next_link(br#"{"value":[],"@odata.nextLink":null}"#));
+        assert!(!has_next_link(br#"{"value":[]}"#));
+        assert!(!has_next_link(br#"[{"appId":"a"}]"#));
+        // A UTF-8 byte-order mark (PowerShell's `Out-File`) does not hide it.
+        assert!(has_next_link(
+            b"\xEF\xBB\xBF{\"value\":[],\"nextLink\":\"n\"}"
+        ));
+    }
+
+    #[test]
+    fn objects_without_an_app_id_are_kept() {
+        let sps = parse_service_principals(
+            br##"[{"@odata.type":"#microsoft.graph.agentIdentity","id":"1b73","appId":null,
+                  "displayName":"My Agent Identity","servicePrincipalType":"ServiceIdentity"},
+                 {"id":"2c84","displayName":"no appId at all"}]"##,
+            p(),
+        )
+        .unwrap();
+        assert_eq!(sps[0].app_id, "");
+        assert_eq!(
+            sps[0].odata_type.as_deref(),
+            Some("#microsoft.graph.agentIdentity")
+        );
+        assert_eq!(
+            sps[0].service_principal_type,
+            ServicePrincipalType::Other("ServiceIdentity".into())
+        );
+        assert_eq!(sps[1].display_name, "no appId at all");
+        let apps = parse_applications(br#"[{"id":"o1","appId":null}]"#, p()).unwrap();
+        assert_eq!((apps[0].id.as_str(), apps[0].app_id.as_str()), ("o1", ""));
+        assert_eq!(apps[0].display_name, "o1");
+    }
+
+    #[test]
     fn other_top_levels_are_malformed_with_a_position() {
         for (bad, what) in [
             (&br#""hello""#[..], "expected a JSON array"),
@@ -1194,7 +1321,7 @@ mod tests {
             (br#"{"appId":"a1"}"#, "no \"value\""),
             (br#"{"value": 3}"#, "invalid type"),
             (b"", "ends too early"),
-            (b"[{}]", "missing field `appId`"),
+            (b"[{}]", "neither an id nor an appId"),
             (b"[] []", "trailing characters"),
         ] {
             let err = parse_applications(bad, p()).unwrap_err();
@@ -1384,6 +1511,7 @@ mod tests {
             password_credentials: vec![],
             key_credentials: vec![],
             federated_identity_credentials: vec![],
+            odata_type: None,
         };
         let sp = |app_id: &str, owner: &str| ServicePrincipal {
             id: format!("sp-{app_id}"),
@@ -1396,6 +1524,7 @@ mod tests {
             password_credentials: vec![],
             key_credentials: vec![],
             tags: vec![],
+            odata_type: None,
         };
         let apps = [app("a1"), app("a2")];
         // Microsoft's first-party principals outnumber ours, but they are not our apps.

@@ -28,6 +28,10 @@ pub struct IdentityJson<'a> {
     pub app_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_principal_type: Option<&'a str>,
+    /// Graph's `@odata.type` of a kind of application or service principal (e.g.
+    /// `#microsoft.graph.agentIdentity`), as Graph sent it.
+    #[serde(rename = "@odata.type", skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<&'a str>,
     /// The ARM id of a user-assigned identity, or of a system-assigned identity's resource.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<&'a str>,
@@ -162,6 +166,7 @@ pub fn identity<'a>(dir: &'a Directory, e: &Entry, now: Timestamp) -> IdentityJs
         display_name: dir.display_name_of(e),
         app_id: dir.app_id_of(e),
         service_principal_type: dir.service_principal_type_of(e).map(|t| t.as_str()),
+        odata_type: dir.odata_type_of(e),
         resource_id: dir.arm_id_of(e),
         sign_in_audience,
         nearest_expiry: e.nearest_expiry,

@@ -210,6 +210,9 @@ fn properties(dir: &Directory, e: &Entry, now: Timestamp) -> String {
     if let Some(t) = dir.service_principal_type_of(e) {
         props.push(("type", t.as_str().to_string()));
     }
+    if let Some(t) = dir.odata_type_of(e) {
+        props.push(("@odata.type", t.to_string()));
+    }
     match e.object {
         ObjectRef::Application(i) => {
             if let Some(a) = s.applications.get(i as usize) {

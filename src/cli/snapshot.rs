@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 
 use super::{CliError, output};
 use crate::backend::Backend;
-use crate::backend::import::{AzImport, import};
+use crate::backend::import::{AzImport, import_with_warnings};
 use crate::domain::{Directory, IdentityKind, Timestamp};
 use crate::store::snapshot_file;
 
@@ -72,7 +72,13 @@ pub fn import_az(
     };
     // Every import error is about the user's files (missing, unreadable, malformed): bad
     // input, exit 2, with the file, line and column in the message.
-    let snapshot = import(&inputs, now).map_err(|e| CliError::usage(e.to_string()))?;
+    let imported =
+        import_with_warnings(&inputs, now).map_err(|e| CliError::usage(e.to_string()))?;
+    // Not errors: the import goes on, and says what it is missing.
+    for w in &imported.warnings {
+        output::eprint(&format!("warning: {}", crate::sanitize::display(w)));
+    }
+    let snapshot = imported.snapshot;
     let roles = snapshot.role_assignments.len();
     let dir = Directory::new(snapshot);
     let line = format!(

@@ -508,6 +508,22 @@ impl Directory {
         rest_are_its_sps.then_some(app)
     }
 
+    /// Graph's `@odata.type` of the application or service principal behind an entry, when
+    /// it is a kind of either (`#microsoft.graph.agentIdentity`, …).
+    pub fn odata_type_of(&self, e: &Entry) -> Option<&str> {
+        let s = &self.snapshot;
+        match e.object {
+            ObjectRef::Application(i) => s.applications[i as usize].odata_type.as_deref(),
+            ObjectRef::ServicePrincipal(i) | ObjectRef::SystemAssigned(i) => {
+                s.service_principals[i as usize].odata_type.as_deref()
+            }
+            ObjectRef::UserAssigned { sp: Some(p), .. } => {
+                s.service_principals[p as usize].odata_type.as_deref()
+            }
+            ObjectRef::UserAssigned { sp: None, .. } => None,
+        }
+    }
+
     /// The service principal type of a service-principal entry.
     pub fn service_principal_type_of(&self, e: &Entry) -> Option<&ServicePrincipalType> {
         match e.object {

@@ -15,7 +15,9 @@ use super::credential::{FederatedIdentityCredential, KeyCredential, PasswordCred
 pub struct Application {
     /// Object id.
     pub id: String,
-    /// Client id, shared with the application's service principals.
+    /// Client id, shared with the application's service principals. Empty when Graph gave
+    /// none (`null`): such an object is kept, and links to nothing by appId.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub app_id: String,
     pub display_name: String,
     /// `AzureADMyOrg`, `AzureADMultipleOrgs`, `AzureADandPersonalMicrosoftAccount`,
@@ -37,6 +39,14 @@ pub struct Application {
     /// At most 20 per application.
     #[serde(default)]
     pub federated_identity_credentials: Vec<FederatedIdentityCredential>,
+    /// Graph's `@odata.type` when the object is a kind of application, e.g.
+    /// `#microsoft.graph.agentIdentityBlueprint`; `None` for a plain application.
+    #[serde(
+        default,
+        rename = "@odata.type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
 }
 
 impl Application {
@@ -107,6 +117,9 @@ pub enum ManagedIdentityFlavour {
 #[serde(rename_all = "camelCase")]
 pub struct ServicePrincipal {
     pub id: String,
+    /// Empty when Graph gave none: agent identities (`#microsoft.graph.agentIdentity`) have
+    /// no `appId` of their own.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub app_id: String,
     pub display_name: String,
     pub service_principal_type: ServicePrincipalType,
@@ -127,6 +140,16 @@ pub struct ServicePrincipal {
     /// Graph's `tags`, e.g. `WindowsAzureActiveDirectoryOnPremApp` on App Proxy applications.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Graph's `@odata.type` when the object is a kind of service principal, e.g.
+    /// `#microsoft.graph.agentIdentity` (an agent identity, `servicePrincipalType`
+    /// `ServiceIdentity`, no `appId`) or `#microsoft.graph.agentIdentityBlueprintPrincipal`;
+    /// `None` for a plain service principal. Kept as it came, known or not.
+    #[serde(
+        default,
+        rename = "@odata.type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub odata_type: Option<String>,
 }
 
 impl ServicePrincipal {
@@ -195,6 +218,11 @@ impl UserAssignedIdentity {
     pub fn resource_group(&self) -> Option<&str> {
         arm_segment(&self.id, "resourceGroups")
     }
+}
+
+/// `null` reads as an empty string (a snapshot of an object Graph gave no `appId`).
+fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Option::<String>::deserialize(d).map(Option::unwrap_or_default)
 }
 
 /// The value after `/{name}/` in an ARM id, compared case-insensitively (ARM ids come with
@@ -338,6 +366,7 @@ mod tests {
             password_credentials: vec![],
             key_credentials: vec![],
             tags: vec![],
+            odata_type: None,
         }
     }
 

@@ -58,6 +58,15 @@ struct Loopback {
 impl HttpClient for Loopback {
     async fn execute_request(&self, r: &Request) -> azure_core::Result<AsyncRawResponse> {
         let mut r = r.clone();
+        // What a reverse proxy says: the emulator writes next links for the host that was
+        // called, so a crawl follows them through this transport too.
+        let host = match r.url().port() {
+            Some(p) => format!("{}:{p}", r.url().host_str().unwrap_or("")),
+            None => r.url().host_str().unwrap_or("").to_string(),
+        };
+        let proto = r.url().scheme().to_string();
+        r.insert_header("x-forwarded-host", host);
+        r.insert_header("x-forwarded-proto", proto);
         let u = r.url_mut();
         u.set_scheme("http").unwrap();
         u.set_host(self.base.host_str()).unwrap();

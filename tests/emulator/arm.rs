@@ -596,6 +596,7 @@ fn put_uami(inner: &Inner, req: &Req, sub: &str, rg: &str, name: &str, api_versi
         password_credentials: vec![],
         key_credentials: vec![],
         tags: vec![],
+        odata_type: None,
     });
     let body = uami_json(&u, api_version);
     st.add_uami(u);

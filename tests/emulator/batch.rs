@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::graph_json::Version;
 use super::wire::{Req, Resp, graph_fail};
@@ -239,14 +239,43 @@ pub async fn run(inner: &Arc<Inner>, req: &Req, version: Version) -> (Resp, bool
     }
     let mut order: Vec<usize> = (0..items.len()).collect();
     lock(&inner.rng).shuffle(&mut order);
-    let responses: Vec<Value> = order
-        .into_iter()
-        .filter_map(|k| results.get(&k).map(|r| item_json(&items[k].id, r)))
-        .collect();
-    (
-        Resp::json_value(200, &json!({ "responses": responses })),
-        truncate,
-    )
+    // Written item by item, as Graph streams it: an item whose body Graph broke off (a
+    // flexible FIC read through v1.0) breaks the batch response off in the same place, the
+    // items after it never written. Modelled on the list behaviour; unconfirmed for `$batch`.
+    let mut body = br#"{"responses":["#.to_vec();
+    for (n, k) in order.into_iter().enumerate() {
+        let Some(r) = results.get(&k) else { continue };
+        if n > 0 {
+            body.push(b',');
+        }
+        if broken(r) {
+            let mut head = item_json(
+                &items[k].id,
+                &Resp {
+                    body: vec![],
+                    ..r.clone()
+                },
+            );
+            if let Some(o) = head.as_object_mut() {
+                o.remove("body");
+            }
+            let head = serde_json::to_vec(&head).unwrap_or_default();
+            body.extend_from_slice(&head[..head.len().saturating_sub(1)]);
+            body.extend_from_slice(b",\"body\":");
+            body.extend_from_slice(&r.body);
+            return (Resp::json(200, body), truncate);
+        }
+        body.extend(serde_json::to_vec(&item_json(&items[k].id, r)).unwrap_or_default());
+    }
+    body.extend_from_slice(b"]}");
+    (Resp::json(200, body), truncate)
+}
+
+/// A JSON body that Graph broke off with an in-stream error (`graph::json_resp`).
+fn broken(r: &Resp) -> bool {
+    r.header("content-type").is_some_and(|c| c.contains("json"))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(&r.body).is_err()
+        && r.body.windows(9).any(|w| w == b"{\"error\":")
 }
 
 fn failed_dependency() -> Resp {

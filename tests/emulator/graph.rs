@@ -14,16 +14,20 @@ use credwise::domain::{
 
 use super::Inner;
 use super::graph_json::{
-    APP_PROPS, AppJson, FicJson, Page, PasswordJson, SP_PROPS, Selection, SpJson, Version,
+    APP_PROPS, AppJson, FicJson, Page, PasswordJson, SP_PROPS, Selection, SpJson, V1_SUBJECT_NULL,
+    Version,
 };
 use super::state::{State, fic_position};
 use super::throttle::{graph_cost, retry_after_decimal};
 use super::wire::{
-    Req, Resp, alternate_key, base64, date, graph_fail, is_guid, new_guid, parse_date, unbase64,
+    Req, Resp, alternate_key, base64, date, graph_error, graph_fail, is_guid, new_guid, parse_date,
+    unbase64,
 };
 
 /// At most 20 FICs per application (reference §1.8).
 pub const FIC_LIMIT: usize = 20;
+/// The page size of a list with `$expand`, whatever `$top` asks.
+pub const EXPAND_PAGE: usize = 100;
 const THROTTLED_BODY: &str = include_str!("../fixtures/real/graph-error-429-throttled.json");
 
 fn segments(path: &str, version: Version) -> Vec<&str> {
@@ -98,6 +102,19 @@ fn not_found(id: &str) -> Resp {
     )
 }
 
+/// A page token Graph no longer knows: 400 `Directory_ExpiredPageToken` (the status: a
+/// Microsoft support article on that error; the code: Microsoft Q&A 2337800,
+/// microsoftgraph/msgraph-sdk-java#368), with the message Graph gives for an expired
+/// `$skiptoken` ("Token not found…": microsoftgraph/msgraph-sdk-powershell#451). That this
+/// code and this message come together is unconfirmed.
+pub fn expired_page_token() -> Resp {
+    graph_fail(
+        400,
+        "Directory_ExpiredPageToken",
+        "Token not found: token is either invalid or expired",
+    )
+}
+
 fn method_not_allowed() -> Resp {
     graph_fail(
         405,
@@ -114,8 +131,16 @@ fn segment_not_found(segment: &str) -> Resp {
     )
 }
 
+/// JSON written the way Graph writes it: while it serialises. An object that cannot be
+/// serialised (a flexible FIC in v1.0, `graph_json::FicJson`) ends the body where it broke,
+/// and Graph's error object follows at once, under the status already sent (observed:
+/// Azure/azure-workload-identity#373, microsoftgraph/msgraph-sdk-python#1359).
 fn json_resp<T: serde::Serialize>(status: u16, value: &T) -> Resp {
-    Resp::json(status, serde_json::to_vec(value).unwrap_or_default())
+    let mut body = Vec::new();
+    if serde_json::to_writer(&mut body, value).is_err() {
+        body.extend_from_slice(graph_error("InternalServerError", V1_SUBJECT_NULL).as_bytes());
+    }
+    Resp::json(status, body)
 }
 
 fn eventual(req: &Req) -> bool {
@@ -313,8 +338,14 @@ fn parse_list_query(
     }
     let (position, empty_served, first_page) = match req.param("$skiptoken") {
         None => (0, false, true),
-        Some(t) => match inner.tokens.redeem(&collection.token_kind(), t) {
-            Some(p) => (p / 2, p % 2 == 1, false),
+        Some(t) => match inner.tokens.redeem_with_age(&collection.token_kind(), t) {
+            Some((_, age))
+                if inner.take_expired_token()
+                    || inner.options.skip_token_lifetime.is_some_and(|l| age > l) =>
+            {
+                return Err(expired_page_token());
+            }
+            Some((p, _)) => (p / 2, p % 2 == 1, false),
             None => {
                 return Err(bad_request(
                     "The $skiptoken is invalid or belongs to another query.",
@@ -379,12 +410,20 @@ fn list_applications(inner: &Inner, req: &Req, version: Version) -> Resp {
         };
         return json_resp(200, &page);
     }
+    // `$expand` caps a page at 100 objects whatever `$top` asks
+    // (microsoftgraph/microsoft-graph-docs#21506/#21516; community reports of exactly 100).
+    let top = if q.expand {
+        q.top.min(EXPAND_PAGE)
+    } else {
+        q.top
+    };
     let start = q.position.min(apps.len());
-    let end = (start + q.top).min(apps.len());
+    let end = (start + top).min(apps.len());
     let value = apps[start..end]
         .iter()
         .map(|app| AppJson {
             app,
+            context: None,
             sel: q.sel,
             expand_fics: q.expand,
             version,
@@ -616,26 +655,22 @@ fn get_application(inner: &Inner, req: &Req, version: Version, index: usize) -> 
     };
     let st = inner.read();
     let app = &st.snap.applications[index];
-    let body = AppJson {
-        app,
-        sel,
-        expand_fics: expand,
-        version,
-        // `key` comes back only when selected on a single object (reference §1.2).
-        with_keys: sel.explicit.then_some(&*st),
-    };
-    let mut v = serde_json::to_value(&body).unwrap_or_else(|_| json!({}));
-    if let Some(o) = v.as_object_mut() {
-        o.insert(
-            "@odata.context".into(),
-            format!(
-                "{}/$entity",
-                context(&req.base, version, "applications", select_raw)
-            )
-            .into(),
-        );
-    }
-    Resp::json_value(200, &v)
+    let ctx = format!(
+        "{}/$entity",
+        context(&req.base, version, "applications", select_raw)
+    );
+    json_resp(
+        200,
+        &AppJson {
+            app,
+            context: Some(&ctx),
+            sel,
+            expand_fics: expand,
+            version,
+            // `key` comes back only when selected on a single object (reference §1.2).
+            with_keys: sel.explicit.then_some(&*st),
+        },
+    )
 }
 
 /// `PATCH /applications/{id}` and `/servicePrincipals/{id}`: `keyCredentials` replaces the
@@ -795,6 +830,27 @@ fn replace_key_credentials(
             return Err(bad_request(
                 "Key credential end date must be later than its start date.",
             ));
+        }
+        // A new certificate's dates must lie within its validity: an end after notAfter is
+        // `KeyCredentialsInvalidEndDate` (observed: microsoft/b2c-to-meeid-migration-tool#10
+        // and #18; Azure/azure-cli#11146; the Azure CLI keeps both dates one second inside
+        // the certificate for this reason, `_validate_app_dates` in its role module). The
+        // start before notBefore is modelled the same way; that error is unconfirmed.
+        if let Some((nb, na, _)) = &cert {
+            if start.zip(ts(*nb)).is_some_and(|(s, nb)| s < nb) {
+                return Err(graph_fail(
+                    400,
+                    "KeyCredentialsInvalidStartDate",
+                    "Key credential start date is invalid.",
+                ));
+            }
+            if end.zip(ts(*na)).is_some_and(|(e, na)| e > na) {
+                return Err(graph_fail(
+                    400,
+                    "KeyCredentialsInvalidEndDate",
+                    "Key credential end date is invalid.",
+                ));
+            }
         }
         let identifier = s("customKeyIdentifier")
             .or_else(|| {
@@ -982,7 +1038,12 @@ fn remove_password(inner: &Inner, req: &Req, obj: &ObjectRef) -> Resp {
 // Federated identity credentials on applications.
 
 fn fic_json(fic: &FederatedIdentityCredential, version: Version, context: Option<String>) -> Value {
-    let mut v = serde_json::to_value(FicJson { fic, version }).unwrap_or_else(|_| json!({}));
+    let mut v = serde_json::to_value(FicJson {
+        fic,
+        version,
+        context: None,
+    })
+    .unwrap_or_else(|_| json!({}));
     if let (Some(o), Some(c)) = (v.as_object_mut(), context) {
         o.insert("@odata.context".into(), c.into());
     }
@@ -1077,7 +1138,7 @@ fn list_fics(inner: &Inner, req: &Req, version: Version, index: usize) -> Resp {
     };
     let st = inner.read();
     let app = &st.snap.applications[index];
-    let value: Vec<Value> = app
+    let value: Vec<FicJson<'_>> = app
         .federated_identity_credentials
         .iter()
         .filter(|f| match &filter {
@@ -1088,29 +1149,40 @@ fn list_fics(inner: &Inner, req: &Req, version: Version, index: usize) -> Resp {
                 _ => f.issuer == *v,
             },
         })
-        .map(|f| fic_json(f, version, None))
+        .map(|fic| FicJson {
+            fic,
+            version,
+            context: None,
+        })
         .collect();
-    Resp::json_value(
+    let ctx = fic_context(&req.base, version, &app.id, false);
+    json_resp(
         200,
-        &json!({
-            "@odata.context": fic_context(&req.base, version, &app.id, false),
-            "value": value,
-        }),
+        &Page {
+            context: &ctx,
+            count: None,
+            next_link: None,
+            value,
+        },
     )
 }
 
 fn get_fic(inner: &Inner, req: &Req, version: Version, index: usize, id_or_name: &str) -> Resp {
     let st = inner.read();
     let app = &st.snap.applications[index];
+    // A single FIC breaks off in v1.0 as a list does (modelled on the list; unconfirmed).
     match fic_position(&app.federated_identity_credentials, id_or_name) {
-        Some(i) => Resp::json_value(
-            200,
-            &fic_json(
-                &app.federated_identity_credentials[i],
-                version,
-                Some(fic_context(&req.base, version, &app.id, true)),
-            ),
-        ),
+        Some(i) => {
+            let ctx = fic_context(&req.base, version, &app.id, true);
+            json_resp(
+                200,
+                &FicJson {
+                    fic: &app.federated_identity_credentials[i],
+                    version,
+                    context: Some(&ctx),
+                },
+            )
+        }
         None => not_found(id_or_name),
     }
 }

@@ -195,17 +195,42 @@ fn seq<I: Iterator>(it: I) -> Seq<I> {
     Seq(std::cell::Cell::new(Some(it)))
 }
 
-/// A FIC. v1.0 has no `claimsMatchingExpression`: a flexible FIC comes back with
-/// `subject: null` and nothing else to say what it matches; beta writes the expression.
+/// What Graph v1.0 appends when it cannot serialise a flexible FIC (see `FicJson`).
+pub const V1_SUBJECT_NULL: &str = "The property 'subject[Nullable=False]' of type 'Edm.String' has a null value, which is not allowed.";
+
+/// A FIC, its properties in the order Graph writes them (the published examples: `id`,
+/// `name`, `issuer`, `subject`, `description`, `audiences`; beta adds
+/// `claimsMatchingExpression`). v1.0 declares `subject` non-nullable and has no
+/// `claimsMatchingExpression`: a flexible FIC fails to serialise right after its `issuer`,
+/// and the serializer's error is where the response is broken off (`graph::stream`).
 pub struct FicJson<'a> {
     pub fic: &'a FederatedIdentityCredential,
     pub version: Version,
+    /// `@odata.context` first (a single FIC read).
+    pub context: Option<&'a str>,
 }
 
 impl Serialize for FicJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let f = self.fic;
+        let flexible = f.claims_matching_expression.is_some() || f.subject.is_none();
         let mut m = s.serialize_map(None)?;
+        if let Some(c) = self.context {
+            m.serialize_entry("@odata.context", c)?;
+        }
+        m.serialize_entry("id", &f.id)?;
+        m.serialize_entry("name", &f.name)?;
+        m.serialize_entry("issuer", &f.issuer)?;
+        if self.version == Version::V1 && flexible {
+            return Err(serde::ser::Error::custom(V1_SUBJECT_NULL));
+        }
+        let subject = if f.claims_matching_expression.is_some() {
+            None
+        } else {
+            f.subject.as_deref()
+        };
+        m.serialize_entry("subject", &subject)?;
+        m.serialize_entry("description", &f.description)?;
         m.serialize_entry("audiences", &f.audiences)?;
         if self.version == Version::Beta {
             let expr = f
@@ -214,22 +239,14 @@ impl Serialize for FicJson<'_> {
                 .map(|v| serde_json::json!({ "languageVersion": 1, "value": v }));
             m.serialize_entry("claimsMatchingExpression", &expr)?;
         }
-        m.serialize_entry("description", &f.description)?;
-        m.serialize_entry("id", &f.id)?;
-        m.serialize_entry("issuer", &f.issuer)?;
-        m.serialize_entry("name", &f.name)?;
-        let subject = if f.claims_matching_expression.is_some() {
-            None
-        } else {
-            f.subject.as_deref()
-        };
-        m.serialize_entry("subject", &subject)?;
         m.end()
     }
 }
 
 pub struct AppJson<'a> {
     pub app: &'a Application,
+    /// `@odata.context` first (a single application read).
+    pub context: Option<&'a str>,
     pub sel: Selection,
     pub expand_fics: bool,
     pub version: Version,
@@ -242,6 +259,13 @@ impl Serialize for AppJson<'_> {
         let a = self.app;
         let sel = self.sel;
         let mut m = s.serialize_map(None)?;
+        if let Some(c) = self.context {
+            m.serialize_entry("@odata.context", c)?;
+        }
+        // OData writes a derived type's annotation first, whatever `$select` says.
+        if let Some(t) = &a.odata_type {
+            m.serialize_entry("@odata.type", t)?;
+        }
         let none = None::<String>;
         let empty: [&str; 0] = [];
         for (i, name) in APP_PROPS.iter().enumerate() {
@@ -250,7 +274,7 @@ impl Serialize for AppJson<'_> {
             }
             match *name {
                 "id" => m.serialize_entry(name, &a.id)?,
-                "appId" => m.serialize_entry(name, &a.app_id)?,
+                "appId" => m.serialize_entry(name, &non_empty(&a.app_id))?,
                 "createdDateTime" => opt_date(&mut m, name, a.created_date_time)?,
                 "displayName" => m.serialize_entry(name, &a.display_name)?,
                 "identifierUris" | "tags" => m.serialize_entry(name, &empty)?,
@@ -280,7 +304,11 @@ impl Serialize for AppJson<'_> {
                     .federated_identity_credentials
                     .iter()
                     .take(20)
-                    .map(|fic| FicJson { fic, version })),
+                    .map(|fic| FicJson {
+                        fic,
+                        version,
+                        context: None,
+                    })),
             )?;
         }
         m.end()
@@ -297,6 +325,9 @@ impl Serialize for SpJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let p = self.sp;
         let mut m = s.serialize_map(None)?;
+        if let Some(t) = &p.odata_type {
+            m.serialize_entry("@odata.type", t)?;
+        }
         let none = None::<String>;
         let is_mi = p.service_principal_type == ServicePrincipalType::ManagedIdentity;
         for (i, name) in SP_PROPS.iter().enumerate() {
@@ -311,13 +342,13 @@ impl Serialize for SpJson<'_> {
                     let v = (!is_mi).then_some(p.display_name.as_str());
                     m.serialize_entry(name, &v)?;
                 }
-                "appId" => m.serialize_entry(name, &p.app_id)?,
+                "appId" => m.serialize_entry(name, &non_empty(&p.app_id))?,
                 "appOwnerOrganizationId" => {
                     m.serialize_entry(name, &p.app_owner_organization_id)?
                 }
                 "displayName" => m.serialize_entry(name, &p.display_name)?,
                 "servicePrincipalNames" => {
-                    let mut names = vec![p.app_id.as_str()];
+                    let mut names: Vec<&str> = non_empty(&p.app_id).into_iter().collect();
                     if let Some(rid) = p.resource_id().filter(|_| is_mi) {
                         names.push(rid);
                     }
@@ -347,6 +378,11 @@ impl Serialize for SpJson<'_> {
         }
         m.end()
     }
+}
+
+/// An empty `appId` is Graph's `null` (agent identities have none).
+fn non_empty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
 /// A collection page: `@odata.context`, `@odata.count` (first page of a `$count=true` read),

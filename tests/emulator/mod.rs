@@ -14,13 +14,49 @@
 //!
 //! ## What it models, and the public source of each behaviour
 //!
-//! The emulator is only worth what it copies from the real services. Behaviours the client
-//! relies on that no public source confirms say **unconfirmed**. Source keys (A-msi, A-authz,
-//! A-subs, A-arg, D-armthr, D-argthr, E-cons, E-uami) are those of
-//! `/work/shared/reference/graph-arm-api.md` §0; other sources are named in full.
+//! The emulator is only worth what it copies from the real services. Sources: the Graph API
+//! reference in microsoftgraph/microsoft-graph-docs-contrib (`api-reference/…`,
+//! `concepts/…`), the ARM specifications (Azure/azure-rest-api-specs), the Azure CLI's source
+//! (Azure/azure-cli), and public threads where users report what the service did. Where a
+//! document and an observed behaviour disagree, the observed one is modelled. Behaviours the
+//! client relies on that no public source confirms say **unconfirmed**. Source keys (A-msi,
+//! A-authz, A-subs, A-arg, D-armthr, D-argthr, E-cons, E-uami) are those of the project's
+//! Graph/ARM reference (`graph-arm-api.md` §0); other sources are named in full.
 //!
 //! | behaviour | source |
 //! | --- | --- |
+//! | Graph: list pages of 100 by default, `$top` 1–999, a `$top` outside that is 400 | v1.0/api/application-list.md, serviceprincipal-list.md ("default and maximum page sizes are 100 and 999") |
+//! | Graph: `@odata.nextLink` is absolute, keeps the query, carries an opaque `$skiptoken`; a token edited or of another list is 400 | concepts/paging.md ("include the entire URL… do not extract the $skiptoken"); the 400 is unconfirmed |
+//! | Graph: a page may be empty and still have a next link (`Options::empty_pages`) | concepts/paging.md |
+//! | Graph: `$count=true` only with `ConsistencyLevel: eventual`, `@odata.count` on the first page only, the header not carried to later pages | concepts/aad-advanced-queries.md, concepts/paging.md |
+//! | Graph: `/applications/$count` and `/servicePrincipals/$count` answer plain text | v1.0/api/application-list.md (Example 2) |
+//! | Graph: `$expand` with advanced query parameters is 400 | concepts/aad-advanced-queries.md |
+//! | Graph: `$expand=federatedIdentityCredentials` on applications only, at most 20 related objects inline | v1.0/resources/application.md (relationship supports `$expand`), Graph known issues (20 objects per `$expand`) |
+//! | Graph: a list with `$expand` has pages of at most 100, whatever `$top` says | microsoftgraph/microsoft-graph-docs#21506 ("Max page size with $expand is 100. Confirmed with Dev from code.") and #21516; techcommunity threads 3885391 and 4203190 (exactly 100 per page at `$top=999`) |
+//! | Graph: `$select` returns the selected properties and `id`; an unknown property is 400 | concepts/query-parameters.md; the error's wording is unconfirmed |
+//! | Graph: `keyCredentials[].key` only on a single object read that `$select`s it, `null` on lists | v1.0/resources/keycredential.md, v1.0/api/application-list.md |
+//! | Graph: `servicePrincipals?$filter=servicePrincipalType eq '…'` | the reference's §1.3 (Microsoft's managed-identity articles and `az ad sp list --filter`) |
+//! | Graph: FIC lists take `$filter` (eq) on `name` and `subject` | v1.0/api/application-list-federatedidentitycredentials.md |
+//! | Graph: objects by id and by the alternate key `(appId='…')` | v1.0/api/application-post-federatedidentitycredentials.md, federatedidentitycredential-upsert.md |
+//! | Graph: FIC properties in the order id, name, issuer, subject, description, audiences (beta: then `claimsMatchingExpression`) | the published FIC examples (application-list-federatedidentitycredentials.md, application-post-federatedidentitycredentials.md), beta/resources/federatedidentitycredential.md |
+//! | Graph: v1.0 cannot serialise a flexible FIC: the list answers 200 with the JSON cut off right after the FIC's `issuer` and `{"error":{"code":"InternalServerError","message":"The property 'subject[Nullable=False]' of type 'Edm.String' has a null value, which is not allowed.",…}}` appended | observed: Azure/azure-workload-identity#373 (comment of 2024-12-06), microsoftgraph/msgraph-sdk-python#1359 (open, "Service issue"); Azure/azure-cli#32816 (`list` fails) |
+//! | Graph: the same breakage on the app list with `$expand`, the single FIC, the single app with `$expand` and a `$batch` item (the batch response is cut where the item breaks) | modelled on the list: unconfirmed |
+//! | Graph: beta writes `claimsMatchingExpression` `{"value","languageVersion":1}` and `subject: null`; flexible FICs are created only through beta | beta/resources/federatedidentitycredential.md, entra-docs workload-identities-flexible-federated-identity-credentials.md |
+//! | Graph: FIC create 201, upsert `PATCH …(name='…')` with `Prefer: create-if-missing` 201/204, update 204, delete 204 | v1.0/api/application-post-federatedidentitycredentials.md, federatedidentitycredential-upsert.md, federatedidentitycredential-update.md; Azure CLI role module (delete) |
+//! | Graph: FIC rules — name 3–120 `[A-Za-z0-9][A-Za-z0-9_-]*`, 600 characters, exactly one audience, (issuer, subject) unique, at most 20 per app | v1.0/resources/federatedidentitycredential.md, entra-docs workload-identity-federation-considerations.md; the error wordings are unconfirmed |
+//! | Graph: `addPassword` returns `secretText` once, `hint` its first three characters, default lifetime two years; `removePassword` 204 | v1.0/api/application-addpassword.md, v1.0/resources/passwordcredential.md, v1.0/api/application-removepassword.md |
+//! | Graph: `PATCH keyCredentials` replaces the collection; `customKeyIdentifier` defaults to the thumbprint | concepts/applications-how-to-add-certificate.md; Azure CLI role module (`_reset_credential`) |
+//! | Graph: a new certificate's `endDateTime` after its notAfter is 400 `KeyCredentialsInvalidEndDate` "Key credential end date is invalid." (its exact validity is accepted) | observed: microsoft/b2c-to-meeid-migration-tool#10 and #18; Azure/azure-cli#11146; the Azure CLI keeps both dates one second inside (`_validate_app_dates`) |
+//! | Graph: `addKey`/`removeKey` without an existing valid certificate fail (proof of possession) | v1.0/api/application-addkey.md |
+//! | Graph: managed identities' principals cannot be modified | v1.0/resources/serviceprincipal.md |
+//! | Graph: `$batch` — at most 20 requests, unique ids, relative URLs, `Content-Type` with a body, `dependsOn` and 424, each item through the same pipeline, responses in any order | concepts/json-batching.md |
+//! | Graph: ResourceUnit token bucket (S tier 3,500 per 10 s; list of applications 2 RU, `$select` −1, `$expand` +1), a write quota, 429 with a decimal `Retry-After`, `x-ms-throttle-limit-percentage` above 80 % | concepts/throttling.md, concepts/throttling-limits.md |
+//! | Graph: application lists that `$select` `keyCredentials` are capped at 150 requests per minute per tenant | v1.0/api/application-list.md ("a throttling limit of 150 requests per minute for every tenant") |
+//! | Graph: error bodies `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}` in that order, ids echoed in the headers | concepts/errors.md; the order as observed in #373 |
+//! | Graph: a `$skiptoken` that expired is 400 `Directory_ExpiredPageToken` "Token not found: token is either invalid or expired" (`Options::skip_token_lifetime`, `Emulator::expire_next_skip_tokens`) | the status: Microsoft support's "Directory_ExpiredPageToken error when working with users API"; the code: learn.microsoft.com/answers/questions/2337800, microsoftgraph/msgraph-sdk-java#368; the message: microsoftgraph/msgraph-sdk-powershell#451; concepts/paging.md names `DirectoryPageTokenNotFoundException` |
+//! | Graph: agent identities — `@odata.type` `#microsoft.graph.agentIdentity`, `servicePrincipalType` `ServiceIdentity`, no `appId` (written `null`); blueprints `#microsoft.graph.agentIdentityBlueprint(Principal)` | v1.0/resources/agentidentity.md, v1.0/api/agentidentity-list.md, agentidentity-post.md, beta/resources/agentidentityblueprint.md |
+//! | Graph: `/organization` lists the tenant | v1.0/api/organization-list.md |
+//! | Graph: responses carry `request-id`, `client-request-id` and `x-ms-resource-unit` | concepts/errors.md, concepts/throttling.md |
 //! | ARM: every request needs `api-version`, else 400 `MissingApiVersionParameter` ("The api-version query parameter (?api-version=) is required for all requests.") | ARM's answer as quoted in public code and troubleshooting notes on GitHub (the code and message); the parameter is `required` in every ARM spec (`ApiVersionParameter`) |
 //! | ARM: error bodies `{"error":{"code","message"}}` (`target`, `details`, `additionalInfo` optional) | common-types `ErrorResponse`; `CloudError` in A-msi |
 //! | ARM: a request for a subscription of another tenant answers 401 `InvalidAuthenticationTokenTenant`; an unknown subscription 404 `SubscriptionNotFound` | ARM "Troubleshoot common Azure deployment errors" (MicrosoftDocs/azure-docs `articles/azure-resource-manager/troubleshooting/common-deployment-errors.md`); the message text is **unconfirmed** |
@@ -45,6 +81,20 @@
 //! | Resource Graph quota: 15 queries per 5 s per user; `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after` (`hh:mm:ss`) on every answer; 429 over it | D-argthr |
 //! | Resource Graph rows are dynamic: rows handed in by a test (`Emulator::add_resource_graph_row`) are served as they are, so an `identity` may be a string, an array or null; `userAssignedIdentities` values may be `null` or `{}`; identity types come lower-cased or without the space, or as `NotSpecified` | Kusto `dynamic` columns (Resource Graph docs); `userAssignedIdentities` values `{}`/null (pulumi/pulumi-azure-native#350, Azure/acr#442); empty `principalId` with `type: None` (Azure/azure-sdk-for-net#31693); `NotSpecified` (Azure/azure-powershell#21876). An `identity` that is a string or an array is **unconfirmed** |
 //! | fault `Close`: the connection closes after the request and before any answer (no status line), on ARM as on Graph | users of `az` report `('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))` from `management.azure.com`: Azure/azure-cli#28305 (`GET /tenants`), #21375 (after sign-in), #22054 (`az postgres server update`) |
+//!
+//! Unconfirmed (Graph) — modelled, but no public source confirms it; the client must not rely
+//! on more than the rule:
+//! - v1.0 breaking off at a flexible FIC on a single FIC read, a single app with `$expand` and
+//!   a `$batch` item (reported for lists only);
+//! - that `Directory_ExpiredPageToken` comes with the "Token not found" message, and how long a
+//!   page token lives (minutes, by a Microsoft support wiki; the emulator's tokens live for
+//!   ever unless told otherwise);
+//! - `KeyCredentialsInvalidStartDate` for a start before notBefore (only the end date's error
+//!   is reported; the Azure CLI keeps both inside);
+//! - an agent identity's `appId` written as `null` in lists (the documented examples omit it);
+//! - the `@odata.context` of a list with `$select` and `$expand`;
+//! - the wording of 400s for bad query options and FIC validation, and of 401s;
+//! - `servicePrincipalType eq` as a filter that needs no advanced query.
 #![allow(dead_code)]
 
 mod arm;
@@ -58,6 +108,7 @@ mod wire;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -100,6 +151,9 @@ pub struct Options {
     /// Graph collection reads answer an empty page (with a nextLink) before every page after
     /// the first, as Graph may; clients must keep following the link.
     pub empty_pages: bool,
+    /// Graph list `$skiptoken`s older than this are refused as expired (400
+    /// `Directory_ExpiredPageToken`): Graph keeps page tokens for minutes. `None`: never.
+    pub skip_token_lifetime: Option<Duration>,
 }
 
 impl Default for Options {
@@ -111,6 +165,7 @@ impl Default for Options {
             max_page: 999,
             arm_page: 100,
             empty_pages: false,
+            skip_token_lifetime: None,
         }
     }
 }
@@ -176,6 +231,7 @@ impl Emulator {
             tokens: SkipTokens::new(),
             rng: Mutex::new(Rng::seeded()),
             fic_writes: Mutex::new(HashSet::new()),
+            expire_skip_tokens: AtomicUsize::new(0),
         });
         let app = Router::new().fallback(handle).with_state(inner.clone());
         let server = tokio::spawn(async move {
@@ -218,6 +274,12 @@ impl Emulator {
 
     pub fn inject(&self, fault: Fault) {
         lock(&self.inner.faults).push(fault);
+    }
+
+    /// The next `n` Graph list requests that carry a `$skiptoken` are answered as if it had
+    /// expired (400 `Directory_ExpiredPageToken`), whatever its age.
+    pub fn expire_next_skip_tokens(&self, n: usize) {
+        self.inner.expire_skip_tokens.store(n, Ordering::SeqCst);
     }
 
     pub fn clear_faults(&self) {
@@ -308,6 +370,8 @@ struct Inner {
     rng: Mutex<Rng>,
     /// UAMIs (lower-cased ARM ids) with a FIC write in flight.
     fic_writes: Mutex<HashSet<String>>,
+    /// How many of the next Graph list `$skiptoken`s to refuse as expired.
+    expire_skip_tokens: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -327,6 +391,13 @@ impl Drop for FicWriteGuard {
 }
 
 impl Inner {
+    /// Whether this `$skiptoken` is to be refused as expired (`expire_next_skip_tokens`).
+    fn take_expired_token(&self) -> bool {
+        self.expire_skip_tokens
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -640,8 +711,14 @@ async fn handle(AxumState(inner): AxumState<Arc<Inner>>, request: Request) -> Re
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
     let mut req = Req::new(parts.method.as_str(), &path_and_query, parts.headers, body);
-    req.base = match req.header("host") {
-        Some(host) if !host.is_empty() => format!("http://{host}"),
+    // Links name the host the client called: behind a forwarding transport (the tests'
+    // loopback one), the host and scheme it forwarded.
+    req.base = match (req.header("x-forwarded-host"), req.header("host")) {
+        (Some(host), _) if !host.is_empty() => format!(
+            "{}://{host}",
+            req.header("x-forwarded-proto").unwrap_or("https")
+        ),
+        (_, Some(host)) if !host.is_empty() => format!("http://{host}"),
         _ => inner.base.clone(),
     };
     let index = inner.log_request(&req, &path_and_query, false);

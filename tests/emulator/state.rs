@@ -90,7 +90,10 @@ impl State {
         self.app_by_app_id.clear();
         for (i, a) in self.snap.applications.iter().enumerate() {
             self.app_by_id.insert(a.id.to_ascii_lowercase(), i);
-            self.app_by_app_id.insert(a.app_id.to_ascii_lowercase(), i);
+            // An object without an appId (agent identities) is not found by one.
+            if !a.app_id.is_empty() {
+                self.app_by_app_id.insert(a.app_id.to_ascii_lowercase(), i);
+            }
         }
     }
 
@@ -99,7 +102,9 @@ impl State {
         self.sp_by_app_id.clear();
         for (i, s) in self.snap.service_principals.iter().enumerate() {
             self.sp_by_id.insert(s.id.to_ascii_lowercase(), i);
-            self.sp_by_app_id.insert(s.app_id.to_ascii_lowercase(), i);
+            if !s.app_id.is_empty() {
+                self.sp_by_app_id.insert(s.app_id.to_ascii_lowercase(), i);
+            }
         }
     }
 
@@ -148,7 +153,9 @@ impl State {
         let i = self.snap.service_principals.len() - 1;
         let sp = &self.snap.service_principals[i];
         self.sp_by_id.insert(sp.id.to_ascii_lowercase(), i);
-        self.sp_by_app_id.insert(sp.app_id.to_ascii_lowercase(), i);
+        if !sp.app_id.is_empty() {
+            self.sp_by_app_id.insert(sp.app_id.to_ascii_lowercase(), i);
+        }
     }
 
     pub fn remove_sp(&mut self, id: &str) {

@@ -14,8 +14,12 @@ pub struct ThrottleBudget {
     /// Graph writes per `graph_write_window` (3,000 per 2 min 30 s).
     pub graph_writes: f64,
     pub graph_write_window: Duration,
-    /// Application list reads that `$select` `keyCredentials`, per minute and tenant (150).
+    /// Application list reads that `$select` `keyCredentials`, per minute and tenant (150,
+    /// application-list docs: "a throttling limit of 150 requests per minute for every
+    /// tenant").
     pub graph_key_selects_per_minute: f64,
+    /// The "minute" of that cap: tests shorten it to reach the cap in a second.
+    pub graph_key_select_window: Duration,
     /// ARM reads: bucket size and refill per second, per subscription and for the tenant.
     pub arm_reads: f64,
     pub arm_reads_per_second: f64,
@@ -41,6 +45,7 @@ impl ThrottleBudget {
             graph_writes: 3_000.0,
             graph_write_window: Duration::from_secs(150),
             graph_key_selects_per_minute: 150.0,
+            graph_key_select_window: Duration::from_secs(60),
             arm_reads: 250.0,
             arm_reads_per_second: 25.0,
             arm_writes: 200.0,
@@ -157,7 +162,10 @@ impl Throttles {
             ),
             graph_key_selects: Bucket::new(
                 budget.graph_key_selects_per_minute,
-                budget.graph_key_selects_per_minute / 60.0,
+                per(
+                    budget.graph_key_selects_per_minute,
+                    budget.graph_key_select_window,
+                ),
             ),
             arm_reads: HashMap::new(),
             arm_writes: HashMap::new(),

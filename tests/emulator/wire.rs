@@ -149,18 +149,17 @@ pub fn graph_error_with_ids(
     request_id: &str,
     client_request_id: &str,
 ) -> String {
-    serde_json::json!({
-        "error": {
-            "code": code,
-            "message": message,
-            "innerError": {
-                "date": graph_error_date(),
-                "request-id": request_id,
-                "client-request-id": client_request_id,
-            }
-        }
-    })
-    .to_string()
+    // In Graph's order (code, message, innerError: date, request-id, client-request-id), as
+    // the published and observed bodies have it.
+    let s = |v: &str| serde_json::Value::from(v).to_string();
+    format!(
+        r#"{{"error":{{"code":{},"message":{},"innerError":{{"date":{},"request-id":{},"client-request-id":{}}}}}}}"#,
+        s(code),
+        s(message),
+        s(&graph_error_date()),
+        s(request_id),
+        s(client_request_id)
+    )
 }
 
 /// ARM's error body: `{"error":{"code","message"}}`.
@@ -320,38 +319,62 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 /// Opaque paging tokens: `kind` names the collection (so a token of one list is refused by
-/// another) and `position` is where the next page starts. The tag (a keyed SHA-256) makes a
-/// token that was edited or made up fail with 400, as a real service's would.
+/// another), `position` is where the next page starts, and the time it was issued lets a
+/// token expire as Graph's do. The tag (a keyed SHA-256) makes a token that was edited or
+/// made up fail with 400, as a real service's would.
 #[derive(Debug, Clone)]
 pub struct SkipTokens {
     salt: [u8; 16],
+    start: std::time::Instant,
 }
 
 impl SkipTokens {
     pub fn new() -> Self {
         Self {
             salt: *uuid::Uuid::new_v4().as_bytes(),
+            start: std::time::Instant::now(),
         }
     }
 
-    fn tag(&self, kind: &str, position: usize) -> String {
+    fn tag(&self, kind: &str, position: usize, issued_ms: u64) -> String {
         let mut h = Sha256::new();
         h.update(self.salt);
         h.update(kind.as_bytes());
         h.update(position.to_le_bytes());
+        h.update(issued_ms.to_le_bytes());
         let d = h.finalize();
         d[..9].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn issue(&self, kind: &str, position: usize) -> String {
-        base64url(format!("{position}.{}", self.tag(kind, position)).as_bytes())
+        let issued_ms = self.start.elapsed().as_millis() as u64;
+        base64url(
+            format!(
+                "{position}.{issued_ms}.{}",
+                self.tag(kind, position, issued_ms)
+            )
+            .as_bytes(),
+        )
     }
 
     pub fn redeem(&self, kind: &str, token: &str) -> Option<usize> {
+        self.redeem_with_age(kind, token).map(|(p, _)| p)
+    }
+
+    /// The position and how long ago the token was issued.
+    pub fn redeem_with_age(&self, kind: &str, token: &str) -> Option<(usize, std::time::Duration)> {
         let raw = String::from_utf8(unbase64(token)?).ok()?;
-        let (pos, tag) = raw.split_once('.')?;
-        let position: usize = pos.parse().ok()?;
-        (self.tag(kind, position) == tag).then_some(position)
+        let mut parts = raw.splitn(3, '.');
+        let position: usize = parts.next()?.parse().ok()?;
+        let issued_ms: u64 = parts.next()?.parse().ok()?;
+        let tag = parts.next()?;
+        (self.tag(kind, position, issued_ms) == tag).then(|| {
+            let now = self.start.elapsed().as_millis() as u64;
+            (
+                position,
+                std::time::Duration::from_millis(now.saturating_sub(issued_ms)),
+            )
+        })
     }
 }
 

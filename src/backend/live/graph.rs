@@ -1,18 +1,41 @@
 //! The Microsoft Graph client: the reads of a tenant crawl and the credential writes of a
 //! migration, each a documented v1.0 call (reference §1–§3), beta only where v1.0 cannot say
-//! it (flexible federated credentials).
+//! it: federated identity credentials, which v1.0 cannot even serialise when one is flexible.
 //!
-//! The crawl is shaped by Graph's limits: applications come with `$expand=
-//! federatedIdentityCredentials` (complete, as an app has at most 20), minimal `$select`s
-//! (a `$select` costs one resource unit less) and `$top=999`, so 20,000 applications are 21
-//! requests; `@odata.nextLink` is followed verbatim; `$count` (with `ConsistencyLevel:
-//! eventual`, which cannot be combined with `$expand`) only feeds progress totals, so its
-//! failure costs nothing but the total. A v1.0 FIC with `subject: null` is a flexible one
-//! whose expression only beta shows; those apps' FICs are re-read from beta through `$batch`
-//! (20 per batch, a few batches in flight, items correlated by id because they come back in
-//! any order, a throttled item re-submitted after its own `Retry-After`).
+//! **Why the crawl is three lists.** Graph v1.0 declares a FIC's `subject` non-nullable and
+//! has no `claimsMatchingExpression`; a list that holds a flexible FIC is answered 200 with
+//! the JSON cut off after that FIC's `issuer` and an error object appended (`page`), and the
+//! page's `@odata.nextLink` is never written — nothing after it can be read from v1.0. Beta
+//! serialises FICs whole. And `$expand` caps a page at 100 objects whatever `$top` says
+//! (microsoftgraph/microsoft-graph-docs#21506, "confirmed with Dev from code"), while an
+//! application list that `$select`s `keyCredentials` is limited to 150 requests per minute
+//! per tenant (application-list docs). For A applications, page size P = 999 and the
+//! `$expand` cap E = 100, the options cost:
 //!
-//! May import the HTTP layer, the wire types and the domain.
+//! | option | requests | why not / why |
+//! | --- | --- | --- |
+//! | v1.0 `$expand=federatedIdentityCredentials` | ⌈A/E⌉ | one flexible FIC ends the crawl |
+//! | beta `$expand`, every property from beta | ⌈A/E⌉ | every page `$select`s `keyCredentials`: 200 pages for 20,000 apps overrun the 150/min cap; and every property would come from beta |
+//! | v1.0 list + each app's FICs by beta `$batch` | ⌈A/P⌉ + ⌈A/20⌉ | Graph counts each batch item: A requests against the throttling budget |
+//! | **v1.0 list (`$select`, no `$expand`) + beta `$select=id&$expand`** | **⌈A/P⌉ + ⌈A/E⌉** | chosen: 21 + 200 for 20,000 apps, 10 % more than beta alone, but only the 21 v1.0 pages select `keyCredentials`, every property but FICs comes from v1.0, and the two lists run at once, so the crawl takes no longer than the `$expand` chain |
+//!
+//! The two application lists are joined by object id. An app the beta list does not have
+//! (created meanwhile, or after a beta page broke off) gets its FICs read alone, through beta
+//! `$batch` (20 per batch, a few in flight, items correlated by id because they come back in
+//! any order, a throttled item re-submitted after its own `Retry-After`); an app only beta
+//! listed (created or deleted meanwhile) is left out with a warning naming it. Service
+//! principals are the third list, `$select` and `$top=999`. `$count` (with `ConsistencyLevel:
+//! eventual`, which `$expand` excludes) only feeds progress totals.
+//!
+//! **What never fails a load:** an object that does not fit the documented shape (skipped,
+//! named in a warning); an `appId` that is null (kept); a type credwise has not seen (kept as
+//! it came); a `$skiptoken` that expired mid-list (`Directory_ExpiredPageToken`,
+//! `DirectoryPageTokenNotFoundException`, "Token not found: token is either invalid or
+//! expired"): that list starts again from its first page, once — a second expiry is an error
+//! that says so. A v1.0 list that Graph breaks off is an error naming the object, as nothing
+//! after it can be read.
+//!
+//! May import the HTTP layer, the page decoder, the wire types and the domain.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,12 +44,16 @@ use std::time::Duration;
 use azure_core::http::Method;
 use futures::StreamExt;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::error::Need;
-use super::http::{Service, segment};
+use super::http::{DECODE_RETRIES, Service, segment};
+use super::page::{self, InStreamError, Lenient, Rejected};
 use super::retry::{self, Mode};
-use super::wire::{self, FicMatch, Me, Organization, Page, WireApp, WireFicItem, WireSp};
-use crate::backend::import::{WirePassword, null_as_empty};
+use super::wire::{self, FicMatch, Me, Organization, Page, WireFicItem};
+use crate::backend::import::{
+    Checked, WireApplication, WireFic, WirePassword, WireServicePrincipal, null_as_empty,
+};
 use crate::backend::{Error, OneTimeSecret, Progress, Warning};
 use crate::domain::{
     Application, FederatedIdentityCredential, PasswordCredential, ServicePrincipal,
@@ -37,14 +64,21 @@ use crate::domain::{
 const APP_SELECT: &str = "id,appId,displayName,signInAudience,publisherDomain,createdDateTime,\
                           passwordCredentials,keyCredentials";
 /// The properties of a service principal credwise shows, for every type (enterprise apps,
-/// managed identities — told apart by `alternativeNames` — legacy principals).
+/// managed identities — told apart by `alternativeNames` — legacy principals, agent
+/// identities).
 const SP_SELECT: &str = "id,appId,displayName,servicePrincipalType,alternativeNames,\
                          accountEnabled,appOwnerOrganizationId,passwordCredentials,\
                          keyCredentials,tags";
 /// Graph's `$batch` limit.
 pub const BATCH_SIZE: usize = 20;
+/// Graph's page size for a list with `$expand`, whatever `$top` asks (see the module docs).
+pub const EXPAND_PAGE: u32 = 100;
+/// How often one list may start again after its page token expired.
+const RESTARTS: u32 = 1;
 
 const EVENTUAL: (&str, &str) = ("consistencylevel", "eventual");
+
+const FIC_STAGE: &str = "federated credentials";
 
 /// The Graph client of one session.
 #[derive(Debug)]
@@ -75,6 +109,88 @@ impl Total {
     fn get(&self) -> Option<u64> {
         Some(self.0.load(Ordering::Relaxed)).filter(|v| *v != Self::UNKNOWN)
     }
+}
+
+/// What one list read: its objects, the ones left out, and where Graph broke it off.
+struct Listed<T> {
+    items: Vec<T>,
+    rejected: Vec<Rejected>,
+    broken: Option<InStreamError>,
+}
+
+/// The Graph side of a tenant.
+#[derive(Debug)]
+pub struct Crawled {
+    pub applications: Vec<Application>,
+    pub service_principals: Vec<ServicePrincipal>,
+    /// What was left out or could not be read, each naming the objects.
+    pub warnings: Vec<Warning>,
+}
+
+/// One application's federated credentials as the beta list gives them.
+struct AppFics {
+    id: String,
+    fics: Vec<FederatedIdentityCredential>,
+    rejected: Vec<Rejected>,
+}
+
+/// `{"id": …, "federatedIdentityCredentials": […]}`: each FIC is converted on its own, so
+/// one that does not fit costs only itself.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireAppFics {
+    id: String,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    federated_identity_credentials: Vec<serde_json::Value>,
+}
+
+impl TryFrom<WireAppFics> for AppFics {
+    type Error = String;
+
+    fn try_from(w: WireAppFics) -> Result<Self, String> {
+        let owner = format!("application {}", w.id);
+        let (fics, rejected) = fics_leniently(w.federated_identity_credentials, &owner);
+        Ok(Self {
+            id: w.id,
+            fics,
+            rejected,
+        })
+    }
+}
+
+/// The FICs among `values` that convert, and a `Rejected` naming each that does not.
+fn fics_leniently(
+    values: Vec<serde_json::Value>,
+    owner: &str,
+) -> (Vec<FederatedIdentityCredential>, Vec<Rejected>) {
+    let mut fics = Vec::with_capacity(values.len());
+    let mut rejected = Vec::new();
+    for v in values {
+        let raw = serde_json::to_vec(&v).unwrap_or_default();
+        match serde_json::from_value::<Checked<FederatedIdentityCredential, WireFic>>(v) {
+            Ok(f) => fics.push(f.0),
+            Err(e) => rejected.push(Rejected {
+                object: format!("federated credential {} of {owner}", page::name_of(&raw)),
+                why: crate::backend::import::redact_strings(&e.to_string()),
+            }),
+        }
+    }
+    (fics, rejected)
+}
+
+/// Whether a failed page request says its `$skiptoken` expired (Graph keeps page tokens for
+/// minutes): `Directory_ExpiredPageToken` (400), `DirectoryPageTokenNotFoundException`, or the
+/// message "Token not found: token is either invalid or expired" with an empty code.
+fn expired_page_token(e: &Error) -> bool {
+    let (code, message) = match e {
+        Error::Service { code, message, .. } => (code.as_str(), message.as_str()),
+        Error::NotFound(message) => ("", message.as_str()),
+        _ => return false,
+    };
+    let code = code.to_ascii_lowercase();
+    code.contains("expiredpagetoken")
+        || code.contains("pagetokennotfound")
+        || message.contains("token is either invalid or expired")
 }
 
 impl Graph {
@@ -113,98 +229,287 @@ impl Graph {
         std::str::from_utf8(&reply.body).ok()?.trim().parse().ok()
     }
 
-    /// Follows a Graph list from `first` to its last page, reporting progress per page.
-    async fn pages<W, T>(
+    /// One page, read leniently. A body that is not a page (or was cut short without
+    /// Graph's error object) is fetched again a few times: a read is safe to repeat.
+    async fn page<W, T>(&self, url: &str) -> Result<Lenient<T>, Error>
+    where
+        W: DeserializeOwned + TryInto<T, Error = String>,
+    {
+        let mut attempt = 0;
+        loop {
+            let reply = self
+                .svc
+                .send(Mode::Read, Method::Get, url, &[], None, Need::GraphRead)
+                .await?;
+            if let Some(page) = page::decode::<W, T>(&reply.body, "value") {
+                return Ok(page);
+            }
+            if attempt >= DECODE_RETRIES {
+                return Err(
+                    match serde_json::from_slice::<Page<serde::de::IgnoredAny>>(&reply.body) {
+                        Err(e) => self.svc.decode_error(&reply, url, &e),
+                        Ok(_) => Error::Decode {
+                            service: self.svc.name,
+                            message: format!("{url}: the page could not be read"),
+                        },
+                    },
+                );
+            }
+            attempt += 1;
+            tokio::time::sleep(self.svc.settings.initial_delay).await;
+        }
+    }
+
+    /// Follows a Graph list from `first` to its last page, reporting progress per page. A
+    /// page token that expires starts the list again from `first` (the objects read so far
+    /// are dropped, so none is counted twice), at most `RESTARTS` times.
+    async fn list<W, T>(
         &self,
-        first: String,
+        first: &str,
         stage: &str,
         total: &Total,
         progress: &Progress,
-        convert: impl Fn(W) -> T,
-    ) -> Result<Vec<T>, Error>
+    ) -> Result<Listed<T>, Error>
     where
-        W: serde::de::DeserializeOwned,
+        W: DeserializeOwned + TryInto<T, Error = String>,
     {
-        let mut out = Vec::new();
-        let mut url = first;
-        progress.report(stage, 0, total.get());
-        loop {
-            let page: Page<W> = self.svc.get_json(&url, &[], Need::GraphRead).await?;
-            out.extend(page.value.into_iter().map(&convert));
-            progress.report(stage, out.len() as u64, total.get());
-            match page.next_link {
-                // A link back to the same page would loop forever.
-                Some(next) if next == url => {
-                    return Err(Error::Decode {
-                        service: self.svc.name,
-                        message: format!("{stage}: the next page link repeats the current one"),
-                    });
+        let mut restarts = 0;
+        'stream: loop {
+            let mut out = Listed {
+                items: Vec::new(),
+                rejected: Vec::new(),
+                broken: None,
+            };
+            let mut url = first.to_string();
+            progress.report(stage, 0, total.get());
+            loop {
+                let page = match self.page::<W, T>(&url).await {
+                    Ok(page) => page,
+                    Err(e) if url != first && expired_page_token(&e) => {
+                        if restarts < RESTARTS {
+                            restarts += 1;
+                            continue 'stream;
+                        }
+                        return Err(match e {
+                            Error::Service {
+                                service,
+                                code,
+                                message,
+                                request_id,
+                            } => Error::Service {
+                                service,
+                                code,
+                                message: format!(
+                                    "{message} — the {stage} list's page token expired again \
+                                     after the list started over; Graph keeps page tokens for \
+                                     minutes only: try again"
+                                ),
+                                request_id,
+                            },
+                            other => other,
+                        });
+                    }
+                    Err(e) => return Err(e),
+                };
+                out.items.extend(page.items);
+                out.rejected.extend(page.rejected);
+                progress.report(stage, out.items.len() as u64, total.get());
+                if page.broken.is_some() {
+                    out.broken = page.broken;
+                    return Ok(out);
                 }
-                Some(next) => url = next,
-                None => return Ok(out),
+                match page.next_link {
+                    // A link back to the same page would loop forever.
+                    Some(next) if next == url => {
+                        return Err(Error::Decode {
+                            service: self.svc.name,
+                            message: format!("{stage}: the next page link repeats the current one"),
+                        });
+                    }
+                    Some(next) => url = next,
+                    None => return Ok(out),
+                }
             }
         }
     }
 
-    /// Every application with its secrets, certificates and (v1.0) federated credentials.
-    pub async fn applications(&self, progress: &Progress) -> Result<Vec<Application>, Error> {
-        let url = format!(
-            "{}/applications?$select={APP_SELECT}&$expand=federatedIdentityCredentials&$top={}",
-            self.v1, self.page_size
-        );
-        let total = Total::new();
-        let (count, apps) = futures::join!(
-            async { total.set(self.count("applications").await) },
-            self.pages(url, "applications", &total, progress, |w: WireApp| w.0)
-        );
-        let () = count;
-        let apps = apps?;
-        progress.report("applications", apps.len() as u64, Some(apps.len() as u64));
-        Ok(apps)
+    /// A v1.0 list's objects; a list Graph broke off is an error naming the object, since
+    /// the page's next link was never written.
+    fn complete<T>(
+        &self,
+        listed: Listed<T>,
+        stage: &str,
+        url: &str,
+    ) -> Result<(Vec<T>, Vec<Rejected>), Error> {
+        match listed.broken {
+            Some(b) => Err(match self.svc.in_stream(url, &b) {
+                Error::Service {
+                    service,
+                    code,
+                    message,
+                    request_id,
+                } => Error::Service {
+                    service,
+                    code,
+                    message: format!(
+                        "{message}; the {stage} after it cannot be read from Graph v1.0"
+                    ),
+                    request_id,
+                },
+                other => other,
+            }),
+            None => Ok((listed.items, listed.rejected)),
+        }
     }
 
-    /// Every service principal, of every type.
-    pub async fn service_principals(
-        &self,
-        progress: &Progress,
-    ) -> Result<Vec<ServicePrincipal>, Error> {
-        let url = format!(
+    /// The Graph side of a tenant: applications (v1.0) with their federated credentials
+    /// (beta), and service principals (v1.0), the three lists at once (see the module docs).
+    pub async fn crawl(&self, progress: &Progress) -> Result<Crawled, Error> {
+        let apps_url = format!(
+            "{}/applications?$select={APP_SELECT}&$top={}",
+            self.v1, self.page_size
+        );
+        let fics_url = format!(
+            "{}/applications?$select=id&$expand=federatedIdentityCredentials&$top={}",
+            self.beta,
+            self.page_size.min(EXPAND_PAGE)
+        );
+        let sps_url = format!(
             "{}/servicePrincipals?$select={SP_SELECT}&$top={}",
             self.v1, self.page_size
         );
-        let total = Total::new();
-        let (count, sps) = futures::join!(
-            async { total.set(self.count("servicePrincipals").await) },
-            self.pages(url, "service principals", &total, progress, |w: WireSp| {
-                w.0
-            })
+        let (app_total, sp_total) = (Total::new(), Total::new());
+        let ((), (), apps, fics, sps) = futures::join!(
+            async { app_total.set(self.count("applications").await) },
+            async { sp_total.set(self.count("servicePrincipals").await) },
+            self.list::<WireApplication, Application>(
+                &apps_url,
+                "applications",
+                &app_total,
+                progress
+            ),
+            self.list::<WireAppFics, AppFics>(&fics_url, FIC_STAGE, &app_total, progress),
+            self.list::<WireServicePrincipal, ServicePrincipal>(
+                &sps_url,
+                "service principals",
+                &sp_total,
+                progress
+            ),
         );
-        let () = count;
-        let sps = sps?;
-        let n = sps.len() as u64;
-        progress.report("service principals", n, Some(n));
-        Ok(sps)
+        let (mut applications, app_rejected) = self.complete(apps?, "applications", &apps_url)?;
+        let (service_principals, sp_rejected) =
+            self.complete(sps?, "service principals", &sps_url)?;
+        let fics = fics?;
+        let n = applications.len() as u64;
+        progress.report("applications", n, Some(n));
+        let s = service_principals.len() as u64;
+        progress.report("service principals", s, Some(s));
+
+        let mut warnings = Vec::new();
+        warnings.extend(rejected_warning("applications", app_rejected));
+        warnings.extend(rejected_warning("service principals", sp_rejected));
+        let mut fic_rejected = fics.rejected;
+        if let Some(b) = &fics.broken {
+            warnings.push(Warning {
+                area: FIC_STAGE.into(),
+                message: format!(
+                    "Graph beta broke off the federated-credential list at {} ({}: {}); the \
+                     federated credentials of the applications after it are read one by one",
+                    b.object(),
+                    b.code,
+                    b.message
+                ),
+            });
+        }
+        let mut by_id: HashMap<String, Vec<FederatedIdentityCredential>> =
+            HashMap::with_capacity(fics.items.len());
+        for app in fics.items {
+            fic_rejected.extend(app.rejected);
+            by_id.insert(app.id.to_ascii_lowercase(), app.fics);
+        }
+        let mut missing = Vec::new();
+        for app in &mut applications {
+            match by_id.remove(&app.id.to_ascii_lowercase()) {
+                Some(list) => app.federated_identity_credentials = list,
+                None => missing.push(app.id.clone()),
+            }
+        }
+        if !by_id.is_empty() {
+            let mut only_beta: Vec<String> = by_id.into_keys().collect();
+            only_beta.sort();
+            warnings.push(Warning {
+                area: FIC_STAGE.into(),
+                message: format!(
+                    "{} application(s) appeared in the federated-credential list (Graph beta) \
+                     but not in the application list (v1.0) — created or deleted while \
+                     credwise read the tenant — and are not shown: {}",
+                    only_beta.len(),
+                    some(&only_beta)
+                ),
+            });
+        }
+        if !missing.is_empty() {
+            let (mut read, failed, rejected) = self.fics_of(&missing, progress).await;
+            fic_rejected.extend(rejected);
+            for app in &mut applications {
+                if let Some(list) = read.remove(&app.id) {
+                    app.federated_identity_credentials = list;
+                }
+            }
+            if let Some((_, why)) = failed.first() {
+                let named: Vec<String> = failed
+                    .iter()
+                    .map(|(id, _)| match applications.iter().find(|a| &a.id == id) {
+                        Some(a) => {
+                            format!("{id} ({:?})", crate::sanitize::display(&a.display_name))
+                        }
+                        None => id.clone(),
+                    })
+                    .collect();
+                warnings.push(Warning {
+                    area: FIC_STAGE.into(),
+                    message: format!(
+                        "the federated credentials of {} application(s) could not be read \
+                         ({why}) and are shown as none: {}",
+                        failed.len(),
+                        some(&named)
+                    ),
+                });
+            }
+        }
+        warnings.extend(rejected_warning(FIC_STAGE, fic_rejected));
+        let f = applications
+            .iter()
+            .map(|a| a.federated_identity_credentials.len() as u64)
+            .sum();
+        progress.report(FIC_STAGE, f, Some(f));
+        Ok(Crawled {
+            applications,
+            service_principals,
+            warnings,
+        })
     }
 
-    /// The beta view of the federated credentials of `apps` (object ids), for flexible FICs.
-    /// Returns what was read, and a warning for the apps whose FICs could not be re-read
-    /// (they keep their v1.0 form, without the expression).
-    pub async fn flexible_fics(
+    /// The federated credentials of `apps` (object ids), each read alone from beta through
+    /// `$batch`. Returns what was read, the apps that failed (with why), and the FICs left out.
+    #[allow(clippy::type_complexity)]
+    pub async fn fics_of(
         &self,
         apps: &[String],
         progress: &Progress,
     ) -> (
         HashMap<String, Vec<FederatedIdentityCredential>>,
-        Option<Warning>,
+        Vec<(String, String)>,
+        Vec<Rejected>,
     ) {
-        const STAGE: &str = "federated credentials";
         let total = apps.len() as u64;
         let mut read: HashMap<String, Vec<FederatedIdentityCredential>> = HashMap::new();
         let mut failed: Vec<(String, String)> = Vec::new();
+        let mut rejected: Vec<Rejected> = Vec::new();
         let mut pending: Vec<String> = apps.to_vec();
         let mut waited = Duration::ZERO;
         let mut round = 0u32;
-        progress.report(STAGE, 0, Some(total));
+        progress.report(FIC_STAGE, 0, Some(total));
         while !pending.is_empty() {
             // Collected first: a stream over a borrowing closure would make this future
             // not `Send`.
@@ -220,8 +525,9 @@ impl Graph {
             let mut delay: Option<Duration> = None;
             for (app, item) in outcomes.into_iter().flatten() {
                 match item {
-                    Item::Read(fics) => {
+                    Item::Read(fics, left_out) => {
                         read.insert(app, fics);
+                        rejected.extend(left_out);
                     }
                     Item::Retry(after) => {
                         delay = delay.max(Some(after.unwrap_or(self.svc.settings.initial_delay)));
@@ -230,7 +536,7 @@ impl Graph {
                     Item::Failed(why) => failed.push((app, why)),
                 }
             }
-            progress.report(STAGE, read.len() as u64, Some(total));
+            progress.report(FIC_STAGE, read.len() as u64, Some(total));
             pending = again;
             if pending.is_empty() {
                 break;
@@ -251,15 +557,7 @@ impl Graph {
             waited += delay;
             tokio::time::sleep(delay).await;
         }
-        let warning = failed.first().map(|(_, why)| Warning {
-            area: STAGE.into(),
-            message: format!(
-                "the flexible federated credentials of {} application(s) could not be read \
-                 from Graph beta ({why}); they are shown without their claims expression",
-                failed.len()
-            ),
-        });
-        (read, warning)
+        (read, failed, rejected)
     }
 
     /// One `$batch` of beta FIC reads; each app's outcome.
@@ -308,29 +606,11 @@ impl Graph {
             .map(|(i, app)| {
                 let item = match by_id.remove(&(i + 1).to_string()) {
                     None => Item::Retry(None),
-                    Some(r) => self.fic_item(r),
+                    Some(r) => fic_item(r, &app),
                 };
                 (app, item)
             })
             .collect()
-    }
-
-    fn fic_item(&self, r: wire::BatchItem) -> Item {
-        match r.status {
-            200..=299 => match serde_json::from_value::<Page<WireFicItem>>(r.body) {
-                Ok(page) => Item::Read(page.value.into_iter().map(|f| f.0).collect()),
-                Err(e) => Item::Failed(format!("unreadable batch item ({e})")),
-            },
-            429 | 503 | 504 => Item::Retry(retry::retry_after_in(&r.headers)),
-            status => {
-                let code = r
-                    .body
-                    .pointer("/error/code")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or("");
-                Item::Failed(crate::sanitize::display(&format!("HTTP {status} {code}")).into())
-            }
-        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -415,45 +695,40 @@ impl Graph {
         self.write(Method::Patch, &url, Some(&body)).await.map(drop)
     }
 
-    /// The federated credentials of an application (v1.0, or beta for expressions).
+    /// The federated credentials of an application, read from beta, where they come whole:
+    /// v1.0 breaks its answer off at a flexible credential (see the module docs), so it is
+    /// never used to read FICs. `_beta` is kept for callers; both values read beta.
     pub async fn fics(
         &self,
         owner: &str,
-        beta: bool,
+        _beta: bool,
     ) -> Result<Vec<FederatedIdentityCredential>, Error> {
-        let base = if beta { &self.beta } else { &self.v1 };
-        let url = format!("{base}{owner}/federatedIdentityCredentials");
+        let url = format!("{}{owner}/federatedIdentityCredentials", self.beta);
         let page: Page<WireFicItem> = self.svc.get_json(&url, &[], Need::GraphRead).await?;
         Ok(page.value.into_iter().map(|f| f.0).collect())
     }
 
-    /// One federated credential by name, read from beta when v1.0 hides its expression;
-    /// `None` when it does not exist.
+    /// One federated credential by name, read from beta (expression included); `None` when
+    /// it does not exist.
     pub async fn fic(
         &self,
         owner: &str,
         name: &str,
     ) -> Result<Option<FederatedIdentityCredential>, Error> {
-        let mut fic = None;
-        for base in [&self.v1, &self.beta] {
-            let url = format!(
-                "{base}{owner}/federatedIdentityCredentials/{}",
-                segment(name)
-            );
-            match self
-                .svc
-                .get_json::<WireFicItem>(&url, &[], Need::GraphRead)
-                .await
-            {
-                Ok(f) if f.0.subject.is_none() && f.0.claims_matching_expression.is_none() => {
-                    fic = Some(f.0);
-                }
-                Ok(f) => return Ok(Some(f.0)),
-                Err(Error::NotFound(_)) => return Ok(fic),
-                Err(e) => return Err(e),
-            }
+        let url = format!(
+            "{}{owner}/federatedIdentityCredentials/{}",
+            self.beta,
+            segment(name)
+        );
+        match self
+            .svc
+            .get_json::<WireFicItem>(&url, &[], Need::GraphRead)
+            .await
+        {
+            Ok(f) => Ok(Some(f.0)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
         }
-        Ok(fic)
     }
 
     /// Creates a federated credential; a flexible one (a claims expression) through beta,
@@ -501,9 +776,66 @@ pub fn owner_path(collection: &str, id: &str) -> String {
 }
 
 enum Item {
-    Read(Vec<FederatedIdentityCredential>),
+    /// The FICs read, and the ones left out.
+    Read(Vec<FederatedIdentityCredential>, Vec<Rejected>),
     Retry(Option<Duration>),
     Failed(String),
+}
+
+/// One app's item of a FIC `$batch`.
+fn fic_item(r: wire::BatchItem, app: &str) -> Item {
+    #[derive(Deserialize)]
+    struct Values {
+        #[serde(default, deserialize_with = "null_as_empty")]
+        value: Vec<serde_json::Value>,
+    }
+    match r.status {
+        200..=299 => match serde_json::from_value::<Values>(r.body) {
+            Ok(page) => {
+                let (fics, rejected) = fics_leniently(page.value, &format!("application {app}"));
+                Item::Read(fics, rejected)
+            }
+            Err(e) => Item::Failed(format!(
+                "unreadable batch item ({})",
+                crate::backend::import::redact_strings(&e.to_string())
+            )),
+        },
+        429 | 503 | 504 => Item::Retry(retry::retry_after_in(&r.headers)),
+        status => {
+            let code = r
+                .body
+                .pointer("/error/code")
+                .and_then(|c| c.as_str())
+                .unwrap_or("");
+            Item::Failed(crate::sanitize::display(&format!("HTTP {status} {code}")).into())
+        }
+    }
+}
+
+/// At most five names, then how many more.
+fn some(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut out = names[..names.len().min(SHOWN)].join(", ");
+    if names.len() > SHOWN {
+        out.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    out
+}
+
+/// One warning naming the objects of `area` that were left out, and why.
+fn rejected_warning(area: &str, rejected: Vec<Rejected>) -> Option<Warning> {
+    let first = rejected.first()?;
+    let named: Vec<String> = rejected.iter().map(|r| r.object.clone()).collect();
+    Some(Warning {
+        area: area.to_string(),
+        message: format!(
+            "{} object(s) did not have the shape Graph documents and are not shown: {} (the \
+             first: {})",
+            rejected.len(),
+            some(&named),
+            first.why
+        ),
+    })
 }
 
 /// The credentials of one object.
@@ -525,4 +857,183 @@ struct WireCredentials {
 fn rfc3339(t: crate::domain::Timestamp) -> Result<String, Error> {
     t.format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| Error::Unavailable(format!("cannot write the date {t}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::live::error::from_response;
+    use crate::backend::live::retry::headers;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn the_beta_list_of_fics_reads_classic_and_flexible_ones() {
+        let page = page::decode::<WireAppFics, AppFics>(
+            &fixture("graph-beta-application-list-flexible-fic-composed.json"),
+            "value",
+        )
+        .unwrap();
+        assert!(page.broken.is_none() && page.rejected.is_empty());
+        let [app, none] = &page.items[..] else {
+            panic!("{}", page.items.len())
+        };
+        assert!(none.fics.is_empty() && none.rejected.is_empty());
+        let classic = &app.fics[0];
+        assert_eq!(
+            classic.subject.as_deref(),
+            Some("a7d388c3-5e3f-4959-ac7d-786b3383006a")
+        );
+        assert!(classic.claims_matching_expression.is_none());
+        let flexible = &app.fics[1];
+        assert_eq!(flexible.name, "FlexFic1");
+        assert!(flexible.subject.is_none());
+        assert_eq!(
+            flexible.claims_matching_expression.as_deref(),
+            Some("claims['sub'] matches 'repo:contoso/contoso-org:ref:refs/heads/*'")
+        );
+    }
+
+    #[test]
+    fn one_fic_that_does_not_fit_costs_only_itself() {
+        let body = br#"{"value":[{"id":"app-1","federatedIdentityCredentials":[
+            {"id":"f1","name":"good","issuer":"https://i","subject":"s","audiences":["a"]},
+            {"id":"f2","name":"no-issuer","subject":"s","audiences":["a"]}]}]}"#;
+        let page = page::decode::<WireAppFics, AppFics>(body, "value").unwrap();
+        let app = &page.items[0];
+        assert_eq!(app.fics.len(), 1);
+        assert_eq!(app.rejected.len(), 1);
+        assert_eq!(
+            app.rejected[0].object,
+            "federated credential f2 (\"no-issuer\") of application app-1"
+        );
+        assert!(
+            app.rejected[0].why.contains("has no issuer"),
+            "{:?}",
+            app.rejected
+        );
+    }
+
+    #[test]
+    fn the_observed_v1_answers_are_in_stream_errors_naming_the_fic() {
+        for (name, id, fic) in [
+            (
+                "graph-v1-fic-list-flexible-instream-error.txt",
+                "UUID",
+                "FlexFic1",
+            ),
+            (
+                "graph-v1-fic-list-flexible-instream-error-2.txt",
+                "<credential id>",
+                "debug_v2",
+            ),
+        ] {
+            let body = fixture(name);
+            let page =
+                page::decode::<WireFic, FederatedIdentityCredential>(&body, "value").unwrap();
+            assert!(page.items.is_empty() && page.next_link.is_none(), "{name}");
+            let e = page.broken.unwrap();
+            assert_eq!(e.code, "InternalServerError");
+            assert!(e.message.contains("subject[Nullable=False]"), "{name}");
+            assert_eq!(e.object_id.as_deref(), Some(id));
+            assert_eq!(e.object_name.as_deref(), Some(fic));
+        }
+    }
+
+    #[test]
+    fn expired_page_tokens_are_recognised_in_every_reported_form() {
+        let graph = |status: u16, code: &str, message: &str| {
+            let body = serde_json::json!({"error": {"code": code, "message": message}}).to_string();
+            from_response(
+                "Graph",
+                Need::GraphRead,
+                "GET /v1.0/x",
+                status,
+                &headers(&[]),
+                body.as_bytes(),
+            )
+        };
+        // The directory's code; the exception the paging docs name; the reporting API's body
+        // with an empty code (msgraph-sdk-powershell#451).
+        for e in [
+            graph(400, "Directory_ExpiredPageToken", "whatever"),
+            graph(
+                400,
+                "DirectoryPageTokenNotFoundException",
+                "The directory page token was not found.",
+            ),
+            graph(
+                400,
+                "",
+                "Token not found: token is either invalid or expired",
+            ),
+            graph(
+                404,
+                "",
+                "Token not found: token is either invalid or expired",
+            ),
+        ] {
+            assert!(expired_page_token(&e), "{e:?}");
+        }
+        for e in [
+            graph(400, "Request_BadRequest", "Invalid filter clause"),
+            graph(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            ),
+            Error::Throttled {
+                retry_after_secs: 1,
+            },
+        ] {
+            assert!(!expired_page_token(&e), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn requests_have_the_published_shapes() {
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let published =
+            |name: &str| serde_json::from_slice::<serde_json::Value>(&fixture(name)).unwrap();
+        // `$batch`: each request an id, a method and a relative url.
+        let batch = published("graph-batch-request.json");
+        let item = &batch["requests"][0];
+        for k in ["id", "method", "url"] {
+            assert!(item.get(k).is_some(), "{k}");
+        }
+        assert!(item["url"].as_str().unwrap().starts_with('/'));
+        // removePassword: `{"keyId": …}`, as `remove_password` sends it.
+        assert_eq!(
+            keys(&published("graph-removepassword-request.json")),
+            ["keyId"]
+        );
+        // A flexible FIC as GitLab's docs create it through beta: what `add_fic` sends, the
+        // expression in the same shape.
+        let flexible = published("graph-beta-fic-flexible-create-request.json");
+        let expression = FicMatch::expression_json("claims['sub'] matches 'x'");
+        assert_eq!(
+            keys(&expression),
+            keys(&flexible["claimsMatchingExpression"])
+        );
+        assert_eq!(
+            expression["languageVersion"],
+            flexible["claimsMatchingExpression"]["languageVersion"]
+        );
+        let parsed: Checked<FederatedIdentityCredential, WireFic> =
+            serde_json::from_value(flexible).unwrap();
+        assert!(parsed.0.subject.is_none());
+        assert!(matches!(
+            FicMatch::of(&parsed.0),
+            Ok(FicMatch::Expression(_))
+        ));
+    }
 }

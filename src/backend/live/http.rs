@@ -152,6 +152,8 @@ impl Service {
     /// GETs `url` and decodes its JSON. A 2xx body that does not decode (a connection cut
     /// mid-body that still looked complete) is fetched again a few times before it becomes
     /// a `Decode` error: a read is safe to repeat, and a half page must never pass as a page.
+    /// A body Graph broke off itself, with its error object appended (`page`), is the
+    /// service's answer: a `Service` error naming the object, at once.
     pub async fn get_json<T: DeserializeOwned>(
         &self,
         url: &str,
@@ -176,7 +178,15 @@ impl Service {
             let reply = self
                 .send(Mode::Read, method, url, headers, body, need)
                 .await?;
-            match serde_json::from_slice::<T>(&reply.body) {
+            let decoded = serde_json::from_slice::<T>(&reply.body);
+            // Graph stopped writing and appended an error: the same bytes come back every
+            // time, so this is the service's answer, not a cut to fetch again.
+            if decoded.is_err()
+                && let Some((_, e)) = super::page::in_stream_error(&reply.body)
+            {
+                return Err(self.in_stream(url, &e));
+            }
+            match decoded {
                 Ok(v) => return Ok(v),
                 Err(e) if attempt < DECODE_RETRIES => {
                     attempt += 1;
@@ -190,12 +200,34 @@ impl Service {
         }
     }
 
+    /// The error for a 200 that Graph broke off with an in-stream error object: it names the
+    /// object whose serialisation failed.
+    pub fn in_stream(&self, url: &str, e: &super::page::InStreamError) -> Error {
+        let path = Url::parse(url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        Error::Service {
+            service: self.name,
+            code: e.code.clone(),
+            message: format!(
+                "GET {path} answered 200 but broke off at {} with an error in the body: {}",
+                e.object(),
+                e.message
+            ),
+            request_id: if e.request_id.is_empty() {
+                "none".into()
+            } else {
+                e.request_id.clone()
+            },
+        }
+    }
+
     /// Decodes the JSON body of a write's reply.
     pub fn json<T: DeserializeOwned>(&self, reply: &Reply, url: &str) -> Result<T, Error> {
         serde_json::from_slice(&reply.body).map_err(|e| self.decode_error(reply, url, &e))
     }
 
-    fn decode_error(&self, reply: &Reply, url: &str, e: &serde_json::Error) -> Error {
+    pub fn decode_error(&self, reply: &Reply, url: &str, e: &serde_json::Error) -> Error {
         let path = Url::parse(url)
             .map(|u| u.path().to_string())
             .unwrap_or_default();
@@ -218,7 +250,7 @@ impl Service {
 }
 
 /// How often a read whose body did not decode is fetched again.
-const DECODE_RETRIES: u32 = 2;
+pub const DECODE_RETRIES: u32 = 2;
 
 fn origin_of(u: &Url) -> String {
     match u.port() {

@@ -1,14 +1,15 @@
 //! The live backend: a real tenant through Microsoft Graph and Azure Resource Manager.
 //!
-//! `LiveBackend::load` crawls in phases that report progress — applications and service
-//! principals (concurrently), federated credentials, then, alongside the Graph part,
-//! subscriptions, managed identities, resources and role assignments. Graph is the core: a
-//! Graph failure fails the load. A missing Azure permission (no Azure access, a subscription
-//! that answers 403) keeps everything else and becomes a `Warning` naming the role needed;
-//! any other ARM failure (the network, a 5xx after retries, throttling past the cap) fails
-//! the load like a Graph one, at once, so a partial tenant never passes for a whole one (and
-//! never replaces a good cache). A cancelled `Progress` ends the load at once: the crawl
-//! future is dropped, and with it every request in flight.
+//! `LiveBackend::load` crawls in phases that report progress — applications (v1.0), their
+//! federated credentials (beta) and service principals (v1.0), the three lists at once (see
+//! `graph`), then, alongside the Graph part, subscriptions, managed identities, resources and
+//! role assignments. Graph is the core: a Graph failure fails the load; an object Graph sends
+//! that does not fit is left out with a warning naming it. A missing Azure permission (no
+//! Azure access, a subscription that answers 403) keeps everything else and becomes a
+//! `Warning` naming the role needed; any other ARM failure (the network, a 5xx after retries,
+//! throttling past the cap) fails the load like a Graph one, at once, so a partial tenant
+//! never passes for a whole one (and never replaces a good cache). A cancelled `Progress`
+//! ends the load at once: the crawl future is dropped, and with it every request in flight.
 //!
 //! `check` and `apply` turn every `Check` and `Change` into Graph/ARM calls, reading what an
 //! undo needs before changing anything, so `Applied::undo` restores the tenant (a removed
@@ -16,7 +17,8 @@
 //!
 //! Submodules: `cloud` (hosts per cloud), `endpoints` (URL rules), `auth` (credentials),
 //! `retry` and `http` (the azure_core pipelines), `error` (typed errors), `wire` (JSON
-//! shapes), `graph` and `arm` (the calls), `changes` (`check` and `apply`).
+//! shapes), `page` (lenient page decoding, Graph's in-stream errors), `graph` and `arm` (the
+//! calls), `changes` (`check` and `apply`).
 //!
 //! May import the domain, the rest of `backend`, azure_core/azure_identity and tokio.
 
@@ -28,6 +30,7 @@ pub mod endpoints;
 pub mod error;
 pub(crate) mod graph;
 pub(crate) mod http;
+pub(crate) mod page;
 pub mod retry;
 pub(crate) mod wire;
 
@@ -52,7 +55,7 @@ use super::import::{infer_tenant_id, system_assigned_resources};
 use super::{Applied, Backend, Error, Loaded, Progress, Scope, Warning};
 use crate::domain::change::Target;
 use crate::domain::{
-    Application, AzureResource, Change, Check, CheckOutcome, Cloud, FederatedIdentityCredential,
+    AzureResource, Change, Check, CheckOutcome, Cloud, FederatedIdentityCredential,
     ObjectCredentials, RoleAssignment, SnapshotSource, TenantSnapshot, Timestamp,
     UserAssignedIdentity,
 };
@@ -228,13 +231,8 @@ impl LiveBackend {
         wanted.extend(scope.subscriptions.iter().cloned());
 
         let graph_part = async {
-            let (apps, sps) = futures::join!(
-                self.graph.applications(progress),
-                self.graph.service_principals(progress)
-            );
-            let (mut apps, sps) = (apps?, sps?);
-            let warning = self.complete_flexible_fics(&mut apps, progress).await;
-            Ok::<_, Error>((apps, sps, warning))
+            let c = self.graph.crawl(progress).await?;
+            Ok::<_, Error>((c.applications, c.service_principals, c.warnings))
         };
         // Who is this? `/organization` names the tenant; an application without the right
         // to read it still knows its tenant from its token's `tid` claim. Only ARM needs the
@@ -267,12 +265,12 @@ impl LiveBackend {
         };
         // A Graph failure ends the load at once, ARM requests in flight included, and so
         // does an ARM failure that is not a missing permission.
-        let ((applications, service_principals, fic_warning), (early_tenant, display_name, arm)) =
+        let ((applications, service_principals, graph_warnings), (early_tenant, display_name, arm)) =
             futures::try_join!(graph_part, tenant_and_arm)?;
 
         let tenant_id = early_tenant
             .unwrap_or_else(|| infer_tenant_id(&applications, &service_principals, &[]));
-        let mut warnings: Vec<Warning> = fic_warning.into_iter().collect();
+        let mut warnings: Vec<Warning> = graph_warnings;
         let mut snapshot = TenantSnapshot {
             tenant_id: tenant_id.clone(),
             tenant_display_name: display_name,
@@ -319,40 +317,6 @@ impl LiveBackend {
             snapshot: Arc::new(snapshot),
             warnings,
         })
-    }
-
-    /// Re-reads from beta the federated credentials of the apps whose v1.0 FICs are
-    /// flexible (`subject: null`, no expression in v1.0).
-    async fn complete_flexible_fics(
-        &self,
-        apps: &mut [Application],
-        progress: &Progress,
-    ) -> Option<Warning> {
-        const STAGE: &str = "federated credentials";
-        let flexible: Vec<String> = apps
-            .iter()
-            .filter(|a| {
-                a.federated_identity_credentials
-                    .iter()
-                    .any(|f| f.subject.is_none() && f.claims_matching_expression.is_none())
-            })
-            .map(|a| a.id.clone())
-            .collect();
-        if flexible.is_empty() {
-            let n = apps
-                .iter()
-                .map(|a| a.federated_identity_credentials.len() as u64)
-                .sum();
-            progress.report(STAGE, n, Some(n));
-            return None;
-        }
-        let (mut read, warning) = self.graph.flexible_fics(&flexible, progress).await;
-        for app in apps.iter_mut() {
-            if let Some(fics) = read.remove(&app.id) {
-                app.federated_identity_credentials = fics;
-            }
-        }
-        warning
     }
 
     async fn load_arm(

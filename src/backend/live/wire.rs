@@ -15,16 +15,14 @@ use serde::Deserialize;
 
 use crate::backend::OneTimeSecret;
 use crate::backend::import::{
-    Checked, WireApplication, WireFic, WireIdentity, WirePassword, WireRoleAssignment,
-    WireServicePrincipal, arm_name_and_type, non_empty, null_as_empty,
+    Checked, WireFic, WireIdentity, WirePassword, WireRoleAssignment, arm_name_and_type, non_empty,
+    null_as_empty,
 };
 use crate::domain::{
-    Application, AzureResource, FederatedIdentityCredential, PasswordCredential, ResourceIdentity,
-    RoleAssignment, ServicePrincipal, UserAssignedIdentity,
+    AzureResource, FederatedIdentityCredential, PasswordCredential, ResourceIdentity,
+    RoleAssignment, UserAssignedIdentity,
 };
 
-pub type WireApp = Checked<Application, WireApplication>;
-pub type WireSp = Checked<ServicePrincipal, WireServicePrincipal>;
 pub type WireUami = Checked<UserAssignedIdentity, WireIdentity>;
 pub type WireFicItem = Checked<FederatedIdentityCredential, WireFic>;
 pub type WireRole = Checked<RoleAssignment, WireRoleAssignment>;
@@ -302,6 +300,11 @@ pub struct BatchItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::import::{WireApplication, WireServicePrincipal};
+    use crate::domain::{Application, ServicePrincipal};
+
+    type WireApp = Checked<Application, WireApplication>;
+    type WireSp = Checked<ServicePrincipal, WireServicePrincipal>;
 
     #[test]
     fn pages_of_both_services() {
@@ -684,6 +687,46 @@ mod tests {
         .unwrap();
         assert_eq!(page.data.len(), 3);
         assert!(page.skip_token.is_some());
+    }
+
+    #[test]
+    fn real_graph_payloads_of_issue_10() {
+        let org: Page<Organization> =
+            serde_json::from_slice(&fixture("graph-organization-list-response.json")).unwrap();
+        assert_eq!(org.value[0].id, "84841066-274d-4ec0-a5c1-276be684bdd3");
+        assert_eq!(org.value[0].display_name.as_deref(), Some("Contoso"));
+        // An agent identity: no appId, a type credwise keeps as it came.
+        let agents: Page<WireSp> =
+            serde_json::from_slice(&fixture("graph-agentidentity-list-response.json")).unwrap();
+        let a = &agents.value[0].0;
+        assert_eq!(a.app_id, "");
+        assert_eq!(a.display_name, "My Agent Identity");
+        assert_eq!(
+            a.service_principal_type,
+            crate::domain::ServicePrincipalType::Other("ServiceIdentity".into())
+        );
+        let created: WireSp =
+            serde_json::from_slice(&fixture("graph-agentidentity-create-response.json")).unwrap();
+        assert_eq!(
+            created.0.odata_type.as_deref(),
+            Some("#microsoft.graph.agentIdentity")
+        );
+        assert_eq!(created.0.app_id, "");
+        let beta: Page<WireFicItem> =
+            serde_json::from_slice(&fixture("graph-beta-fic-list-response.json")).unwrap();
+        assert_eq!(beta.value[0].0.name, "testing");
+        assert!(beta.value[0].0.claims_matching_expression.is_none());
+        let created: WireFicItem =
+            serde_json::from_slice(&fixture("graph-fic-create-response.json")).unwrap();
+        assert_eq!(
+            created.0.id.as_deref(),
+            Some("d9b7bf1e-429e-4678-8132-9b00c9846cc4")
+        );
+        let counted: serde_json::Value =
+            serde_json::from_slice(&fixture("graph-application-list-count-response.json")).unwrap();
+        let page: Page<WireApp> = serde_json::from_value(counted.clone()).unwrap();
+        assert_eq!(counted["@odata.count"], 1);
+        assert_eq!(page.value.len(), 1);
     }
 
     #[test]

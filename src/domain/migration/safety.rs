@@ -439,6 +439,7 @@ mod tests {
             password_credentials: vec![secret("s1", None), secret("s2", None)],
             key_credentials: vec![],
             federated_identity_credentials: vec![],
+            odata_type: None,
         });
         let dir = Directory::new(s);
         let guidance = GuidanceTemplates::empty();

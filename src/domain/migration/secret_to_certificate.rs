@@ -17,6 +17,12 @@ use crate::domain::change::{Change, Check, Target};
 use crate::domain::credential::KeyCredential;
 use crate::domain::directory::Directory;
 
+/// How far inside the certificate's validity the key credential's dates are kept: Graph
+/// rejects a date outside it (`KeyCredentialsInvalidEndDate`, "Key credential end date is
+/// invalid."), and the Azure CLI sends `notBefore + 1 s` and `notAfter − 1 s` for that
+/// reason (`_validate_app_dates` in its role module).
+pub const INSIDE_VALIDITY: time::Duration = time::Duration::seconds(1);
+
 /// Default and limits of `--validity-months` for a generated certificate.
 pub const DEFAULT_VALIDITY_MONTHS: u32 = 12;
 pub const MAX_VALIDITY_MONTHS: u32 = 24;
@@ -215,8 +221,8 @@ impl CertificateForm {
                     custom_key_identifier: Some(c.thumbprint.clone()),
                     key_type: Some("AsymmetricX509Cert".into()),
                     usage: Some("Verify".into()),
-                    start_date_time: Some(c.not_before),
-                    end_date_time: Some(c.not_after),
+                    start_date_time: Some(c.not_before + INSIDE_VALIDITY),
+                    end_date_time: Some(c.not_after - INSIDE_VALIDITY),
                 }
             }
             None => KeyCredential {

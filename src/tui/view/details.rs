@@ -93,7 +93,20 @@ fn clip(line: Line<'_>, width: usize) -> Line<'_> {
     Line::from(spans)
 }
 
+/// What the identity is, with the kind Graph named when it is a kind credwise has no word
+/// for (`@odata.type`, e.g. `agentIdentity`). Tenant text: sanitised by the caller.
 fn kind_line(dir: &Directory, e: &Entry) -> String {
+    let kind = base_kind_line(dir, e);
+    match dir.odata_type_of(e) {
+        Some(t) => format!(
+            "{kind} · {}",
+            t.strip_prefix("#microsoft.graph.").unwrap_or(t)
+        ),
+        None => kind,
+    }
+}
+
+fn base_kind_line(dir: &Directory, e: &Entry) -> String {
     let s = dir.snapshot();
     match e.object {
         ObjectRef::Application(i) => {
@@ -207,7 +220,10 @@ fn build<'a>(
     let mut lines: Vec<Line> = Vec::new();
     let name = sanitize::display(dir.display_name_of(e)).into_owned();
     lines.push(Line::from(span(name, t.title)));
-    lines.push(Line::from(span(kind_line(dir, e), t.dim)));
+    lines.push(Line::from(span(
+        sanitize::display(&kind_line(dir, e)).into_owned(),
+        t.dim,
+    )));
     lines.push(Line::raw(""));
     for (k, v) in props(dir, e) {
         lines.push(Line::from(vec![
