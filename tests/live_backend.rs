@@ -353,6 +353,26 @@ async fn a_beta_list_broken_off_mid_page_leaves_the_rest_to_batches() {
     assert_eq!(items.iter().filter(|i| i.status == 429).count(), 1);
 }
 
+/// The apps a broken beta list leaves to `$batch` are read or the load fails: a network
+/// failure there is not "no federated credentials" (issue #11: failures say they failed).
+#[tokio::test]
+async fn a_network_failure_of_the_federated_credential_batches_fails_the_load() {
+    let snap = flexible_tenant();
+    let emu = Emulator::start(snap.clone()).await;
+    let ids: Vec<String> = snap.applications.iter().map(|a| a.id.clone()).collect();
+    let page = broken_beta_page(&[], &ids[14]);
+    emu.inject(fault("GET", "/beta/applications", status(200, page)).skip(2));
+    emu.inject(fault("POST", "/beta/$batch", FaultAction::Close).always());
+    let b = LiveBackend::new(LiveConfig {
+        graph_page_size: 7,
+        ..config(&emu)
+    })
+    .unwrap();
+    let err = load(&b).await.unwrap_err();
+    assert!(matches!(err, Error::Network(_)), "{err:?}");
+    assert_eq!(err.exit_code(), 3);
+}
+
 #[tokio::test]
 async fn an_app_only_the_beta_list_has_is_left_out_and_named() {
     // The application was deleted between the two lists: v1.0 no longer lists it, beta did.

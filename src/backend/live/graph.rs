@@ -449,7 +449,7 @@ impl Graph {
             });
         }
         if !missing.is_empty() {
-            let (mut read, failed, rejected) = self.fics_of(&missing, progress).await;
+            let (mut read, failed, rejected) = self.fics_of(&missing, progress).await?;
             fic_rejected.extend(rejected);
             for app in &mut applications {
                 if let Some(list) = read.remove(&app.id) {
@@ -491,17 +491,24 @@ impl Graph {
     }
 
     /// The federated credentials of `apps` (object ids), each read alone from beta through
-    /// `$batch`. Returns what was read, the apps that failed (with why), and the FICs left out.
+    /// `$batch`. Returns what was read, the apps that failed (with why: an item Graph refused,
+    /// e.g. a 403 or 404 for one app), and the FICs left out. A batch that fails whole for
+    /// another reason than a missing permission (the network, a 5xx after retries, throttling
+    /// past the cap) fails the load, as the lists do: "shown as none" is only for an app
+    /// Graph answered about.
     #[allow(clippy::type_complexity)]
     pub async fn fics_of(
         &self,
         apps: &[String],
         progress: &Progress,
-    ) -> (
-        HashMap<String, Vec<FederatedIdentityCredential>>,
-        Vec<(String, String)>,
-        Vec<Rejected>,
-    ) {
+    ) -> Result<
+        (
+            HashMap<String, Vec<FederatedIdentityCredential>>,
+            Vec<(String, String)>,
+            Vec<Rejected>,
+        ),
+        Error,
+    > {
         let total = apps.len() as u64;
         let mut read: HashMap<String, Vec<FederatedIdentityCredential>> = HashMap::new();
         let mut failed: Vec<(String, String)> = Vec::new();
@@ -517,10 +524,11 @@ impl Graph {
                 .chunks(BATCH_SIZE)
                 .map(|chunk| self.fic_batch(chunk.to_vec()))
                 .collect();
-            let outcomes: Vec<Vec<(String, Item)>> = futures::stream::iter(batches)
+            let outcomes: Vec<Result<Vec<(String, Item)>, Error>> = futures::stream::iter(batches)
                 .buffer_unordered(self.batch_concurrency.max(1))
                 .collect()
                 .await;
+            let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, Error>>()?;
             let mut again = Vec::new();
             let mut delay: Option<Duration> = None;
             for (app, item) in outcomes.into_iter().flatten() {
@@ -547,21 +555,19 @@ impl Graph {
             if round > self.svc.settings.max_retries
                 || waited + delay > self.svc.settings.max_total_wait
             {
-                failed.extend(
-                    pending
-                        .drain(..)
-                        .map(|a| (a, "still throttled after retries".to_string())),
-                );
-                break;
+                return Err(Error::Throttled {
+                    retry_after_secs: delay.as_secs().max(1),
+                });
             }
             waited += delay;
             tokio::time::sleep(delay).await;
         }
-        (read, failed, rejected)
+        Ok((read, failed, rejected))
     }
 
-    /// One `$batch` of beta FIC reads; each app's outcome.
-    async fn fic_batch(&self, apps: Vec<String>) -> Vec<(String, Item)> {
+    /// One `$batch` of beta FIC reads; each app's outcome, or the error that failed the whole
+    /// batch when it is not a missing permission.
+    async fn fic_batch(&self, apps: Vec<String>) -> Result<Vec<(String, Item)>, Error> {
         let requests: Vec<serde_json::Value> = apps
             .iter()
             .enumerate()
@@ -583,25 +589,27 @@ impl Graph {
             Ok(r) => r,
             Err(Error::Throttled { retry_after_secs }) => {
                 let after = Duration::from_secs(retry_after_secs);
-                return apps
+                return Ok(apps
                     .into_iter()
                     .map(|a| (a, Item::Retry(Some(after))))
-                    .collect();
+                    .collect());
             }
-            Err(e) => {
+            Err(e) if e.is_missing_permission() => {
                 let why = e.to_string();
-                return apps
+                return Ok(apps
                     .into_iter()
                     .map(|a| (a, Item::Failed(why.clone())))
-                    .collect();
+                    .collect());
             }
+            Err(e) => return Err(e),
         };
         let mut by_id: HashMap<String, wire::BatchItem> = response
             .responses
             .into_iter()
             .map(|r| (r.id.clone(), r))
             .collect();
-        apps.into_iter()
+        Ok(apps
+            .into_iter()
             .enumerate()
             .map(|(i, app)| {
                 let item = match by_id.remove(&(i + 1).to_string()) {
@@ -610,7 +618,7 @@ impl Graph {
                 };
                 (app, item)
             })
-            .collect()
+            .collect())
     }
 
     // -----------------------------------------------------------------------------------------
