@@ -25,10 +25,10 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use credwise::backend::import::parse_applications;
-use credwise::bench_support::{TenantSpec, generate_tenant};
 use credwise::domain::audit::overview::overview;
 use credwise::domain::audit::{AuditOptions, Report, Severity, audit};
 use credwise::domain::{Directory, SnapshotSource, TenantSnapshot, Timestamp};
+use credwise_test_kit::tenant::{TenantSpec, generate_tenant};
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
 use time::format_description::well_known::Rfc3339;
 

@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 
 use credwise::app::{App, LoadState, Msg, update};
 use credwise::app::{NavItem, Pane};
-use credwise::bench_support::{TenantSpec, generate_tenant};
 use credwise::domain::audit::overview::overview;
 use credwise::domain::audit::{AuditOptions, audit};
 use credwise::domain::filter::Filter;
@@ -37,6 +36,7 @@ use credwise::store::snapshot_file;
 use credwise::tui::keymap::Keymap;
 use credwise::tui::theme::Theme;
 use credwise::tui::ui_state::UiState;
+use credwise_test_kit::tenant::{TenantSpec, generate_tenant};
 use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

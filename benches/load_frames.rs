@@ -20,8 +20,7 @@
 // Benchmarks report on stderr and may panic on broken fixtures.
 #![allow(clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/emulator/mod.rs"]
-mod emulator;
+use credwise_test_kit::emulator;
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -30,7 +29,6 @@ use credwise::app::{App, Msg, update};
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig};
 use credwise::backend::snapshot::SnapshotBackend;
 use credwise::backend::{Backend, Progress};
-use credwise::bench_support::{TenantSpec, generate_tenant};
 use credwise::domain::audit::AuditOptions;
 use credwise::domain::{TenantSnapshot, Timestamp};
 use credwise::jobs;
@@ -38,6 +36,7 @@ use credwise::tui::keymap::Keymap;
 use credwise::tui::theme::Theme;
 use credwise::tui::ui_state::UiState;
 use credwise::tui::view;
+use credwise_test_kit::tenant::{TenantSpec, generate_tenant};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -156,7 +155,7 @@ fn frames_while_loading(c: &mut Criterion) {
         .build()
         .unwrap();
     let (_, now) = tenant();
-    let crawl_tenant = credwise::bench_support::generate_tenant(
+    let crawl_tenant = credwise_test_kit::tenant::generate_tenant(
         &TenantSpec {
             applications: 20_000,
             service_principals: 40_000,

@@ -6,8 +6,6 @@
 
 pub mod app;
 pub mod backend;
-#[doc(hidden)]
-pub mod bench_support;
 pub mod cli;
 pub mod config;
 pub mod domain;

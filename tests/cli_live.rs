@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-mod emulator;
+use credwise_test_kit::emulator;
 
 use common::cli::{Run, credwise, s, usage_error};
 use emulator::{Emulator, Fault, FaultAction, Matcher};

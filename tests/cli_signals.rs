@@ -7,7 +7,7 @@
 #![cfg(unix)]
 
 mod common;
-mod emulator;
+use credwise_test_kit::emulator;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,11 +1,11 @@
-//! The live backend against the Graph/ARM emulator (`tests/emulator/`) over real loopback
-//! HTTP: a full load equals the emulator's tenant; paging, `$batch`, throttling, every error
-//! mapping, faults mid-crawl, cancellation, partial loads; and every `Change` applied and
+//! The live backend against the Graph/ARM emulator (`credwise_test_kit::emulator`) over real
+//! loopback HTTP: a full load equals the emulator's tenant; paging, `$batch`, throttling, every
+//! error mapping, faults mid-crawl, cancellation, partial loads; and every `Change` applied and
 //! undone through the emulator.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-mod emulator;
+use credwise_test_kit::emulator;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -151,7 +151,7 @@ fn fault(method: &str, path: &str, action: FaultAction) -> Fault {
 
 /// A generated tenant big enough for several pages at a small `$top`.
 fn generated(apps: usize, sps: usize) -> TenantSnapshot {
-    use credwise::bench_support::{TenantSpec, generate_tenant};
+    use credwise_test_kit::tenant::{TenantSpec, generate_tenant};
     generate_tenant(
         &TenantSpec {
             applications: apps,

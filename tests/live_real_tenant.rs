@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-mod emulator;
+use credwise_test_kit::emulator;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,11 +18,11 @@ use common::{NOW, render, screen, type_text, ui};
 use credwise::app::{App, Command, Msg, update};
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig, RetrySettings};
 use credwise::backend::{Backend, Progress, Scope};
-use credwise::bench_support::{TenantSpec, add_agent_identities, generate_tenant};
 use credwise::domain::change::Target;
 use credwise::domain::{
     Change, Check, Directory, FederatedIdentityCredential, ServicePrincipalType, TenantSnapshot,
 };
+use credwise_test_kit::tenant::{TenantSpec, add_agent_identities, generate_tenant};
 use emulator::Emulator;
 
 const APPS: usize = 2_000;

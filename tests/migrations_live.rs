@@ -1,15 +1,15 @@
 //! Migrations run end to end through `jobs::migrate` on a `LiveBackend` pointed at the
-//! Graph/ARM emulator (`tests/emulator/`) over loopback with `--auth none`: every migration
-//! (certificate, each FIC preset, a created and an existing managed identity) with and without
-//! removing the secrets ends in the emulator's tenant; a 409, 429 or 500 at every step's write
-//! is ridden through or stops the run with the step journaled as failed, and `resume` then
-//! reaches the same end state while `rollback` restores what can be restored; a POST answered
-//! 500 is never sent twice; a removed secret is reported as not restorable on a live tenant;
-//! and no journal, record or request log holds secret material or a bearer token.
+//! Graph/ARM emulator (`credwise_test_kit::emulator`) over loopback with `--auth none`: every
+//! migration (certificate, each FIC preset, a created and an existing managed identity) with
+//! and without removing the secrets ends in the emulator's tenant; a 409, 429 or 500 at every
+//! step's write is ridden through or stops the run with the step journaled as failed, and
+//! `resume` then reaches the same end state while `rollback` restores what can be restored; a
+//! POST answered 500 is never sent twice; a removed secret is reported as not restorable on a
+//! live tenant; and no journal, record or request log holds secret material or a bearer token.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-mod emulator;
+use credwise_test_kit::emulator;
 
 use std::path::Path;
 use std::sync::Arc;

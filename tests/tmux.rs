@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-mod emulator;
+use credwise_test_kit::emulator;
 
 const NOW: &str = "2026-11-22T12:00:00Z";
 const TENANT: &str = "Fabrikam Logistics";

@@ -24,7 +24,7 @@ use super::wire::{
     WireFicItem, WireRole, WireUami, read_row,
 };
 use crate::backend::Error;
-use crate::backend::import::{Checked, WireFic, WireIdentity, WireRoleAssignment};
+use crate::backend::wire::{Checked, WireFic, WireIdentity, WireRoleAssignment};
 use crate::domain::{
     AzureResource, FederatedIdentityCredential, RoleAssignment, UserAssignedIdentity,
 };
@@ -80,7 +80,7 @@ impl Arm {
         }
     }
 
-    /// Follows an ARM list of objects that convert through `import`'s wire types.
+    /// Follows an ARM list of objects that convert through `backend::wire`'s types.
     async fn objects<T, W>(&self, first: String) -> Result<Vec<T>, Error>
     where
         Checked<T, W>: serde::de::DeserializeOwned,

@@ -11,7 +11,7 @@ use super::LiveBackend;
 use super::arm::{AUTHORIZATION_API, MSI_API, MSI_FIC_API, condition_lost};
 use super::error::Need;
 use super::graph::owner_path;
-use crate::backend::import::WireKey;
+use crate::backend::wire::WireKey;
 use crate::backend::{Applied, Error};
 use crate::domain::change::{ApplyError, Target};
 use crate::domain::verify;

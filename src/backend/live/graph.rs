@@ -51,7 +51,7 @@ use super::http::{DECODE_RETRIES, Service, segment};
 use super::page::{self, InStreamError, Lenient, Rejected};
 use super::retry::{self, Mode};
 use super::wire::{self, FicMatch, Me, Organization, Page, WireFicItem};
-use crate::backend::import::{
+use crate::backend::wire::{
     Checked, WireApplication, WireFic, WirePassword, WireServicePrincipal, null_as_empty,
 };
 use crate::backend::{Error, OneTimeSecret, Progress, Warning};
@@ -171,7 +171,7 @@ fn fics_leniently(
             Ok(f) => fics.push(f.0),
             Err(e) => rejected.push(Rejected {
                 object: format!("federated credential {} of {owner}", page::name_of(&raw)),
-                why: crate::backend::import::redact_strings(&e.to_string()),
+                why: crate::backend::wire::redact_strings(&e.to_string()),
             }),
         }
     }
@@ -805,7 +805,7 @@ fn fic_item(r: wire::BatchItem, app: &str) -> Item {
             }
             Err(e) => Item::Failed(format!(
                 "unreadable batch item ({})",
-                crate::backend::import::redact_strings(&e.to_string())
+                crate::backend::wire::redact_strings(&e.to_string())
             )),
         },
         429 | 503 | 504 => Item::Retry(retry::retry_after_in(&r.headers)),

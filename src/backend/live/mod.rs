@@ -51,7 +51,7 @@ use self::endpoints::Endpoints;
 use self::graph::Graph;
 use self::http::Service;
 use self::wire::Subscription;
-use super::import::{infer_tenant_id, system_assigned_resources};
+use super::wire::{infer_tenant_id, system_assigned_resources};
 use super::{Applied, Backend, Error, Loaded, Progress, Scope, Warning};
 use crate::domain::change::Target;
 use crate::domain::{

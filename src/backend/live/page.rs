@@ -27,7 +27,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::wire::Page;
-use crate::backend::import::Checked;
+use crate::backend::wire::Checked;
 
 /// A page read leniently.
 #[derive(Debug)]
@@ -248,7 +248,7 @@ fn without_values(e: &serde_json::Error) -> String {
     let full = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     let bare = full.strip_suffix(&suffix).unwrap_or(&full);
-    crate::backend::import::redact_strings(bare)
+    crate::backend::wire::redact_strings(bare)
 }
 
 /// "`id` (displayName …)" of a raw object, as far as it can be read.

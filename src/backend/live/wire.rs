@@ -1,7 +1,7 @@
 //! The JSON shapes of the Graph and ARM responses the live backend reads, and their
 //! conversion to domain types. Objects (applications, service principals, credentials,
-//! user-assigned identities, role assignments) go through the same wire types as the `az`
-//! import (`backend::import`), so both paths agree on every quirk: `null` collections,
+//! user-assigned identities, role assignments) go through `backend::wire`, the wire types the
+//! `az` import (`backend::import`) reads too, so both paths agree on every quirk: `null` collections,
 //! lenient timestamps, ARM's `properties` nesting, flexible FICs, and no field for
 //! `secretText` or a certificate's `key` — those are dropped by serde, not filtered later.
 //! What only a live crawl sees lives here: page envelopes (`@odata.nextLink`, `nextLink`),
@@ -9,12 +9,12 @@
 //! response that carries a secret (`addPassword`), which is split at once into metadata and
 //! a `OneTimeSecret`.
 //!
-//! Imports the domain and the import module's wire types.
+//! Imports the domain and `backend::wire`.
 
 use serde::Deserialize;
 
 use crate::backend::OneTimeSecret;
-use crate::backend::import::{
+use crate::backend::wire::{
     Checked, WireFic, WireIdentity, WirePassword, WireRoleAssignment, arm_name_and_type, non_empty,
     null_as_empty,
 };
@@ -300,7 +300,7 @@ pub struct BatchItem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::import::{WireApplication, WireServicePrincipal};
+    use crate::backend::wire::{WireApplication, WireServicePrincipal};
     use crate::domain::{Application, ServicePrincipal};
 
     type WireApp = Checked<Application, WireApplication>;

@@ -1,22 +1,27 @@
-//! A generator of large, realistic tenants for the performance benchmarks (`benches/explorer.rs`)
-//! and for tests that need volume. It is no part of credwise's behaviour, which is why it lives
-//! outside `domain` and is hidden from the docs.
+//! A generator of large, realistic tenants for the performance benchmarks (`benches/`) and for
+//! tests that need volume (`TenantSpec`, `generate_tenant`, `add_agent_identities`).
 //!
 //! The output depends only on the spec (with its seed) and `now`: a tiny inline PRNG
 //! (splitmix64) drives every choice, so a benchmark run measures the same tenant every time
 //! without a dependency on `rand`. Names are built from word lists so that the `/` filter has
 //! realistic, varied text to match, and end dates spread around `now` so every expiry status
-//! (expired, expiring soon, healthy, "never") is present.
+//! (expired, expiring soon, healthy, "never") is present. Azure facts and object shapes come
+//! from `super::shared`, as the demo tenant's do.
 
 use std::collections::BTreeMap;
 
 use time::Duration;
-use time::macros::datetime;
 
-use crate::domain::{
+use credwise::domain::{
     Application, AzureResource, FederatedIdentityCredential, KeyCredential, PasswordCredential,
     ResourceIdentity, RoleAssignment, ServicePrincipal, ServicePrincipalType, SnapshotSource,
     TenantSnapshot, Timestamp, UserAssignedIdentity,
+};
+
+use super::shared::{
+    GITHUB_ISSUER, MICROSOFT_SERVICES_TENANT, NEVER, TOKEN_EXCHANGE, aks_issuer, base64,
+    entra_issuer, managed_identity_principal, resource_group_id, role_assignment,
+    service_principal,
 };
 
 /// How big a tenant to generate.
@@ -91,33 +96,24 @@ pub fn add_agent_identities(snapshot: &mut TenantSnapshot, count: usize, seed: u
         odata_type: Some("#microsoft.graph.agentIdentityBlueprint".into()),
     });
     snapshot.service_principals.push(ServicePrincipal {
-        id: rng.guid(),
-        app_id: blueprint_app_id,
-        display_name: "agent-blueprint-support".into(),
-        service_principal_type: ServicePrincipalType::Other(
-            "AgentIdentityBlueprintPrincipal".into(),
-        ),
-        alternative_names: Vec::new(),
-        account_enabled: Some(true),
         app_owner_organization_id: Some(tenant),
-        password_credentials: Vec::new(),
-        key_credentials: Vec::new(),
-        tags: Vec::new(),
         odata_type: Some("#microsoft.graph.agentIdentityBlueprintPrincipal".into()),
+        ..service_principal(
+            rng.guid(),
+            blueprint_app_id,
+            "agent-blueprint-support".into(),
+            ServicePrincipalType::Other("AgentIdentityBlueprintPrincipal".into()),
+        )
     });
     for i in 0..count {
         snapshot.service_principals.push(ServicePrincipal {
-            id: rng.guid(),
-            app_id: String::new(),
-            display_name: format!("support-agent-{i:03}"),
-            service_principal_type: ServicePrincipalType::Other("ServiceIdentity".into()),
-            alternative_names: Vec::new(),
-            account_enabled: Some(true),
-            app_owner_organization_id: None,
-            password_credentials: Vec::new(),
-            key_credentials: Vec::new(),
-            tags: Vec::new(),
             odata_type: Some("#microsoft.graph.agentIdentity".into()),
+            ..service_principal(
+                rng.guid(),
+                String::new(),
+                format!("support-agent-{i:03}"),
+                ServicePrincipalType::Other("ServiceIdentity".into()),
+            )
         });
     }
 }
@@ -289,36 +285,19 @@ const RESOURCE_TYPES: &[(&str, &str)] = &[
 
 const SLOTS: &[&str] = &["staging", "canary", "preview", "blue", "green"];
 
-/// `(name, built-in role definition id)`.
-const ROLES: &[(&str, &str)] = &[
-    ("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
-    ("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"),
-    ("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7"),
-    (
-        "Storage Blob Data Contributor",
-        "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-    ),
-    (
-        "Storage Blob Data Reader",
-        "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-    ),
-    (
-        "Key Vault Secrets User",
-        "4633458b-17de-408a-b874-0445c86b69e6",
-    ),
-    ("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d"),
-    (
-        "Website Contributor",
-        "de139f84-1756-47ae-9be6-808fbbe84772",
-    ),
-    (
-        "Azure Service Bus Data Sender",
-        "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39",
-    ),
-    (
-        "Monitoring Metrics Publisher",
-        "3913510d-42f4-4e42-8a64-420c390055eb",
-    ),
+/// Built-in roles the generated assignments grant (`super::shared::BUILT_IN_ROLES` holds their
+/// definition ids).
+const ROLES: &[&str] = &[
+    "Owner",
+    "Contributor",
+    "Reader",
+    "Storage Blob Data Contributor",
+    "Storage Blob Data Reader",
+    "Key Vault Secrets User",
+    "AcrPull",
+    "Website Contributor",
+    "Azure Service Bus Data Sender",
+    "Monitoring Metrics Publisher",
 ];
 
 const SECRET_LABELS: &[&str] = &[
@@ -332,11 +311,6 @@ const SECRET_LABELS: &[&str] = &[
     "legacy-client",
 ];
 
-/// The tenant that owns Microsoft's first-party apps, which managed identities point at.
-const MICROSOFT_SERVICES_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
-const TOKEN_EXCHANGE: &str = "api://AzureADTokenExchange";
-/// The portal's old "never expires" date.
-const NEVER: Timestamp = datetime!(2299-12-31 00:00 UTC);
 const DAY: i64 = 86_400;
 /// Per-object caps: Entra allows 20 FICs per application or identity; 40 secrets or
 /// certificates keeps the heaviest objects plausible.
@@ -394,26 +368,6 @@ impl Rng {
             b & 0xffff_ffff_ffff
         )
     }
-}
-
-/// Standard base64 with padding, for certificate thumbprints as Graph sends them.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Appends `sp` and returns its index.
@@ -570,10 +524,7 @@ impl Gen {
     }
 
     fn arm_prefix(&self, p: &Place) -> String {
-        format!(
-            "/subscriptions/{}/resourceGroups/{}",
-            self.subscriptions[p.subscription], p.resource_group
-        )
+        resource_group_id(&self.subscriptions[p.subscription], &p.resource_group)
     }
 
     fn applications(&mut self, n: usize) {
@@ -620,29 +571,22 @@ impl Gen {
             }
             needed -= 1;
             let app = &self.snapshot.applications[i];
-            let sp = ServicePrincipal {
-                id: String::new(),
-                app_id: app.app_id.clone(),
-                display_name: app.display_name.clone(),
-                service_principal_type: ServicePrincipalType::Application,
-                alternative_names: Vec::new(),
-                account_enabled: Some(!self.rng.chance(0.04)),
-                app_owner_organization_id: Some(self.snapshot.tenant_id.clone()),
-                password_credentials: Vec::new(),
-                key_credentials: Vec::new(),
-                tags: Vec::new(),
-                odata_type: None,
-            };
+            let (app_id, display_name) = (app.app_id.clone(), app.display_name.clone());
+            let enabled = !self.rng.chance(0.04);
             let id = self.rng.guid();
             let label = self.app_places[i].slug.clone();
             let place = self.app_places[i].clone();
-            let idx = push_sp(
-                &mut self.snapshot.service_principals,
-                ServicePrincipal {
-                    id: id.clone(),
-                    ..sp
-                },
-            );
+            let sp = ServicePrincipal {
+                account_enabled: Some(enabled),
+                app_owner_organization_id: Some(self.snapshot.tenant_id.clone()),
+                ..service_principal(
+                    id.clone(),
+                    app_id,
+                    display_name,
+                    ServicePrincipalType::Application,
+                )
+            };
+            let idx = push_sp(&mut self.snapshot.service_principals, sp);
             self.sp_with_keys.push((idx, label));
             self.principals.push(Principal {
                 id,
@@ -676,17 +620,14 @@ impl Gen {
                 push_sp(
                     &mut self.snapshot.service_principals,
                     ServicePrincipal {
-                        id: principal_id.clone(),
-                        app_id: client_id.clone(),
-                        display_name: name.clone(),
-                        service_principal_type: ServicePrincipalType::ManagedIdentity,
-                        alternative_names: vec!["isExplicit=True".to_string(), arm_id.clone()],
-                        account_enabled: Some(true),
                         app_owner_organization_id: Some(MICROSOFT_SERVICES_TENANT.to_string()),
-                        password_credentials: Vec::new(),
-                        key_credentials: Vec::new(),
-                        tags: Vec::new(),
-                        odata_type: None,
+                        ..managed_identity_principal(
+                            principal_id.clone(),
+                            client_id.clone(),
+                            name.clone(),
+                            &arm_id,
+                            true,
+                        )
                     },
                 );
                 self.principals.push(Principal {
@@ -759,20 +700,18 @@ impl Gen {
                 None => (arm_site, site.clone(), site, resource_type.to_string()),
             };
             let principal_id = self.rng.guid();
+            let client_id = self.rng.guid();
             push_sp(
                 &mut self.snapshot.service_principals,
                 ServicePrincipal {
-                    id: principal_id.clone(),
-                    app_id: self.rng.guid(),
-                    display_name: sp_name,
-                    service_principal_type: ServicePrincipalType::ManagedIdentity,
-                    alternative_names: vec!["isExplicit=False".to_string(), arm_id.clone()],
-                    account_enabled: Some(true),
                     app_owner_organization_id: Some(MICROSOFT_SERVICES_TENANT.to_string()),
-                    password_credentials: Vec::new(),
-                    key_credentials: Vec::new(),
-                    tags: Vec::new(),
-                    odata_type: None,
+                    ..managed_identity_principal(
+                        principal_id.clone(),
+                        client_id,
+                        sp_name,
+                        &arm_id,
+                        false,
+                    )
                 },
             );
             let attached = if self.rng.chance(0.15) {
@@ -842,20 +781,19 @@ impl Gen {
                 format!("{}{suffix}", VENDORS[v])
             };
             let id = self.rng.guid();
+            let app_id = self.rng.guid();
+            let enabled = !self.rng.chance(0.1);
             let idx = push_sp(
                 &mut self.snapshot.service_principals,
                 ServicePrincipal {
-                    id: id.clone(),
-                    app_id: self.rng.guid(),
-                    display_name,
-                    service_principal_type: ServicePrincipalType::Application,
-                    alternative_names: Vec::new(),
-                    account_enabled: Some(!self.rng.chance(0.1)),
+                    account_enabled: Some(enabled),
                     app_owner_organization_id: Some(self.vendor_tenants[v].clone()),
-                    password_credentials: Vec::new(),
-                    key_credentials: Vec::new(),
-                    tags: Vec::new(),
-                    odata_type: None,
+                    ..service_principal(
+                        id.clone(),
+                        app_id,
+                        display_name,
+                        ServicePrincipalType::Application,
+                    )
                 },
             );
             let label = VENDORS[v].to_ascii_lowercase().replace(' ', "-");
@@ -881,20 +819,13 @@ impl Gen {
                     self.rng.range(1, 50)
                 )
             };
+            let (id, app_id) = (self.rng.guid(), self.rng.guid());
+            let enabled = self.rng.chance(0.7);
             let idx = push_sp(
                 &mut self.snapshot.service_principals,
                 ServicePrincipal {
-                    id: self.rng.guid(),
-                    app_id: self.rng.guid(),
-                    display_name,
-                    service_principal_type: ServicePrincipalType::Legacy,
-                    alternative_names: Vec::new(),
-                    account_enabled: Some(self.rng.chance(0.7)),
-                    app_owner_organization_id: None,
-                    password_credentials: Vec::new(),
-                    key_credentials: Vec::new(),
-                    tags: Vec::new(),
-                    odata_type: None,
+                    account_enabled: Some(enabled),
+                    ..service_principal(id, app_id, display_name, ServicePrincipalType::Legacy)
                 },
             );
             self.sp_with_keys.push((idx, place.slug));
@@ -979,14 +910,14 @@ impl Gen {
                 };
                 (
                     format!("github-{repo}-{env}"),
-                    "https://token.actions.githubusercontent.com".to_string(),
+                    GITHUB_ISSUER.to_string(),
                     Some(subject),
                     None,
                 )
             }
             50..=54 => (
                 format!("github-{repo}-branches"),
-                "https://token.actions.githubusercontent.com".to_string(),
+                GITHUB_ISSUER.to_string(),
                 None,
                 Some(format!(
                     "claims['sub'] matches 'repo:{org}/{repo}:ref:refs/heads/*'"
@@ -996,11 +927,7 @@ impl Gen {
                 let location = *self.rng.pick(LOCATIONS);
                 (
                     format!("aks-{}-{env}", p.domain),
-                    format!(
-                        "https://{location}.oic.prod-aks.azure.com/{}/{}/",
-                        self.snapshot.tenant_id,
-                        self.rng.guid()
-                    ),
+                    aks_issuer(location, &self.snapshot.tenant_id, &self.rng.guid()),
                     Some(format!("system:serviceaccount:{}:{repo}", p.domain)),
                     None,
                 )
@@ -1025,10 +952,7 @@ impl Gen {
                 let u = &uamis[self.rng.below(uamis.len())];
                 (
                     format!("mi-{}", u.name),
-                    format!(
-                        "https://login.microsoftonline.com/{}/v2.0",
-                        self.snapshot.tenant_id
-                    ),
+                    entra_issuer(&self.snapshot.tenant_id),
                     Some(u.principal_id.clone()),
                     None,
                 )
@@ -1196,23 +1120,22 @@ impl Gen {
                 .clone(),
             _ => format!("/subscriptions/{}", self.subscriptions[sub]),
         };
-        let (role, role_id) = *self.rng.pick(ROLES);
-        RoleAssignment {
-            id: format!(
-                "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
-                self.rng.guid()
-            ),
+        let role = *self.rng.pick(ROLES);
+        let name = self.rng.guid();
+        // Some come back unresolved (no permission to read role definitions).
+        let resolved = !self.rng.chance(0.1);
+        let mut assignment = role_assignment(
+            &name,
             principal_id,
-            principal_type: Some(principal_type.to_string()),
-            role_definition_id: format!(
-                "/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role_id}",
-                self.subscriptions[sub]
-            ),
-            // Some come back unresolved (no permission to read role definitions).
-            role_definition_name: (!self.rng.chance(0.1)).then(|| role.to_string()),
+            principal_type,
+            role,
             scope,
-            ..Default::default()
+            &self.subscriptions[sub],
+        );
+        if !resolved {
+            assignment.role_definition_name = None;
         }
+        assignment
     }
 
     /// Shuffles the service principals (Graph lists them in no useful order) and hands the
@@ -1235,9 +1158,9 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::domain::expiry::{self, ExpiryStatus, Thresholds};
-    use crate::domain::{Directory, IdentityKind};
-    use crate::store::snapshot_file;
+    use credwise::domain::expiry::{self, ExpiryStatus, Thresholds};
+    use credwise::domain::{Directory, IdentityKind};
+    use credwise::store::snapshot_file;
 
     const NOW: Timestamp = datetime!(2026-06-01 12:34:56.789 UTC);
 
@@ -1312,7 +1235,7 @@ mod tests {
             .filter(|e| {
                 matches!(
                     e.object,
-                    crate::domain::directory::ObjectRef::UserAssigned {
+                    credwise::domain::directory::ObjectRef::UserAssigned {
                         arm: Some(_),
                         sp: Some(_)
                     }
@@ -1360,14 +1283,5 @@ mod tests {
             assert_eq!(s.service_principals.len(), sps);
             assert!(s.credential_count() <= creds);
         }
-    }
-
-    #[test]
-    fn base64_matches_the_standard_alphabet() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
     }
 }

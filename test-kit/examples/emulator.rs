@@ -2,7 +2,7 @@
 //! use), so credwise can be tried against "live" endpoints on loopback:
 //!
 //! ```text
-//! cargo run --example emulator -- --demo --port 8080 --latency-ms 20
+//! cargo run --example emulator -- --demo --port 8080 --latency-ms 20   # from the repository root
 //! credwise list --graph-url http://127.0.0.1:8080/v1.0 --arm-url http://127.0.0.1:8080 --auth none
 //! ```
 //!
@@ -13,15 +13,14 @@
 // An example is a small program of its own: it prints where it listens.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-#[path = "../tests/emulator/mod.rs"]
-mod emulator;
+use credwise_test_kit::emulator;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use credwise::backend::demo;
-use credwise::bench_support::{TenantSpec, add_agent_identities, generate_tenant};
 use credwise::store::snapshot_file;
+use credwise_test_kit::tenant::{TenantSpec, add_agent_identities, generate_tenant};
 
 struct Args {
     snapshot: Option<PathBuf>,

@@ -28,7 +28,8 @@ use super::wire::{
 pub const FIC_LIMIT: usize = 20;
 /// The page size of a list with `$expand`, whatever `$top` asks.
 pub const EXPAND_PAGE: usize = 100;
-const THROTTLED_BODY: &str = include_str!("../fixtures/real/graph-error-429-throttled.json");
+const THROTTLED_BODY: &str =
+    include_str!("../../../tests/fixtures/real/graph-error-429-throttled.json");
 
 fn segments(path: &str, version: Version) -> Vec<&str> {
     let rest = path

@@ -4,14 +4,14 @@
 //! the state seen through `snapshot()`. It serves the demo tenant and a generated large one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod emulator;
+use credwise_test_kit::emulator;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use credwise::backend::demo;
-use credwise::bench_support::{TenantSpec, generate_tenant};
 use credwise::domain::{ServicePrincipalType, TenantSnapshot, Timestamp};
+use credwise_test_kit::tenant::{TenantSpec, generate_tenant};
 use emulator::{Emulator, Fault, FaultAction, Matcher, Options, ThrottleBudget};
 use serde_json::{Value, json};
 use sha1::Digest;
@@ -244,7 +244,7 @@ async fn page_tokens_expire_by_age_or_on_demand() {
 #[tokio::test]
 async fn agent_identities_come_with_their_type_and_without_an_app_id() {
     let mut snap = demo_tenant();
-    credwise::bench_support::add_agent_identities(&mut snap, 2, 3);
+    credwise_test_kit::tenant::add_agent_identities(&mut snap, 2, 3);
     snap.applications[0].app_id = String::new();
     let emu = Emulator::start(snap.clone()).await;
     let g = emu.graph_url();
@@ -746,7 +746,7 @@ async fn the_v1_breakage_is_byte_for_byte_the_observed_one() {
     .text;
     let observed = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/real/graph-v1-fic-list-flexible-instream-error.txt"),
+            .join("../tests/fixtures/real/graph-v1-fic-list-flexible-instream-error.txt"),
     )
     .unwrap();
     // What differs by nature: the host, the date and the request ids.

@@ -1,10 +1,9 @@
 //! An in-process Microsoft Graph + Azure Resource Manager emulator over real loopback HTTP,
 //! serving a `TenantSnapshot` with Graph's and ARM's semantics (paging with opaque tokens,
 //! `$select`/`$expand`/`$count`/`$filter` rules, `$batch`, throttling, error shapes) plus fault
-//! injection. Integration tests use it with `mod emulator;`, the crawl bench with
-//! `#[path = "../tests/emulator/mod.rs"] mod emulator;`, and `examples/emulator.rs` serves it
-//! to a real `credwise`. It depends on the library and dev-dependencies only (not on
-//! `tests/common`).
+//! injection. Integration tests and benches use it as `credwise_test_kit::emulator`, and the
+//! kit's `examples/emulator.rs` serves it to a real `credwise`. It depends on the `credwise`
+//! library and its own crates only (not on `tests/common`).
 //!
 //! Layout: `wire` (request/response values, encodings, error bodies), `state` (the tenant and
 //! its indexes), `graph` + `graph_json` + `batch` (Graph v1.0/beta), `arm` (ARM and Resource
