@@ -165,7 +165,12 @@ fn assert_sent(emu: &Emulator, expected: &[Printed], scenario: &str) -> usize {
             "{scenario}"
         );
         match &p.body {
-            None => assert!(r.body.is_empty(), "{scenario}: {} sent {}", p.call.line(), r.body),
+            None => assert!(
+                r.body.is_empty(),
+                "{scenario}: {} sent {}",
+                p.call.line(),
+                r.body
+            ),
             Some(want) => {
                 let got: Value = serde_json::from_str(&r.body).unwrap();
                 assert_eq!(&got, want, "{scenario}: the body of {}", p.call.line());
@@ -328,7 +333,14 @@ async fn every_change_sends_exactly_the_requests_the_catalogue_prints() {
         )
         .await;
         assert!(matches!(undo, Change::RemovePassword { .. }), "{undo:?}");
-        apply(&emu, &b, &undo, &[], &format!("remove a secret from a {what}")).await;
+        apply(
+            &emu,
+            &b,
+            &undo,
+            &[],
+            &format!("remove a secret from a {what}"),
+        )
+        .await;
     }
 
     // A certificate: added (the list read with its keys, PATCHed back whole with the new
@@ -368,8 +380,14 @@ async fn every_change_sends_exactly_the_requests_the_catalogue_prints() {
                 credential: fic.clone(),
             };
             let remove = apply(&emu, &b, &add, &[], &format!("add a {kind} FIC to {on}")).await;
-            let restore =
-                apply(&emu, &b, &remove, &[], &format!("remove a {kind} FIC from {on}")).await;
+            let restore = apply(
+                &emu,
+                &b,
+                &remove,
+                &[],
+                &format!("remove a {kind} FIC from {on}"),
+            )
+            .await;
             let Change::AddFederatedCredential { credential, .. } = &restore else {
                 panic!("{restore:?}")
             };
@@ -377,7 +395,14 @@ async fn every_change_sends_exactly_the_requests_the_catalogue_prints() {
                 credential.claims_matching_expression,
                 fic.claims_matching_expression
             );
-            apply(&emu, &b, &restore, &[], &format!("restore a {kind} FIC on {on}")).await;
+            apply(
+                &emu,
+                &b,
+                &restore,
+                &[],
+                &format!("restore a {kind} FIC on {on}"),
+            )
+            .await;
         }
     }
 
@@ -817,7 +842,9 @@ async fn the_requests_the_catalogue_sends_only_in_some_cases_and_its_repeats() {
     let shipments = uami(&t, "id-shipments-workload");
     let rg = &shipments.id[..shipments.id.find("/providers/").unwrap()];
     let identity = UserAssignedIdentity {
-        id: format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-calls-refused"),
+        id: format!(
+            "{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-calls-refused"
+        ),
         name: "id-calls-refused".into(),
         location: Some("westeurope".into()),
         principal_id: String::new(),
@@ -826,16 +853,14 @@ async fn the_requests_the_catalogue_sends_only_in_some_cases_and_its_repeats() {
         tags: Default::default(),
         federated_identity_credentials: vec![classic("calls-classic"), flexible("calls-flexible")],
     };
-    emu.inject(
-        Fault::new(
-            Matcher::new("PUT", "/federatedIdentityCredentials/calls-flexible"),
-            FaultAction::Status {
-                status: 400,
-                headers: vec![],
-                body: emulator::arm_error("BadRequest", "refused"),
-            },
-        ),
-    );
+    emu.inject(Fault::new(
+        Matcher::new("PUT", "/federatedIdentityCredentials/calls-flexible"),
+        FaultAction::Status {
+            status: 400,
+            headers: vec![],
+            body: emulator::arm_error("BadRequest", "refused"),
+        },
+    ));
     let change = Change::CreateUserAssignedIdentity { identity };
     let expected = printed(
         &emu,
@@ -902,16 +927,21 @@ async fn the_requests_the_catalogue_sends_only_in_some_cases_and_its_repeats() {
     assert!(b.apply(&add).await.is_err());
     let sent = emu.requests();
     assert_eq!(sent.len(), 1, "{sent:?}");
-    assert!(!calls::add_password(&orders, &PasswordCredential {
-        key_id: String::new(),
-        display_name: None,
-        hint: None,
-        start_date_time: None,
-        end_date_time: None,
-    })
-    .unwrap()
-    .sent_again_after()
-    .contains(&503));
+    assert!(
+        !calls::add_password(
+            &orders,
+            &PasswordCredential {
+                key_id: String::new(),
+                display_name: None,
+                hint: None,
+                start_date_time: None,
+                end_date_time: None,
+            }
+        )
+        .unwrap()
+        .sent_again_after()
+        .contains(&503)
+    );
 }
 
 /// The cloud's public hosts, as plans print them, swapped for the emulator's.
@@ -953,14 +983,17 @@ fn assert_plan_sent(emu: &Emulator, calls: &[ApiCall], scenario: &str) {
             continue;
         }
         match &call.body {
-            None => assert!(r.body.is_empty(), "{scenario}: {} sent {}", call.line(), r.body),
+            None => assert!(
+                r.body.is_empty(),
+                "{scenario}: {} sent {}",
+                call.line(),
+                r.body
+            ),
             Some(text) => {
                 let got: Value = serde_json::from_str(&r.body).unwrap();
                 // The printed body is the JSON sent, unless it carries a note or stands for
                 // what a read returned (the certificates a PATCH sends back).
-                let json = text
-                    .rfind("} (")
-                    .map_or(text.as_str(), |at| &text[..=at]);
+                let json = text.rfind("} (").map_or(text.as_str(), |at| &text[..=at]);
                 match serde_json::from_str::<Value>(json) {
                     Ok(printed) => assert_eq!(printed, got, "{scenario}: {}", call.line()),
                     Err(_) => {
@@ -1016,7 +1049,11 @@ async fn every_step_of_every_plan_sends_what_the_plan_printed() {
             let scenario = format!("{sample:?} step {}: {}", i + 1, step.title);
             if let Some(p) = &step.precondition {
                 emu.clear_requests();
-                assert_eq!(b.examine(p).await.unwrap(), CheckOutcome::Holds, "{scenario}");
+                assert_eq!(
+                    b.examine(p).await.unwrap(),
+                    CheckOutcome::Holds,
+                    "{scenario}"
+                );
                 assert_plan_sent(&emu, &plan::check_calls(p, plan.cloud), &scenario);
             }
             emu.clear_requests();
@@ -1045,4 +1082,229 @@ async fn every_step_of_every_plan_sends_what_the_plan_printed() {
             );
         }
     }
+}
+
+fn published(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real")
+        .join(name);
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+/// The path and api-version of an ARM specification example, from its parameters and the
+/// operation's path template.
+fn spec_url(example: &Value, template: &str) -> String {
+    let p = &example["parameters"];
+    let mut path = template.to_string();
+    for (k, v) in p.as_object().unwrap() {
+        if let Some(v) = v.as_str() {
+            path = path.replace(&format!("{{{k}}}"), v);
+        }
+    }
+    format!("{path}?api-version={}", p["api-version"].as_str().unwrap())
+}
+
+fn arm_body(example: &Value) -> &Value {
+    &example["parameters"]["parameters"]
+}
+
+/// The catalogue's bodies are the published request examples, field for field, and its ARM
+/// paths are the specification's path templates: Graph's API reference (addPassword,
+/// removePassword, POST federatedIdentityCredentials, the keyCredentials PATCH of
+/// "add a certificate"), GitLab's published beta body of a flexible FIC, and the ARM
+/// specification examples (identity create, FIC create at a stable version and a flexible one
+/// at the preview, role assignment create with and without a condition, as the Azure CLI
+/// recorded it, and delete).
+#[test]
+fn the_catalogue_sends_the_published_request_shapes() {
+    let app = Target::Application("a1".into());
+    let body = |r: &Request| r.body.as_ref().unwrap().json().unwrap();
+
+    // Graph v1.0 api/application-addpassword.md.
+    let add = calls::add_password(
+        &app,
+        &PasswordCredential {
+            key_id: String::new(),
+            display_name: Some("Password friendly name".into()),
+            hint: None,
+            start_date_time: None,
+            end_date_time: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(body(&add), published("graph-addpassword-request.json"));
+    assert_eq!(add.relative_url(), "/applications/a1/addPassword");
+
+    // Graph v1.0 api/application-removepassword.md.
+    let remove = calls::remove_password(&app, "f0b0b335-1d71-4883-8f98-567911bfdca6")
+        .unwrap()
+        .write;
+    assert_eq!(
+        body(&remove),
+        published("graph-removepassword-request.json")
+    );
+    assert_eq!(remove.relative_url(), "/applications/a1/removePassword");
+
+    // Graph v1.0 api/application-post-federatedidentitycredentials.md.
+    let fic_request = published("graph-fic-create-request.json");
+    let fic: FederatedIdentityCredential = serde_json::from_value(fic_request.clone()).unwrap();
+    let post = calls::add_federated_credential(&app, &fic).unwrap();
+    assert_eq!((post.api, body(&post)), (Api::GraphV1, fic_request));
+    assert_eq!(
+        post.relative_url(),
+        "/applications/a1/federatedIdentityCredentials"
+    );
+
+    // GitLab's beta body of a flexible FIC: the same, without its `"subject": null`.
+    let mut flexible_request = published("graph-beta-fic-flexible-create-request.json");
+    let flexible = FederatedIdentityCredential {
+        id: None,
+        name: flexible_request["name"].as_str().unwrap().into(),
+        issuer: flexible_request["issuer"].as_str().unwrap().into(),
+        subject: None,
+        claims_matching_expression: Some(
+            flexible_request["claimsMatchingExpression"]["value"]
+                .as_str()
+                .unwrap()
+                .into(),
+        ),
+        audiences: vec![flexible_request["audiences"][0].as_str().unwrap().into()],
+        description: Some(flexible_request["description"].as_str().unwrap().into()),
+    };
+    let post = calls::add_federated_credential(&app, &flexible).unwrap();
+    flexible_request.as_object_mut().unwrap().remove("subject");
+    assert_eq!((post.api, body(&post)), (Api::GraphBeta, flexible_request));
+
+    // Graph concepts/applications-how-to-add-certificate.md: the PATCH of keyCredentials.
+    let patch_request = published("graph-application-patch-keycredentials-request.json");
+    let entry = &patch_request["keyCredentials"][0];
+    let date = |k: &str| {
+        time::OffsetDateTime::parse(
+            entry[k].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    let mut with_key_id = patch_request.clone();
+    let key_id = "9c4a1b2d-0000-4000-8000-000000000000";
+    with_key_id["keyCredentials"][0]["keyId"] = key_id.into();
+    let add_key = calls::add_key(
+        &app,
+        &KeyCredential {
+            key_id: key_id.into(),
+            display_name: Some(entry["displayName"].as_str().unwrap().into()),
+            custom_key_identifier: Some(entry["customKeyIdentifier"].as_str().unwrap().into()),
+            key_type: Some(entry["type"].as_str().unwrap().into()),
+            usage: Some(entry["usage"].as_str().unwrap().into()),
+            start_date_time: Some(date("startDateTime")),
+            end_date_time: Some(date("endDateTime")),
+        },
+        entry["key"].as_str(),
+    )
+    .unwrap();
+    let Some(Body::KeyCredentials(edit)) = &add_key.write.body else {
+        panic!("{add_key:?}")
+    };
+    // The published body carries no keyId (Graph makes one); credwise names its own.
+    assert_eq!(edit.body(vec![]).unwrap(), with_key_id);
+    assert_eq!(
+        add_key.read.relative_url(),
+        "/applications/a1?$select=keyCredentials"
+    );
+    assert_eq!(add_key.write.relative_url(), "/applications/a1");
+
+    // ARM (A-msi): UserAssignedIdentities_CreateOrUpdate at 2024-11-30.
+    const IDENTITY: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}";
+    let example = published("arm-uami-create-2024-11-30.json");
+    let id = spec_url(&example, IDENTITY);
+    let id = &id[..id.find('?').unwrap()];
+    let create = calls::create_identity(&UserAssignedIdentity {
+        id: id.into(),
+        name: "resourceName".into(),
+        location: Some("eastus".into()),
+        principal_id: String::new(),
+        client_id: String::new(),
+        tenant_id: None,
+        tags: serde_json::from_value(arm_body(&example)["tags"].clone()).unwrap(),
+        federated_identity_credentials: vec![],
+    })
+    .unwrap()
+    .create;
+    assert_eq!(&body(&create), arm_body(&example));
+    assert_eq!(create.relative_url(), spec_url(&example, IDENTITY));
+
+    // FederatedIdentityCredentials_CreateOrUpdate: a classic FIC (the stable example: the
+    // same body; credwise sends it at the preview) and a flexible one at the preview.
+    let fic_template = format!(
+        "{IDENTITY}/federatedIdentityCredentials/{{federatedIdentityCredentialResourceName}}"
+    );
+    for (name, same_version) in [
+        ("arm-uami-fic-create-2023-01-31.json", false),
+        ("arm-uami-flexible-fic-create-2025-01-31-preview.json", true),
+    ] {
+        let example = published(name);
+        let properties = &arm_body(&example)["properties"];
+        let fic = FederatedIdentityCredential {
+            id: None,
+            name: "ficResourceName".into(),
+            issuer: properties["issuer"].as_str().unwrap().into(),
+            subject: properties["subject"].as_str().map(str::to_string),
+            claims_matching_expression: properties["claimsMatchingExpression"]["value"]
+                .as_str()
+                .map(str::to_string),
+            audiences: vec![properties["audiences"][0].as_str().unwrap().into()],
+            description: None,
+        };
+        let identity = spec_url(&example, IDENTITY);
+        let identity = &identity[..identity.find('?').unwrap()];
+        let put =
+            calls::add_federated_credential(&Target::UserAssignedIdentity(identity.into()), &fic)
+                .unwrap();
+        assert_eq!(&body(&put), arm_body(&example), "{name}");
+        let url = spec_url(&example, &fic_template);
+        let path = &url[..url.find('?').unwrap()];
+        assert_eq!(
+            put.relative_url(),
+            format!("{path}?api-version={}", calls::MSI_FIC_API),
+            "{name}"
+        );
+        if same_version {
+            assert_eq!(put.relative_url(), url, "{name}");
+        }
+    }
+
+    // A-authz RoleAssignments_Create at 2022-04-01: the specification's example and the
+    // conditioned one the Azure CLI recorded against the real service.
+    const ASSIGNMENT: &str =
+        "/{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}";
+    for name in [
+        "arm-role-assignment-create-2022-04-01.json",
+        "arm-role-assignment-create-condition-2022-04-01.json",
+    ] {
+        let example = published(name);
+        let p = &arm_body(&example)["properties"];
+        let text = |k: &str| p[k].as_str().map(str::to_string);
+        let url = spec_url(&example, ASSIGNMENT);
+        let assignment = RoleAssignment {
+            id: url[..url.find('?').unwrap()].into(),
+            principal_id: text("principalId").unwrap(),
+            principal_type: text("principalType"),
+            role_definition_id: text("roleDefinitionId").unwrap(),
+            role_definition_name: None,
+            scope: format!("/{}", example["parameters"]["scope"].as_str().unwrap()),
+            condition: text("condition"),
+            condition_version: text("conditionVersion"),
+            description: text("description"),
+            delegated_managed_identity_resource_id: None,
+        };
+        let put = calls::add_role_assignment(&assignment).unwrap().create;
+        assert_eq!(&body(&put), arm_body(&example), "{name}");
+        assert_eq!(put.relative_url(), url, "{name}");
+    }
+    let example = published("arm-role-assignment-delete-2022-04-01.json");
+    let url = spec_url(&example, ASSIGNMENT);
+    let delete = calls::remove_role_assignment(&url[..url.find('?').unwrap()])
+        .unwrap()
+        .write;
+    assert_eq!(delete.relative_url(), url);
 }
