@@ -1019,53 +1019,44 @@ pub fn check(check: &Check) -> Result<Vec<Request>, Refused> {
 }
 
 /// What an object can sign in with now, read for the lockout rule before a secret
-/// removal and every undo.
+/// removal and every undo: an application's or service principal's secrets and its
+/// certificates with their keys (for thumbprints), an application's or user-assigned
+/// identity's federated credentials (Graph beta, the ARM preview). Sent in this order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialReads {
-    /// An application or service principal: secrets, certificates with their keys (for
-    /// thumbprints), and — an application's — federated credentials (beta).
-    Graph {
-        secrets: Request,
-        certificates: Request,
-        federated: Option<Request>,
-    },
-    /// A user-assigned identity: its federated credentials.
-    Arm { federated: Request },
+pub struct CredentialReads {
+    pub secrets: Option<Request>,
+    pub certificates: Option<Request>,
+    pub federated: Option<Request>,
 }
 
 impl CredentialReads {
     pub fn requests(&self) -> Vec<&Request> {
-        match self {
-            CredentialReads::Graph {
-                secrets,
-                certificates,
-                federated,
-            } => [secrets, certificates]
-                .into_iter()
-                .chain(federated.as_ref())
-                .collect(),
-            CredentialReads::Arm { federated } => vec![federated],
-        }
+        [&self.secrets, &self.certificates, &self.federated]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }
 
 pub fn credentials(target: &Target) -> Result<CredentialReads, Refused> {
     const WHY: &str = "what the identity can still sign in with, for the lockout rule";
-    match target {
-        Target::Application(id) => Ok(CredentialReads::Graph {
-            secrets: secrets_read(target, "credentials")?.reads_for(WHY),
-            certificates: keys_read(target)?.reads_for(WHY),
+    Ok(match target {
+        Target::Application(id) => CredentialReads {
+            secrets: Some(secrets_read(target, "credentials")?.reads_for(WHY)),
+            certificates: Some(keys_read(target)?.reads_for(WHY)),
             federated: Some(app_fics_read(id).reads_for(WHY)),
-        }),
-        Target::ServicePrincipal(_) => Ok(CredentialReads::Graph {
-            secrets: secrets_read(target, "credentials")?.reads_for(WHY),
-            certificates: keys_read(target)?.reads_for(WHY),
+        },
+        Target::ServicePrincipal(_) => CredentialReads {
+            secrets: Some(secrets_read(target, "credentials")?.reads_for(WHY)),
+            certificates: Some(keys_read(target)?.reads_for(WHY)),
             federated: None,
-        }),
-        Target::UserAssignedIdentity(id) => Ok(CredentialReads::Arm {
-            federated: identity_fics_read(id)?.reads_for(WHY),
-        }),
-    }
+        },
+        Target::UserAssignedIdentity(id) => CredentialReads {
+            secrets: None,
+            certificates: None,
+            federated: Some(identity_fics_read(id)?.reads_for(WHY)),
+        },
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,9 +20,7 @@ use super::retry::Mode;
 use super::wire::{self, CreatedIdentity, Page, WireFicItem, WireRole, WireUami};
 use crate::backend::import::{WireKey, WirePassword, null_as_empty};
 use crate::backend::{Applied, Error};
-use crate::domain::calls::{
-    self, Api, Body, CredentialReads, KeyEdit, Object, Presence, Refused, Request,
-};
+use crate::domain::calls::{self, Api, Body, KeyEdit, Object, Presence, Refused, Request};
 use crate::domain::change::{ApplyError, Target};
 use crate::domain::verify;
 use crate::domain::{
@@ -253,30 +251,24 @@ impl LiveBackend {
         &self,
         target: &Target,
     ) -> Result<ObjectCredentials, Error> {
-        match calls::credentials(target).map_err(refused)? {
-            CredentialReads::Graph {
-                secrets,
-                certificates,
-                federated,
-            } => {
-                let passwords = self.secrets(&secrets).await?.passwords;
-                let keys = self.keys_of(&certificates).await?;
-                let federated = match federated {
-                    Some(r) => self.fics(&r).await?,
-                    None => vec![],
-                };
-                Ok(ObjectCredentials {
-                    passwords,
-                    keys,
-                    federated,
-                })
-            }
-            CredentialReads::Arm { federated } => Ok(ObjectCredentials {
-                passwords: vec![],
-                keys: vec![],
-                federated: self.fics(&federated).await?,
-            }),
-        }
+        let reads = calls::credentials(target).map_err(refused)?;
+        let passwords = match &reads.secrets {
+            Some(r) => self.secrets(r).await?.passwords,
+            None => vec![],
+        };
+        let keys = match &reads.certificates {
+            Some(r) => self.keys_of(r).await?,
+            None => vec![],
+        };
+        let federated = match &reads.federated {
+            Some(r) => self.fics(r).await?,
+            None => vec![],
+        };
+        Ok(ObjectCredentials {
+            passwords,
+            keys,
+            federated,
+        })
     }
 
     /// The certificates of an application or service principal, each with its thumbprint.
