@@ -1308,3 +1308,60 @@ fn the_catalogue_sends_the_published_request_shapes() {
         .write;
     assert_eq!(delete.relative_url(), url);
 }
+
+/// `migrate … --output json` carries each step's calls as the plan prints them: `method`,
+/// `url`, `body`, and `read` / `onlyWhen` where they apply — the removal step's reads
+/// (the lockout rule's, then the undo's) before its write, and the verification's FIC read
+/// from beta.
+#[test]
+fn the_plans_calls_are_in_its_json() {
+    let out = common::cli::ok(&[
+        "migrate",
+        "secret-to-fic",
+        "--demo",
+        "--identity",
+        "invoice-worker",
+        "--github-repo",
+        "fabrikam/invoice-worker",
+        "--environment",
+        "production",
+        "--remove-secrets",
+        "all",
+        "--output",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let plan = Sample::FicGitHub.plan(&common::migration::demo_snapshot(), "all");
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), plan.steps.len());
+    for (json, step) in steps.iter().zip(&plan.steps) {
+        let calls: Vec<ApiCall> = serde_json::from_value(json["calls"].clone()).unwrap();
+        assert_eq!(calls, step.calls, "{}", step.title);
+    }
+    let removal = steps[1]["calls"].as_array().unwrap();
+    let methods: Vec<&str> = removal
+        .iter()
+        .map(|c| c["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["GET", "GET", "GET", "GET", "POST"]);
+    assert!(removal[..4].iter().all(|c| c["read"].is_string()));
+    assert!(removal[4].get("read").is_none() && removal[4].get("onlyWhen").is_none());
+    assert!(
+        removal[4]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/removePassword")
+    );
+    let verify = plan::check_calls(&plan.steps[0].verification, plan.cloud);
+    assert_eq!(verify.len(), 1);
+    assert!(
+        verify[0]
+            .url
+            .starts_with("https://graph.microsoft.com/beta/applications/"),
+        "{}",
+        verify[0].url
+    );
+    let gone = plan::check_calls(&plan.steps[1].verification, plan.cloud);
+    assert_eq!(gone.len(), 2);
+    assert!(gone[0].only_when.is_none() && gone[1].only_when.is_some());
+}

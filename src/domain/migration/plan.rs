@@ -1,5 +1,6 @@
 //! A migration `Plan`: the identity it changes, its ordered `Step`s (each a precondition, an
-//! action, a verification and an undo, with the equivalent Graph/ARM calls as text), and what
+//! action, a verification and an undo, with the Graph/ARM calls it makes as text, rendered from
+//! the catalogue the live backend sends from), and what
 //! the user must do outside credwise (config snippets, follow-ups).
 //!
 //! Invariants every builder keeps (and `Plan::check_order` asserts): the steps that remove a
@@ -97,7 +98,9 @@ pub struct Step {
     pub verification: Check,
     /// The change that undoes the action.
     pub undo: Change,
-    /// The equivalent Graph/ARM requests of the action.
+    /// The Graph/ARM requests a run sends for the action, from the catalogue of calls
+    /// (`domain::calls`) on the cloud's public hosts, reads included; for a secret removal,
+    /// the lockout rule's reads come first.
     pub calls: Vec<ApiCall>,
     /// The step removes a client secret: it needs typed confirmation (TUI) or
     /// `--remove-secrets` and a confirmation (CLI), and runs only after every earlier step
