@@ -1,7 +1,7 @@
 //! A migration `Plan`: the identity it changes, its ordered `Step`s (each a precondition, an
-//! action, a verification and an undo, with the Graph/ARM calls it makes as text, rendered from
-//! the catalogue the live backend sends from), and what
-//! the user must do outside credwise (config snippets, follow-ups).
+//! action, a verification and an undo, with the Graph/ARM calls it makes as text, rendered
+//! from the catalogue the live backend sends from), and what the user must do outside
+//! credwise (config snippets, follow-ups).
 //!
 //! Invariants every builder keeps (and `Plan::check_order` asserts): the steps that remove a
 //! client secret come last, are flagged `removes_secret`, and each has the new credential's
