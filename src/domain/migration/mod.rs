@@ -439,7 +439,13 @@ pub(crate) fn removal_steps(
             Step {
                 title: format!("Remove client secret {name}(keyId {})", secret.key_id),
                 precondition: Some(guard.clone()),
-                calls: plan::api_calls(&action, cloud, 0),
+                // The run reads what the identity can still sign in with before the
+                // removal (the lockout rule), then removes.
+                calls: [
+                    plan::lockout_calls(target, cloud),
+                    plan::api_calls(&action, cloud, 0),
+                ]
+                .concat(),
                 action,
                 verification: Check::CredentialAbsent {
                     target: target.clone(),
