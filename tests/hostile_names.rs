@@ -310,7 +310,7 @@ fn the_typed_confirmation_takes_the_name_as_displayed() {
                 .unwrap()
                 .focused_field()
                 .unwrap()
-                .name
+                .name()
                 == field
             {
                 break;

@@ -1232,7 +1232,7 @@ async fn certificate_dates_outside_the_certificate_are_refused_and_the_plans_are
     let target = Target::Application(app.id.clone());
     // A certificate as a migration uploads it: its plan keeps the dates one second inside.
     let (info, _key) =
-        credwise::jobs::certificate::generate("credwise-test", 12, NOW, None).unwrap();
+        credwise::jobs::migrate::certificate::generate("credwise-test", 12, NOW, None).unwrap();
     let dir = credwise::domain::Directory::new(rig.original.clone());
     let plan = CertificateForm {
         identity: app.id.clone(),

@@ -6,9 +6,11 @@
 mod common;
 
 use common::{explorer_app, render, ui};
-use credwise::app::migration::{MigrateKey, Outcome, Stage, StepStatus};
+use credwise::app::migration::{MigrateKey, Stage};
 use credwise::app::{App, Command, Effect, LoadState, Mode, Msg, update};
 use credwise::domain::migration::MigrationKind;
+use credwise::domain::migration::progress::{StepProgress, StepState};
+use credwise::jobs::migrate::{Finished, RunOutcome};
 use tui_input::InputRequest;
 
 fn key(app: &mut App, k: MigrateKey) -> Vec<Effect> {
@@ -45,7 +47,7 @@ fn stage(app: &App) -> Stage {
 fn focus(app: &mut App, name: &str) {
     for _ in 0..40 {
         let m = app.migration.as_ref().unwrap();
-        if m.focused_field().unwrap().name == name {
+        if m.focused_field().unwrap().name() == name {
             return;
         }
         key(app, MigrateKey::Down);
@@ -113,7 +115,7 @@ fn the_form_shows_each_problem_beside_its_field() {
     assert_eq!(m.stage, Stage::Form, "nothing is planned with errors");
     assert!(!m.errors_of("github-repo").is_empty(), "{:?}", m.errors);
     assert_eq!(
-        m.focused_field().unwrap().name,
+        m.focused_field().unwrap().name(),
         "github-repo",
         "focus goes to the first field with a problem"
     );
@@ -140,7 +142,7 @@ fn the_preset_decides_which_fields_show() {
         let m = app.migration.as_ref().unwrap();
         m.visible_fields()
             .iter()
-            .map(|&i| m.fields[i].name)
+            .map(|&i| m.fields[i].name())
             .collect::<Vec<_>>()
     };
     assert!(names(&app).contains(&"github-repo"));
@@ -204,12 +206,13 @@ fn progress_ctrl_c_asks_then_stops_and_the_outcome_reloads_on_close() {
         &mut app,
         Msg::MigrationStep {
             index: 0,
-            status: StepStatus::Running,
+            state: StepState::Started,
+            message: None,
         },
     );
     assert_eq!(
-        app.migration.as_ref().unwrap().steps[0],
-        StepStatus::Running
+        app.migration.as_ref().unwrap().steps[0].state,
+        Some(StepState::Started)
     );
     // Ctrl-C asks first, holding the run before its next step; `n` lets it go on.
     assert_eq!(
@@ -235,17 +238,24 @@ fn progress_ctrl_c_asks_then_stops_and_the_outcome_reloads_on_close() {
 
     update(
         &mut app,
-        Msg::MigrationFinished(Outcome {
+        Msg::MigrationFinished(Finished {
             completed: false,
-            message: "Stopped before step 2".into(),
+            wording: RunOutcome::Cancelled { next: 1 }.wording(
+                "20261122-120000-secret-to-fic-1",
+                false,
+                None,
+            ),
             journal_id: Some("20261122-120000-secret-to-fic-1".into()),
             record: None,
-            files: vec![],
+            key_files: vec![],
         }),
     );
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Done);
-    assert_eq!(m.steps[0], StepStatus::Failed("stopped".into()));
+    assert_eq!(
+        m.steps[0],
+        StepProgress::announced(StepState::Failed, Some("stopped".into()))
+    );
     assert_eq!(key(&mut app, MigrateKey::Esc), vec![Effect::Load]);
     assert!(app.migration.is_none());
     assert!(matches!(app.load, LoadState::Loading(_)));
@@ -262,7 +272,7 @@ fn migrate_command_line_goes_straight_to_the_form() {
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Form);
     assert_eq!(m.kind, MigrationKind::SecretToCertificate);
-    assert_eq!(m.focused_field().unwrap().name, "certificate");
+    assert_eq!(m.focused_field().unwrap().name(), "certificate");
 }
 
 mod screens {
@@ -315,14 +325,16 @@ mod screens {
             &mut app,
             Msg::MigrationStep {
                 index: 0,
-                status: StepStatus::Verified,
+                state: StepState::Verified,
+                message: None,
             },
         );
         update(
             &mut app,
             Msg::MigrationStep {
                 index: 1,
-                status: StepStatus::Running,
+                state: StepState::Started,
+                message: None,
             },
         );
         snap("progress", &app);
@@ -330,17 +342,22 @@ mod screens {
             &mut app,
             Msg::MigrationStep {
                 index: 1,
-                status: StepStatus::Verified,
+                state: StepState::Verified,
+                message: None,
             },
         );
         update(
             &mut app,
-            Msg::MigrationFinished(Outcome {
+            Msg::MigrationFinished(Finished {
                 completed: true,
-                message: "Migration done: every step verified.".into(),
+                wording: RunOutcome::Done.wording(
+                    "20261122-120000-secret-to-fic-0001",
+                    false,
+                    None,
+                ),
                 journal_id: Some("20261122-120000-secret-to-fic-0001".into()),
                 record: Some("/data/journals/20261122-120000-secret-to-fic-0001.md".into()),
-                files: vec![],
+                key_files: vec![],
             }),
         );
         snap("done", &app);
@@ -467,13 +484,7 @@ fn a_refused_rollback_explains_and_offers_keep_or_a_typed_force() {
         );
         update(
             &mut app,
-            Msg::MigrationFinished(Outcome {
-                completed: false,
-                message: explanation.into(),
-                journal_id: None,
-                record: None,
-                files: vec![],
-            }),
+            Msg::MigrationFinished(Finished::refused(explanation)),
         );
         app
     };

@@ -26,7 +26,7 @@ use credwise::domain::migration::{
     CertificateForm, CertificateInfo, FicForm, ManagedIdentityForm, Plan, SequentialIds,
 };
 use credwise::domain::{Change, Directory, TenantSnapshot};
-use credwise::jobs::certificate as cert_job;
+use credwise::jobs::migrate::certificate as cert_job;
 use credwise::jobs::migrate::{self, Event, RollbackMode, RunOutcome};
 use credwise::store::cache::CacheSlot;
 use credwise::store::journal::{JournalStore, Outcome, StepState};
@@ -894,7 +894,12 @@ fn rolling_back_a_finished_migration_leaves_removed_secrets_removed_on_a_live_te
         let skipped: Vec<usize> = events
             .iter()
             .filter_map(|e| match e {
-                Event::UndoNotPossible { index, reason } => {
+                Event::Step {
+                    index,
+                    state: StepState::NotRestorable,
+                    message,
+                } => {
+                    let reason = message.as_deref().unwrap_or_default();
                     assert!(reason.contains("cannot be restored"), "{reason}");
                     Some(*index)
                 }

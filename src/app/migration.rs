@@ -3,10 +3,12 @@
 //! the plan with its Graph/ARM calls, confirm (typing the identity's name before any secret is
 //! removed), watch the steps run one at a time, and read the outcome.
 //!
-//! The forms, their validation and the plans are `domain::migration`'s; running a plan
-//! (certificate generation, journal, backend calls, verification) is `jobs::migrate`'s, asked
-//! for with `Effect::RunMigration`, which answers with `Msg::Migration*` messages. This module
-//! is pure state: no I/O, no clock, no randomness (previews use placeholder ids).
+//! The forms (their fields are `domain::migration::form`'s catalogue), their validation and
+//! the plans are `domain::migration`'s; running a plan (certificate generation, journal,
+//! backend calls, verification) is `jobs::migrate`'s, asked for with `Effect::RunMigration`,
+//! which answers with `Msg::Migration*` messages carrying the job's own step states and
+//! outcome. This module is pure state: no I/O, no clock, no randomness (previews use
+//! placeholder ids).
 
 use std::sync::Arc;
 
@@ -15,11 +17,12 @@ use tui_input::{Input, InputRequest};
 use super::{App, Effect, Mode, Status};
 use crate::domain::Directory;
 use crate::domain::audit::Remedy;
-use crate::domain::migration::fic_preset::FicPreset;
+use crate::domain::migration::form::{self, FieldSpec, Prefill};
+use crate::domain::migration::progress::{StepProgress, StepState};
 use crate::domain::migration::{
-    CertificateForm, FicForm, FieldError, ManagedIdentityForm, MigrationKind, Plan, PlanContext,
-    SequentialIds,
+    FieldError, FieldKind, Form, MigrationKind, Plan, PlanContext, SequentialIds,
 };
+use crate::jobs::migrate::Finished;
 
 /// Where the migration is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,113 +41,32 @@ pub enum Stage {
     Done,
 }
 
-/// How a form field is edited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    Text,
-    /// Space toggles between `yes` and empty.
-    Toggle,
-    /// Space and ←/→ cycle through the values.
-    Choice(&'static [&'static str]),
-}
-
-/// One field of a form. `name` is the CLI flag without `--`, the same word `FieldError` uses.
+/// One field of the form on screen: what the catalogue says of it, and what is typed.
 #[derive(Debug, Clone)]
 pub struct Field {
-    pub name: &'static str,
-    pub label: &'static str,
-    pub help: &'static str,
-    pub kind: FieldKind,
+    pub spec: &'static FieldSpec,
     pub input: Input,
-    /// The FIC presets the field belongs to; empty: every preset.
-    pub presets: &'static [&'static str],
 }
 
 impl Field {
-    fn new(name: &'static str, label: &'static str, help: &'static str) -> Self {
+    fn new(spec: &'static FieldSpec, identity_name: &str) -> Self {
+        let value = match spec.prefill {
+            Prefill::Empty => "",
+            Prefill::Text(v) => v,
+            Prefill::IdentityName => identity_name,
+        };
         Self {
-            name,
-            label,
-            help,
-            kind: FieldKind::Text,
-            input: Input::default(),
-            presets: &[],
+            spec,
+            input: Input::new(value.to_string()),
         }
     }
 
-    fn kind(mut self, kind: FieldKind) -> Self {
-        self.kind = kind;
-        self
-    }
-
-    fn value(mut self, v: &str) -> Self {
-        self.input = Input::new(v.to_string());
-        self
-    }
-
-    fn only(mut self, presets: &'static [&'static str]) -> Self {
-        self.presets = presets;
-        self
+    pub fn name(&self) -> &'static str {
+        self.spec.name
     }
 
     pub fn text(&self) -> &str {
         self.input.value()
-    }
-}
-
-/// A step's state while the plan runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepStatus {
-    Pending,
-    Running,
-    /// The change was made; its verification is running (Entra and ARM propagate with a
-    /// delay).
-    Applied,
-    Verified,
-    /// The verification already held: nothing to do (a resumed run).
-    Skipped,
-    Failed(String),
-    /// Undone by a rollback.
-    Undone,
-    /// A secret removal a rollback left in place: a live tenant cannot bring a removed
-    /// secret back.
-    NotRestorable,
-    /// Left in place by a rollback that keeps the new credential, so the identity keeps a
-    /// usable credential.
-    Kept,
-}
-
-/// How a run ended, from `jobs::migrate`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// Every step verified.
-    pub completed: bool,
-    pub message: String,
-    /// The journal's id, for `credwise migrate resume|rollback ID`.
-    pub journal_id: Option<String>,
-    /// The Markdown migration record, when one was written.
-    pub record: Option<String>,
-    /// Key files written (secret-to-certificate), to say where they are.
-    pub files: Vec<String>,
-}
-
-/// What the runtime needs to run a migration: the form as the user filled it and the tenant
-/// it was validated against.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MigrationForm {
-    Certificate(CertificateForm),
-    Fic(Box<FicForm>),
-    ManagedIdentity(ManagedIdentityForm),
-}
-
-impl MigrationForm {
-    /// The identity the form migrates (its object id, as the explorer fills it).
-    pub fn identity(&self) -> &str {
-        match self {
-            MigrationForm::Certificate(f) => &f.identity,
-            MigrationForm::Fic(f) => &f.identity,
-            MigrationForm::ManagedIdentity(f) => &f.identity,
-        }
     }
 }
 
@@ -175,7 +97,7 @@ pub struct LockoutChoice {
 /// The request behind `Effect::RunMigration`.
 #[derive(Debug, Clone)]
 pub struct MigrationRequest {
-    pub form: MigrationForm,
+    pub form: Form,
     pub dir: Arc<Directory>,
 }
 
@@ -210,12 +132,13 @@ pub struct MigrationState {
     /// The identity's name, typed to confirm the removal of secrets.
     pub confirm: Input,
     pub confirm_error: Option<String>,
-    pub steps: Vec<StepStatus>,
+    /// Each step's progress, as the run announces it.
+    pub steps: Vec<StepProgress>,
     /// Ctrl-C was pressed while a step ran: the question "stop after this step?" is shown.
     pub asking_stop: bool,
     /// The user asked to stop; the job finishes or journals the current step.
     pub stopping: bool,
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<Finished>,
     /// A refused rollback's explanation and choice, shown with the outcome.
     pub lockout: Option<LockoutChoice>,
 }
@@ -276,7 +199,7 @@ impl MigrationState {
         match self.stage {
             Stage::Form => self
                 .focused_field()
-                .is_some_and(|f| f.kind == FieldKind::Text),
+                .is_some_and(|f| f.spec.kind == FieldKind::Text),
             Stage::Confirm => self.needs_typed_confirmation(),
             Stage::Done => self.lockout.as_ref().is_some_and(|l| l.typing),
             _ => false,
@@ -288,14 +211,16 @@ impl MigrationState {
         let preset = self
             .fields
             .iter()
-            .find(|f| f.name == "preset")
-            .map(|f| f.text().to_string());
+            .find(|f| f.name() == "preset")
+            .and_then(|f| {
+                crate::domain::migration::fic_preset::FicPreset::ALL
+                    .into_iter()
+                    .find(|p| p.as_str() == f.text())
+            });
         self.fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| {
-                f.presets.is_empty() || preset.as_deref().is_some_and(|p| f.presets.contains(&p))
-            })
+            .filter(|(_, f)| f.spec.shown_for(preset))
             .map(|(i, _)| i)
             .collect()
     }
@@ -327,7 +252,7 @@ impl MigrationState {
                 !self
                     .visible_fields()
                     .iter()
-                    .any(|&i| self.fields[i].name == e.field)
+                    .any(|&i| self.fields[i].name() == e.field)
             })
             .collect()
     }
@@ -339,201 +264,24 @@ impl MigrationState {
             .is_some_and(|p| p.first_removal().is_some())
     }
 
-    fn value(&self, name: &str) -> String {
-        self.fields
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.text().trim().to_string())
-            .unwrap_or_default()
-    }
-
-    /// The form as the domain's struct, from the fields.
-    pub fn form(&self) -> MigrationForm {
-        let v = |n: &str| self.value(n);
-        match self.kind {
-            MigrationKind::SecretToCertificate => MigrationForm::Certificate(CertificateForm {
-                identity: self.identity.clone(),
-                certificate: v("certificate"),
-                validity_months: v("validity-months"),
-                common_name: v("common-name"),
-                key_out: v("key-out"),
-                remove_secrets: v("remove-secrets"),
-            }),
-            MigrationKind::SecretToFic => {
-                let preset = FicPreset::ALL
-                    .into_iter()
-                    .find(|p| p.as_str() == v("preset"));
-                let only = |name: &str, p: FicPreset| {
-                    if preset == Some(p) {
-                        v(name)
-                    } else {
-                        String::new()
-                    }
-                };
-                MigrationForm::Fic(Box::new(FicForm {
-                    identity: self.identity.clone(),
-                    preset,
-                    github_repo: only("github-repo", FicPreset::GitHub),
-                    branch: only("branch", FicPreset::GitHub),
-                    environment: only("environment", FicPreset::GitHub),
-                    tag: only("tag", FicPreset::GitHub),
-                    pull_request: preset == Some(FicPreset::GitHub) && v("pull-request") == "yes",
-                    github_owner_id: only("github-owner-id", FicPreset::GitHub),
-                    github_repo_id: only("github-repo-id", FicPreset::GitHub),
-                    k8s_issuer: only("k8s-issuer", FicPreset::Kubernetes),
-                    namespace: only("namespace", FicPreset::Kubernetes),
-                    service_account: only("service-account", FicPreset::Kubernetes),
-                    managed_identity: only("managed-identity", FicPreset::ManagedIdentity),
-                    issuer: only("issuer", FicPreset::Oidc),
-                    subject: only("subject", FicPreset::Oidc),
-                    name: v("name"),
-                    audience: v("audience"),
-                    description: v("description"),
-                    remove_secrets: v("remove-secrets"),
-                }))
-            }
-            MigrationKind::SecretToManagedIdentity => {
-                MigrationForm::ManagedIdentity(ManagedIdentityForm {
-                    identity: self.identity.clone(),
-                    create: v("create"),
-                    resource_group: v("resource-group"),
-                    location: v("location"),
-                    subscription: v("subscription"),
-                    managed_identity: v("managed-identity"),
-                    remove_secrets: v("remove-secrets"),
-                })
-            }
+    /// The form as the user filled it: the fields that show (a field of another FIC
+    /// preset keeps what was typed, but is not part of the form).
+    pub fn form(&self) -> Form {
+        let mut form = Form::new(self.kind, self.identity.clone());
+        for &i in &self.visible_fields() {
+            let f = &self.fields[i];
+            form.set(f.name(), f.text());
         }
+        form
     }
 }
 
-const REMOVE_HELP: &str =
-    "all, or keyIds separated by commas; empty keeps every secret (remove them later)";
-
-/// The fields of `kind`'s form, pre-filled where a sensible default exists.
+/// The fields of `kind`'s form, from the catalogue, pre-filled where it says so.
 pub fn fields(kind: MigrationKind, identity_name: &str) -> Vec<Field> {
-    const GH: &[&str] = &["github"];
-    const K8S: &[&str] = &["kubernetes"];
-    const MI: &[&str] = &["managed-identity"];
-    const OIDC: &[&str] = &["oidc"];
-    match kind {
-        MigrationKind::SecretToCertificate => vec![
-            Field::new(
-                "certificate",
-                "Certificate file",
-                "your PEM or PFX; empty: credwise generates a self-signed RSA certificate",
-            ),
-            Field::new(
-                "validity-months",
-                "Validity (months)",
-                "1 to 24; short-lived leaks less",
-            )
-            .value("12"),
-            Field::new(
-                "common-name",
-                "Common name",
-                "CN of a generated certificate",
-            )
-            .value(identity_name),
-            Field::new(
-                "key-out",
-                "Key directory",
-                "where the private key goes (PEM and PFX, 0600); never uploaded",
-            )
-            .value("."),
-            Field::new("remove-secrets", "Remove secrets", REMOVE_HELP),
-        ],
-        MigrationKind::SecretToFic => vec![
-            Field::new(
-                "preset",
-                "Workload",
-                "who presents the token (space or ←/→ to change)",
-            )
-            .kind(FieldKind::Choice(&[
-                "github",
-                "kubernetes",
-                "managed-identity",
-                "oidc",
-            ]))
-            .value("github"),
-            Field::new("github-repo", "Repository", "ORG/REPO").only(GH),
-            Field::new(
-                "branch",
-                "Branch",
-                "one of branch, environment, tag or pull request",
-            )
-            .only(GH),
-            Field::new(
-                "environment",
-                "Environment",
-                "a GitHub environment (wins over branch)",
-            )
-            .only(GH),
-            Field::new("tag", "Tag", "a tag, e.g. v1.2.3").only(GH),
-            Field::new("pull-request", "Pull requests", "space toggles")
-                .kind(FieldKind::Toggle)
-                .only(GH),
-            Field::new(
-                "github-owner-id",
-                "Owner id",
-                "numeric; with the repository id gives the immutable subject",
-            )
-            .only(GH),
-            Field::new("github-repo-id", "Repository id", "numeric").only(GH),
-            Field::new(
-                "k8s-issuer",
-                "Cluster issuer",
-                "the cluster's OIDC issuer URL, exactly",
-            )
-            .only(K8S),
-            Field::new("namespace", "Namespace", "").only(K8S),
-            Field::new("service-account", "Service account", "").only(K8S),
-            Field::new(
-                "managed-identity",
-                "Managed identity",
-                "a user-assigned identity: name, client id, principal id or ARM id",
-            )
-            .only(MI),
-            Field::new("issuer", "Issuer", "https URL, exactly as the token's iss").only(OIDC),
-            Field::new("subject", "Subject", "exactly as the token's sub").only(OIDC),
-            Field::new(
-                "name",
-                "FIC name",
-                "3–120: letters, digits, - and _; default derived",
-            ),
-            Field::new(
-                "audience",
-                "Audience",
-                "default: the cloud's token-exchange audience",
-            ),
-            Field::new("description", "Description", "optional"),
-            Field::new("remove-secrets", "Remove secrets", REMOVE_HELP),
-        ],
-        MigrationKind::SecretToManagedIdentity => vec![
-            Field::new(
-                "managed-identity",
-                "Existing identity",
-                "a user-assigned identity to use, or leave empty and create one",
-            ),
-            Field::new(
-                "create",
-                "Create named",
-                "the new user-assigned identity's name",
-            ),
-            Field::new("resource-group", "Resource group", "for a new identity"),
-            Field::new(
-                "location",
-                "Location",
-                "for a new identity, e.g. westeurope",
-            ),
-            Field::new(
-                "subscription",
-                "Subscription",
-                "for a new identity (default: the first)",
-            ),
-            Field::new("remove-secrets", "Remove secrets", REMOVE_HELP),
-        ],
-    }
+    form::fields(kind)
+        .iter()
+        .map(|spec| Field::new(spec, identity_name))
+        .collect()
 }
 
 fn say(app: &mut App, text: impl Into<String>, is_error: bool) {
@@ -663,19 +411,9 @@ fn review(app: &mut App) {
         now: app.now,
         guidance: crate::jobs::migrate::guidance(),
     };
-    let mut ids = SequentialIds::default();
-    let built = match m.form() {
-        MigrationForm::Certificate(f) => {
-            let errors = f.validate_for_apply(&dir);
-            if errors.is_empty() {
-                f.build_plan(&ctx, &mut ids, None)
-            } else {
-                Err(errors)
-            }
-        }
-        MigrationForm::Fic(f) => f.build_plan(&ctx, &mut ids),
-        MigrationForm::ManagedIdentity(f) => f.build_plan(&ctx, &mut ids),
-    };
+    let built = m
+        .form()
+        .plan(&ctx, &mut SequentialIds::default(), None, true);
     match built {
         Ok(plan) => {
             m.errors.clear();
@@ -689,7 +427,7 @@ fn review(app: &mut App) {
             let visible = m.visible_fields();
             if let Some(pos) = visible
                 .iter()
-                .position(|&i| m.errors.iter().any(|e| e.field == m.fields[i].name))
+                .position(|&i| m.errors.iter().any(|e| e.field == m.fields[i].name()))
             {
                 m.focus = pos;
             }
@@ -876,7 +614,7 @@ fn form_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
         MigrateKey::Left | MigrateKey::Right | MigrateKey::Char(' ') => {
             let forward = key != MigrateKey::Left;
             if let Some(f) = m.focused_field_mut() {
-                match f.kind {
+                match f.spec.kind {
                     FieldKind::Toggle => {
                         let next = if f.text() == "yes" { "" } else { "yes" };
                         f.input = Input::new(next.to_string());
@@ -906,14 +644,14 @@ fn form_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
         }
         MigrateKey::Edit(req) => {
             if let Some(f) = m.focused_field_mut()
-                && f.kind == FieldKind::Text
+                && f.spec.kind == FieldKind::Text
             {
                 f.input.handle(req);
             }
         }
         MigrateKey::Char(c) => {
             if let Some(f) = m.focused_field_mut()
-                && f.kind == FieldKind::Text
+                && f.spec.kind == FieldKind::Text
             {
                 f.input.handle(InputRequest::InsertChar(c));
             }
@@ -972,7 +710,7 @@ fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
     m.steps = m
         .plan
         .as_ref()
-        .map(|p| vec![StepStatus::Pending; p.steps.len()])
+        .map(|p| vec![StepProgress::default(); p.steps.len()])
         .unwrap_or_default();
     m.scroll = 0;
     vec![Effect::RunMigration(Box::new(MigrationRequest {
@@ -981,20 +719,22 @@ fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
     }))]
 }
 
-/// The run started with this plan (fresh ids, the real certificate).
-pub fn started(app: &mut App, plan: Plan) {
+/// The run started with this plan (fresh ids, the real certificate) and, for a migration
+/// continued from its journal, the steps it had done.
+pub fn started(app: &mut App, plan: Plan, done: Vec<StepProgress>) {
     if let Some(m) = app.migration.as_mut() {
-        m.steps = vec![StepStatus::Pending; plan.steps.len()];
+        m.steps = done;
+        m.steps.resize(plan.steps.len(), StepProgress::default());
         m.plan = Some(plan);
     }
 }
 
-/// A step changed state.
-pub fn step(app: &mut App, index: usize, status: StepStatus) {
+/// A step reached `state` (`message`: a failure's error, or a note).
+pub fn step(app: &mut App, index: usize, state: StepState, message: Option<String>) {
     if let Some(m) = app.migration.as_mut()
         && let Some(s) = m.steps.get_mut(index)
     {
-        *s = status;
+        *s = StepProgress::announced(state, message);
     }
 }
 
@@ -1020,8 +760,8 @@ pub fn interrupted(app: &mut App, signal: &str) {
 }
 
 /// The run ended.
-pub fn finished(app: &mut App, outcome: Outcome) {
-    let text = outcome.message.clone();
+pub fn finished(app: &mut App, outcome: Finished) {
+    let text = outcome.wording.headline.clone();
     let is_error = !outcome.completed;
     if let Some(m) = app.migration.as_mut() {
         m.stage = Stage::Done;
@@ -1029,8 +769,8 @@ pub fn finished(app: &mut App, outcome: Outcome) {
         m.scroll = 0;
         // A step that was running when the run stopped did not finish.
         for s in &mut m.steps {
-            if *s == StepStatus::Running {
-                *s = StepStatus::Failed("stopped".into());
+            if s.state.is_some_and(StepState::is_running) {
+                *s = StepProgress::announced(StepState::Failed, Some("stopped".into()));
             }
         }
         m.outcome = Some(outcome);

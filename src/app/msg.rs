@@ -55,14 +55,20 @@ pub enum Msg {
     Exported(Vec<String>),
     /// A key while a migration is on screen.
     MigrateKey(super::migration::MigrateKey),
-    /// The migration run started with this plan (fresh ids, the real certificate).
-    MigrationStarted(Box<crate::domain::migration::Plan>),
-    /// A step of the running migration changed state.
+    /// The migration run started with this plan (fresh ids, the real certificate); `done`
+    /// is the progress of the steps a continued migration had completed.
+    MigrationStarted {
+        plan: Box<crate::domain::migration::Plan>,
+        done: Vec<crate::domain::migration::progress::StepProgress>,
+    },
+    /// A step of the running migration reached `state` (`message`: a failure's error, or a
+    /// note), as the job journals it.
     MigrationStep {
         index: usize,
-        status: super::migration::StepStatus,
+        state: crate::domain::migration::progress::StepState,
+        message: Option<String>,
     },
-    MigrationFinished(super::migration::Outcome),
+    MigrationFinished(crate::jobs::migrate::Finished),
     /// An unfinished migration's journal was found at start.
     JournalFound(super::migration::OpenJournal),
     /// A rollback stopped: undoing would leave the identity without a usable credential.

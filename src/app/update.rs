@@ -192,8 +192,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             });
         }
         Msg::MigrateKey(k) => return super::migration::key(app, k),
-        Msg::MigrationStarted(plan) => super::migration::started(app, *plan),
-        Msg::MigrationStep { index, status } => super::migration::step(app, index, status),
+        Msg::MigrationStarted { plan, done } => super::migration::started(app, *plan, done),
+        Msg::MigrationStep {
+            index,
+            state,
+            message,
+        } => super::migration::step(app, index, state, message),
         Msg::MigrationFinished(outcome) => super::migration::finished(app, outcome),
         Msg::JournalFound(j) => super::migration::journal_found(app, j),
         Msg::RollbackRefused(choice) => super::migration::rollback_refused(app, *choice),

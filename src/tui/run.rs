@@ -244,7 +244,7 @@ fn ended_by(signal: &str, app: &App) -> Result<(), CliError> {
         Some(o) if o.completed => Ok(()),
         Some(o) => Err(CliError {
             code: 3,
-            message: format!("{signal}: {}", o.message),
+            message: format!("{signal}: {}", o.wording.one_line()),
         }),
         // A second signal ended the loop before the run could.
         None => Err(CliError {
@@ -294,9 +294,8 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
                 if let Some(source) = &rt.source {
                     rt.migration_pause.send_replace(false);
                     let ctx = migration_context(source, app, rt);
-                    let record = source.record.clone();
                     let cancel = &mut rt.migration_cancel;
-                    super::migration_run::start(ctx, record, *request, &tx, cancel);
+                    super::migration_run::start(ctx, *request, &tx, cancel);
                 }
             }
             Effect::PauseMigration(hold) => {
