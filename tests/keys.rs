@@ -7,7 +7,7 @@ mod common;
 
 use common::{explorer_app, loaded_app, render, ui};
 use credwise::app::{Command, Mode, Msg, Pane, update};
-use credwise::tui::run::to_msgs;
+use credwise::tui::input::to_msgs;
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };

@@ -2391,12 +2391,11 @@ async fn the_cache_remembers_a_live_load_and_holds_no_token() {
     let (emu, b, _) = tokens::rig().await;
     let dir = tempfile::tempdir().unwrap();
     let slot = credwise::store::cache::CacheSlot::new(dir.path(), &["public", "signed-in", "t"]);
-    let remembering = credwise::backend::cache::Remembering {
-        inner: Arc::new(b),
-        slot: slot.clone(),
+    let source = credwise::jobs::load::Source {
+        backend: Arc::new(b),
+        cache: Some(slot.clone()),
     };
-    let loaded = remembering
-        .load(&Scope::default(), &Progress::silent())
+    let loaded = credwise::jobs::load::fetch(&source, &Progress::silent())
         .await
         .unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);

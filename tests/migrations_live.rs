@@ -18,7 +18,6 @@ use std::time::Duration;
 use common::NOW;
 use common::migration::{ctx, demo_snapshot, demo_source, options, store};
 use credwise::backend::Backend;
-use credwise::backend::cache::Remembering;
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig, RetrySettings};
 use credwise::backend::read_only::ReadOnly;
 use credwise::domain::change::Target;
@@ -28,7 +27,6 @@ use credwise::domain::migration::{
 use credwise::domain::{Change, Directory, TenantSnapshot};
 use credwise::jobs::migrate::certificate as cert_job;
 use credwise::jobs::migrate::{self, Event, RollbackMode, RunOutcome};
-use credwise::store::cache::CacheSlot;
 use credwise::store::journal::{JournalStore, Outcome, StepState};
 use emulator::{Emulator, Fault, FaultAction, Matcher};
 
@@ -1020,16 +1018,8 @@ fn a_snapshot_restores_removed_secrets_and_wrappers_forward_the_answer() {
 
         let emu = Emulator::start(demo_snapshot()).await;
         let live: Arc<dyn Backend> = Arc::new(live(&emu));
-        let cache = tempfile::tempdir().unwrap();
         for (wrapped, want) in [
             (Arc::new(ReadOnly(live.clone())) as Arc<dyn Backend>, false),
-            (
-                Arc::new(Remembering {
-                    inner: live.clone(),
-                    slot: CacheSlot::new(cache.path(), &["t"]),
-                }),
-                false,
-            ),
             (Arc::new(ReadOnly(demo.clone())), true),
         ] {
             assert_eq!(

@@ -70,7 +70,13 @@ pub(super) async fn command<K: FormKind>(
         }
     }
     let backend = (env.open)(env.source)?;
-    let dir = crate::cli::load_directory(backend.as_ref()).await?;
+    // A migration's load is not remembered: the cache is what the explorer starts from,
+    // and the tenant is about to change.
+    let tenant = crate::jobs::load::Source {
+        backend: backend.clone(),
+        cache: None,
+    };
+    let dir = crate::cli::load_directory(&tenant).await?;
     let now = (env.clock)();
     let draft = migrate::draft(&form, &dir, now, common.apply).map_err(prepare_error)?;
     if !common.apply {

@@ -45,7 +45,7 @@ impl RunOptions {
         let forced = CancellationToken::new();
         let (cancel, again) = (options.cancel.clone(), forced.clone());
         tokio::spawn(async move {
-            let mut signals = stop_signals();
+            let mut signals = crate::runtime::signals::stop_signals();
             if let Some(name) = signals.recv().await {
                 output::eprint(&format!(
                     "{name}: finishing the current step, then stopping… (again to stop at once)"
@@ -69,36 +69,6 @@ impl RunOptions {
         self.options.events = Some(tx);
         self.events = Some(rx);
     }
-}
-
-/// SIGINT, SIGTERM and SIGHUP, by name, as they arrive.
-fn stop_signals() -> mpsc::UnboundedReceiver<&'static str> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        for (kind, name) in [
-            (SignalKind::interrupt(), "SIGINT"),
-            (SignalKind::terminate(), "SIGTERM"),
-            (SignalKind::hangup(), "SIGHUP"),
-        ] {
-            if let Ok(mut s) = signal(kind) {
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    while s.recv().await.is_some() {
-                        let _ = tx.send(name);
-                    }
-                });
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            let _ = tx.send("Ctrl-C");
-        }
-    });
-    rx
 }
 
 /// Runs `job` unless a second signal comes first: then the step under way is left as the

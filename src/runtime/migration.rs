@@ -1,4 +1,4 @@
-//! The explorer's adapter to `jobs::migrate`: a confirmed form goes through `prepare` (the
+//! The runtime's adapter to `jobs::migrate`: a confirmed form goes through `prepare` (the
 //! plan with fresh ids, a generated certificate's key files written first) and `run`; `:resume`
 //! and `:rollback` go to `resume` and `rollback_with`. The run's events become
 //! `Msg::MigrationStep`s and its ending a `Msg::MigrationFinished`, worded by the job. Options
@@ -20,7 +20,7 @@ use crate::store::journal::{JournalStore, SourceRecord};
 /// What a run needs from the explorer: the backend, the clock, what the backend is, and the
 /// pause gate.
 #[derive(Clone)]
-pub struct Context {
+pub(super) struct Context {
     pub backend: Arc<dyn Backend>,
     pub now: Timestamp,
     /// False when the time is pinned (`CREDWISE_NOW`): the journal then uses `now`.
@@ -49,7 +49,7 @@ where
 }
 
 /// Starts a confirmed migration.
-pub fn start(
+pub(super) fn start(
     ctx: Context,
     request: MigrationRequest,
     tx: &mpsc::UnboundedSender<Msg>,
@@ -89,7 +89,7 @@ pub fn start(
 }
 
 /// Looks for a migration left open in the journals and tells the screen about it.
-pub fn find_open_journal(tx: &mpsc::UnboundedSender<Msg>) {
+pub(super) fn find_open_journal(tx: &mpsc::UnboundedSender<Msg>) {
     let tx = tx.clone();
     tokio::task::spawn_blocking(move || {
         let Ok(store) = JournalStore::open_default() else {
@@ -112,7 +112,7 @@ pub fn find_open_journal(tx: &mpsc::UnboundedSender<Msg>) {
 
 /// `:resume` / `:rollback` (and the choice after a refused rollback): continues a journaled
 /// migration on the progress screen. `rollback` is `None` to resume.
-pub fn resume(
+pub(super) fn resume(
     ctx: Context,
     journal_id: String,
     rollback: Option<RollbackMode>,
