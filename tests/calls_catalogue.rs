@@ -15,7 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-mod emulator;
+use credwise_test_kit::emulator;
 
 use std::sync::Arc;
 use std::time::Duration;
