@@ -25,6 +25,7 @@ use credwise_test_kit::emulator;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use credwise::app::keymap::Keymap;
 use credwise::app::{App, Msg, update};
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig};
 use credwise::backend::snapshot::SnapshotBackend;
@@ -32,7 +33,6 @@ use credwise::backend::{Backend, Progress};
 use credwise::domain::audit::AuditOptions;
 use credwise::domain::{TenantSnapshot, Timestamp};
 use credwise::jobs;
-use credwise::tui::keymap::Keymap;
 use credwise::tui::theme::Theme;
 use credwise::tui::ui_state::UiState;
 use credwise::tui::view;

@@ -457,8 +457,8 @@ async fn flexible_fics_and_unknown_types_show_in_json_and_on_screen() {
     );
     update(&mut app, Msg::Command(Command::Open));
     update(&mut app, Msg::Command(Command::Filter));
-    type_text(&mut app, "^support-agent-003$", true);
-    update(&mut app, Msg::FilterAccept);
+    type_text(&mut app, "^support-agent-003$");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     update(&mut app, Msg::Command(Command::Open));
     let text = screen(&render(&app, &mut ui(), 120, 40));
     assert!(

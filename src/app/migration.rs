@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use tui_input::{Input, InputRequest};
 
-use super::{App, Effect, Mode, Status};
+use super::{App, Command, Context, Effect, Mode, Status};
 use crate::domain::Directory;
 use crate::domain::audit::Remedy;
 use crate::domain::migration::form::{self, FieldSpec, Prefill};
@@ -143,29 +143,6 @@ pub struct MigrationState {
     pub lockout: Option<LockoutChoice>,
 }
 
-/// A key while a migration is on screen, as the runtime read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MigrateKey {
-    Up,
-    Down,
-    /// Tab.
-    Next,
-    /// Shift-Tab.
-    Prev,
-    Left,
-    Right,
-    PageUp,
-    PageDown,
-    Enter,
-    Esc,
-    /// A character where no text is being edited (`y`, `n`, `a`, space…).
-    Char(char),
-    /// Editing the focused text field or the confirmation.
-    Edit(InputRequest),
-    /// Ctrl-C.
-    Interrupt,
-}
-
 impl MigrationState {
     /// A migration of `kind` for the identity, at `stage`, with `kind`'s form.
     fn new(stage: Stage, kind: MigrationKind, identity: String, identity_name: String) -> Self {
@@ -194,16 +171,34 @@ impl MigrationState {
         }
     }
 
-    /// True while a text field or the confirmation line takes typed characters.
-    pub fn is_typing(&self) -> bool {
+    /// The keymap context of the migration's screen.
+    pub fn context(&self) -> Context {
         match self.stage {
-            Stage::Form => self
-                .focused_field()
-                .is_some_and(|f| f.spec.kind == FieldKind::Text),
-            Stage::Confirm => self.needs_typed_confirmation(),
-            Stage::Done => self.lockout.as_ref().is_some_and(|l| l.typing),
-            _ => false,
+            Stage::Pick => Context::MigratePick,
+            Stage::Form
+                if self
+                    .focused_field()
+                    .is_some_and(|f| f.spec.kind == FieldKind::Text) =>
+            {
+                Context::MigrateFormText
+            }
+            Stage::Form => Context::MigrateForm,
+            Stage::Review => Context::MigratePlan,
+            Stage::Confirm if self.needs_typed_confirmation() => Context::MigrateConfirmName,
+            Stage::Confirm => Context::MigrateConfirm,
+            Stage::Running if self.asking_stop => Context::MigrateStop,
+            Stage::Running => Context::MigrateRun,
+            Stage::Done => match &self.lockout {
+                Some(l) if l.typing => Context::MigrateLockoutName,
+                Some(_) => Context::MigrateLockout,
+                None => Context::MigrateDone,
+            },
         }
+    }
+
+    /// True while a text field or a confirmation line takes typed characters.
+    pub fn is_typing(&self) -> bool {
+        self.context().takes_text()
     }
 
     /// The form's fields that apply now (the FIC fields of the chosen preset).
@@ -435,140 +430,138 @@ fn review(app: &mut App) {
     }
 }
 
-/// Keys while a migration is on screen.
-pub fn key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
+/// The migration's commands, in the context of its stage (`MigrationState::context`).
+pub fn command(app: &mut App, c: Command) -> Vec<Effect> {
     let Some(m) = app.migration.as_mut() else {
         app.mode = Mode::Normal;
         return Vec::new();
     };
     match m.stage {
-        Stage::Pick => match key {
-            MigrateKey::Up | MigrateKey::Prev => m.pick = m.pick.saturating_sub(1),
-            MigrateKey::Down | MigrateKey::Next => {
-                m.pick = (m.pick + 1).min(MigrationKind::ALL.len() - 1)
-            }
-            MigrateKey::Char(c @ '1'..='3') => {
-                m.pick = (c as usize) - ('1' as usize);
+        Stage::Pick => match c {
+            Command::SelectPrev => m.pick = m.pick.saturating_sub(1),
+            Command::SelectNext => m.pick = (m.pick + 1).min(MigrationKind::ALL.len() - 1),
+            Command::Pick1 | Command::Pick2 | Command::Pick3 => {
+                m.pick = match c {
+                    Command::Pick1 => 0,
+                    Command::Pick2 => 1,
+                    _ => 2,
+                };
                 choose(m);
             }
-            MigrateKey::Enter => choose(m),
-            MigrateKey::Esc | MigrateKey::Char('q') | MigrateKey::Interrupt => {
-                return close(app);
-            }
+            Command::Open => choose(m),
+            Command::Close => return close(app),
             _ => {}
         },
-        Stage::Form => return form_key(app, key),
-        Stage::Review => match key {
-            MigrateKey::Down | MigrateKey::Char('j') => m.scroll = m.scroll.saturating_add(1),
-            MigrateKey::Up | MigrateKey::Char('k') => m.scroll = m.scroll.saturating_sub(1),
-            MigrateKey::PageDown | MigrateKey::Char(' ') => m.scroll = m.scroll.saturating_add(10),
-            MigrateKey::PageUp => m.scroll = m.scroll.saturating_sub(10),
-            MigrateKey::Enter | MigrateKey::Char('a') => {
+        Stage::Form => return form_command(app, c),
+        Stage::Review => match c {
+            Command::SelectNext => m.scroll = m.scroll.saturating_add(1),
+            Command::SelectPrev => m.scroll = m.scroll.saturating_sub(1),
+            Command::PageDown => m.scroll = m.scroll.saturating_add(10),
+            Command::PageUp => m.scroll = m.scroll.saturating_sub(10),
+            Command::Apply => {
                 m.stage = Stage::Confirm;
                 m.confirm = Input::default();
                 m.confirm_error = None;
             }
-            MigrateKey::Esc | MigrateKey::Char('e') => m.stage = Stage::Form,
-            MigrateKey::Char('q') | MigrateKey::Interrupt => return close(app),
+            Command::EditForm => m.stage = Stage::Form,
+            Command::Close => return close(app),
             _ => {}
         },
-        Stage::Confirm => return confirm_key(app, key),
+        Stage::Confirm => return confirm_command(app, c),
         // While the question is on screen the run is held before its next step: left
         // unanswered, nothing more happens to the tenant.
-        Stage::Running => match key {
-            MigrateKey::Char('y') if m.asking_stop => {
+        Stage::Running => match c {
+            Command::Confirm if m.asking_stop => {
                 m.asking_stop = false;
                 m.stopping = true;
                 return vec![Effect::StopMigration];
             }
-            MigrateKey::Char('n') | MigrateKey::Esc if m.asking_stop => {
+            Command::Decline if m.asking_stop => {
                 m.asking_stop = false;
                 return vec![Effect::PauseMigration(false)];
             }
-            MigrateKey::Interrupt | MigrateKey::Esc | MigrateKey::Char('q')
-                if !m.stopping && !m.asking_stop =>
-            {
+            Command::Interrupt if !m.stopping && !m.asking_stop => {
                 m.asking_stop = true;
                 return vec![Effect::PauseMigration(true)];
             }
             _ => {}
         },
-        Stage::Done if m.lockout.is_some() => return lockout_key(app, key),
-        Stage::Done => match key {
-            MigrateKey::Char('e') => match m.outcome.as_ref().and_then(|o| o.record.clone()) {
+        Stage::Done if m.lockout.is_some() => return lockout_command(app, c),
+        Stage::Done => match c {
+            Command::Export => match m.outcome.as_ref().and_then(|o| o.record.clone()) {
                 Some(record) => return vec![Effect::ExportRecord(record)],
                 None => say(app, "this run wrote no migration record", true),
             },
-            MigrateKey::Down | MigrateKey::Char('j') => m.scroll = m.scroll.saturating_add(1),
-            MigrateKey::Up | MigrateKey::Char('k') => m.scroll = m.scroll.saturating_sub(1),
-            MigrateKey::PageDown | MigrateKey::Char(' ') => m.scroll = m.scroll.saturating_add(10),
-            MigrateKey::PageUp => m.scroll = m.scroll.saturating_sub(10),
-            MigrateKey::Esc | MigrateKey::Enter | MigrateKey::Char('q') | MigrateKey::Interrupt => {
-                return close(app);
-            }
+            Command::SelectNext => m.scroll = m.scroll.saturating_add(1),
+            Command::SelectPrev => m.scroll = m.scroll.saturating_sub(1),
+            Command::PageDown => m.scroll = m.scroll.saturating_add(10),
+            Command::PageUp => m.scroll = m.scroll.saturating_sub(10),
+            Command::Close => return close(app),
             _ => {}
         },
     }
     Vec::new()
 }
 
-/// Keys on the outcome of a rollback that stopped: `k` keeps the new credential, `f` then the
+/// Text typed into the migration's screen: the focused form field, or the name typed to
+/// confirm (a plan that removes secrets, a rollback forced past the lockout rule).
+pub fn edit(app: &mut App, req: InputRequest) {
+    let Some(m) = app.migration.as_mut() else {
+        return;
+    };
+    match m.context() {
+        Context::MigrateFormText => {
+            if let Some(f) = m.focused_field_mut() {
+                f.input.handle(req);
+            }
+        }
+        Context::MigrateConfirmName | Context::MigrateLockoutName => {
+            m.confirm.handle(req);
+            m.confirm_error = None;
+        }
+        _ => {}
+    }
+}
+
+/// On the outcome of a rollback that stopped: `k` keeps the new credential, `f` then the
 /// identity's name removes it anyway; `Esc` leaves everything as it is.
-fn lockout_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
+fn lockout_command(app: &mut App, c: Command) -> Vec<Effect> {
     let Some(m) = app.migration.as_mut() else {
         return Vec::new();
     };
     let Some(choice) = m.lockout.as_mut() else {
         return Vec::new();
     };
-    let mode = if choice.typing {
-        match key {
-            MigrateKey::Esc | MigrateKey::Interrupt => {
-                choice.typing = false;
-                m.confirm_error = None;
-                return Vec::new();
-            }
-            MigrateKey::Enter => {
-                let typed = m.confirm.value().trim();
-                let name = choice.identity_name.trim();
-                if typed == name || typed == crate::sanitize::display(name) {
-                    crate::jobs::migrate::RollbackMode::Force {
-                        confirmation: choice.identity_name.clone(),
-                    }
-                } else {
-                    m.confirm_error = Some(format!(
-                        "type the name exactly: {}",
-                        crate::sanitize::display(name)
-                    ));
-                    return Vec::new();
+    let mode = match (choice.typing, c) {
+        (true, Command::Back) => {
+            choice.typing = false;
+            m.confirm_error = None;
+            return Vec::new();
+        }
+        (true, Command::Submit) => {
+            let typed = m.confirm.value().trim();
+            let name = choice.identity_name.trim();
+            if typed == name || typed == crate::sanitize::display(name) {
+                crate::jobs::migrate::RollbackMode::Force {
+                    confirmation: choice.identity_name.clone(),
                 }
-            }
-            MigrateKey::Edit(req) => {
-                m.confirm.handle(req);
-                m.confirm_error = None;
+            } else {
+                m.confirm_error = Some(format!(
+                    "type the name exactly: {}",
+                    crate::sanitize::display(name)
+                ));
                 return Vec::new();
             }
-            MigrateKey::Char(c) => {
-                m.confirm.handle(InputRequest::InsertChar(c));
-                m.confirm_error = None;
-                return Vec::new();
-            }
-            _ => return Vec::new(),
         }
-    } else {
-        match key {
-            MigrateKey::Char('k') => crate::jobs::migrate::RollbackMode::KeepNewCredential,
-            MigrateKey::Char('f') => {
-                choice.typing = true;
-                m.confirm = Input::default();
-                m.confirm_error = None;
-                return Vec::new();
-            }
-            MigrateKey::Esc | MigrateKey::Enter | MigrateKey::Char('q') | MigrateKey::Interrupt => {
-                return close(app);
-            }
-            _ => return Vec::new(),
+        (false, Command::KeepCredential) => crate::jobs::migrate::RollbackMode::KeepNewCredential,
+        (false, Command::Force) => {
+            choice.typing = true;
+            m.confirm = Input::default();
+            m.confirm_error = None;
+            return Vec::new();
         }
+        (false, Command::Close) => return close(app),
+        _ => return Vec::new(),
     };
     let journal_id = choice.journal_id.clone();
     m.lockout = None;
@@ -597,22 +590,22 @@ fn choose(m: &mut MigrationState) {
     m.stage = Stage::Form;
 }
 
-fn form_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
+fn form_command(app: &mut App, c: Command) -> Vec<Effect> {
     let Some(m) = app.migration.as_mut() else {
         return Vec::new();
     };
     let count = m.visible_fields().len();
-    match key {
-        MigrateKey::Down | MigrateKey::Next => m.focus = (m.focus + 1).min(count.saturating_sub(1)),
-        MigrateKey::Up | MigrateKey::Prev => m.focus = m.focus.saturating_sub(1),
-        MigrateKey::Esc => {
+    match c {
+        Command::SelectNext => m.focus = (m.focus + 1).min(count.saturating_sub(1)),
+        Command::SelectPrev => m.focus = m.focus.saturating_sub(1),
+        Command::Back => {
             m.stage = Stage::Pick;
             m.errors.clear();
         }
-        MigrateKey::Interrupt => return close(app),
-        MigrateKey::Enter => review(app),
-        MigrateKey::Left | MigrateKey::Right | MigrateKey::Char(' ') => {
-            let forward = key != MigrateKey::Left;
+        Command::Close => return close(app),
+        Command::Submit => review(app),
+        Command::ChangeNext | Command::ChangePrev => {
+            let forward = c == Command::ChangeNext;
             if let Some(f) = m.focused_field_mut() {
                 match f.spec.kind {
                     FieldKind::Toggle => {
@@ -629,55 +622,31 @@ fn form_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
                         };
                         f.input = Input::new(values[j].to_string());
                     }
-                    FieldKind::Text => {
-                        let req = match key {
-                            MigrateKey::Left => InputRequest::GoToPrevChar,
-                            MigrateKey::Right => InputRequest::GoToNextChar,
-                            _ => InputRequest::InsertChar(' '),
-                        };
-                        f.input.handle(req);
-                    }
+                    // A text field takes these keys as text (`edit`).
+                    FieldKind::Text => {}
                 }
             }
             // The preset decides which fields show; keep the focus on the preset.
             m.focus = m.focus.min(m.visible_fields().len().saturating_sub(1));
         }
-        MigrateKey::Edit(req) => {
-            if let Some(f) = m.focused_field_mut()
-                && f.spec.kind == FieldKind::Text
-            {
-                f.input.handle(req);
-            }
-        }
-        MigrateKey::Char(c) => {
-            if let Some(f) = m.focused_field_mut()
-                && f.spec.kind == FieldKind::Text
-            {
-                f.input.handle(InputRequest::InsertChar(c));
-            }
-        }
-        MigrateKey::PageUp | MigrateKey::PageDown => {}
+        _ => {}
     }
     Vec::new()
 }
 
-fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
+fn confirm_command(app: &mut App, c: Command) -> Vec<Effect> {
     let dir = app.dir.clone();
     let Some(m) = app.migration.as_mut() else {
         return Vec::new();
     };
     let typed = m.needs_typed_confirmation();
-    let go = match key {
-        MigrateKey::Esc | MigrateKey::Interrupt => {
+    let go = match c {
+        Command::Decline | Command::Back => {
             m.stage = Stage::Review;
             return Vec::new();
         }
-        MigrateKey::Char('n') if !typed => {
-            m.stage = Stage::Review;
-            return Vec::new();
-        }
-        MigrateKey::Char('y') if !typed => true,
-        MigrateKey::Enter if typed => {
+        Command::Confirm if !typed => true,
+        Command::Submit if typed => {
             // The user types what the screen shows: the name without its control and bidi
             // characters (which could not be typed, and would hide what is confirmed).
             let shown = crate::sanitize::display(&m.identity_name);
@@ -687,16 +656,6 @@ fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
                 m.confirm_error = Some(format!("type the name exactly: {shown}"));
                 false
             }
-        }
-        MigrateKey::Edit(req) if typed => {
-            m.confirm.handle(req);
-            m.confirm_error = None;
-            false
-        }
-        MigrateKey::Char(c) if typed => {
-            m.confirm.handle(InputRequest::InsertChar(c));
-            m.confirm_error = None;
-            false
         }
         _ => false,
     };

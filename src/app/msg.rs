@@ -1,5 +1,6 @@
-//! Messages into `update` and effects out of it. Intents are imperative (`Command`,
-//! `FilterEdit`), results are past tense (`TenantLoaded`, `LoadFailed`).
+//! Messages into `update` and effects out of it. Intents are imperative (`Command`, `Edit`),
+//! results are past tense (`TenantLoaded`, `LoadFailed`). No message carries a raw key: the
+//! keymap turns keys into commands first.
 
 use tui_input::InputRequest;
 
@@ -11,17 +12,11 @@ use crate::domain::{Directory, Timestamp};
 
 #[derive(Debug)]
 pub enum Msg {
-    /// A key bound in the keymap.
+    /// What a key bound in the current context's keymap means.
     Command(Command),
-    /// Editing the `/` filter line.
-    FilterEdit(InputRequest),
-    FilterAccept,
-    FilterCancel,
-    /// Editing the `:` command line.
-    CommandEdit(InputRequest),
-    CommandComplete,
-    CommandAccept,
-    CommandCancel,
+    /// Editing the text being typed: the `/` filter, the `:` command line, a migration's form
+    /// field or the name typed to confirm.
+    Edit(InputRequest),
     /// A click on a navigation item.
     ClickNav(usize),
     /// A click on a list row (index into `visible`).
@@ -53,8 +48,6 @@ pub enum Msg {
     Notice(String),
     /// The decision record was written to these files.
     Exported(Vec<String>),
-    /// A key while a migration is on screen.
-    MigrateKey(super::migration::MigrateKey),
     /// The migration run started with this plan (fresh ids, the real certificate); `done`
     /// is the progress of the steps a continued migration had completed.
     MigrationStarted {

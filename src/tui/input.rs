@@ -1,25 +1,61 @@
-//! Input: a terminal event (crossterm) becomes the messages it means — through the keymap in
-//! normal, help and wizard mode; as text edits in the filter and command lines and in a
-//! migration's fields; as clicks and scrolls on the panes.
+//! Input: a terminal event (crossterm) becomes the messages it means. A key is looked up in
+//! the keymap context of what is on screen (`App::context`): bound, it is a `Msg::Command`;
+//! unbound where text is typed (the filter and command lines, a migration's text field, a
+//! name typed to confirm), it is a `Msg::Edit`. Clicks and scrolls land on the panes of the
+//! last frame.
 
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::keymap::Key;
 use super::ui_state::UiState;
-use crate::app::migration::MigrateKey;
-use crate::app::{App, Command, Mode, Msg, Pane};
+use crate::app::keymap::{Key, KeyCodeOrd, NAMED_KEYS};
+use crate::app::{App, Context, Mode, Msg, Pane};
 
-/// Turns a terminal event into messages, through the keymap in normal mode.
+/// The crossterm key codes the keymap's named keys stand for.
+const NAMED: &[(&str, KeyCode)] = &[
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("pgup", KeyCode::PageUp),
+    ("pgdown", KeyCode::PageDown),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("insert", KeyCode::Insert),
+];
+
+/// The keymap's key for a terminal key event, if bindings can name it.
+pub fn key_of(ev: &KeyEvent) -> Option<Key> {
+    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = ev.modifiers.contains(KeyModifiers::ALT);
+    let code = match ev.code {
+        KeyCode::Char(c) => KeyCodeOrd::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
+        KeyCode::F(n) => KeyCodeOrd::F(n),
+        other => {
+            let name = NAMED.iter().find(|(_, k)| *k == other)?.0;
+            KeyCodeOrd::Named(NAMED_KEYS.iter().find(|n| **n == name)?)
+        }
+    };
+    Some(Key { code, ctrl, alt })
+}
+
+/// Turns a terminal event into messages.
 pub fn to_msgs(app: &App, ui: &UiState, ev: &Event) -> Vec<Msg> {
     match ev {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
-            if let Some(msg) = key_msg(app, ui, ev, key) {
+            let context = app.context();
+            if let Some(msg) = key_msg(context, ui, ev, key) {
                 return vec![msg];
             }
             // A terminal sends Esc then a key as Alt+key when they arrive together (slow
-            // SSH, paste). An unbound Alt+key in normal mode is that: Esc, then the key.
+            // SSH, paste). An unbound Alt+key where nothing is typed is that: Esc, then the key.
             if matches!(app.mode, Mode::Normal | Mode::Help | Mode::Wizard)
                 && key.modifiers.contains(KeyModifiers::ALT)
             {
@@ -27,9 +63,7 @@ pub fn to_msgs(app: &App, ui: &UiState, ev: &Event) -> Vec<Msg> {
                 let plain = KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT);
                 return [esc, plain]
                     .iter()
-                    .filter_map(|k| {
-                        Key::from_event(k).and_then(|k| ui.keymap.lookup(app.focus, &k))
-                    })
+                    .filter_map(|k| key_of(k).and_then(|k| ui.keymap.lookup(context, &k)))
                     .map(Msg::Command)
                     .collect();
             }
@@ -42,62 +76,14 @@ pub fn to_msgs(app: &App, ui: &UiState, ev: &Event) -> Vec<Msg> {
     }
 }
 
-fn key_msg(app: &App, ui: &UiState, ev: &Event, key: &KeyEvent) -> Option<Msg> {
-    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-    if app.mode == Mode::Migrate {
-        return migrate_key(app, ev, key, ctrl_c).map(Msg::MigrateKey);
+fn key_msg(context: Context, ui: &UiState, ev: &Event, key: &KeyEvent) -> Option<Msg> {
+    if let Some(c) = key_of(key).and_then(|k| ui.keymap.lookup(context, &k)) {
+        return Some(Msg::Command(c));
     }
-    // Ctrl-C leaves from anywhere, even mid-typing.
-    if ctrl_c {
-        return Some(Msg::Command(Command::Quit));
+    if context.takes_text() {
+        return tui_input::backend::crossterm::to_input_request(ev).map(Msg::Edit);
     }
-    match app.mode {
-        Mode::Filter => match key.code {
-            KeyCode::Esc => Some(Msg::FilterCancel),
-            KeyCode::Enter => Some(Msg::FilterAccept),
-            KeyCode::Down => Some(Msg::Command(Command::SelectNext)),
-            KeyCode::Up => Some(Msg::Command(Command::SelectPrev)),
-            _ => tui_input::backend::crossterm::to_input_request(ev).map(Msg::FilterEdit),
-        },
-        Mode::Command => match key.code {
-            KeyCode::Esc => Some(Msg::CommandCancel),
-            KeyCode::Enter => Some(Msg::CommandAccept),
-            KeyCode::Tab => Some(Msg::CommandComplete),
-            _ => tui_input::backend::crossterm::to_input_request(ev).map(Msg::CommandEdit),
-        },
-        // Handled by `migrate_key` above.
-        Mode::Migrate => None,
-        Mode::Normal | Mode::Help | Mode::Wizard => {
-            let k = Key::from_event(key)?;
-            ui.keymap.lookup(app.focus, &k).map(Msg::Command)
-        }
-    }
-}
-
-/// Keys under a migration: Ctrl-C asks before a running step is stopped; letters are text
-/// where a field or the confirmation takes text, and commands elsewhere.
-fn migrate_key(app: &App, ev: &Event, key: &KeyEvent, ctrl_c: bool) -> Option<MigrateKey> {
-    if ctrl_c {
-        return Some(MigrateKey::Interrupt);
-    }
-    let typing = app.migration.as_ref().is_some_and(|m| m.is_typing());
-    Some(match key.code {
-        KeyCode::Up => MigrateKey::Up,
-        KeyCode::Down => MigrateKey::Down,
-        KeyCode::Tab => MigrateKey::Next,
-        KeyCode::BackTab => MigrateKey::Prev,
-        KeyCode::PageUp => MigrateKey::PageUp,
-        KeyCode::PageDown => MigrateKey::PageDown,
-        KeyCode::Enter => MigrateKey::Enter,
-        KeyCode::Esc => MigrateKey::Esc,
-        KeyCode::Left if !typing => MigrateKey::Left,
-        KeyCode::Right if !typing => MigrateKey::Right,
-        KeyCode::Char(c) if !typing && !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            MigrateKey::Char(c)
-        }
-        _ if typing => MigrateKey::Edit(tui_input::backend::crossterm::to_input_request(ev)?),
-        _ => return None,
-    })
+    None
 }
 
 fn contains(r: Option<ratatui::layout::Rect>, x: u16, y: u16) -> bool {

@@ -1,6 +1,6 @@
 //! The terminal explorer: `terminal` (taken over and always restored, OSC 52 copy), `input`
-//! (crossterm events → `Msg`s through the keymap), `event_loop` (events in, `app::update`,
-//! effects to the `runtime`, a frame drawn), `keymap`, `theme`, `ui_state` and `view/*`
+//! (crossterm events → `Msg`s through `app::keymap`), `event_loop` (events in, `app::update`,
+//! effects to the `runtime`, a frame drawn), `theme`, `ui_state` and `view/*`
 //! (render functions of `&App`).
 //!
 //! May import `runtime`, `app`, `jobs`, `backend`, `store`, `config` and `domain`, crossterm
@@ -8,7 +8,6 @@
 
 mod event_loop;
 pub mod input;
-pub mod keymap;
 mod terminal;
 pub mod theme;
 pub mod ui_state;
