@@ -228,9 +228,7 @@ fn bench_filter_keystroke(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
     for (label, q) in &queries {
         g.bench_with_input(BenchmarkId::from_parameter(label), q, |b, q| {
-            b.iter(|| {
-                Filter::new(black_box(q)).map(|mut flt| flt.rank(&f.dir, black_box(&f.all)))
-            });
+            b.iter(|| Filter::new(black_box(q)).map(|mut flt| flt.rank(&f.dir, black_box(&f.all))));
         });
     }
     g.finish();

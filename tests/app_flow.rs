@@ -163,7 +163,12 @@ fn filter_ranks_exact_then_prefix_then_substring_then_fuzzy() {
     filter(&mut exact, "payroll-api");
     assert_eq!(
         visible_names(&exact)[..4],
-        ["payroll-api", "payroll-api", "payroll-api-sandbox", "app-payroll-api"],
+        [
+            "payroll-api",
+            "payroll-api",
+            "payroll-api-sandbox",
+            "app-payroll-api"
+        ],
         "exact (app and service principal), then prefix, then substring"
     );
 
