@@ -2330,7 +2330,10 @@ async fn when_no_credential_works_the_error_says_what_was_tried() {
             },
         ],
         Duration::from_secs(1),
-        "run `az login` and try again; or run `credwise --demo`".into(),
+        vec![
+            "run `az login` and try again".into(),
+            "or run `credwise --demo`".into(),
+        ],
     );
     let b = LiveBackend::new(LiveConfig {
         auth: AuthMode::Auto,
@@ -2341,13 +2344,23 @@ async fn when_no_credential_works_the_error_says_what_was_tried() {
     })
     .unwrap();
     let err = load(&b).await.unwrap_err();
-    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    // The chain's failure comes out of the pipeline whole, for the sign-in screen.
+    let Error::SignIn(f) = &err else {
+        panic!("not a sign-in failure: {err:?}");
+    };
+    assert_eq!(f.resource, "https://graph.microsoft.com");
+    let tried: Vec<(&str, bool)> = f
+        .tried
+        .iter()
+        .map(|a| (a.source.as_str(), a.skipped))
+        .collect();
+    assert_eq!(tried, [("workload identity", true), ("Azure CLI", false)]);
     assert_eq!(err.exit_code(), 3);
     let text = err.to_string();
     for want in [
-        "workload identity: skipped: AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID not set",
-        "Azure CLI: failed: ERROR: Please run 'az login' to setup account.",
-        "credwise --demo",
+        "workload identity  skipped: AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID not set",
+        "Azure CLI          failed: ERROR: Please run 'az login' to setup account.",
+        "  - or run `credwise --demo`",
     ] {
         assert!(text.contains(want), "{want:?} not in {text}");
     }

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod import;
 pub mod live;
 pub mod read_only;
+pub mod sign_in;
 pub mod snapshot;
 pub(crate) mod wire;
 
@@ -126,6 +127,9 @@ pub struct Applied {
 pub enum Error {
     #[error("not signed in: {0}")]
     Unauthorized(String),
+    /// No source of tokens worked: each one tried, and what to do.
+    #[error("not signed in: {0}")]
+    SignIn(Box<sign_in::SignInFailure>),
     #[error("permission denied: {message} (needs {permission})")]
     Forbidden { permission: String, message: String },
     #[error("not found: {0}")]

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::retry;
 use crate::backend::Error;
+use crate::backend::sign_in::SignInFailure;
 
 /// What a call needs from the caller's rights, so a 403 can name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +172,9 @@ pub fn from_transport(service: &'static str, what: &str, e: &azure_core::Error) 
         source = s.source();
     }
     let text = clean(&text);
+    if let Some(failure) = sign_in_failure(e) {
+        return Error::SignIn(Box::new(failure.clone()));
+    }
     match e.kind() {
         ErrorKind::Credential => Error::Unauthorized(text),
         _ if text.contains(retry::STALLED) => Error::Network(format!(
@@ -195,6 +199,27 @@ pub fn from_transport(service: &'static str, what: &str, e: &azure_core::Error) 
         }
         _ => Error::Network(format!("{service} {what}: {text}")),
     }
+}
+
+/// The credential chain's `SignInFailure`, wherever the pipeline wrapped it.
+fn sign_in_failure(e: &azure_core::Error) -> Option<&SignInFailure> {
+    if let Some(f) = e.downcast_ref::<SignInFailure>() {
+        return Some(f);
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(f) = s.downcast_ref::<SignInFailure>() {
+            return Some(f);
+        }
+        if let Some(f) = s
+            .downcast_ref::<azure_core::Error>()
+            .and_then(|inner| inner.downcast_ref::<SignInFailure>())
+        {
+            return Some(f);
+        }
+        source = s.source();
+    }
+    None
 }
 
 #[cfg(test)]
