@@ -183,6 +183,8 @@ pub fn import_with_warnings(
         user_assigned_identities,
         resources,
         role_assignments,
+        // Sign-ins come from `--sign-ins` (`backend::usage_import`).
+        usage: Default::default(),
     };
     if let Some(d) = snapshot.duplicate_id() {
         // Each collection came from one file; the resources are derived from the principals.

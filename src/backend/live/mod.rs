@@ -282,6 +282,8 @@ impl LiveBackend {
             user_assigned_identities: vec![],
             resources: vec![],
             role_assignments: vec![],
+            // Sign-ins come from the usage loader (`load_usage`), run after the tenant loads.
+            usage: Default::default(),
         };
         match arm {
             Some(arm) => {
