@@ -10,6 +10,7 @@ pub mod import;
 pub mod live;
 pub mod read_only;
 pub mod snapshot;
+pub mod usage_import;
 pub(crate) mod wire;
 
 use std::fmt;

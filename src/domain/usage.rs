@@ -540,6 +540,150 @@ impl Evidence {
     }
 }
 
+/// Secrets and certificates share one key space (keyIds), federated credentials another (their
+/// ids): a log entry's keyId does not always say which of the two it is, so they are not told
+/// apart when looking one up.
+fn same_kind(a: CredentialType, b: CredentialType) -> bool {
+    (a == CredentialType::Federated) == (b == CredentialType::Federated)
+}
+
+/// One sign-in of the log, reduced to what usage evidence needs: when, who, with which
+/// credential, and whether it succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInEvent {
+    pub at: Timestamp,
+    pub app_id: Option<String>,
+    pub service_principal_id: Option<String>,
+    /// `servicePrincipalCredentialKeyId`.
+    pub key_id: Option<String>,
+    /// `servicePrincipalCredentialThumbprint`.
+    pub thumbprint: Option<String>,
+    /// `federatedCredentialId`.
+    pub federated_credential_id: Option<String>,
+    /// `clientCredentialType`: `clientSecret`, `certificate`, `clientAssertion`,
+    /// `federatedIdentityCredential`, `managedIdentity`…
+    pub client_credential_type: Option<String>,
+    /// `status.errorCode` is 0.
+    pub succeeded: bool,
+    pub request_id: Option<String>,
+}
+
+impl SignInEvent {
+    /// Which credential the sign-in used, if the entry says: a federated credential by id, a
+    /// certificate (a thumbprint, or a client assertion), else a secret by keyId.
+    fn credential(&self) -> Option<(CredentialType, &str)> {
+        if let Some(f) = self
+            .federated_credential_id
+            .as_deref()
+            .filter(|f| !f.is_empty())
+        {
+            return Some((CredentialType::Federated, f));
+        }
+        let certificate = self.thumbprint.as_deref().is_some_and(|t| !t.is_empty())
+            || matches!(
+                self.client_credential_type.as_deref(),
+                Some("certificate") | Some("clientAssertion")
+            );
+        let t = if certificate {
+            CredentialType::Certificate
+        } else {
+            CredentialType::Secret
+        };
+        match self.key_id.as_deref().filter(|k| !k.is_empty()) {
+            Some(k) => Some((t, k)),
+            None if certificate => self.thumbprint.as_deref().map(|tp| (t, tp)),
+            None => None,
+        }
+    }
+}
+
+/// The sign-in log folded into facts as it is read: one `CredentialActivity` per credential
+/// and one `IdentityActivity` per appId, however many entries there are (a busy tenant logs
+/// millions of service principal sign-ins a month).
+#[derive(Debug, Default)]
+pub struct LogAggregate {
+    credentials: HashMap<(bool, String), CredentialActivity>,
+    identities: HashMap<String, IdentityActivity>,
+    /// Entries folded in.
+    pub events: u64,
+    /// The oldest entry seen.
+    pub oldest: Option<Timestamp>,
+}
+
+impl LogAggregate {
+    pub fn add(&mut self, e: SignInEvent) {
+        self.events += 1;
+        if self.oldest.is_none_or(|o| e.at < o) {
+            self.oldest = Some(e.at);
+        }
+        let latest = |slot: &mut Option<Timestamp>, at: Timestamp| {
+            if slot.is_none_or(|s| at > s) {
+                *slot = Some(at);
+            }
+        };
+        if let Some(app) = e.app_id.as_deref().filter(|a| !a.is_empty())
+            && e.succeeded
+        {
+            let i = self
+                .identities
+                .entry(app.to_ascii_lowercase())
+                .or_insert_with(|| IdentityActivity {
+                    source: UsageSource::SignInLog,
+                    app_id: app.to_string(),
+                    service_principal_id: None,
+                    last_app_only: None,
+                    last_any: None,
+                });
+            if i.service_principal_id.is_none() {
+                i.service_principal_id = e.service_principal_id.clone();
+            }
+            latest(&mut i.last_app_only, e.at);
+            latest(&mut i.last_any, e.at);
+        }
+        let Some((t, key)) = e.credential() else {
+            return;
+        };
+        let slot = self
+            .credentials
+            .entry((t == CredentialType::Federated, key.to_ascii_lowercase()))
+            .or_insert_with(|| CredentialActivity {
+                source: UsageSource::SignInLog,
+                credential_type: t,
+                key: key.to_string(),
+                thumbprint: None,
+                app_id: None,
+                owner_id: None,
+                origin: None,
+                last_sign_in: None,
+                last_request_id: None,
+                last_failure: None,
+            });
+        if slot.thumbprint.is_none() {
+            slot.thumbprint = e.thumbprint.clone().map(|t| t.to_ascii_uppercase());
+        }
+        if slot.app_id.is_none() {
+            slot.app_id = e.app_id.clone();
+        }
+        if e.succeeded {
+            if slot.last_sign_in.is_none_or(|s| e.at > s) {
+                slot.last_sign_in = Some(e.at);
+                slot.last_request_id = e.request_id;
+            }
+        } else {
+            latest(&mut slot.last_failure, e.at);
+        }
+    }
+
+    /// The facts, in a stable order.
+    pub fn into_facts(self) -> (Vec<CredentialActivity>, Vec<IdentityActivity>) {
+        let mut c: Vec<CredentialActivity> = self.credentials.into_values().collect();
+        c.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut i: Vec<IdentityActivity> = self.identities.into_values().collect();
+        i.sort_by(|a, b| a.app_id.cmp(&b.app_id));
+        (c, i)
+    }
+}
+
 /// "3d ago", "5h ago", "just now" (and "in the future" for a clock that is behind).
 pub fn ago(at: Timestamp, now: Timestamp) -> String {
     let d = now - at;
@@ -651,7 +795,7 @@ impl<'a> UsageIndex<'a> {
             .into_iter()
             .flatten()
             .map(|&i| &self.data.credentials[i as usize])
-            .filter(|a| a.credential_type == t)
+            .filter(|a| same_kind(a.credential_type, t))
             .collect();
         if let Some(tp) = thumbprint {
             facts.extend(
@@ -660,7 +804,7 @@ impl<'a> UsageIndex<'a> {
                     .into_iter()
                     .flatten()
                     .map(|&i| &self.data.credentials[i as usize])
-                    .filter(|a| a.credential_type == t),
+                    .filter(|a| same_kind(a.credential_type, t)),
             );
         }
         self.decide(&facts, t, c.start())
@@ -1049,6 +1193,43 @@ mod tests {
             ix.credential(CredentialRef::Secret(&s)).describe(NOW),
             "no sign-in in 30 days as of 2026-11-12 (the sign-in log)"
         );
+    }
+
+    #[test]
+    fn the_log_folds_into_one_fact_per_credential() {
+        let event = |d: i64, key: Option<&str>, fic: Option<&str>, ok: bool| SignInEvent {
+            at: days_ago(d),
+            app_id: Some("app-1".into()),
+            service_principal_id: Some("sp-1".into()),
+            key_id: key.map(str::to_string),
+            thumbprint: None,
+            federated_credential_id: fic.map(str::to_string),
+            client_credential_type: None,
+            succeeded: ok,
+            request_id: Some(format!("r{d}")),
+        };
+        let mut log = LogAggregate::default();
+        for e in [
+            event(3, Some("K1"), None, true),
+            event(1, Some("k1"), None, false),
+            event(5, Some("k1"), None, true),
+            event(2, None, Some("f1"), true),
+            event(9, None, None, true),
+        ] {
+            log.add(e);
+        }
+        assert_eq!((log.events, log.oldest), (5, Some(days_ago(9))));
+        let (creds, ids) = log.into_facts();
+        assert_eq!(creds.len(), 2);
+        let f = creds.iter().find(|c| c.key == "f1").unwrap();
+        assert_eq!(f.credential_type, CredentialType::Federated);
+        let k = creds.iter().find(|c| c.key != "f1").unwrap();
+        assert_eq!(k.last_sign_in, Some(days_ago(3)));
+        assert_eq!(k.last_request_id.as_deref(), Some("r3"));
+        assert_eq!(k.last_failure, Some(days_ago(1)));
+        assert_eq!(ids.len(), 1);
+        assert_eq!(ids[0].last_app_only, Some(days_ago(2)));
+        assert_eq!(ids[0].service_principal_id.as_deref(), Some("sp-1"));
     }
 
     #[test]
