@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Applied, Backend, Error, Loaded, Progress, Scope, Warning};
+use super::{Applied, Backend, Error, Loaded, Progress, Scope, UsageRequest, Warning};
 use crate::domain::change::Target;
 use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials};
 use crate::store::cache::CacheSlot;
@@ -33,6 +33,14 @@ impl Backend for Remembering {
             });
         }
         Ok(loaded)
+    }
+
+    async fn load_usage(
+        &self,
+        request: &UsageRequest,
+        progress: &Progress,
+    ) -> Result<crate::domain::usage::UsageData, Error> {
+        self.inner.load_usage(request, progress).await
     }
 
     async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error> {

@@ -29,6 +29,8 @@ pub enum Need {
     IdentityWrite,
     /// Creating and deleting role assignments.
     RoleAssignmentWrite,
+    /// Reading the sign-in reports and the sign-in log (`backend::live::usage`).
+    AuditLogRead,
 }
 
 impl Need {
@@ -47,6 +49,7 @@ impl Need {
                 "Azure role User Access Administrator (or Role Based Access Control \
                  Administrator) on the assignment's scope"
             }
+            Need::AuditLogRead => "Microsoft Graph permission AuditLog.Read.All",
         }
     }
 }
