@@ -821,7 +821,7 @@ impl<'a> UsageIndex<'a> {
         let mut best: Option<(Timestamp, UsageSource)> = None;
         let mut consider = |at: Option<Timestamp>, source: UsageSource| {
             if let Some(at) = at
-                && best.is_none_or(|(b, _)| at > b)
+                && best.is_none_or(|(b, s)| at > b || (at == b && source < s))
             {
                 best = Some((at, source));
             }
@@ -863,10 +863,11 @@ impl<'a> UsageIndex<'a> {
         let Some(as_of) = self.data.collected_at else {
             return Evidence::Unknown(Unknown::NotLoaded);
         };
+        // The latest; on a tie, the better source (the report, which names the origin).
         let signed_in = facts
             .iter()
             .filter_map(|a| a.last_sign_in.map(|at| (at, a)))
-            .max_by_key(|(at, _)| *at);
+            .max_by_key(|(at, a)| (*at, std::cmp::Reverse(a.source)));
         if let Some((at, a)) = signed_in {
             // The credential report names the origin; a log fact may not.
             let origin = a.origin.or_else(|| facts.iter().find_map(|f| f.origin));
