@@ -19,6 +19,7 @@
 pub mod fic_preset;
 pub mod guidance;
 pub mod plan;
+pub mod retirement;
 pub mod safety;
 pub mod secret_to_certificate;
 pub mod secret_to_fic;
