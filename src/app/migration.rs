@@ -359,7 +359,11 @@ impl MigrationState {
                 key_out: v("key-out"),
                 remove_secrets: v("remove-secrets"),
             }),
-            MigrationKind::SecretToFic => {
+            // The FIC migrations are not in the picker (`MigrationKind::ALL`) yet; their screens
+            // come after #12. Until then they read like the FIC form.
+            MigrationKind::SecretToFic
+            | MigrationKind::GitHubImmutableSubject
+            | MigrationKind::MergeFederatedCredentials => {
                 let preset = FicPreset::ALL
                     .into_iter()
                     .find(|p| p.as_str() == v("preset"));
@@ -533,6 +537,10 @@ pub fn fields(kind: MigrationKind, identity_name: &str) -> Vec<Field> {
             ),
             Field::new("remove-secrets", "Remove secrets", REMOVE_HELP),
         ],
+        // Not in the picker yet (after #12): no form in the explorer.
+        MigrationKind::GitHubImmutableSubject | MigrationKind::MergeFederatedCredentials => {
+            vec![]
+        }
     }
 }
 

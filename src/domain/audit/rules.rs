@@ -1140,7 +1140,27 @@ impl<'a> Auditor<'a> {
                     o.name,
                     FIC_LIMIT.saturating_sub(n)
                 ),
-                Remedy::Action { text: text.into() },
+                match crate::domain::migration::flexible::merge_candidates(fics).first() {
+                    // A plan: several classic GitHub FICs of one repository become one
+                    // flexible FIC.
+                    Some(c) => Remedy::Migration {
+                        migration: "merge-federated-credentials",
+                        text: format!(
+                            "Merge the {} GitHub credentials of {} ({}) into one flexible credential matching {}: `credwise migrate merge-federated-credentials --identity {}`. It trusts every subject the pattern matches: check that is what you want.",
+                            c.fics.len(),
+                            c.repository,
+                            c.fics
+                                .iter()
+                                .map(|f| f.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            c.replacement.matcher(),
+                            o.name
+                        )
+                        .into(),
+                    },
+                    None => Remedy::Action { text: text.into() },
+                },
             );
         }
         for (j, f) in fics.iter().enumerate() {

@@ -402,10 +402,10 @@ impl Plan {
         for (i, s) in self.steps.iter().enumerate() {
             let n = self.steps.len();
             push(LineKind::Blank, Some(i), String::new());
-            let flag = if s.removes_secret {
-                "  [removes a secret: needs confirmation]"
-            } else {
-                ""
+            let flag = match (&s.action, s.removes_secret) {
+                (Change::RemovePassword { .. }, true) => "  [removes a secret: needs confirmation]",
+                (_, true) => "  [removes a credential: needs confirmation]",
+                _ => "",
             };
             push(
                 LineKind::StepTitle,
@@ -443,7 +443,7 @@ impl Plan {
             );
             // Written here rather than taken from `undo_note`, so a journal from an older
             // credwise (whose note promised to re-add the secret) reads what rollback does now.
-            let note = if s.removes_secret {
+            let note = if s.removes_secret && matches!(s.action, Change::RemovePassword { .. }) {
                 Some(SECRET_UNDO_NOTE.to_string())
             } else if super::safety::removes_access(&s.undo) {
                 Some(LAST_CREDENTIAL_UNDO_NOTE.to_string())
@@ -758,6 +758,11 @@ pub(crate) fn graph_base(cloud: Cloud) -> &'static str {
     }
 }
 
+/// Graph beta, the only version that writes `claimsMatchingExpression`.
+pub(crate) fn graph_beta(cloud: Cloud) -> String {
+    graph_base(cloud).replace("/v1.0", "/beta")
+}
+
 pub(crate) fn arm_base(cloud: Cloud) -> &'static str {
     match cloud {
         Cloud::Public => "https://management.azure.com",
@@ -854,6 +859,31 @@ pub fn api_calls(change: &Change, cloud: Cloud, existing_keys: usize) -> Vec<Api
                         uami_fic_properties(credential)
                     )),
                 )],
+                // A flexible FIC is written through beta, with its expression.
+                _ if credential.subject.is_none()
+                    && credential.claims_matching_expression.is_some() =>
+                {
+                    vec![ApiCall::new(
+                        "POST",
+                        format!(
+                            "{}/federatedIdentityCredentials",
+                            graph_object(target, cloud)
+                                .replace(graph_base(cloud), &graph_beta(cloud))
+                        ),
+                        Some(format!(
+                            "{{\"name\": {:?}, \"issuer\": {:?}, \"claimsMatchingExpression\": {{\"value\": {:?}, \"languageVersion\": 1}}, \"audiences\": [{}]}}",
+                            credential.name,
+                            credential.issuer,
+                            credential.matcher(),
+                            credential
+                                .audiences
+                                .iter()
+                                .map(|a| format!("{a:?}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    )]
+                }
                 _ => vec![ApiCall::new(
                     "POST",
                     format!(
