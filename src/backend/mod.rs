@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod demo;
+pub mod github;
 pub mod import;
 pub mod live;
 pub mod read_only;

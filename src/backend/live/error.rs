@@ -31,6 +31,8 @@ pub enum Need {
     RoleAssignmentWrite,
     /// Reading the sign-in reports and the sign-in log (`backend::live::usage`).
     AuditLogRead,
+    /// Reading a repository on GitHub (`backend::github`).
+    GitHubRead,
 }
 
 impl Need {
@@ -50,6 +52,10 @@ impl Need {
                  Administrator) on the assignment's scope"
             }
             Need::AuditLogRead => "Microsoft Graph permission AuditLog.Read.All",
+            Need::GitHubRead => {
+                "a GitHub token (GITHUB_TOKEN) that may read the repository, or more of \
+                 GitHub's rate limit (60 requests an hour without a token)"
+            }
         }
     }
 }
