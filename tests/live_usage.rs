@@ -530,6 +530,6 @@ async fn a_failed_sign_in_keeps_a_credential_from_looking_unused() {
     let b = backend(&emu, pace(50), Cloud::Public);
     let data = usage(&b, &UsageRequest::default()).await;
     let [_, idle, _, _] = evidence(&data);
-    assert!(matches!(idle.1, Evidence::FailedOnly { .. }), "{idle:?}");
+    assert!(matches!(idle.1, Evidence::Failing { .. }), "{idle:?}");
     assert_eq!(idle.1.unused_for(30), Unused::No);
 }

@@ -406,9 +406,11 @@ pub enum Evidence {
         source: UsageSource,
         origin: Option<CredentialOrigin>,
     },
-    /// Only failed sign-ins (the latest at `at`): something still presents it.
-    FailedOnly {
+    /// Its latest sign-in attempt failed (at `at`), after its last success if it had one:
+    /// something still presents it (an expired secret, a wrong one).
+    Failing {
         at: Timestamp,
+        last_success: Option<Timestamp>,
         as_of: Timestamp,
         source: UsageSource,
     },
@@ -438,7 +440,7 @@ impl Evidence {
         match self {
             Self::SignedIn { at, as_of, .. } => Some((*as_of - *at).whole_days().max(0)),
             Self::Idle { since, as_of, .. } => Some((*as_of - *since).whole_days().max(0)),
-            Self::FailedOnly { .. } | Self::Unknown(_) => None,
+            Self::Failing { .. } | Self::Unknown(_) => None,
         }
     }
 
@@ -462,7 +464,7 @@ impl Evidence {
                     Unused::No
                 }
             }
-            Self::FailedOnly { .. } => Unused::No,
+            Self::Failing { .. } => Unused::No,
             Self::Idle { since, as_of, .. } => {
                 let covered = (*as_of - *since).whole_days();
                 if covered >= days {
@@ -487,7 +489,7 @@ impl Evidence {
     pub fn source(&self) -> Option<UsageSource> {
         match self {
             Self::SignedIn { source, .. }
-            | Self::FailedOnly { source, .. }
+            | Self::Failing { source, .. }
             | Self::Idle { source, .. } => Some(*source),
             Self::Unknown(_) => None,
         }
@@ -510,11 +512,22 @@ impl Evidence {
                     source.words()
                 )
             }
-            Self::FailedOnly { at, source, .. } => format!(
-                "no successful sign-in, but a failed one {} ({}): something still presents it",
-                ago(*at, now),
-                source.words()
-            ),
+            Self::Failing {
+                at,
+                last_success,
+                source,
+                ..
+            } => {
+                let success = match last_success {
+                    Some(t) => format!(", after a last success {}", ago(*t, now)),
+                    None => String::new(),
+                };
+                format!(
+                    "its last sign-in attempt failed {}{success} ({}): something still presents it",
+                    ago(*at, now),
+                    source.words()
+                )
+            }
             Self::Idle { since, as_of, .. } => {
                 let days = (*as_of - *since).whole_days().max(0);
                 format!(
@@ -531,7 +544,7 @@ impl Evidence {
     pub fn short(&self, now: Timestamp) -> String {
         match self {
             Self::SignedIn { at, .. } => ago(*at, now),
-            Self::FailedOnly { .. } => "failing".to_string(),
+            Self::Failing { .. } => "failing".to_string(),
             Self::Idle { since, as_of, .. } => {
                 format!("none in {}d", (*as_of - *since).whole_days().max(0))
             }
@@ -868,6 +881,22 @@ impl<'a> UsageIndex<'a> {
             .iter()
             .filter_map(|a| a.last_sign_in.map(|at| (at, a)))
             .max_by_key(|(at, a)| (*at, std::cmp::Reverse(a.source)));
+        // A failure after the last success (only the log records failures).
+        let failed = facts
+            .iter()
+            .filter_map(|a| a.last_failure.map(|at| (at, a.source)))
+            .max_by_key(|(at, _)| *at)
+            .filter(|(at, _)| signed_in.is_none_or(|(s, _)| *at > s));
+        if let Some((at, source)) = failed
+            && (signed_in.is_some() || self.log_window().is_some())
+        {
+            return Evidence::Failing {
+                at,
+                last_success: signed_in.map(|(s, _)| s),
+                as_of,
+                source,
+            };
+        }
         if let Some((at, a)) = signed_in {
             // The credential report names the origin; a log fact may not.
             let origin = a.origin.or_else(|| facts.iter().find_map(|f| f.origin));
@@ -879,20 +908,8 @@ impl<'a> UsageIndex<'a> {
             };
         }
         if let Some(window) = self.log_window() {
-            // The log read completely over its window holds no successful sign-in with it.
-            let failed = facts
-                .iter()
-                .filter(|a| a.source == UsageSource::SignInLog)
-                .filter_map(|a| a.last_failure)
-                .max();
-            if let Some(at) = failed {
-                return Evidence::FailedOnly {
-                    at,
-                    as_of,
-                    source: UsageSource::SignInLog,
-                };
-            }
-            // A credential added inside the window has been idle only since it was added.
+            // The log read completely over its window holds no sign-in with it; a credential
+            // added inside the window has been idle only since it was added.
             let since = match added {
                 Some(a) if a > window => a.min(as_of),
                 _ => window,
@@ -1079,7 +1096,7 @@ mod tests {
         let ix = UsageIndex::new(&d);
         let s = secret("k1", None);
         let e = ix.credential(CredentialRef::Secret(&s));
-        assert!(matches!(e, Evidence::FailedOnly { .. }), "{e:?}");
+        assert!(matches!(e, Evidence::Failing { .. }), "{e:?}");
         assert_eq!(e.unused_for(1), Unused::No);
     }
 
