@@ -428,7 +428,7 @@ fn remedies_use_the_evidence() {
             vec![signed_in(CredentialReport, Secret, SECRET, 1)],
             vec![report()]
         )
-        .starts_with("It still signs in (last sign-in 1d ago")
+        .starts_with("It still signs in: last sign-in 1d ago")
     );
     assert_eq!(
         beside(vec![], vec![]),

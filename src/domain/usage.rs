@@ -150,7 +150,7 @@ impl Unknown {
             Self::NotLoaded => "sign-in data not loaded".to_string(),
             Self::NotReported => "no sign-in recorded in the data".to_string(),
             Self::Window { covered_days } => {
-                format!("the data covers only {covered_days} days")
+                format!("no sign-in in the {covered_days} days the data covers")
             }
             Self::Failed { message } => format!("the source failed ({message})"),
         }
@@ -523,7 +523,7 @@ impl Evidence {
                     None => String::new(),
                 };
                 format!(
-                    "its last sign-in attempt failed {}{success} ({}): something still presents it",
+                    "its last sign-in attempt failed {}{success} ({})",
                     ago(*at, now),
                     source.words()
                 )

@@ -669,7 +669,7 @@ impl<'a> Auditor<'a> {
                 )
                 .into(),
                 Unused::No => format!(
-                    "Something still presents it ({}): give that workload a valid credential, then remove this one.",
+                    "Something still uses or presents it: {}. Give that workload a valid credential, then remove this one.",
                     evidence.describe(now)
                 )
                 .into(),
@@ -831,8 +831,11 @@ impl<'a> Auditor<'a> {
                 Place::of(holder).remove_command(CredentialRef::Secret(c))
             ),
             Unused::No => format!(
-                "It still signs in ({}): move that workload to the {what} first, then remove the secret.",
+                "It still signs in: {}. Move that workload to the {what} first, then remove the secret.",
                 evidence.describe(now)
+            ),
+            Unused::Unknown(crate::domain::usage::Unknown::Window { covered_days }) => format!(
+                "No sign-in in the {covered_days} days the sign-in data covers: confirm nothing uses the secret over a longer span (the sign-in logs), then remove it."
             ),
             Unused::Unknown(u) => format!(
                 "Confirm nothing uses the secret any more (sign-in logs; credwise's sign-in data: unknown, {}), then remove it.",
@@ -1004,7 +1007,7 @@ impl<'a> Auditor<'a> {
             },
             Some(&c.key_id),
             format!(
-                "Client secret {} on {} still signs in ({}) after {what}: a workload still uses the old secret, and removing it now would break that workload.",
+                "Client secret {} on {} still signs in after {what}: {}. A workload still uses the old secret; removing it now would break that workload.",
                 Label(c.display_name.as_deref(), &c.key_id),
                 o.name,
                 evidence.describe(now)
