@@ -935,12 +935,12 @@ impl<'a> UsageIndex<'a> {
         for s in sources {
             match self.data.source(*s).map(|x| &x.outcome) {
                 Some(SourceOutcome::Read { .. }) => read = true,
-                Some(SourceOutcome::Unavailable { unknown }) => {
-                    if best.is_none_or(|b| unknown.rank() < b.rank()) {
-                        best = Some(unknown);
-                    }
+                Some(SourceOutcome::Unavailable { unknown })
+                    if best.is_none_or(|b| unknown.rank() < b.rank()) =>
+                {
+                    best = Some(unknown);
                 }
-                None => {}
+                _ => {}
             }
         }
         if read {
