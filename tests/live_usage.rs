@@ -15,7 +15,7 @@ use credwise::backend::live::usage::Pace;
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig, RetrySettings};
 use credwise::backend::{Backend, Error, Progress, UsageRequest};
 use credwise::domain::credential::{
-    CredentialRef, FederatedIdentityCredential, KeyCredential, PasswordCredential,
+    CredentialRef, CredentialType, FederatedIdentityCredential, KeyCredential, PasswordCredential,
 };
 use credwise::domain::usage::{
     Evidence, SourceOutcome, Unknown, Unused, UsageData, UsageIndex, UsageSource,
@@ -532,4 +532,65 @@ async fn a_failed_sign_in_keeps_a_credential_from_looking_unused() {
     let [_, idle, _, _] = evidence(&data);
     assert!(matches!(idle.1, Evidence::Failing { .. }), "{idle:?}");
     assert_eq!(idle.1.unused_for(30), Unused::No);
+}
+
+#[tokio::test]
+async fn a_generated_tenant_loads_every_fact_at_the_page_count_its_pages_give() {
+    use credwise_test_kit::tenant::{TenantSpec, add_usage, generate_tenant};
+    let mut t = generate_tenant(
+        &TenantSpec {
+            applications: 400,
+            service_principals: 800,
+            credentials: 1600,
+            seed: 11,
+        },
+        NOW,
+    );
+    add_usage(&mut t, NOW, 11);
+    let report_items = t
+        .usage
+        .credentials
+        .iter()
+        .filter(|c| c.source == UsageSource::CredentialReport)
+        .count();
+    let fic_items = t.usage.credentials.len() - report_items;
+    let emu = Emulator::start_with(t.clone(), options(fast(50))).await;
+    let b = backend(&emu, pace(50), Cloud::Public);
+    let data = usage(&b, &UsageRequest::default()).await;
+    let got_report = data
+        .credentials
+        .iter()
+        .filter(|c| c.source == UsageSource::CredentialReport)
+        .count();
+    assert_eq!(got_report, report_items);
+    let got_fics = data
+        .credentials
+        .iter()
+        .filter(|c| c.credential_type == CredentialType::Federated)
+        .count();
+    assert_eq!(got_fics, fic_items);
+    // Pages of 100 for the reports, 1,000 for the log: the request count is what they give.
+    let pages = |n: usize, size: usize| n.div_ceil(size).max(1);
+    let identities = data
+        .identities
+        .iter()
+        .filter(|i| i.source == UsageSource::ServicePrincipalReport)
+        .count();
+    let log_entries: usize = emu
+        .sign_ins()
+        .iter()
+        .filter(|e| (NOW - e.at).whole_days() < 30)
+        .count();
+    let expected = pages(report_items, 100) + pages(identities, 100) + pages(log_entries, 1000);
+    let sent = emu
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.path_and_query.contains("/reports/") || r.path_and_query.contains("/auditLogs/")
+        })
+        .count();
+    assert_eq!(
+        sent, expected,
+        "{report_items} report items, {identities} identities, {log_entries} log entries"
+    );
 }
