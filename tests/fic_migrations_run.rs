@@ -15,7 +15,6 @@ use common::NOW;
 use common::migration::{
     ctx, demo_backend, demo_snapshot, demo_source, normalized, options, store, tenant,
 };
-use credwise::backend::Backend;
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig, RetrySettings};
 use credwise::domain::migration::github_immutable::{
     ImmutableSubjectForm, KnownIds, RepoIds, repo_key,
