@@ -556,6 +556,23 @@ mod tests {
     }
 
     #[test]
+    fn the_federated_credential_kinds_have_no_form_and_refuse_one_by_name() {
+        let dir = Directory::new(crate::domain::TenantSnapshot::empty(
+            "t",
+            time::macros::datetime!(2026-11-22 12:00 UTC),
+        ));
+        for kind in [
+            MigrationKind::GitHubImmutableSubject,
+            MigrationKind::MergeFederatedCredentials,
+        ] {
+            assert!(fields(kind).is_empty(), "{kind:?}");
+            let errors = Form::new(kind, "payroll-api").validate(&dir, false);
+            assert_eq!(errors.len(), 1, "{kind:?}");
+            assert!(errors[0].message.contains(kind.as_str()), "{errors:?}");
+        }
+    }
+
+    #[test]
     fn unknown_names_are_ignored_and_values_trimmed() {
         let mut form = Form::new(MigrationKind::SecretToCertificate, "a");
         form.set("no-such-field", "x");

@@ -12,6 +12,10 @@
 //! - `progress`: a step's state as journals, events and screens share it.
 //! - `fic_preset`: the federated credential presets (GitHub Actions, Kubernetes, managed
 //!   identity, any OIDC issuer) and the validation Entra applies, before anything is sent.
+//! - `github_immutable`: name-based GitHub FICs to GitHub's immutable subjects, one plan per
+//!   identity or in bulk; `flexible`: the claims-expression grammar, GitHub patterns and the
+//!   plan that merges similar FICs into one flexible FIC; `retirement`: the gate that decides
+//!   from the usage evidence whether a removal step may go, must wait or was overridden.
 //! - `guidance`: the config snippets and follow-ups, rendered from `assets/migration-guidance.toml`
 //!   (passed in as text: this layer reads no file).
 //!

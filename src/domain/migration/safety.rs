@@ -566,6 +566,25 @@ mod tests {
     }
 
     #[test]
+    fn a_federated_credential_an_undo_re_creates_counts_again() {
+        let plan = plan();
+        let added = fic(&plan);
+        // The undo of the FIC's removal is its re-creation: usable at once.
+        let readd = Change::AddFederatedCredential {
+            target: plan.identity.target.clone(),
+            credential: added.clone(),
+        };
+        let back = gives(&plan, &readd, NOW).expect("the FIC again");
+        assert_eq!(back, Usable::Federated { name: added.name });
+        // On another object it gives this workload nothing.
+        let elsewhere = Change::AddFederatedCredential {
+            target: Target::Application("other".into()),
+            credential: fic(&plan),
+        };
+        assert!(gives(&plan, &elsewhere, NOW).is_none());
+    }
+
+    #[test]
     fn what_a_change_takes_away() {
         let plan = plan();
         assert_eq!(
