@@ -57,6 +57,9 @@ fn demo() -> TenantSnapshot {
 /// (where the snapshot came from, when) set alike.
 fn canonical(mut s: TenantSnapshot) -> TenantSnapshot {
     s.captured_at = NOW;
+    // A tenant load reads no sign-ins (`load_usage` does, after it): the usage facts of the
+    // snapshot the emulator serves are not part of it.
+    s.usage = Default::default();
     s.source = credwise::domain::SnapshotSource::Live;
     s.tenant_id = s.tenant_id.to_ascii_lowercase();
     s.applications.sort_by(|a, b| a.id.cmp(&b.id));

@@ -30,6 +30,10 @@ pub enum Need {
     IdentityWrite,
     /// Creating and deleting role assignments.
     RoleAssignmentWrite,
+    /// Reading the sign-in reports and the sign-in log (`backend::live::usage`).
+    AuditLogRead,
+    /// Reading a repository on GitHub (`backend::github`).
+    GitHubRead,
 }
 
 impl Need {
@@ -47,6 +51,11 @@ impl Need {
             Need::RoleAssignmentWrite => {
                 "Azure role User Access Administrator (or Role Based Access Control \
                  Administrator) on the assignment's scope"
+            }
+            Need::AuditLogRead => "Microsoft Graph permission AuditLog.Read.All",
+            Need::GitHubRead => {
+                "a GitHub token (GITHUB_TOKEN) that may read the repository, or more of \
+                 GitHub's rate limit (60 requests an hour without a token)"
             }
         }
     }
