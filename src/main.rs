@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
 
+use credwise::app::OpenRequest;
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig};
 use credwise::backend::read_only::ReadOnly;
 use credwise::backend::snapshot::SnapshotBackend;
@@ -132,6 +133,33 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
         None => {
             let backend = open_source(&cli.source, read_only, now)?;
             let record = cli.source.record(backend.describe());
+            let base = cli.source.clone();
+            // `d` on the sign-in screen, `:demo` and `:open FILE`: the source the command line
+            // would have opened, with the same --read-only.
+            let opener: credwise::runtime::Opener = Box::new(move |request| {
+                let mut args = base.clone();
+                args.demo = false;
+                args.snapshot = None;
+                match request {
+                    OpenRequest::Demo => args.demo = true,
+                    OpenRequest::Snapshot(path) => {
+                        // The shell would have expanded `~/`; the command line does it here.
+                        let home = std::env::var_os("HOME");
+                        args.snapshot = Some(match (path.strip_prefix("~/"), home) {
+                            (Some(rest), Some(home)) => std::path::PathBuf::from(home).join(rest),
+                            _ => path.into(),
+                        });
+                    }
+                }
+                let backend = open_source(&args, read_only, now).map_err(|e| e.message)?;
+                Ok(credwise::runtime::Source {
+                    record: args.record(backend.describe()),
+                    tenant: credwise::jobs::load::Source {
+                        backend,
+                        cache: args.cache_slot(),
+                    },
+                })
+            });
             credwise::tui::run(
                 backend,
                 cli.source.cache_slot(),
@@ -139,6 +167,7 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
                 read_only,
                 now,
                 std::env::var_os("CREDWISE_NOW").is_none(),
+                opener,
             )
             .await
         }

@@ -525,3 +525,74 @@ fn a_failed_refresh_keeps_the_cached_tenant_and_says_so() {
     assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
     assert!(matches!(app.load, LoadState::Loading(_)));
 }
+
+#[test]
+fn no_credential_shows_the_sign_in_screen_whose_keys_open_another_source() {
+    use credwise::app::{Context, OpenRequest};
+    let mut app = App::new("live", false, NOW);
+    update(
+        &mut app,
+        Msg::SignInNeeded(Box::new(common::sign_in_failure())),
+    );
+    assert!(app.sign_in_needed().is_some());
+    assert_eq!(app.context(), Context::SignIn);
+    assert_eq!(app.status, None, "the screen says it, not the status line");
+    assert_eq!(
+        cmd(&mut app, Command::OpenDemo),
+        vec![Effect::Open(OpenRequest::Demo)]
+    );
+    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
+    assert!(app.sign_in_needed().is_none(), "retrying: loading again");
+
+    // `:open FILE` and `:demo` from the command line; `:open` alone says what it needs.
+    let line = |app: &mut App, text: &str| {
+        cmd(app, Command::CommandLine);
+        type_text(app, text);
+        cmd(app, Command::Submit)
+    };
+    assert_eq!(
+        line(&mut app, "open ~/tenants/contoso.json"),
+        vec![Effect::Open(OpenRequest::Snapshot(
+            "~/tenants/contoso.json".into()
+        ))]
+    );
+    assert_eq!(
+        line(&mut app, "demo"),
+        vec![Effect::Open(OpenRequest::Demo)]
+    );
+    assert!(line(&mut app, "open").is_empty());
+    assert!(app.status.as_ref().unwrap().text.contains(":open FILE"));
+}
+
+#[test]
+fn a_failed_sign_in_over_a_tenant_on_screen_keeps_the_tenant() {
+    let mut app = loaded_app();
+    update(
+        &mut app,
+        Msg::SignInNeeded(Box::new(common::sign_in_failure())),
+    );
+    assert!(app.sign_in_needed().is_none());
+    assert!(app.dir.is_some());
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.is_error && status.text.contains("not signed in"),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn opening_another_source_forgets_the_old_tenant_and_keeps_the_settings() {
+    let mut app = loaded_app();
+    app.sort = SortKey::Expiry;
+    app.decision_table = Some(std::sync::Arc::new(
+        credwise::app::wizard::decision_table().unwrap(),
+    ));
+    filter(&mut app, "payroll");
+    update(&mut app, Msg::SourceOpened("snapshot contoso.json".into()));
+    assert_eq!(app.source, "snapshot contoso.json");
+    assert!(app.dir.is_none() && app.report.is_none() && app.visible.is_empty());
+    assert_eq!(app.filter.value(), "");
+    assert_eq!(app.load, LoadState::Loading(None));
+    assert_eq!(app.sort, SortKey::Expiry);
+    assert!(app.decision_table.is_some(), "the wizard still works");
+}

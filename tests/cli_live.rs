@@ -199,12 +199,28 @@ fn without_az_login_the_message_says_what_to_do() {
     cmd.env("PATH", empty.path());
     let r = Run::of(&mut cmd, &["list", "--auth", "developer-tools"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
+    // A short list: each source on its own line, then what to do and what to ask for.
+    let lines: Vec<&str> = r.stderr.lines().collect();
     for want in [
-        "Azure CLI: failed",
-        "Azure Developer CLI: failed",
-        "az login",
-        "credwise --demo",
+        "  Azure CLI            failed: ",
+        "  Azure Developer CLI  failed: ",
+        "  - run `az login` (or `azd auth login`) and try again",
+        "  - or run `credwise --demo` to look around without a tenant",
+        "  - Microsoft Graph: Application.Read.All (delegated or application)",
+        "  - Azure RBAC: Reader on the subscriptions to explore",
     ] {
-        assert!(r.stderr.contains(want), "{want:?} not in {}", r.stderr);
+        assert!(
+            lines.iter().any(|l| l.starts_with(want)),
+            "{want:?} not in {}",
+            r.stderr
+        );
     }
+    // Never cut: no line ends in the middle of a word with an ellipsis, and nothing is lost
+    // off a 600-character line.
+    assert!(lines.len() >= 8, "{}", r.stderr);
+    assert!(
+        lines.iter().all(|l| l.chars().count() < 300),
+        "{}",
+        r.stderr
+    );
 }

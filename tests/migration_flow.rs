@@ -534,3 +534,22 @@ fn a_refused_rollback_explains_and_offers_keep_or_a_typed_force() {
     key(&mut app, "esc");
     assert!(app.migration.is_none());
 }
+
+#[test]
+fn no_other_tenant_opens_while_a_migration_runs() {
+    let mut app = fic_plan(false);
+    key(&mut app, "a");
+    key(&mut app, "y");
+    assert_eq!(stage(&app), Stage::Running);
+    // Even from the explorer's command line (the run screen takes no `:`).
+    app.mode = Mode::Normal;
+    update(&mut app, Msg::Command(Command::CommandLine));
+    common::type_text(&mut app, "demo");
+    assert!(update(&mut app, Msg::Command(Command::Submit)).is_empty());
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.is_error && status.text.contains("migration is running"),
+        "{status:?}"
+    );
+    assert!(app.dir.is_some());
+}

@@ -101,6 +101,20 @@ fn the_filter_marks_the_matched_characters_of_each_name() {
 }
 
 #[test]
+fn sign_in() {
+    let mut app = App::new("live", false, NOW);
+    update(
+        &mut app,
+        Msg::SignInNeeded(Box::new(common::sign_in_failure())),
+    );
+    snap("sign_in", &app);
+    // A hostile reason is shown escaped, never sent to the terminal.
+    let t = render(&app, &mut ui(), 120, 40);
+    let screen = common::screen(&t);
+    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}'));
+}
+
+#[test]
 fn help() {
     let mut app = explorer_app();
     cmd(&mut app, Command::Help);

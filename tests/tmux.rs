@@ -1080,3 +1080,46 @@ fn sigterm_during_a_run_finishes_the_step_restores_the_terminal_and_says_how_to_
     assert_eq!(seen(&emu, &creating_the_fic()), (1, 0));
     assert_eq!(seen(&emu, &removing_a_secret()), (0, 0));
 }
+
+/// With no credential (no `az` on PATH), the explorer opens on the sign-in screen: each
+/// source with its reason, what to do; `d` opens the demo tenant in place of the live one.
+#[test]
+fn without_a_credential_the_sign_in_screen_says_what_to_do_and_d_opens_the_demo() {
+    // A PATH with only what the pane's script needs: `az` and `azd` are not found.
+    let bin = tempfile::tempdir().unwrap();
+    for tool in ["sh", "stty", "sleep"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .unwrap();
+        let path = String::from_utf8(found.stdout).unwrap();
+        std::os::unix::fs::symlink(path.trim(), bin.path().join(tool)).unwrap();
+    }
+    let t = Tmux::start_with(
+        "sign-in",
+        100,
+        30,
+        &["--auth", "cli", "--tenant", "contoso.onmicrosoft.com"],
+        &[("PATH", path_str(bin.path()))],
+    );
+    let screen = t.wait_for("What to do");
+    for want in [
+        "Sign in",
+        "not signed in",
+        "Azure CLI",
+        "failed: az not found on PATH",
+        "`az login --tenant contoso.onmicrosoft.com`",
+        "d opens the demo tenant",
+        "Application.Read.All",
+    ] {
+        assert!(
+            screen.contains(want),
+            "{want:?} missing:\n{}",
+            framed(&screen)
+        );
+    }
+    t.keys(&["d"]);
+    t.wait_loaded();
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}

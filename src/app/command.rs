@@ -70,13 +70,15 @@ pub enum Command {
     KeepCredential,
     /// …or remove it anyway, after typing the identity's name.
     Force,
+    /// Open the demo tenant instead (from the sign-in screen).
+    OpenDemo,
     /// Unbinds a key in a user keymap.
     None,
 }
 
 impl Command {
     /// Every command, in the order the help overlay lists them.
-    pub const ALL: [Command; 42] = [
+    pub const ALL: [Command; 43] = [
         Command::Quit,
         Command::Help,
         Command::FocusNext,
@@ -118,6 +120,7 @@ impl Command {
         Command::Interrupt,
         Command::KeepCredential,
         Command::Force,
+        Command::OpenDemo,
         Command::None,
     ];
 

@@ -46,6 +46,7 @@ pub enum Context {
     MigrateDone,
     MigrateLockout,
     MigrateLockoutName,
+    SignIn,
 }
 
 /// The commands every pane of the explorer reaches through `global` (each binds its own Enter).
@@ -74,7 +75,7 @@ const PANE: &[Command] = &[
 ];
 
 impl Context {
-    pub const ALL: [Context; 22] = [
+    pub const ALL: [Context; 23] = [
         Context::Global,
         Context::Nav,
         Context::List,
@@ -97,6 +98,7 @@ impl Context {
         Context::MigrateDone,
         Context::MigrateLockout,
         Context::MigrateLockoutName,
+        Context::SignIn,
     ];
 
     /// The context's table name in `keymap.toml` (`[[migrate-plan]]`).
@@ -124,6 +126,7 @@ impl Context {
             Context::MigrateDone => "migrate-done",
             Context::MigrateLockout => "migrate-lockout",
             Context::MigrateLockoutName => "migrate-lockout-name",
+            Context::SignIn => "sign-in",
         }
     }
 
@@ -152,6 +155,7 @@ impl Context {
             Context::MigrateDone => "Migration: the outcome",
             Context::MigrateLockout => "Migration: a rollback that would lock the identity out",
             Context::MigrateLockoutName => "Migration: removing it anyway, typing the name",
+            Context::SignIn => "Signing in: no credential worked",
         }
     }
 
@@ -244,6 +248,7 @@ impl Context {
             Context::MigrateRun => vec![Interrupt],
             Context::MigrateDone => vec![Export, SelectNext, SelectPrev, PageDown, PageUp, Close],
             Context::MigrateLockout => vec![KeepCredential, Force, Close],
+            Context::SignIn => vec![Reload, OpenDemo, CommandLine, Help, Quit],
         }
     }
 

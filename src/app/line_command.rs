@@ -26,6 +26,9 @@ pub enum LineCommand<'a> {
     Dismiss,
     /// `None`: choose on the pick screen.
     Migrate(Option<MigrationKind>),
+    /// `:open FILE`: a snapshot file.
+    Open(&'a str),
+    Demo,
     Help,
     Quit,
 }
@@ -203,6 +206,20 @@ pub const LINE_COMMANDS: &[LineCommandSpec] = &[
         takes: Takes::Argument(migrate),
     },
     LineCommandSpec {
+        name: "open",
+        aliases: &["o", "e"],
+        args: "FILE",
+        desc: "open a snapshot file (credwise snapshot save, import-az) in place of this tenant",
+        takes: Takes::Argument(open),
+    },
+    LineCommandSpec {
+        name: "demo",
+        aliases: &[],
+        args: "",
+        desc: "open the demo tenant in place of this one",
+        takes: Takes::Nothing(LineCommand::Demo),
+    },
+    LineCommandSpec {
         name: "help",
         aliases: &["h"],
         args: "",
@@ -217,6 +234,14 @@ pub const LINE_COMMANDS: &[LineCommandSpec] = &[
         takes: Takes::Nothing(LineCommand::Quit),
     },
 ];
+
+fn open(arg: &str) -> Result<LineCommand<'_>, String> {
+    if arg.is_empty() {
+        Err(":open needs a snapshot file: :open FILE".to_string())
+    } else {
+        Ok(LineCommand::Open(arg))
+    }
+}
 
 /// Parses a command line (without its `:`). `Ok(None)` for an empty line; an unknown name or
 /// a bad argument is a message for the status line. `:app`, `:sp`, `:uami` and `:sami` list a

@@ -20,7 +20,7 @@ use tui_input::Input;
 
 pub use command::Command;
 pub use keymap::Context;
-pub use msg::{Effect, Msg};
+pub use msg::{Effect, Msg, OpenRequest};
 pub use update::update;
 
 use crate::backend::{ProgressEvent, Warning};
@@ -175,6 +175,8 @@ pub enum LoadState {
     Loading(Option<ProgressEvent>),
     Loaded,
     Failed(String),
+    /// No credential gave a token: the sign-in screen, while no tenant is on screen.
+    SignIn(Box<crate::backend::sign_in::SignInFailure>),
 }
 
 /// A message in the status bar.
@@ -333,6 +335,7 @@ impl App {
     /// The keymap context of what is on screen: which keys mean what, and which hints show.
     pub fn context(&self) -> Context {
         match self.mode {
+            Mode::Normal if self.sign_in_needed().is_some() => Context::SignIn,
             Mode::Normal => match (self.focus, self.nav_item()) {
                 (Pane::Nav, _) => Context::Nav,
                 (_, NavItem::Dashboard) => Context::Dashboard,
@@ -350,6 +353,34 @@ impl App {
                 .as_ref()
                 .map_or(Context::MigratePick, |m| m.context()),
         }
+    }
+
+    /// A migration is running (its steps are being carried out).
+    pub fn migration_running(&self) -> bool {
+        self.migration
+            .as_ref()
+            .is_some_and(|m| m.stage == migration::Stage::Running)
+    }
+
+    /// Why no credential worked, while no tenant is on screen (the sign-in screen).
+    pub fn sign_in_needed(&self) -> Option<&crate::backend::sign_in::SignInFailure> {
+        match &self.load {
+            LoadState::SignIn(f) if self.dir.is_none() => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Another source replaces the tenant on screen (`d` on the sign-in screen, `:open`,
+    /// `:demo`): everything read from the old one goes; the settings stay.
+    pub(crate) fn source_opened(&mut self, source: String) {
+        let mut fresh = App::new(source, self.read_only, self.now);
+        fresh.thresholds = self.thresholds;
+        fresh.sort = self.sort;
+        fresh.decision_table = self.decision_table.take();
+        fresh.list_rows = self.list_rows;
+        fresh.open_journal = self.open_journal.take();
+        fresh.journal_notice_dismissed = self.journal_notice_dismissed;
+        *self = fresh;
     }
 
     pub fn nav_item(&self) -> NavItem {

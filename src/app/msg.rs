@@ -42,6 +42,10 @@ pub enum Msg {
         cached_at: Option<Timestamp>,
     },
     LoadFailed(String),
+    /// No credential gave a token: why, source by source.
+    SignInNeeded(Box<crate::backend::sign_in::SignInFailure>),
+    /// The runtime switched to another source (its title line); its load has started.
+    SourceOpened(String),
     /// The result of an effect that can fail (copy, open).
     EffectFailed(String),
     /// Something worth telling the user (a URL to open by hand).
@@ -76,6 +80,8 @@ pub enum Msg {
 pub enum Effect {
     /// (Re)load the tenant from the backend.
     Load,
+    /// Switch to another source and load it.
+    Open(OpenRequest),
     /// Put text on the clipboard (OSC 52, so it works over SSH).
     Copy(String),
     /// Open an address in a browser, or show it where there is none.
@@ -99,4 +105,13 @@ pub enum Effect {
         journal_id: String,
         mode: crate::jobs::migrate::RollbackMode,
     },
+}
+
+/// A source the explorer can switch to while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenRequest {
+    /// The embedded demo tenant.
+    Demo,
+    /// A snapshot file, as typed after `:open`.
+    Snapshot(String),
 }

@@ -177,6 +177,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.selected = i;
             }
         }
+        Msg::SignInNeeded(f) if app.dir.is_none() => {
+            app.load = LoadState::SignIn(f);
+            // The screen says it all; a status line would repeat it.
+            app.status = None;
+            app.mode = Mode::Normal;
+        }
+        Msg::SignInNeeded(f) => return update(app, Msg::LoadFailed(f.headline())),
+        Msg::SourceOpened(source) => {
+            app.source_opened(source);
+            info(app, "opened; loading…");
+        }
         Msg::LoadFailed(e) => {
             app.load = LoadState::Failed(e.clone());
             let text = match app.cached_at {
@@ -481,6 +492,7 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
             info(app, "reloading…");
             return vec![Effect::Load];
         }
+        Command::OpenDemo => return open(app, super::OpenRequest::Demo),
         // The commands of the other modes.
         _ => {}
     }
@@ -668,6 +680,8 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
             app.help_scroll = 0;
         }
         L::Reload => return command(app, Command::Reload),
+        L::Open(path) => return open(app, super::OpenRequest::Snapshot(path.to_string())),
+        L::Demo => return open(app, super::OpenRequest::Demo),
         L::Resume => return super::migration::continue_journal(app, false),
         L::Rollback => return super::migration::continue_journal(app, true),
         L::Dismiss => {
@@ -711,4 +725,17 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
 /// The editing request for typing `c` (used by tests and the command line).
 pub fn insert(c: char) -> InputRequest {
     InputRequest::InsertChar(c)
+}
+
+/// Switches to another source, unless a migration is running on this one.
+fn open(app: &mut App, request: super::OpenRequest) -> Vec<Effect> {
+    if app.migration_running() {
+        error(
+            app,
+            "a migration is running: let it finish before opening another tenant",
+        );
+        return Vec::new();
+    }
+    info(app, "opening…");
+    vec![Effect::Open(request)]
 }

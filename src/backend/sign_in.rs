@@ -57,6 +57,12 @@ impl Attempt {
 }
 
 impl SignInFailure {
+    /// One line: what failed and the first thing to do.
+    pub fn headline(&self) -> String {
+        let first = self.steps.first().map(String::as_str).unwrap_or_default();
+        format!("not signed in (no credential gave a token); {first}")
+    }
+
     /// The failure as the CLI prints it: one line per source, then the steps and the rights,
     /// never cut.
     pub fn lines(&self) -> Vec<String> {
@@ -98,10 +104,23 @@ impl fmt::Display for SignInFailure {
 
 impl std::error::Error for SignInFailure {}
 
-/// A reason on one line, cut on a word boundary (a URL stays whole or goes).
+/// A reason on one line, without the credential library's boilerplate (`AzureCliCredential
+/// authentication failed.`), cut on a word boundary (a URL stays whole or goes).
 fn short_reason(s: &str) -> String {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let skip = match words.as_slice() {
+        [name, "authentication", "failed.", rest @ ..]
+            if name.ends_with("Credential") && !rest.is_empty() =>
+        {
+            3
+        }
+        _ => 0,
+    };
+    let text = words[skip..]
+        .join(" ")
+        .replace(" To troubleshoot, visit ", "; see ");
     let mut out = String::new();
-    for word in s.split_whitespace() {
+    for word in text.split_whitespace() {
         let len = out.chars().count() + word.chars().count() + 1;
         if len > REASON_MAX {
             out.push_str(" …");

@@ -50,6 +50,7 @@ pub(super) fn start(
                 Loading::Cached(a) | Loading::Fresh(a) => loaded(*a),
                 Loading::CacheIgnored(e) | Loading::NotRemembered(e) => Msg::EffectFailed(e),
                 Loading::Failed(Error::Cancelled) => continue,
+                Loading::Failed(Error::SignIn(f)) => Msg::SignInNeeded(f),
                 Loading::Failed(e) => Msg::LoadFailed(e.to_string()),
             };
             if tx.send(msg).is_err() {

@@ -16,7 +16,7 @@ pub mod signals;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{App, Effect, Msg};
+use crate::app::{App, Effect, Msg, OpenRequest};
 use crate::domain::audit::AuditOptions;
 use crate::domain::audit::suppress::Suppression;
 use crate::jobs::migrate::{Pause, RollbackMode};
@@ -32,6 +32,10 @@ pub struct Source {
 /// Puts text on the clipboard (the terminal's OSC 52), or says why it could not.
 pub type Clipboard = Box<dyn Fn(&str) -> Result<(), String> + Send>;
 
+/// Opens another source while the explorer runs (the demo, a snapshot file), as the command
+/// line would, or says why it cannot.
+pub type Opener = Box<dyn Fn(&OpenRequest) -> Result<Source, String> + Send>;
+
 /// What the explorer's effects are carried out with.
 pub struct Runtime {
     /// `None` for the standalone wizard, which loads nothing.
@@ -45,6 +49,8 @@ pub struct Runtime {
     /// False when the time is pinned (`CREDWISE_NOW`): journals then use the app's `now`.
     live_clock: bool,
     clipboard: Clipboard,
+    /// `None` where nothing else can be opened (the standalone wizard).
+    opener: Option<Opener>,
 }
 
 impl Runtime {
@@ -54,6 +60,7 @@ impl Runtime {
         tx: mpsc::UnboundedSender<Msg>,
         live_clock: bool,
         clipboard: Clipboard,
+        opener: Option<Opener>,
     ) -> Self {
         Self {
             source,
@@ -64,6 +71,7 @@ impl Runtime {
             migration_pause: watch::channel(false).0,
             live_clock,
             clipboard,
+            opener,
         }
     }
 
@@ -101,6 +109,7 @@ impl Runtime {
                     );
                 }
             }
+            Effect::Open(request) => self.open(&request, app),
             Effect::Copy(text) => {
                 if let Err(e) = (self.clipboard)(&text) {
                     let _ = tx.send(Msg::EffectFailed(format!("could not copy: {e}")));
@@ -131,6 +140,38 @@ impl Runtime {
                 if let Some(ctx) = self.migration_context(app) {
                     migration::resume(ctx, journal_id, Some(mode), &tx, &mut self.migration_cancel);
                 }
+            }
+        }
+    }
+
+    /// Replaces the source with `request`'s and loads it; the old source's load stops.
+    fn open(&mut self, request: &OpenRequest, app: &App) {
+        let Some(opener) = &self.opener else {
+            let _ = self
+                .tx
+                .send(Msg::EffectFailed("nothing else can be opened here".into()));
+            return;
+        };
+        match opener(request) {
+            Ok(source) => {
+                self.load_cancel.cancel();
+                let _ = self
+                    .tx
+                    .send(Msg::SourceOpened(source.tenant.backend.describe()));
+                self.source = Some(source);
+                if let Some(source) = &self.source {
+                    load::start(
+                        source,
+                        true,
+                        &self.tx,
+                        &mut self.load_cancel,
+                        audit_options(app),
+                        self.suppressions.clone(),
+                    );
+                }
+            }
+            Err(e) => {
+                let _ = self.tx.send(Msg::EffectFailed(e));
             }
         }
     }

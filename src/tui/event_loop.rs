@@ -21,7 +21,7 @@ use crate::backend::Backend;
 use crate::cli::CliError;
 use crate::domain::Timestamp;
 use crate::domain::audit::suppress::Suppression;
-use crate::runtime::{Runtime, Source, signals};
+use crate::runtime::{Opener, Runtime, Source, signals};
 use crate::store::cache::CacheSlot;
 use crate::store::journal::SourceRecord;
 use crate::{config, store};
@@ -35,6 +35,7 @@ pub async fn run(
     read_only: bool,
     now: Timestamp,
     live_clock: bool,
+    opener: Opener,
 ) -> Result<(), CliError> {
     // Configuration errors are reported before the screen is taken over.
     let settings =
@@ -65,6 +66,7 @@ pub async fn run(
         settings.suppressions,
         settings.config.ui.mouse,
         live_clock,
+        Some(opener),
     )
     .await
 }
@@ -77,7 +79,16 @@ pub async fn run_wizard(now: Timestamp) -> Result<(), CliError> {
     let table = crate::app::wizard::decision_table().map_err(|e| CliError::usage(e.to_string()))?;
     let app = App::standalone_wizard(Arc::new(table), now);
     let ui = UiState::new(settings.keymap, Theme::from_env());
-    event_loop(app, ui, None, Vec::new(), settings.config.ui.mouse, false).await
+    event_loop(
+        app,
+        ui,
+        None,
+        Vec::new(),
+        settings.config.ui.mouse,
+        false,
+        None,
+    )
+    .await
 }
 
 /// The loop shared by the explorer and the standalone wizard; `source` is `None` for the
@@ -89,6 +100,7 @@ async fn event_loop(
     suppressions: Vec<Suppression>,
     mouse: bool,
     live_clock: bool,
+    opener: Option<Opener>,
 ) -> Result<(), CliError> {
     let (mut terminal, _guard) = terminal::enter(mouse).map_err(CliError::usage)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -98,6 +110,7 @@ async fn event_loop(
         tx,
         live_clock,
         Box::new(terminal::copy),
+        opener,
     );
     rt.start(&app);
 
@@ -174,9 +187,7 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
 
 /// Whether a migration (or its rollback) is under way on screen.
 fn migration_running(app: &App) -> bool {
-    app.migration
-        .as_ref()
-        .is_some_and(|m| m.stage == crate::app::migration::Stage::Running)
+    app.migration_running()
 }
 
 /// How credwise ends after `signal` stopped a running migration: what became of it and how

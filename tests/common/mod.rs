@@ -100,3 +100,33 @@ pub fn type_text(app: &mut App, text: &str) {
         update(app, Msg::Edit(tui_input::InputRequest::InsertChar(c)));
     }
 }
+
+/// Why no credential worked, as the live backend's chain reports it (one hostile reason).
+pub fn sign_in_failure() -> credwise::backend::sign_in::SignInFailure {
+    use credwise::backend::sign_in::{Attempt, SignInFailure};
+    SignInFailure {
+        resource: "https://graph.microsoft.com".into(),
+        tried: vec![
+            Attempt::new(
+                "workload identity",
+                true,
+                "AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID not set",
+            ),
+            Attempt::new(
+                "managed identity",
+                true,
+                "not on Azure compute (no IDENTITY_ENDPOINT or MSI_ENDPOINT, and the instance metadata endpoint did not answer)",
+            ),
+            Attempt::new(
+                "Azure CLI",
+                false,
+                "AzureCliCredential authentication failed. ERROR: Please run 'az login' to setup account.\u{1b}]52;c;aGk=\u{7} To troubleshoot, visit https://aka.ms/azsdk/rust/identity/troubleshoot#azure-cli",
+            ),
+            Attempt::new("Azure Developer CLI", false, "azd not found on PATH"),
+        ],
+        steps: vec![
+            "run `az login` (or `azd auth login`) and try again".into(),
+            "or run `credwise --demo` to look around without a tenant".into(),
+        ],
+    }
+}

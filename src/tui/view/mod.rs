@@ -11,6 +11,7 @@ mod help;
 mod list;
 mod migration;
 mod nav;
+mod sign_in;
 mod status_bar;
 mod title;
 mod wizard;
@@ -57,6 +58,13 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
 
     if app.wizard.as_ref().is_some_and(|w| w.standalone) {
         wizard::render(app, ui, frame, body);
+        return;
+    }
+    if let Some(f) = app.sign_in_needed() {
+        sign_in::render(f, ui, frame, body);
+        if app.mode == Mode::Help {
+            help::render(app, ui, frame, body);
+        }
         return;
     }
 
@@ -259,4 +267,138 @@ fn fit(s: &str, width: usize) -> String {
 
 fn span<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> Span<'a> {
     Span::styled(text, style)
+}
+
+/// The columns a wrapped line's continuation rows are indented by: its leading spaces, and a
+/// list marker after them (`- `, `• `, `✓ `, `✗ `, `1. `), so the text lines up under itself.
+fn hanging_indent(text: &str) -> usize {
+    let spaces = text.chars().take_while(|c| *c == ' ').count();
+    let rest: String = text.chars().skip(spaces).take(5).collect();
+    let marker = ["- ", "• ", "· ", "✓ ", "✗ ", "✔ ", "→ ", "! "]
+        .iter()
+        .find(|m| rest.starts_with(**m))
+        .map(|m| m.chars().count())
+        .or_else(|| {
+            let digits = rest.chars().take_while(char::is_ascii_digit).count();
+            (digits > 0 && rest.chars().skip(digits).take(2).eq(". ".chars())).then_some(digits + 2)
+        })
+        .unwrap_or(0);
+    spaces + marker
+}
+
+/// Wraps `line` to `width` columns between words, each continuation row indented to where
+/// the text began (`hanging_indent`); styles carry over. A word longer than a row is cut.
+fn wrap_hanging(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let indent = hanging_indent(&text);
+    wrap_at(line, width, indent)
+}
+
+/// Wraps `line` to `width` columns between words, continuation rows indented by `indent`
+/// (at most half the width).
+fn wrap_at(line: Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    let len: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();
+    if width == 0 || len <= width {
+        return vec![line];
+    }
+    let indent = indent.min(width / 2);
+    let chars: Vec<(char, Style)> = line
+        .spans
+        .iter()
+        .flat_map(|s| s.content.chars().map(move |c| (c, s.style)))
+        .collect();
+    // Rows as (char, style) runs, broken at the last space that fits.
+    let mut rows: Vec<Vec<(char, Style)>> = Vec::new();
+    let mut start = 0;
+    let mut first = true;
+    while start < chars.len() {
+        let room = if first { width } else { width - indent };
+        let end = (start + room).min(chars.len());
+        let cut = if end == chars.len() {
+            end
+        } else {
+            chars[start..=end]
+                .iter()
+                .rposition(|(c, _)| *c == ' ')
+                .map(|p| start + p)
+                .filter(|&p| p > start + usize::from(first) * indent)
+                .unwrap_or(end)
+        };
+        let mut row: Vec<(char, Style)> = Vec::new();
+        if !first {
+            row.extend(std::iter::repeat_n((' ', Style::new()), indent));
+        }
+        row.extend_from_slice(&chars[start..cut]);
+        rows.push(row);
+        start = cut;
+        while start < chars.len() && chars[start].0 == ' ' {
+            start += 1;
+        }
+        first = false;
+    }
+    rows.into_iter()
+        .map(|row| {
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            for (c, style) in row {
+                match spans.last_mut() {
+                    Some(s) if s.style == style => s.content.to_mut().push(c),
+                    _ => spans.push(Span::styled(c.to_string(), style)),
+                }
+            }
+            Line::from(spans).style(line.style)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(lines: &[Line<'static>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn wrapped_rows_hang_under_the_text() {
+        let l = Line::from("  - remove the client secret once the certificate signs in");
+        assert_eq!(
+            texts(&wrap_hanging(l, 30)),
+            [
+                "  - remove the client secret",
+                "    once the certificate signs",
+                "    in",
+            ]
+        );
+        let l = Line::from("12. one two three four five");
+        assert_eq!(
+            texts(&wrap_hanging(l, 14)),
+            ["12. one two", "    three four", "    five"]
+        );
+        // Fits: untouched; a word longer than a row is cut.
+        assert_eq!(texts(&wrap_hanging(Line::from("short"), 10)), ["short"]);
+        assert_eq!(
+            texts(&wrap_hanging(Line::from("abcdefghijkl"), 5)),
+            ["abcde", "fghij", "kl"]
+        );
+    }
+
+    #[test]
+    fn styles_survive_the_wrap() {
+        let bold = Style::new().add_modifier(ratatui::style::Modifier::BOLD);
+        let l = Line::from(vec![
+            Span::raw("  key "),
+            Span::styled("value that wraps", bold),
+        ]);
+        let rows = wrap_hanging(l, 14);
+        assert_eq!(texts(&rows), ["  key value", "  that wraps"]);
+        assert!(
+            rows[1]
+                .spans
+                .iter()
+                .any(|s| s.style == bold && s.content.contains("that"))
+        );
+    }
 }

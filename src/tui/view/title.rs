@@ -72,6 +72,10 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
         }
         LoadState::Failed(_) if app.dir.is_some() => spans.push(span("  refresh failed", t.error)),
         LoadState::Failed(_) => spans.push(span("  load failed", t.error)),
+        LoadState::SignIn(_) if app.dir.is_some() => {
+            spans.push(span("  refresh failed: not signed in", t.error))
+        }
+        LoadState::SignIn(_) => spans.push(span("  not signed in", t.error)),
         LoadState::Loaded => {}
     }
     if app.read_only {
