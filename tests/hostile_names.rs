@@ -317,12 +317,16 @@ fn the_typed_confirmation_takes_the_name_as_displayed() {
             }
             common::press(app, "down");
         }
+        // What the tenant pre-filled goes: a new credential.
+        update(app, Msg::Edit(InputRequest::DeleteLine));
         for c in text.chars() {
             update(app, Msg::Edit(InputRequest::InsertChar(c)));
         }
     };
     fill(&mut app, "github-repo", "fabrikam/payroll-api");
     fill(&mut app, "branch", "main");
+    fill(&mut app, "environment", "");
+    fill(&mut app, "name", "");
     fill(&mut app, "remove-secrets", "all");
     key(&mut app, "enter");
     key(&mut app, "enter");

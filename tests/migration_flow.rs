@@ -46,6 +46,9 @@ fn stage(app: &App) -> Stage {
 
 /// Moves the form's focus to the field named `name`.
 fn focus(app: &mut App, name: &str) {
+    while app.migration.as_ref().unwrap().focus > 0 {
+        key(app, "up");
+    }
     for _ in 0..40 {
         let m = app.migration.as_ref().unwrap();
         if m.focused_field().unwrap().name() == name {
@@ -56,13 +59,32 @@ fn focus(app: &mut App, name: &str) {
     panic!("no field {name}");
 }
 
-/// payroll-api → secret-to-fic (GitHub, branch main), on the plan screen.
+/// Empties the fields the tenant pre-filled (what a user does to start from nothing).
+fn clear_prefilled(app: &mut App) {
+    let names: Vec<&str> = {
+        let m = app.migration.as_ref().unwrap();
+        m.visible_fields()
+            .iter()
+            .map(|&i| &m.fields[i])
+            .filter(|f| f.from_tenant().is_some() && f.name() != "preset")
+            .map(|f| f.name())
+            .collect()
+    };
+    for name in names {
+        focus(app, name);
+        update(app, Msg::Edit(InputRequest::DeleteLine));
+    }
+}
+
+/// payroll-api → secret-to-fic (GitHub, branch main of another repository), on the plan
+/// screen.
 fn fic_plan(remove: bool) -> App {
     let mut app = select("payroll-api");
     update(&mut app, Msg::Command(Command::Migrate));
     assert_eq!(app.mode, Mode::Migrate);
     key(&mut app, "2");
     assert_eq!(stage(&app), Stage::Form);
+    clear_prefilled(&mut app);
     focus(&mut app, "github-repo");
     type_in(&mut app, "fabrikam/payroll-api");
     focus(&mut app, "branch");
@@ -111,6 +133,7 @@ fn the_form_shows_each_problem_beside_its_field() {
     update(&mut app, Msg::Command(Command::Migrate));
     key(&mut app, "2");
     // GitHub preset with nothing filled in.
+    clear_prefilled(&mut app);
     key(&mut app, "enter");
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Form, "nothing is planned with errors");
@@ -146,12 +169,13 @@ fn the_preset_decides_which_fields_show() {
             .map(|&i| m.fields[i].name())
             .collect::<Vec<_>>()
     };
-    assert!(names(&app).contains(&"github-repo"));
-    assert!(!names(&app).contains(&"k8s-issuer"));
-    // Space on the preset moves to Kubernetes.
-    key(&mut app, "space");
+    // Its Kubernetes federated credential chose the preset.
     assert!(names(&app).contains(&"k8s-issuer"));
     assert!(!names(&app).contains(&"github-repo"));
+    // ← on the preset moves to GitHub.
+    key(&mut app, "left");
+    assert!(names(&app).contains(&"github-repo"));
+    assert!(!names(&app).contains(&"k8s-issuer"));
 }
 
 #[test]
@@ -287,6 +311,7 @@ mod screens {
         let mut app = select("payroll-api");
         update(&mut app, Msg::Command(Command::Migrate));
         key(&mut app, "2");
+        super::clear_prefilled(&mut app);
         key(&mut app, "enter");
         snap("form", &app);
     }
@@ -552,4 +577,77 @@ fn no_other_tenant_opens_while_a_migration_runs() {
         "{status:?}"
     );
     assert!(app.dir.is_some());
+}
+
+fn field<'a>(app: &'a App, name: &str) -> &'a credwise::app::migration::Field {
+    let m = app.migration.as_ref().unwrap();
+    m.fields.iter().find(|f| f.name() == name).unwrap()
+}
+
+#[test]
+fn the_github_form_is_pre_filled_from_the_federated_credential_the_app_has() {
+    let mut app = select("payroll-api");
+    update(&mut app, Msg::Command(Command::Migrate));
+    key(&mut app, "2");
+    for (name, value) in [
+        ("preset", "github"),
+        ("github-repo", "fabrikam/payroll"),
+        ("environment", "production"),
+        ("name", "payroll-production"),
+    ] {
+        let f = field(&app, name);
+        assert_eq!(f.text(), value, "{name}");
+        assert!(
+            f.from_tenant().unwrap().contains("payroll-production"),
+            "{name}: {:?}",
+            f.from_tenant()
+        );
+    }
+    assert_eq!(field(&app, "branch").text(), "");
+    assert!(field(&app, "branch").from_tenant().is_none());
+    // The plan finds that credential there: its step is found verified and skipped.
+    key(&mut app, "enter");
+    assert_eq!(
+        stage(&app),
+        Stage::Review,
+        "{:?}",
+        app.migration.as_ref().unwrap().errors
+    );
+    let plan = app.migration.as_ref().unwrap().plan.clone().unwrap();
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("already has this federated credential")),
+        "{:#?}",
+        plan.notes
+    );
+    // A changed value is the user's own: no longer marked.
+    key(&mut app, "e");
+    focus(&mut app, "environment");
+    type_in(&mut app, "-eu");
+    assert!(field(&app, "environment").from_tenant().is_none());
+    assert!(field(&app, "github-repo").from_tenant().is_some());
+}
+
+#[test]
+fn kubernetes_and_managed_identity_forms_are_pre_filled_too() {
+    let mut app = select("aks-shipments");
+    update(&mut app, Msg::Command(Command::Migrate));
+    key(&mut app, "2");
+    assert_eq!(field(&app, "preset").text(), "kubernetes");
+    for name in ["k8s-issuer", "namespace", "service-account"] {
+        let f = field(&app, name);
+        assert!(!f.text().is_empty() && f.from_tenant().is_some(), "{name}");
+    }
+    assert!(field(&app, "k8s-issuer").text().starts_with("https://"));
+
+    // secret → managed identity: where the service principal's roles and resources are.
+    let mut app = select("payroll-api");
+    update(&mut app, Msg::Command(Command::Migrate));
+    key(&mut app, "3");
+    let rg = field(&app, "resource-group");
+    assert_eq!(rg.text(), "rg-payroll-prod");
+    assert!(rg.from_tenant().unwrap().contains("role assignments"));
+    let location = field(&app, "location");
+    assert!(!location.text().is_empty() && location.from_tenant().is_some());
 }

@@ -623,15 +623,7 @@ fn a_migration_runs_end_to_end_on_the_demo_and_journals_no_secret() {
     t.wait_for("★ recommended by the audit");
     t.keys(&["2"]);
     t.wait_for("Workload           (github)");
-    t.keys(&["Down"]);
-    t.type_text("fabrikam/payroll-api");
-    t.keys(&["Down"]);
-    t.type_text("main");
-    for _ in 0..9 {
-        t.keys(&["Down"]);
-    }
-    t.wait_for("› Remove secrets");
-    t.type_text("all");
+    fill_new_github_credential(&t);
     t.keys(&["Enter"]);
     t.wait_for("Step 2/2  Remove client secret");
     t.keys(&["a"]);
@@ -948,15 +940,7 @@ fn live_migration_confirming(
     t.wait_for("★ recommended by the audit");
     t.keys(&["2"]);
     t.wait_for("Workload           (github)");
-    t.keys(&["Down"]);
-    t.type_text("fabrikam/payroll-api");
-    t.keys(&["Down"]);
-    t.type_text("main");
-    for _ in 0..9 {
-        t.keys(&["Down"]);
-    }
-    t.wait_for("› Remove secrets");
-    t.type_text("all");
+    fill_new_github_credential(&t);
     t.keys(&["Enter"]);
     t.wait_for("Step 2/2  Remove client secret");
     t.keys(&["a"]);
@@ -1122,4 +1106,23 @@ fn without_a_credential_the_sign_in_screen_says_what_to_do_and_d_opens_the_demo(
     t.wait_loaded();
     t.keys(&["q"]);
     t.assert_exited_cleanly();
+}
+
+/// On payroll-api's secret → federated credential form, pre-filled from its production
+/// credential: a new credential instead (another repository, branch main; Ctrl-U empties what
+/// the tenant filled in), removing every secret.
+fn fill_new_github_credential(t: &Tmux) {
+    t.wait_for("(from the tenant)");
+    t.keys(&["Down", "C-u"]);
+    t.type_text("fabrikam/payroll-api");
+    t.keys(&["Down"]);
+    t.type_text("main");
+    // environment
+    t.keys(&["Down", "C-u"]);
+    // tag, pull requests, owner id, repository id, name
+    t.keys(&["Down", "Down", "Down", "Down", "Down", "C-u"]);
+    // audience, description, remove secrets
+    t.keys(&["Down", "Down", "Down"]);
+    t.wait_for("› Remove secrets");
+    t.type_text("all");
 }

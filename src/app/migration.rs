@@ -18,6 +18,7 @@ use super::{App, Command, Context, Effect, Mode, Status};
 use crate::domain::Directory;
 use crate::domain::audit::Remedy;
 use crate::domain::migration::form::{self, FieldSpec, Prefill};
+use crate::domain::migration::prefill::{self, Suggestion};
 use crate::domain::migration::progress::{StepProgress, StepState};
 use crate::domain::migration::{
     FieldError, FieldKind, Form, MigrationKind, Plan, PlanContext, SequentialIds,
@@ -46,19 +47,32 @@ pub enum Stage {
 pub struct Field {
     pub spec: &'static FieldSpec,
     pub input: Input,
+    /// Pre-filled from the tenant: the value suggested and why (the form marks it while the
+    /// value is unchanged).
+    pub suggested: Option<(String, String)>,
 }
 
 impl Field {
-    fn new(spec: &'static FieldSpec, identity_name: &str) -> Self {
-        let value = match spec.prefill {
-            Prefill::Empty => "",
-            Prefill::Text(v) => v,
-            Prefill::IdentityName => identity_name,
+    fn new(spec: &'static FieldSpec, identity_name: &str, suggestion: Option<&Suggestion>) -> Self {
+        let value = match (suggestion, spec.prefill) {
+            (Some(s), _) => s.value.as_str(),
+            (None, Prefill::Empty) => "",
+            (None, Prefill::Text(v)) => v,
+            (None, Prefill::IdentityName) => identity_name,
         };
         Self {
             spec,
             input: Input::new(value.to_string()),
+            suggested: suggestion.map(|s| (s.value.clone(), s.why.clone())),
         }
+    }
+
+    /// Why the value is what the tenant suggested, while it still is.
+    pub fn from_tenant(&self) -> Option<&str> {
+        self.suggested
+            .as_ref()
+            .filter(|(v, _)| v == self.text())
+            .map(|(_, why)| why.as_str())
     }
 
     pub fn name(&self) -> &'static str {
@@ -123,6 +137,8 @@ pub struct MigrationState {
     pub pick: usize,
     pub kind: MigrationKind,
     pub fields: Vec<Field>,
+    /// What the tenant suggests for every migration's form (`domain::migration::prefill`).
+    pub suggestions: Vec<Suggestion>,
     /// Index into `visible_fields()`.
     pub focus: usize,
     pub errors: Vec<FieldError>,
@@ -148,7 +164,8 @@ impl MigrationState {
     fn new(stage: Stage, kind: MigrationKind, identity: String, identity_name: String) -> Self {
         Self {
             stage,
-            fields: fields(kind, &identity_name),
+            fields: Vec::new(),
+            suggestions: Vec::new(),
             identity,
             identity_name,
             recommended: None,
@@ -271,11 +288,17 @@ impl MigrationState {
     }
 }
 
-/// The fields of `kind`'s form, from the catalogue, pre-filled where it says so.
-pub fn fields(kind: MigrationKind, identity_name: &str) -> Vec<Field> {
+/// The fields of `kind`'s form, from the catalogue, pre-filled from the tenant where it
+/// suggests a value, else where the catalogue says so.
+pub fn fields(kind: MigrationKind, identity_name: &str, suggestions: &[Suggestion]) -> Vec<Field> {
     form::fields(kind)
         .iter()
-        .map(|spec| Field::new(spec, identity_name))
+        .map(|spec| {
+            let s = suggestions
+                .iter()
+                .find(|s| s.kind == kind && s.field == spec.name);
+            Field::new(spec, identity_name, s)
+        })
         .collect()
 }
 
@@ -327,6 +350,8 @@ pub fn open(app: &mut App) {
         dir.display_name_of(e).to_string(),
     );
     m.recommended = recommended;
+    m.suggestions = prefill::suggestions(&dir, dir.id_of(e));
+    m.fields = fields(m.kind, &m.identity_name, &m.suggestions);
     app.migration = Some(m);
     app.mode = Mode::Migrate;
 }
@@ -340,7 +365,7 @@ pub fn open_kind(app: &mut App, kind: MigrationKind) {
             .position(|&k| k == kind)
             .unwrap_or(0);
         m.kind = kind;
-        m.fields = fields(kind, &m.identity_name);
+        m.fields = fields(kind, &m.identity_name, &m.suggestions);
         m.stage = Stage::Form;
     }
 }
@@ -583,7 +608,7 @@ fn choose(m: &mut MigrationState) {
     let kind = MigrationKind::ALL[m.pick.min(MigrationKind::ALL.len() - 1)];
     if kind != m.kind || m.fields.is_empty() {
         m.kind = kind;
-        m.fields = fields(kind, &m.identity_name);
+        m.fields = fields(kind, &m.identity_name, &m.suggestions);
     }
     m.errors.clear();
     m.focus = 0;

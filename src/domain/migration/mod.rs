@@ -29,6 +29,7 @@ pub mod form;
 pub mod github_immutable;
 pub mod guidance;
 pub mod plan;
+pub mod prefill;
 pub mod progress;
 pub mod retirement;
 pub mod safety;

@@ -8,9 +8,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 
-use super::{pane_block, span};
+use super::{pane_block, span, wrap_at, wrap_hanging};
+
+/// Where a form field's value starts: after the focus mark and the label column.
+const FORM_VALUE_COLUMN: usize = 21;
 use crate::app::App;
 use crate::app::migration::{LockoutChoice, MigrationState, Stage};
 use crate::domain::migration::FieldKind;
@@ -55,12 +58,17 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
         Stage::Form => form_scroll(m, body.height),
         _ => 0,
     };
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        body,
-    );
+    // Wrapped rows keep their indent: a form field's under its value, the rest under where
+    // their text began.
+    let width = body.width as usize;
+    let lines: Vec<Line<'static>> = lines
+        .into_iter()
+        .flat_map(|l| match m.stage {
+            Stage::Form => wrap_at(l, width, FORM_VALUE_COLUMN),
+            _ => wrap_hanging(l, width),
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
 }
 
 fn stage_line(m: &MigrationState, t: &Theme) -> Line<'static> {
@@ -197,6 +205,9 @@ fn form(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
                 if focused { t.selected } else { Style::new() },
             ));
         }
+        if f.from_tenant().is_some() {
+            spans.push(span("  (from the tenant)", t.info));
+        }
         out.push(Line::from(spans));
         for e in m.errors_of(f.name()) {
             out.push(Line::from(span(
@@ -207,6 +218,12 @@ fn form(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
         if focused && !f.spec.help.is_empty() {
             out.push(Line::from(span(
                 format!("{:>21}{}", "", f.spec.help),
+                t.dim,
+            )));
+        }
+        if focused && let Some(why) = f.from_tenant() {
+            out.push(Line::from(span(
+                format!("{:>21}Pre-filled {}.", "", sanitize::display(why)),
                 t.dim,
             )));
         }

@@ -274,15 +274,17 @@ fn span<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> Span<'a
 fn hanging_indent(text: &str) -> usize {
     let spaces = text.chars().take_while(|c| *c == ' ').count();
     let rest: String = text.chars().skip(spaces).take(5).collect();
-    let marker = ["- ", "• ", "· ", "✓ ", "✗ ", "✔ ", "→ ", "! "]
-        .iter()
-        .find(|m| rest.starts_with(**m))
-        .map(|m| m.chars().count())
-        .or_else(|| {
-            let digits = rest.chars().take_while(char::is_ascii_digit).count();
-            (digits > 0 && rest.chars().skip(digits).take(2).eq(". ".chars())).then_some(digits + 2)
-        })
-        .unwrap_or(0);
+    let marker = [
+        "- ", "• ", "· ", "✓ ", "✗ ", "✔ ", "→ ", "! ", "› ", "○ ", "● ", "◐ ",
+    ]
+    .iter()
+    .find(|m| rest.starts_with(**m))
+    .map(|m| m.chars().count())
+    .or_else(|| {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        (digits > 0 && rest.chars().skip(digits).take(2).eq(". ".chars())).then_some(digits + 2)
+    })
+    .unwrap_or(0);
     spaces + marker
 }
 
