@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use common::{NOW, render, screen, type_text, ui};
 use credwise::app::{App, Command, Msg, update};
-use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig, RetrySettings};
+use credwise::backend::live::{
+    AuthMode, LiveBackend, LiveConfig, PartitionSettings, RetrySettings,
+};
 use credwise::backend::{Backend, Progress, Scope};
 use credwise::domain::change::Target;
 use credwise::domain::{
@@ -76,6 +78,13 @@ fn backend(emu: &Emulator, include_arm: bool) -> LiveBackend {
             try_timeout: Duration::from_secs(10),
             max_connection_retries: 2,
             ..RetrySettings::default()
+        },
+        // One query per list: the request count below is that of the unsplit lists; the
+        // partitioned crawl (the default above 2,000 objects) has its own counts in
+        // tests/crawl_partitions.rs.
+        partitions: PartitionSettings {
+            min_objects: u64::MAX,
+            ..PartitionSettings::default()
         },
         ..LiveConfig::new(Arc::new(|| NOW))
     })

@@ -34,11 +34,24 @@ pub struct ProgressEvent {
     pub total: Option<u64>,
 }
 
+/// Objects of a load as they arrive, before the load is whole: what a screen shows while
+/// the rest streams in. The final `Loaded` holds them all again, joined (an application's
+/// federated credentials come from their own list).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arrived {
+    Applications(Vec<crate::domain::Application>),
+    ServicePrincipals(Vec<crate::domain::ServicePrincipal>),
+    /// Federated credentials by application object id.
+    FederatedCredentials(Vec<(String, Vec<crate::domain::FederatedIdentityCredential>)>),
+}
+
 /// How a running load reports progress and learns it should stop.
 #[derive(Debug, Clone, Default)]
 pub struct Progress {
     tx: Option<mpsc::UnboundedSender<ProgressEvent>>,
     cancel: CancellationToken,
+    /// Pages as they arrive (`with_pages`); nothing is copied for a load nobody watches.
+    pages: Option<mpsc::UnboundedSender<Arrived>>,
 }
 
 impl Progress {
@@ -46,6 +59,25 @@ impl Progress {
         Self {
             tx: Some(tx),
             cancel,
+            pages: None,
+        }
+    }
+
+    /// The same progress, also sending every page of objects as it arrives (a copy of it).
+    pub fn with_pages(mut self, tx: mpsc::UnboundedSender<Arrived>) -> Self {
+        self.pages = Some(tx);
+        self
+    }
+
+    /// Whether anyone wants the pages.
+    pub fn wants_pages(&self) -> bool {
+        self.pages.as_ref().is_some_and(|t| !t.is_closed())
+    }
+
+    pub fn arrived(&self, objects: Arrived) {
+        if let Some(tx) = &self.pages {
+            // The receiver may be gone; pages are best-effort like progress.
+            let _ = tx.send(objects);
         }
     }
 

@@ -26,15 +26,19 @@ pub(crate) mod arm;
 pub mod auth;
 mod changes;
 pub mod cloud;
+pub mod crawl;
 pub mod endpoints;
 pub mod error;
 pub(crate) mod graph;
 pub(crate) mod http;
+pub mod pace;
 pub(crate) mod page;
 pub mod retry;
 pub(crate) mod wire;
 
 pub use self::auth::AuthMode;
+pub use self::crawl::PartitionSettings;
+pub use self::pace::{Api as PacedApi, PaceSettings, PaceStats};
 pub use self::retry::RetrySettings;
 
 use std::collections::{HashMap, HashSet};
@@ -83,8 +87,16 @@ pub struct LiveConfig {
     pub graph_page_size: u32,
     /// `$batch` requests in flight at once.
     pub batch_concurrency: usize,
-    /// ARM requests in flight at once (per phase).
+    /// ARM requests one phase queues at once; how many of them are sent at once is the
+    /// pacer's decision (`arm_pace`).
     pub arm_concurrency: usize,
+    /// The budgets Graph requests are paced against (`pace`): the documented S tier unless
+    /// a test's emulator runs another.
+    pub graph_pace: PaceSettings,
+    /// The budgets ARM requests are paced against.
+    pub arm_pace: PaceSettings,
+    /// When Graph lists are split into partitions read at once (`crawl`).
+    pub partitions: PartitionSettings,
     /// Whether `load` reads Azure (ARM) too; without it only Graph is crawled.
     pub include_arm: bool,
     pub clock: Clock,
@@ -105,7 +117,10 @@ impl LiveConfig {
             retry: RetrySettings::default(),
             graph_page_size: 999,
             batch_concurrency: 4,
-            arm_concurrency: 4,
+            arm_concurrency: 256,
+            graph_pace: PaceSettings::documented(pace::Api::Graph),
+            arm_pace: PaceSettings::documented(pace::Api::Arm),
+            partitions: PartitionSettings::default(),
             include_arm: true,
             clock,
         }
@@ -182,6 +197,10 @@ impl LiveBackend {
             cloud.graph_scope,
             config.retry.clone(),
             config.transport.clone(),
+            Arc::new(pace::Pacer::new(
+                pace::Api::Graph,
+                config.graph_pace.clone(),
+            )),
         )?;
         let arm_svc = Service::new(
             "ARM",
@@ -190,6 +209,7 @@ impl LiveBackend {
             cloud.arm_scope,
             config.retry.clone(),
             config.transport.clone(),
+            Arc::new(pace::Pacer::new(pace::Api::Arm, config.arm_pace.clone())),
         )?;
         Ok(Self {
             graph: Graph {
@@ -198,6 +218,7 @@ impl LiveBackend {
                 beta: endpoints.graph_beta.clone(),
                 page_size: config.graph_page_size.clamp(1, 999),
                 batch_concurrency: config.batch_concurrency,
+                partitions: config.partitions.clone(),
             },
             arm: Arm {
                 svc: arm_svc,
@@ -209,6 +230,11 @@ impl LiveBackend {
             identity_locks: Mutex::new(HashMap::new()),
             config,
         })
+    }
+
+    /// What the pacers saw so far: (Graph, ARM).
+    pub fn pace_stats(&self) -> (PaceStats, PaceStats) {
+        (self.graph.svc.pacer.stats(), self.arm.svc.pacer.stats())
     }
 
     fn claims(&self) -> Option<Claims> {
@@ -231,7 +257,7 @@ impl LiveBackend {
         wanted.extend(scope.subscriptions.iter().cloned());
 
         let graph_part = async {
-            let c = self.graph.crawl(progress).await?;
+            let c = self.graph.crawl(progress, (self.config.clock)()).await?;
             Ok::<_, Error>((c.applications, c.service_principals, c.warnings))
         };
         // Who is this? `/organization` names the tenant; an application without the right
