@@ -155,6 +155,8 @@ struct State {
     limit: f64,
     ssthresh: f64,
     in_flight: usize,
+    /// ResourceUnits charged to requests still in flight (Graph has not counted them yet).
+    ru_in_flight: f64,
     graph_ru: Estimate,
     key_selects: Estimate,
     arm: HashMap<String, Estimate>,
@@ -187,6 +189,7 @@ impl Drop for Permit<'_> {
     fn drop(&mut self) {
         let mut st = self.pacer.lock();
         st.in_flight = st.in_flight.saturating_sub(1);
+        st.ru_in_flight = (st.ru_in_flight - self.charge.graph_ru).max(0.0);
         if let Some((scope, kind)) = &self.charge.arm
             && let Some(n) = st.arm_in_flight.get_mut(&format!("{scope}|{kind}"))
         {
@@ -204,6 +207,7 @@ impl Pacer {
             limit: settings.initial_in_flight.max(1) as f64,
             ssthresh: settings.max_in_flight.max(1) as f64,
             in_flight: 0,
+            ru_in_flight: 0.0,
             graph_ru: Estimate::new(
                 settings.graph_resource_units,
                 settings.graph_resource_units / settings.graph_window.as_secs_f64().max(1e-3),
@@ -352,6 +356,7 @@ impl Pacer {
                     st.stats.max_in_flight = st.stats.max_in_flight.max(st.in_flight);
                     st.stats.waited += started.elapsed();
                     st.graph_ru.level -= charge.graph_ru;
+                    st.ru_in_flight += charge.graph_ru;
                     if charge.key_select {
                         st.key_selects.level -= 1.0;
                     }
@@ -421,7 +426,7 @@ impl Pacer {
                     st.graph_ru.level += permit.charge.graph_ru - actual;
                 }
                 // Charged but not yet counted by Graph: the other requests in flight.
-                let others = (st.in_flight.saturating_sub(1)) as f64;
+                let others = (st.ru_in_flight - permit.charge.graph_ru).max(0.0);
                 match header("x-ms-throttle-limit-percentage") {
                     Some(used) if used.is_finite() => {
                         st.graph_ru.refill(now);
