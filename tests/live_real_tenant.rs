@@ -154,11 +154,12 @@ async fn a_real_tenant_loads_completely_at_the_documented_request_count() {
         |s| s.odata_type.as_deref() == Some("#microsoft.graph.agentIdentityBlueprintPrincipal")
     ));
 
-    // The request count the documented page sizes give: `/organization`, two `$count`s, the
-    // v1.0 application list at 999 per page, the beta FIC list at 100 per page (`$expand`'s
-    // cap), the service principal list at 999 per page. Nothing else: no FIC read per app.
+    // The request count the documented page sizes give: `/organization`, two `$count`s, two
+    // delta links "from now" (for the next incremental refresh), the v1.0 application list at
+    // 999 per page, the beta FIC list at 100 per page (`$expand`'s cap), the service
+    // principal list at 999 per page. Nothing else: no FIC read per app.
     let (a, s) = (want.applications.len(), want.service_principals.len());
-    let expected = 1 + 2 + a.div_ceil(999) + a.div_ceil(100) + s.div_ceil(999);
+    let expected = 1 + 2 + 2 + a.div_ceil(999) + a.div_ceil(100) + s.div_ceil(999);
     let graph: Vec<_> = emu
         .requests()
         .into_iter()
@@ -172,7 +173,7 @@ async fn a_real_tenant_loads_completely_at_the_documented_request_count() {
         "{:#?}",
         graph.iter().map(|r| &r.path_and_query).collect::<Vec<_>>()
     );
-    assert_eq!(expected, 1 + 2 + 3 + 21 + 4);
+    assert_eq!(expected, 1 + 2 + 2 + 3 + 21 + 4);
     assert!(graph.iter().all(|r| r.status == 200));
 }
 

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use super::{Applied, Backend, Error, Loaded, Progress, Scope, Warning};
+use super::{Applied, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
 use crate::domain::change::Target;
-use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials};
+use crate::domain::delta::SyncState;
+use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials, TenantSnapshot};
 use crate::store::cache::CacheSlot;
 
 pub struct Remembering {
@@ -26,7 +27,48 @@ impl Backend for Remembering {
 
     async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error> {
         let mut loaded = self.inner.load(scope, progress).await?;
-        if let Err(message) = remember(&self.slot, &loaded).await {
+        let sync = self.inner.sync_state();
+        if let Err(message) = remember_with_sync(&self.slot, &loaded, sync.as_ref(), true).await {
+            loaded.warnings.push(Warning {
+                area: "cache".into(),
+                message,
+            });
+        }
+        Ok(loaded)
+    }
+
+    fn sync_state(&self) -> Option<SyncState> {
+        self.inner.sync_state()
+    }
+
+    /// The inner refresh, remembered with its sync state.
+    async fn refresh(
+        &self,
+        cached: TenantSnapshot,
+        sync: Option<&SyncState>,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Refreshed, Error> {
+        let mut r = self.inner.refresh(cached, sync, scope, progress).await?;
+        if let Err(message) = remember_with_sync(&self.slot, &r.loaded, r.sync.as_ref(), true).await
+        {
+            r.loaded.warnings.push(Warning {
+                area: "cache".into(),
+                message,
+            });
+        }
+        Ok(r)
+    }
+
+    async fn sweep(
+        &self,
+        snapshot: TenantSnapshot,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Loaded, Error> {
+        let mut loaded = self.inner.sweep(snapshot, scope, progress).await?;
+        let sync = self.inner.sync_state();
+        if let Err(message) = remember_with_sync(&self.slot, &loaded, sync.as_ref(), true).await {
             loaded.warnings.push(Warning {
                 area: "cache".into(),
                 message,
@@ -57,12 +99,40 @@ impl Backend for Remembering {
 }
 
 /// Writes `loaded` to the cache off the async threads (a large tenant is hundreds of MB of
-/// JSON); the error is a message for a warning.
+/// JSON); the error is a message for a warning. The sync state beside it is left as it is:
+/// delta links older than the snapshot are safe (a refresh from them reports again what the
+/// snapshot already holds, and the merge absorbs it); only newer ones would miss changes.
 pub async fn remember(slot: &CacheSlot, loaded: &Loaded) -> Result<(), String> {
-    let (slot, snapshot) = (slot.clone(), loaded.snapshot.clone());
-    match tokio::task::spawn_blocking(move || slot.write(&snapshot)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(format!("not cached: {e}")),
+    remember_with_sync(slot, loaded, None, false).await
+}
+
+/// `remember`, and where the next refresh starts. The old sync state is removed before the
+/// snapshot is replaced and the new one written after it, so a crash in between leaves no
+/// link newer than the cached tenant.
+pub async fn remember_with_sync(
+    slot: &CacheSlot,
+    loaded: &Loaded,
+    sync: Option<&SyncState>,
+    replace_sync: bool,
+) -> Result<(), String> {
+    let (slot, snapshot, sync) = (slot.clone(), loaded.snapshot.clone(), sync.cloned());
+    let written = tokio::task::spawn_blocking(move || {
+        if replace_sync {
+            slot.write_sync(None)
+                .map_err(|e| format!("not cached: {e}"))?;
+        }
+        slot.write(&snapshot)
+            .map_err(|e| format!("not cached: {e}"))?;
+        if replace_sync {
+            slot.write_sync(sync.as_ref()).map_err(|e| {
+                format!("the delta links were not kept (the next refresh reads in full): {e}")
+            })?;
+        }
+        Ok(())
+    })
+    .await;
+    match written {
+        Ok(r) => r,
         Err(e) => Err(format!("not cached: {e}")),
     }
 }

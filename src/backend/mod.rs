@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::change::{ApplyError, Target};
+use crate::domain::delta::{Merged, SyncState};
 use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials, TenantSnapshot};
 
 /// What to load. Empty lists mean "everything the caller can see".
@@ -119,6 +120,22 @@ pub struct Warning {
 pub struct Loaded {
     pub snapshot: std::sync::Arc<TenantSnapshot>,
     pub warnings: Vec<Warning>,
+}
+
+/// What a refresh did: the tenant as it is now, where the next refresh starts, and how it
+/// got there.
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    pub loaded: Loaded,
+    /// Where the next refresh starts (`None`: the backend cannot refresh incrementally).
+    pub sync: Option<SyncState>,
+    /// Whether it was a full load (no sync state, an expired or reset delta link).
+    pub full: bool,
+    /// What the delta rounds reported, by object id (empty for a full load).
+    pub applications: Merged,
+    pub service_principals: Merged,
+    /// Applications whose federated credentials were read again (delta does not track them).
+    pub fics_reread: usize,
 }
 
 /// A secret value returned once by the service (`addPassword`'s `secretText`). It has no
@@ -260,6 +277,44 @@ pub trait Backend: Send + Sync {
     }
     /// Makes a change and returns its undo.
     async fn apply(&self, change: &Change) -> Result<Applied, Error>;
+    /// Where an incremental refresh can start after the last `load`, `refresh` or `sweep`
+    /// (`None`: this backend has no incremental refresh, or nothing was loaded yet).
+    fn sync_state(&self) -> Option<SyncState> {
+        None
+    }
+    /// Brings `cached` up to date from `sync` (what `sync_state` gave after the load that
+    /// made it): only what changed is read. Without a sync state, or when the backend cannot
+    /// refresh incrementally, this is a full `load`.
+    async fn refresh(
+        &self,
+        cached: TenantSnapshot,
+        sync: Option<&SyncState>,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Refreshed, Error> {
+        let _ = (cached, sync);
+        let loaded = self.load(scope, progress).await?;
+        Ok(Refreshed {
+            loaded,
+            sync: self.sync_state(),
+            full: true,
+            applications: Merged::default(),
+            service_principals: Merged::default(),
+            fics_reread: 0,
+        })
+    }
+    /// Re-reads what a refresh does not (every application's federated credentials, the
+    /// Azure part) into `snapshot`: the background half of an incremental refresh. The
+    /// default loads in full.
+    async fn sweep(
+        &self,
+        snapshot: TenantSnapshot,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Loaded, Error> {
+        let _ = snapshot;
+        self.load(scope, progress).await
+    }
     /// Whether undoing a secret's removal brings that secret back. A snapshot can (it puts the
     /// credential back with its keyId); a live tenant cannot: Graph's `addPassword` always
     /// picks a new keyId and a new value, so the workload's old secret is gone for good and a

@@ -363,6 +363,89 @@ impl Graph {
     }
 }
 
+impl Graph {
+    /// Every application's federated credentials, read again (a sweep after an incremental
+    /// refresh): the beta list split as in a load, then the applications of `ids` it did not
+    /// return one by one through `$batch`. Keys are lower-cased object ids.
+    pub async fn sweep_fics(
+        &self,
+        ids: &[String],
+        progress: &Progress,
+        now: Timestamp,
+    ) -> Result<
+        (
+            std::collections::HashMap<String, Vec<crate::domain::FederatedIdentityCredential>>,
+            Vec<crate::backend::Warning>,
+        ),
+        Error,
+    > {
+        let total = super::graph::Total::new();
+        let n = self.count("applications").await?;
+        total.set(n);
+        let parts = match n {
+            Some(n) if n >= self.partitions.min_objects => {
+                self.plan_app_ranges(self.partitions.app_range_target, now)
+                    .await?
+            }
+            _ => vec![Created::All],
+        };
+        let stage = Stage {
+            name: "federated credentials",
+            done: AtomicU64::new(0),
+            total: &total,
+            progress,
+        };
+        let firsts: Vec<String> = parts
+            .iter()
+            .filter(|p| !p.advanced())
+            .map(|p| self.fic_url(p))
+            .collect();
+        let results = self
+            .follow_all::<super::graph::WireAppFics, super::graph::AppFics>(
+                firsts,
+                &stage,
+                &|_: &[super::graph::AppFics]| {},
+            )
+            .await;
+        let mut by_id = std::collections::HashMap::new();
+        let mut rejected = Vec::new();
+        for r in results {
+            for app in r?.items {
+                rejected.extend(app.rejected);
+                by_id.insert(app.id.to_ascii_lowercase(), app.fics);
+            }
+        }
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !by_id.contains_key(&id.to_ascii_lowercase()))
+            .cloned()
+            .collect();
+        let mut warnings = Vec::new();
+        if !missing.is_empty() {
+            let (read, failed, more) = self.fics_of(&missing, progress).await?;
+            rejected.extend(more);
+            for (id, list) in read {
+                by_id.insert(id.to_ascii_lowercase(), list);
+            }
+            if let Some((_, why)) = failed.first() {
+                warnings.push(crate::backend::Warning {
+                    area: "federated credentials".into(),
+                    message: format!(
+                        "the federated credentials of {} application(s) could not be read \
+                         again ({why}); they are shown as they were",
+                        failed.len()
+                    ),
+                });
+            }
+        }
+        warnings.extend(super::graph::rejected_warning(
+            "federated credentials",
+            rejected,
+        ));
+        Ok((by_id, warnings))
+    }
+}
+
 /// Sends `items` to whoever watches the load, when someone does.
 pub fn offer<T: Clone>(progress: &Progress, items: &[T], wrap: impl FnOnce(Vec<T>) -> Arrived) {
     if progress.wants_pages() && !items.is_empty() {

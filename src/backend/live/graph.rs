@@ -62,12 +62,12 @@ use crate::domain::{
 
 /// The properties of an application credwise shows; `keyCredentials` brings certificate
 /// metadata (its `key` is null on lists).
-const APP_SELECT: &str = "id,appId,displayName,signInAudience,publisherDomain,createdDateTime,\
+pub const APP_SELECT: &str = "id,appId,displayName,signInAudience,publisherDomain,createdDateTime,\
                           passwordCredentials,keyCredentials";
 /// The properties of a service principal credwise shows, for every type (enterprise apps,
 /// managed identities — told apart by `alternativeNames` — legacy principals, agent
 /// identities).
-const SP_SELECT: &str = "id,appId,displayName,servicePrincipalType,alternativeNames,\
+pub const SP_SELECT: &str = "id,appId,displayName,servicePrincipalType,alternativeNames,\
                          accountEnabled,appOwnerOrganizationId,passwordCredentials,\
                          keyCredentials,tags";
 /// Graph's `$batch` limit.
@@ -434,7 +434,7 @@ impl Graph {
 
     /// The first page of an application partition's federated credentials (beta, `$expand`,
     /// pages of 100).
-    fn fic_url(&self, part: &Created) -> String {
+    pub fn fic_url(&self, part: &Created) -> String {
         let filter = part
             .filter()
             .map(|f| format!("&$filter={f}"))
@@ -1004,7 +1004,7 @@ fn some(names: &[String]) -> String {
 }
 
 /// One warning naming the objects of `area` that were left out, and why.
-fn rejected_warning(area: &str, rejected: Vec<Rejected>) -> Option<Warning> {
+pub fn rejected_warning(area: &str, rejected: Vec<Rejected>) -> Option<Warning> {
     let first = rejected.first()?;
     let named: Vec<String> = rejected.iter().map(|r| r.object.clone()).collect();
     Some(Warning {
