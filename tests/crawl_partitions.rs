@@ -288,7 +288,8 @@ async fn small_lists_are_read_as_one_query_and_large_ones_split() {
         .requests()
         .iter()
         .map(|r| r.path_and_query.clone())
-        .filter(|p| !p.contains("skiptoken") && !p.contains("/$count"))
+        // The delta links taken for the next refresh are no list queries.
+        .filter(|p| !p.contains("skiptoken") && !p.contains("/$count") && !p.contains("/delta?"))
         .collect();
     let sp_queries = firsts
         .iter()
@@ -304,7 +305,7 @@ async fn small_lists_are_read_as_one_query_and_large_ones_split() {
         .filter(|p| p.starts_with("/beta/applications"))
         .count();
     // Ranges of at most 50 of 300 applications, and the null query (v1.0 only).
-    assert!(app_queries >= 300 / 50 + 1, "{app_queries}");
+    assert!(app_queries > 300 / 50, "{app_queries}");
     assert_eq!(fic_queries, app_queries - 1);
 }
 

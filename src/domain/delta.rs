@@ -28,10 +28,10 @@ pub struct SyncState {
     /// When the Graph part (applications, principals) was last brought up to date.
     #[serde(with = "time::serde::rfc3339")]
     pub graph_at: Timestamp,
-    /// When the federated credentials of every application and the Azure part were last
-    /// read whole (a full load or a sweep).
+    /// When the federated credentials of every application and the Azure part (ARM) were
+    /// last read whole (a full load or a sweep).
     #[serde(with = "time::serde::rfc3339")]
-    pub azure_at: Timestamp,
+    pub arm_at: Timestamp,
 }
 
 /// Which properties a delta object carried (a bit per `Field`).

@@ -166,7 +166,7 @@ mod tests {
             service_principals:
                 "https://graph.microsoft.com/v1.0/servicePrincipals/delta?$deltatoken=s".into(),
             graph_at: at,
-            azure_at: at,
+            arm_at: at,
         };
         slot.write_sync(Some(&sync)).expect("write");
         assert_eq!(slot.read_sync(), Some(sync));

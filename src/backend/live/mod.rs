@@ -366,7 +366,7 @@ impl LiveBackend {
                 applications,
                 service_principals,
                 graph_at: snapshot.captured_at,
-                azure_at: snapshot.captured_at,
+                arm_at: snapshot.captured_at,
             });
         Ok(Loaded {
             snapshot: Arc::new(snapshot),
@@ -470,7 +470,7 @@ impl LiveBackend {
             applications: apps.link,
             service_principals: sps.link,
             graph_at: now,
-            azure_at: sync.azure_at,
+            arm_at: sync.arm_at,
         };
         *self.sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(next.clone());
         Ok(Refreshed {
@@ -520,7 +520,7 @@ impl LiveBackend {
         }
         snapshot.captured_at = now;
         if let Some(s) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
-            s.azure_at = now;
+            s.arm_at = now;
         }
         Ok(Loaded {
             snapshot: Arc::new(snapshot),
