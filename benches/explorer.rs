@@ -26,6 +26,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use credwise::app::keymap::Keymap;
 use credwise::app::{App, LoadState, Msg, update};
 use credwise::app::{NavItem, Pane};
 use credwise::domain::audit::overview::overview;
@@ -33,7 +34,6 @@ use credwise::domain::audit::{AuditOptions, audit};
 use credwise::domain::filter::Filter;
 use credwise::domain::{Directory, EntryId, Timestamp};
 use credwise::store::snapshot_file;
-use credwise::tui::keymap::Keymap;
 use credwise::tui::theme::Theme;
 use credwise::tui::ui_state::UiState;
 use credwise_test_kit::tenant::{TenantSpec, generate_tenant};
@@ -100,7 +100,7 @@ fn loaded_app(f: &Fixture) -> App {
 
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
-        update(app, Msg::FilterEdit(InputRequest::InsertChar(c)));
+        update(app, Msg::Edit(InputRequest::InsertChar(c)));
     }
 }
 
@@ -249,9 +249,9 @@ fn bench_app_update(c: &mut Criterion) {
             let mut timed = Duration::ZERO;
             for _ in 0..iters {
                 let started = Instant::now();
-                update(&mut app, Msg::FilterEdit(InputRequest::InsertChar('y')));
+                update(&mut app, Msg::Edit(InputRequest::InsertChar('y')));
                 timed += started.elapsed();
-                update(&mut app, Msg::FilterEdit(InputRequest::DeletePrevChar));
+                update(&mut app, Msg::Edit(InputRequest::DeletePrevChar));
             }
             timed
         });

@@ -25,6 +25,7 @@ use credwise_test_kit::emulator;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use credwise::app::keymap::Keymap;
 use credwise::app::{App, Msg, update};
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig};
 use credwise::backend::snapshot::SnapshotBackend;
@@ -32,7 +33,6 @@ use credwise::backend::{Backend, Progress};
 use credwise::domain::audit::AuditOptions;
 use credwise::domain::{TenantSnapshot, Timestamp};
 use credwise::jobs;
-use credwise::tui::keymap::Keymap;
 use credwise::tui::theme::Theme;
 use credwise::tui::ui_state::UiState;
 use credwise::tui::view;
@@ -69,11 +69,17 @@ fn one_load(rt: &tokio::runtime::Runtime, backend: Arc<dyn Backend>, now: Timest
         let (ptx, mut prx) = mpsc::unbounded_channel();
         let progress = Progress::new(ptx, CancellationToken::new());
         let started = Instant::now();
-        let mut job = tokio::spawn(jobs::load::load(
-            backend,
+        let (ltx, mut loading) = mpsc::unbounded_channel();
+        tokio::spawn(jobs::load::explore(
+            jobs::load::Source {
+                backend,
+                cache: None,
+            },
+            false,
             progress,
             AuditOptions::new(now),
             vec![],
+            ltx,
         ));
         let mut ticker = tokio::time::interval(Duration::from_millis(16));
         let mut gaps = Vec::new();
@@ -88,8 +94,10 @@ fn one_load(rt: &tokio::runtime::Runtime, backend: Arc<dyn Backend>, now: Timest
             };
         loop {
             tokio::select! {
-                done = &mut job => {
-                    let a = done.unwrap().unwrap();
+                Some(done) = loading.recv() => {
+                    let jobs::load::Loading::Fresh(a) = done else {
+                        panic!("the load did not give a fresh tenant");
+                    };
                     let t = Instant::now();
                     update(&mut app, Msg::TenantLoaded {
                         dir: Box::new(a.dir),

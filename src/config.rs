@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::app::SortKey;
+use crate::app::keymap::{DEFAULT_KEYMAP, Keymap};
 use crate::domain::audit::suppress::Suppression;
 use crate::domain::expiry::Thresholds;
-use crate::tui::keymap::{DEFAULT_KEYMAP, Keymap};
 
 pub const DEFAULT_CONFIG: &str = include_str!("../assets/config.toml");
 
@@ -157,7 +157,7 @@ pub fn load(dir: Option<PathBuf>) -> Result<Settings, ConfigError> {
     .map_err(|e| ConfigError::Invalid {
         file: keymap_path.display().to_string(),
         message: match e {
-            crate::tui::keymap::KeymapError::Invalid { message, .. } => message,
+            crate::app::keymap::KeymapError::Invalid { message, .. } => message,
         },
     })?;
     let suppressions = match &dir {

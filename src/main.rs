@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
 
-use credwise::backend::cache::Remembering;
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig};
 use credwise::backend::read_only::ReadOnly;
 use credwise::backend::snapshot::SnapshotBackend;
@@ -64,20 +63,16 @@ fn now() -> Result<Timestamp, CliError> {
     }
 }
 
-/// Opens SOURCE for a CLI command: as `open_source`, and a live tenant's loads are remembered
-/// in the cache the explorer starts from.
+/// Opens SOURCE for a CLI command: the backend, and the cache slot a live tenant's loads are
+/// remembered in (`jobs::load`), the one the explorer starts from.
 fn open_cli_source(
     source: &SourceArgs,
     read_only: bool,
     now: Timestamp,
-) -> Result<Arc<dyn Backend>, CliError> {
-    let backend = open_source(source, read_only, now)?;
-    Ok(match source.cache_slot() {
-        Some(slot) => Arc::new(Remembering {
-            inner: backend,
-            slot,
-        }),
-        None => backend,
+) -> Result<credwise::jobs::load::Source, CliError> {
+    Ok(credwise::jobs::load::Source {
+        backend: open_source(source, read_only, now)?,
+        cache: source.cache_slot(),
     })
 }
 
@@ -148,20 +143,20 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
             .await
         }
         Some(Command::List(args)) => {
-            let backend = open_cli_source(&cli.source, read_only, now)?;
-            cli::list::run(args, backend.as_ref(), now).await
+            let source = open_cli_source(&cli.source, read_only, now)?;
+            cli::list::run(args, &source, now).await
         }
         Some(Command::Show(args)) => {
-            let backend = open_cli_source(&cli.source, read_only, now)?;
-            cli::show::run(args, backend.as_ref(), now).await
+            let source = open_cli_source(&cli.source, read_only, now)?;
+            cli::show::run(args, &source, now).await
         }
         Some(Command::Audit(args)) => {
-            let backend = open_cli_source(&cli.source, read_only, now)?;
-            cli::audit::run(args, backend.as_ref(), now).await
+            let source = open_cli_source(&cli.source, read_only, now)?;
+            cli::audit::run(args, &source, now).await
         }
         Some(Command::Snapshot(cli::snapshot::SnapshotCommand::Save(args))) => {
-            let backend = open_cli_source(&cli.source, read_only, now)?;
-            cli::snapshot::save(args, backend.as_ref()).await
+            let source = open_cli_source(&cli.source, read_only, now)?;
+            cli::snapshot::save(args, &source).await
         }
         Some(Command::Snapshot(cli::snapshot::SnapshotCommand::ImportAz(args))) => {
             cli::snapshot::import_az(args, cli.source.tenant.as_deref(), now)

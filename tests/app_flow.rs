@@ -25,8 +25,8 @@ fn kind(app: &App) -> IdentityKind {
 
 fn filter(app: &mut App, text: &str) {
     cmd(app, Command::Filter);
-    type_text(app, text, true);
-    update(app, Msg::FilterAccept);
+    type_text(app, text);
+    update(app, Msg::Command(credwise::app::Command::Submit));
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn filter_narrows_and_escape_clears() {
     let all = app.visible.len();
     cmd(&mut app, Command::Filter);
     assert_eq!(app.mode, Mode::Filter);
-    type_text(&mut app, "payroll", true);
+    type_text(&mut app, "payroll");
     assert!(app.visible.len() < all && !app.visible.is_empty());
     let dir = app.dir.clone().unwrap();
     assert!(
@@ -127,7 +127,7 @@ fn filter_narrows_and_escape_clears() {
             .iter()
             .any(|&i| dir.display_name_of(dir.entry(i)) == "payroll-api")
     );
-    update(&mut app, Msg::FilterAccept);
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(app.filter.value(), "payroll");
     cmd(&mut app, Command::Back);
@@ -139,9 +139,9 @@ fn filter_narrows_and_escape_clears() {
 fn filter_cancel_drops_the_text() {
     let mut app = loaded_app();
     cmd(&mut app, Command::Filter);
-    type_text(&mut app, "zzzz-nothing", true);
+    type_text(&mut app, "zzzz-nothing");
     assert!(app.visible.is_empty());
-    update(&mut app, Msg::FilterCancel);
+    update(&mut app, Msg::Command(Command::Cancel));
     assert_eq!(app.mode, Mode::Normal);
     assert!(!app.visible.is_empty());
 }
@@ -225,34 +225,34 @@ fn following_leaves_a_filter_that_hides_the_target() {
 fn command_line_switches_kind_and_sort() {
     let mut app = loaded_app();
     cmd(&mut app, Command::CommandLine);
-    type_text(&mut app, "kind uami", false);
-    update(&mut app, Msg::CommandAccept);
+    type_text(&mut app, "kind uami");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     assert_eq!(
         app.nav_item(),
         NavItem::Kind(IdentityKind::UserAssignedManagedIdentity)
     );
     cmd(&mut app, Command::CommandLine);
-    type_text(&mut app, "sort expiry", false);
-    update(&mut app, Msg::CommandAccept);
+    type_text(&mut app, "sort expiry");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     assert_eq!(app.sort, SortKey::Expiry);
     cmd(&mut app, Command::CommandLine);
-    type_text(&mut app, "sp", false);
-    update(&mut app, Msg::CommandAccept);
+    type_text(&mut app, "sp");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     assert_eq!(
         app.nav_item(),
         NavItem::Kind(IdentityKind::ServicePrincipal)
     );
     cmd(&mut app, Command::CommandLine);
-    type_text(&mut app, "bogus", false);
-    update(&mut app, Msg::CommandAccept);
+    type_text(&mut app, "bogus");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     let status = app.status.clone().unwrap();
     assert!(
         status.is_error && status.text.contains(":bogus"),
         "{status:?}"
     );
     cmd(&mut app, Command::CommandLine);
-    type_text(&mut app, "q", false);
-    update(&mut app, Msg::CommandAccept);
+    type_text(&mut app, "q");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     assert!(app.quit);
 }
 
@@ -260,14 +260,14 @@ fn command_line_switches_kind_and_sort() {
 fn command_line_completes_with_tab() {
     let mut app = loaded_app();
     cmd(&mut app, Command::CommandLine);
-    type_text(&mut app, "exp", false);
-    update(&mut app, Msg::CommandComplete);
+    type_text(&mut app, "exp");
+    update(&mut app, Msg::Command(Command::Complete));
     // "expired" and "expiring" share the prefix: both are offered.
     assert!(app.status.as_ref().unwrap().text.contains("expired"));
-    type_text(&mut app, "ire", false);
-    update(&mut app, Msg::CommandComplete);
+    type_text(&mut app, "ire");
+    update(&mut app, Msg::Command(Command::Complete));
     assert_eq!(app.command.value(), "expired ");
-    update(&mut app, Msg::CommandAccept);
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     assert_eq!(app.nav_item(), NavItem::Expired);
     assert!(app.visible.len() >= 3);
 }
@@ -326,9 +326,14 @@ fn help_swallows_keys_until_closed() {
     cmd(&mut app, Command::SelectNext);
     assert_eq!(app.help_scroll, 1);
     assert_eq!(app.selected, 0, "the list does not move under the overlay");
-    cmd(&mut app, Command::Quit);
+    common::press(&mut app, "q");
     assert_eq!(app.mode, Mode::Normal);
     assert!(!app.quit, "q closes help first");
+    cmd(&mut app, Command::Help);
+    common::press(&mut app, "j");
+    assert_eq!(app.selected, 0, "j scrolls the overlay, not the list");
+    common::press(&mut app, "esc");
+    assert_eq!(app.mode, Mode::Normal);
 }
 
 #[test]

@@ -158,7 +158,7 @@ async fn sigterm_or_sigint_to_a_cli_migration_finishes_the_step_and_says_how_to_
             "{stderr}"
         );
         assert!(
-            stderr.contains("stopped before step 2")
+            stderr.contains("Stopped before step 2")
                 && stderr.contains(&format!("credwise migrate resume {id}")),
             "SIG{signal}: {stderr}"
         );
@@ -281,7 +281,7 @@ async fn sigterm_to_a_cli_rollback_stops_between_undos() {
     });
     assert_eq!(code, Some(3), "{stderr}");
     assert!(
-        stderr.contains(&format!("stopped before undoing step {}", steps - 1))
+        stderr.contains(&format!("Stopped before undoing step {}", steps - 1))
             && stderr.contains(&format!("credwise migrate rollback {id}")),
         "{stderr}"
     );

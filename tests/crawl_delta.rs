@@ -11,13 +11,14 @@ use credwise_test_kit::emulator;
 use std::sync::Arc;
 use std::time::Duration;
 
-use credwise::backend::cache::Remembering;
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig, RetrySettings};
 use credwise::backend::{Backend, Progress, Scope};
+use credwise::domain::audit::AuditOptions;
 use credwise::domain::{
     Application, FederatedIdentityCredential, PasswordCredential, ServicePrincipalType,
     TenantSnapshot, Timestamp,
 };
+use credwise::jobs::load::{self, Loading, Source};
 use credwise::store::cache::CacheSlot;
 use credwise_test_kit::tenant::{TenantSpec, generate_tenant};
 use emulator::Emulator;
@@ -286,16 +287,12 @@ async fn the_cache_keeps_the_sync_state_beside_the_tenant() {
     let emu = Emulator::start(tenant()).await;
     let dir = tempfile::tempdir().unwrap();
     let slot = CacheSlot::new(dir.path(), &["public", "t", "emulator"]);
-    let remembering = Remembering {
-        inner: Arc::new(backend(&emu)),
-        slot: slot.clone(),
+    let source = Source {
+        backend: Arc::new(backend(&emu)),
+        cache: Some(slot.clone()),
     };
-    remembering
-        .load(&Scope::default(), &Progress::silent())
-        .await
-        .unwrap();
+    load::fetch(&source, &Progress::silent()).await.unwrap();
     let sync = slot.read_sync().expect("kept beside the tenant");
-    let cached = slot.read().unwrap().unwrap();
     emu.mutate(|t| {
         let sp = t
             .service_principals
@@ -305,15 +302,75 @@ async fn the_cache_keeps_the_sync_state_beside_the_tenant() {
         sp.display_name = "renamed".into();
     });
     // What a `--incremental` run does: the cached tenant and its sync state, refreshed.
-    let r = remembering
-        .refresh(cached, Some(&sync), &Scope::default(), &Progress::silent())
-        .await
-        .unwrap();
+    let r = load::refresh(&source, &Progress::silent()).await.unwrap();
     assert!(!r.full);
+    assert_ne!(r.sync.as_ref(), Some(&sync));
     assert_eq!(r.service_principals.changed.len(), 1);
     assert_eq!(slot.read_sync(), r.sync);
     assert_eq!(
         graph_part(&slot.read().unwrap().unwrap()),
         graph_part(&emu.snapshot())
     );
+}
+
+#[tokio::test]
+async fn every_remembered_load_keeps_its_sync_state_and_a_bad_cache_refreshes_in_full() {
+    let emu = Emulator::start(tenant()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let slot = CacheSlot::new(dir.path(), &["public", "t", "emulator"]);
+    let source = Source {
+        backend: Arc::new(backend(&emu)),
+        cache: Some(slot.clone()),
+    };
+    // Nothing cached: the refresh is a full load, remembered with its links.
+    let r = load::refresh(&source, &Progress::silent()).await.unwrap();
+    assert!(r.full && r.sync.is_some());
+    assert_eq!(slot.read_sync(), r.sync);
+    // A cached tenant that cannot be read: said, and its links are not used (a full load).
+    std::fs::write(slot.path(), b"{").unwrap();
+    let r = load::refresh(&source, &Progress::silent()).await.unwrap();
+    assert!(r.full);
+    assert!(
+        r.loaded
+            .warnings
+            .iter()
+            .any(|w| w.area == "cache" && w.message.starts_with("cache ignored")),
+        "{:?}",
+        r.loaded.warnings
+    );
+    assert_eq!(
+        graph_part(&slot.read().unwrap().unwrap()),
+        graph_part(&emu.snapshot())
+    );
+    // The explorer's load keeps the links of its load too.
+    std::fs::remove_file(slot.sync_path()).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    load::explore(
+        source.clone(),
+        false,
+        Progress::silent(),
+        AuditOptions::new(NOW),
+        vec![],
+        tx,
+    )
+    .await;
+    let mut fresh = false;
+    while let Ok(l) = rx.try_recv() {
+        fresh |= matches!(l, Loading::Fresh(_));
+    }
+    assert!(fresh);
+    assert_eq!(slot.read_sync(), source.backend.sync_state());
+    assert!(slot.read_sync().is_some());
+    // And the sweep, the background half of a refresh.
+    std::fs::remove_file(slot.sync_path()).unwrap();
+    let swept = load::sweep(
+        &source,
+        r.loaded.snapshot.as_ref().clone(),
+        &Progress::silent(),
+    )
+    .await
+    .unwrap();
+    assert!(swept.warnings.is_empty(), "{:?}", swept.warnings);
+    assert_eq!(slot.read_sync(), source.backend.sync_state());
+    assert!(slot.read_sync().is_some());
 }

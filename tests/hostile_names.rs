@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use common::NOW;
 use common::cli::{Run, credwise, s};
-use credwise::app::migration::{MigrateKey, Stage};
+use credwise::app::migration::Stage;
 use credwise::app::wizard::{Screen, decision_table, screen};
 use credwise::app::{App, Command, Effect, Msg, update};
 use credwise::domain::audit::overview::overview;
@@ -299,9 +299,9 @@ fn the_wizards_exported_record_of_a_hostile_name_is_inert() {
 #[test]
 fn the_typed_confirmation_takes_the_name_as_displayed() {
     let mut app = hostile_app();
-    let key = |app: &mut App, k: MigrateKey| update(app, Msg::MigrateKey(k));
+    let key = |app: &mut App, k: &str| common::press(app, k);
     update(&mut app, Msg::Command(Command::Migrate));
-    key(&mut app, MigrateKey::Char('2'));
+    key(&mut app, "2");
     let fill = |app: &mut App, field: &str, text: &str| {
         for _ in 0..40 {
             if app
@@ -310,32 +310,29 @@ fn the_typed_confirmation_takes_the_name_as_displayed() {
                 .unwrap()
                 .focused_field()
                 .unwrap()
-                .name
+                .name()
                 == field
             {
                 break;
             }
-            update(app, Msg::MigrateKey(MigrateKey::Down));
+            common::press(app, "down");
         }
         for c in text.chars() {
-            update(
-                app,
-                Msg::MigrateKey(MigrateKey::Edit(InputRequest::InsertChar(c))),
-            );
+            update(app, Msg::Edit(InputRequest::InsertChar(c)));
         }
     };
     fill(&mut app, "github-repo", "fabrikam/payroll-api");
     fill(&mut app, "branch", "main");
     fill(&mut app, "remove-secrets", "all");
-    key(&mut app, MigrateKey::Enter);
-    key(&mut app, MigrateKey::Enter);
+    key(&mut app, "enter");
+    key(&mut app, "enter");
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Confirm, "{:?}", m.errors);
     assert!(m.needs_typed_confirmation());
     for c in SHOWN.chars() {
-        key(&mut app, MigrateKey::Char(c));
+        update(&mut app, Msg::Edit(InputRequest::InsertChar(c)));
     }
-    let effects = key(&mut app, MigrateKey::Enter);
+    let effects = key(&mut app, "enter");
     let m = app.migration.as_ref().unwrap();
     assert!(
         matches!(effects[..], [Effect::RunMigration(_)]),

@@ -31,9 +31,9 @@ fn on_screen(app: &App) -> String {
 fn command_line(app: &mut App, line: &str) -> Vec<Effect> {
     update(app, Msg::Command(Command::CommandLine));
     for c in line.chars() {
-        update(app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+        update(app, Msg::Edit(InputRequest::InsertChar(c)));
     }
-    update(app, Msg::CommandAccept)
+    update(app, Msg::Command(credwise::app::Command::Submit))
 }
 
 fn loaded(app: &mut App) {

@@ -7,7 +7,7 @@ mod common;
 
 use common::{explorer_app, loaded_app, render, ui};
 use credwise::app::{Command, Mode, Msg, Pane, update};
-use credwise::tui::run::to_msgs;
+use credwise::tui::input::to_msgs;
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -52,9 +52,9 @@ fn typing_in_the_filter_edits_text_and_ctrl_c_still_quits() {
     assert_eq!(app.mode, Mode::Filter);
     let ui = ui();
     let q = to_msgs(&app, &ui, &key(KeyCode::Char('q'), KeyModifiers::NONE));
-    assert!(matches!(q[..], [Msg::FilterEdit(_)]), "q is text here");
+    assert!(matches!(q[..], [Msg::Edit(_)]), "q is text here");
     let esc = to_msgs(&app, &ui, &key(KeyCode::Esc, KeyModifiers::NONE));
-    assert!(matches!(esc[..], [Msg::FilterCancel]));
+    assert_eq!(commands(&esc), vec![Command::Cancel]);
     let ctrl_c = to_msgs(&app, &ui, &key(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert_eq!(commands(&ctrl_c), vec![Command::Quit]);
 }

@@ -1232,7 +1232,7 @@ async fn certificate_dates_outside_the_certificate_are_refused_and_the_plans_are
     let target = Target::Application(app.id.clone());
     // A certificate as a migration uploads it: its plan keeps the dates one second inside.
     let (info, _key) =
-        credwise::jobs::certificate::generate("credwise-test", 12, NOW, None).unwrap();
+        credwise::jobs::migrate::certificate::generate("credwise-test", 12, NOW, None).unwrap();
     let dir = credwise::domain::Directory::new(rig.original.clone());
     let plan = CertificateForm {
         identity: app.id.clone(),
@@ -2391,12 +2391,11 @@ async fn the_cache_remembers_a_live_load_and_holds_no_token() {
     let (emu, b, _) = tokens::rig().await;
     let dir = tempfile::tempdir().unwrap();
     let slot = credwise::store::cache::CacheSlot::new(dir.path(), &["public", "signed-in", "t"]);
-    let remembering = credwise::backend::cache::Remembering {
-        inner: Arc::new(b),
-        slot: slot.clone(),
+    let source = credwise::jobs::load::Source {
+        backend: Arc::new(b),
+        cache: Some(slot.clone()),
     };
-    let loaded = remembering
-        .load(&Scope::default(), &Progress::silent())
+    let loaded = credwise::jobs::load::fetch(&source, &Progress::silent())
         .await
         .unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);

@@ -1,11 +1,15 @@
-//! Issue #10's "done when", Graph side: a tenant as real tenants are — flexible FICs on
-//! applications, agent identities (a service principal type and an `@odata.type` credwise
-//! has never seen, no `appId`), an application whose `appId` is null, and 2,000 applications —
-//! loads completely through `LiveBackend::load` against the emulator, which models Graph's
-//! failures (v1.0 breaks off at a flexible FIC, `$expand` pages of 100); every flexible FIC
-//! shows its expression (in the snapshot, in `list --output json`); the unknown types show on
-//! screen and in JSON; the load costs exactly the requests the documented page sizes give;
-//! and a flexible app FIC is removed and restored through `LiveBackend::apply`.
+//! Issue #10's "done when": ONE tenant as real tenants are — flexible FICs on applications
+//! AND on user-assigned identities, role assignments narrowed by ABAC conditions, agent
+//! identities (a service principal type and an `@odata.type` credwise has never seen, no
+//! `appId`), an application whose `appId` is null, and 2,000 applications — loads completely
+//! through `LiveBackend::load`, Graph and ARM, against the emulator, which models the
+//! services' failures (v1.0 breaks off at a flexible FIC, `$expand` pages of 100, identity
+//! FICs whose expression exists only at the preview, conditions only from 2020-03-01-preview
+//! on); every flexible FIC (application and identity) shows its expression and every
+//! condition is kept; the load costs exactly the requests the documented page sizes give,
+//! Graph and ARM counted apart (the formulas are written in the test); the unknown types show
+//! on screen and in JSON; and a flexible app FIC is removed and restored through
+//! `LiveBackend::apply`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -22,7 +26,8 @@ use credwise::backend::live::{
 use credwise::backend::{Backend, Progress, Scope};
 use credwise::domain::change::Target;
 use credwise::domain::{
-    Change, Check, Directory, FederatedIdentityCredential, ServicePrincipalType, TenantSnapshot,
+    Change, Check, Directory, FederatedIdentityCredential, RoleAssignment, ServicePrincipalType,
+    TenantSnapshot,
 };
 use credwise_test_kit::tenant::{TenantSpec, add_agent_identities, generate_tenant};
 use emulator::Emulator;
@@ -61,6 +66,39 @@ fn real_tenant() -> TenantSnapshot {
     }
     t.applications[7].app_id = String::new();
     add_agent_identities(&mut t, AGENTS, 10);
+    // Flexible FICs on user-assigned identities too: every fourth identity gets one (in place
+    // of its last classic one when it has the most an identity may hold).
+    for (i, u) in t.user_assigned_identities.iter_mut().step_by(4).enumerate() {
+        u.federated_identity_credentials.truncate(19);
+        u.federated_identity_credentials
+            .push(FederatedIdentityCredential {
+                id: None,
+                name: format!("aks-any-namespace-account-{i}"),
+                issuer: format!("https://oidc.prod-aks.azure.com/{i}/issuer/"),
+                subject: None,
+                claims_matching_expression: Some(format!(
+                    "claims['sub'] matches 'system:serviceaccount:team-{i}:*'"
+                )),
+                audiences: vec!["api://AzureADTokenExchange".into()],
+                // ARM's FIC resource has no description.
+                description: None,
+            });
+    }
+    // Role assignments narrowed by a condition: every fifth assignment of a service
+    // principal reads blobs of one container only.
+    for (i, a) in t
+        .role_assignments
+        .iter_mut()
+        .filter(|a| a.principal_type.as_deref() == Some("ServicePrincipal"))
+        .step_by(5)
+        .enumerate()
+    {
+        a.condition = Some(format!(
+            "((!(ActionMatches{{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'}})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'container-{i}'))"
+        ));
+        a.condition_version = Some("2.0".into());
+        a.description = Some(format!("container-{i} only"));
+    }
     t
 }
 
@@ -117,28 +155,109 @@ fn sorted(mut s: TenantSnapshot) -> TenantSnapshot {
         a.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
     }
     s.service_principals.sort_by(|a, b| a.id.cmp(&b.id));
+    s.user_assigned_identities.sort_by(|a, b| a.id.cmp(&b.id));
+    for u in &mut s.user_assigned_identities {
+        u.federated_identity_credentials
+            .sort_by(|x, y| x.name.cmp(&y.name));
+        // ARM's FIC resource has no description (the generator gives some anyway).
+        for f in &mut u.federated_identity_credentials {
+            f.description = None;
+        }
+    }
+    s.resources.sort_by(|a, b| a.id.cmp(&b.id));
+    for r in &mut s.resources {
+        // ARM's identity block is a map keyed by identity id: one entry per identity.
+        r.identity.user_assigned_identities.sort();
+        r.identity.user_assigned_identities.dedup();
+    }
+    s.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));
     s
+}
+
+/// Every flexible FIC of a user-assigned identity: (identity, name, expression).
+fn flexible_on_identities(s: &TenantSnapshot) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = s
+        .user_assigned_identities
+        .iter()
+        .flat_map(|u| {
+            u.federated_identity_credentials.iter().filter_map(|f| {
+                f.claims_matching_expression
+                    .clone()
+                    .map(|e| (u.id.clone(), f.name.clone(), e))
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Pages of a list of `n` items at `page` per page: an empty list is one (empty) page.
+fn pages(n: usize, page: usize) -> usize {
+    n.div_ceil(page).max(1)
 }
 
 #[tokio::test]
 async fn a_real_tenant_loads_completely_at_the_documented_request_count() {
     let tenant = real_tenant();
     let emu = Emulator::start(tenant.clone()).await;
-    let loaded = backend(&emu, false)
+    let loaded = backend(&emu, true)
         .load(&Scope::default(), &Progress::silent())
         .await
         .unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-    let (got, want) = (sorted((*loaded.snapshot).clone()), sorted(emu.snapshot()));
+    let (got, mut want) = (sorted((*loaded.snapshot).clone()), sorted(emu.snapshot()));
     // Complete: every application and principal, every credential, as the service holds it.
     assert_eq!(got.applications.len(), APPS + 1);
     assert_eq!(got.applications, want.applications);
     assert_eq!(got.service_principals, want.service_principals);
+    // …every identity with its FICs, every resource, every role assignment of the tenant's
+    // principals (the emulator also serves those of users and groups, which a load leaves
+    // out) with its condition.
+    assert_eq!(got.user_assigned_identities, want.user_assigned_identities);
+    assert_eq!(got.resources, want.resources);
+    let principals: std::collections::HashSet<String> = want
+        .service_principals
+        .iter()
+        .map(|s| s.id.to_ascii_lowercase())
+        .collect();
+    let all_assignments = want.role_assignments.clone();
+    want.role_assignments
+        .retain(|r| principals.contains(&r.principal_id.to_ascii_lowercase()));
+    assert_eq!(got.role_assignments.len(), want.role_assignments.len());
+    for (g, w) in got.role_assignments.iter().zip(&want.role_assignments) {
+        // credwise names every role whose definition ARM can read.
+        let w = RoleAssignment {
+            role_definition_name: g.role_definition_name.clone(),
+            ..w.clone()
+        };
+        assert_eq!(g, &w);
+    }
 
-    // Every flexible FIC with its expression (the generator's and the 40 added).
+    // Every flexible FIC with its expression: the applications' (the generator's and the 40
+    // added) and the identities'.
     let flex = flexible(&got);
     assert!(flex.len() >= 40, "{}", flex.len());
     assert_eq!(flex, flexible(&want));
+    let flex = flexible_on_identities(&got);
+    assert!(flex.len() >= 10, "{}", flex.len());
+    assert_eq!(flex, flexible_on_identities(&want));
+    // Every condition, with its version.
+    let conditions = |s: &[RoleAssignment]| -> Vec<(String, String, String)> {
+        s.iter()
+            .filter_map(|r| {
+                Some((
+                    r.id.clone(),
+                    r.condition.clone()?,
+                    r.effective_condition_version()?.to_string(),
+                ))
+            })
+            .collect()
+    };
+    assert!(conditions(&got.role_assignments).len() >= 10);
+    assert_eq!(
+        conditions(&got.role_assignments),
+        conditions(&want.role_assignments)
+    );
 
     // The app without an appId and the agent identities are kept, types as they came.
     assert!(got.applications.iter().any(|a| a.app_id.is_empty()));
@@ -154,27 +273,123 @@ async fn a_real_tenant_loads_completely_at_the_documented_request_count() {
         |s| s.odata_type.as_deref() == Some("#microsoft.graph.agentIdentityBlueprintPrincipal")
     ));
 
-    // The request count the documented page sizes give: `/organization`, two `$count`s, two
-    // delta links "from now" (for the next incremental refresh), the v1.0 application list at
-    // 999 per page, the beta FIC list at 100 per page (`$expand`'s cap), the service
-    // principal list at 999 per page. Nothing else: no FIC read per app.
+    let requests = emu.requests();
+    let (graph, arm): (Vec<_>, Vec<_>) = requests.iter().partition(|r| {
+        r.path_and_query.starts_with("/v1.0/") || r.path_and_query.starts_with("/beta/")
+    });
+    assert!(requests.iter().all(|r| r.status == 200), "{requests:#?}");
+
+    // Graph: `/organization`, two `$count`s, two delta links "from now" (for the next
+    // incremental refresh), the v1.0 application list at 999 per page (Graph's
+    // largest `$top`, application-list.md), the beta FIC list at 100 per page (`$expand`'s
+    // cap, microsoft-graph-docs#21506), the service principal list at 999 per page. Nothing
+    // else: no FIC read per application.
     let (a, s) = (want.applications.len(), want.service_principals.len());
-    let expected = 1 + 2 + 2 + a.div_ceil(999) + a.div_ceil(100) + s.div_ceil(999);
-    let graph: Vec<_> = emu
-        .requests()
-        .into_iter()
-        .filter(|r| {
-            r.path_and_query.starts_with("/v1.0/") || r.path_and_query.starts_with("/beta/")
-        })
-        .collect();
+    let graph_expected = 1 + 2 + 2 + a.div_ceil(999) + a.div_ceil(100) + s.div_ceil(999);
     assert_eq!(
         graph.len(),
-        expected,
+        graph_expected,
         "{:#?}",
         graph.iter().map(|r| &r.path_and_query).collect::<Vec<_>>()
     );
-    assert_eq!(expected, 1 + 2 + 2 + 3 + 21 + 4);
-    assert!(graph.iter().all(|r| r.status == 200));
+    assert_eq!(graph_expected, 1 + 2 + 2 + 3 + 21 + 4);
+
+    // ARM, with P the list page size — ARM documents none (its list examples show a
+    // `nextLink`); the emulator's is `Options::arm_page` — and Resource Graph's largest page,
+    // 1,000 rows (`options.$top`, A-arg): the subscription list (the tenant's S subscriptions
+    // and the other tenant's one the token also sees) ⌈(S+1)/P⌉; per subscription the
+    // identities ⌈U_s/P⌉ and the role assignments at, above or below it ⌈A_s/P⌉ (an empty
+    // list is one page); one FIC list per identity (at most 20 FICs: one page); one Resource
+    // Graph query per 300 subscriptions, ⌈R/1000⌉ pages; and one role definition read per role
+    // the kept assignments use (ARM's assignments do not carry the role's name).
+    let p = emu.options().arm_page;
+    let subscription_of = |id: &str| {
+        credwise::domain::objects::arm_segment(id, "subscriptions").map(str::to_ascii_lowercase)
+    };
+    let mut subscriptions: Vec<String> = want
+        .user_assigned_identities
+        .iter()
+        .map(|u| u.id.as_str())
+        .chain(want.resources.iter().map(|r| r.id.as_str()))
+        .chain(all_assignments.iter().map(|r| r.scope.as_str()))
+        .filter_map(subscription_of)
+        .collect();
+    subscriptions.sort();
+    subscriptions.dedup();
+    let in_sub = |sub: &str, id: &str| subscription_of(id).as_deref() == Some(sub);
+    let identities_pages: usize = subscriptions
+        .iter()
+        .map(|sub| {
+            pages(
+                want.user_assigned_identities
+                    .iter()
+                    .filter(|u| in_sub(sub, &u.id))
+                    .count(),
+                p,
+            )
+        })
+        .sum();
+    let assignment_pages: usize = subscriptions
+        .iter()
+        .map(|sub| {
+            pages(
+                all_assignments
+                    .iter()
+                    .filter(|r| in_sub(sub, &r.scope))
+                    .count(),
+                p,
+            )
+        })
+        .sum();
+    let resource_graph_pages: usize = subscriptions
+        .chunks(300)
+        .map(|group| {
+            let rows = want
+                .resources
+                .iter()
+                .filter(|r| group.iter().any(|sub| in_sub(sub, &r.id)))
+                .count();
+            pages(rows, 1000)
+        })
+        .sum();
+    let mut roles: Vec<String> = want
+        .role_assignments
+        .iter()
+        .map(|r| {
+            r.role_definition_id
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    roles.sort();
+    roles.dedup();
+    let arm_expected = pages(subscriptions.len() + 1, p)
+        + identities_pages
+        + want.user_assigned_identities.len()
+        + resource_graph_pages
+        + assignment_pages
+        + roles.len();
+    assert_eq!(
+        arm.len(),
+        arm_expected,
+        "{:#?}",
+        arm.iter().map(|r| &r.path_and_query).collect::<Vec<_>>()
+    );
+    // Each kind of ARM request, counted apart, so a wrong total says which one is off.
+    let count = |needle: &str| {
+        arm.iter()
+            .filter(|r| r.path_and_query.contains(needle))
+            .count()
+    };
+    assert_eq!(
+        count("/federatedIdentityCredentials?"),
+        want.user_assigned_identities.len()
+    );
+    assert_eq!(count("/roleDefinitions/"), roles.len());
+    assert_eq!(count("/roleAssignments?"), assignment_pages);
+    assert_eq!(count("Microsoft.ResourceGraph"), resource_graph_pages);
 }
 
 #[tokio::test]
@@ -252,8 +467,8 @@ async fn flexible_fics_and_unknown_types_show_in_json_and_on_screen() {
     );
     update(&mut app, Msg::Command(Command::Open));
     update(&mut app, Msg::Command(Command::Filter));
-    type_text(&mut app, "^support-agent-003$", true);
-    update(&mut app, Msg::FilterAccept);
+    type_text(&mut app, "^support-agent-003$");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     update(&mut app, Msg::Command(Command::Open));
     let text = screen(&render(&app, &mut ui(), 120, 40));
     assert!(

@@ -6,18 +6,21 @@
 mod common;
 
 use common::{explorer_app, render, ui};
-use credwise::app::migration::{MigrateKey, Outcome, Stage, StepStatus};
+use credwise::app::migration::Stage;
 use credwise::app::{App, Command, Effect, LoadState, Mode, Msg, update};
 use credwise::domain::migration::MigrationKind;
+use credwise::domain::migration::progress::{StepProgress, StepState};
+use credwise::jobs::migrate::{Finished, RunOutcome};
 use tui_input::InputRequest;
 
-fn key(app: &mut App, k: MigrateKey) -> Vec<Effect> {
-    update(app, Msg::MigrateKey(k))
+/// A key pressed on the migration's screen, through the keymap of its stage.
+fn key(app: &mut App, k: &str) -> Vec<Effect> {
+    common::press(app, k)
 }
 
 fn type_in(app: &mut App, text: &str) {
     for c in text.chars() {
-        key(app, MigrateKey::Edit(InputRequest::InsertChar(c)));
+        update(app, Msg::Edit(InputRequest::InsertChar(c)));
     }
 }
 
@@ -25,8 +28,8 @@ fn type_in(app: &mut App, text: &str) {
 fn select(name: &str) -> App {
     let mut app = explorer_app();
     update(&mut app, Msg::Command(Command::Filter));
-    common::type_text(&mut app, &format!("'{name}"), true);
-    update(&mut app, Msg::FilterAccept);
+    common::type_text(&mut app, &format!("'{name}"));
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     let dir = app.dir.clone().unwrap();
     let pos = app
         .visible
@@ -45,10 +48,10 @@ fn stage(app: &App) -> Stage {
 fn focus(app: &mut App, name: &str) {
     for _ in 0..40 {
         let m = app.migration.as_ref().unwrap();
-        if m.focused_field().unwrap().name == name {
+        if m.focused_field().unwrap().name() == name {
             return;
         }
-        key(app, MigrateKey::Down);
+        key(app, "down");
     }
     panic!("no field {name}");
 }
@@ -58,7 +61,7 @@ fn fic_plan(remove: bool) -> App {
     let mut app = select("payroll-api");
     update(&mut app, Msg::Command(Command::Migrate));
     assert_eq!(app.mode, Mode::Migrate);
-    key(&mut app, MigrateKey::Char('2'));
+    key(&mut app, "2");
     assert_eq!(stage(&app), Stage::Form);
     focus(&mut app, "github-repo");
     type_in(&mut app, "fabrikam/payroll-api");
@@ -68,7 +71,7 @@ fn fic_plan(remove: bool) -> App {
         focus(&mut app, "remove-secrets");
         type_in(&mut app, "all");
     }
-    key(&mut app, MigrateKey::Enter);
+    key(&mut app, "enter");
     assert_eq!(
         stage(&app),
         Stage::Review,
@@ -88,7 +91,7 @@ fn m_opens_the_pick_screen_with_the_audit_recommendation() {
     // payroll-api has a secret beside a federated credential: the audit points to secret-to-fic.
     assert_eq!(m.recommended, Some(MigrationKind::SecretToFic));
     assert_eq!(MigrationKind::ALL[m.pick], MigrationKind::SecretToFic);
-    key(&mut app, MigrateKey::Esc);
+    key(&mut app, "esc");
     assert!(app.migration.is_none());
     assert_eq!(app.mode, Mode::Normal);
 }
@@ -106,14 +109,14 @@ fn read_only_refuses_to_start_a_migration() {
 fn the_form_shows_each_problem_beside_its_field() {
     let mut app = select("payroll-api");
     update(&mut app, Msg::Command(Command::Migrate));
-    key(&mut app, MigrateKey::Char('2'));
+    key(&mut app, "2");
     // GitHub preset with nothing filled in.
-    key(&mut app, MigrateKey::Enter);
+    key(&mut app, "enter");
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Form, "nothing is planned with errors");
     assert!(!m.errors_of("github-repo").is_empty(), "{:?}", m.errors);
     assert_eq!(
-        m.focused_field().unwrap().name,
+        m.focused_field().unwrap().name(),
         "github-repo",
         "focus goes to the first field with a problem"
     );
@@ -124,7 +127,7 @@ fn the_form_shows_each_problem_beside_its_field() {
     type_in(&mut app, "main");
     focus(&mut app, "name");
     type_in(&mut app, "-bad name!");
-    key(&mut app, MigrateKey::Enter);
+    key(&mut app, "enter");
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Form);
     assert!(!m.errors_of("name").is_empty(), "{:?}", m.errors);
@@ -135,18 +138,18 @@ fn the_form_shows_each_problem_beside_its_field() {
 fn the_preset_decides_which_fields_show() {
     let mut app = select("aks-shipments");
     update(&mut app, Msg::Command(Command::Migrate));
-    key(&mut app, MigrateKey::Char('2'));
+    key(&mut app, "2");
     let names = |app: &App| {
         let m = app.migration.as_ref().unwrap();
         m.visible_fields()
             .iter()
-            .map(|&i| m.fields[i].name)
+            .map(|&i| m.fields[i].name())
             .collect::<Vec<_>>()
     };
     assert!(names(&app).contains(&"github-repo"));
     assert!(!names(&app).contains(&"k8s-issuer"));
     // Space on the preset moves to Kubernetes.
-    key(&mut app, MigrateKey::Char(' '));
+    key(&mut app, "space");
     assert!(names(&app).contains(&"k8s-issuer"));
     assert!(!names(&app).contains(&"github-repo"));
 }
@@ -164,9 +167,9 @@ fn confirming_without_removal_is_a_yes_and_emits_the_run() {
             .iter()
             .all(|s| !s.removes_secret)
     );
-    key(&mut app, MigrateKey::Char('a'));
+    key(&mut app, "a");
     assert_eq!(stage(&app), Stage::Confirm);
-    let effects = key(&mut app, MigrateKey::Char('y'));
+    let effects = key(&mut app, "y");
     assert_eq!(stage(&app), Stage::Running);
     assert!(
         matches!(effects.as_slice(), [Effect::RunMigration(_)]),
@@ -177,20 +180,20 @@ fn confirming_without_removal_is_a_yes_and_emits_the_run() {
 #[test]
 fn removing_secrets_needs_the_identity_name_typed() {
     let mut app = fic_plan(true);
-    key(&mut app, MigrateKey::Enter);
+    key(&mut app, "enter");
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Confirm);
     assert!(m.needs_typed_confirmation());
     // `y` is just a letter here.
-    assert!(key(&mut app, MigrateKey::Char('y')).is_empty());
-    assert!(key(&mut app, MigrateKey::Enter).is_empty());
+    assert!(key(&mut app, "y").is_empty());
+    assert!(key(&mut app, "enter").is_empty());
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Confirm);
     assert!(m.confirm_error.is_some());
     // Clear and type the name.
-    key(&mut app, MigrateKey::Edit(InputRequest::DeletePrevChar));
+    update(&mut app, Msg::Edit(InputRequest::DeletePrevChar));
     type_in(&mut app, "payroll-api");
-    let effects = key(&mut app, MigrateKey::Enter);
+    let effects = key(&mut app, "enter");
     assert_eq!(stage(&app), Stage::Running);
     assert!(matches!(effects.as_slice(), [Effect::RunMigration(_)]));
 }
@@ -198,55 +201,51 @@ fn removing_secrets_needs_the_identity_name_typed() {
 #[test]
 fn progress_ctrl_c_asks_then_stops_and_the_outcome_reloads_on_close() {
     let mut app = fic_plan(false);
-    key(&mut app, MigrateKey::Enter);
-    key(&mut app, MigrateKey::Char('y'));
+    key(&mut app, "enter");
+    key(&mut app, "y");
     update(
         &mut app,
         Msg::MigrationStep {
             index: 0,
-            status: StepStatus::Running,
+            state: StepState::Started,
+            message: None,
         },
     );
     assert_eq!(
-        app.migration.as_ref().unwrap().steps[0],
-        StepStatus::Running
+        app.migration.as_ref().unwrap().steps[0].state,
+        Some(StepState::Started)
     );
     // Ctrl-C asks first, holding the run before its next step; `n` lets it go on.
-    assert_eq!(
-        key(&mut app, MigrateKey::Interrupt),
-        vec![Effect::PauseMigration(true)]
-    );
+    assert_eq!(key(&mut app, "ctrl-c"), vec![Effect::PauseMigration(true)]);
     assert!(app.migration.as_ref().unwrap().asking_stop);
-    assert!(
-        key(&mut app, MigrateKey::Interrupt).is_empty(),
-        "asked already"
-    );
-    assert_eq!(
-        key(&mut app, MigrateKey::Char('n')),
-        vec![Effect::PauseMigration(false)]
-    );
+    assert!(key(&mut app, "ctrl-c").is_empty(), "asked already");
+    assert_eq!(key(&mut app, "n"), vec![Effect::PauseMigration(false)]);
     assert!(!app.migration.as_ref().unwrap().asking_stop);
-    key(&mut app, MigrateKey::Interrupt);
-    assert_eq!(
-        key(&mut app, MigrateKey::Char('y')),
-        vec![Effect::StopMigration]
-    );
+    key(&mut app, "ctrl-c");
+    assert_eq!(key(&mut app, "y"), vec![Effect::StopMigration]);
     assert!(app.migration.as_ref().unwrap().stopping);
 
     update(
         &mut app,
-        Msg::MigrationFinished(Outcome {
+        Msg::MigrationFinished(Finished {
             completed: false,
-            message: "Stopped before step 2".into(),
+            wording: RunOutcome::Cancelled { next: 1 }.wording(
+                "20261122-120000-secret-to-fic-1",
+                false,
+                None,
+            ),
             journal_id: Some("20261122-120000-secret-to-fic-1".into()),
             record: None,
-            files: vec![],
+            key_files: vec![],
         }),
     );
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Done);
-    assert_eq!(m.steps[0], StepStatus::Failed("stopped".into()));
-    assert_eq!(key(&mut app, MigrateKey::Esc), vec![Effect::Load]);
+    assert_eq!(
+        m.steps[0],
+        StepProgress::announced(StepState::Failed, Some("stopped".into()))
+    );
+    assert_eq!(key(&mut app, "esc"), vec![Effect::Load]);
     assert!(app.migration.is_none());
     assert!(matches!(app.load, LoadState::Loading(_)));
 }
@@ -256,13 +255,13 @@ fn migrate_command_line_goes_straight_to_the_form() {
     let mut app = select("orders-web");
     update(&mut app, Msg::Command(Command::CommandLine));
     for c in "migrate secret-to-certificate".chars() {
-        update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+        update(&mut app, Msg::Edit(InputRequest::InsertChar(c)));
     }
-    update(&mut app, Msg::CommandAccept);
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     let m = app.migration.as_ref().unwrap();
     assert_eq!(m.stage, Stage::Form);
     assert_eq!(m.kind, MigrationKind::SecretToCertificate);
-    assert_eq!(m.focused_field().unwrap().name, "certificate");
+    assert_eq!(m.focused_field().unwrap().name(), "certificate");
 }
 
 mod screens {
@@ -287,8 +286,8 @@ mod screens {
     fn form_with_errors() {
         let mut app = select("payroll-api");
         update(&mut app, Msg::Command(Command::Migrate));
-        key(&mut app, MigrateKey::Char('2'));
-        key(&mut app, MigrateKey::Enter);
+        key(&mut app, "2");
+        key(&mut app, "enter");
         snap("form", &app);
     }
 
@@ -300,7 +299,7 @@ mod screens {
     #[test]
     fn confirm() {
         let mut app = fic_plan(true);
-        key(&mut app, MigrateKey::Enter);
+        key(&mut app, "enter");
         type_in(&mut app, "payroll");
         snap("confirm", &app);
     }
@@ -308,21 +307,23 @@ mod screens {
     #[test]
     fn progress_and_done() {
         let mut app = fic_plan(true);
-        key(&mut app, MigrateKey::Enter);
+        key(&mut app, "enter");
         type_in(&mut app, "payroll-api");
-        key(&mut app, MigrateKey::Enter);
+        key(&mut app, "enter");
         update(
             &mut app,
             Msg::MigrationStep {
                 index: 0,
-                status: StepStatus::Verified,
+                state: StepState::Verified,
+                message: None,
             },
         );
         update(
             &mut app,
             Msg::MigrationStep {
                 index: 1,
-                status: StepStatus::Running,
+                state: StepState::Started,
+                message: None,
             },
         );
         snap("progress", &app);
@@ -330,17 +331,22 @@ mod screens {
             &mut app,
             Msg::MigrationStep {
                 index: 1,
-                status: StepStatus::Verified,
+                state: StepState::Verified,
+                message: None,
             },
         );
         update(
             &mut app,
-            Msg::MigrationFinished(Outcome {
+            Msg::MigrationFinished(Finished {
                 completed: true,
-                message: "Migration done: every step verified.".into(),
+                wording: RunOutcome::Done.wording(
+                    "20261122-120000-secret-to-fic-0001",
+                    false,
+                    None,
+                ),
                 journal_id: Some("20261122-120000-secret-to-fic-0001".into()),
                 record: Some("/data/journals/20261122-120000-secret-to-fic-0001.md".into()),
-                files: vec![],
+                key_files: vec![],
             }),
         );
         snap("done", &app);
@@ -371,9 +377,9 @@ fn an_open_journal_found_at_start_is_offered_and_resumed() {
     );
     update(&mut app, Msg::Command(Command::CommandLine));
     for c in "resume".chars() {
-        update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+        update(&mut app, Msg::Edit(InputRequest::InsertChar(c)));
     }
-    let effects = update(&mut app, Msg::CommandAccept);
+    let effects = update(&mut app, Msg::Command(credwise::app::Command::Submit));
     assert_eq!(
         effects,
         vec![Effect::ContinueMigration {
@@ -392,9 +398,9 @@ fn rollback_without_an_open_journal_says_so() {
     let mut app = explorer_app();
     update(&mut app, Msg::Command(Command::CommandLine));
     for c in "rollback".chars() {
-        update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+        update(&mut app, Msg::Edit(InputRequest::InsertChar(c)));
     }
-    assert!(update(&mut app, Msg::CommandAccept).is_empty());
+    assert!(update(&mut app, Msg::Command(credwise::app::Command::Submit)).is_empty());
     assert!(app.migration.is_none());
     assert!(
         app.status
@@ -411,9 +417,9 @@ fn an_identity_without_secrets_says_why_instead_of_opening() {
     let mut app = explorer_app();
     update(&mut app, Msg::Command(Command::CommandLine));
     for c in "kind uami".chars() {
-        update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+        update(&mut app, Msg::Edit(InputRequest::InsertChar(c)));
     }
-    update(&mut app, Msg::CommandAccept);
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     update(&mut app, Msg::Command(Command::Migrate));
     assert!(app.migration.is_none());
     assert_eq!(app.mode, Mode::Normal);
@@ -446,10 +452,10 @@ fn a_refused_rollback_explains_and_offers_keep_or_a_typed_force() {
         );
         update(&mut app, Msg::Command(Command::CommandLine));
         for c in "rollback".chars() {
-            update(&mut app, Msg::CommandEdit(InputRequest::InsertChar(c)));
+            update(&mut app, Msg::Edit(InputRequest::InsertChar(c)));
         }
         assert_eq!(
-            update(&mut app, Msg::CommandAccept),
+            update(&mut app, Msg::Command(credwise::app::Command::Submit)),
             vec![Effect::ContinueMigration {
                 journal_id: journal.into(),
                 rollback: true
@@ -467,13 +473,7 @@ fn a_refused_rollback_explains_and_offers_keep_or_a_typed_force() {
         );
         update(
             &mut app,
-            Msg::MigrationFinished(Outcome {
-                completed: false,
-                message: explanation.into(),
-                journal_id: None,
-                record: None,
-                files: vec![],
-            }),
+            Msg::MigrationFinished(Finished::refused(explanation)),
         );
         app
     };
@@ -491,7 +491,7 @@ fn a_refused_rollback_explains_and_offers_keep_or_a_typed_force() {
     );
     assert!(screen.contains("remove it anyway"), "{screen}");
     assert_eq!(
-        key(&mut app, MigrateKey::Char('k')),
+        key(&mut app, "k"),
         vec![Effect::RollbackMigration {
             journal_id: journal.into(),
             mode: RollbackMode::KeepNewCredential
@@ -501,10 +501,10 @@ fn a_refused_rollback_explains_and_offers_keep_or_a_typed_force() {
 
     // Forcing takes the identity's name, typed; a wrong one is refused.
     let mut app = start();
-    assert!(key(&mut app, MigrateKey::Char('f')).is_empty());
+    assert!(key(&mut app, "f").is_empty());
     assert!(app.migration.as_ref().unwrap().is_typing());
     type_in(&mut app, "payroll-api");
-    assert!(key(&mut app, MigrateKey::Enter).is_empty());
+    assert!(key(&mut app, "enter").is_empty());
     let m = app.migration.as_ref().unwrap();
     assert!(
         m.confirm_error
@@ -516,11 +516,11 @@ fn a_refused_rollback_explains_and_offers_keep_or_a_typed_force() {
     let screen = common::screen(&render(&app, &mut ui(), 120, 40));
     assert!(screen.contains("Type the identity's name"), "{screen}");
     for _ in 0.."payroll-api".len() {
-        key(&mut app, MigrateKey::Edit(InputRequest::DeletePrevChar));
+        update(&mut app, Msg::Edit(InputRequest::DeletePrevChar));
     }
     type_in(&mut app, "invoice-worker");
     assert_eq!(
-        key(&mut app, MigrateKey::Enter),
+        key(&mut app, "enter"),
         vec![Effect::RollbackMigration {
             journal_id: journal.into(),
             mode: RollbackMode::Force {
@@ -531,6 +531,6 @@ fn a_refused_rollback_explains_and_offers_keep_or_a_typed_force() {
 
     // Esc changes nothing: the screen closes.
     let mut app = start();
-    key(&mut app, MigrateKey::Esc);
+    key(&mut app, "esc");
     assert!(app.migration.is_none());
 }

@@ -21,7 +21,7 @@ use credwise::backend::snapshot::SnapshotBackend;
 use credwise::backend::{Applied, Backend, Error, Loaded, Progress, Scope};
 use credwise::domain::migration::{CertificateForm, Plan, SequentialIds};
 use credwise::domain::{Change, Check, CheckOutcome, Directory, TenantSnapshot};
-use credwise::jobs::certificate as cert_job;
+use credwise::jobs::migrate::certificate as cert_job;
 use credwise::jobs::migrate::{self, Event, MigrateError, RunOutcome};
 use credwise::store::journal::{JournalError, JournalStore, Outcome, Record, StepState};
 use credwise::store::snapshot_file;
@@ -646,7 +646,11 @@ fn cancellation_finishes_the_current_step_then_stops() {
         while let Some(e) = rx.recv().await {
             events.push(e);
         }
-        assert!(events.contains(&Event::StepVerified { index: 1 }));
+        assert!(events.contains(&Event::Step {
+            index: 1,
+            state: StepState::Verified,
+            message: None
+        }));
         assert!(events.contains(&Event::Finished {
             outcome: RunOutcome::Cancelled { next: 2 }
         }));
@@ -708,17 +712,66 @@ fn events_report_each_step_in_order() {
             steps: 3,
         }];
         for index in 0..3 {
+            let step = |state| Event::Step {
+                index,
+                state,
+                message: None,
+            };
             want.extend([
-                Event::StepStarted { index },
-                Event::StepApplied { index },
-                Event::StepVerifying { index, attempt: 1 },
-                Event::StepVerified { index },
+                step(StepState::Started),
+                step(StepState::Applied),
+                Event::Verifying { index, attempt: 1 },
+                step(StepState::Verified),
             ]);
         }
         want.push(Event::Finished {
             outcome: RunOutcome::Done,
         });
         assert_eq!(events, want);
+    });
+}
+
+/// The journal keeps its state in memory as the run appends: a run of any length reads no
+/// journal file back (it wrote the only one it needs), a rollback reads its journal twice
+/// (once to check it, once under the identity's lock to append), whatever the number of
+/// steps. Before, the engine re-read the whole file after every step and at the end: a run
+/// of N steps read it N + 2 times, a rollback of N undos N + 4 times.
+#[test]
+fn a_run_reads_its_journal_once_not_once_per_step() {
+    rt().block_on(async {
+        let plan = Sample::FicGitHub.plan(&demo_snapshot(), "all");
+        let steps = plan.steps.len();
+        assert!(steps >= 3, "{steps}");
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let backend = demo_backend();
+        let source = demo_source();
+        let before = store.reads();
+        let summary = migrate::run(backend.as_ref(), &store, plan.clone(), source, &options())
+            .await
+            .unwrap();
+        assert_eq!(summary.outcome, RunOutcome::Done);
+        // `run` lists the journals once to refuse a second open migration on the identity
+        // (none here); the run itself reads nothing back.
+        assert_eq!(store.reads() - before, 0, "journal files read by a run");
+        // What the run kept in memory is what the file says.
+        let on_disk = store.read(&summary.journal_id).unwrap();
+        assert_eq!(on_disk.steps, summary.state.steps);
+        assert_eq!(on_disk.closed, summary.state.closed);
+
+        let before = store.reads();
+        let back = migrate::rollback(backend.as_ref(), &store, &summary.journal_id, &options())
+            .await
+            .unwrap();
+        assert_eq!(back.outcome, RunOutcome::RolledBack);
+        assert_eq!(
+            store.reads() - before,
+            2,
+            "journal files read by a rollback"
+        );
+        let on_disk = store.read(&summary.journal_id).unwrap();
+        assert_eq!(on_disk.steps, back.state.steps);
+        assert_eq!(on_disk.plan, back.state.plan);
     });
 }
 

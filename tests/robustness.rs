@@ -7,13 +7,13 @@
 
 use std::path::Path;
 
+use credwise::app::keymap::{DEFAULT_KEYMAP, Key, Keymap};
 use credwise::app::wizard::{DECISION_TABLE, decision_table};
 use credwise::backend::import;
 use credwise::config::Config;
 use credwise::domain::audit::suppress;
 use credwise::domain::wizard::DecisionTable;
 use credwise::store::snapshot_file;
-use credwise::tui::keymap::{DEFAULT_KEYMAP, Key, Keymap};
 use proptest::prelude::*;
 
 const DEMO: &[u8] = include_bytes!("../assets/demo-tenant.json");

@@ -36,8 +36,8 @@ fn dashboard() {
 fn findings_view() {
     let mut app = loaded_app();
     cmd(&mut app, Command::CommandLine);
-    type_text(&mut app, "findings", false);
-    update(&mut app, Msg::CommandAccept);
+    type_text(&mut app, "findings");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     cmd(&mut app, Command::SelectNext);
     snap("findings", &app);
 }
@@ -47,8 +47,8 @@ fn details() {
     let mut app = explorer_app();
     // An app registration with secrets, certificates and links.
     update(&mut app, Msg::Command(Command::Filter));
-    type_text(&mut app, "^payroll-api$", true);
-    update(&mut app, Msg::FilterAccept);
+    type_text(&mut app, "^payroll-api$");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     cmd(&mut app, Command::Open);
     snap("details", &app);
 }
@@ -57,7 +57,7 @@ fn details() {
 fn filter() {
     let mut app = explorer_app();
     cmd(&mut app, Command::Filter);
-    type_text(&mut app, "repo:fabrikam", true);
+    type_text(&mut app, "repo:fabrikam");
     snap("filter", &app);
 }
 
@@ -72,7 +72,7 @@ fn help() {
 fn command_line() {
     let mut app = explorer_app();
     cmd(&mut app, Command::CommandLine);
-    type_text(&mut app, "kind uami", false);
+    type_text(&mut app, "kind uami");
     snap("command_line", &app);
 }
 
@@ -80,8 +80,8 @@ fn command_line() {
 fn kind_view_after_command() {
     let mut app = loaded_app();
     cmd(&mut app, Command::CommandLine);
-    type_text(&mut app, "kind uami", false);
-    update(&mut app, Msg::CommandAccept);
+    type_text(&mut app, "kind uami");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     snap("kind_uami", &app);
 }
 
@@ -274,8 +274,8 @@ fn details_say_when_a_role_assignment_has_a_condition() {
     );
     cmd(&mut app, Command::Open);
     cmd(&mut app, Command::Filter);
-    type_text(&mut app, "^invoice-worker$", true);
-    update(&mut app, Msg::FilterAccept);
+    type_text(&mut app, "^invoice-worker$");
+    update(&mut app, Msg::Command(credwise::app::Command::Submit));
     let mut shown = String::new();
     // The application comes first; its service principal holds the roles.
     for _ in 0..2 {

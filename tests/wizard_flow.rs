@@ -92,7 +92,8 @@ fn back_keeps_answers_and_changing_one_drops_what_no_longer_applies() {
     answer(&mut app, "entra-same-tenant");
     assert_eq!(on_screen(&app), "identity_scope");
     cmd(&mut app, Command::Back);
-    cmd(&mut app, Command::FocusLeft);
+    // ← (or h), as on screen: back too.
+    common::press(&mut app, "left");
     assert_eq!(on_screen(&app), "hosting");
     let w = app.wizard.as_ref().unwrap();
     assert_eq!(
@@ -140,7 +141,7 @@ fn standalone_back_on_the_first_question_stays_and_q_quits() {
     cmd(&mut app, Command::Back);
     assert_eq!(app.mode, Mode::Wizard);
     assert!(!app.quit);
-    cmd(&mut app, Command::Quit);
+    common::press(&mut app, "q");
     assert!(app.quit);
 }
 
@@ -229,7 +230,7 @@ fn w_prefills_from_a_managed_identity_and_marks_it() {
     assert!(r.answers.iter().any(|a| a.fact == "hosting" && a.prefilled));
     assert!(r.answers.iter().any(|a| a.fact == "target" && !a.prefilled));
     // q closes the overlay, back to the explorer.
-    cmd(&mut app, Command::Quit);
+    common::press(&mut app, "q");
     assert_eq!(app.mode, Mode::Normal);
     assert!(!app.quit);
 }

@@ -1,5 +1,6 @@
-//! The commands a key can run. Their serde names are the `run` names of `keymap.toml`, so
-//! the config, the help overlay and the tests use the same words.
+//! The commands a key can run: the intents `Msg::Command` carries, in every mode. Their serde
+//! names are the `run` names of `keymap.toml`, so the config, the help overlay and the tests
+//! use the same words. Which ones a mode acts on is `keymap::Context::reacts_to`.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,13 +37,46 @@ pub enum Command {
     Export,
     /// Start a guided migration for the selected identity.
     Migrate,
+    /// Close what is on screen (the help overlay, the wizard, a migration's screen).
+    Close,
+    /// Enter where something is typed or chosen: keep the filter, run the command line, plan
+    /// the form, confirm by the typed name.
+    Submit,
+    /// Leave the line being typed and drop what was typed.
+    Cancel,
+    /// Complete the command being typed.
+    Complete,
+    /// Choose the first, second or third migration.
+    #[serde(rename = "pick-1")]
+    Pick1,
+    #[serde(rename = "pick-2")]
+    Pick2,
+    #[serde(rename = "pick-3")]
+    Pick3,
+    /// Change the focused form field to its next (or previous) value.
+    ChangeNext,
+    ChangePrev,
+    /// Go on from the plan to the confirmation.
+    Apply,
+    /// Back from the plan to the form.
+    EditForm,
+    /// Yes to the question on screen (apply; stop after this step).
+    Confirm,
+    /// No to the question on screen.
+    Decline,
+    /// Ask to stop the running migration after its current step.
+    Interrupt,
+    /// A rollback that would lock the identity out: keep the new credential.
+    KeepCredential,
+    /// …or remove it anyway, after typing the identity's name.
+    Force,
     /// Unbinds a key in a user keymap.
     None,
 }
 
 impl Command {
     /// Every command, in the order the help overlay lists them.
-    pub const ALL: [Command; 26] = [
+    pub const ALL: [Command; 42] = [
         Command::Quit,
         Command::Help,
         Command::FocusNext,
@@ -68,6 +102,22 @@ impl Command {
         Command::Wizard,
         Command::Export,
         Command::Migrate,
+        Command::Close,
+        Command::Submit,
+        Command::Cancel,
+        Command::Complete,
+        Command::Pick1,
+        Command::Pick2,
+        Command::Pick3,
+        Command::ChangeNext,
+        Command::ChangePrev,
+        Command::Apply,
+        Command::EditForm,
+        Command::Confirm,
+        Command::Decline,
+        Command::Interrupt,
+        Command::KeepCredential,
+        Command::Force,
         Command::None,
     ];
 

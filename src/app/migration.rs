@@ -3,23 +3,26 @@
 //! the plan with its Graph/ARM calls, confirm (typing the identity's name before any secret is
 //! removed), watch the steps run one at a time, and read the outcome.
 //!
-//! The forms, their validation and the plans are `domain::migration`'s; running a plan
-//! (certificate generation, journal, backend calls, verification) is `jobs::migrate`'s, asked
-//! for with `Effect::RunMigration`, which answers with `Msg::Migration*` messages. This module
-//! is pure state: no I/O, no clock, no randomness (previews use placeholder ids).
+//! The forms (their fields are `domain::migration::form`'s catalogue), their validation and
+//! the plans are `domain::migration`'s; running a plan (certificate generation, journal,
+//! backend calls, verification) is `jobs::migrate`'s, asked for with `Effect::RunMigration`,
+//! which answers with `Msg::Migration*` messages carrying the job's own step states and
+//! outcome. This module is pure state: no I/O, no clock, no randomness (previews use
+//! placeholder ids).
 
 use std::sync::Arc;
 
 use tui_input::{Input, InputRequest};
 
-use super::{App, Effect, Mode, Status};
+use super::{App, Command, Context, Effect, Mode, Status};
 use crate::domain::Directory;
 use crate::domain::audit::Remedy;
-use crate::domain::migration::fic_preset::FicPreset;
+use crate::domain::migration::form::{self, FieldSpec, Prefill};
+use crate::domain::migration::progress::{StepProgress, StepState};
 use crate::domain::migration::{
-    CertificateForm, FicForm, FieldError, ManagedIdentityForm, MigrationKind, Plan, PlanContext,
-    SequentialIds,
+    FieldError, FieldKind, Form, MigrationKind, Plan, PlanContext, SequentialIds,
 };
+use crate::jobs::migrate::Finished;
 
 /// Where the migration is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,113 +41,32 @@ pub enum Stage {
     Done,
 }
 
-/// How a form field is edited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    Text,
-    /// Space toggles between `yes` and empty.
-    Toggle,
-    /// Space and ←/→ cycle through the values.
-    Choice(&'static [&'static str]),
-}
-
-/// One field of a form. `name` is the CLI flag without `--`, the same word `FieldError` uses.
+/// One field of the form on screen: what the catalogue says of it, and what is typed.
 #[derive(Debug, Clone)]
 pub struct Field {
-    pub name: &'static str,
-    pub label: &'static str,
-    pub help: &'static str,
-    pub kind: FieldKind,
+    pub spec: &'static FieldSpec,
     pub input: Input,
-    /// The FIC presets the field belongs to; empty: every preset.
-    pub presets: &'static [&'static str],
 }
 
 impl Field {
-    fn new(name: &'static str, label: &'static str, help: &'static str) -> Self {
+    fn new(spec: &'static FieldSpec, identity_name: &str) -> Self {
+        let value = match spec.prefill {
+            Prefill::Empty => "",
+            Prefill::Text(v) => v,
+            Prefill::IdentityName => identity_name,
+        };
         Self {
-            name,
-            label,
-            help,
-            kind: FieldKind::Text,
-            input: Input::default(),
-            presets: &[],
+            spec,
+            input: Input::new(value.to_string()),
         }
     }
 
-    fn kind(mut self, kind: FieldKind) -> Self {
-        self.kind = kind;
-        self
-    }
-
-    fn value(mut self, v: &str) -> Self {
-        self.input = Input::new(v.to_string());
-        self
-    }
-
-    fn only(mut self, presets: &'static [&'static str]) -> Self {
-        self.presets = presets;
-        self
+    pub fn name(&self) -> &'static str {
+        self.spec.name
     }
 
     pub fn text(&self) -> &str {
         self.input.value()
-    }
-}
-
-/// A step's state while the plan runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepStatus {
-    Pending,
-    Running,
-    /// The change was made; its verification is running (Entra and ARM propagate with a
-    /// delay).
-    Applied,
-    Verified,
-    /// The verification already held: nothing to do (a resumed run).
-    Skipped,
-    Failed(String),
-    /// Undone by a rollback.
-    Undone,
-    /// A secret removal a rollback left in place: a live tenant cannot bring a removed
-    /// secret back.
-    NotRestorable,
-    /// Left in place by a rollback that keeps the new credential, so the identity keeps a
-    /// usable credential.
-    Kept,
-}
-
-/// How a run ended, from `jobs::migrate`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// Every step verified.
-    pub completed: bool,
-    pub message: String,
-    /// The journal's id, for `credwise migrate resume|rollback ID`.
-    pub journal_id: Option<String>,
-    /// The Markdown migration record, when one was written.
-    pub record: Option<String>,
-    /// Key files written (secret-to-certificate), to say where they are.
-    pub files: Vec<String>,
-}
-
-/// What the runtime needs to run a migration: the form as the user filled it and the tenant
-/// it was validated against.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MigrationForm {
-    Certificate(CertificateForm),
-    Fic(Box<FicForm>),
-    ManagedIdentity(ManagedIdentityForm),
-}
-
-impl MigrationForm {
-    /// The identity the form migrates (its object id, as the explorer fills it).
-    pub fn identity(&self) -> &str {
-        match self {
-            MigrationForm::Certificate(f) => &f.identity,
-            MigrationForm::Fic(f) => &f.identity,
-            MigrationForm::ManagedIdentity(f) => &f.identity,
-        }
     }
 }
 
@@ -175,7 +97,7 @@ pub struct LockoutChoice {
 /// The request behind `Effect::RunMigration`.
 #[derive(Debug, Clone)]
 pub struct MigrationRequest {
-    pub form: MigrationForm,
+    pub form: Form,
     pub dir: Arc<Directory>,
 }
 
@@ -210,37 +132,15 @@ pub struct MigrationState {
     /// The identity's name, typed to confirm the removal of secrets.
     pub confirm: Input,
     pub confirm_error: Option<String>,
-    pub steps: Vec<StepStatus>,
+    /// Each step's progress, as the run announces it.
+    pub steps: Vec<StepProgress>,
     /// Ctrl-C was pressed while a step ran: the question "stop after this step?" is shown.
     pub asking_stop: bool,
     /// The user asked to stop; the job finishes or journals the current step.
     pub stopping: bool,
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<Finished>,
     /// A refused rollback's explanation and choice, shown with the outcome.
     pub lockout: Option<LockoutChoice>,
-}
-
-/// A key while a migration is on screen, as the runtime read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MigrateKey {
-    Up,
-    Down,
-    /// Tab.
-    Next,
-    /// Shift-Tab.
-    Prev,
-    Left,
-    Right,
-    PageUp,
-    PageDown,
-    Enter,
-    Esc,
-    /// A character where no text is being edited (`y`, `n`, `a`, space…).
-    Char(char),
-    /// Editing the focused text field or the confirmation.
-    Edit(InputRequest),
-    /// Ctrl-C.
-    Interrupt,
 }
 
 impl MigrationState {
@@ -271,16 +171,34 @@ impl MigrationState {
         }
     }
 
-    /// True while a text field or the confirmation line takes typed characters.
-    pub fn is_typing(&self) -> bool {
+    /// The keymap context of the migration's screen.
+    pub fn context(&self) -> Context {
         match self.stage {
-            Stage::Form => self
-                .focused_field()
-                .is_some_and(|f| f.kind == FieldKind::Text),
-            Stage::Confirm => self.needs_typed_confirmation(),
-            Stage::Done => self.lockout.as_ref().is_some_and(|l| l.typing),
-            _ => false,
+            Stage::Pick => Context::MigratePick,
+            Stage::Form
+                if self
+                    .focused_field()
+                    .is_some_and(|f| f.spec.kind == FieldKind::Text) =>
+            {
+                Context::MigrateFormText
+            }
+            Stage::Form => Context::MigrateForm,
+            Stage::Review => Context::MigratePlan,
+            Stage::Confirm if self.needs_typed_confirmation() => Context::MigrateConfirmName,
+            Stage::Confirm => Context::MigrateConfirm,
+            Stage::Running if self.asking_stop => Context::MigrateStop,
+            Stage::Running => Context::MigrateRun,
+            Stage::Done => match &self.lockout {
+                Some(l) if l.typing => Context::MigrateLockoutName,
+                Some(_) => Context::MigrateLockout,
+                None => Context::MigrateDone,
+            },
         }
+    }
+
+    /// True while a text field or a confirmation line takes typed characters.
+    pub fn is_typing(&self) -> bool {
+        self.context().takes_text()
     }
 
     /// The form's fields that apply now (the FIC fields of the chosen preset).
@@ -288,14 +206,16 @@ impl MigrationState {
         let preset = self
             .fields
             .iter()
-            .find(|f| f.name == "preset")
-            .map(|f| f.text().to_string());
+            .find(|f| f.name() == "preset")
+            .and_then(|f| {
+                crate::domain::migration::fic_preset::FicPreset::ALL
+                    .into_iter()
+                    .find(|p| p.as_str() == f.text())
+            });
         self.fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| {
-                f.presets.is_empty() || preset.as_deref().is_some_and(|p| f.presets.contains(&p))
-            })
+            .filter(|(_, f)| f.spec.shown_for(preset))
             .map(|(i, _)| i)
             .collect()
     }
@@ -327,7 +247,7 @@ impl MigrationState {
                 !self
                     .visible_fields()
                     .iter()
-                    .any(|&i| self.fields[i].name == e.field)
+                    .any(|&i| self.fields[i].name() == e.field)
             })
             .collect()
     }
@@ -339,201 +259,24 @@ impl MigrationState {
             .is_some_and(|p| p.first_removal().is_some())
     }
 
-    fn value(&self, name: &str) -> String {
-        self.fields
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.text().trim().to_string())
-            .unwrap_or_default()
-    }
-
-    /// The form as the domain's struct, from the fields.
-    pub fn form(&self) -> MigrationForm {
-        let v = |n: &str| self.value(n);
-        match self.kind {
-            MigrationKind::SecretToCertificate => MigrationForm::Certificate(CertificateForm {
-                identity: self.identity.clone(),
-                certificate: v("certificate"),
-                validity_months: v("validity-months"),
-                common_name: v("common-name"),
-                key_out: v("key-out"),
-                remove_secrets: v("remove-secrets"),
-            }),
-            MigrationKind::SecretToFic => {
-                let preset = FicPreset::ALL
-                    .into_iter()
-                    .find(|p| p.as_str() == v("preset"));
-                let only = |name: &str, p: FicPreset| {
-                    if preset == Some(p) {
-                        v(name)
-                    } else {
-                        String::new()
-                    }
-                };
-                MigrationForm::Fic(Box::new(FicForm {
-                    identity: self.identity.clone(),
-                    preset,
-                    github_repo: only("github-repo", FicPreset::GitHub),
-                    branch: only("branch", FicPreset::GitHub),
-                    environment: only("environment", FicPreset::GitHub),
-                    tag: only("tag", FicPreset::GitHub),
-                    pull_request: preset == Some(FicPreset::GitHub) && v("pull-request") == "yes",
-                    github_owner_id: only("github-owner-id", FicPreset::GitHub),
-                    github_repo_id: only("github-repo-id", FicPreset::GitHub),
-                    k8s_issuer: only("k8s-issuer", FicPreset::Kubernetes),
-                    namespace: only("namespace", FicPreset::Kubernetes),
-                    service_account: only("service-account", FicPreset::Kubernetes),
-                    managed_identity: only("managed-identity", FicPreset::ManagedIdentity),
-                    issuer: only("issuer", FicPreset::Oidc),
-                    subject: only("subject", FicPreset::Oidc),
-                    name: v("name"),
-                    audience: v("audience"),
-                    description: v("description"),
-                    remove_secrets: v("remove-secrets"),
-                }))
-            }
-            MigrationKind::SecretToManagedIdentity => {
-                MigrationForm::ManagedIdentity(ManagedIdentityForm {
-                    identity: self.identity.clone(),
-                    create: v("create"),
-                    resource_group: v("resource-group"),
-                    location: v("location"),
-                    subscription: v("subscription"),
-                    managed_identity: v("managed-identity"),
-                    remove_secrets: v("remove-secrets"),
-                })
-            }
+    /// The form as the user filled it: the fields that show (a field of another FIC
+    /// preset keeps what was typed, but is not part of the form).
+    pub fn form(&self) -> Form {
+        let mut form = Form::new(self.kind, self.identity.clone());
+        for &i in &self.visible_fields() {
+            let f = &self.fields[i];
+            form.set(f.name(), f.text());
         }
+        form
     }
 }
 
-const REMOVE_HELP: &str =
-    "all, or keyIds separated by commas; empty keeps every secret (remove them later)";
-
-/// The fields of `kind`'s form, pre-filled where a sensible default exists.
+/// The fields of `kind`'s form, from the catalogue, pre-filled where it says so.
 pub fn fields(kind: MigrationKind, identity_name: &str) -> Vec<Field> {
-    const GH: &[&str] = &["github"];
-    const K8S: &[&str] = &["kubernetes"];
-    const MI: &[&str] = &["managed-identity"];
-    const OIDC: &[&str] = &["oidc"];
-    match kind {
-        MigrationKind::SecretToCertificate => vec![
-            Field::new(
-                "certificate",
-                "Certificate file",
-                "your PEM or PFX; empty: credwise generates a self-signed RSA certificate",
-            ),
-            Field::new(
-                "validity-months",
-                "Validity (months)",
-                "1 to 24; short-lived leaks less",
-            )
-            .value("12"),
-            Field::new(
-                "common-name",
-                "Common name",
-                "CN of a generated certificate",
-            )
-            .value(identity_name),
-            Field::new(
-                "key-out",
-                "Key directory",
-                "where the private key goes (PEM and PFX, 0600); never uploaded",
-            )
-            .value("."),
-            Field::new("remove-secrets", "Remove secrets", REMOVE_HELP),
-        ],
-        MigrationKind::SecretToFic => vec![
-            Field::new(
-                "preset",
-                "Workload",
-                "who presents the token (space or ←/→ to change)",
-            )
-            .kind(FieldKind::Choice(&[
-                "github",
-                "kubernetes",
-                "managed-identity",
-                "oidc",
-            ]))
-            .value("github"),
-            Field::new("github-repo", "Repository", "ORG/REPO").only(GH),
-            Field::new(
-                "branch",
-                "Branch",
-                "one of branch, environment, tag or pull request",
-            )
-            .only(GH),
-            Field::new(
-                "environment",
-                "Environment",
-                "a GitHub environment (wins over branch)",
-            )
-            .only(GH),
-            Field::new("tag", "Tag", "a tag, e.g. v1.2.3").only(GH),
-            Field::new("pull-request", "Pull requests", "space toggles")
-                .kind(FieldKind::Toggle)
-                .only(GH),
-            Field::new(
-                "github-owner-id",
-                "Owner id",
-                "numeric; with the repository id gives the immutable subject",
-            )
-            .only(GH),
-            Field::new("github-repo-id", "Repository id", "numeric").only(GH),
-            Field::new(
-                "k8s-issuer",
-                "Cluster issuer",
-                "the cluster's OIDC issuer URL, exactly",
-            )
-            .only(K8S),
-            Field::new("namespace", "Namespace", "").only(K8S),
-            Field::new("service-account", "Service account", "").only(K8S),
-            Field::new(
-                "managed-identity",
-                "Managed identity",
-                "a user-assigned identity: name, client id, principal id or ARM id",
-            )
-            .only(MI),
-            Field::new("issuer", "Issuer", "https URL, exactly as the token's iss").only(OIDC),
-            Field::new("subject", "Subject", "exactly as the token's sub").only(OIDC),
-            Field::new(
-                "name",
-                "FIC name",
-                "3–120: letters, digits, - and _; default derived",
-            ),
-            Field::new(
-                "audience",
-                "Audience",
-                "default: the cloud's token-exchange audience",
-            ),
-            Field::new("description", "Description", "optional"),
-            Field::new("remove-secrets", "Remove secrets", REMOVE_HELP),
-        ],
-        MigrationKind::SecretToManagedIdentity => vec![
-            Field::new(
-                "managed-identity",
-                "Existing identity",
-                "a user-assigned identity to use, or leave empty and create one",
-            ),
-            Field::new(
-                "create",
-                "Create named",
-                "the new user-assigned identity's name",
-            ),
-            Field::new("resource-group", "Resource group", "for a new identity"),
-            Field::new(
-                "location",
-                "Location",
-                "for a new identity, e.g. westeurope",
-            ),
-            Field::new(
-                "subscription",
-                "Subscription",
-                "for a new identity (default: the first)",
-            ),
-            Field::new("remove-secrets", "Remove secrets", REMOVE_HELP),
-        ],
-    }
+    form::fields(kind)
+        .iter()
+        .map(|spec| Field::new(spec, identity_name))
+        .collect()
 }
 
 fn say(app: &mut App, text: impl Into<String>, is_error: bool) {
@@ -663,19 +406,9 @@ fn review(app: &mut App) {
         now: app.now,
         guidance: crate::jobs::migrate::guidance(),
     };
-    let mut ids = SequentialIds::default();
-    let built = match m.form() {
-        MigrationForm::Certificate(f) => {
-            let errors = f.validate_for_apply(&dir);
-            if errors.is_empty() {
-                f.build_plan(&ctx, &mut ids, None)
-            } else {
-                Err(errors)
-            }
-        }
-        MigrationForm::Fic(f) => f.build_plan(&ctx, &mut ids),
-        MigrationForm::ManagedIdentity(f) => f.build_plan(&ctx, &mut ids),
-    };
+    let built = m
+        .form()
+        .plan(&ctx, &mut SequentialIds::default(), None, true);
     match built {
         Ok(plan) => {
             m.errors.clear();
@@ -689,7 +422,7 @@ fn review(app: &mut App) {
             let visible = m.visible_fields();
             if let Some(pos) = visible
                 .iter()
-                .position(|&i| m.errors.iter().any(|e| e.field == m.fields[i].name))
+                .position(|&i| m.errors.iter().any(|e| e.field == m.fields[i].name()))
             {
                 m.focus = pos;
             }
@@ -697,140 +430,138 @@ fn review(app: &mut App) {
     }
 }
 
-/// Keys while a migration is on screen.
-pub fn key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
+/// The migration's commands, in the context of its stage (`MigrationState::context`).
+pub fn command(app: &mut App, c: Command) -> Vec<Effect> {
     let Some(m) = app.migration.as_mut() else {
         app.mode = Mode::Normal;
         return Vec::new();
     };
     match m.stage {
-        Stage::Pick => match key {
-            MigrateKey::Up | MigrateKey::Prev => m.pick = m.pick.saturating_sub(1),
-            MigrateKey::Down | MigrateKey::Next => {
-                m.pick = (m.pick + 1).min(MigrationKind::ALL.len() - 1)
-            }
-            MigrateKey::Char(c @ '1'..='3') => {
-                m.pick = (c as usize) - ('1' as usize);
+        Stage::Pick => match c {
+            Command::SelectPrev => m.pick = m.pick.saturating_sub(1),
+            Command::SelectNext => m.pick = (m.pick + 1).min(MigrationKind::ALL.len() - 1),
+            Command::Pick1 | Command::Pick2 | Command::Pick3 => {
+                m.pick = match c {
+                    Command::Pick1 => 0,
+                    Command::Pick2 => 1,
+                    _ => 2,
+                };
                 choose(m);
             }
-            MigrateKey::Enter => choose(m),
-            MigrateKey::Esc | MigrateKey::Char('q') | MigrateKey::Interrupt => {
-                return close(app);
-            }
+            Command::Open => choose(m),
+            Command::Close => return close(app),
             _ => {}
         },
-        Stage::Form => return form_key(app, key),
-        Stage::Review => match key {
-            MigrateKey::Down | MigrateKey::Char('j') => m.scroll = m.scroll.saturating_add(1),
-            MigrateKey::Up | MigrateKey::Char('k') => m.scroll = m.scroll.saturating_sub(1),
-            MigrateKey::PageDown | MigrateKey::Char(' ') => m.scroll = m.scroll.saturating_add(10),
-            MigrateKey::PageUp => m.scroll = m.scroll.saturating_sub(10),
-            MigrateKey::Enter | MigrateKey::Char('a') => {
+        Stage::Form => return form_command(app, c),
+        Stage::Review => match c {
+            Command::SelectNext => m.scroll = m.scroll.saturating_add(1),
+            Command::SelectPrev => m.scroll = m.scroll.saturating_sub(1),
+            Command::PageDown => m.scroll = m.scroll.saturating_add(10),
+            Command::PageUp => m.scroll = m.scroll.saturating_sub(10),
+            Command::Apply => {
                 m.stage = Stage::Confirm;
                 m.confirm = Input::default();
                 m.confirm_error = None;
             }
-            MigrateKey::Esc | MigrateKey::Char('e') => m.stage = Stage::Form,
-            MigrateKey::Char('q') | MigrateKey::Interrupt => return close(app),
+            Command::EditForm => m.stage = Stage::Form,
+            Command::Close => return close(app),
             _ => {}
         },
-        Stage::Confirm => return confirm_key(app, key),
+        Stage::Confirm => return confirm_command(app, c),
         // While the question is on screen the run is held before its next step: left
         // unanswered, nothing more happens to the tenant.
-        Stage::Running => match key {
-            MigrateKey::Char('y') if m.asking_stop => {
+        Stage::Running => match c {
+            Command::Confirm if m.asking_stop => {
                 m.asking_stop = false;
                 m.stopping = true;
                 return vec![Effect::StopMigration];
             }
-            MigrateKey::Char('n') | MigrateKey::Esc if m.asking_stop => {
+            Command::Decline if m.asking_stop => {
                 m.asking_stop = false;
                 return vec![Effect::PauseMigration(false)];
             }
-            MigrateKey::Interrupt | MigrateKey::Esc | MigrateKey::Char('q')
-                if !m.stopping && !m.asking_stop =>
-            {
+            Command::Interrupt if !m.stopping && !m.asking_stop => {
                 m.asking_stop = true;
                 return vec![Effect::PauseMigration(true)];
             }
             _ => {}
         },
-        Stage::Done if m.lockout.is_some() => return lockout_key(app, key),
-        Stage::Done => match key {
-            MigrateKey::Char('e') => match m.outcome.as_ref().and_then(|o| o.record.clone()) {
+        Stage::Done if m.lockout.is_some() => return lockout_command(app, c),
+        Stage::Done => match c {
+            Command::Export => match m.outcome.as_ref().and_then(|o| o.record.clone()) {
                 Some(record) => return vec![Effect::ExportRecord(record)],
                 None => say(app, "this run wrote no migration record", true),
             },
-            MigrateKey::Down | MigrateKey::Char('j') => m.scroll = m.scroll.saturating_add(1),
-            MigrateKey::Up | MigrateKey::Char('k') => m.scroll = m.scroll.saturating_sub(1),
-            MigrateKey::PageDown | MigrateKey::Char(' ') => m.scroll = m.scroll.saturating_add(10),
-            MigrateKey::PageUp => m.scroll = m.scroll.saturating_sub(10),
-            MigrateKey::Esc | MigrateKey::Enter | MigrateKey::Char('q') | MigrateKey::Interrupt => {
-                return close(app);
-            }
+            Command::SelectNext => m.scroll = m.scroll.saturating_add(1),
+            Command::SelectPrev => m.scroll = m.scroll.saturating_sub(1),
+            Command::PageDown => m.scroll = m.scroll.saturating_add(10),
+            Command::PageUp => m.scroll = m.scroll.saturating_sub(10),
+            Command::Close => return close(app),
             _ => {}
         },
     }
     Vec::new()
 }
 
-/// Keys on the outcome of a rollback that stopped: `k` keeps the new credential, `f` then the
+/// Text typed into the migration's screen: the focused form field, or the name typed to
+/// confirm (a plan that removes secrets, a rollback forced past the lockout rule).
+pub fn edit(app: &mut App, req: InputRequest) {
+    let Some(m) = app.migration.as_mut() else {
+        return;
+    };
+    match m.context() {
+        Context::MigrateFormText => {
+            if let Some(f) = m.focused_field_mut() {
+                f.input.handle(req);
+            }
+        }
+        Context::MigrateConfirmName | Context::MigrateLockoutName => {
+            m.confirm.handle(req);
+            m.confirm_error = None;
+        }
+        _ => {}
+    }
+}
+
+/// On the outcome of a rollback that stopped: `k` keeps the new credential, `f` then the
 /// identity's name removes it anyway; `Esc` leaves everything as it is.
-fn lockout_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
+fn lockout_command(app: &mut App, c: Command) -> Vec<Effect> {
     let Some(m) = app.migration.as_mut() else {
         return Vec::new();
     };
     let Some(choice) = m.lockout.as_mut() else {
         return Vec::new();
     };
-    let mode = if choice.typing {
-        match key {
-            MigrateKey::Esc | MigrateKey::Interrupt => {
-                choice.typing = false;
-                m.confirm_error = None;
-                return Vec::new();
-            }
-            MigrateKey::Enter => {
-                let typed = m.confirm.value().trim();
-                let name = choice.identity_name.trim();
-                if typed == name || typed == crate::sanitize::display(name) {
-                    crate::jobs::migrate::RollbackMode::Force {
-                        confirmation: choice.identity_name.clone(),
-                    }
-                } else {
-                    m.confirm_error = Some(format!(
-                        "type the name exactly: {}",
-                        crate::sanitize::display(name)
-                    ));
-                    return Vec::new();
+    let mode = match (choice.typing, c) {
+        (true, Command::Back) => {
+            choice.typing = false;
+            m.confirm_error = None;
+            return Vec::new();
+        }
+        (true, Command::Submit) => {
+            let typed = m.confirm.value().trim();
+            let name = choice.identity_name.trim();
+            if typed == name || typed == crate::sanitize::display(name) {
+                crate::jobs::migrate::RollbackMode::Force {
+                    confirmation: choice.identity_name.clone(),
                 }
-            }
-            MigrateKey::Edit(req) => {
-                m.confirm.handle(req);
-                m.confirm_error = None;
+            } else {
+                m.confirm_error = Some(format!(
+                    "type the name exactly: {}",
+                    crate::sanitize::display(name)
+                ));
                 return Vec::new();
             }
-            MigrateKey::Char(c) => {
-                m.confirm.handle(InputRequest::InsertChar(c));
-                m.confirm_error = None;
-                return Vec::new();
-            }
-            _ => return Vec::new(),
         }
-    } else {
-        match key {
-            MigrateKey::Char('k') => crate::jobs::migrate::RollbackMode::KeepNewCredential,
-            MigrateKey::Char('f') => {
-                choice.typing = true;
-                m.confirm = Input::default();
-                m.confirm_error = None;
-                return Vec::new();
-            }
-            MigrateKey::Esc | MigrateKey::Enter | MigrateKey::Char('q') | MigrateKey::Interrupt => {
-                return close(app);
-            }
-            _ => return Vec::new(),
+        (false, Command::KeepCredential) => crate::jobs::migrate::RollbackMode::KeepNewCredential,
+        (false, Command::Force) => {
+            choice.typing = true;
+            m.confirm = Input::default();
+            m.confirm_error = None;
+            return Vec::new();
         }
+        (false, Command::Close) => return close(app),
+        _ => return Vec::new(),
     };
     let journal_id = choice.journal_id.clone();
     m.lockout = None;
@@ -859,24 +590,24 @@ fn choose(m: &mut MigrationState) {
     m.stage = Stage::Form;
 }
 
-fn form_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
+fn form_command(app: &mut App, c: Command) -> Vec<Effect> {
     let Some(m) = app.migration.as_mut() else {
         return Vec::new();
     };
     let count = m.visible_fields().len();
-    match key {
-        MigrateKey::Down | MigrateKey::Next => m.focus = (m.focus + 1).min(count.saturating_sub(1)),
-        MigrateKey::Up | MigrateKey::Prev => m.focus = m.focus.saturating_sub(1),
-        MigrateKey::Esc => {
+    match c {
+        Command::SelectNext => m.focus = (m.focus + 1).min(count.saturating_sub(1)),
+        Command::SelectPrev => m.focus = m.focus.saturating_sub(1),
+        Command::Back => {
             m.stage = Stage::Pick;
             m.errors.clear();
         }
-        MigrateKey::Interrupt => return close(app),
-        MigrateKey::Enter => review(app),
-        MigrateKey::Left | MigrateKey::Right | MigrateKey::Char(' ') => {
-            let forward = key != MigrateKey::Left;
+        Command::Close => return close(app),
+        Command::Submit => review(app),
+        Command::ChangeNext | Command::ChangePrev => {
+            let forward = c == Command::ChangeNext;
             if let Some(f) = m.focused_field_mut() {
-                match f.kind {
+                match f.spec.kind {
                     FieldKind::Toggle => {
                         let next = if f.text() == "yes" { "" } else { "yes" };
                         f.input = Input::new(next.to_string());
@@ -891,55 +622,31 @@ fn form_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
                         };
                         f.input = Input::new(values[j].to_string());
                     }
-                    FieldKind::Text => {
-                        let req = match key {
-                            MigrateKey::Left => InputRequest::GoToPrevChar,
-                            MigrateKey::Right => InputRequest::GoToNextChar,
-                            _ => InputRequest::InsertChar(' '),
-                        };
-                        f.input.handle(req);
-                    }
+                    // A text field takes these keys as text (`edit`).
+                    FieldKind::Text => {}
                 }
             }
             // The preset decides which fields show; keep the focus on the preset.
             m.focus = m.focus.min(m.visible_fields().len().saturating_sub(1));
         }
-        MigrateKey::Edit(req) => {
-            if let Some(f) = m.focused_field_mut()
-                && f.kind == FieldKind::Text
-            {
-                f.input.handle(req);
-            }
-        }
-        MigrateKey::Char(c) => {
-            if let Some(f) = m.focused_field_mut()
-                && f.kind == FieldKind::Text
-            {
-                f.input.handle(InputRequest::InsertChar(c));
-            }
-        }
-        MigrateKey::PageUp | MigrateKey::PageDown => {}
+        _ => {}
     }
     Vec::new()
 }
 
-fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
+fn confirm_command(app: &mut App, c: Command) -> Vec<Effect> {
     let dir = app.dir.clone();
     let Some(m) = app.migration.as_mut() else {
         return Vec::new();
     };
     let typed = m.needs_typed_confirmation();
-    let go = match key {
-        MigrateKey::Esc | MigrateKey::Interrupt => {
+    let go = match c {
+        Command::Decline | Command::Back => {
             m.stage = Stage::Review;
             return Vec::new();
         }
-        MigrateKey::Char('n') if !typed => {
-            m.stage = Stage::Review;
-            return Vec::new();
-        }
-        MigrateKey::Char('y') if !typed => true,
-        MigrateKey::Enter if typed => {
+        Command::Confirm if !typed => true,
+        Command::Submit if typed => {
             // The user types what the screen shows: the name without its control and bidi
             // characters (which could not be typed, and would hide what is confirmed).
             let shown = crate::sanitize::display(&m.identity_name);
@@ -949,16 +656,6 @@ fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
                 m.confirm_error = Some(format!("type the name exactly: {shown}"));
                 false
             }
-        }
-        MigrateKey::Edit(req) if typed => {
-            m.confirm.handle(req);
-            m.confirm_error = None;
-            false
-        }
-        MigrateKey::Char(c) if typed => {
-            m.confirm.handle(InputRequest::InsertChar(c));
-            m.confirm_error = None;
-            false
         }
         _ => false,
     };
@@ -972,7 +669,7 @@ fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
     m.steps = m
         .plan
         .as_ref()
-        .map(|p| vec![StepStatus::Pending; p.steps.len()])
+        .map(|p| vec![StepProgress::default(); p.steps.len()])
         .unwrap_or_default();
     m.scroll = 0;
     vec![Effect::RunMigration(Box::new(MigrationRequest {
@@ -981,20 +678,22 @@ fn confirm_key(app: &mut App, key: MigrateKey) -> Vec<Effect> {
     }))]
 }
 
-/// The run started with this plan (fresh ids, the real certificate).
-pub fn started(app: &mut App, plan: Plan) {
+/// The run started with this plan (fresh ids, the real certificate) and, for a migration
+/// continued from its journal, the steps it had done.
+pub fn started(app: &mut App, plan: Plan, done: Vec<StepProgress>) {
     if let Some(m) = app.migration.as_mut() {
-        m.steps = vec![StepStatus::Pending; plan.steps.len()];
+        m.steps = done;
+        m.steps.resize(plan.steps.len(), StepProgress::default());
         m.plan = Some(plan);
     }
 }
 
-/// A step changed state.
-pub fn step(app: &mut App, index: usize, status: StepStatus) {
+/// A step reached `state` (`message`: a failure's error, or a note).
+pub fn step(app: &mut App, index: usize, state: StepState, message: Option<String>) {
     if let Some(m) = app.migration.as_mut()
         && let Some(s) = m.steps.get_mut(index)
     {
-        *s = status;
+        *s = StepProgress::announced(state, message);
     }
 }
 
@@ -1020,8 +719,8 @@ pub fn interrupted(app: &mut App, signal: &str) {
 }
 
 /// The run ended.
-pub fn finished(app: &mut App, outcome: Outcome) {
-    let text = outcome.message.clone();
+pub fn finished(app: &mut App, outcome: Finished) {
+    let text = outcome.wording.headline.clone();
     let is_error = !outcome.completed;
     if let Some(m) = app.migration.as_mut() {
         m.stage = Stage::Done;
@@ -1029,8 +728,8 @@ pub fn finished(app: &mut App, outcome: Outcome) {
         m.scroll = 0;
         // A step that was running when the run stopped did not finish.
         for s in &mut m.steps {
-            if *s == StepStatus::Running {
-                *s = StepStatus::Failed("stopped".into());
+            if s.state.is_some_and(StepState::is_running) {
+                *s = StepProgress::announced(StepState::Failed, Some("stopped".into()));
             }
         }
         m.outcome = Some(outcome);

@@ -7,6 +7,8 @@
 //! ratatui.
 
 pub mod command;
+pub mod keymap;
+pub mod line_command;
 pub mod migration;
 pub mod msg;
 pub mod update;
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use tui_input::Input;
 
 pub use command::Command;
+pub use keymap::Context;
 pub use msg::{Effect, Msg};
 pub use update::update;
 
@@ -314,6 +317,28 @@ impl App {
         ));
         wizard::sync_option(&mut app);
         app
+    }
+
+    /// The keymap context of what is on screen: which keys mean what, and which hints show.
+    pub fn context(&self) -> Context {
+        match self.mode {
+            Mode::Normal => match (self.focus, self.nav_item()) {
+                (Pane::Nav, _) => Context::Nav,
+                (_, NavItem::Dashboard) => Context::Dashboard,
+                (_, NavItem::Findings) => Context::Findings,
+                (Pane::List, _) => Context::List,
+                (Pane::Details, _) => Context::Details,
+            },
+            Mode::Filter => Context::Filter,
+            Mode::Command => Context::CommandLine,
+            Mode::Help => Context::Help,
+            Mode::Wizard if wizard::on_summary(self) => Context::WizardSummary,
+            Mode::Wizard => Context::Wizard,
+            Mode::Migrate => self
+                .migration
+                .as_ref()
+                .map_or(Context::MigratePick, |m| m.context()),
+        }
     }
 
     pub fn nav_item(&self) -> NavItem {

@@ -1,5 +1,6 @@
-//! Messages into `update` and effects out of it. Intents are imperative (`Command`,
-//! `FilterEdit`), results are past tense (`TenantLoaded`, `LoadFailed`).
+//! Messages into `update` and effects out of it. Intents are imperative (`Command`, `Edit`),
+//! results are past tense (`TenantLoaded`, `LoadFailed`). No message carries a raw key: the
+//! keymap turns keys into commands first.
 
 use tui_input::InputRequest;
 
@@ -11,17 +12,11 @@ use crate::domain::{Directory, Timestamp};
 
 #[derive(Debug)]
 pub enum Msg {
-    /// A key bound in the keymap.
+    /// What a key bound in the current context's keymap means.
     Command(Command),
-    /// Editing the `/` filter line.
-    FilterEdit(InputRequest),
-    FilterAccept,
-    FilterCancel,
-    /// Editing the `:` command line.
-    CommandEdit(InputRequest),
-    CommandComplete,
-    CommandAccept,
-    CommandCancel,
+    /// Editing the text being typed: the `/` filter, the `:` command line, a migration's form
+    /// field or the name typed to confirm.
+    Edit(InputRequest),
     /// A click on a navigation item.
     ClickNav(usize),
     /// A click on a list row (index into `visible`).
@@ -53,16 +48,20 @@ pub enum Msg {
     Notice(String),
     /// The decision record was written to these files.
     Exported(Vec<String>),
-    /// A key while a migration is on screen.
-    MigrateKey(super::migration::MigrateKey),
-    /// The migration run started with this plan (fresh ids, the real certificate).
-    MigrationStarted(Box<crate::domain::migration::Plan>),
-    /// A step of the running migration changed state.
+    /// The migration run started with this plan (fresh ids, the real certificate); `done`
+    /// is the progress of the steps a continued migration had completed.
+    MigrationStarted {
+        plan: Box<crate::domain::migration::Plan>,
+        done: Vec<crate::domain::migration::progress::StepProgress>,
+    },
+    /// A step of the running migration reached `state` (`message`: a failure's error, or a
+    /// note), as the job journals it.
     MigrationStep {
         index: usize,
-        status: super::migration::StepStatus,
+        state: crate::domain::migration::progress::StepState,
+        message: Option<String>,
     },
-    MigrationFinished(super::migration::Outcome),
+    MigrationFinished(crate::jobs::migrate::Finished),
     /// An unfinished migration's journal was found at start.
     JournalFound(super::migration::OpenJournal),
     /// A rollback stopped: undoing would leave the identity without a usable credential.

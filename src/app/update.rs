@@ -9,44 +9,41 @@ use tui_input::InputRequest;
 use super::command::Command;
 use super::msg::{Effect, Msg};
 use super::{App, Crumb, LoadState, Mode, NavItem, Pane, SortKey, Status};
-use crate::domain::{EntryId, IdentityKind, portal};
+use crate::domain::{EntryId, portal};
 
 /// Applies `msg` to `app` and returns the effects the runtime must carry out.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Command(c) => match app.mode {
-            Mode::Help => help_command(app, c),
-            Mode::Wizard => return super::wizard::command(app, c),
-            // Keys reach a migration as `MigrateKey`; a bound command (a mouse click, say)
-            // does nothing under it.
-            Mode::Migrate => {}
-            _ => return command(app, c),
-        },
-        Msg::FilterEdit(req) => {
-            if app.filter.handle(req).is_some() {
-                let keep = app.selected_entry();
-                app.refilter(keep);
+        Msg::Command(c) => {
+            // A mode acts on the commands of its keymap context, and on nothing else.
+            if !app.context().reacts_to().contains(&c) {
+                return Vec::new();
             }
+            return match app.mode {
+                Mode::Help => {
+                    help_command(app, c);
+                    Vec::new()
+                }
+                Mode::Wizard => super::wizard::command(app, c),
+                Mode::Migrate => super::migration::command(app, c),
+                Mode::Filter => filter_command(app, c),
+                Mode::Command => command_line(app, c),
+                Mode::Normal => command(app, c),
+            };
         }
-        Msg::FilterAccept => app.mode = Mode::Normal,
-        Msg::FilterCancel => {
-            app.mode = Mode::Normal;
-            clear_filter(app);
-        }
-        Msg::CommandEdit(req) => {
-            app.command.handle(req);
-        }
-        Msg::CommandComplete => complete_command(app),
-        Msg::CommandAccept => {
-            app.mode = Mode::Normal;
-            let line = app.command.value().to_string();
-            app.command.reset();
-            return run_command_line(app, &line);
-        }
-        Msg::CommandCancel => {
-            app.mode = Mode::Normal;
-            app.command.reset();
-        }
+        Msg::Edit(req) => match app.mode {
+            Mode::Filter => {
+                if app.filter.handle(req).is_some() {
+                    let keep = app.selected_entry();
+                    app.refilter(keep);
+                }
+            }
+            Mode::Command => {
+                app.command.handle(req);
+            }
+            Mode::Migrate => super::migration::edit(app, req),
+            Mode::Normal | Mode::Help | Mode::Wizard => {}
+        },
         Msg::ClickNav(i) => {
             app.mode = Mode::Normal;
             app.focus = Pane::Nav;
@@ -191,9 +188,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 is_error: true,
             });
         }
-        Msg::MigrateKey(k) => return super::migration::key(app, k),
-        Msg::MigrationStarted(plan) => super::migration::started(app, *plan),
-        Msg::MigrationStep { index, status } => super::migration::step(app, index, status),
+        Msg::MigrationStarted { plan, done } => super::migration::started(app, *plan, done),
+        Msg::MigrationStep {
+            index,
+            state,
+            message,
+        } => super::migration::step(app, index, state, message),
         Msg::MigrationFinished(outcome) => super::migration::finished(app, outcome),
         Msg::JournalFound(j) => super::migration::journal_found(app, j),
         Msg::RollbackRefused(choice) => super::migration::rollback_refused(app, *choice),
@@ -276,6 +276,42 @@ fn clear_filter(app: &mut App) {
     }
 }
 
+/// The `/` line's commands; text comes as `Msg::Edit`.
+fn filter_command(app: &mut App, c: Command) -> Vec<Effect> {
+    match c {
+        Command::Submit => app.mode = Mode::Normal,
+        Command::Cancel => {
+            app.mode = Mode::Normal;
+            clear_filter(app);
+        }
+        // The list follows the filter while it is typed.
+        Command::SelectNext | Command::SelectPrev => return command(app, c),
+        Command::Quit => app.quit = true,
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The `:` line's commands; text comes as `Msg::Edit`.
+fn command_line(app: &mut App, c: Command) -> Vec<Effect> {
+    match c {
+        Command::Submit => {
+            app.mode = Mode::Normal;
+            let line = app.command.value().to_string();
+            app.command.reset();
+            return run_command_line(app, &line);
+        }
+        Command::Complete => complete_command(app),
+        Command::Cancel => {
+            app.mode = Mode::Normal;
+            app.command.reset();
+        }
+        Command::Quit => app.quit = true,
+        _ => {}
+    }
+    Vec::new()
+}
+
 fn help_command(app: &mut App, c: Command) {
     help_scroll_by(app, c);
     app.help_scroll = app.help_scroll.min(app.help_max_scroll);
@@ -293,7 +329,7 @@ fn help_scroll_by(app: &mut App, c: Command) {
         }
         Command::SelectFirst => app.help_scroll = 0,
         Command::SelectLast => app.help_scroll = app.help_max_scroll,
-        Command::Help | Command::Back | Command::Quit | Command::Open => app.mode = Mode::Normal,
+        Command::Close => app.mode = Mode::Normal,
         _ => {}
     }
 }
@@ -443,7 +479,8 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
             info(app, "reloading…");
             return vec![Effect::Load];
         }
-        Command::None => {}
+        // The commands of the other modes.
+        _ => {}
     }
     Vec::new()
 }
@@ -591,47 +628,12 @@ fn back(app: &mut App) {
     }
 }
 
-/// The `:` commands, for completion and the help overlay.
-pub const COMMANDS: &[(&str, &str)] = &[
-    (
-        "kind",
-        "kind KIND|all — list one kind (application, sp, uami, sami)",
-    ),
-    ("sort", "sort name|kind|expiry — order the list"),
-    ("filter", "filter TEXT — set the / filter"),
-    ("secrets", "identities with client secrets"),
-    ("certificates", "identities with certificates"),
-    ("federated", "identities with federated credentials"),
-    ("expired", "identities with an expired credential"),
-    ("expiring", "identities with a credential expiring soon"),
-    ("all", "every identity"),
-    ("dashboard", "the tenant at a glance"),
-    ("findings", "every audit finding, worst first"),
-    ("reload", "load the tenant again"),
-    ("resume", "continue the unfinished migration found at start"),
-    ("rollback", "undo the unfinished migration found at start"),
-    (
-        "dismiss",
-        "hide the notice about an unfinished migration (:resume and :rollback still work)",
-    ),
-    (
-        "migrate",
-        "migrate [secret-to-certificate|secret-to-fic|secret-to-managed-identity] — migrate the selected identity",
-    ),
-    ("help", "the key and command overview"),
-    ("quit", "leave credwise (also q)"),
-];
-
 fn complete_command(app: &mut App) {
     let typed = app.command.value().trim_start().to_string();
     if typed.contains(' ') {
         return;
     }
-    let matches: Vec<&str> = COMMANDS
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| name.starts_with(&typed))
-        .collect();
+    let matches = super::line_command::completions(&typed);
     match matches[..] {
         [one] => {
             app.command = tui_input::Input::new(format!("{one} "));
@@ -645,24 +647,28 @@ fn nav_index(item: NavItem) -> usize {
     NavItem::ALL.iter().position(|&i| i == item).unwrap_or(0)
 }
 
+/// Carries out a `:` line, parsed by the one table (`line_command`).
 fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
-    let line = line.trim();
-    let (name, arg) = match line.split_once(char::is_whitespace) {
-        Some((n, a)) => (n, a.trim()),
-        None => (line, ""),
-    };
+    use super::line_command::LineCommand as L;
     use crate::domain::CredentialType;
-    match name {
-        "" => {}
-        "q" | "quit" | "q!" => app.quit = true,
-        "help" | "h" => {
+    let parsed = match super::line_command::parse(line) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            error(app, e);
+            return Vec::new();
+        }
+    };
+    match parsed {
+        L::Quit => app.quit = true,
+        L::Help => {
             app.mode = Mode::Help;
             app.help_scroll = 0;
         }
-        "reload" | "r" => return command(app, Command::Reload),
-        "resume" => return super::migration::continue_journal(app, false),
-        "rollback" => return super::migration::continue_journal(app, true),
-        "dismiss" => {
+        L::Reload => return command(app, Command::Reload),
+        L::Resume => return super::migration::continue_journal(app, false),
+        L::Rollback => return super::migration::continue_journal(app, true),
+        L::Dismiss => {
             if app.journal_notice().is_some() {
                 app.journal_notice_dismissed = true;
                 info(app, "notice hidden; :resume and :rollback still work");
@@ -670,51 +676,18 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
                 info(app, "no notice to dismiss");
             }
         }
-        "migrate" | "m" => {
-            if arg.is_empty() {
-                super::migration::open(app);
-            } else {
-                match crate::domain::migration::MigrationKind::parse(arg) {
-                    Some(k) => super::migration::open_kind(app, k),
-                    None => error(
-                        app,
-                        format!(
-                            "unknown migration {arg:?}: use secret-to-certificate, \
-                             secret-to-fic or secret-to-managed-identity"
-                        ),
-                    ),
-                }
-            }
-        }
-        "all" => select_nav(app, nav_index(NavItem::All)),
-        "dashboard" | "dash" => select_nav(app, nav_index(NavItem::Dashboard)),
-        "findings" | "audit" => select_nav(app, nav_index(NavItem::Findings)),
-        "secrets" => select_nav(app, nav_index(NavItem::With(CredentialType::Secret))),
-        "certificates" | "certs" => {
-            select_nav(app, nav_index(NavItem::With(CredentialType::Certificate)))
-        }
-        "federated" | "fic" | "fics" => {
-            select_nav(app, nav_index(NavItem::With(CredentialType::Federated)))
-        }
-        "expired" => select_nav(app, nav_index(NavItem::Expired)),
-        "expiring" => select_nav(app, nav_index(NavItem::Expiring)),
-        "kind" | "k" => {
-            if arg.is_empty() || arg == "all" {
-                select_nav(app, nav_index(NavItem::All));
-            } else {
-                match IdentityKind::parse(arg) {
-                    Some(k) => select_nav(app, nav_index(NavItem::Kind(k))),
-                    None => error(
-                        app,
-                        format!(
-                            "unknown kind {arg:?}: use application, service-principal, \
-                             user-assigned-managed-identity, system-assigned-managed-identity or all"
-                        ),
-                    ),
-                }
-            }
-        }
-        "sort" | "s" => match SortKey::parse(arg) {
+        L::Migrate(None) => super::migration::open(app),
+        L::Migrate(Some(k)) => super::migration::open_kind(app, k),
+        L::All | L::Kind(None) => select_nav(app, nav_index(NavItem::All)),
+        L::Kind(Some(k)) => select_nav(app, nav_index(NavItem::Kind(k))),
+        L::Dashboard => select_nav(app, nav_index(NavItem::Dashboard)),
+        L::Findings => select_nav(app, nav_index(NavItem::Findings)),
+        L::Secrets => select_nav(app, nav_index(NavItem::With(CredentialType::Secret))),
+        L::Certificates => select_nav(app, nav_index(NavItem::With(CredentialType::Certificate))),
+        L::Federated => select_nav(app, nav_index(NavItem::With(CredentialType::Federated))),
+        L::Expired => select_nav(app, nav_index(NavItem::Expired)),
+        L::Expiring => select_nav(app, nav_index(NavItem::Expiring)),
+        L::Sort(arg) => match SortKey::parse(arg) {
             Some(k) => {
                 app.sort = k;
                 app.rebuild();
@@ -725,20 +698,10 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
                 format!("unknown sort {arg:?}: use name, kind or expiry"),
             ),
         },
-        "filter" | "f" => {
+        L::Filter(arg) => {
             app.filter = tui_input::Input::new(arg.to_string());
             let keep = app.selected_entry();
             app.refilter(keep);
-        }
-        other => {
-            // `:app`, `:sp`, `:uami`, `:sami` like k9s' resource aliases.
-            match IdentityKind::parse(other) {
-                Some(k) => select_nav(app, nav_index(NavItem::Kind(k))),
-                None => error(
-                    app,
-                    format!("unknown command :{other} (Tab completes, :help lists)"),
-                ),
-            }
         }
     }
     Vec::new()

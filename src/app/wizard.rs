@@ -148,7 +148,15 @@ fn close(app: &mut App) {
     }
 }
 
-/// Keys while the wizard is on screen.
+/// Whether the wizard shows its decision (every question on the path answered).
+pub fn on_summary(app: &App) -> bool {
+    match (app.wizard.as_ref(), app.decision_table.as_ref()) {
+        (Some(w), Some(t)) => w.cursor >= t.path(&w.answers).questions.len(),
+        _ => false,
+    }
+}
+
+/// The wizard's commands (`Context::Wizard`, `Context::WizardSummary`).
 pub fn command(app: &mut App, c: Command) -> Vec<Effect> {
     let Some(table) = app.decision_table.clone() else {
         close(app);
@@ -179,7 +187,7 @@ pub fn command(app: &mut App, c: Command) -> Vec<Effect> {
         Command::SelectFirst => w.option = 0,
         Command::SelectLast => w.option = options.saturating_sub(1),
         Command::Open if !on_summary => answer(app, &table),
-        Command::Back | Command::FocusLeft => {
+        Command::Back => {
             if w.cursor == 0 {
                 if !w.standalone {
                     close(app);
@@ -190,7 +198,7 @@ pub fn command(app: &mut App, c: Command) -> Vec<Effect> {
                 sync_option(app);
             }
         }
-        Command::Quit => close(app),
+        Command::Close => close(app),
         Command::Export if on_summary => return export(app, &table),
         Command::Export => {
             app.status = Some(Status {

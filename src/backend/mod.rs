@@ -4,7 +4,6 @@
 //!
 //! May import `domain`, `store`, tokio and the filesystem; never the terminal.
 
-pub mod cache;
 pub mod demo;
 pub mod import;
 pub mod live;

@@ -14,11 +14,11 @@ use serde::Serialize;
 
 use super::table::{Table, truncate, width};
 use super::{CliError, json, output};
-use crate::backend::Backend;
 use crate::domain::audit::suppress::{self, Suppression};
 use crate::domain::audit::{self, AuditOptions, Finding, Remedy, Report, Severity};
 use crate::domain::directory::Directory;
 use crate::domain::{IdentityKind, Timestamp};
+use crate::jobs::load::Source;
 use crate::sanitize;
 
 /// The longest `--expiring-within`/`--max-secret-lifetime`: a century is already no limit, and
@@ -89,15 +89,15 @@ impl SeverityArg {
     }
 }
 
-/// Audits the tenant behind `backend`, prints the report and applies the gate.
-pub async fn run(args: &AuditArgs, backend: &dyn Backend, now: Timestamp) -> Result<(), CliError> {
+/// Audits the tenant of `source`, prints the report and applies the gate.
+pub async fn run(args: &AuditArgs, source: &Source, now: Timestamp) -> Result<(), CliError> {
     // Read the suppressions before the tenant: a typo in the file should not wait for a load.
     let ignore = ignore_file(args.ignore.as_deref());
     let suppressions = match &ignore {
         Some(path) => read_suppressions(path)?,
         None => Vec::new(),
     };
-    let dir = super::load_directory(backend).await?;
+    let dir = super::load_directory(source).await?;
     let opts = AuditOptions {
         now,
         expiring_within_days: args.expiring_within,

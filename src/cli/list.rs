@@ -8,11 +8,11 @@ use clap::Args;
 
 use super::table::{Align, Table, truncate};
 use super::{CliError, Format, json, output};
-use crate::backend::Backend;
 use crate::domain::credential::CredentialRef;
 use crate::domain::directory::{Directory, Entry};
 use crate::domain::expiry;
 use crate::domain::{IdentityKind, Timestamp};
+use crate::jobs::load::Source;
 use crate::sanitize;
 
 #[derive(Debug, Args)]
@@ -31,10 +31,10 @@ pub struct ListArgs {
 /// Display names longer than this are cut in the table (JSON and CSV keep them whole).
 const NAME_WIDTH: usize = 40;
 
-pub async fn run(args: &ListArgs, backend: &dyn Backend, now: Timestamp) -> Result<(), CliError> {
+pub async fn run(args: &ListArgs, source: &Source, now: Timestamp) -> Result<(), CliError> {
     // Check the flag before loading: a typo should not wait for a tenant to load.
     let kind = args.kind.as_deref().map(parse_kind).transpose()?;
-    let dir = super::load_directory(backend).await?;
+    let dir = super::load_directory(source).await?;
     let entries = sorted_entries(&dir, kind);
     let text = match args.output {
         Format::Table => table(&dir, &entries, now),

@@ -209,10 +209,11 @@ impl From<crate::backend::Error> for CliError {
     }
 }
 
-/// Loads the tenant behind `backend` and indexes it, for the read-only commands. On a
-/// terminal, progress is drawn on stderr while it loads ("applications 1,200/4,000").
+/// Loads the tenant of `source` (`jobs::load::fetch`: remembered in the cache of a live
+/// source) and indexes it, for the commands. On a terminal, progress is drawn on stderr while
+/// it loads ("applications 1,200/4,000").
 pub async fn load_directory(
-    backend: &dyn crate::backend::Backend,
+    source: &crate::jobs::load::Source,
 ) -> Result<crate::domain::Directory, CliError> {
     let (progress, drawer) = if output::stderr_is_terminal() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -227,9 +228,7 @@ pub async fn load_directory(
     } else {
         (crate::backend::Progress::silent(), None)
     };
-    let loaded = backend
-        .load(&crate::backend::Scope::default(), &progress)
-        .await;
+    let loaded = crate::jobs::load::fetch(source, &progress).await;
     // Dropping the sender ends the drawer, which clears its line before anything else prints.
     drop(progress);
     if let Some(d) = drawer {

@@ -10,11 +10,11 @@ use clap::Args;
 
 use super::table::{Table, truncate};
 use super::{CliError, Format, json, output};
-use crate::backend::Backend;
 use crate::domain::credential::CredentialRef;
 use crate::domain::directory::{Directory, Entry, FindError, ObjectRef};
 use crate::domain::expiry;
 use crate::domain::{IdentityKind, Timestamp};
+use crate::jobs::load::Source;
 use crate::sanitize;
 
 #[derive(Debug, Args)]
@@ -29,14 +29,14 @@ pub struct ShowArgs {
 /// Long names and FIC subjects are cut in the tables; JSON keeps them whole.
 const CELL_WIDTH: usize = 64;
 
-pub async fn run(args: &ShowArgs, backend: &dyn Backend, now: Timestamp) -> Result<(), CliError> {
+pub async fn run(args: &ShowArgs, source: &Source, now: Timestamp) -> Result<(), CliError> {
     if args.output == Format::Csv {
         return Err(CliError::usage(
             "show supports table and json output (--output table|json); \
              use `credwise list --output csv` for CSV",
         ));
     }
-    let dir = super::load_directory(backend).await?;
+    let dir = super::load_directory(source).await?;
     let e = find(&dir, &args.id)?;
     let text = match args.output {
         Format::Json => json::to_pretty(&json::identity_in_full(&dir, e, now))?,

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{CliError, output};
-use crate::backend::Backend;
 use crate::backend::import::{AzImport, import_with_warnings};
 use crate::domain::{Directory, IdentityKind, Timestamp};
+use crate::jobs::load::Source;
 use crate::store::snapshot_file;
 
 #[derive(Debug, Subcommand)]
@@ -50,8 +50,8 @@ pub struct ImportAzArgs {
     pub out: PathBuf,
 }
 
-pub async fn save(args: &SaveArgs, backend: &dyn Backend) -> Result<(), CliError> {
-    let dir = super::load_directory(backend).await?;
+pub async fn save(args: &SaveArgs, source: &Source) -> Result<(), CliError> {
+    let dir = super::load_directory(source).await?;
     let line = format!("saved {} to {}\n", counts(&dir), args.out.display());
     snapshot_file::save(dir.snapshot(), &args.out).map_err(crate::backend::Error::from)?;
     output::print(&line);

@@ -6,6 +6,7 @@
 //! deterministic in tests. `tests/architecture.rs` enforces this rule.
 
 pub mod audit;
+pub mod calls;
 pub mod change;
 pub mod credential;
 pub mod delta;

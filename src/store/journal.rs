@@ -15,12 +15,15 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
 use super::files::{self, Access};
 use crate::domain::Timestamp;
 use crate::domain::change::Change;
+pub use crate::domain::migration::progress::{Phase, StepProgress, StepState};
 use crate::domain::migration::{MigrationKind, Plan};
 
 /// The journal format's version, in the first record.
@@ -44,6 +47,11 @@ pub struct SourceRecord {
 }
 
 impl SourceRecord {
+    /// A live tenant (not the demo or a snapshot file).
+    pub fn is_live(&self) -> bool {
+        self.kind == "live"
+    }
+
     /// The embedded demo tenant (changes live in memory only).
     pub fn demo(description: impl Into<String>) -> Self {
         Self {
@@ -76,44 +84,6 @@ impl SourceRecord {
             cloud: Some(cloud.to_string()),
         }
     }
-}
-
-/// The state a step record reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StepState {
-    /// The step began (before its checks and action).
-    Started,
-    /// Its verification held before this migration did anything: nothing was changed.
-    AlreadyInPlace,
-    /// The action succeeded; the record holds its undo.
-    Applied,
-    /// The verification held after the action.
-    Verified,
-    /// The step stopped; `phase` says where and `error` why.
-    Failed,
-    UndoStarted,
-    Undone,
-    UndoFailed,
-    /// A rollback left this secret removal in place: the backend cannot bring a removed
-    /// secret back (on a live tenant `addPassword` makes a new keyId and value). `note` says
-    /// which secret and what to do; a later rollback leaves the step as it is.
-    NotRestorable,
-    /// A rollback chosen to keep the new credential left this step's change in place:
-    /// undoing it would have left the identity without a usable credential. `note` says which.
-    Kept,
-}
-
-/// Where a failed step stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Phase {
-    /// Asking whether the step was already done.
-    Check,
-    Precondition,
-    Apply,
-    Verify,
-    Undo,
 }
 
 /// How a migration ended.
@@ -220,51 +190,6 @@ impl Record {
     }
 }
 
-/// What the records say about one step.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StepProgress {
-    pub state: Option<StepState>,
-    pub ever_started: bool,
-    pub applied: bool,
-    /// This migration verified the step's change (by content) at some point.
-    pub verified: bool,
-    pub already_in_place: bool,
-    pub undo: Option<Change>,
-    pub phase: Option<Phase>,
-    pub error: Option<String>,
-    /// The last record's note (why a step was kept, a forced undo…).
-    pub note: Option<String>,
-    /// A look-alike's two sides, when one failed the step.
-    pub expected: Option<String>,
-    pub found: Option<String>,
-    pub at: Option<Timestamp>,
-}
-
-impl StepProgress {
-    /// Whether this migration may have made the step's change: it did (`applied`), or an
-    /// attempt got as far as the action before it stopped (a crash after `started`, a failure
-    /// while applying or verifying). A failure in the checks before the action never changed
-    /// anything.
-    pub fn may_have_applied(&self) -> bool {
-        self.applied
-            || match self.state {
-                Some(StepState::Started)
-                | Some(StepState::UndoStarted)
-                | Some(StepState::UndoFailed) => true,
-                Some(StepState::Failed) => matches!(self.phase, Some(Phase::Apply | Phase::Verify)),
-                _ => false,
-            }
-    }
-
-    /// The step needs nothing more on the way forward.
-    pub fn is_complete(&self) -> bool {
-        matches!(
-            self.state,
-            Some(StepState::Verified) | Some(StepState::AlreadyInPlace)
-        )
-    }
-}
-
 /// A journal read back: the plan (with the ids Azure chose bound in), each step's progress,
 /// and how it ended, if it did.
 #[derive(Debug, Clone)]
@@ -315,77 +240,91 @@ impl JournalState {
         // A journal from before content checks verifies by id: upgrade it from the actions,
         // so resuming or rolling it back compares content too.
         plan.upgrade_checks();
-        let mut steps = vec![StepProgress::default(); plan.steps.len()];
-        let mut rolling_back = false;
-        let mut closed = None;
-        let mut updated_at = at;
-        for r in records.iter().skip(1) {
-            match r {
-                Record::Opened { .. } => return Err(corrupt("a second `opened` record")),
-                Record::Step {
-                    index,
-                    state,
-                    at,
-                    applied,
-                    undo,
-                    created,
-                    phase,
-                    error,
-                    expected,
-                    found,
-                    note,
-                    ..
-                } => {
-                    let Some(p) = steps.get_mut(*index) else {
-                        return Err(corrupt(&format!(
-                            "a record for step {index}, past the plan"
-                        )));
-                    };
-                    p.state = Some(*state);
-                    p.at = Some(*at);
-                    p.ever_started |= *state == StepState::Started;
-                    p.applied |= *applied;
-                    p.verified |= *state == StepState::Verified;
-                    p.already_in_place |= *state == StepState::AlreadyInPlace;
-                    if undo.is_some() {
-                        p.undo = undo.clone();
-                    }
-                    p.phase = *phase;
-                    p.error = error.clone();
-                    p.expected = expected.clone();
-                    p.found = found.clone();
-                    p.note = note.clone();
-                    if let Some(c) = created {
-                        plan.rebind(&c.principal_id, &c.client_id);
-                    }
-                    updated_at = *at;
-                }
-                Record::RollbackStarted { at } => {
-                    // A finished migration can still be rolled back: that reopens it.
-                    rolling_back = true;
-                    closed = None;
-                    updated_at = *at;
-                }
-                Record::Closed { outcome, at } => {
-                    closed = Some((*outcome, *at));
-                    updated_at = *at;
-                }
-            }
-        }
-        Ok(Self {
+        let mut state = Self {
+            steps: vec![StepProgress::default(); plan.steps.len()],
             id: journal_id,
             opened_at: at,
-            updated_at,
+            updated_at: at,
             migration,
             source,
             principal,
             plan,
-            steps,
-            rolling_back,
-            closed,
-            records,
+            rolling_back: false,
+            closed: None,
+            records: Vec::with_capacity(records.len()),
             truncated_tail,
-        })
+        };
+        let mut records = records.into_iter();
+        if let Some(opened) = records.next() {
+            state.records.push(opened);
+        }
+        for r in records {
+            state.apply(r).map_err(|m| corrupt(&m))?;
+        }
+        Ok(state)
+    }
+
+    /// Adds one record after `opened` to what the journal says: the step's progress, the ids
+    /// Azure chose (bound into the plan), a rollback begun, the migration closed. A run keeps
+    /// its journal's state this way, in memory, as it appends: the file is read once, when
+    /// the run opens it. `Err` names what does not fit (a second `opened`, a step past the
+    /// plan).
+    pub fn apply(&mut self, record: Record) -> Result<(), String> {
+        match &record {
+            Record::Opened { .. } => return Err("a second `opened` record".into()),
+            Record::Step {
+                index,
+                state,
+                at,
+                applied,
+                undo,
+                created,
+                phase,
+                error,
+                expected,
+                found,
+                note,
+            } => {
+                let Some(p) = self.steps.get_mut(*index) else {
+                    return Err(format!("a record for step {index}, past the plan"));
+                };
+                p.state = Some(*state);
+                p.at = Some(*at);
+                p.applied |= *applied;
+                p.verified |= *state == StepState::Verified;
+                p.already_in_place |= *state == StepState::AlreadyInPlace;
+                if undo.is_some() {
+                    p.undo = undo.clone();
+                }
+                p.phase = *phase;
+                p.error = error.clone();
+                p.expected = expected.clone();
+                p.found = found.clone();
+                p.note = note.clone();
+                if let Some(c) = created {
+                    self.plan.rebind(&c.principal_id, &c.client_id);
+                }
+                self.updated_at = *at;
+            }
+            Record::RollbackStarted { at } => {
+                // A finished migration can still be rolled back: that reopens it.
+                self.rolling_back = true;
+                self.closed = None;
+                self.updated_at = *at;
+            }
+            Record::Closed { outcome, at } => {
+                self.closed = Some((*outcome, *at));
+                self.updated_at = *at;
+            }
+        }
+        self.records.push(record);
+        Ok(())
+    }
+
+    /// The state of a journal that holds only its `opened` record (a run that just created
+    /// it knows what it wrote and reads nothing back).
+    pub fn from_opened(opened: Record, path: &Path) -> Result<Self, JournalError> {
+        Self::from_records(vec![opened], false, path)
     }
 
     /// The first step not yet complete on the way forward.
@@ -468,6 +407,9 @@ fn looks_like_jwt(text: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct JournalStore {
     dir: PathBuf,
+    /// Journal files read through this store (and its clones): a run keeps its journal's
+    /// state in memory, so this stays small whatever the plan's length (tests count it).
+    reads: Arc<AtomicUsize>,
 }
 
 impl JournalStore {
@@ -479,7 +421,15 @@ impl JournalStore {
 
     /// A store in `dir` (tests).
     pub fn at(dir: PathBuf) -> Self {
-        Self { dir }
+        Self {
+            dir,
+            reads: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// How many journal files this store has read so far.
+    pub fn reads(&self) -> usize {
+        self.reads.load(Ordering::Relaxed)
     }
 
     pub fn dir(&self) -> &Path {
@@ -542,6 +492,7 @@ impl JournalStore {
             return Err(JournalError::NotFound(id.to_string()));
         }
         let path = self.journal_path(id);
+        self.reads.fetch_add(1, Ordering::Relaxed);
         let mut text = String::new();
         match File::open(&path) {
             Ok(mut f) => f.read_to_string(&mut text).map_err(io(&path))?,

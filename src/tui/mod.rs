@@ -1,13 +1,16 @@
-//! The terminal explorer: turns crossterm events into `Msg`s through the keymap, renders
-//! `&App` with ratatui, and runs the event loop with the background jobs.
+//! The terminal explorer: `terminal` (taken over and always restored, OSC 52 copy), `input`
+//! (crossterm events → `Msg`s through `app::keymap`), `event_loop` (events in, `app::update`,
+//! effects to the `runtime`, a frame drawn), `theme`, `ui_state` and `view/*`
+//! (render functions of `&App`).
 //!
-//! May import `app`, `jobs`, `backend`, `config` and `domain`, crossterm and ratatui.
+//! May import `runtime`, `app`, `jobs`, `backend`, `store`, `config` and `domain`, crossterm
+//! and ratatui.
 
-pub mod keymap;
-mod migration_run;
-pub mod run;
+mod event_loop;
+pub mod input;
+mod terminal;
 pub mod theme;
 pub mod ui_state;
 pub mod view;
 
-pub use run::{run, run_wizard};
+pub use event_loop::{run, run_wizard};

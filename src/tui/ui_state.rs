@@ -4,8 +4,8 @@
 
 use ratatui::layout::Rect;
 
-use super::keymap::Keymap;
 use super::theme::Theme;
+use crate::app::keymap::Keymap;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Areas {

@@ -78,7 +78,7 @@ pub fn demo_source() -> SourceRecord {
 pub fn certificate() -> CertificateInfo {
     static CERT: OnceLock<CertificateInfo> = OnceLock::new();
     CERT.get_or_init(|| {
-        credwise::jobs::certificate::generate("payroll-api", 12, NOW, None)
+        credwise::jobs::migrate::certificate::generate("payroll-api", 12, NOW, None)
             .unwrap()
             .0
     })

@@ -7,12 +7,12 @@ pub mod conditions;
 pub mod loopback;
 pub mod migration;
 
+use credwise::app::keymap::Keymap;
 use credwise::app::{App, Msg, update};
 use credwise::backend::demo;
 use credwise::domain::audit::overview::overview;
 use credwise::domain::audit::{AuditOptions, audit};
 use credwise::domain::{Directory, Timestamp};
-use credwise::tui::keymap::Keymap;
 use credwise::tui::theme::Theme;
 use credwise::tui::ui_state::UiState;
 use credwise::tui::view;
@@ -76,17 +76,27 @@ pub fn screen(t: &Terminal<TestBackend>) -> String {
     out
 }
 
-/// Types `text` into whatever input is active.
-pub fn type_text(app: &mut App, text: &str, filter: bool) {
+/// Presses `key` (a keymap name: `enter`, `ctrl-c`, `y`, `space`) on what is on screen, as the
+/// terminal would: through the default keymap of `app.context()`; a key bound to nothing there
+/// is text where text is typed, and nothing elsewhere.
+pub fn press(app: &mut App, key: &str) -> Vec<credwise::app::Effect> {
+    use credwise::app::keymap::{Key, KeyCodeOrd};
+    let k = Key::parse(key).unwrap_or_else(|| panic!("no key {key:?}"));
+    let context = app.context();
+    match Keymap::defaults().lookup(context, &k) {
+        Some(c) => update(app, Msg::Command(c)),
+        None => match k.code {
+            KeyCodeOrd::Char(c) if context.takes_text() && !k.ctrl && !k.alt => {
+                update(app, Msg::Edit(tui_input::InputRequest::InsertChar(c)))
+            }
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// Types `text` into whatever input is active (the filter, the command line, a form field).
+pub fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
-        let req = tui_input::InputRequest::InsertChar(c);
-        update(
-            app,
-            if filter {
-                Msg::FilterEdit(req)
-            } else {
-                Msg::CommandEdit(req)
-            },
-        );
+        update(app, Msg::Edit(tui_input::InputRequest::InsertChar(c)));
     }
 }

@@ -1,8 +1,10 @@
 //! The Azure Resource Manager client: subscriptions, user-assigned identities (api-version
 //! 2024-11-30) and their federated credentials (2025-01-31-preview, the only version whose
 //! schema has `claimsMatchingExpression`), role assignments with their ABAC conditions
-//! (2022-04-01), Azure Resource Graph for the resources that carry identities, and the
-//! identity and role-assignment writes of a migration (reference §2.4–§2.7, §3.3).
+//! (2022-04-01), and Azure Resource Graph for the resources that carry identities
+//! (reference §2.4–§2.7, §3.3). The identity and role-assignment writes of a migration are
+//! requests of the catalogue of calls (`domain::calls`, sent by `changes`), which holds the
+//! api-versions they share with the crawl.
 //!
 //! Cost per crawl: one subscriptions list; per subscription one identities list and one role
 //! assignments list (listing a subscription's assignments and keeping those of the tenant's
@@ -17,12 +19,8 @@ use std::collections::BTreeMap;
 use azure_core::http::Method;
 
 use super::error::Need;
-use super::http::{Reply, Service, arm_path, segment};
-use super::retry::Mode;
-use super::wire::{
-    CreatedIdentity, FicMatch, Page, ResourceGraphPage, RoleDefinition, Row, Subscription,
-    WireFicItem, WireRole, WireUami, read_row,
-};
+use super::http::{Service, arm_path, segment};
+use super::wire::{Page, ResourceGraphPage, RoleDefinition, Row, Subscription, read_row};
 use crate::backend::Error;
 use crate::backend::wire::{Checked, WireFic, WireIdentity, WireRoleAssignment};
 use crate::domain::{
@@ -31,17 +29,10 @@ use crate::domain::{
 
 pub const SUBSCRIPTIONS_API: &str = "2022-12-01";
 /// User-assigned identities themselves (list, get, create, delete).
-pub const MSI_API: &str = "2024-11-30";
-/// Their federated credentials, classic and flexible alike: the stable schemas (2023-01-31,
-/// 2024-11-30) require `subject` and have no `claimsMatchingExpression`, so a flexible FIC
-/// read there comes back without its expression and could not be put back by an undo. The
-/// preview has both, mutually exclusive. `az identity federated-credential
-/// list/show/create/delete` use this version on the same `federatedIdentityCredentials`
-/// path since Azure/azure-cli#31436 (its aaz `_list.py`, `_show.py`, `_create.py`,
-/// `_delete.py`); one version for every FIC call keeps a read and the undo it feeds in
-/// the same schema.
-pub const MSI_FIC_API: &str = "2025-01-31-preview";
-pub const AUTHORIZATION_API: &str = "2022-04-01";
+/// User-assigned identities (list, get, create, delete); their federated credentials at the
+/// preview that knows `claimsMatchingExpression`; role assignments with their conditions.
+/// One definition each, in the catalogue, so the crawl reads what a change writes.
+pub use crate::domain::calls::{AUTHORIZATION_API, MSI_API, MSI_FIC_API};
 pub const RESOURCE_GRAPH_API: &str = "2024-04-01";
 /// Microsoft's advice for Resource Graph: fewer than 300 subscriptions per query.
 pub const ARG_SUBSCRIPTIONS_PER_QUERY: usize = 300;
@@ -60,33 +51,12 @@ pub struct Arm {
 }
 
 impl Arm {
-    /// Follows an ARM list to its last page.
-    async fn pages<W: serde::de::DeserializeOwned>(&self, first: String) -> Result<Vec<W>, Error> {
-        let mut out = Vec::new();
-        let mut url = first;
-        loop {
-            let page: Page<W> = self.svc.get_json(&url, &[], Need::ArmRead).await?;
-            out.extend(page.value);
-            match page.next_link {
-                Some(next) if next == url => {
-                    return Err(Error::Decode {
-                        service: self.svc.name,
-                        message: "the next page link repeats the current one".into(),
-                    });
-                }
-                Some(next) => url = next,
-                None => return Ok(out),
-            }
-        }
-    }
-
     /// Follows an ARM list of objects that convert through `backend::wire`'s types.
     async fn objects<T, W>(&self, first: String) -> Result<Vec<T>, Error>
     where
         Checked<T, W>: serde::de::DeserializeOwned,
     {
-        Ok(self
-            .pages::<Checked<T, W>>(first)
+        Ok(pages::<Checked<T, W>>(&self.svc, first, Need::ArmRead)
             .await?
             .into_iter()
             .map(|c| c.0)
@@ -95,10 +65,14 @@ impl Arm {
 
     /// Every subscription the caller can see, of every tenant (callers filter by tenant).
     pub async fn subscriptions(&self) -> Result<Vec<Subscription>, Error> {
-        self.pages(format!(
-            "{}/subscriptions?api-version={SUBSCRIPTIONS_API}",
-            self.base
-        ))
+        pages(
+            &self.svc,
+            format!(
+                "{}/subscriptions?api-version={SUBSCRIPTIONS_API}",
+                self.base
+            ),
+            Need::ArmRead,
+        )
         .await
     }
 
@@ -209,144 +183,34 @@ impl Arm {
         }
     }
 
-    pub async fn identity(&self, id: &str) -> Result<Option<UserAssignedIdentity>, Error> {
-        Ok(self
-            .get_optional::<WireUami>(id, MSI_API)
-            .await?
-            .map(|w| w.0))
-    }
-
-    pub async fn role_assignment(&self, id: &str) -> Result<Option<RoleAssignment>, Error> {
-        Ok(self
-            .get_optional::<WireRole>(id, AUTHORIZATION_API)
-            .await?
-            .map(|w| w.0))
-    }
-
-    pub async fn identity_fic(
-        &self,
-        identity: &str,
-        name: &str,
-    ) -> Result<Option<FederatedIdentityCredential>, Error> {
-        let id = format!("{identity}/federatedIdentityCredentials/{name}");
-        Ok(self
-            .get_optional::<WireFicItem>(&id, MSI_FIC_API)
-            .await?
-            .map(|w| w.0))
-    }
-
     /// The URL of an ARM object at `api`.
     fn url(&self, id: &str, api: &str) -> Result<String, Error> {
         Ok(format!("{}{}?api-version={api}", self.base, arm_path(id)?))
     }
+}
 
-    async fn write(
-        &self,
-        method: Method,
-        id: &str,
-        api: &str,
-        body: Option<&serde_json::Value>,
-        need: Need,
-    ) -> Result<(String, Reply), Error> {
-        let url = self.url(id, api)?;
-        let reply = self
-            .svc
-            .send(Mode::Write, method, &url, &[], body, need)
-            .await?;
-        Ok((url, reply))
-    }
-
-    /// Creates (or updates) a user-assigned identity; returns the ids Azure gave it.
-    pub async fn put_identity(
-        &self,
-        identity: &UserAssignedIdentity,
-    ) -> Result<UserAssignedIdentity, Error> {
-        let location = identity.location.as_deref().ok_or_else(|| {
-            Error::Unavailable(format!(
-                "user-assigned identity {} needs a location (an Azure region) to be created",
-                identity.name
-            ))
-        })?;
-        let body = serde_json::json!({ "location": location, "tags": identity.tags });
-        let (url, reply) = self
-            .write(
-                Method::Put,
-                &identity.id,
-                MSI_API,
-                Some(&body),
-                Need::IdentityWrite,
-            )
-            .await?;
-        let created: CreatedIdentity = self.svc.json(&reply, &url)?;
-        Ok(UserAssignedIdentity {
-            principal_id: created.properties.principal_id,
-            client_id: created.properties.client_id,
-            tenant_id: created.properties.tenant_id.or(identity.tenant_id.clone()),
-            federated_identity_credentials: Vec::new(),
-            ..identity.clone()
-        })
-    }
-
-    pub async fn delete(&self, id: &str, api: &str, need: Need) -> Result<(), Error> {
-        self.write(Method::Delete, id, api, None, need)
-            .await
-            .map(drop)
-    }
-
-    /// Creates or replaces a federated credential of a user-assigned identity. The caller
-    /// holds that identity's write lock: ARM answers 409 to concurrent FIC writes.
-    pub async fn put_identity_fic(
-        &self,
-        identity: &str,
-        fic: &FederatedIdentityCredential,
-    ) -> Result<(), Error> {
-        let mut properties = serde_json::json!({
-            "issuer": fic.issuer,
-            "audiences": fic.audiences,
-        });
-        // The preview takes a subject or an expression, never both.
-        match FicMatch::of(fic)? {
-            FicMatch::Subject(subject) => properties["subject"] = subject.into(),
-            FicMatch::Expression(expression) => {
-                properties["claimsMatchingExpression"] = FicMatch::expression_json(expression)
+/// Follows a list (ARM's `nextLink`, Graph's `@odata.nextLink`) from `first` to its last
+/// page on `svc`; a link that repeats the current page is an error, not a loop.
+pub async fn pages<W: serde::de::DeserializeOwned>(
+    svc: &Service,
+    first: String,
+    need: Need,
+) -> Result<Vec<W>, Error> {
+    let mut out = Vec::new();
+    let mut url = first;
+    loop {
+        let page: Page<W> = svc.get_json(&url, &[], need).await?;
+        out.extend(page.value);
+        match page.next_link {
+            Some(next) if next == url => {
+                return Err(Error::Decode {
+                    service: svc.name,
+                    message: "the next page link repeats the current one".into(),
+                });
             }
+            Some(next) => url = next,
+            None => return Ok(out),
         }
-        let id = format!("{identity}/federatedIdentityCredentials/{}", fic.name);
-        let body = serde_json::json!({ "properties": properties });
-        self.write(
-            Method::Put,
-            &id,
-            MSI_FIC_API,
-            Some(&body),
-            Need::IdentityWrite,
-        )
-        .await
-        .map(drop)
-    }
-
-    /// Creates a role assignment, its condition, condition version and description included;
-    /// returns its id and the assignment as ARM answered (the `PUT`'s body, or a read back
-    /// when the body is not one), so the caller can see what ARM actually kept.
-    pub async fn put_role_assignment(
-        &self,
-        a: &RoleAssignment,
-    ) -> Result<(String, Option<RoleAssignment>), Error> {
-        let id = assignment_id(a);
-        let body = serde_json::json!({ "properties": a.create_properties() });
-        let (url, reply) = self
-            .write(
-                Method::Put,
-                &id,
-                AUTHORIZATION_API,
-                Some(&body),
-                Need::RoleAssignmentWrite,
-            )
-            .await?;
-        let answered = match self.svc.json::<WireRole>(&reply, &url) {
-            Ok(w) => Some(w.0),
-            Err(_) => self.role_assignment(&id).await?,
-        };
-        Ok((id, answered))
     }
 }
 

@@ -1,39 +1,177 @@
-//! `check` and `apply` of the live backend: every `Check` and `Change` as Graph/ARM calls,
-//! and the read of one object's credentials (`credentials`) the lockout guard needs.
-//! Each change first reads what its undo needs (a secret's metadata, a certificate with its
-//! `key`, a FIC with its expression, an identity with its FICs, a role assignment), then
-//! changes, and returns the undo with the ids the service chose. Writes to one user-assigned
-//! identity are serialised (ARM answers 409 to concurrent FIC writes).
+//! `check` and `apply` of the live backend, and the read of one object's credentials
+//! (`credentials`) the lockout guard needs: every request comes from the catalogue of calls
+//! (`domain::calls`) — the same one a plan prints — and is sent on this session's endpoints.
+//! Each change first makes the reads its undo needs (a secret's metadata, the certificates
+//! with their `key`, a FIC with its expression, an identity with its FICs, a role
+//! assignment), then writes, and returns the undo with the ids the service chose. Writes to
+//! one user-assigned identity are serialised (ARM answers 409 to concurrent FIC writes).
+//! Requests are sent one after the other, in the catalogue's order.
 //!
-//! May import the Graph and ARM clients and the domain.
+//! May import the Graph and ARM clients, the HTTP layer and the domain.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::LiveBackend;
-use super::arm::{AUTHORIZATION_API, MSI_API, MSI_FIC_API, condition_lost};
+use super::arm::{self, condition_lost};
 use super::error::Need;
-use super::graph::owner_path;
-use crate::backend::wire::WireKey;
+use super::http::{Reply, Service};
+use super::retry::Mode;
+use super::wire::{self, CreatedIdentity, Page, WireFicItem, WireRole, WireUami};
+use crate::backend::wire::{WireKey, WirePassword, null_as_empty};
 use crate::backend::{Applied, Error};
+use crate::domain::calls::{self, Api, Body, KeyEdit, Object, Presence, Refused, Request};
 use crate::domain::change::{ApplyError, Target};
 use crate::domain::verify;
-use crate::domain::{Change, Check, CheckOutcome, KeyCredential, ObjectCredentials, Timestamp};
+use crate::domain::{
+    Change, Check, CheckOutcome, FederatedIdentityCredential, KeyCredential, ObjectCredentials,
+    PasswordCredential, RoleAssignment, UserAssignedIdentity,
+};
+
+/// A change or check the catalogue has no request for: nothing is sent (exit 2).
+fn refused(r: Refused) -> Error {
+    match r {
+        Refused::Unavailable(message) => Error::Unavailable(message),
+        Refused::Rejected(e) => Error::Rejected(e),
+    }
+}
+
+/// The permission or role a 403 to this request lacks.
+fn need(r: &Request) -> Need {
+    match (r.is_read(), r.api, r.object) {
+        (true, Api::Arm, _) => Need::ArmRead,
+        (true, _, _) => Need::GraphRead,
+        (false, _, Object::Application | Object::ServicePrincipal) => Need::GraphWrite,
+        (false, _, Object::UserAssignedIdentity) => Need::IdentityWrite,
+        (false, _, Object::RoleAssignment) => Need::RoleAssignmentWrite,
+    }
+}
+
+fn http_method(m: calls::Method) -> azure_core::http::Method {
+    use azure_core::http::Method;
+    match m {
+        calls::Method::Get => Method::Get,
+        calls::Method::Post => Method::Post,
+        calls::Method::Put => Method::Put,
+        calls::Method::Patch => Method::Patch,
+        calls::Method::Delete => Method::Delete,
+    }
+}
+
+/// The body of a request the catalogue gives whole.
+fn fields(r: &Request) -> Option<serde_json::Value> {
+    r.body.as_ref().and_then(Body::json)
+}
+
+/// The secrets and certificates of one object.
+struct Credentials {
+    passwords: Vec<PasswordCredential>,
+    key_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCredentials {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    password_credentials: Vec<WirePassword>,
+    /// Kept as Graph sent them, to be sent back whole by a PATCH.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    key_credentials: Vec<serde_json::Value>,
+}
 
 impl LiveBackend {
-    /// The Graph path of an application or service principal target.
-    fn graph_owner(&self, target: &Target, what: &str) -> Result<String, Error> {
-        match target {
-            Target::Application(id) => Ok(owner_path("applications", id)),
-            Target::ServicePrincipal(id) => Ok(owner_path("servicePrincipals", id)),
-            Target::UserAssignedIdentity(id) => Err(Error::Unavailable(format!(
-                "user-assigned managed identity {id} has no {what}"
-            ))),
+    // -----------------------------------------------------------------------------------------
+    // Sending a catalogue request.
+
+    fn service(&self, api: Api) -> &Service {
+        match api {
+            Api::GraphV1 | Api::GraphBeta => &self.graph.svc,
+            Api::Arm => &self.arm.svc,
         }
     }
+
+    /// The request on this session's endpoints (`--graph-url`, `--arm-url`).
+    fn url(&self, r: &Request) -> String {
+        let base = match r.api {
+            Api::GraphV1 => &self.graph.v1,
+            Api::GraphBeta => &self.graph.beta,
+            Api::Arm => &self.arm.base,
+        };
+        format!("{base}{}", r.relative_url())
+    }
+
+    async fn read<T: DeserializeOwned>(&self, r: &Request) -> Result<T, Error> {
+        self.service(r.api)
+            .get_json(&self.url(r), &[], need(r))
+            .await
+    }
+
+    /// A read of one object; `None` when it does not exist (404).
+    async fn read_optional<T: DeserializeOwned>(&self, r: &Request) -> Result<Option<T>, Error> {
+        match self.read(r).await {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A list: its `value`, every page of it when the catalogue says it follows `nextLink`.
+    async fn read_list<T: DeserializeOwned>(&self, r: &Request) -> Result<Vec<T>, Error> {
+        if r.follows_next_link {
+            return arm::pages(self.service(r.api), self.url(r), need(r)).await;
+        }
+        Ok(self.read::<Page<T>>(r).await?.value)
+    }
+
+    async fn write(
+        &self,
+        r: &Request,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(String, Reply), Error> {
+        let url = self.url(r);
+        let reply = self
+            .service(r.api)
+            .send(Mode::Write, http_method(r.method), &url, &[], body, need(r))
+            .await?;
+        Ok((url, reply))
+    }
+
+    async fn secrets(&self, r: &Request) -> Result<Credentials, Error> {
+        let w: WireCredentials = self.read(r).await?;
+        Ok(Credentials {
+            passwords: w.password_credentials.into_iter().map(Into::into).collect(),
+            key_ids: w
+                .key_credentials
+                .iter()
+                .filter_map(|k| k.get("keyId").and_then(|v| v.as_str()).map(str::to_string))
+                .collect(),
+        })
+    }
+
+    /// The key credentials with their `key` blobs, as Graph sent them: what a PATCH of
+    /// `keyCredentials` must send back (it replaces the whole collection).
+    async fn raw_keys(&self, r: &Request) -> Result<Vec<serde_json::Value>, Error> {
+        Ok(self.read::<WireCredentials>(r).await?.key_credentials)
+    }
+
+    async fn fics(&self, r: &Request) -> Result<Vec<FederatedIdentityCredential>, Error> {
+        Ok(self
+            .read_list::<WireFicItem>(r)
+            .await?
+            .into_iter()
+            .map(|f| f.0)
+            .collect())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Checks.
 
     /// Answers a check. Content checks read the object and compare it with
     /// `domain::verify`: a certificate's thumbprint as Graph encodes `customKeyIdentifier`
     /// (or, when Graph left it out, the SHA-1 of the `key` it returns), a federated credential
-    /// from v1.0 — or beta, the only version that returns a flexible credential's
-    /// `claimsMatchingExpression` —, an identity's ids and a role assignment's grant from ARM.
+    /// from beta (the only Graph version that returns a flexible credential's
+    /// `claimsMatchingExpression`) or the ARM preview, an identity's ids and a role
+    /// assignment's grant from ARM.
     pub(super) async fn check_inner(&self, check: &Check) -> Result<CheckOutcome, Error> {
         let present = |yes: bool| {
             if yes {
@@ -49,18 +187,24 @@ impl LiveBackend {
             Check::CredentialAbsent { target, id } => {
                 present(!self.credential_present(target, id).await?)
             }
-            Check::UserAssignedIdentityPresent { id } => {
-                present(self.arm.identity(id).await?.is_some())
-            }
-            Check::RoleAssignmentPresent { id } => {
-                present(self.arm.role_assignment(id).await?.is_some())
-            }
+            Check::UserAssignedIdentityPresent { id } => present(
+                self.read_optional::<WireUami>(&calls::identity(id).map_err(refused)?)
+                    .await?
+                    .is_some(),
+            ),
+            Check::RoleAssignmentPresent { id } => present(
+                self.read_optional::<WireRole>(&calls::role_assignment(id).map_err(refused)?)
+                    .await?
+                    .is_some(),
+            ),
             Check::CertificateMatches {
                 target,
                 key_id,
                 thumbprint,
             } => {
-                let keys = self.keys_of(target).await?;
+                let keys = self
+                    .keys_of(&calls::certificates(target).map_err(refused)?)
+                    .await?;
                 verify::certificate(
                     key_id,
                     thumbprint.as_deref(),
@@ -68,17 +212,12 @@ impl LiveBackend {
                 )
             }
             Check::FederatedCredentialMatches { target, credential } => {
-                let found = match target {
-                    Target::Application(id) => {
-                        self.graph
-                            .fic(&owner_path("applications", id), &credential.name)
-                            .await?
-                    }
-                    Target::UserAssignedIdentity(id) => {
-                        self.arm.identity_fic(id, &credential.name).await?
-                    }
-                    Target::ServicePrincipal(_) => None,
-                };
+                let found =
+                    match calls::federated_credential(target, &credential.name).map_err(refused)? {
+                        Some(r) => self.read_optional::<WireFicItem>(&r).await?.map(|f| f.0),
+                        // A service principal holds none.
+                        None => None,
+                    };
                 verify::federated(credential, found.as_ref())
             }
             Check::UserAssignedIdentityMatches {
@@ -89,53 +228,52 @@ impl LiveBackend {
                 id,
                 principal_id.as_deref(),
                 client_id.as_deref(),
-                self.arm.identity(id).await?.as_ref(),
+                self.read_optional::<WireUami>(&calls::identity(id).map_err(refused)?)
+                    .await?
+                    .map(|w| w.0)
+                    .as_ref(),
             ),
             Check::RoleAssignmentMatches { assignment } => verify::role_assignment(
                 assignment,
-                self.arm.role_assignment(&assignment.id).await?.as_ref(),
+                self.read_optional::<WireRole>(
+                    &calls::role_assignment(&assignment.id).map_err(refused)?,
+                )
+                .await?
+                .map(|w| w.0)
+                .as_ref(),
             ),
         })
     }
 
     /// The credentials `target` holds now: secrets and certificates (with thumbprints) from
-    /// Graph, federated credentials from Graph or, for a user-assigned identity, ARM.
+    /// Graph, federated credentials from Graph beta or, for a user-assigned identity, ARM.
     pub(super) async fn credentials_inner(
         &self,
         target: &Target,
     ) -> Result<ObjectCredentials, Error> {
-        match target {
-            Target::Application(_) | Target::ServicePrincipal(_) => {
-                let owner = self.graph_owner(target, "credentials")?;
-                let fics = async {
-                    match target {
-                        Target::Application(_) => self.graph.fics(&owner, false).await,
-                        _ => Ok(vec![]),
-                    }
-                };
-                let (creds, keys, federated) = futures::try_join!(
-                    self.graph.credentials_of(&owner),
-                    self.keys_of(target),
-                    fics
-                )?;
-                Ok(ObjectCredentials {
-                    passwords: creds.passwords,
-                    keys,
-                    federated,
-                })
-            }
-            Target::UserAssignedIdentity(id) => Ok(ObjectCredentials {
-                passwords: vec![],
-                keys: vec![],
-                federated: self.arm.identity_fics(id).await?,
-            }),
-        }
+        let reads = calls::credentials(target).map_err(refused)?;
+        let passwords = match &reads.secrets {
+            Some(r) => self.secrets(r).await?.passwords,
+            None => vec![],
+        };
+        let keys = match &reads.certificates {
+            Some(r) => self.keys_of(r).await?,
+            None => vec![],
+        };
+        let federated = match &reads.federated {
+            Some(r) => self.fics(r).await?,
+            None => vec![],
+        };
+        Ok(ObjectCredentials {
+            passwords,
+            keys,
+            federated,
+        })
     }
 
     /// The certificates of an application or service principal, each with its thumbprint.
-    async fn keys_of(&self, target: &Target) -> Result<Vec<KeyCredential>, Error> {
-        let owner = self.graph_owner(target, "certificates")?;
-        let raw = self.graph.key_credentials(&owner).await?;
+    async fn keys_of(&self, read: &Request) -> Result<Vec<KeyCredential>, Error> {
+        let raw = self.raw_keys(read).await?;
         raw.into_iter()
             .map(|v| {
                 let der = v
@@ -171,10 +309,12 @@ impl LiveBackend {
         target: &Target,
         id: &str,
     ) -> Result<bool, Error> {
-        match target {
-            Target::Application(_) | Target::ServicePrincipal(_) => {
-                let owner = self.graph_owner(target, "credentials")?;
-                let creds = self.graph.credentials_of(&owner).await?;
+        match calls::presence(target).map_err(refused)? {
+            Presence::Graph {
+                credentials,
+                federated,
+            } => {
+                let creds = self.secrets(&credentials).await?;
                 if creds
                     .passwords
                     .iter()
@@ -183,24 +323,19 @@ impl LiveBackend {
                 {
                     return Ok(true);
                 }
-                if matches!(target, Target::ServicePrincipal(_)) {
-                    return Ok(false);
+                match federated {
+                    Some(r) => Ok(self.fics(&r).await?.iter().any(|f| f.name == id)),
+                    None => Ok(false),
                 }
-                Ok(self
-                    .graph
-                    .fics(&owner, false)
-                    .await?
-                    .iter()
-                    .any(|f| f.name == id))
             }
-            Target::UserAssignedIdentity(arm_id) => Ok(self
-                .arm
-                .identity_fics(arm_id)
-                .await?
-                .iter()
-                .any(|f| f.name == id)),
+            Presence::Arm { federated } => {
+                Ok(self.fics(&federated).await?.iter().any(|f| f.name == id))
+            }
         }
     }
+
+    // -----------------------------------------------------------------------------------------
+    // Changes.
 
     pub(super) async fn apply_inner(&self, change: &Change) -> Result<Applied, Error> {
         let plain = |undo: Change| Applied {
@@ -210,8 +345,10 @@ impl LiveBackend {
         };
         match change {
             Change::AddPassword { target, credential } => {
-                let owner = self.graph_owner(target, "client secrets")?;
-                let (created, secret) = self.graph.add_password(&owner, credential).await?;
+                let add = calls::add_password(target, credential).map_err(refused)?;
+                let (url, reply) = self.write(&add, fields(&add).as_ref()).await?;
+                let added: wire::AddedPassword = self.graph.svc.json(&reply, &url)?;
+                let (created, secret) = added.split();
                 Ok(Applied {
                     undo: Change::RemovePassword {
                         target: target.clone(),
@@ -222,16 +359,15 @@ impl LiveBackend {
                 })
             }
             Change::RemovePassword { target, key_id } => {
-                let owner = self.graph_owner(target, "client secrets")?;
+                let c = calls::remove_password(target, key_id).map_err(refused)?;
                 let old = self
-                    .graph
-                    .credentials_of(&owner)
+                    .secrets(&c.read)
                     .await?
                     .passwords
                     .into_iter()
                     .find(|p| p.key_id.eq_ignore_ascii_case(key_id))
                     .ok_or_else(|| missing("secret", key_id))?;
-                self.graph.remove_password(&owner, &old.key_id).await?;
+                self.write(&c.write, fields(&c.write).as_ref()).await?;
                 Ok(plain(Change::AddPassword {
                     target: target.clone(),
                     credential: old,
@@ -242,38 +378,28 @@ impl LiveBackend {
                 credential,
                 key,
             } => {
-                let owner = self.graph_owner(target, "certificates")?;
-                let key = key.as_deref().ok_or_else(|| {
-                    Error::Unavailable(format!(
-                        "certificate {} cannot be uploaded without its public certificate",
-                        credential.key_id
-                    ))
-                })?;
-                let mut keys = self.graph.key_credentials(&owner).await?;
-                if keys
-                    .iter()
-                    .any(|k| key_id_of(k).eq_ignore_ascii_case(&credential.key_id))
-                {
-                    return Err(Error::Rejected(ApplyError::AlreadyExists {
-                        what: "certificate",
-                        id: credential.key_id.clone(),
-                    }));
-                }
-                keys.push(new_key_credential(credential, key)?);
-                self.graph.set_key_credentials(&owner, keys).await?;
+                let c = calls::add_key(target, credential, key.as_deref()).map_err(refused)?;
+                let edit = key_edit(&c.write)?;
+                // Without the public certificate nothing can be uploaded: say so before
+                // reading anything.
+                edit.ready().map_err(refused)?;
+                let keys = self.raw_keys(&c.read).await?;
+                let body = edit.body(keys).map_err(refused)?;
+                self.write(&c.write, Some(&body)).await?;
                 Ok(plain(Change::RemoveKey {
                     target: target.clone(),
                     key_id: credential.key_id.clone(),
                 }))
             }
             Change::RemoveKey { target, key_id } => {
-                let owner = self.graph_owner(target, "certificates")?;
-                let mut keys = self.graph.key_credentials(&owner).await?;
-                let at = keys
+                let c = calls::remove_key(target, key_id).map_err(refused)?;
+                let edit = key_edit(&c.write)?;
+                let keys = self.raw_keys(&c.read).await?;
+                let removed = keys
                     .iter()
-                    .position(|k| key_id_of(k).eq_ignore_ascii_case(key_id))
+                    .find(|k| key_id_of(k).eq_ignore_ascii_case(key_id))
+                    .cloned()
                     .ok_or_else(|| missing("certificate", key_id))?;
-                let removed = keys.remove(at);
                 let blob = removed
                     .get("key")
                     .and_then(|k| k.as_str())
@@ -284,7 +410,8 @@ impl LiveBackend {
                         service: "Graph",
                         message: format!("keyCredential {key_id}: {e}"),
                     })?;
-                self.graph.set_key_credentials(&owner, keys).await?;
+                let body = edit.body(keys).map_err(refused)?;
+                self.write(&c.write, Some(&body)).await?;
                 Ok(plain(Change::AddKey {
                     target: target.clone(),
                     credential,
@@ -292,22 +419,15 @@ impl LiveBackend {
                 }))
             }
             Change::AddFederatedCredential { target, credential } => {
+                let add = calls::add_federated_credential(target, credential).map_err(refused)?;
                 match target {
-                    Target::Application(id) => {
-                        self.graph
-                            .add_fic(&owner_path("applications", id), credential)
-                            .await?
-                    }
                     Target::UserAssignedIdentity(id) => {
                         let lock = self.identity_lock(id);
                         let _held = lock.lock().await;
-                        self.arm.put_identity_fic(id, credential).await?
+                        self.write(&add, fields(&add).as_ref()).await?;
                     }
-                    Target::ServicePrincipal(id) => {
-                        return Err(Error::Unavailable(format!(
-                            "service principal {id} cannot hold federated credentials; add \
-                             the credential to its application"
-                        )));
+                    _ => {
+                        self.write(&add, fields(&add).as_ref()).await?;
                     }
                 }
                 Ok(plain(Change::RemoveFederatedCredential {
@@ -316,65 +436,56 @@ impl LiveBackend {
                 }))
             }
             Change::RemoveFederatedCredential { target, name } => {
-                let old =
-                    match target {
-                        Target::Application(id) => {
-                            let owner = owner_path("applications", id);
-                            let old =
-                                self.graph.fic(&owner, name).await?.ok_or_else(|| {
-                                    missing("federated identity credential", name)
-                                })?;
-                            self.graph.delete_fic(&owner, name).await?;
-                            old
-                        }
-                        Target::UserAssignedIdentity(id) => {
-                            let lock = self.identity_lock(id);
-                            let _held = lock.lock().await;
-                            let old =
-                                self.arm.identity_fic(id, name).await?.ok_or_else(|| {
-                                    missing("federated identity credential", name)
-                                })?;
-                            self.arm
-                                .delete(
-                                    &format!("{id}/federatedIdentityCredentials/{name}"),
-                                    MSI_FIC_API,
-                                    Need::IdentityWrite,
-                                )
-                                .await?;
-                            old
-                        }
-                        Target::ServicePrincipal(id) => {
-                            return Err(missing(
-                                "federated identity credential",
-                                &format!("{name} on {id}"),
-                            ));
-                        }
-                    };
+                let c = calls::remove_federated_credential(target, name).map_err(refused)?;
+                let lock = match target {
+                    Target::UserAssignedIdentity(id) => Some(self.identity_lock(id)),
+                    _ => None,
+                };
+                let _held = match &lock {
+                    Some(l) => Some(l.lock().await),
+                    None => None,
+                };
+                let old = self
+                    .read_optional::<WireFicItem>(&c.read)
+                    .await?
+                    .map(|f| f.0)
+                    .ok_or_else(|| missing("federated identity credential", name))?;
+                self.write(&c.write, None).await?;
                 Ok(plain(Change::AddFederatedCredential {
                     target: target.clone(),
                     credential: old,
                 }))
             }
             Change::CreateUserAssignedIdentity { identity } => {
+                let c = calls::create_identity(identity).map_err(refused)?;
                 // PUT would answer 200 for an existing identity, and the undo would then
                 // delete something this change did not create.
-                if self.arm.identity(&identity.id).await?.is_some() {
+                if self.read_optional::<WireUami>(&c.read).await?.is_some() {
                     return Err(Error::Rejected(ApplyError::AlreadyExists {
                         what: "user-assigned managed identity",
                         id: identity.id.clone(),
                     }));
                 }
-                let mut created = self.arm.put_identity(identity).await?;
+                let (url, reply) = self.write(&c.create, fields(&c.create).as_ref()).await?;
+                let answered: CreatedIdentity = self.arm.svc.json(&reply, &url)?;
+                let mut created = UserAssignedIdentity {
+                    principal_id: answered.properties.principal_id,
+                    client_id: answered.properties.client_id,
+                    tenant_id: answered.properties.tenant_id.or(identity.tenant_id.clone()),
+                    federated_identity_credentials: Vec::new(),
+                    ..identity.clone()
+                };
                 let lock = self.identity_lock(&identity.id);
                 let _held = lock.lock().await;
-                for fic in &identity.federated_identity_credentials {
-                    if let Err(e) = self.arm.put_identity_fic(&created.id, fic).await {
+                for (fic, put) in identity
+                    .federated_identity_credentials
+                    .iter()
+                    .zip(&c.credentials)
+                {
+                    if let Err(e) = self.write(put, fields(put).as_ref()).await {
                         // All or nothing: without its credentials the identity is not what
                         // the plan asked for.
-                        let _ = self
-                            .arm
-                            .delete(&created.id, MSI_API, Need::IdentityWrite)
-                            .await;
+                        let _ = self.write(&c.take_back, None).await;
                         return Err(e);
                     }
                     created.federated_identity_credentials.push(fic.clone());
@@ -388,17 +499,25 @@ impl LiveBackend {
                 })
             }
             Change::DeleteUserAssignedIdentity { id } => {
+                let c = calls::delete_identity(id).map_err(refused)?;
                 let mut old = self
-                    .arm
-                    .identity(id)
+                    .read_optional::<WireUami>(&c.read)
                     .await?
+                    .map(|w| w.0)
                     .ok_or_else(|| missing("user-assigned managed identity", id))?;
-                old.federated_identity_credentials = self.arm.identity_fics(id).await?;
-                self.arm.delete(id, MSI_API, Need::IdentityWrite).await?;
+                old.federated_identity_credentials = self.fics(&c.credentials).await?;
+                self.write(&c.delete, None).await?;
                 Ok(plain(Change::CreateUserAssignedIdentity { identity: old }))
             }
             Change::AddRoleAssignment { assignment } => {
-                let (id, answered) = match self.arm.put_role_assignment(assignment).await {
+                // ARM wants a GUID name under the scope: an id that is not one gets a fresh
+                // GUID here, before the catalogue is asked, so its requests name the id sent.
+                let sent = RoleAssignment {
+                    id: arm::assignment_id(assignment),
+                    ..assignment.clone()
+                };
+                let c = calls::add_role_assignment(&sent).map_err(refused)?;
+                let (url, reply) = match self.write(&c.create, fields(&c.create).as_ref()).await {
                     Ok(x) => x,
                     Err(Error::Service { code, .. }) if code == "RoleAssignmentExists" => {
                         return Err(Error::Rejected(ApplyError::AlreadyExists {
@@ -408,44 +527,59 @@ impl LiveBackend {
                     }
                     Err(e) => return Err(e),
                 };
+                // What ARM kept: the PUT's answer, or a read back when it is not one.
+                let answered = match self.arm.svc.json::<WireRole>(&reply, &url) {
+                    Ok(w) => Some(w.0),
+                    Err(_) => self
+                        .read_optional::<WireRole>(&c.read_back)
+                        .await?
+                        .map(|w| w.0),
+                };
                 // A conditioned assignment that came back without its condition grants more
                 // than the plan asked for: take it away again and stop, rather than leave it.
                 let lost = match &answered {
-                    Some(a) => condition_lost(assignment, a),
-                    None if assignment.condition.is_some() => {
+                    Some(a) => condition_lost(&sent, a),
+                    None if sent.condition.is_some() => {
                         Some("ARM did not show the assignment it created".to_string())
                     }
                     None => None,
                 };
                 if let Some(why) = lost {
-                    let removed = self
-                        .arm
-                        .delete(&id, AUTHORIZATION_API, Need::RoleAssignmentWrite)
-                        .await;
+                    let removed = self.write(&c.take_back, None).await;
                     return Err(Error::Unavailable(format!(
-                        "role assignment {id} ({} at {}) was created, but {why}; {}",
-                        assignment.role_name(),
-                        assignment.scope,
+                        "role assignment {} ({} at {}) was created, but {why}; {}",
+                        sent.id,
+                        sent.role_name(),
+                        sent.scope,
                         match removed {
-                            Ok(()) => "it was removed again, because without its condition it grants more than the original".to_string(),
+                            Ok(_) => "it was removed again, because without its condition it grants more than the original".to_string(),
                             Err(e) => format!("removing it again failed ({e}): remove it by hand, because without its condition it grants more than the original"),
                         }
                     )));
                 }
-                Ok(plain(Change::RemoveRoleAssignment { id }))
+                Ok(plain(Change::RemoveRoleAssignment { id: sent.id }))
             }
             Change::RemoveRoleAssignment { id } => {
+                let c = calls::remove_role_assignment(id).map_err(refused)?;
                 let old = self
-                    .arm
-                    .role_assignment(id)
+                    .read_optional::<WireRole>(&c.read)
                     .await?
+                    .map(|w| w.0)
                     .ok_or_else(|| missing("role assignment", id))?;
-                self.arm
-                    .delete(id, AUTHORIZATION_API, Need::RoleAssignmentWrite)
-                    .await?;
+                self.write(&c.write, None).await?;
                 Ok(plain(Change::AddRoleAssignment { assignment: old }))
             }
         }
+    }
+}
+
+/// The edit a certificate PATCH of the catalogue makes.
+fn key_edit(patch: &Request) -> Result<&KeyEdit, Error> {
+    match &patch.body {
+        Some(Body::KeyCredentials(edit)) => Ok(edit),
+        _ => Err(Error::Unavailable(
+            "the catalogue's certificate PATCH has no key edit".into(),
+        )),
     }
 }
 
@@ -484,56 +618,4 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 
 fn key_id_of(k: &serde_json::Value) -> &str {
     k.get("keyId").and_then(|v| v.as_str()).unwrap_or("")
-}
-
-/// A new `keyCredentials` entry as Azure CLI builds it: the public certificate in `key`;
-/// Graph computes `customKeyIdentifier` (the thumbprint) when it is left out.
-fn new_key_credential(c: &KeyCredential, key: &str) -> Result<serde_json::Value, Error> {
-    let rfc3339 = |t: Timestamp| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .map_err(|e| Error::Unavailable(format!("cannot write the date {t}: {e}")))
-    };
-    let mut v = serde_json::json!({
-        "keyId": c.key_id,
-        "type": c.key_type.as_deref().unwrap_or("AsymmetricX509Cert"),
-        "usage": c.usage.as_deref().unwrap_or("Verify"),
-        "key": key,
-    });
-    if let Some(n) = &c.display_name {
-        v["displayName"] = n.clone().into();
-    }
-    if let Some(k) = &c.custom_key_identifier {
-        v["customKeyIdentifier"] = k.clone().into();
-    }
-    if let Some(t) = c.start_date_time {
-        v["startDateTime"] = rfc3339(t)?.into();
-    }
-    if let Some(t) = c.end_date_time {
-        v["endDateTime"] = rfc3339(t)?.into();
-    }
-    Ok(v)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn new_key_entries_carry_the_certificate() {
-        let c = KeyCredential {
-            key_id: "k1".into(),
-            display_name: Some("CN=app".into()),
-            custom_key_identifier: None,
-            key_type: None,
-            usage: None,
-            start_date_time: Some(time::macros::datetime!(2026-01-01 0:00 UTC)),
-            end_date_time: None,
-        };
-        let v = new_key_credential(&c, "TUlJQw==").unwrap();
-        assert_eq!(v["key"], "TUlJQw==");
-        assert_eq!(v["type"], "AsymmetricX509Cert");
-        assert_eq!(v["usage"], "Verify");
-        assert_eq!(v["startDateTime"], "2026-01-01T00:00:00Z");
-        assert!(v.get("customKeyIdentifier").is_none());
-    }
 }

@@ -51,14 +51,12 @@ use super::error::Need;
 use super::http::{DECODE_RETRIES, Service, segment};
 use super::page::{self, InStreamError, Lenient, Rejected};
 use super::retry::{self, Mode};
-use super::wire::{self, FicMatch, Me, Organization, Page, WireFicItem};
+use super::wire::{self, Me, Organization, Page};
 use crate::backend::wire::{
-    Checked, WireApplication, WireFic, WirePassword, WireServicePrincipal, null_as_empty,
+    Checked, WireApplication, WireFic, WireServicePrincipal, null_as_empty,
 };
-use crate::backend::{Arrived, Error, OneTimeSecret, Progress, Warning};
-use crate::domain::{
-    Application, FederatedIdentityCredential, PasswordCredential, ServicePrincipal, Timestamp,
-};
+use crate::backend::{Arrived, Error, Progress, Warning};
+use crate::domain::{Application, FederatedIdentityCredential, ServicePrincipal, Timestamp};
 
 /// The properties of an application credwise shows; `keyCredentials` brings certificate
 /// metadata (its `key` is null on lists).
@@ -778,167 +776,6 @@ impl Graph {
             })
             .collect())
     }
-
-    // -----------------------------------------------------------------------------------------
-    // Writes and single-object reads. `owner` is `/applications/{id}` or
-    // `/servicePrincipals/{id}` (see `owner_path`).
-
-    async fn write(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<super::http::Reply, Error> {
-        self.svc
-            .send(Mode::Write, method, url, &[], body, Need::GraphWrite)
-            .await
-    }
-
-    /// `POST {owner}/addPassword`: Graph picks the keyId and the value; the value comes back
-    /// once, as a `OneTimeSecret`.
-    pub async fn add_password(
-        &self,
-        owner: &str,
-        credential: &PasswordCredential,
-    ) -> Result<(PasswordCredential, Option<OneTimeSecret>), Error> {
-        let mut pc = serde_json::Map::new();
-        if let Some(name) = &credential.display_name {
-            pc.insert("displayName".into(), name.clone().into());
-        }
-        for (key, value) in [
-            ("startDateTime", credential.start_date_time),
-            ("endDateTime", credential.end_date_time),
-        ] {
-            if let Some(t) = value {
-                pc.insert(key.into(), rfc3339(t)?.into());
-            }
-        }
-        let body = serde_json::json!({ "passwordCredential": pc });
-        let url = format!("{}{owner}/addPassword", self.v1);
-        let reply = self.write(Method::Post, &url, Some(&body)).await?;
-        let added: wire::AddedPassword = self.svc.json(&reply, &url)?;
-        Ok(added.split())
-    }
-
-    pub async fn remove_password(&self, owner: &str, key_id: &str) -> Result<(), Error> {
-        let body = serde_json::json!({ "keyId": key_id });
-        let url = format!("{}{owner}/removePassword", self.v1);
-        self.write(Method::Post, &url, Some(&body)).await.map(drop)
-    }
-
-    /// The secrets and certificates of one object (metadata; `key` stays null here).
-    pub async fn credentials_of(&self, owner: &str) -> Result<Credentials, Error> {
-        let url = format!(
-            "{}{owner}?$select=id,passwordCredentials,keyCredentials",
-            self.v1
-        );
-        let w: WireCredentials = self.svc.get_json(&url, &[], Need::GraphRead).await?;
-        Ok(Credentials {
-            passwords: w.password_credentials.into_iter().map(Into::into).collect(),
-            key_ids: w
-                .key_credentials
-                .iter()
-                .filter_map(|k| k.get("keyId").and_then(|v| v.as_str()).map(str::to_string))
-                .collect(),
-        })
-    }
-
-    /// The key credentials of one object with their `key` blobs, as Graph sent them: what a
-    /// PATCH of `keyCredentials` must send back (it replaces the whole collection).
-    pub async fn key_credentials(&self, owner: &str) -> Result<Vec<serde_json::Value>, Error> {
-        let url = format!("{}{owner}?$select=keyCredentials", self.v1);
-        let w: WireCredentials = self.svc.get_json(&url, &[], Need::GraphRead).await?;
-        Ok(w.key_credentials)
-    }
-
-    pub async fn set_key_credentials(
-        &self,
-        owner: &str,
-        keys: Vec<serde_json::Value>,
-    ) -> Result<(), Error> {
-        let body = serde_json::json!({ "keyCredentials": keys });
-        let url = format!("{}{owner}", self.v1);
-        self.write(Method::Patch, &url, Some(&body)).await.map(drop)
-    }
-
-    /// The federated credentials of an application, read from beta, where they come whole:
-    /// v1.0 breaks its answer off at a flexible credential (see the module docs), so it is
-    /// never used to read FICs. `_beta` is kept for callers; both values read beta.
-    pub async fn fics(
-        &self,
-        owner: &str,
-        _beta: bool,
-    ) -> Result<Vec<FederatedIdentityCredential>, Error> {
-        let url = format!("{}{owner}/federatedIdentityCredentials", self.beta);
-        let page: Page<WireFicItem> = self.svc.get_json(&url, &[], Need::GraphRead).await?;
-        Ok(page.value.into_iter().map(|f| f.0).collect())
-    }
-
-    /// One federated credential by name, read from beta (expression included); `None` when
-    /// it does not exist.
-    pub async fn fic(
-        &self,
-        owner: &str,
-        name: &str,
-    ) -> Result<Option<FederatedIdentityCredential>, Error> {
-        let url = format!(
-            "{}{owner}/federatedIdentityCredentials/{}",
-            self.beta,
-            segment(name)
-        );
-        match self
-            .svc
-            .get_json::<WireFicItem>(&url, &[], Need::GraphRead)
-            .await
-        {
-            Ok(f) => Ok(Some(f.0)),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Creates a federated credential; a flexible one (a claims expression) through beta,
-    /// the only version that knows `claimsMatchingExpression`.
-    pub async fn add_fic(
-        &self,
-        owner: &str,
-        fic: &FederatedIdentityCredential,
-    ) -> Result<(), Error> {
-        let mut body = serde_json::json!({
-            "name": fic.name,
-            "issuer": fic.issuer,
-            "audiences": fic.audiences,
-        });
-        if let Some(d) = &fic.description {
-            body["description"] = d.clone().into();
-        }
-        let base = match FicMatch::of(fic)? {
-            FicMatch::Subject(subject) => {
-                body["subject"] = subject.into();
-                &self.v1
-            }
-            FicMatch::Expression(expression) => {
-                body["claimsMatchingExpression"] = FicMatch::expression_json(expression);
-                &self.beta
-            }
-        };
-        let url = format!("{base}{owner}/federatedIdentityCredentials");
-        self.write(Method::Post, &url, Some(&body)).await.map(drop)
-    }
-
-    pub async fn delete_fic(&self, owner: &str, name: &str) -> Result<(), Error> {
-        let url = format!(
-            "{}{owner}/federatedIdentityCredentials/{}",
-            self.v1,
-            segment(name)
-        );
-        self.write(Method::Delete, &url, None).await.map(drop)
-    }
-}
-
-/// The path of the object a credential change targets.
-pub fn owner_path(collection: &str, id: &str) -> String {
-    format!("/{collection}/{}", segment(id))
 }
 
 enum Item {
@@ -1017,27 +854,6 @@ pub fn rejected_warning(area: &str, rejected: Vec<Rejected>) -> Option<Warning> 
             first.why
         ),
     })
-}
-
-/// The credentials of one object.
-pub struct Credentials {
-    pub passwords: Vec<PasswordCredential>,
-    pub key_ids: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireCredentials {
-    #[serde(default, deserialize_with = "null_as_empty")]
-    password_credentials: Vec<WirePassword>,
-    /// Kept as Graph sent them, to be sent back whole by a PATCH.
-    #[serde(default, deserialize_with = "null_as_empty")]
-    key_credentials: Vec<serde_json::Value>,
-}
-
-fn rfc3339(t: crate::domain::Timestamp) -> Result<String, Error> {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| Error::Unavailable(format!("cannot write the date {t}: {e}")))
 }
 
 #[cfg(test)]
@@ -1192,29 +1008,28 @@ mod tests {
             assert!(item.get(k).is_some(), "{k}");
         }
         assert!(item["url"].as_str().unwrap().starts_with('/'));
-        // removePassword: `{"keyId": …}`, as `remove_password` sends it.
+        // removePassword: `{"keyId": …}`, as the catalogue's `remove_password` sends it.
+        use crate::domain::calls;
+        use crate::domain::change::Target;
+        let app = Target::Application("a".into());
+        let sent = calls::remove_password(&app, "k").unwrap().write;
         assert_eq!(
             keys(&published("graph-removepassword-request.json")),
-            ["keyId"]
+            keys(&sent.body.unwrap().json().unwrap())
         );
-        // A flexible FIC as GitLab's docs create it through beta: what `add_fic` sends, the
-        // expression in the same shape.
+        // A flexible FIC as GitLab's docs create it through beta: what the catalogue sends,
+        // through beta, the expression in the same shape.
         let flexible = published("graph-beta-fic-flexible-create-request.json");
-        let expression = FicMatch::expression_json("claims['sub'] matches 'x'");
-        assert_eq!(
-            keys(&expression),
-            keys(&flexible["claimsMatchingExpression"])
-        );
-        assert_eq!(
-            expression["languageVersion"],
-            flexible["claimsMatchingExpression"]["languageVersion"]
-        );
         let parsed: Checked<FederatedIdentityCredential, WireFic> =
-            serde_json::from_value(flexible).unwrap();
+            serde_json::from_value(flexible.clone()).unwrap();
         assert!(parsed.0.subject.is_none());
-        assert!(matches!(
-            FicMatch::of(&parsed.0),
-            Ok(FicMatch::Expression(_))
-        ));
+        let add = calls::add_federated_credential(&app, &parsed.0).unwrap();
+        assert_eq!(add.api, calls::Api::GraphBeta);
+        let body = add.body.unwrap().json().unwrap();
+        assert_eq!(
+            body["claimsMatchingExpression"],
+            flexible["claimsMatchingExpression"]
+        );
+        assert!(body.get("subject").is_none());
     }
 }

@@ -263,40 +263,16 @@ fn origin_of(u: &Url) -> String {
 }
 
 /// A path segment with everything outside the unreserved set percent-encoded, so an id or a
-/// name from a plan can never add a segment, a query or a fragment to a URL.
+/// name can never add a segment, a query or a fragment to a URL (the catalogue's rule).
 pub fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'(' | b')' | b'\'')
-        {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::domain::calls::encode_segment(s)
 }
 
 /// An ARM resource id as a URL path: it must start with `/subscriptions/` (or be a
 /// provider-level path) and each segment is encoded like `segment`; `..` is refused.
 pub fn arm_path(id: &str) -> Result<String, Error> {
-    let trimmed = id.trim().trim_end_matches('/');
-    let ok_start = trimmed
-        .get(..15)
-        .is_some_and(|p| p.eq_ignore_ascii_case("/subscriptions/"))
-        || trimmed
-            .get(..11)
-            .is_some_and(|p| p.eq_ignore_ascii_case("/providers/"));
-    let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
-    if !ok_start
-        || segments
-            .iter()
-            .any(|s| s.is_empty() || *s == "." || *s == "..")
-    {
-        return Err(Error::Unavailable(format!(
-            "{id:?} is not an Azure resource id (/subscriptions/…)"
-        )));
-    }
+    let segments =
+        crate::domain::calls::arm_segments(id).map_err(|e| Error::Unavailable(e.to_string()))?;
     Ok(segments
         .iter()
         .map(|s| format!("/{}", segment(s)))

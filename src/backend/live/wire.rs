@@ -255,31 +255,6 @@ impl AddedPassword {
     }
 }
 
-/// What a federated credential matches: a subject (v1.0 and stable ARM) or a claims
-/// expression (Graph beta, ARM preview), never both.
-pub enum FicMatch<'a> {
-    Subject(&'a str),
-    Expression(&'a str),
-}
-
-impl<'a> FicMatch<'a> {
-    pub fn of(fic: &'a FederatedIdentityCredential) -> Result<Self, crate::backend::Error> {
-        match (&fic.subject, &fic.claims_matching_expression) {
-            (Some(s), _) => Ok(Self::Subject(s)),
-            (None, Some(e)) => Ok(Self::Expression(e)),
-            (None, None) => Err(crate::backend::Error::Unavailable(format!(
-                "federated credential {} has neither a subject nor a claims expression",
-                fic.name
-            ))),
-        }
-    }
-
-    /// `claimsMatchingExpression` as Graph beta and ARM preview write it.
-    pub fn expression_json(expression: &str) -> serde_json::Value {
-        serde_json::json!({ "languageVersion": 1, "value": expression })
-    }
-}
-
 /// A `$batch` response: items in any order, each with its own status.
 #[derive(Debug, Deserialize)]
 pub struct BatchResponse {
@@ -658,7 +633,9 @@ mod tests {
             ["parameters"]["properties"]["claimsMatchingExpression"]
             .clone();
         assert_eq!(
-            FicMatch::expression_json("claims['sub'] matches system:serviceaccount:ns:*"),
+            crate::domain::calls::claims_matching_expression(
+                "claims['sub'] matches system:serviceaccount:ns:*"
+            ),
             sent
         );
         let classic: WireFicItem =

@@ -7,6 +7,9 @@
 //! - `secret_to_certificate`, `secret_to_fic`, `secret_to_managed_identity`: one form each
 //!   (`…Form { fields as strings }`, `validate(&Directory) -> Vec<FieldError>`,
 //!   `build_plan(&PlanContext, …) -> Result<Plan, Vec<FieldError>>`).
+//! - `form`: each migration's fields as data (names, labels, help, presets), which the CLI's
+//!   flags and the explorer's form are built from, and `Form`, the values by field name.
+//! - `progress`: a step's state as journals, events and screens share it.
 //! - `fic_preset`: the federated credential presets (GitHub Actions, Kubernetes, managed
 //!   identity, any OIDC issuer) and the validation Entra applies, before anything is sent.
 //! - `guidance`: the config snippets and follow-ups, rendered from `assets/migration-guidance.toml`
@@ -17,8 +20,10 @@
 //! thiserror and the rest of `domain`; no I/O.
 
 pub mod fic_preset;
+pub mod form;
 pub mod guidance;
 pub mod plan;
+pub mod progress;
 pub mod safety;
 pub mod secret_to_certificate;
 pub mod secret_to_fic;
@@ -34,6 +39,7 @@ use super::kind::IdentityKind;
 use super::objects::ManagedIdentityFlavour;
 use super::snapshot::Cloud;
 
+pub use form::{FieldKind, FieldSpec, Form};
 pub use guidance::GuidanceTemplates;
 pub use plan::{ApiCall, LineKind, Plan, PlanIdentity, PlanLine, RefusedStep, Snippet, Step};
 pub use secret_to_certificate::{CertificateForm, CertificateInfo};
@@ -439,7 +445,13 @@ pub(crate) fn removal_steps(
             Step {
                 title: format!("Remove client secret {name}(keyId {})", secret.key_id),
                 precondition: Some(guard.clone()),
-                calls: plan::api_calls(&action, cloud, 0),
+                // The run reads what the identity can still sign in with before the
+                // removal (the lockout rule), then removes.
+                calls: [
+                    plan::lockout_calls(target, cloud),
+                    plan::api_calls(&action, cloud, 0),
+                ]
+                .concat(),
                 action,
                 verification: Check::CredentialAbsent {
                     target: target.clone(),

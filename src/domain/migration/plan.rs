@@ -1,6 +1,7 @@
 //! A migration `Plan`: the identity it changes, its ordered `Step`s (each a precondition, an
-//! action, a verification and an undo, with the equivalent Graph/ARM calls as text), and what
-//! the user must do outside credwise (config snippets, follow-ups).
+//! action, a verification and an undo, with the Graph/ARM calls it makes as text, rendered
+//! from the catalogue the live backend sends from), and what the user must do outside
+//! credwise (config snippets, follow-ups).
 //!
 //! Invariants every builder keeps (and `Plan::check_order` asserts): the steps that remove a
 //! client secret come last, are flagged `removes_secret`, and each has the new credential's
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::MigrationKind;
 use crate::domain::Timestamp;
+use crate::domain::calls::{self, Hosts, Request};
 use crate::domain::change::{ApplyError, Change, Check, Target};
 use crate::domain::kind::IdentityKind;
 use crate::domain::snapshot::{Cloud, TenantSnapshot};
@@ -30,7 +32,10 @@ pub struct PlanIdentity {
 }
 
 /// One Graph or ARM request, as text for the user to read: method, URL and a summary of the
-/// body. Never holds a secret (a new certificate shows as "the public certificate").
+/// body, rendered from the catalogue (`domain::calls`) that the live backend sends from.
+/// Never holds a secret (a new certificate shows as "the public certificate"). `read` and
+/// `onlyWhen` are left out of JSON when they are empty, so plans journaled before them read
+/// as they were.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiCall {
@@ -38,23 +43,42 @@ pub struct ApiCall {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// A read made before the write: what it reads, and what for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
+    /// The case in which the request is sent, when it is not always ("when …").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_when: Option<String>,
 }
 
 impl ApiCall {
-    fn new(method: &str, url: String, body: Option<String>) -> Self {
+    /// `request` on `hosts`; `existing_keys` is how many certificates a certificate PATCH
+    /// sends back, when it is known.
+    pub fn from_request(request: &Request, hosts: &Hosts, existing_keys: Option<usize>) -> Self {
         Self {
-            method: method.to_string(),
-            url,
-            body,
+            method: request.method.as_str().to_string(),
+            url: request.url(hosts),
+            body: request.body_text(existing_keys),
+            read: request.read_for.map(str::to_string),
+            only_when: request.only_when.map(|w| w.words().to_string()),
         }
     }
 
-    /// `POST https://…  {body}` on one line.
+    /// `POST https://…  {body}` on one line, then what a read is for and when the request
+    /// is sent, if not always.
     pub fn line(&self) -> String {
-        match &self.body {
-            Some(b) => format!("{} {}  {}", self.method, self.url, b),
-            None => format!("{} {}", self.method, self.url),
+        let mut s = format!("{} {}", self.method, self.url);
+        if let Some(b) = &self.body {
+            s.push_str("  ");
+            s.push_str(b);
         }
+        if let Some(r) = &self.read {
+            s.push_str(&format!("  (read: {r})"));
+        }
+        if let Some(w) = &self.only_when {
+            s.push_str(&format!(" (only {w})"));
+        }
+        s
     }
 }
 
@@ -74,7 +98,9 @@ pub struct Step {
     pub verification: Check,
     /// The change that undoes the action.
     pub undo: Change,
-    /// The equivalent Graph/ARM requests of the action.
+    /// The Graph/ARM requests a run sends for the action, from the catalogue of calls
+    /// (`domain::calls`) on the cloud's public hosts, reads included; for a secret removal,
+    /// the lockout rule's reads come first.
     pub calls: Vec<ApiCall>,
     /// The step removes a client secret: it needs typed confirmation (TUI) or
     /// `--remove-secrets` and a confirmation (CLI), and runs only after every earlier step
@@ -416,7 +442,11 @@ impl Plan {
                 push(
                     LineKind::Precondition,
                     Some(i),
-                    format!("  Requires: {}", describe_check(p)),
+                    format!(
+                        "  Requires: {}{}",
+                        describe_check(p),
+                        calls_in_brackets(&check_calls(p, self.cloud))
+                    ),
                 );
             }
             push(
@@ -431,9 +461,9 @@ impl Plan {
                 LineKind::Verify,
                 Some(i),
                 format!(
-                    "  Verify:   {} ({})",
+                    "  Verify:   {}{}",
                     describe_check(&s.verification),
-                    check_call(&s.verification, self.cloud).line()
+                    calls_in_brackets(&check_calls(&s.verification, self.cloud))
                 ),
             );
             push(
@@ -750,226 +780,47 @@ pub fn describe_check(c: &Check) -> String {
     }
 }
 
-pub(crate) fn graph_base(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Public => "https://graph.microsoft.com/v1.0",
-        Cloud::Usgov => "https://graph.microsoft.us/v1.0",
-        Cloud::China => "https://microsoftgraph.chinacloudapi.cn/v1.0",
+/// ` (GET …; GET … (only when …))`, or nothing for no call.
+fn calls_in_brackets(calls: &[ApiCall]) -> String {
+    if calls.is_empty() {
+        return String::new();
     }
+    let lines: Vec<String> = calls.iter().map(ApiCall::line).collect();
+    format!(" ({})", lines.join("; "))
 }
 
-pub(crate) fn arm_base(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Public => "https://management.azure.com",
-        Cloud::Usgov => "https://management.usgovcloudapi.net",
-        Cloud::China => "https://management.chinacloudapi.cn",
-    }
-}
-
-const MSI_API: &str = "api-version=2024-11-30";
-/// Federated credentials of user-assigned identities are read and written at the preview
-/// that knows `claimsMatchingExpression`, as `az identity federated-credential` does.
-const MSI_FIC_API: &str = "api-version=2025-01-31-preview";
-const AUTHZ_API: &str = "api-version=2022-04-01";
-
-fn graph_object(t: &Target, cloud: Cloud) -> String {
-    match t {
-        Target::Application(id) => format!("{}/applications/{id}", graph_base(cloud)),
-        Target::ServicePrincipal(id) => format!("{}/servicePrincipals/{id}", graph_base(cloud)),
-        Target::UserAssignedIdentity(id) => format!("{}{id}", arm_base(cloud)),
-    }
-}
-
-/// The Graph/ARM requests that make `change`; `existing_keys` is the number of certificates
-/// the target holds before it (a certificate is added by PATCHing the whole list).
+/// The requests that make `change`, from the catalogue, on the cloud's public hosts;
+/// `existing_keys` is the number of certificates the target holds before it (a certificate
+/// is added by PATCHing the whole list). A change the catalogue refuses (a secret on a
+/// managed identity) has none: no backend can make it, and the plan's preview refuses it.
 pub fn api_calls(change: &Change, cloud: Cloud, existing_keys: usize) -> Vec<ApiCall> {
-    match change {
-        Change::AddPassword { target, credential } => vec![ApiCall::new(
-            "POST",
-            format!("{}/addPassword", graph_object(target, cloud)),
-            Some(format!(
-                "{{\"passwordCredential\": {{\"displayName\": {:?}}}}} (the new value is shown once, never stored)",
-                credential.display_name.as_deref().unwrap_or("")
-            )),
-        )],
-        Change::RemovePassword { target, key_id } => vec![ApiCall::new(
-            "POST",
-            format!("{}/removePassword", graph_object(target, cloud)),
-            Some(format!("{{\"keyId\": \"{key_id}\"}}")),
-        )],
-        Change::AddKey {
-            target, credential, ..
-        } => {
-            // addKey needs a proof signed by an existing certificate, which an app moving off
-            // secrets does not have: read the list with its keys, append, PATCH it whole.
-            let object = graph_object(target, cloud);
-            vec![
-                ApiCall::new("GET", format!("{object}?$select=keyCredentials"), None),
-                ApiCall::new(
-                    "PATCH",
-                    object,
-                    Some(format!(
-                        "{{\"keyCredentials\": [the {existing_keys} existing, + {{\"keyId\": \"{}\", \"type\": \"AsymmetricX509Cert\", \"usage\": \"Verify\", \"key\": <public certificate, base64 DER>}}]}}",
-                        credential.key_id
-                    )),
-                ),
-            ]
-        }
-        Change::RemoveKey { target, key_id } => {
-            let object = graph_object(target, cloud);
-            vec![
-                ApiCall::new("GET", format!("{object}?$select=keyCredentials"), None),
-                ApiCall::new(
-                    "PATCH",
-                    object,
-                    Some(format!(
-                        "{{\"keyCredentials\": [the existing, without keyId {key_id}]}}"
-                    )),
-                ),
-            ]
-        }
-        Change::AddFederatedCredential { target, credential } => {
-            let body = format!(
-                "{{\"name\": {:?}, \"issuer\": {:?}, \"subject\": {:?}, \"audiences\": [{}]}}",
-                credential.name,
-                credential.issuer,
-                credential.matcher(),
-                credential
-                    .audiences
-                    .iter()
-                    .map(|a| format!("{a:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            match target {
-                Target::UserAssignedIdentity(arm) => vec![ApiCall::new(
-                    "PUT",
-                    format!(
-                        "{}{arm}/federatedIdentityCredentials/{}?{MSI_FIC_API}",
-                        arm_base(cloud),
-                        credential.name
-                    ),
-                    Some(format!(
-                        "{{\"properties\": {}}}",
-                        uami_fic_properties(credential)
-                    )),
-                )],
-                _ => vec![ApiCall::new(
-                    "POST",
-                    format!(
-                        "{}/federatedIdentityCredentials",
-                        graph_object(target, cloud)
-                    ),
-                    Some(body),
-                )],
-            }
-        }
-        Change::RemoveFederatedCredential { target, name } => match target {
-            Target::UserAssignedIdentity(arm) => vec![ApiCall::new(
-                "DELETE",
-                format!(
-                    "{}{arm}/federatedIdentityCredentials/{name}?{MSI_FIC_API}",
-                    arm_base(cloud)
-                ),
-                None,
-            )],
-            _ => vec![ApiCall::new(
-                "DELETE",
-                format!(
-                    "{}/federatedIdentityCredentials/{name}",
-                    graph_object(target, cloud)
-                ),
-                None,
-            )],
-        },
-        Change::CreateUserAssignedIdentity { identity } => vec![ApiCall::new(
-            "PUT",
-            format!("{}{}?{MSI_API}", arm_base(cloud), identity.id),
-            Some(format!(
-                "{{\"location\": {:?}}} (Azure returns the principalId and clientId)",
-                identity.location.as_deref().unwrap_or("")
-            )),
-        )],
-        Change::DeleteUserAssignedIdentity { id } => vec![ApiCall::new(
-            "DELETE",
-            format!("{}{id}?{MSI_API}", arm_base(cloud)),
-            None,
-        )],
-        Change::AddRoleAssignment { assignment } => vec![ApiCall::new(
-            "PUT",
-            format!("{}{}?{AUTHZ_API}", arm_base(cloud), assignment.id),
-            Some(serde_json::json!({ "properties": assignment.create_properties() }).to_string()),
-        )],
-        Change::RemoveRoleAssignment { id } => vec![ApiCall::new(
-            "DELETE",
-            format!("{}{id}?{AUTHZ_API}", arm_base(cloud)),
-            None,
-        )],
-    }
+    rendered(calls::change(change), cloud, Some(existing_keys))
 }
 
-/// A user-assigned identity's FIC `properties` as the preview API takes them: a classic one
-/// with its `subject`, a flexible one with `claimsMatchingExpression` instead (the preview
-/// refuses both at once).
-fn uami_fic_properties(c: &crate::domain::FederatedIdentityCredential) -> String {
-    let mut p = serde_json::json!({ "issuer": c.issuer, "audiences": c.audiences });
-    match (&c.subject, &c.claims_matching_expression) {
-        (None, Some(e)) => {
-            p["claimsMatchingExpression"] = serde_json::json!({ "languageVersion": 1, "value": e })
-        }
-        (s, _) => p["subject"] = serde_json::json!(s),
-    }
-    p.to_string()
+/// The reads of what `target` can still sign in with, which a run makes before every
+/// secret removal (the lockout rule), from the catalogue.
+pub fn lockout_calls(target: &Target, cloud: Cloud) -> Vec<ApiCall> {
+    rendered(
+        calls::credentials(target).map(|c| c.requests().into_iter().cloned().collect()),
+        cloud,
+        None,
+    )
 }
 
-/// The read that answers `check`.
-pub fn check_call(check: &Check, cloud: Cloud) -> ApiCall {
-    let credentials = |target: &Target, id: &str, fic: bool| match target {
-        Target::UserAssignedIdentity(arm) => ApiCall::new(
-            "GET",
-            format!(
-                "{}{arm}/federatedIdentityCredentials?{MSI_FIC_API}",
-                arm_base(cloud)
-            ),
-            None,
-        ),
-        _ if fic => ApiCall::new(
-            "GET",
-            format!(
-                "{}/federatedIdentityCredentials/{id}",
-                graph_object(target, cloud)
-            ),
-            None,
-        ),
-        _ => ApiCall::new(
-            "GET",
-            format!(
-                "{}?$select=passwordCredentials,keyCredentials",
-                graph_object(target, cloud)
-            ),
-            None,
-        ),
-    };
-    match check {
-        // Secrets and certificates are keyed by GUIDs, federated credentials by name.
-        Check::CredentialPresent { target, id } | Check::CredentialAbsent { target, id } => {
-            credentials(target, id, !crate::domain::links::is_guid(id))
-        }
-        Check::CertificateMatches { target, key_id, .. } => credentials(target, key_id, false),
-        Check::FederatedCredentialMatches { target, credential } => {
-            credentials(target, &credential.name, true)
-        }
-        Check::UserAssignedIdentityPresent { id }
-        | Check::UserAssignedIdentityMatches { id, .. } => {
-            ApiCall::new("GET", format!("{}{id}?{MSI_API}", arm_base(cloud)), None)
-        }
-        Check::RoleAssignmentPresent { id } => {
-            ApiCall::new("GET", format!("{}{id}?{AUTHZ_API}", arm_base(cloud)), None)
-        }
-        Check::RoleAssignmentMatches { assignment } => ApiCall::new(
-            "GET",
-            format!("{}{}?{AUTHZ_API}", arm_base(cloud), assignment.id),
-            None,
-        ),
-    }
+/// The reads that answer `check`, from the catalogue.
+pub fn check_calls(check: &Check, cloud: Cloud) -> Vec<ApiCall> {
+    rendered(calls::check(check), cloud, None)
+}
+
+fn rendered(
+    requests: Result<Vec<Request>, calls::Refused>,
+    cloud: Cloud,
+    existing_keys: Option<usize>,
+) -> Vec<ApiCall> {
+    let hosts = Hosts::public(cloud);
+    requests
+        .unwrap_or_default()
+        .iter()
+        .map(|r| ApiCall::from_request(r, &hosts, existing_keys))
+        .collect()
 }

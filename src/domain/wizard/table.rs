@@ -3,10 +3,12 @@
 //! → one outcome) and outcomes (title, summary, reasons citing seeds, alternative, what to
 //! avoid, next steps, the migration it leads to).
 //!
-//! `DecisionTable::parse` validates before it returns: unique ids, known facts and values,
-//! every outcome citing a seed, and — by walking every combination of fact values — exactly
-//! one rule for each, every rule reachable, every outcome used, and no question asked on a
-//! path whose rule does not need it. A bad table is rejected with a message naming the problem.
+//! `DecisionTable::parse` (in `check`, which walks the table with the engine) validates before
+//! it returns: unique ids, known facts and values, every outcome citing a seed (here), and —
+//! by walking every combination of fact values — exactly one rule for each, every rule
+//! reachable, every outcome used, and no question asked on a path whose rule does not need it.
+//! A bad table is rejected with a message naming the problem. This module imports no other
+//! part of the wizard.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -143,7 +145,7 @@ pub struct Outcome {
 #[error("decision table: {0}")]
 pub struct TableError(pub String);
 
-fn err<T>(msg: impl Into<String>) -> Result<T, TableError> {
+pub(super) fn err<T>(msg: impl Into<String>) -> Result<T, TableError> {
     Err(TableError(msg.into()))
 }
 
@@ -162,13 +164,6 @@ fn is_seed_name(s: &str) -> bool {
 }
 
 impl DecisionTable {
-    /// Parses and validates a table.
-    pub fn parse(text: &str) -> Result<Self, TableError> {
-        let table: DecisionTable = toml::from_str(text).map_err(|e| TableError(e.to_string()))?;
-        table.validate()?;
-        Ok(table)
-    }
-
     pub fn question(&self, fact: &str) -> Option<&Question> {
         self.questions.iter().find(|q| q.fact == fact)
     }
@@ -201,7 +196,9 @@ impl DecisionTable {
         all
     }
 
-    pub fn validate(&self) -> Result<(), TableError> {
+    /// Everything about the table but its coverage (`check` walks every combination with the
+    /// engine): version, unique ids, known facts and values, seeds cited.
+    pub(super) fn validate_structure(&self) -> Result<(), TableError> {
         if self.version != TABLE_VERSION {
             return err(format!(
                 "version {} is not supported (expected {TABLE_VERSION})",
@@ -295,63 +292,6 @@ impl DecisionTable {
                         ));
                     }
                 }
-            }
-        }
-        self.validate_coverage()
-    }
-
-    /// Exactly one rule per combination; every rule reachable and every outcome used; no
-    /// question asked that the deciding rule does not need.
-    fn validate_coverage(&self) -> Result<(), TableError> {
-        let mut used: BTreeMap<&str, usize> =
-            self.rules.iter().map(|r| (r.id.as_str(), 0)).collect();
-        for combo in self.combinations() {
-            let matching: Vec<&Rule> = self.rules.iter().filter(|r| r.matches(&combo)).collect();
-            let describe = || {
-                combo
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let rule = match matching[..] {
-                [one] => one,
-                [] => return err(format!("no rule decides {}", describe())),
-                _ => {
-                    let ids: Vec<&str> = matching.iter().map(|r| r.id.as_str()).collect();
-                    return err(format!(
-                        "rules {} all decide {}: exactly one must",
-                        ids.join(", "),
-                        describe()
-                    ));
-                }
-            };
-            *used.entry(rule.id.as_str()).or_default() += 1;
-            let answers = super::engine::Answers::from_map(combo.clone());
-            let decision = self
-                .decide(&answers)
-                .map_err(|e| TableError(format!("walking {}: {e}", describe())))?;
-            if decision.rule.id != rule.id {
-                return err(format!(
-                    "walking {} ends at rule {:?}, not {:?}",
-                    describe(),
-                    decision.rule.id,
-                    rule.id
-                ));
-            }
-            if let Some(extra) = decision.asked.iter().find(|f| !rule.when.contains_key(**f)) {
-                return err(format!(
-                    "question {extra:?} is asked on the way to rule {:?}, which does not need it",
-                    rule.id
-                ));
-            }
-        }
-        if let Some((id, _)) = used.iter().find(|(_, n)| **n == 0) {
-            return err(format!("rule {id:?} is never reached"));
-        }
-        for o in &self.outcomes {
-            if !self.rules.iter().any(|r| r.outcome == o.id) {
-                return err(format!("outcome {:?} is never reached", o.id));
             }
         }
         Ok(())

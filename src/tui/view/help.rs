@@ -1,5 +1,5 @@
-//! The `?` overlay: every binding of every context, the `:` commands and the filter syntax,
-//! generated from the keymap and the command table so it always tells the truth.
+//! The `?` overlay: every binding of every keymap context, the `:` commands and the filter
+//! syntax, generated from the keymap and the command table so it always tells the truth.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,9 +7,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{fit, pane_block, span};
-use crate::app::App;
-use crate::app::update::COMMANDS;
-use crate::tui::keymap::Context;
+use crate::app::line_command::LINE_COMMANDS;
+use crate::app::{App, Context};
 use crate::tui::ui_state::UiState;
 
 pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, body: Rect) {
@@ -29,12 +28,7 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, body: Rect)
 
     let key_width = 18usize.min(inner.width as usize / 2);
     let mut lines: Vec<Line> = Vec::new();
-    for ctx in [
-        Context::Global,
-        Context::Nav,
-        Context::List,
-        Context::Details,
-    ] {
+    for ctx in Context::ALL {
         let bindings = ui.keymap.describe(ctx);
         if bindings.is_empty() {
             continue;
@@ -50,10 +44,20 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, body: Rect)
         lines.push(Line::raw(""));
     }
     lines.push(Line::from(span("Commands (:)", t.heading)));
-    for (name, desc) in COMMANDS {
+    for c in LINE_COMMANDS {
         lines.push(Line::from(vec![
-            span(format!("  {}", fit(&format!(":{name}"), key_width)), t.key),
-            span(*desc, ratatui::style::Style::new()),
+            span(
+                format!("  {}", fit(&format!(":{}", c.name), key_width)),
+                t.key,
+            ),
+            span(
+                if c.args.is_empty() {
+                    c.desc.to_string()
+                } else {
+                    format!("{} — {}", c.usage(), c.desc)
+                },
+                ratatui::style::Style::new(),
+            ),
         ]));
     }
     lines.push(Line::raw(""));

@@ -12,7 +12,9 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::{pane_block, span};
 use crate::app::App;
-use crate::app::migration::{FieldKind, LockoutChoice, MigrationState, Stage, StepStatus};
+use crate::app::migration::{LockoutChoice, MigrationState, Stage};
+use crate::domain::migration::FieldKind;
+use crate::domain::migration::progress::{StepProgress, StepState};
 use crate::domain::migration::{LineKind, MigrationKind, Plan};
 use crate::sanitize;
 use crate::tui::theme::Theme;
@@ -146,7 +148,7 @@ fn form(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
     for (pos, &i) in visible.iter().enumerate() {
         let f = &m.fields[i];
         let focused = pos == m.focus;
-        let value = match f.kind {
+        let value = match f.spec.kind {
             FieldKind::Text => f.text().to_string(),
             FieldKind::Toggle => if f.text() == "yes" { "[x]" } else { "[ ]" }.to_string(),
             FieldKind::Choice(values) => values
@@ -164,11 +166,11 @@ fn form(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
         let mut spans = vec![
             span(if focused { "› " } else { "  " }, t.key),
             span(
-                format!("{:<18} ", f.label),
+                format!("{:<18} ", f.spec.label),
                 if focused { t.heading } else { t.header },
             ),
         ];
-        if focused && f.kind == FieldKind::Text {
+        if focused && f.spec.kind == FieldKind::Text {
             // The cursor as a reversed cell, so it shows without the terminal's own.
             let cursor = f.input.visual_cursor();
             let chars: Vec<char> = value.chars().collect();
@@ -188,14 +190,17 @@ fn form(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
             ));
         }
         out.push(Line::from(spans));
-        for e in m.errors_of(f.name) {
+        for e in m.errors_of(f.name()) {
             out.push(Line::from(span(
                 format!("{:>21}✗ {}", "", sanitize::display(e)),
                 t.error,
             )));
         }
-        if focused && !f.help.is_empty() {
-            out.push(Line::from(span(format!("{:>21}{}", "", f.help), t.dim)));
+        if focused && !f.spec.help.is_empty() {
+            out.push(Line::from(span(
+                format!("{:>21}{}", "", f.spec.help),
+                t.dim,
+            )));
         }
     }
     out
@@ -209,9 +214,9 @@ fn form_scroll(m: &MigrationState, height: u16) -> u16 {
         if pos == m.focus {
             break;
         }
-        line += 1 + m.errors_of(m.fields[i].name).len();
+        line += 1 + m.errors_of(m.fields[i].name()).len();
     }
-    let below = 2 + m.focused_field().map_or(0, |f| m.errors_of(f.name).len());
+    let below = 2 + m.focused_field().map_or(0, |f| m.errors_of(f.name()).len());
     (line + below).saturating_sub(height as usize) as u16
 }
 
@@ -302,15 +307,18 @@ fn running(m: &MigrationState, t: &Theme, frame_count: u64) -> Vec<Line<'static>
     let spinner = SPINNER[(frame_count / 2) as usize % SPINNER.len()];
     let mut out = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
-        let status = m.steps.get(i).cloned().unwrap_or(StepStatus::Pending);
-        out.push(step_line(i, &step.title, &status, spinner, t));
-        if let StepStatus::Failed(e) = &status {
+        let progress = m.steps.get(i).cloned().unwrap_or_default();
+        out.push(step_line(i, &step.title, &progress, spinner, t));
+        if let Some(e) = &progress.error {
             out.push(Line::from(span(
                 format!("      {}", sanitize::display(e)),
                 t.error,
             )));
         }
-        if matches!(status, StepStatus::Running | StepStatus::Applied) {
+        if progress
+            .state
+            .is_some_and(|s| s.is_running() || s == StepState::Applied)
+        {
             for call in &step.calls {
                 out.push(Line::from(span(
                     format!("      {}", sanitize::display(&call.line())),
@@ -345,20 +353,22 @@ fn running(m: &MigrationState, t: &Theme, frame_count: u64) -> Vec<Line<'static>
 fn step_line(
     i: usize,
     title: &str,
-    status: &StepStatus,
+    progress: &StepProgress,
     spinner: &str,
     t: &Theme,
 ) -> Line<'static> {
-    let (mark, word, style) = match status {
-        StepStatus::Pending => ("·".to_string(), "", t.dim),
-        StepStatus::Running => (spinner.to_string(), "running", t.info),
-        StepStatus::Applied => (spinner.to_string(), "verifying", t.info),
-        StepStatus::Verified => ("✓".to_string(), "verified", t.info),
-        StepStatus::Skipped => ("↷".to_string(), "already done", t.dim),
-        StepStatus::Failed(_) => ("✗".to_string(), "failed", t.error),
-        StepStatus::Undone => ("↺".to_string(), "undone", t.dim),
-        StepStatus::NotRestorable => ("!".to_string(), "cannot be undone", t.warning),
-        StepStatus::Kept => (
+    let (mark, word, style) = match progress.state {
+        None => ("·".to_string(), "", t.dim),
+        Some(StepState::Started | StepState::UndoStarted) => {
+            (spinner.to_string(), "running", t.info)
+        }
+        Some(StepState::Applied) => (spinner.to_string(), "verifying", t.info),
+        Some(StepState::Verified) => ("✓".to_string(), "verified", t.info),
+        Some(StepState::AlreadyInPlace) => ("↷".to_string(), "already done", t.dim),
+        Some(StepState::Failed | StepState::UndoFailed) => ("✗".to_string(), "failed", t.error),
+        Some(StepState::Undone) => ("↺".to_string(), "undone", t.dim),
+        Some(StepState::NotRestorable) => ("!".to_string(), "cannot be undone", t.warning),
+        Some(StepState::Kept) => (
             "■".to_string(),
             "kept (the identity's last credential)",
             t.warning,
@@ -368,7 +378,7 @@ fn step_line(
         span(format!(" {mark} "), style),
         span(
             format!("{}. {}", i + 1, sanitize::display(title)),
-            if matches!(status, StepStatus::Pending) {
+            if progress.state.is_none() {
                 t.dim
             } else {
                 Style::new()
@@ -388,19 +398,22 @@ fn done(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
             format!(
                 "{} {}",
                 if o.completed { "✓" } else { "✗" },
-                sanitize::display(&o.message)
+                sanitize::display(&o.wording.headline)
             ),
             if o.completed { t.info } else { t.error },
         )));
+        // What follows the outcome (a remedy, the commands that continue), as the CLI says it.
+        for d in &o.wording.details {
+            out.push(Line::from(span(
+                format!("  {}", sanitize::display(d)),
+                if o.completed { t.warning } else { t.key },
+            )));
+        }
         if let Some(id) = &o.journal_id {
-            let mut spans = vec![span("Journal  ", t.header), span(id.clone(), Style::new())];
-            if !o.completed {
-                spans.push(span(
-                    format!("   credwise migrate resume {id}  ·  credwise migrate rollback {id}"),
-                    t.key,
-                ));
-            }
-            out.push(Line::from(spans));
+            out.push(Line::from(vec![
+                span("Journal  ", t.header),
+                span(id.clone(), Style::new()),
+            ]));
         }
         if let Some(r) = &o.record {
             out.push(Line::from(vec![
@@ -408,7 +421,7 @@ fn done(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
                 span(sanitize::display(r).into_owned(), Style::new()),
             ]));
         }
-        for f in &o.files {
+        for f in &o.key_files {
             out.push(Line::from(vec![
                 span("Key file ", t.header),
                 span(sanitize::display(f).into_owned(), Style::new()),
@@ -422,8 +435,8 @@ fn done(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
     }
     if let Some(plan) = &m.plan {
         for (i, step) in plan.steps.iter().enumerate() {
-            let status = m.steps.get(i).cloned().unwrap_or(StepStatus::Pending);
-            out.push(step_line(i, &step.title, &status, "·", t));
+            let progress = m.steps.get(i).cloned().unwrap_or_default();
+            out.push(step_line(i, &step.title, &progress, "·", t));
         }
         if !plan.guidance.is_empty() || !plan.follow_ups.is_empty() {
             out.push(Line::raw(""));
@@ -491,48 +504,4 @@ fn lockout_choice(m: &MigrationState, l: &LockoutChoice, t: &Theme) -> Vec<Line<
     }
     out.push(Line::raw(""));
     out
-}
-
-/// The status bar's key hints for the migration's stage.
-pub(super) fn hints(m: &MigrationState) -> Vec<(String, String)> {
-    let pairs: &[(&str, &str)] = match m.stage {
-        Stage::Pick => &[
-            ("↑↓/1-3", "choose"),
-            ("enter", "fill the form"),
-            ("esc", "close"),
-        ],
-        Stage::Form => &[
-            ("tab/↑↓", "field"),
-            ("space/←→", "toggle"),
-            ("enter", "plan"),
-            ("esc", "back"),
-        ],
-        Stage::Review => &[
-            ("j/k", "scroll"),
-            ("a/enter", "apply…"),
-            ("e/esc", "edit"),
-            ("q", "close"),
-        ],
-        Stage::Confirm if m.needs_typed_confirmation() => &[("enter", "apply"), ("esc", "back")],
-        Stage::Confirm => &[("y", "apply"), ("n/esc", "back")],
-        Stage::Running if m.asking_stop => &[("y", "stop after this step"), ("n", "go on")],
-        Stage::Running => &[("ctrl-c", "stop…")],
-        Stage::Done if m.lockout.as_ref().is_some_and(|l| l.typing) => {
-            &[("enter", "remove it anyway"), ("esc", "back")]
-        }
-        Stage::Done if m.lockout.is_some() => &[
-            ("k", "keep the new credential"),
-            ("f", "remove it anyway…"),
-            ("esc", "change nothing"),
-        ],
-        Stage::Done => &[
-            ("e", "export record"),
-            ("j/k", "scroll"),
-            ("esc", "close and reload"),
-        ],
-    };
-    pairs
-        .iter()
-        .map(|(k, d)| (k.to_string(), d.to_string()))
-        .collect()
 }

@@ -1,6 +1,6 @@
 //! The bottom lines: a standing notice when there is one (a migration left unfinished), the
-//! input line (filter or command being typed, or the last message) and the key hints of the
-//! focused pane, generated from the keymap's `desc`s.
+//! input line (filter or command being typed, or the last message) and the key hints of what
+//! is on screen, generated from its keymap context (`Keymap::hints`).
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -8,9 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::span;
-use crate::app::{App, Command, Mode, NavItem, Pane};
+use crate::app::{App, Mode};
 use crate::sanitize;
-use crate::tui::keymap::Context;
 use crate::tui::ui_state::UiState;
 
 pub(super) fn render_status(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
@@ -59,105 +58,12 @@ pub(super) fn render_notice(text: &str, ui: &UiState, frame: &mut Frame, area: R
     );
 }
 
-/// The commands worth a hint, per pane, in order of usefulness.
-const HINTS: &[Command] = &[
-    Command::Open,
-    Command::Filter,
-    Command::CopyId,
-    Command::OpenPortal,
-    Command::CycleSort,
-    Command::Back,
-    Command::CommandLine,
-    Command::Help,
-    Command::Quit,
-];
-
+/// The key hints of what is on screen, generated from its keymap context.
 pub(super) fn render_hints(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
     let t = &ui.theme;
-    let context = Context::of(app.focus);
-    let pairs: Vec<(String, String)> = match app.mode {
-        Mode::Filter => vec![
-            ("enter".into(), "keep filter".into()),
-            ("esc".into(), "clear".into()),
-            ("'word".into(), "exact".into()),
-            ("!word".into(), "exclude".into()),
-        ],
-        Mode::Command => vec![
-            ("enter".into(), "run".into()),
-            ("tab".into(), "complete".into()),
-            ("esc".into(), "cancel".into()),
-        ],
-        Mode::Help => vec![
-            ("j/k".into(), "scroll".into()),
-            ("esc".into(), "close".into()),
-        ],
-        Mode::Migrate => app
-            .migration
-            .as_ref()
-            .map(super::migration::hints)
-            .unwrap_or_default(),
-        Mode::Wizard => {
-            let summary = app.wizard.as_ref().is_some_and(|w| {
-                app.decision_table
-                    .as_ref()
-                    .is_some_and(|t| w.cursor >= t.path(&w.answers).questions.len())
-            });
-            let close = if app.wizard.as_ref().is_some_and(|w| w.standalone) {
-                "quit"
-            } else {
-                "close"
-            };
-            if summary {
-                vec![
-                    ("e".into(), "export record".into()),
-                    ("j/k".into(), "scroll".into()),
-                    ("←".into(), "back".into()),
-                    ("q".into(), close.into()),
-                ]
-            } else {
-                vec![
-                    ("↑↓".into(), "choose".into()),
-                    ("enter".into(), "answer".into()),
-                    ("←/backspace".into(), "back".into()),
-                    ("q".into(), close.into()),
-                ]
-            }
-        }
-        Mode::Normal if app.nav_item() == NavItem::Findings && app.focus != Pane::Nav => vec![
-            ("enter".into(), "go to identity".into()),
-            ("w".into(), "wizard".into()),
-            ("/".into(), "filter".into()),
-            ("y".into(), "copy id".into()),
-            ("esc".into(), "back".into()),
-            ("?".into(), "help".into()),
-            ("q".into(), "quit".into()),
-        ],
-        Mode::Normal if app.nav_item() == NavItem::Dashboard && app.focus != Pane::Nav => vec![
-            ("enter".into(), "identities".into()),
-            (":findings".into(), "findings".into()),
-            ("/".into(), "filter".into()),
-            ("tab".into(), "panes".into()),
-            ("?".into(), "help".into()),
-            ("q".into(), "quit".into()),
-        ],
-        Mode::Normal => {
-            let described = ui.keymap.describe(context);
-            let global = ui.keymap.describe(Context::Global);
-            HINTS
-                .iter()
-                .filter_map(|c| {
-                    described
-                        .iter()
-                        .chain(global.iter())
-                        .find(|(_, cmd, _)| cmd == c)
-                        .map(|(keys, _, desc)| (keys[0].label(), desc.clone()))
-                })
-                .collect()
-        }
-    };
     let mut spans = Vec::new();
     let mut used = 0usize;
-    for (key, desc) in pairs {
+    for (key, desc) in ui.keymap.hints(app.context()) {
         let w = key.chars().count() + desc.chars().count() + 3;
         if used + w > area.width as usize {
             break;

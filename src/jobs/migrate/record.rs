@@ -7,12 +7,12 @@
 //! Tenant strings (display names, service messages, snippets that quote them) are untrusted:
 //! table cells go through `sanitize::display` and the whole record through `sanitize::text`,
 //! so printing the record (`cat`, `migrate status --record`) cannot run an escape sequence.
+//! The outcome is `RunOutcome`'s, in its words. May import `store` and `domain`.
 
+use super::outcome::{RunOutcome, kept_steps, unrestored_secrets};
 use crate::domain::Timestamp;
 use crate::domain::migration::plan::describe_check;
 use crate::store::journal::{JournalState, Outcome, StepState};
-
-use super::migrate::{kept_steps, kept_words, unrestored_secrets};
 
 fn ts(t: Timestamp) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
@@ -65,18 +65,9 @@ fn render_raw(state: &JournalState) -> String {
     row("Started", ts(state.opened_at));
     let unrestored = unrestored_secrets(state);
     let kept = kept_steps(state);
-    let (outcome, ended) = match state.closed {
-        Some((Outcome::RolledBack, at)) if !kept.is_empty() => (kept_words(&kept), ts(at)),
-        Some((Outcome::RolledBack, at)) if !unrestored.is_empty() => (
-            format!(
-                "rolled back, except {} removed secret{} that cannot be restored",
-                unrestored.len(),
-                if unrestored.len() == 1 { "" } else { "s" }
-            ),
-            ts(at),
-        ),
-        Some((o, at)) => (o.as_str().to_string(), ts(at)),
-        None => (state.status().to_string(), String::from("-")),
+    let (outcome, ended) = match (RunOutcome::of_journal(state), state.closed) {
+        (Some(o), Some((_, at))) => (o.status(), ts(at)),
+        _ => (state.status().to_string(), String::from("-")),
     };
     row("Ended", ended);
     row("Outcome", outcome);

@@ -1,0 +1,260 @@
+//! `credwise migrate …`: the CLI's adapter to `jobs::migrate`.
+//!
+//! `secret-to-certificate|secret-to-fic|secret-to-managed-identity [SOURCE] --identity ID
+//! [plan flags] [--remove-secrets all|KEYID,...] [--apply] [--yes] [--output text|json]` prints
+//! the plan (steps, verifications, undos, the equivalent Graph/ARM calls) and changes nothing;
+//! with `--apply` it asks for confirmation on a terminal (typing the identity's name when
+//! secrets are to be removed), refuses without `--yes` when stdin is not a terminal, and runs
+//! the plan through `jobs::migrate`, journaled. `status [ID] [--record]`, `resume [ID]` and
+//! `rollback [ID]` work on journals (no id: the most recent open one).
+//!
+//! The plan flags are built from the form catalogue (`domain::migration::form`), as the
+//! explorer's form is. `plan` holds the three migrations' command, `journals` the journal
+//! commands, `progress` what is printed while a run goes on and how it ended.
+//!
+//! Exit codes: 0 success; 2 bad flags, an invalid plan, a refusal (read-only, no --yes, a lock)
+//! or a change the tenant rejects; 3 a service, authentication or network failure.
+
+mod journals;
+mod plan;
+mod progress;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Subcommand, ValueEnum};
+
+use super::{CliError, SourceArgs};
+use crate::backend::Backend;
+use crate::domain::migration::form::{self, FieldSpec};
+use crate::domain::migration::{FieldKind, MigrationKind};
+pub use crate::jobs::migrate::Clock;
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Replace client secrets with a certificate (generated, or yours with --certificate).
+    SecretToCertificate(Box<FormArgs<SecretToCertificate>>),
+    /// Replace client secrets with a federated identity credential (GitHub Actions,
+    /// Kubernetes, a managed identity, any OIDC issuer).
+    SecretToFic(Box<FormArgs<SecretToFic>>),
+    /// Move a service principal's workload to a managed identity: create or pick one, copy
+    /// the Azure role assignments, then retire the secrets.
+    SecretToManagedIdentity(Box<FormArgs<SecretToManagedIdentity>>),
+    /// Show journaled migrations (no id: all of them), or one migration's steps.
+    Status(journals::StatusArgs),
+    /// Continue an interrupted migration (no id: the most recent open one).
+    Resume(journals::JournalArgs),
+    /// Undo what a migration changed, newest first (no id: the most recent open one). It
+    /// never leaves the identity without a usable credential unless told to with --force:
+    /// when undoing would (a removed secret cannot come back on a live tenant), it stops
+    /// before changing anything and says what is safe.
+    Rollback(journals::RollbackArgs),
+}
+
+/// The flags every migration has besides its form's.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// The identity whose secrets are replaced: object id, appId or exact display name.
+    #[arg(long, value_name = "ID")]
+    pub identity: String,
+    /// Run the plan (without it, credwise prints the plan and changes nothing).
+    #[arg(long)]
+    pub apply: bool,
+    /// Answer the confirmation (scripts); required with --apply when stdin is not a terminal.
+    #[arg(long)]
+    pub yes: bool,
+    /// Format of the plan (and of the result with --apply).
+    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// A migration whose form a subcommand takes.
+pub trait FormKind {
+    const KIND: MigrationKind;
+}
+
+#[derive(Debug)]
+pub struct SecretToCertificate;
+#[derive(Debug)]
+pub struct SecretToFic;
+#[derive(Debug)]
+pub struct SecretToManagedIdentity;
+
+impl FormKind for SecretToCertificate {
+    const KIND: MigrationKind = MigrationKind::SecretToCertificate;
+}
+impl FormKind for SecretToFic {
+    const KIND: MigrationKind = MigrationKind::SecretToFic;
+}
+impl FormKind for SecretToManagedIdentity {
+    const KIND: MigrationKind = MigrationKind::SecretToManagedIdentity;
+}
+
+/// A migration subcommand's arguments: the common flags, and one flag per field of the
+/// migration's form (the catalogue's name, help, value name and section).
+#[derive(Debug)]
+pub struct FormArgs<K> {
+    pub common: CommonArgs,
+    /// The form fields given, by name (a switch given is `yes`).
+    pub values: Vec<(&'static str, String)>,
+    kind: PhantomData<K>,
+}
+
+/// The fields a subcommand has flags of its own for (a global flag is the SOURCE's).
+fn own_fields(kind: MigrationKind) -> impl Iterator<Item = &'static FieldSpec> {
+    form::fields(kind).iter().filter(|f| !f.global_flag)
+}
+
+/// A form field's flag.
+fn flag(f: &'static FieldSpec) -> Arg {
+    let mut arg = Arg::new(f.name).long(f.name);
+    if !f.flag_help().is_empty() {
+        // As clap's derive writes a doc comment's help: without the closing full stop.
+        arg = arg.help(f.flag_help().strip_suffix('.').unwrap_or(f.flag_help()));
+    }
+    if let Some(h) = f.heading {
+        arg = arg.help_heading(h);
+    }
+    match f.kind {
+        FieldKind::Toggle => arg.action(ArgAction::SetTrue),
+        FieldKind::Choice(values) => arg
+            .value_name(f.value_name)
+            .value_parser(clap::builder::PossibleValuesParser::new(values)),
+        FieldKind::Text => arg.value_name(f.value_name),
+    }
+}
+
+impl<K: FormKind> FromArgMatches for FormArgs<K> {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        let common = CommonArgs::from_arg_matches(m)?;
+        let values = own_fields(K::KIND)
+            .filter_map(|f| match f.kind {
+                FieldKind::Toggle => m.get_flag(f.name).then(|| (f.name, "yes".to_string())),
+                _ => m.get_one::<String>(f.name).map(|v| (f.name, v.clone())),
+            })
+            .collect();
+        Ok(Self {
+            common,
+            values,
+            kind: PhantomData,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl<K: FormKind> Args for FormArgs<K> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        CommonArgs::augment_args(cmd).args(own_fields(K::KIND).map(flag))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// Opens a SOURCE (the composition root knows the concrete backends).
+pub type OpenSource<'a> = &'a dyn Fn(&SourceArgs) -> Result<Arc<dyn Backend>, CliError>;
+
+/// What the composition root hands over: how to open a SOURCE, the clock, the read-only flag.
+pub struct Env<'a> {
+    pub source: &'a SourceArgs,
+    pub read_only: bool,
+    pub clock: Clock,
+    pub open: OpenSource<'a>,
+}
+
+pub async fn run(cmd: &MigrateCommand, env: &Env<'_>) -> Result<(), CliError> {
+    match cmd {
+        MigrateCommand::SecretToCertificate(a) => plan::command(a, env).await,
+        MigrateCommand::SecretToFic(a) => plan::command(a, env).await,
+        MigrateCommand::SecretToManagedIdentity(a) => plan::command(a, env).await,
+        MigrateCommand::Status(a) => journals::status(a),
+        MigrateCommand::Resume(a) => journals::continue_journal(a, None, env).await,
+        MigrateCommand::Rollback(a) => journals::continue_journal(&a.journal, Some(a), env).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn every_form_field_is_a_flag_of_its_subcommand() {
+        let mut cli = crate::cli::Cli::command();
+        cli.build();
+        let migrate = cli.find_subcommand("migrate").expect("the migrate command");
+        for kind in MigrationKind::ALL {
+            let sub = migrate
+                .find_subcommand(kind.as_str())
+                .unwrap_or_else(|| panic!("migrate {}", kind.as_str()));
+            for f in form::fields(kind) {
+                let arg = sub
+                    .get_arguments()
+                    .find(|a| a.get_long() == Some(f.name))
+                    .unwrap_or_else(|| panic!("{} has no --{}", kind.as_str(), f.name));
+                assert_eq!(
+                    arg.is_global_set(),
+                    f.global_flag,
+                    "--{} of {}",
+                    f.name,
+                    kind.as_str()
+                );
+                let takes_value = !matches!(arg.get_action(), ArgAction::SetTrue);
+                assert_eq!(takes_value, f.kind != FieldKind::Toggle, "--{}", f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_form_flag_reaches_the_form_by_its_field_name() {
+        let cli = crate::cli::Cli::try_parse_from([
+            "credwise",
+            "migrate",
+            "secret-to-fic",
+            "--identity",
+            "payroll-api",
+            "--github-repo",
+            "fabrikam/payroll",
+            "--pull-request",
+            "--preset",
+            "github",
+        ])
+        .expect("parses");
+        let Some(crate::cli::Command::Migrate(MigrateCommand::SecretToFic(a))) = cli.command else {
+            panic!("not secret-to-fic");
+        };
+        assert_eq!(a.common.identity, "payroll-api");
+        assert!(
+            a.values
+                .contains(&("github-repo", "fabrikam/payroll".to_string()))
+        );
+        assert!(a.values.contains(&("pull-request", "yes".to_string())));
+        assert!(a.values.contains(&("preset", "github".to_string())));
+        assert!(
+            crate::cli::Cli::try_parse_from([
+                "credwise",
+                "migrate",
+                "secret-to-fic",
+                "--identity",
+                "x",
+                "--preset",
+                "nonsense"
+            ])
+            .is_err(),
+            "a preset is one of the catalogue's values"
+        );
+    }
+}
