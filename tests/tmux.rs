@@ -711,12 +711,13 @@ fn fill_cache(args: &[String], dir: &Path) -> PathBuf {
     cache_file(dir)
 }
 
-/// The one cache file in `dir`.
+/// The one cache file in `dir` (the tenant, not the sync state kept beside it).
 fn cache_file(dir: &Path) -> PathBuf {
     let files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| !p.to_string_lossy().ends_with(".sync.json"))
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     files[0].clone()
