@@ -81,7 +81,10 @@ impl Config {
         if SortKey::parse(&config.ui.sort).is_none() {
             return Err(invalid(
                 blame,
-                format!("ui.sort = {:?}: use name, kind or expiry", config.ui.sort),
+                format!(
+                    "ui.sort = {:?}: use name, kind, expiry or match",
+                    config.ui.sort
+                ),
             ));
         }
         if config.expiry.critical_days < 0

@@ -135,6 +135,73 @@ fn filter_narrows_and_escape_clears() {
     assert_eq!(app.visible.len(), all);
 }
 
+fn visible_names(app: &App) -> Vec<String> {
+    let dir = app.dir.as_ref().unwrap();
+    app.visible
+        .iter()
+        .map(|&i| dir.display_name_of(dir.entry(i)).to_string())
+        .collect()
+}
+
+#[test]
+fn filter_ranks_exact_then_prefix_then_substring_then_fuzzy() {
+    use credwise::domain::filter::Tier;
+    let mut app = loaded_app();
+    filter(&mut app, "payroll");
+    assert_eq!(app.effective_sort(), SortKey::Match);
+    let names = visible_names(&app);
+    assert_eq!(names[0], "payroll-api", "a prefix match first: {names:?}");
+    let tiers: Vec<Tier> = names.iter().map(|n| Tier::of(n, "payroll")).collect();
+    assert!(tiers.is_sorted(), "tiers out of order: {names:?}");
+    for t in [Tier::Prefix, Tier::Substring, Tier::Fuzzy] {
+        assert!(tiers.contains(&t), "no {t:?} match in {names:?}");
+    }
+    let at = |n: &str| names.iter().position(|x| x == n).unwrap();
+    assert!(at("payroll-api") < at("app-payroll-api"));
+    assert!(at("payroll-api") < at("id-payroll-batch"));
+    let mut exact = loaded_app();
+    filter(&mut exact, "payroll-api");
+    assert_eq!(
+        visible_names(&exact)[..4],
+        [
+            "payroll-api",
+            "payroll-api",
+            "payroll-api-sandbox",
+            "app-payroll-api"
+        ],
+        "exact (app and service principal), then prefix, then substring"
+    );
+
+    // A sort chosen while the filter is typed holds over the ranking...
+    cmd(&mut app, Command::CycleSort);
+    assert_eq!(app.effective_sort(), SortKey::Name);
+    let by_name = visible_names(&app);
+    let mut sorted = by_name.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(by_name, sorted);
+    assert_eq!(by_name.len(), names.len());
+    // ...until the filter is cleared; the sort key applies to the whole list.
+    cmd(&mut app, Command::Back);
+    assert!(!app.sort_explicit);
+    assert_eq!(app.effective_sort(), SortKey::Name);
+    filter(&mut app, "payroll");
+    assert_eq!(visible_names(&app), names, "a new filter ranks again");
+}
+
+#[test]
+fn a_sort_key_applies_with_no_filter_and_match_falls_back_to_name() {
+    let mut app = loaded_app();
+    update(&mut app, Msg::Command(Command::CommandLine));
+    type_text(&mut app, "sort match");
+    update(&mut app, Msg::Command(Command::Submit));
+    assert_eq!(app.sort, SortKey::Match);
+    assert_eq!(app.effective_sort(), SortKey::Name);
+    let names = visible_names(&app);
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted);
+}
+
 #[test]
 fn filter_cancel_drops_the_text() {
     let mut app = loaded_app();

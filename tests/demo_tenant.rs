@@ -1258,3 +1258,128 @@ fn an_app_registration_has_no_credential_and_no_service_principal() {
         .collect();
     assert_eq!(bare, ["old-intranet-poc"]);
 }
+
+// ---- Usage evidence and GitHub immutable subjects (issue #14) -------------------------------
+
+fn evidence_of(
+    s: &TenantSnapshot,
+    app: &str,
+    credential: &str,
+) -> credwise::domain::usage::Evidence {
+    use credwise::domain::CredentialRef;
+    let a = s
+        .applications
+        .iter()
+        .find(|a| a.display_name == app)
+        .unwrap();
+    let ix = credwise::domain::usage::UsageIndex::new(&s.usage);
+    if let Some(p) = a
+        .password_credentials
+        .iter()
+        .find(|p| p.display_name.as_deref() == Some(credential))
+    {
+        return ix.credential(CredentialRef::Secret(p));
+    }
+    if let Some(f) = a
+        .federated_identity_credentials
+        .iter()
+        .find(|f| f.name == credential)
+    {
+        return ix.credential(CredentialRef::Federated(f));
+    }
+    ix.credential(CredentialRef::Certificate(&a.key_credentials[0]))
+}
+
+#[test]
+fn the_demo_shows_usage_evidence_of_every_kind() {
+    use credwise::domain::usage::{Evidence, SourceOutcome, Unused, UsageSource};
+    let s = snap();
+    assert_eq!(s.usage.collected_at, Some(anchor()));
+    for source in UsageSource::ALL {
+        assert!(matches!(
+            s.usage.source(source).unwrap().outcome,
+            SourceOutcome::Read { .. }
+        ));
+    }
+    // A secret still signing in beside the federated credential that replaces it.
+    let secret = evidence_of(&s, "payroll-api", "payroll-prod-2025");
+    let fic = evidence_of(&s, "payroll-api", "payroll-production");
+    assert!(secret.last_sign_in().unwrap() > fic.last_sign_in().unwrap());
+    // A secret unused for 120 days beside a certificate in use.
+    let idle = evidence_of(&s, "orders-web", "orders-web-prod");
+    assert_eq!(idle.unused_for(90), Unused::Yes { days: 120 });
+    assert_eq!(
+        evidence_of(&s, "orders-web", "").unused_for(7),
+        Unused::No,
+        "the certificate"
+    );
+    // An expired secret that is still presented: its last attempt failed, after a success.
+    let expired = evidence_of(&s, "invoice-worker", "invoice-worker-2024");
+    assert!(
+        matches!(
+            expired,
+            Evidence::Failing {
+                last_success: Some(_),
+                ..
+            }
+        ),
+        "{expired:?}"
+    );
+    assert_eq!(expired.unused_for(1), Unused::No);
+    // A credential nothing mentions is not called unused: idle only as far as the log goes.
+    let tag = evidence_of(&s, "driver-app-release", "driver-app-v1-2-0");
+    assert!(matches!(tag.unused_for(90), Unused::Unknown(_)), "{tag:?}");
+}
+
+#[test]
+fn the_demo_has_name_based_github_credentials_to_move_to_immutable_subjects() {
+    use credwise::domain::IdentityKind;
+    use credwise::domain::migration::github_immutable::{
+        BulkScope, ImmutableSubjectForm, KnownIds, RepoIds, build_bulk, find, repo_key,
+    };
+    use credwise::domain::migration::{GuidanceTemplates, PlanContext};
+    let s = snap();
+    let dir = credwise::domain::Directory::new(s.clone());
+    let found = find(&dir);
+    let kinds: BTreeSet<IdentityKind> = found.iter().map(|n| n.identity.kind).collect();
+    assert!(kinds.contains(&IdentityKind::Application));
+    assert!(kinds.contains(&IdentityKind::UserAssignedManagedIdentity));
+    let ids: KnownIds = credwise_test_kit::tenant::demo::github_repositories()
+        .into_iter()
+        .map(|(o, oid, r, rid)| {
+            (
+                repo_key(o, r),
+                RepoIds {
+                    owner_id: oid.to_string(),
+                    repo_id: rid.to_string(),
+                },
+            )
+        })
+        .collect();
+    let guidance = GuidanceTemplates::empty();
+    let ctx = PlanContext {
+        dir: &dir,
+        now: anchor(),
+        guidance: &guidance,
+    };
+    for identity in ["payroll-api", "id-github-platform-deploy"] {
+        let plan = ImmutableSubjectForm {
+            identity: identity.into(),
+            remove_old: true,
+            ..Default::default()
+        }
+        .build_plan(&ctx, &ids)
+        .unwrap();
+        plan.check_order().unwrap();
+        plan.preview(&s).unwrap();
+        assert!(plan.to_text().contains("@5544123/"), "{}", plan.to_text());
+    }
+    let bulk = build_bulk(
+        &ctx,
+        &BulkScope::Organisation("fabrikam".into()),
+        &ids,
+        true,
+    );
+    assert!(bulk.plans.len() >= 5, "{:?}", bulk.skipped);
+    assert!(bulk.skipped.is_empty(), "{:?}", bulk.skipped);
+}

@@ -463,8 +463,9 @@ fn fic_form_errors_name_their_field() {
             "tag",
         ),
         (
+            // A pattern makes a flexible FIC now; one with a quote cannot be written.
             FicForm {
-                branch: "feature/*".into(),
+                branch: "feature/*'".into(),
                 ..gh.clone()
             },
             "branch",

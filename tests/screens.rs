@@ -62,6 +62,45 @@ fn filter() {
 }
 
 #[test]
+fn the_filter_marks_the_matched_characters_of_each_name() {
+    let mut app = explorer_app();
+    cmd(&mut app, Command::Filter);
+    type_text(&mut app, "payroll");
+    let mut ui = ui();
+    let t = render(&app, &mut ui, 120, 40);
+    let buf = t.backend().buffer();
+    let matched = ui.theme.matched;
+    // The row of `app-payroll-api`: exactly its `payroll` is marked.
+    let row = (0..buf.area.height)
+        .find(|&y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .contains("app-payroll-api ")
+        })
+        .expect("app-payroll-api listed");
+    let line: Vec<(String, bool)> = (0..buf.area.width)
+        .map(|x| {
+            let c = &buf[(x, row)];
+            (
+                c.symbol().to_string(),
+                c.modifier.contains(matched.add_modifier),
+            )
+        })
+        .collect();
+    let text: String = line.iter().map(|(s, _)| s.as_str()).collect();
+    let start = text.find("app-payroll-api").unwrap();
+    let start = text[..start].chars().count();
+    let marked: String = line
+        .iter()
+        .skip(start)
+        .take("app-payroll-api".len())
+        .map(|(s, m)| if *m { s.to_uppercase() } else { s.clone() })
+        .collect();
+    assert_eq!(marked, "app-PAYROLL-api");
+}
+
+#[test]
 fn help() {
     let mut app = explorer_app();
     cmd(&mut app, Command::Help);

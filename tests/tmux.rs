@@ -402,12 +402,13 @@ fn filter_help_follow_back_and_quit_restores_the_terminal() {
     t.wait_until("the filter /payroll-api kept", |s| {
         list_title(s).contains("/payroll-api ") && !s.contains("keep filter")
     });
-    // The first match, then the next: the app registration (sorted by name, then kind).
-    t.keys(&["g"]);
-    t.wait_until("the first match selected", |s| {
-        details_head(s).0 == "app-payroll-api"
-    });
+    // Best match first: the exact name, the app registration before its service principal;
+    // `j` leaves it and `gg` comes back to it.
     t.keys(&["j"]);
+    t.wait_until("the next match selected", |s| {
+        details_head(s).1.starts_with("Service principal")
+    });
+    t.keys(&["g", "g"]);
     let screen = t.wait_until("the payroll-api app registration selected", |s| {
         let (name, kind) = details_head(s);
         name == "payroll-api" && kind.starts_with("App registration")

@@ -5,6 +5,9 @@
 //! say — both are generated from here, so a user's rebind shows. Unknown contexts, fields, keys
 //! or commands in a user file are errors that name the file and the culprit.
 //!
+//! A binding's key may be two keys pressed one after the other (`"g g"`, as in vim); a key
+//! bound alone wins over the sequences it starts, so such a sequence is never reachable.
+//!
 //! Pure: the terminal's key events are turned into `Key`s by `tui::input`. May import serde,
 //! toml and the rest of `app`.
 
@@ -372,6 +375,51 @@ impl Key {
     }
 }
 
+/// What a binding is pressed with: one key, or a key after another (`g g`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Keys {
+    pub prefix: Option<Key>,
+    pub key: Key,
+}
+
+impl Keys {
+    /// Parses a key (`j`, `ctrl-d`) or two separated by a space (`g g`).
+    pub fn parse(s: &str) -> Option<Keys> {
+        let mut parts = s.split_whitespace();
+        let (a, b) = (parts.next()?, parts.next());
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(match b {
+            None => Keys {
+                prefix: None,
+                key: Key::parse(a)?,
+            },
+            Some(b) => Keys {
+                prefix: Some(Key::parse(a)?),
+                key: Key::parse(b)?,
+            },
+        })
+    }
+
+    /// How hints and the help overlay write the keys (`gg`, `ctrl-d`).
+    pub fn label(&self) -> String {
+        match self.prefix {
+            Some(p) => format!("{}{}", p.label(), self.key.label()),
+            None => self.key.label(),
+        }
+    }
+}
+
+/// What a key does after the keys pressed before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Run(Command),
+    /// The key starts a sequence: wait for the next.
+    Pending,
+    Unbound,
+}
+
 /// Hint labels joined for one description: arrows pair up (`↑↓`, `←→`), a run of three or
 /// more consecutive digits becomes a range (`1-3`), the rest is joined with `/`.
 fn join_labels(labels: &[String]) -> String {
@@ -442,7 +490,7 @@ pub struct Binding {
 /// All bindings, by context and key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
-    map: BTreeMap<(Context, Key), Binding>,
+    map: BTreeMap<(Context, Keys), Binding>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -476,22 +524,56 @@ impl Keymap {
         Ok(Keymap { map })
     }
 
-    fn binding(&self, context: Context, key: &Key) -> Option<&Binding> {
+    fn binding(&self, context: Context, keys: &Keys) -> Option<&Binding> {
         std::iter::once(context)
             .chain(context.fallback().iter().copied())
-            .find_map(|ctx| self.map.get(&(ctx, *key)))
+            .find_map(|ctx| self.map.get(&(ctx, *keys)))
     }
 
-    /// The command `key` runs in `context` (or its fallback).
+    /// The command `key` alone runs in `context` (or its fallback).
     pub fn lookup(&self, context: Context, key: &Key) -> Option<Command> {
-        self.binding(context, key)
+        let keys = Keys {
+            prefix: None,
+            key: *key,
+        };
+        self.binding(context, &keys)
             .map(|b| b.run)
             .filter(|c| *c != Command::None)
     }
 
+    /// What `key` does in `context` after `prefix` (the key that started a sequence, if
+    /// any). A key bound alone runs; a key that starts a sequence waits for the next.
+    pub fn resolve(&self, context: Context, prefix: Option<Key>, key: &Key) -> Lookup {
+        if let Some(p) = prefix {
+            let keys = Keys {
+                prefix: Some(p),
+                key: *key,
+            };
+            return match self.binding(context, &keys).map(|b| b.run) {
+                Some(c) if c != Command::None => Lookup::Run(c),
+                _ => Lookup::Unbound,
+            };
+        }
+        if let Some(c) = self.lookup(context, key) {
+            return Lookup::Run(c);
+        }
+        let starts = std::iter::once(context)
+            .chain(context.fallback().iter().copied())
+            .any(|ctx| {
+                self.map.iter().any(|((c, k), b)| {
+                    *c == ctx && k.prefix == Some(*key) && b.run != Command::None
+                })
+            });
+        if starts {
+            Lookup::Pending
+        } else {
+            Lookup::Unbound
+        }
+    }
+
     /// The bindings of a context, ordered as written.
-    fn bound(&self, context: Context) -> Vec<(&Key, &Binding)> {
-        let mut bound: Vec<(&Key, &Binding)> = self
+    fn bound(&self, context: Context) -> Vec<(&Keys, &Binding)> {
+        let mut bound: Vec<(&Keys, &Binding)> = self
             .map
             .iter()
             .filter(|((ctx, _), b)| *ctx == context && b.run != Command::None)
@@ -503,8 +585,8 @@ impl Keymap {
 
     /// Every binding of a context, grouped by command and description: (keys, command,
     /// desc), in the order they were written.
-    pub fn describe(&self, context: Context) -> Vec<(Vec<Key>, Command, String)> {
-        let mut out: Vec<(Vec<Key>, Command, String)> = Vec::new();
+    pub fn describe(&self, context: Context) -> Vec<(Vec<Keys>, Command, String)> {
+        let mut out: Vec<(Vec<Keys>, Command, String)> = Vec::new();
         for (key, b) in self.bound(context) {
             match out.iter_mut().find(|(_, c, d)| *c == b.run && *d == b.desc) {
                 Some(entry) => entry.0.push(*key),
@@ -531,7 +613,7 @@ impl Keymap {
                 })
                 .collect();
         }
-        let mut firsts: Vec<(usize, &Key, &Binding)> = Vec::new();
+        let mut firsts: Vec<(usize, &Keys, &Binding)> = Vec::new();
         for (key, b) in self.bound(context).into_iter().filter(|(_, b)| b.hint) {
             if !firsts.iter().any(|(entry, _, _)| *entry == b.entry) {
                 firsts.push((b.entry, key, b));
@@ -552,7 +634,7 @@ impl Keymap {
 }
 
 fn merge(
-    map: &mut BTreeMap<(Context, Key), Binding>,
+    map: &mut BTreeMap<(Context, Keys), Binding>,
     entries: &mut usize,
     text: &str,
     path: &Path,
@@ -586,7 +668,7 @@ fn merge(
             let entry = *entries;
             *entries += 1;
             for (pos, k) in b.on.iter().enumerate() {
-                let key = Key::parse(k).ok_or_else(|| {
+                let key = Keys::parse(k).ok_or_else(|| {
                     invalid(format!("[[{name}]] binding {}: unknown key {k:?}", i + 1))
                 })?;
                 let desc = b
@@ -702,6 +784,32 @@ mod tests {
         assert!(Key::parse("ab").is_none());
         assert_eq!(key("ctrl-d").label(), "ctrl-d");
         assert_eq!(key("down").label(), "↓");
+    }
+
+    #[test]
+    fn sequences_parse_label_and_resolve() {
+        let gg = Keys::parse("g g").unwrap();
+        assert_eq!(gg.prefix, Some(key("g")));
+        assert_eq!(gg.label(), "gg");
+        assert!(Keys::parse("g g g").is_none());
+        assert!(Keys::parse("g hyper").is_none());
+        let km = Keymap::defaults();
+        assert_eq!(km.resolve(Context::List, None, &key("g")), Lookup::Pending);
+        assert_eq!(
+            km.resolve(Context::List, Some(key("g")), &key("g")),
+            Lookup::Run(Command::SelectFirst)
+        );
+        assert_eq!(
+            km.resolve(Context::List, Some(key("g")), &key("j")),
+            Lookup::Unbound
+        );
+        // A key bound alone wins over the sequences it starts.
+        let user = "[[global]]\non = [\"g\"]\nrun = \"select-last\"\n";
+        let km = Keymap::from_sources(DEFAULT_KEYMAP, Some((Path::new("u.toml"), user))).unwrap();
+        assert_eq!(
+            km.resolve(Context::List, None, &key("g")),
+            Lookup::Run(Command::SelectLast)
+        );
     }
 
     #[test]

@@ -100,7 +100,7 @@ pub const LINE_COMMANDS: &[LineCommandSpec] = &[
     LineCommandSpec {
         name: "sort",
         aliases: &["s"],
-        args: "name|kind|expiry",
+        args: "name|kind|expiry|match",
         desc: "order the list",
         takes: Takes::Argument(|a| Ok(LineCommand::Sort(a))),
     },

@@ -134,6 +134,9 @@ pub enum SortKey {
     Kind,
     /// Nearest expiry first; identities without one last.
     Expiry,
+    /// Best matches of the filter first (`domain::filter::Filter::rank`); by name while no
+    /// filter is typed.
+    Match,
 }
 
 impl SortKey {
@@ -142,6 +145,7 @@ impl SortKey {
             SortKey::Name => "name",
             SortKey::Kind => "kind",
             SortKey::Expiry => "expiry",
+            SortKey::Match => "match",
         }
     }
 
@@ -150,6 +154,7 @@ impl SortKey {
             "name" => Some(SortKey::Name),
             "kind" => Some(SortKey::Kind),
             "expiry" | "expires" => Some(SortKey::Expiry),
+            "match" | "best" => Some(SortKey::Match),
             _ => None,
         }
     }
@@ -158,7 +163,8 @@ impl SortKey {
         match self {
             SortKey::Name => SortKey::Kind,
             SortKey::Kind => SortKey::Expiry,
-            SortKey::Expiry => SortKey::Name,
+            SortKey::Expiry => SortKey::Match,
+            SortKey::Match => SortKey::Name,
         }
     }
 }
@@ -206,7 +212,11 @@ pub struct App {
     pub nav_counts: Vec<usize>,
     pub focus: Pane,
     pub mode: Mode,
+    /// The sort key of the list (from the configuration, `s` or `:sort`).
     pub sort: SortKey,
+    /// The sort was chosen while the current filter was typed: it holds over the ranking
+    /// until the filter is cleared.
+    pub sort_explicit: bool,
     pub filter: Input,
     pub command: Input,
     /// The identities of the navigation item, sorted.
@@ -262,6 +272,7 @@ impl App {
             focus: Pane::List,
             mode: Mode::Normal,
             sort: SortKey::Name,
+            sort_explicit: false,
             filter: Input::default(),
             command: Input::default(),
             base: vec![],
@@ -431,6 +442,23 @@ impl App {
             .collect();
     }
 
+    /// The order the list is in: best match first while a filter is typed (unless a sort was
+    /// chosen since), else the sort key (by name for `match` with nothing to rank).
+    pub fn effective_sort(&self) -> SortKey {
+        match (self.filter.value().trim().is_empty(), self.sort_explicit) {
+            (true, _) if self.sort == SortKey::Match => SortKey::Name,
+            (true, _) | (false, true) => self.sort,
+            (false, false) => SortKey::Match,
+        }
+    }
+
+    /// Chooses the sort key; chosen while a filter is typed, it holds over the ranking.
+    pub(crate) fn choose_sort(&mut self, key: SortKey) {
+        self.sort = key;
+        self.sort_explicit = !self.filter.value().trim().is_empty();
+        self.rebuild();
+    }
+
     /// Rebuilds `base` for the navigation item and sort, then applies the filter. Keeps the
     /// selected identity selected when it is still listed.
     pub(crate) fn rebuild(&mut self) {
@@ -453,7 +481,12 @@ impl App {
             self.refilter_findings();
         }
         let query = self.filter.value().to_string();
+        if query.trim().is_empty() {
+            self.sort_explicit = false;
+        }
+        let ranked = self.effective_sort() == SortKey::Match;
         self.visible = match (&self.dir, crate::domain::filter::Filter::new(&query)) {
+            (Some(dir), Some(mut f)) if ranked => f.rank(dir, &self.base),
             (Some(dir), Some(mut f)) => f.apply(dir, &self.base),
             _ => self.base.clone(),
         };
@@ -469,7 +502,8 @@ impl App {
 /// and stable; comparing integers keeps a 150,000-row re-sort cheap.
 fn sort_entries(dir: &Directory, ids: &mut [EntryId], key: SortKey) {
     match key {
-        SortKey::Name => ids.sort_unstable_by_key(|&id| dir.name_rank(id)),
+        // `match` ranks the filtered list; the list under it is in name order.
+        SortKey::Name | SortKey::Match => ids.sort_unstable_by_key(|&id| dir.name_rank(id)),
         SortKey::Kind => ids.sort_unstable_by_key(|&id| (dir.entry(id).kind, dir.name_rank(id))),
         SortKey::Expiry => ids.sort_unstable_by_key(|&id| {
             // Nearest expiry first; identities without one last.

@@ -34,7 +34,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Edit(req) => match app.mode {
             Mode::Filter => {
                 if app.filter.handle(req).is_some() {
-                    let keep = app.selected_entry();
+                    // Ranked, the best match is what the user is after (as in fzf); in a
+                    // chosen order, the selection stays put while it is still listed.
+                    let ranked = app.effective_sort() == SortKey::Match;
+                    let keep = if ranked { None } else { app.selected_entry() };
                     app.refilter(keep);
                 }
             }
@@ -455,8 +458,7 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
             app.command.reset();
         }
         Command::CycleSort => {
-            app.sort = app.sort.next();
-            app.rebuild();
+            app.choose_sort(app.effective_sort().next());
             info(app, format!("sorted by {}", app.sort.as_str()));
         }
         Command::CopyId => {
@@ -689,13 +691,12 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
         L::Expiring => select_nav(app, nav_index(NavItem::Expiring)),
         L::Sort(arg) => match SortKey::parse(arg) {
             Some(k) => {
-                app.sort = k;
-                app.rebuild();
+                app.choose_sort(k);
                 info(app, format!("sorted by {}", k.as_str()));
             }
             None => error(
                 app,
-                format!("unknown sort {arg:?}: use name, kind or expiry"),
+                format!("unknown sort {arg:?}: use name, kind, expiry or match"),
             ),
         },
         L::Filter(arg) => {

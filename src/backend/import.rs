@@ -183,6 +183,8 @@ pub fn import_with_warnings(
         user_assigned_identities,
         resources,
         role_assignments,
+        // Sign-ins come from `--sign-ins` (`backend::usage_import`).
+        usage: Default::default(),
     };
     if let Some(d) = snapshot.duplicate_id() {
         // Each collection came from one file; the resources are derived from the principals.
@@ -230,7 +232,7 @@ fn load<T>(
 
 /// Whether a page object (`{"value": […]}`) names a further page: `@odata.nextLink`
 /// (Graph) or `nextLink` (ARM). `az … list` prints an array, which never does.
-fn has_next_link(bytes: &[u8]) -> bool {
+pub(crate) fn has_next_link(bytes: &[u8]) -> bool {
     #[derive(Deserialize)]
     struct Link {
         #[serde(default, rename = "@odata.nextLink", alias = "nextLink")]
@@ -279,7 +281,10 @@ pub fn parse_role_assignments(
 // ---------------------------------------------------------------------------------------------
 // Top level: an array, or a page object with `value`.
 
-fn parse_list<T: de::DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<Vec<T>, ImportError> {
+pub(crate) fn parse_list<T: de::DeserializeOwned>(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<Vec<T>, ImportError> {
     let text = decode_text(bytes).map_err(|message| ImportError::Malformed {
         path: path.to_path_buf(),
         line: 1,

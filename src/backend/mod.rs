@@ -5,10 +5,13 @@
 //! May import `domain`, `store`, tokio and the filesystem; never the terminal.
 
 pub mod demo;
+pub mod github;
 pub mod import;
 pub mod live;
 pub mod read_only;
+pub mod sign_in;
 pub mod snapshot;
+pub mod usage_import;
 pub(crate) mod wire;
 
 use std::fmt;
@@ -18,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::change::{ApplyError, Target};
 use crate::domain::delta::{Merged, SyncState};
+use crate::domain::usage::UsageData;
 use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials, TenantSnapshot};
 
 /// What to load. Empty lists mean "everything the caller can see".
@@ -106,6 +110,29 @@ impl Progress {
     }
 }
 
+/// What `Backend::load_usage` reads (see `backend::live::usage` for the sources).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRequest {
+    /// Days of the sign-in log to read; at most 30, what a P1 or P2 tenant keeps.
+    pub log_days: u32,
+    /// The most sign-in log pages to read (up to 1,000 sign-ins each). Past it the log's
+    /// window ends where the read stopped, so what it says stays true.
+    pub max_log_pages: u32,
+    /// Whether to read the sign-in log at all: the one source that names federated
+    /// credentials and can say "no sign-in in N days" of a credential it does not list.
+    pub sign_in_log: bool,
+}
+
+impl Default for UsageRequest {
+    fn default() -> Self {
+        Self {
+            log_days: 30,
+            max_log_pages: 100,
+            sign_in_log: true,
+        }
+    }
+}
+
 /// Part of a load that did not succeed, while the rest did (e.g. no right to read role
 /// assignments): the explorer shows what it has and says what is missing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +202,9 @@ pub struct Applied {
 pub enum Error {
     #[error("not signed in: {0}")]
     Unauthorized(String),
+    /// No source of tokens worked: each one tried, and what to do.
+    #[error("not signed in: {0}")]
+    SignIn(Box<sign_in::SignInFailure>),
     #[error("permission denied: {message} (needs {permission})")]
     Forbidden { permission: String, message: String },
     #[error("not found: {0}")]
@@ -251,6 +281,19 @@ pub trait Backend: Send + Sync {
     /// Loads the tenant, reporting progress; returns what it could load plus warnings for
     /// what it could not, or `Error::Cancelled` once `progress` is cancelled.
     async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error>;
+    /// The tenant's sign-in evidence: per credential and identity, each source's outcome
+    /// recorded (read over which window, or unavailable and why), reporting per-page
+    /// progress; `Error::Cancelled` once `progress` is cancelled. Run in the background after
+    /// the tenant loads; its result goes into `TenantSnapshot::usage`. The default is what the
+    /// loaded snapshot holds (a snapshot file, the demo tenant).
+    async fn load_usage(
+        &self,
+        _request: &UsageRequest,
+        progress: &Progress,
+    ) -> Result<UsageData, Error> {
+        let loaded = self.load(&Scope::default(), progress).await?;
+        Ok(loaded.snapshot.usage.clone())
+    }
     /// Answers a verification question, comparing content where the check has it: a
     /// look-alike is `CheckOutcome::Differs`, with both sides in words. What migrations ask.
     async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error>;

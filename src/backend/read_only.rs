@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Applied, Backend, Error, Loaded, Progress, Refreshed, Scope};
+use super::{Applied, Backend, Error, Loaded, Progress, Refreshed, Scope, UsageRequest};
 use crate::domain::change::Target;
 use crate::domain::delta::SyncState;
 use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials, TenantSnapshot};
@@ -22,6 +22,14 @@ impl Backend for ReadOnly {
 
     async fn load(&self, scope: &Scope, progress: &Progress) -> Result<Loaded, Error> {
         self.0.load(scope, progress).await
+    }
+
+    async fn load_usage(
+        &self,
+        request: &UsageRequest,
+        progress: &Progress,
+    ) -> Result<crate::domain::usage::UsageData, Error> {
+        self.0.load_usage(request, progress).await
     }
 
     async fn examine(&self, check: &Check) -> Result<CheckOutcome, Error> {

@@ -103,6 +103,7 @@ pub async fn run(args: &AuditArgs, source: &Source, now: Timestamp) -> Result<()
         expiring_within_days: args.expiring_within,
         max_secret_lifetime_days: args.max_secret_lifetime,
         include_noise: args.all,
+        ..AuditOptions::new(now)
     };
     let report = audit::audit(&dir, &opts, &suppressions);
     let notes = notes(&report, ignore.as_deref());

@@ -45,6 +45,11 @@ pub struct ImportAzArgs {
     /// Output of `az role assignment list --all`.
     #[arg(long, value_name = "FILE")]
     pub role_assignments: Option<PathBuf>,
+    /// Sign-in data: an exported sign-in log (Entra admin center "Download JSON", `az rest`
+    /// on /auditLogs/signIns, Log Analytics) or a sign-in report (appCredentialSignInActivities,
+    /// servicePrincipalSignInActivities); may be given more than once.
+    #[arg(long, value_name = "FILE")]
+    pub sign_ins: Vec<PathBuf>,
     /// The snapshot file to write.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -78,7 +83,16 @@ pub fn import_az(
     for w in &imported.warnings {
         output::eprint(&format!("warning: {}", crate::sanitize::display(w)));
     }
-    let snapshot = imported.snapshot;
+    let mut snapshot = imported.snapshot;
+    if !args.sign_ins.is_empty() {
+        let paths: Vec<&std::path::Path> = args.sign_ins.iter().map(PathBuf::as_path).collect();
+        let usage = crate::backend::usage_import::import_sign_ins(&paths, now)
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        for w in &usage.warnings {
+            output::eprint(&format!("warning: {}", crate::sanitize::display(w)));
+        }
+        snapshot.usage = usage.data;
+    }
     let roles = snapshot.role_assignments.len();
     let dir = Directory::new(snapshot);
     let line = format!(

@@ -7,6 +7,13 @@
 //! where any field contains the word. Case is smart: a capital letter makes a word
 //! case-sensitive.
 //!
+//! Ranking (`Filter::rank`): the best matches first. The display name decides the tier —
+//! the name is the query (exact), starts with it (prefix), contains it (substring), or only
+//! the fuzzy match holds — then the fuzzy score (nucleo's, summed over the words), then the
+//! name. So `/payroll` lists `payroll` and `payroll-api` before
+//! `aa-assets-payroll-admin-dev-3`. `highlights` gives the characters of a shown name that a
+//! query matched, for the list to mark them.
+//!
 //! Speed (150,000 identities, one keystroke well under a frame): fields come from the
 //! directory's contiguous search text, a field whose character mask lacks one of a word's
 //! characters is skipped unread, and matching runs in index order (memory order) while the
@@ -23,6 +30,36 @@ pub struct Filter {
     atoms: Vec<(Atom, u64)>,
     matcher: Matcher,
     buf: Vec<char>,
+    /// The positive words joined by one space, lower case: what the name tiers compare.
+    words: String,
+}
+
+/// How well the display name matches the whole query; lower is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    Exact,
+    Prefix,
+    Substring,
+    Fuzzy,
+}
+
+impl Tier {
+    /// The tier of `name` for the lower-case query `words`.
+    pub fn of(name: &str, words: &str) -> Tier {
+        if words.is_empty() {
+            return Tier::Fuzzy;
+        }
+        let name = name.to_lowercase();
+        if name == words {
+            Tier::Exact
+        } else if name.starts_with(words) {
+            Tier::Prefix
+        } else if name.contains(words) {
+            Tier::Substring
+        } else {
+            Tier::Fuzzy
+        }
+    }
 }
 
 impl Filter {
@@ -32,6 +69,13 @@ impl Filter {
         if pattern.atoms.is_empty() {
             return None;
         }
+        let words = pattern
+            .atoms
+            .iter()
+            .filter(|a| !a.negative)
+            .map(|a| a.needle_text().chars().collect::<String>().to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
         let atoms = pattern
             .atoms
             .into_iter()
@@ -45,7 +89,57 @@ impl Filter {
             atoms,
             matcher: Matcher::new(Config::DEFAULT),
             buf: Vec::new(),
+            words,
         })
+    }
+
+    /// The entry's fuzzy score when every word matches (or, for `!words`, avoids) its fields:
+    /// the sum over the positive words of their best score in any field.
+    pub fn score(&mut self, dir: &Directory, id: EntryId) -> Option<u32> {
+        let Self {
+            atoms,
+            matcher,
+            buf,
+            ..
+        } = self;
+        let mut total = 0u32;
+        for (atom, needle) in atoms.iter() {
+            let best = dir
+                .search_fields(id)
+                .filter(|(_, mask)| may_contain(*mask, *needle))
+                .filter_map(|(text, _)| atom.score(Utf32Str::new(text, buf), matcher))
+                .max();
+            if atom.negative {
+                // A negative atom scores Some(0) where its word does NOT occur: it must hold
+                // in every field.
+                let clean = dir.search_fields(id).all(|(text, mask)| {
+                    !may_contain(mask, *needle)
+                        || atom.score(Utf32Str::new(text, buf), matcher).is_some()
+                });
+                if !clean {
+                    return None;
+                }
+            } else {
+                total += u32::from(best?);
+            }
+        }
+        Some(total)
+    }
+
+    /// The ids among `candidates` that match, best first: by the name's tier, then the fuzzy
+    /// score, then the name.
+    pub fn rank(&mut self, dir: &Directory, candidates: &[EntryId]) -> Vec<EntryId> {
+        let mut in_memory_order = candidates.to_vec();
+        in_memory_order.sort_unstable();
+        let mut scored: Vec<(Tier, std::cmp::Reverse<u32>, u32, EntryId)> = Vec::new();
+        for id in in_memory_order {
+            if let Some(score) = self.score(dir, id) {
+                let tier = Tier::of(dir.display_name_of(dir.entry(id)), &self.words);
+                scored.push((tier, std::cmp::Reverse(score), dir.name_rank(id), id));
+            }
+        }
+        scored.sort_unstable();
+        scored.into_iter().map(|(.., id)| id).collect()
     }
 
     /// True when every word matches (or, for `!words`, avoids) the entry's fields.
@@ -54,6 +148,7 @@ impl Filter {
             atoms,
             matcher,
             buf,
+            ..
         } = self;
         atoms.iter().all(|(atom, needle)| {
             let mut hit = dir.search_fields(id).any(|(text, mask)| {
@@ -86,5 +181,50 @@ impl Filter {
             .copied()
             .filter(|&id| hit[id as usize])
             .collect()
+    }
+}
+
+/// The character positions of `shown` (a name as the list shows it) that the query's words
+/// match, sorted and without repeats; empty for an empty query.
+pub fn highlights(query: &str, shown: &str) -> Vec<u32> {
+    let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    for atom in pattern.atoms.iter().filter(|a| !a.negative) {
+        atom.indices(Utf32Str::new(shown, &mut buf), &mut matcher, &mut out);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_of_a_name() {
+        for (name, words, tier) in [
+            ("payroll", "payroll", Tier::Exact),
+            ("Payroll", "payroll", Tier::Exact),
+            ("payroll-api", "payroll", Tier::Prefix),
+            ("app-payroll-api", "payroll", Tier::Substring),
+            ("pay-roll", "payroll", Tier::Fuzzy),
+            ("anything", "", Tier::Fuzzy),
+        ] {
+            assert_eq!(Tier::of(name, words), tier, "{name} / {words}");
+        }
+    }
+
+    #[test]
+    fn highlights_mark_the_matched_characters() {
+        assert_eq!(
+            highlights("payroll", "app-payroll-api"),
+            (4..11).collect::<Vec<u32>>()
+        );
+        assert_eq!(highlights("'api !prod", "payroll-api"), vec![8, 9, 10]);
+        assert!(highlights("", "payroll-api").is_empty());
+        assert!(highlights("zzz", "payroll-api").is_empty());
     }
 }

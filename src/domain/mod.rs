@@ -20,6 +20,7 @@ pub mod objects;
 pub mod portal;
 pub mod search;
 pub mod snapshot;
+pub mod usage;
 pub mod verify;
 pub mod wizard;
 

@@ -8,6 +8,7 @@ use super::Timestamp;
 use super::objects::{
     Application, AzureResource, RoleAssignment, ServicePrincipal, UserAssignedIdentity,
 };
+use super::usage::UsageData;
 
 /// The Azure cloud a tenant lives in; it decides the Entra issuer hosts and the portal host.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -92,6 +93,10 @@ pub struct TenantSnapshot {
     pub resources: Vec<AzureResource>,
     #[serde(default)]
     pub role_assignments: Vec<RoleAssignment>,
+    /// Sign-in evidence (snapshot format version 2); empty — "not loaded" — in version 1
+    /// files and until the usage loader has run.
+    #[serde(default, skip_serializing_if = "UsageData::is_empty")]
+    pub usage: UsageData,
 }
 
 impl TenantSnapshot {
@@ -108,6 +113,7 @@ impl TenantSnapshot {
             user_assigned_identities: vec![],
             resources: vec![],
             role_assignments: vec![],
+            usage: UsageData::default(),
         }
     }
 
@@ -146,6 +152,7 @@ impl TenantSnapshot {
                 shift(&mut c.end_date_time, by);
             }
         }
+        self.usage.shift_times(by);
     }
 
     /// Counts of objects, for status lines and notes.

@@ -1,5 +1,6 @@
-//! The snapshot file: versioned JSON, `{"format": "credwise-snapshot", "version": 1, …}`
-//! followed by the `TenantSnapshot` fields (documented in README.md).
+//! The snapshot file: versioned JSON, `{"format": "credwise-snapshot", "version": 2, …}`
+//! followed by the `TenantSnapshot` fields (documented in README.md). Version 2 added
+//! `usage` (sign-in evidence); version 1 files load, with usage "not loaded".
 //!
 //! Loading parses the file once, streaming (a 150,000-identity tenant is 200 MB of JSON: holding
 //! its bytes beside the parsed snapshot would double the peak), then checks the envelope. When
@@ -19,8 +20,8 @@ use crate::domain::TenantSnapshot;
 
 /// The `format` value every snapshot file carries.
 pub const FORMAT: &str = "credwise-snapshot";
-/// The newest snapshot version this build reads and the one it writes.
-pub const VERSION: u32 = 1;
+/// The newest snapshot version this build reads and the one it writes. 2: `usage`.
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotFileError {
@@ -87,6 +88,9 @@ struct FileIn {
     resources: Vec<crate::domain::AzureResource>,
     #[serde(default)]
     role_assignments: Vec<crate::domain::RoleAssignment>,
+    /// Version 2; absent from version 1 files.
+    #[serde(default)]
+    usage: crate::domain::usage::UsageData,
 }
 
 impl FileIn {
@@ -103,6 +107,7 @@ impl FileIn {
             user_assigned_identities: self.user_assigned_identities,
             resources: self.resources,
             role_assignments: self.role_assignments,
+            usage: self.usage,
         };
         // A migration changes objects by id: with two objects of one id it could change the
         // other one and still verify (it finds what it wrote), so such a file is refused.
@@ -270,6 +275,42 @@ mod tests {
         let e = parse(b"{\n  \"format\": \"credwise-snapshot\",\n  oops\n}", p()).unwrap_err();
         let s = e.to_string();
         assert!(s.starts_with("t.json:3:3: not a valid snapshot"), "{s}");
+    }
+
+    #[test]
+    fn version_1_files_load_with_usage_not_loaded() {
+        let v1 = br#"{"format":"credwise-snapshot","version":1,"tenantId":"t",
+            "capturedAt":"2026-01-01T00:00:00Z","applications":[{"id":"o","appId":"a",
+            "displayName":"x","passwordCredentials":[{"keyId":"k"}]}]}"#;
+        let s = parse(v1, p()).unwrap();
+        assert!(s.usage.is_empty());
+        let ix = crate::domain::usage::UsageIndex::new(&s.usage);
+        let e = ix.credential(crate::domain::CredentialRef::Secret(
+            &s.applications[0].password_credentials[0],
+        ));
+        assert_eq!(
+            e,
+            crate::domain::usage::Evidence::Unknown(crate::domain::usage::Unknown::NotLoaded)
+        );
+        // Written back, it is a version 2 file; with no usage data the field is left out.
+        let out = String::from_utf8(to_bytes(&s)).unwrap();
+        assert!(out.contains("\"version\": 2"), "{out}");
+        assert!(!out.contains("\"usage\""), "{out}");
+    }
+
+    #[test]
+    fn usage_round_trips_through_a_version_2_file() {
+        use crate::domain::usage::{SourceStatus, UsageData, UsageSource};
+        let at = time::macros::datetime!(2026-01-01 00:00 UTC);
+        let mut s = TenantSnapshot::empty("t", at);
+        s.usage = UsageData {
+            collected_at: Some(at),
+            sources: vec![SourceStatus::read(UsageSource::SignInLog, Some(at), 2)],
+            credentials: vec![],
+            identities: vec![],
+        };
+        let back = parse(&to_bytes(&s), p()).unwrap();
+        assert_eq!(back.usage, s.usage);
     }
 
     #[test]

@@ -130,7 +130,7 @@ async fn event_loop(
         let msg = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
-                    let mut msgs = input::to_msgs(&app, &ui, &ev);
+                    let mut msgs = input::to_msgs(&app, &mut ui, &ev);
                     let last = msgs.pop();
                     for m in msgs {
                         apply(&mut app, m, &mut rt);

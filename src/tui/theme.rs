@@ -36,6 +36,8 @@ pub struct Theme {
     /// Something to keep in mind, not an error (data from the cache).
     pub warning: Style,
     pub read_only: Style,
+    /// The characters of a name that the filter matched.
+    pub matched: Style,
 }
 
 impl Theme {
@@ -70,6 +72,7 @@ impl Theme {
             info: c(Style::new(), Color::Green),
             warning: c(Style::new(), Color::Yellow),
             read_only: c(bold.add_modifier(Modifier::REVERSED), Color::Red),
+            matched: c(bold.add_modifier(Modifier::UNDERLINED), Color::Yellow),
         }
     }
 

@@ -5,7 +5,7 @@
 use ratatui::layout::Rect;
 
 use super::theme::Theme;
-use crate::app::keymap::Keymap;
+use crate::app::keymap::{Key, Keymap};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Areas {
@@ -30,6 +30,10 @@ pub struct UiState {
     pub frame_count: u64,
     /// How far the help overlay could scroll when last drawn.
     pub help_max_scroll: Option<u16>,
+    /// The key that started a sequence (`g` of `gg`), waiting for the next.
+    pub pending: Option<Key>,
+    /// A count typed before a move (`5` of `5j`).
+    pub count: Option<u32>,
 }
 
 impl UiState {
@@ -41,6 +45,8 @@ impl UiState {
             areas: Areas::default(),
             frame_count: 0,
             help_max_scroll: None,
+            pending: None,
+            count: None,
         }
     }
 }

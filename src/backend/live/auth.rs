@@ -19,6 +19,7 @@ use azure_core::error::ErrorKind;
 
 use super::cloud::CloudEndpoints;
 use crate::backend::Error;
+use crate::backend::sign_in::{Attempt, SignInFailure};
 use crate::domain::Cloud;
 
 /// `--auth`: where tokens come from.
@@ -84,8 +85,8 @@ pub fn credential(
     ))))
 }
 
-/// What to do when no credential worked.
-fn next_steps(mode: AuthMode, tenant: Option<&str>, cloud: &CloudEndpoints) -> String {
+/// What to do when no credential worked, best first.
+fn next_steps(mode: AuthMode, tenant: Option<&str>, cloud: &CloudEndpoints) -> Vec<String> {
     let tenant_flag = tenant.map(|t| format!(" --tenant {t}")).unwrap_or_default();
     let cloud_step = if cloud.cloud == Cloud::Public {
         String::new()
@@ -105,7 +106,10 @@ fn next_steps(mode: AuthMode, tenant: Option<&str>, cloud: &CloudEndpoints) -> S
         ),
         _ => format!("run {login} (or `azd auth login`) and try again"),
     };
-    format!("{how}; or run `credwise --demo` to look around without a tenant")
+    vec![
+        how,
+        "or run `credwise --demo` to look around without a tenant".to_string(),
+    ]
 }
 
 /// One source of tokens in a chain, or why it is not tried here.
@@ -230,7 +234,7 @@ async fn imds_answers() -> bool {
 pub struct Chain {
     links: Vec<Link>,
     timeout: Duration,
-    next_steps: String,
+    next_steps: Vec<String>,
     /// Index of the link that worked; `usize::MAX` until one has.
     chosen: AtomicUsize,
     /// IMDS answered (1), did not (2), not probed yet (0).
@@ -238,7 +242,7 @@ pub struct Chain {
 }
 
 impl Chain {
-    pub fn new(links: Vec<Link>, timeout: Duration, next_steps: String) -> Self {
+    pub fn new(links: Vec<Link>, timeout: Duration, next_steps: Vec<String>) -> Self {
         Self {
             links,
             timeout,
@@ -253,44 +257,36 @@ impl Chain {
         link: &Link,
         scopes: &[&str],
         options: Option<TokenRequestOptions<'_>>,
-    ) -> Result<AccessToken, String> {
+    ) -> Result<AccessToken, Attempt> {
         let credential = match &link.source {
             Source::Ready(c) => c,
-            Source::Skipped(why) => return Err(format!("skipped: {why}")),
+            Source::Skipped(why) => return Err(Attempt::new(link.name, true, why)),
             Source::ProbeImds(c) => {
                 if self.imds.load(Ordering::Relaxed) == 0 {
                     let found = if imds_answers().await { 1 } else { 2 };
                     self.imds.store(found, Ordering::Relaxed);
                 }
                 if self.imds.load(Ordering::Relaxed) != 1 {
-                    return Err(
-                        "skipped: not on Azure compute (no IDENTITY_ENDPOINT or MSI_ENDPOINT, \
-                         and the instance metadata endpoint did not answer)"
-                            .into(),
-                    );
+                    return Err(Attempt::new(
+                        link.name,
+                        true,
+                        "not on Azure compute (no IDENTITY_ENDPOINT or MSI_ENDPOINT, and the \
+                         instance metadata endpoint did not answer)",
+                    ));
                 }
                 c
             }
         };
         match tokio::time::timeout(self.timeout, credential.get_token(scopes, options)).await {
             Ok(Ok(token)) => Ok(token),
-            Ok(Err(e)) => Err(format!("failed: {}", one_line(&e.to_string()))),
-            Err(_) => Err(format!(
-                "failed: no token within {} s",
-                self.timeout.as_secs()
+            Ok(Err(e)) => Err(Attempt::new(link.name, false, &e.to_string())),
+            Err(_) => Err(Attempt::new(
+                link.name,
+                false,
+                &format!("no token within {} s", self.timeout.as_secs()),
             )),
         }
     }
-}
-
-/// A credential's message on one line, cut to a readable length (`az` can print pages).
-fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = joined.chars().take(400).collect();
-    if joined.chars().count() > 400 {
-        out.push('…');
-    }
-    out
 }
 
 impl fmt::Debug for Chain {
@@ -309,12 +305,15 @@ impl TokenCredential for Chain {
     ) -> azure_core::Result<AccessToken> {
         let chosen = self.chosen.load(Ordering::Relaxed);
         if let Some(link) = self.links.get(chosen) {
-            return self.try_link(link, scopes, options).await.map_err(|why| {
+            return self.try_link(link, scopes, options).await.map_err(|a| {
                 azure_core::Error::with_message(
                     ErrorKind::Credential,
                     format!(
-                        "{} stopped giving tokens ({why}); {}",
-                        link.name, self.next_steps
+                        "{} stopped giving tokens ({}: {}); {}",
+                        link.name,
+                        a.outcome(),
+                        a.reason,
+                        self.next_steps.join("; ")
                     ),
                 )
             });
@@ -326,20 +325,22 @@ impl TokenCredential for Chain {
                     self.chosen.store(i, Ordering::Relaxed);
                     return Ok(token);
                 }
-                Err(why) => tried.push(format!("{}: {why}", link.name)),
+                Err(attempt) => tried.push(attempt),
             }
         }
         let resource = scopes
             .first()
             .map(|s| s.trim_end_matches("/.default"))
             .unwrap_or("the service");
-        Err(azure_core::Error::with_message(
+        // The failure travels inside azure_core's error to the backend, which lifts it out
+        // (`error::from_transport`) for the sign-in screen.
+        Err(azure_core::Error::new(
             ErrorKind::Credential,
-            format!(
-                "no credential gave a token for {resource}. Tried: {}. Next: {}",
-                tried.join("; "),
-                self.next_steps
-            ),
+            SignInFailure {
+                resource: resource.to_string(),
+                tried,
+                steps: self.next_steps.clone(),
+            },
         ))
     }
 }
@@ -503,12 +504,15 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(*err.kind(), ErrorKind::Credential);
+        let failure = err.downcast_ref::<SignInFailure>().unwrap();
+        assert_eq!(failure.tried.len(), 3);
+        assert!(failure.tried[0].skipped && !failure.tried[2].skipped);
         let msg = err.to_string();
         for want in [
             "no credential gave a token for https://graph.microsoft.us",
-            "workload identity: skipped: AZURE_FEDERATED_TOKEN_FILE not set",
-            "slow: failed: no token within 0 s",
-            "Azure CLI: failed: Please run 'az login' to setup account.",
+            "workload identity  skipped: AZURE_FEDERATED_TOKEN_FILE not set",
+            "slow               failed: no token within 0 s",
+            "Azure CLI          failed: Please run 'az login' to setup account.",
             "`az cloud set --name AzureUSGovernment`, then `az login --tenant contoso.onmicrosoft.com`",
             "credwise --demo",
         ] {
@@ -525,7 +529,7 @@ mod tests {
                 link("c", Fixed(Ok("token-c"))),
             ],
             Duration::from_secs(1),
-            String::new(),
+            Vec::new(),
         );
         for _ in 0..2 {
             let t = chain.get_token(&["s/.default"], None).await.unwrap();

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::retry;
 use crate::backend::Error;
+use crate::backend::sign_in::SignInFailure;
 
 /// What a call needs from the caller's rights, so a 403 can name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,10 @@ pub enum Need {
     IdentityWrite,
     /// Creating and deleting role assignments.
     RoleAssignmentWrite,
+    /// Reading the sign-in reports and the sign-in log (`backend::live::usage`).
+    AuditLogRead,
+    /// Reading a repository on GitHub (`backend::github`).
+    GitHubRead,
 }
 
 impl Need {
@@ -46,6 +51,11 @@ impl Need {
             Need::RoleAssignmentWrite => {
                 "Azure role User Access Administrator (or Role Based Access Control \
                  Administrator) on the assignment's scope"
+            }
+            Need::AuditLogRead => "Microsoft Graph permission AuditLog.Read.All",
+            Need::GitHubRead => {
+                "a GitHub token (GITHUB_TOKEN) that may read the repository, or more of \
+                 GitHub's rate limit (60 requests an hour without a token)"
             }
         }
     }
@@ -171,6 +181,9 @@ pub fn from_transport(service: &'static str, what: &str, e: &azure_core::Error) 
         source = s.source();
     }
     let text = clean(&text);
+    if let Some(failure) = sign_in_failure(e) {
+        return Error::SignIn(Box::new(failure.clone()));
+    }
     match e.kind() {
         ErrorKind::Credential => Error::Unauthorized(text),
         _ if text.contains(retry::STALLED) => Error::Network(format!(
@@ -195,6 +208,27 @@ pub fn from_transport(service: &'static str, what: &str, e: &azure_core::Error) 
         }
         _ => Error::Network(format!("{service} {what}: {text}")),
     }
+}
+
+/// The credential chain's `SignInFailure`, wherever the pipeline wrapped it.
+fn sign_in_failure(e: &azure_core::Error) -> Option<&SignInFailure> {
+    if let Some(f) = e.downcast_ref::<SignInFailure>() {
+        return Some(f);
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(f) = s.downcast_ref::<SignInFailure>() {
+            return Some(f);
+        }
+        if let Some(f) = s
+            .downcast_ref::<azure_core::Error>()
+            .and_then(|inner| inner.downcast_ref::<SignInFailure>())
+        {
+            return Some(f);
+        }
+        source = s.source();
+    }
+    None
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@
 //! Submodules: `cloud` (hosts per cloud), `endpoints` (URL rules), `auth` (credentials),
 //! `retry` and `http` (the azure_core pipelines), `error` (typed errors), `wire` (JSON
 //! shapes), `page` (lenient page decoding, Graph's in-stream errors), `graph` and `arm` (the
-//! calls), `changes` (`check` and `apply`).
+//! calls), `changes` (`check` and `apply`), `usage` (`load_usage`: the sign-in reports and
+//! the sign-in log, paced).
 //!
 //! May import the domain, the rest of `backend`, azure_core/azure_identity and tokio.
 
@@ -35,6 +36,7 @@ pub(crate) mod http;
 pub mod pace;
 pub(crate) mod page;
 pub mod retry;
+pub mod usage;
 pub(crate) mod wire;
 
 pub use self::auth::AuthMode;
@@ -103,6 +105,8 @@ pub struct LiveConfig {
     pub track_changes: bool,
     /// Whether `load` reads Azure (ARM) too; without it only Graph is crawled.
     pub include_arm: bool,
+    /// How fast `load_usage` may call the sign-in reports and log (`usage::Pace`).
+    pub usage_pace: usage::Pace,
     pub clock: Clock,
 }
 
@@ -127,6 +131,7 @@ impl LiveConfig {
             partitions: PartitionSettings::default(),
             track_changes: true,
             include_arm: true,
+            usage_pace: usage::Pace::default(),
             clock,
         }
     }
@@ -159,6 +164,8 @@ pub struct LiveBackend {
     /// One write at a time per user-assigned identity: ARM answers 409 Conflict to
     /// concurrent FIC writes on the same identity.
     identity_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Paces the sign-in sources across every `load_usage` of this backend.
+    usage_pacer: usage::Pacer,
 }
 
 impl std::fmt::Debug for LiveBackend {
@@ -236,6 +243,7 @@ impl LiveBackend {
             tenant: Mutex::new(None),
             sync: Mutex::new(None),
             identity_locks: Mutex::new(HashMap::new()),
+            usage_pacer: usage::Pacer::new(config.usage_pace),
             config,
         })
     }
@@ -330,6 +338,8 @@ impl LiveBackend {
             user_assigned_identities: vec![],
             resources: vec![],
             role_assignments: vec![],
+            // Sign-ins come from the usage loader (`load_usage`), run after the tenant loads.
+            usage: Default::default(),
         };
         match arm {
             Some(arm) => {
@@ -886,6 +896,22 @@ impl Backend for LiveBackend {
             biased;
             _ = progress.cancellation().cancelled() => Err(Error::Cancelled),
             loaded = self.load_inner(scope, progress) => loaded,
+        }
+    }
+
+    async fn load_usage(
+        &self,
+        request: &super::UsageRequest,
+        progress: &Progress,
+    ) -> Result<crate::domain::usage::UsageData, Error> {
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let now = (self.config.clock)();
+        tokio::select! {
+            biased;
+            _ = progress.cancellation().cancelled() => Err(Error::Cancelled),
+            data = usage::load(&self.graph, self.config.cloud, &self.usage_pacer, request, now, progress) => data,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Pacing: every request waits here, before each try, until the services' documented
 //! budgets say it can go, so a crawl that runs dozens of requests at once does not draw a
-//! 429 from a bucket it could have seen coming. One `Pacer` per service (Graph, ARM), shared
-//! by its read and write pipelines; the retry policy (`retry`) asks it before a try and tells
+//! 429 from a bucket it could have seen coming. One `Pacer` per service (Graph, ARM; GitHub's
+//! REST API has one too, with no budget but AIMD: `Api::Other`), shared by its read and
+//! write pipelines; the retry policy (`retry`) asks it before a try and tells
 //! it what came back.
 //!
 //! - **How many at once**: AIMD on the number of requests in flight — slow start from
@@ -41,6 +42,9 @@ use azure_core::http::{Method, Url};
 pub enum Api {
     Graph,
     Arm,
+    /// A service with no budget credwise paces against (GitHub's REST API, read once per
+    /// repository a plan names): AIMD on the requests in flight only.
+    Other,
 }
 
 /// The budgets credwise paces against: the documented figures unless a caller (a test
@@ -75,6 +79,7 @@ impl PaceSettings {
             max_in_flight: match api {
                 Api::Graph => 48,
                 Api::Arm => 64,
+                Api::Other => 8,
             },
             graph_resource_units: 3_500.0,
             graph_window: Duration::from_secs(10),
@@ -310,6 +315,7 @@ impl Pacer {
                     }
                 }
             }
+            Api::Other => {}
         }
         c
     }
@@ -481,6 +487,7 @@ impl Pacer {
                     }
                 }
             }
+            Api::Other => {}
         }
         if status == 429 {
             st.stats.throttled += 1;
@@ -650,5 +657,28 @@ mod tests {
         let halved = p.lock().limit;
         assert!((halved - grown / 2.0).abs() < 1e-9, "{grown} → {halved}");
         assert_eq!(p.stats().throttled, 1);
+    }
+
+    #[tokio::test]
+    async fn another_service_is_charged_no_graph_or_arm_budget() {
+        let p = Pacer::new(Api::Other, PaceSettings::documented(Api::Other));
+        // A path Graph's and ARM's charges would both read something into.
+        let u = url("https://api.github.com/v1.0/applications?$select=keyCredentials");
+        let c = p.charge(&Method::Get, &u, None);
+        assert!(
+            c.graph_ru == 0.0 && !c.key_select && !c.arg && c.arm.is_none() && c.msi.is_empty()
+        );
+        // A 429 halves how many go at once, and pauses nothing else.
+        let permit = p.acquire(&Method::Get, &u, None).await;
+        p.observe(
+            &permit,
+            429,
+            &super::super::retry::headers(&[("retry-after", "60")]),
+        );
+        drop(permit);
+        assert!((p.lock().limit - 4.0).abs() < 1e-9);
+        let t = Instant::now();
+        let _next = p.acquire(&Method::Get, &u, None).await;
+        assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
     }
 }

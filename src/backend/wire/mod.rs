@@ -12,9 +12,9 @@
 //! ([`redact_strings`]).
 //!
 //! Layout: `graph` (applications, service principals, passwords, keys, federated identity
-//! credentials), `arm` (user-assigned identities, role assignments), `timestamp` (the lenient
-//! RFC 3339 reader), `implied` (what a set of objects implies: system-assigned identities'
-//! resources, the tenant). May import `domain` and serde only.
+//! credentials), `arm` (user-assigned identities, role assignments), `usage` (sign-in reports
+//! and sign-in log entries), `timestamp` (the lenient RFC 3339 reader), `implied` (what a
+//! set of objects implies: system-assigned identities' resources, the tenant). May import `domain` and serde only.
 
 use std::marker::PhantomData;
 
@@ -25,6 +25,7 @@ mod arm;
 mod graph;
 mod implied;
 mod timestamp;
+pub(crate) mod usage;
 
 pub(crate) use arm::{WireIdentity, WireRoleAssignment};
 pub(crate) use graph::{WireApplication, WireFic, WireKey, WirePassword, WireServicePrincipal};

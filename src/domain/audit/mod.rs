@@ -124,6 +124,9 @@ pub struct AuditOptions {
     pub max_secret_lifetime_days: i64,
     /// Report what is suppressed by default as noise (first-party apps, App Proxy secrets).
     pub include_noise: bool,
+    /// `credential-unused` fires after this many days without a sign-in, in data that covers
+    /// them (default 90).
+    pub unused_days: i64,
 }
 
 impl AuditOptions {
@@ -133,6 +136,7 @@ impl AuditOptions {
             expiring_within_days: 30,
             max_secret_lifetime_days: 180,
             include_noise: false,
+            unused_days: 90,
         }
     }
 }

@@ -16,14 +16,18 @@ use std::fmt;
 use time::Duration;
 
 use super::{AuditOptions, Finding, Remedy, Report, Severity};
+use crate::domain::CredentialRef;
 use crate::domain::Timestamp;
 use crate::domain::credential::{FederatedIdentityCredential, KeyCredential, PasswordCredential};
 use crate::domain::directory::{Directory, EntryId, ObjectRef};
 use crate::domain::expiry::{self, NEVER_YEAR};
 use crate::domain::kind::IdentityKind;
 use crate::domain::links::{FicKind, classify_fic, is_tenant_entra_issuer};
-use crate::domain::objects::{Application, ServicePrincipal, ServicePrincipalType};
+use crate::domain::objects::{
+    Application, ServicePrincipal, ServicePrincipalType, UserAssignedIdentity,
+};
 use crate::domain::snapshot::{Cloud, TenantSnapshot};
+use crate::domain::usage::{Evidence, Unused, UsageIndex};
 
 pub const CREDENTIAL_EXPIRED: &str = "credential-expired";
 pub const CREDENTIAL_EXPIRING: &str = "credential-expiring";
@@ -37,9 +41,11 @@ pub const FIC_SUBJECT_LINT: &str = "fic-subject-lint";
 pub const MI_FIC_UNKNOWN_PRINCIPAL: &str = "mi-fic-unknown-principal";
 pub const APPLICATION_STALE: &str = "application-stale";
 pub const CLIENT_SECRET: &str = "client-secret";
+pub const CREDENTIAL_UNUSED: &str = "credential-unused";
+pub const SECRET_IN_USE_BESIDE_REPLACEMENT: &str = "secret-in-use-beside-replacement";
 
 /// Every rule id, in the order the README lists them.
-pub const RULE_IDS: [&str; 12] = [
+pub const RULE_IDS: [&str; 14] = [
     CREDENTIAL_EXPIRED,
     CREDENTIAL_EXPIRING,
     SECRET_LONG_LIFETIME,
@@ -52,6 +58,8 @@ pub const RULE_IDS: [&str; 12] = [
     MI_FIC_UNKNOWN_PRINCIPAL,
     APPLICATION_STALE,
     CLIENT_SECRET,
+    CREDENTIAL_UNUSED,
+    SECRET_IN_USE_BESIDE_REPLACEMENT,
 ];
 
 /// The noise reasons, as `Report::noise` names them.
@@ -67,13 +75,15 @@ const MICROSOFT_TENANTS: [&str; 2] = [
 /// The tag App Proxy puts on its service principals; their secrets rotate by themselves.
 const APP_PROXY_TAG: &str = "WindowsAzureActiveDirectoryOnPremApp";
 
-/// The rules whose findings about an App Proxy secret are noise: its expiry and lifetime are
-/// App Proxy's to manage, and it cannot be replaced by another kind of credential.
-const APP_PROXY_RULES: [&str; 4] = [
+/// The rules whose findings about an App Proxy secret are noise: its expiry, lifetime and use
+/// are App Proxy's to manage, and it cannot be replaced by another kind of credential.
+const APP_PROXY_RULES: [&str; 6] = [
     CREDENTIAL_EXPIRED,
     CREDENTIAL_EXPIRING,
     SECRET_LONG_LIFETIME,
     CLIENT_SECRET,
+    CREDENTIAL_UNUSED,
+    SECRET_IN_USE_BESIDE_REPLACEMENT,
 ];
 
 const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -142,6 +152,10 @@ const CITE_NOT_FOR_PRODUCTION: Cite = Cite {
     seed: SEED_003,
     section: "Not for production",
 };
+const CITE_EXPOSED: Cite = Cite {
+    seed: SEED_001,
+    section: "If exposed, these credentials could be used to gain unauthorized access to sensitive information",
+};
 
 /// Audits every identity of `dir`. The findings come in the order `audit` puts them in (worst
 /// first, then by identity name, rule and credential), so that its stable sort only has to
@@ -163,7 +177,7 @@ pub fn run(dir: &Directory, opts: &AuditOptions) -> Report {
                     name: &u.name,
                     noise: Noise::None,
                 };
-                a.federated(&o, &u.federated_identity_credentials, false);
+                a.federated(&o, &u.federated_identity_credentials, Place::Uami(u));
             }
             // A system-assigned identity has no credential of its own to audit, and a
             // user-assigned one's service principal certificates are Azure-managed.
@@ -389,6 +403,8 @@ struct Auditor<'a> {
     out: Vec<Finding>,
     noise_first_party: usize,
     noise_app_proxy: usize,
+    /// The snapshot's sign-in evidence, indexed once.
+    usage: UsageIndex<'a>,
 }
 
 impl<'a> Auditor<'a> {
@@ -425,6 +441,7 @@ impl<'a> Auditor<'a> {
             out: Vec::with_capacity(s.credential_count() + s.applications.len() / 16),
             noise_first_party: 0,
             noise_app_proxy: 0,
+            usage: UsageIndex::new(&s.usage),
         }
     }
 
@@ -509,11 +526,14 @@ impl<'a> Auditor<'a> {
         }
         for c in &app.key_credentials {
             self.expiry(&o, Cred::Certificate(c), &mut path, || Holder::App(app));
+            if !is_expired(c.end_date_time, now) {
+                self.unused(&o, CredentialRef::Certificate(c), Place::App(app));
+            }
         }
         if app.is_multi_tenant() && live_secrets > 0 {
             self.multi_tenant_secret(&o, app, live_secrets);
         }
-        self.federated(&o, fics, true);
+        self.federated(&o, fics, Place::App(app));
         if app.password_credentials.is_empty() && app.key_credentials.is_empty() && fics.is_empty()
         {
             self.stale(&o, app);
@@ -563,6 +583,10 @@ impl<'a> Auditor<'a> {
         }
         for c in &sp.key_credentials {
             self.expiry(&o, Cred::Certificate(c), &mut path, || Holder::Sp(sp));
+            // A SAML signing certificate signs tokens; it does not sign in.
+            if !saml_signing && !is_expired(c.end_date_time, now) {
+                self.unused(&o, CredentialRef::Certificate(c), Place::Sp(sp));
+            }
         }
     }
 
@@ -583,8 +607,10 @@ impl<'a> Auditor<'a> {
         if !expired {
             self.long_lifetime(o, c, path, holder);
             if let Some(st) = stronger {
-                self.beside_stronger(o, c, st);
+                self.beside_stronger(o, c, st, holder());
             }
+            self.unused(o, CredentialRef::Secret(c), Place::of(holder()));
+            self.in_use_beside_replacement(o, c, holder());
         }
         let p = *path.get_or_insert_with(|| self.secret_path(holder()));
         self.push(
@@ -625,10 +651,29 @@ impl<'a> Auditor<'a> {
         let left = end - now;
         let secret = matches!(c, Cred::Secret(_));
         if left <= Duration::ZERO {
-            let text = if secret {
+            let fallback = if secret {
                 "Remove it if nothing uses it any more; if something does, it can no longer sign in: replace the secret now."
             } else {
                 "Remove it if nothing uses it any more; if something does, it can no longer sign in: upload a new certificate now."
+            };
+            let cref = match c {
+                Cred::Secret(p) => CredentialRef::Secret(p),
+                Cred::Certificate(k) => CredentialRef::Certificate(k),
+            };
+            let evidence = self.usage.credential(cref);
+            let text: Cow<'static, str> = match evidence.unused_for(self.opts.unused_days) {
+                Unused::Yes { days } => format!(
+                    "Safe to remove: unused for {days} days ({}). Remove it: `{}`.",
+                    source_words(&evidence),
+                    Place::of(holder()).remove_command(cref)
+                )
+                .into(),
+                Unused::No => format!(
+                    "Something still uses or presents it: {}. Give that workload a valid credential, then remove this one.",
+                    evidence.describe(now)
+                )
+                .into(),
+                Unused::Unknown(_) => fallback.into(),
             };
             self.push(
                 o,
@@ -652,9 +697,7 @@ impl<'a> Auditor<'a> {
                     Day(end),
                     expiry::relative(Some(end), now),
                 ),
-                Remedy::Action {
-                    text: text.into(),
-                },
+                Remedy::Action { text },
             );
             return;
         }
@@ -768,10 +811,36 @@ impl<'a> Auditor<'a> {
         );
     }
 
-    fn beside_stronger(&mut self, o: &Owner<'_>, c: &PasswordCredential, stronger: &Stronger<'_>) {
+    fn beside_stronger(
+        &mut self,
+        o: &Owner<'_>,
+        c: &PasswordCredential,
+        stronger: &Stronger<'_>,
+        holder: Holder<'_>,
+    ) {
         let (what, cite) = match stronger {
             Stronger::Certificate(l) => (format!("certificate {l}"), CITE_CERT_STRONGER),
             Stronger::Federated(n) => (format!("federated credential \"{n}\""), CITE_FEDERATION),
+        };
+        let evidence = self.usage.credential(CredentialRef::Secret(c));
+        let now = self.opts.now;
+        let text = match evidence.unused_for(self.opts.unused_days) {
+            Unused::Yes { days } => format!(
+                "Safe to remove: unused for {days} days ({}). Remove it: `{}`.",
+                source_words(&evidence),
+                Place::of(holder).remove_command(CredentialRef::Secret(c))
+            ),
+            Unused::No => format!(
+                "It still signs in: {}. Move that workload to the {what} first, then remove the secret.",
+                evidence.describe(now)
+            ),
+            Unused::Unknown(crate::domain::usage::Unknown::Window { covered_days }) => format!(
+                "No sign-in in the {covered_days} days the sign-in data covers: confirm nothing uses the secret over a longer span (the sign-in logs), then remove it."
+            ),
+            Unused::Unknown(u) => format!(
+                "Confirm nothing uses the secret any more (sign-in logs; credwise's sign-in data: unknown, {}), then remove it.",
+                u.words()
+            ),
         };
         self.push(
             o,
@@ -788,8 +857,163 @@ impl<'a> Auditor<'a> {
                 o.name,
                 Label(c.display_name.as_deref(), &c.key_id)
             ),
+            Remedy::Action { text: text.into() },
+        );
+    }
+
+    /// `credential-unused`: no sign-in for `unused_days` days, in data that covers them.
+    /// Unknown data never fires it.
+    fn unused(&mut self, o: &Owner<'_>, c: CredentialRef<'_>, place: Place<'_>) {
+        let evidence = self.usage.credential(c);
+        let Unused::Yes { days } = evidence.unused_for(self.opts.unused_days) else {
+            return;
+        };
+        // A credential younger than the threshold has not been idle that long.
+        if let Some(start) = c.start()
+            && (self.opts.now - start).whole_days() < self.opts.unused_days
+        {
+            return;
+        }
+        let (severity, title, noun) = match c {
+            CredentialRef::Secret(_) => (Severity::Medium, "Unused secret", "Secret"),
+            CredentialRef::Certificate(_) => (Severity::Low, "Unused certificate", "Certificate"),
+            CredentialRef::Federated(_) => (
+                Severity::Low,
+                "Unused federated credential",
+                "Federated credential",
+            ),
+        };
+        let label = match c {
+            CredentialRef::Secret(p) => Label(p.display_name.as_deref(), &p.key_id).to_string(),
+            CredentialRef::Certificate(k) => {
+                Label(k.display_name.as_deref(), &k.key_id).to_string()
+            }
+            CredentialRef::Federated(f) => format!("\"{}\"", f.name),
+        };
+        self.push(
+            o,
+            Head {
+                rule: CREDENTIAL_UNUSED,
+                severity,
+                title,
+                cite: CITE_EXPOSED,
+                secret: matches!(c, CredentialRef::Secret(_)),
+            },
+            Some(c.id()),
+            format!(
+                "{noun} {label} on {} is unused: {}.",
+                o.name,
+                evidence.describe(self.opts.now)
+            ),
             Remedy::Action {
-                text: "Confirm nothing uses the secret any more (sign-in logs), then remove it.".into(),
+                text: format!(
+                    "Safe to remove: unused for {days} days ({}). Remove it: `{}`.",
+                    source_words(&evidence),
+                    place.remove_command(c)
+                )
+                .into(),
+            },
+        );
+    }
+
+    /// `secret-in-use-beside-replacement`: the secret signed in after a newer credential was
+    /// added (a certificate or secret by its start date; a federated credential, whose
+    /// creation Graph does not date, once it has signed in itself).
+    fn in_use_beside_replacement(
+        &mut self,
+        o: &Owner<'_>,
+        c: &PasswordCredential,
+        holder: Holder<'_>,
+    ) {
+        let now = self.opts.now;
+        let evidence = self.usage.credential(CredentialRef::Secret(c));
+        let Some(used) = evidence.last_sign_in() else {
+            return;
+        };
+        let newer = |start: Option<Timestamp>| {
+            start.filter(|s| c.start_date_time.is_none_or(|mine| *s > mine))
+        };
+        let (passwords, keys, fics): (
+            &[PasswordCredential],
+            &[KeyCredential],
+            &[FederatedIdentityCredential],
+        ) = match holder {
+            Holder::App(a) => (
+                &a.password_credentials,
+                &a.key_credentials,
+                &a.federated_identity_credentials,
+            ),
+            Holder::Sp(p) => (&p.password_credentials, &p.key_credentials, &[]),
+        };
+        let mut replacements: Vec<(Timestamp, String)> = Vec::new();
+        for k in keys.iter().filter(|k| !is_expired(k.end_date_time, now)) {
+            if let Some(added) = newer(k.start_date_time) {
+                replacements.push((
+                    added,
+                    format!(
+                        "certificate {} was added on {}",
+                        Label(k.display_name.as_deref(), &k.key_id),
+                        Day(added)
+                    ),
+                ));
+            }
+        }
+        for p in passwords
+            .iter()
+            .filter(|p| p.key_id != c.key_id && !is_expired(p.end_date_time, now))
+        {
+            if let Some(added) = newer(p.start_date_time) {
+                replacements.push((
+                    added,
+                    format!(
+                        "secret {} was added on {}",
+                        Label(p.display_name.as_deref(), &p.key_id),
+                        Day(added)
+                    ),
+                ));
+            }
+        }
+        for f in fics {
+            if let Some(at) = self
+                .usage
+                .credential(CredentialRef::Federated(f))
+                .last_sign_in()
+            {
+                replacements.push((
+                    at,
+                    format!(
+                        "federated credential \"{}\" was signing in ({})",
+                        f.name,
+                        crate::domain::usage::ago(at, now)
+                    ),
+                ));
+            }
+        }
+        let Some((_, what)) = replacements
+            .into_iter()
+            .filter(|(since, _)| used > *since)
+            .min_by_key(|(since, _)| *since)
+        else {
+            return;
+        };
+        self.push(
+            o,
+            Head {
+                rule: SECRET_IN_USE_BESIDE_REPLACEMENT,
+                severity: Severity::Medium,
+                title: "Secret still used beside its replacement",
+                cite: CITE_OUTAGES,
+                secret: true,
+            },
+            Some(&c.key_id),
+            format!(
+                "Client secret {} on {} still signs in after {what}: {}. A workload still uses the old secret; removing it now would break that workload.",
+                Label(c.display_name.as_deref(), &c.key_id),
+                o.name,
+                evidence.describe(now)
+            ),
+            Remedy::Action {
+                text: "Find the workload that still signs in with the secret (its request ids are in the sign-in log) and move it to the new credential; remove the secret once it has been idle for a week.".into(),
             },
         );
     }
@@ -887,10 +1111,11 @@ impl<'a> Auditor<'a> {
     // ---- federated identity credentials ---------------------------------------------------
 
     /// FIC count, duplicates, subject lint and (on apps) managed identities as FIC.
-    fn federated(&mut self, o: &Owner<'_>, fics: &[FederatedIdentityCredential], on_app: bool) {
+    fn federated(&mut self, o: &Owner<'_>, fics: &[FederatedIdentityCredential], place: Place<'_>) {
         if fics.is_empty() {
             return;
         }
+        let on_app = matches!(place, Place::App(_));
         let n = fics.len();
         if n >= FIC_WARN_AT {
             let severity = if n >= FIC_MEDIUM_AT {
@@ -918,7 +1143,27 @@ impl<'a> Auditor<'a> {
                     o.name,
                     FIC_LIMIT.saturating_sub(n)
                 ),
-                Remedy::Action { text: text.into() },
+                match crate::domain::migration::flexible::merge_candidates(fics).first() {
+                    // A plan: several classic GitHub FICs of one repository become one
+                    // flexible FIC.
+                    Some(c) => Remedy::Migration {
+                        migration: "merge-federated-credentials",
+                        text: format!(
+                            "Merge the {} GitHub credentials of {} ({}) into one flexible credential matching {}: `credwise migrate merge-federated-credentials --identity {}`. It trusts every subject the pattern matches: check that is what you want.",
+                            c.fics.len(),
+                            c.repository,
+                            c.fics
+                                .iter()
+                                .map(|f| f.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            c.replacement.matcher(),
+                            o.name
+                        )
+                        .into(),
+                    },
+                    None => Remedy::Action { text: text.into() },
+                },
             );
         }
         for (j, f) in fics.iter().enumerate() {
@@ -956,6 +1201,7 @@ impl<'a> Auditor<'a> {
             if on_app {
                 self.managed_identity_fic(o, f);
             }
+            self.unused(o, CredentialRef::Federated(f), place);
         }
     }
 
@@ -1152,6 +1398,61 @@ impl<'a> Auditor<'a> {
     }
 }
 
+/// Where a credential lives, for the command that removes it.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    App(&'a Application),
+    Sp(&'a ServicePrincipal),
+    Uami(&'a UserAssignedIdentity),
+}
+
+impl<'a> Place<'a> {
+    fn of(h: Holder<'a>) -> Self {
+        match h {
+            Holder::App(a) => Place::App(a),
+            Holder::Sp(p) => Place::Sp(p),
+        }
+    }
+
+    /// The `az` command that removes `c` (Azure CLI's `ad app credential delete`,
+    /// `ad sp credential delete`, `ad app federated-credential delete`,
+    /// `identity federated-credential delete`).
+    fn remove_command(self, c: CredentialRef<'_>) -> String {
+        let cert = if matches!(c, CredentialRef::Certificate(_)) {
+            " --cert"
+        } else {
+            ""
+        };
+        match (self, c) {
+            (Place::App(a), CredentialRef::Federated(f)) => format!(
+                "az ad app federated-credential delete --id {} --federated-credential-id {}",
+                a.app_id, f.name
+            ),
+            (Place::App(a), _) => format!(
+                "az ad app credential delete --id {} --key-id {}{cert}",
+                a.app_id,
+                c.id()
+            ),
+            (Place::Sp(p), _) => format!(
+                "az ad sp credential delete --id {} --key-id {}{cert}",
+                p.id,
+                c.id()
+            ),
+            (Place::Uami(u), _) => format!(
+                "az identity federated-credential delete --name {} --identity-name {} --resource-group {}",
+                c.id(),
+                u.name,
+                u.resource_group().unwrap_or("<resource group>")
+            ),
+        }
+    }
+}
+
+/// The source of a fact, in words, for a remedy ("the credential sign-in report").
+fn source_words(e: &Evidence) -> &'static str {
+    e.source().map_or("sign-in data", |s| s.words())
+}
+
 /// The object that holds a secret.
 #[derive(Clone, Copy)]
 enum Holder<'a> {
@@ -1299,6 +1600,7 @@ mod tests {
             CITE_MI_FIC,
             CITE_SP_PER_TENANT,
             CITE_NOT_FOR_PRODUCTION,
+            CITE_EXPOSED,
         ] {
             assert!(c.seed.ends_with(".txt") && !c.section.is_empty());
         }

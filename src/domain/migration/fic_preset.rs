@@ -217,6 +217,7 @@ pub fn fit(existing: &[FederatedIdentityCredential], fic: &FederatedIdentityCred
     if let Some(same) = existing.iter().find(|e| e.name == fic.name) {
         let identical = same.issuer == fic.issuer
             && same.subject == fic.subject
+            && same.claims_matching_expression == fic.claims_matching_expression
             && same.audiences == fic.audiences;
         return if identical {
             Fit::AlreadyPresent
@@ -232,9 +233,10 @@ pub fn fit(existing: &[FederatedIdentityCredential], fic: &FederatedIdentityCred
             )
         };
     }
+    // What a FIC matches is its subject or, for a flexible one, its expression.
     if let Some(dup) = existing
         .iter()
-        .find(|e| e.issuer == fic.issuer && e.subject == fic.subject)
+        .find(|e| e.issuer == fic.issuer && e.matcher() == fic.matcher())
     {
         return Fit::Conflict(
             "subject",
@@ -277,6 +279,18 @@ pub fn validate_github_repo(repo: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A branch, tag or environment pattern for a flexible FIC: a name that may hold the wildcards
+/// `*` and `?` (not a quote, which the expression language escapes in a way it does not
+/// document).
+pub fn validate_ref_pattern(value: &str) -> Result<(), String> {
+    let plain: String = value.replace(['*', '?'], "x");
+    validate_ref_name(&plain)?;
+    if value.contains('\'') {
+        return Err("must not contain a quote".into());
+    }
+    Ok(())
+}
+
 /// A branch, tag or environment name: non-empty, no whitespace or ':' (which would change the
 /// subject's structure), no wildcard.
 pub fn validate_ref_name(value: &str) -> Result<(), String> {
@@ -290,7 +304,9 @@ pub fn validate_ref_name(value: &str) -> Result<(), String> {
         return Err("must not contain ':'".into());
     }
     if value.contains('*') || value.contains('?') {
-        return Err("wildcards are not supported by federated credentials".into());
+        return Err(
+            "wildcards need a flexible federated credential (a claims expression), which credwise makes for a pattern like release/*".into(),
+        );
     }
     if value.starts_with("refs/") {
         return Err("give the short name (main, not refs/heads/main)".into());

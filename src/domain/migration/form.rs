@@ -332,7 +332,22 @@ pub fn fields(kind: MigrationKind) -> &'static [FieldSpec] {
         MigrationKind::SecretToCertificate => CERTIFICATE,
         MigrationKind::SecretToFic => FIC,
         MigrationKind::SecretToManagedIdentity => MANAGED_IDENTITY,
+        // Built by their own forms (`github_immutable::ImmutableSubjectForm`,
+        // `flexible::merge_plan`), which need what a form of strings does not carry (GitHub's
+        // ids, the FICs to merge); they are not in the picker nor on the command line yet.
+        MigrationKind::GitHubImmutableSubject | MigrationKind::MergeFederatedCredentials => &[],
     }
+}
+
+/// The refusal of a form for a migration the catalogue has no form for.
+fn no_form(kind: MigrationKind) -> FieldError {
+    FieldError::new(
+        "identity",
+        format!(
+            "{} plans are not built from this form (they need GitHub's ids or the credentials to merge)",
+            kind.as_str()
+        ),
+    )
 }
 
 /// The field of `kind`'s form named `name`.
@@ -467,6 +482,9 @@ impl Form {
             }
             MigrationKind::SecretToFic => self.fic().validate(dir),
             MigrationKind::SecretToManagedIdentity => self.managed_identity().validate(dir),
+            MigrationKind::GitHubImmutableSubject | MigrationKind::MergeFederatedCredentials => {
+                vec![no_form(self.kind)]
+            }
         });
         errors
     }
@@ -491,6 +509,9 @@ impl Form {
                 .build_plan(ctx, ids, certificate),
             MigrationKind::SecretToFic => self.fic().build_plan(ctx, ids),
             MigrationKind::SecretToManagedIdentity => self.managed_identity().build_plan(ctx, ids),
+            MigrationKind::GitHubImmutableSubject | MigrationKind::MergeFederatedCredentials => {
+                Err(vec![no_form(self.kind)])
+            }
         }
     }
 }
@@ -532,6 +553,23 @@ mod tests {
         assert_eq!(errors[0].field, "github-repo");
         form.set("github-repo", "");
         assert!(form.preset_conflicts().is_empty());
+    }
+
+    #[test]
+    fn the_federated_credential_kinds_have_no_form_and_refuse_one_by_name() {
+        let dir = Directory::new(crate::domain::TenantSnapshot::empty(
+            "t",
+            time::macros::datetime!(2026-11-22 12:00 UTC),
+        ));
+        for kind in [
+            MigrationKind::GitHubImmutableSubject,
+            MigrationKind::MergeFederatedCredentials,
+        ] {
+            assert!(fields(kind).is_empty(), "{kind:?}");
+            let errors = Form::new(kind, "payroll-api").validate(&dir, false);
+            assert_eq!(errors.len(), 1, "{kind:?}");
+            assert!(errors[0].message.contains(kind.as_str()), "{errors:?}");
+        }
     }
 
     #[test]

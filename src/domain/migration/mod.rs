@@ -12,6 +12,10 @@
 //! - `progress`: a step's state as journals, events and screens share it.
 //! - `fic_preset`: the federated credential presets (GitHub Actions, Kubernetes, managed
 //!   identity, any OIDC issuer) and the validation Entra applies, before anything is sent.
+//! - `github_immutable`: name-based GitHub FICs to GitHub's immutable subjects, one plan per
+//!   identity or in bulk; `flexible`: the claims-expression grammar, GitHub patterns and the
+//!   plan that merges similar FICs into one flexible FIC; `retirement`: the gate that decides
+//!   from the usage evidence whether a removal step may go, must wait or was overridden.
 //! - `guidance`: the config snippets and follow-ups, rendered from `assets/migration-guidance.toml`
 //!   (passed in as text: this layer reads no file).
 //!
@@ -20,10 +24,13 @@
 //! thiserror and the rest of `domain`; no I/O.
 
 pub mod fic_preset;
+pub mod flexible;
 pub mod form;
+pub mod github_immutable;
 pub mod guidance;
 pub mod plan;
 pub mod progress;
+pub mod retirement;
 pub mod safety;
 pub mod secret_to_certificate;
 pub mod secret_to_fic;
@@ -46,7 +53,7 @@ pub use secret_to_certificate::{CertificateForm, CertificateInfo};
 pub use secret_to_fic::FicForm;
 pub use secret_to_managed_identity::ManagedIdentityForm;
 
-/// The three migrations, named as on the command line (`credwise migrate <kind>`) and in the
+/// The migrations, named as on the command line (`credwise migrate <kind>`) and in the
 /// decision wizard's outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -54,13 +61,29 @@ pub enum MigrationKind {
     SecretToCertificate,
     SecretToFic,
     SecretToManagedIdentity,
+    /// Name-based GitHub Actions FICs to GitHub's immutable `owner@id/repo@id` subjects
+    /// (`github_immutable`).
+    GitHubImmutableSubject,
+    /// Several classic FICs to one flexible FIC with a claims expression (`flexible`).
+    MergeFederatedCredentials,
 }
 
 impl MigrationKind {
+    /// The migrations off a client secret: what the explorer's migration picker offers and
+    /// what the decision wizard's outcomes lead to.
     pub const ALL: [MigrationKind; 3] = [
         Self::SecretToCertificate,
         Self::SecretToFic,
         Self::SecretToManagedIdentity,
+    ];
+
+    /// Every kind, the secret migrations first.
+    pub const EVERY: [MigrationKind; 5] = [
+        Self::SecretToCertificate,
+        Self::SecretToFic,
+        Self::SecretToManagedIdentity,
+        Self::GitHubImmutableSubject,
+        Self::MergeFederatedCredentials,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +91,8 @@ impl MigrationKind {
             Self::SecretToCertificate => "secret-to-certificate",
             Self::SecretToFic => "secret-to-fic",
             Self::SecretToManagedIdentity => "secret-to-managed-identity",
+            Self::GitHubImmutableSubject => "github-immutable-subject",
+            Self::MergeFederatedCredentials => "merge-federated-credentials",
         }
     }
 
@@ -77,11 +102,18 @@ impl MigrationKind {
             Self::SecretToCertificate => "Client secret → certificate",
             Self::SecretToFic => "Client secret → federated identity credential",
             Self::SecretToManagedIdentity => "Client secret → managed identity",
+            Self::GitHubImmutableSubject => "GitHub name-based subjects → immutable subjects",
+            Self::MergeFederatedCredentials => "Federated credentials → one flexible credential",
         }
     }
 
+    /// Whether the migration moves a workload off its client secrets (the explorer's picker).
+    pub fn retires_secrets(self) -> bool {
+        Self::ALL.contains(&self)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s.trim())
+        Self::EVERY.into_iter().find(|k| k.as_str() == s.trim())
     }
 }
 
@@ -536,7 +568,7 @@ mod tests {
     #[test]
     fn kinds_round_trip_and_match_the_wizard() {
         use crate::domain::wizard::Migration;
-        for k in MigrationKind::ALL {
+        for k in MigrationKind::EVERY {
             assert_eq!(MigrationKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(

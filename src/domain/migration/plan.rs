@@ -428,10 +428,10 @@ impl Plan {
         for (i, s) in self.steps.iter().enumerate() {
             let n = self.steps.len();
             push(LineKind::Blank, Some(i), String::new());
-            let flag = if s.removes_secret {
-                "  [removes a secret: needs confirmation]"
-            } else {
-                ""
+            let flag = match (&s.action, s.removes_secret) {
+                (Change::RemovePassword { .. }, true) => "  [removes a secret: needs confirmation]",
+                (_, true) => "  [removes a credential: needs confirmation]",
+                _ => "",
             };
             push(
                 LineKind::StepTitle,
@@ -473,7 +473,7 @@ impl Plan {
             );
             // Written here rather than taken from `undo_note`, so a journal from an older
             // credwise (whose note promised to re-add the secret) reads what rollback does now.
-            let note = if s.removes_secret {
+            let note = if s.removes_secret && matches!(s.action, Change::RemovePassword { .. }) {
                 Some(SECRET_UNDO_NOTE.to_string())
             } else if super::safety::removes_access(&s.undo) {
                 Some(LAST_CREDENTIAL_UNDO_NOTE.to_string())

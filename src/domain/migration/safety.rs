@@ -309,7 +309,8 @@ pub fn takes(plan: &Plan, change: &Change) -> Option<Taken> {
     }
 }
 
-/// The secret `change` gives the workload back (a snapshot's undo of a removal), if usable.
+/// The credential `change` gives the workload back (an undo of a removal: a secret a snapshot
+/// puts back, or a federated credential re-created), if usable.
 pub fn gives(plan: &Plan, change: &Change, now: Timestamp) -> Option<Usable> {
     match change {
         Change::AddPassword { target, credential }
@@ -318,6 +319,15 @@ pub fn gives(plan: &Plan, change: &Change, now: Timestamp) -> Option<Usable> {
             Some(Usable::Secret {
                 key_id: credential.key_id.clone(),
                 display_name: credential.display_name.clone(),
+            })
+        }
+        // A federated credential re-created by an undo works again at once (it holds no
+        // secret), so a rollback's later removals may count on it.
+        Change::AddFederatedCredential { target, credential }
+            if target == &plan.identity.target =>
+        {
+            Some(Usable::Federated {
+                name: credential.name.clone(),
             })
         }
         _ => None,
@@ -553,6 +563,25 @@ mod tests {
         // Changes that take nothing away are never refused.
         let empty = Inventory::default();
         assert!(guard(&plan, &empty, 0, &plan.steps[0].action, false).is_ok());
+    }
+
+    #[test]
+    fn a_federated_credential_an_undo_re_creates_counts_again() {
+        let plan = plan();
+        let added = fic(&plan);
+        // The undo of the FIC's removal is its re-creation: usable at once.
+        let readd = Change::AddFederatedCredential {
+            target: plan.identity.target.clone(),
+            credential: added.clone(),
+        };
+        let back = gives(&plan, &readd, NOW).expect("the FIC again");
+        assert_eq!(back, Usable::Federated { name: added.name });
+        // On another object it gives this workload nothing.
+        let elsewhere = Change::AddFederatedCredential {
+            target: Target::Application("other".into()),
+            credential: fic(&plan),
+        };
+        assert!(gives(&plan, &elsewhere, NOW).is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::fic_preset::{self, FicPreset, Fit, GitHubRef};
+use super::flexible;
 use super::plan::{self, Plan, Step};
 use super::{
     FieldError, IdSource, MigrationKind, PlanContext, Source, removal_steps,
@@ -147,7 +148,7 @@ impl FicForm {
             super::common_vars(MigrationKind::SecretToFic, &r.source, &s.tenant_id, s.cloud);
         vars.insert("fic_name", r.fic.name.clone());
         vars.insert("issuer", r.fic.issuer.clone());
-        vars.insert("subject", r.fic.subject.clone().unwrap_or_default());
+        vars.insert("subject", r.fic.matcher().to_string());
         vars.insert("audience", r.fic.audiences.join(" "));
         for (k, v) in &r.vars {
             vars.insert(k, v.clone());
@@ -165,6 +166,11 @@ impl FicForm {
             "Entra ID accepts a wrong issuer or subject silently; it fails only at token exchange (AADSTS70021). The values were checked against the preset's format, not against the workload: test a sign-in before removing the secrets.".to_string(),
             "A new federated credential can take a few minutes to be honoured everywhere; the verification retries.".to_string(),
         ];
+        if let Some(e) = &r.fic.claims_matching_expression {
+            notes.push(format!(
+                "A flexible federated credential ({e}): it trusts every subject the pattern matches, and is written through the API version that knows claims expressions (Graph beta for an application)."
+            ));
+        }
         if r.already_present {
             notes.push(format!(
                 "The application already has this federated credential ({:?}): its step will be found verified and skipped.",
@@ -238,6 +244,8 @@ impl FicForm {
             }
         };
         let mut vars: Vec<(&'static str, String)> = Vec::new();
+        // A GitHub pattern's claims expression (a flexible FIC), instead of a subject.
+        let mut expression: Option<String> = None;
         let default_audience = fic_preset::audience_for(s.cloud).to_string();
         // (issuer, subject, default name) per preset.
         let mut parts: Option<(String, String, String)> = None;
@@ -268,6 +276,14 @@ impl FicForm {
                 let gh_ref = match refs.as_slice() {
                     [(field, r)] => {
                         let ok = match r {
+                            // A pattern (`release/*`) makes a flexible FIC.
+                            GitHubRef::Branch(v)
+                            | GitHubRef::Environment(v)
+                            | GitHubRef::Tag(v)
+                                if flexible::is_pattern(v) =>
+                            {
+                                check(&mut errors, field, fic_preset::validate_ref_pattern(v))
+                            }
                             GitHubRef::Branch(v)
                             | GitHubRef::Environment(v)
                             | GitHubRef::Tag(v) => {
@@ -327,12 +343,24 @@ impl FicForm {
                     }
                 };
                 if let (true, Some((field, r))) = (repo_ok, gh_ref) {
-                    let subject = fic_preset::github_subject(repo, &r, ids);
                     let value = match &r {
                         GitHubRef::Branch(v) | GitHubRef::Environment(v) | GitHubRef::Tag(v) => {
                             v.as_str()
                         }
                         GitHubRef::PullRequest => "",
+                    };
+                    let subject = if flexible::is_pattern(value) {
+                        let e = flexible::github_expression(repo, &r, ids);
+                        if check(
+                            &mut errors,
+                            field,
+                            flexible::validate(fic_preset::GITHUB_ISSUER, &e).map(drop),
+                        ) {
+                            expression = Some(e.clone());
+                        }
+                        e
+                    } else {
+                        fic_preset::github_subject(repo, &r, ids)
                     };
                     let (owner, name) = repo.split_once('/').unwrap_or((repo, ""));
                     let default_name = slug(&["github", owner, name, field, value], 120);
@@ -464,8 +492,8 @@ impl FicForm {
                 default_name.clone()
             },
             issuer,
-            subject: Some(subject),
-            claims_matching_expression: None,
+            subject: expression.is_none().then_some(subject),
+            claims_matching_expression: expression,
             audiences: vec![audience],
             description: (!self.description.trim().is_empty())
                 .then(|| self.description.trim().to_string()),
@@ -507,6 +535,10 @@ impl FicForm {
 /// The workflow's `on:` block for a GitHub ref.
 fn github_on(r: &GitHubRef) -> String {
     match r {
+        // A pattern is quoted: YAML would read a leading `*` as an alias.
+        GitHubRef::Branch(b) if flexible::is_pattern(b) => {
+            format!("on:\n  push:\n    branches: ['{b}']")
+        }
         GitHubRef::Branch(b) => format!("on:\n  push:\n    branches: [{b}]"),
         GitHubRef::Tag(t) => format!("on:\n  push:\n    tags: ['{t}']"),
         GitHubRef::PullRequest => "on: pull_request".to_string(),

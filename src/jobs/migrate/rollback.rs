@@ -337,6 +337,10 @@ async fn simulate(
             }
             continue;
         }
+        if let Some(back) = safety::gives(&state.plan, undo, options.now()) {
+            inv = inv.with(back);
+            continue;
+        }
         if !safety::removes_access(undo) {
             continue;
         }

@@ -8,10 +8,40 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::{list_title, pane_block, row_style, span, truncate, window};
 use crate::app::{App, LoadState, Pane};
-use crate::domain::expiry;
+use crate::domain::{expiry, filter};
 use crate::sanitize;
 use crate::tui::theme::severity_label;
 use crate::tui::ui_state::UiState;
+
+/// The name with the characters the filter matched marked, one span per run.
+fn marked(name: String, query: &str, style: ratatui::style::Style) -> Line<'static> {
+    let hits = filter::highlights(query, &name);
+    if hits.is_empty() {
+        return Line::from(name);
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    let mut run = String::new();
+    let mut run_hit = false;
+    for (i, ch) in name.chars().enumerate() {
+        let hit = hits.binary_search(&(i as u32)).is_ok();
+        if hit != run_hit && !run.is_empty() {
+            let text = std::mem::take(&mut run);
+            spans.push(if run_hit {
+                Span::styled(text, style)
+            } else {
+                Span::raw(text)
+            });
+        }
+        run_hit = hit;
+        run.push(ch);
+    }
+    spans.push(if run_hit {
+        Span::styled(run, style)
+    } else {
+        Span::raw(run)
+    });
+    Line::from(spans)
+}
 
 pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect) {
     let t = ui.theme.clone();
@@ -24,7 +54,7 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
         app.filter.value(),
         ui,
     );
-    title.push(span(format!("↓{} ", app.sort.as_str()), t.dim));
+    title.push(span(format!("↓{} ", app.effective_sort().as_str()), t.dim));
     let block = pane_block(Line::from(title), focused, ui);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -89,7 +119,11 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
         .enumerate()
         .map(|(i, &id)| {
             let e = dir.entry(id);
-            let name = truncate(&sanitize::display(dir.display_name_of(e)), name_width);
+            let name = marked(
+                truncate(&sanitize::display(dir.display_name_of(e)), name_width),
+                app.filter.value(),
+                t.matched,
+            );
             let status = expiry::status(e.nearest_expiry, now, app.thresholds);
             let exp = Cell::from(Span::styled(
                 if e.nearest_expiry.is_some() {

@@ -130,6 +130,14 @@ fn pick_help(kind: MigrationKind) -> &'static str {
             "For workloads hosted in Azure: a user-assigned managed identity with the same Azure \
              roles."
         }
+        MigrationKind::GitHubImmutableSubject => {
+            "GitHub Actions FICs from name-based subjects to owner and repository ids, which a \
+             renamed or re-created repository cannot take over."
+        }
+        MigrationKind::MergeFederatedCredentials => {
+            "Several federated credentials of one repository as one flexible credential, below \
+             the limit of 20."
+        }
     }
 }
 

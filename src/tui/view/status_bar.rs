@@ -63,6 +63,16 @@ pub(super) fn render_hints(app: &App, ui: &UiState, frame: &mut Frame, area: Rec
     let t = &ui.theme;
     let mut spans = Vec::new();
     let mut used = 0usize;
+    // What has been typed towards a command (`5`, `g`, `12g`), as vim's showcmd.
+    let typed = format!(
+        "{}{}",
+        ui.count.map(|n| n.to_string()).unwrap_or_default(),
+        ui.pending.map(|k| k.label()).unwrap_or_default()
+    );
+    if !typed.is_empty() {
+        used += typed.chars().count() + 2;
+        spans.push(span(format!(" {typed} "), t.key));
+    }
     for (key, desc) in ui.keymap.hints(app.context()) {
         let w = key.chars().count() + desc.chars().count() + 3;
         if used + w > area.width as usize {

@@ -155,6 +155,9 @@ pub fn route(inner: &Inner, req: &Req, version: Version) -> Resp {
     let Some((first, rest)) = segs.split_first() else {
         return segment_not_found(version.prefix());
     };
+    if let Some(resp) = super::usage::route(inner, req, version, &segs) {
+        return resp;
+    }
     let (name, key) = alternate_key(first);
     if name.eq_ignore_ascii_case("applications") {
         return applications(inner, req, version, key, rest);

@@ -80,6 +80,13 @@
 //! | Resource Graph: `POST /providers/Microsoft.ResourceGraph/resources` with `subscriptions`, `query`, `options.$top` (1–1000), `$skip`, `$skipToken`, `resultFormat: objectArray`; answers `totalRecords`, `count`, `resultTruncated`, `facets`, `$skipToken`, `data`; `type` lower-cased; the next page repeats the query with the token | A-arg (`ResourcesFirstPageQuery.json`, `ResourcesNextPageQuery.json`) |
 //! | Resource Graph quota: 15 queries per 5 s per user; `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after` (`hh:mm:ss`) on every answer; 429 over it | D-argthr |
 //! | Resource Graph rows are dynamic: rows handed in by a test (`Emulator::add_resource_graph_row`) are served as they are, so an `identity` may be a string, an array or null; `userAssignedIdentities` values may be `null` or `{}`; identity types come lower-cased or without the space, or as `NotSpecified` | Kusto `dynamic` columns (Resource Graph docs); `userAssignedIdentities` values `{}`/null (pulumi/pulumi-azure-native#350, Azure/acr#442); empty `principalId` with `type: None` (Azure/azure-sdk-for-net#31693); `NotSpecified` (Azure/azure-powershell#21876). An `identity` that is a string or an array is **unconfirmed** |
+//! | Sign-ins: beta `/reports/appCredentialSignInActivities` lists each secret and certificate with its last sign-in (`keyId`, `keyType` `clientSecret`/`certificate`, `keyUsage`, `appId`, `appObjectId`, `servicePrincipalObjectId`, `resourceId`, `credentialOrigin` `application`/`servicePrincipal`, `expirationDateTime`, `signInActivity {lastSignInDateTime, lastSignInRequestId}`); `$top`, `$filter=keyId eq '…'` or `appId eq '…'`; beta only | beta/api/reportroot-list-appcredentialsigninactivities.md, beta/resources/appcredentialsigninactivity.md; fixture `graph-beta-appcredentialsigninactivities-list-response.json`. Which credentials it lists (here: those with a sign-in) and its page size (here 100) are **unconfirmed** |
+//! | Sign-ins: beta `/reports/servicePrincipalSignInActivities` lists each service principal with `delegatedClient…`, `delegatedResource…`, `applicationAuthenticationClient…`, `applicationAuthenticationResource…` and `lastSignInActivity`; `$top`, `$filter=appId eq '…'`; service principal sign-ins show as app-only client sign-ins | beta/api/reportroot-list-serviceprincipalsigninactivities.md, beta/resources/serviceprincipalsigninactivity.md; fixture `graph-beta-serviceprincipalsigninactivities-list-response.json`; which principals it lists and its page size are **unconfirmed** |
+//! | Sign-ins: `/auditLogs/signIns` newest first, pages of at most 1,000 (`$top`), `$skiptoken` links; `$filter` on `createdDateTime ge/le` and, in beta, `signInEventTypes/any(t: t eq 'servicePrincipal')`; without an event type it lists interactive user sign-ins only (none here) | beta/api/signin-list.md ("maximum and default page size is 1,000", "descending order based on createdDateTime", "the user sign-ins"); entra-docs howto-analyze-activity-logs-with-microsoft-graph (the service principal filter, beta); the 400 for another filter (and for the event type in v1.0) is **unconfirmed** |
+//! | Sign-ins: each entry carries `servicePrincipalId`, `servicePrincipalCredentialKeyId`, `servicePrincipalCredentialThumbprint`, `federatedCredentialId`, `clientCredentialType`, `signInEventTypes`, `status.errorCode` (0 for success; an expired secret 7000222) | beta/resources/signin.md; the error code from the Entra error code reference (AADSTS7000222); a managed identity's FIC named by its name in `federatedCredentialId` (ARM FICs have no GUID) is **unconfirmed** |
+//! | Sign-ins: a tenant without Entra ID P1/P2 gets 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` "Neither tenant is B2C or tenant doesn't have premium license" (`Access::NoLicence`) | entra-docs howto-analyze-activity-logs-with-microsoft-graph ("Common errors"), concept-usage-insights-report (P1 or P2 for the reports); observed: microsoftgraph/microsoft-graph-docs-contrib#3033 and #3808, turbot/steampipe-plugin-azuread#98, MicrosoftDocs/azure-docs#77948 |
+//! | Sign-ins: without AuditLog.Read.All (Directory.Read.All alone included) 403 `Authentication_MSGraphPermissionMissing` "Calling principal does not have required MSGraph permissions AuditLog.Read.All" (`Access::NoPermission`); a delegated user without a reports role 403 `Authentication_RequestFromUnsupportedUserRole` (`Access::NoRole`) | observed: microsoftgraph/microsoft-graph-docs-contrib#8997 (on servicePrincipalSignInActivities, where the page lists Directory.Read.All: the observation wins), #3196, microsoft-graph-explorer-v4#2731; the role's code: AzureAD/MSIdentityTools `Get-MsIdAzureUsers.ps1`, its message from entra-docs ("User isn't in the allowed roles"; the exact wording is **unconfirmed**) |
+//! | Sign-ins: the reports and the log share one limit of five requests per 10 s per app and tenant, counted whatever the answer; over it 429 `TooManyRequests` with a decimal `Retry-After` | concepts/throttling-limits.md with includes/throttling-entra-logs-reports.md ("Five requests per 10 seconds", naming `signIn` and `auditLogRoot`; the two sign-in activity reports under the same limit is **unconfirmed**); counting while throttled: concepts/throttling.md |
 //! | fault `Close`: the connection closes after the request and before any answer (no status line), on ARM as on Graph | users of `az` report `('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))` from `management.azure.com`: Azure/azure-cli#28305 (`GET /tenants`), #21375 (after sign-in), #22054 (`az postgres server update`) |
 //!
 //! Unconfirmed (Graph) — modelled, but no public source confirms it; the client must not rely
@@ -107,6 +114,7 @@ mod graph;
 mod graph_json;
 mod state;
 mod throttle;
+mod usage;
 mod wire;
 
 use std::collections::HashSet;
@@ -131,6 +139,8 @@ pub use faults::{Fault, FaultAction, Matcher};
 pub use state::{FOREIGN_SUBSCRIPTION, FOREIGN_TENANT};
 #[allow(unused_imports)]
 pub use throttle::{MsiRates, ThrottleBudget, Tier};
+#[allow(unused_imports)]
+pub use usage::{Access, SignIn, SignInOptions};
 #[allow(unused_imports)]
 pub use wire::{arm_error, graph_error};
 
@@ -166,6 +176,8 @@ pub struct Options {
     /// How long a delta link stays valid: seven days for directory objects
     /// (concepts/delta-query-overview.md, "Token duration").
     pub delta_token_lifetime: Duration,
+    /// The sign-in reports and log: who may read them, their pages, their throttling.
+    pub sign_ins: SignInOptions,
 }
 
 impl Default for Options {
@@ -181,6 +193,7 @@ impl Default for Options {
             cost: None,
             case_sensitive_filters: false,
             delta_token_lifetime: Duration::from_secs(7 * 24 * 3600),
+            sign_ins: SignInOptions::default(),
         }
     }
 }
@@ -251,6 +264,7 @@ impl Emulator {
                 .clone()
                 .map(|b| Mutex::new(Throttles::new(b))),
             options,
+            sign_ins: Mutex::new(usage::SignIns::from_snapshot(&snapshot)),
             state: RwLock::new(State::new(snapshot)),
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(Vec::new()),
@@ -345,8 +359,10 @@ impl Emulator {
         wire::base64(&self.inner.read().key_der(key_id))
     }
 
-    /// Changes the tenant directly (test setup), keeping the indexes right.
+    /// Changes the tenant directly (test setup), keeping the indexes right; its sign-ins are
+    /// those of the new snapshot's usage facts.
     pub fn replace_snapshot(&self, snapshot: TenantSnapshot) {
+        lock(&self.inner.sign_ins).events = usage::SignIns::from_snapshot(&snapshot).events;
         *self.inner.write() = State::new(snapshot);
     }
 
@@ -367,6 +383,16 @@ impl Emulator {
     /// Makes every delta link handed out so far `by` older (seven days expire one).
     pub fn age_delta_links(&self, by: Duration) {
         self.inner.delta.age(by);
+    }
+
+    /// Adds a service principal sign-in: the reports and the log show it from now on.
+    pub fn record_sign_in(&self, sign_in: SignIn) {
+        lock(&self.inner.sign_ins).events.push(sign_in);
+    }
+
+    /// Every sign-in the emulator holds, in the order they were added.
+    pub fn sign_ins(&self) -> Vec<SignIn> {
+        lock(&self.inner.sign_ins).events.clone()
     }
 
     /// Adds a Resource Graph row served as it is on the first page of every query (after the
@@ -421,6 +447,8 @@ struct Inner {
     expire_skip_tokens: AtomicUsize,
     /// Delta links and rounds (`delta`).
     delta: delta::DeltaStore,
+    /// The service principal sign-ins behind the reports and the log (`usage`).
+    sign_ins: Mutex<usage::SignIns>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

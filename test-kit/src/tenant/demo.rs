@@ -17,6 +17,10 @@
 //! audience and an unknown subject form, a duplicate FIC, a FIC trusting a system-assigned
 //! identity, two Microsoft first-party principals with certificates of their own, and an App
 //! Proxy application with its auto-rotated secrets (both noise the audit hides by default).
+//! Its sign-in evidence (`usage`) shows last use per credential, a secret still used beside its
+//! replacement, a secret unused for 120 days and an expired secret still presented; its
+//! name-based GitHub federated credentials (on apps and on a user-assigned identity) are what
+//! `github-immutable-subject` migrates, with the repositories' ids in `github_repositories`.
 //! `tests/demo_tenant.rs` checks that it still covers all of that.
 //!
 //! Dates are written relative to the fixed anchor `capturedAt = 2026-01-01T09:00:00Z`; credwise
@@ -38,8 +42,11 @@ use std::collections::{BTreeMap, HashMap};
 use sha1::Digest as _;
 use time::{Date, Duration, Month};
 
+use credwise::domain::usage::{
+    CredentialActivity, CredentialOrigin, IdentityActivity, SourceStatus, UsageData, UsageSource,
+};
 use credwise::domain::{
-    Application, AzureResource, Cloud, FederatedIdentityCredential, KeyCredential,
+    Application, AzureResource, Cloud, CredentialType, FederatedIdentityCredential, KeyCredential,
     PasswordCredential, ResourceIdentity, ServicePrincipal, ServicePrincipalType, SnapshotSource,
     TenantSnapshot, Timestamp, UserAssignedIdentity,
 };
@@ -1708,7 +1715,225 @@ pub fn snapshot() -> TenantSnapshot {
     for (principal, role, scope) in &grants {
         t.grant(principal, role, scope);
     }
+    t.snapshot.usage = usage(&t.snapshot);
     t.snapshot
+}
+
+/// The demo's sign-in evidence, as a load of the three sources would find it at the anchor:
+/// the credential report and the service principal report read, and 30 days of the sign-in
+/// log. It shows last use per credential (from the report, with its origin, and from the log,
+/// federated credentials by their id), a secret still signing in beside the federated
+/// credential meant to replace it (payroll-api: `secret-in-use-beside-replacement`), a secret
+/// beside a certificate unused for 120 days (orders-web: `credential-unused`, "safe to
+/// remove"), an expired secret something still presents (invoice-worker), and credentials the
+/// data says nothing about.
+fn usage(s: &TenantSnapshot) -> UsageData {
+    // `n` days (and a few hours) before the anchor, so "120 days ago" is 120 whole days.
+    let day = |n: i64, key: &str| {
+        let h = sha256(&format!("signin/{key}"));
+        ANCHOR + Duration::days(n)
+            - Duration::hours(1 + i64::from(h[0] % 8))
+            - Duration::minutes(i64::from(h[1] % 60))
+    };
+    let app = |name: &str| s.applications.iter().find(|a| a.display_name == name);
+    let app_id = |name: &str| app(name).map(|a| a.app_id.clone()).unwrap_or_default();
+    let secret_key = |owner: &str, display: &str| {
+        app(owner)
+            .and_then(|a| {
+                a.password_credentials
+                    .iter()
+                    .find(|c| c.display_name.as_deref() == Some(display))
+            })
+            .map(|c| c.key_id.clone())
+            .unwrap_or_default()
+    };
+    let cert_key = |owner: &str| {
+        app(owner)
+            .and_then(|a| a.key_credentials.first())
+            .map(|c| c.key_id.clone())
+            .unwrap_or_default()
+    };
+    let fic_id = |owner: &str, name: &str| {
+        app(owner)
+            .and_then(|a| {
+                a.federated_identity_credentials
+                    .iter()
+                    .find(|f| f.name == name)
+            })
+            .and_then(|f| f.id.clone())
+            .unwrap_or_default()
+    };
+    let report = |owner: &str, t: CredentialType, key: String, days: i64| CredentialActivity {
+        source: UsageSource::CredentialReport,
+        credential_type: t,
+        last_sign_in: Some(day(days, &key)),
+        last_request_id: Some(gid(&["signin-request", &key])),
+        app_id: Some(app_id(owner)),
+        owner_id: app(owner).map(|a| a.id.clone()),
+        origin: Some(CredentialOrigin::Application),
+        thumbprint: None,
+        last_failure: None,
+        key,
+    };
+    let log =
+        |owner_app_id: String, t: CredentialType, key: String, days: i64| CredentialActivity {
+            source: UsageSource::SignInLog,
+            credential_type: t,
+            last_sign_in: Some(day(days, &key)),
+            last_request_id: Some(gid(&["signin-request", &key])),
+            app_id: Some(owner_app_id),
+            owner_id: None,
+            origin: None,
+            thumbprint: None,
+            last_failure: None,
+            key,
+        };
+    use CredentialType::{Certificate, Federated, Secret};
+    let uami_client = |name: &str| {
+        s.user_assigned_identities
+            .iter()
+            .find(|u| u.name == name)
+            .map(|u| u.client_id.clone())
+            .unwrap_or_default()
+    };
+    let mut credentials = vec![
+        // payroll-api: the GitHub credential signs in, and so — after it — does the secret.
+        report(
+            "payroll-api",
+            Secret,
+            secret_key("payroll-api", "payroll-prod-2025"),
+            -1,
+        ),
+        log(
+            app_id("payroll-api"),
+            Secret,
+            secret_key("payroll-api", "payroll-prod-2025"),
+            -1,
+        ),
+        log(
+            app_id("payroll-api"),
+            Federated,
+            fic_id("payroll-api", "payroll-production"),
+            -3,
+        ),
+        // orders-web: the certificate does the work; the secret has been idle for 120 days.
+        report(
+            "orders-web",
+            Secret,
+            secret_key("orders-web", "orders-web-prod"),
+            -120,
+        ),
+        report("orders-web", Certificate, cert_key("orders-web"), -1),
+        // invoice-worker: the new secret signs in; the expired one is still presented.
+        report(
+            "invoice-worker",
+            Secret,
+            secret_key("invoice-worker", "invoice-worker-2025"),
+            -1,
+        ),
+        report(
+            "invoice-worker",
+            Secret,
+            secret_key("invoice-worker", "invoice-worker-2024"),
+            -4,
+        ),
+        report("payments-api", Certificate, cert_key("payments-api"), -2),
+        log(
+            app_id("payments-api"),
+            Federated,
+            fic_id("payments-api", "payments-api-main"),
+            -2,
+        ),
+        log(
+            app_id("github-deploy-infra"),
+            Federated,
+            fic_id("github-deploy-infra", "infra-main"),
+            -10,
+        ),
+        log(
+            app_id("github-deploy-infra"),
+            Federated,
+            fic_id("github-deploy-infra", "infra-any-branch"),
+            -1,
+        ),
+        log(
+            app_id("web-frontend-ci"),
+            Federated,
+            fic_id("web-frontend-ci", "web-main"),
+            -2,
+        ),
+        log(
+            app_id("web-frontend-ci"),
+            Federated,
+            fic_id("web-frontend-ci", "web-pull-requests"),
+            -6,
+        ),
+        // A user-assigned identity's FIC has no Graph id: the log is taken to name it.
+        log(
+            uami_client("id-github-platform-deploy"),
+            Federated,
+            "platform-tools-main".into(),
+            -4,
+        ),
+    ];
+    credentials.push(CredentialActivity {
+        last_failure: Some(day(-1, "invoice-worker-2024-failed")),
+        ..log(
+            app_id("invoice-worker"),
+            Secret,
+            secret_key("invoice-worker", "invoice-worker-2024"),
+            -4,
+        )
+    });
+    let identity = |name: &str, client: String, days: i64| IdentityActivity {
+        source: UsageSource::ServicePrincipalReport,
+        service_principal_id: None,
+        last_app_only: Some(day(days, name)),
+        last_any: Some(day(days, name)),
+        app_id: client,
+    };
+    let identities = vec![
+        identity("payroll-api", app_id("payroll-api"), -1),
+        identity("orders-web", app_id("orders-web"), -1),
+        identity("invoice-worker", app_id("invoice-worker"), -1),
+        identity("payments-api", app_id("payments-api"), -2),
+        identity("web-frontend-ci", app_id("web-frontend-ci"), -2),
+        identity("github-deploy-infra", app_id("github-deploy-infra"), -1),
+        identity(
+            "id-github-platform-deploy",
+            uami_client("id-github-platform-deploy"),
+            -4,
+        ),
+    ];
+    UsageData {
+        collected_at: Some(ANCHOR),
+        sources: vec![
+            SourceStatus::read(UsageSource::CredentialReport, None, 1),
+            SourceStatus::read(UsageSource::ServicePrincipalReport, None, 1),
+            SourceStatus::read(UsageSource::SignInLog, Some(ANCHOR - Duration::days(30)), 1),
+        ],
+        credentials,
+        identities,
+    }
+}
+
+/// The GitHub repositories the demo's federated credentials name, with made-up ids, for a
+/// GitHub stand-in (`credwise_test_kit::github`) serving the demo's immutable-subject
+/// migrations: `(owner, owner id, repository, repository id)`.
+pub fn github_repositories() -> Vec<(&'static str, u64, &'static str, u64)> {
+    const FABRIKAM: u64 = 5_544_123;
+    vec![
+        ("fabrikam", FABRIKAM, "payroll", 731_002_101),
+        ("fabrikam", FABRIKAM, "infra", 731_002_102),
+        ("fabrikam", FABRIKAM, "web", 731_002_103),
+        ("fabrikam", FABRIKAM, "driver-app", 731_002_104),
+        ("fabrikam", FABRIKAM, "payments-api", 821_093_847),
+        ("fabrikam", FABRIKAM, "mobile-api", 731_002_105),
+        ("fabrikam", FABRIKAM, "returns-portal", 731_002_106),
+        ("fabrikam", FABRIKAM, "platform-tools", 731_002_107),
+        ("fabrikam", FABRIKAM, "routing", 731_002_108),
+        ("fabrikam", FABRIKAM, "tracking", 731_002_109),
+    ]
 }
 
 /// The demo tenant as the bytes of `assets/demo-tenant.json`.

@@ -12,10 +12,13 @@ use std::collections::BTreeMap;
 
 use time::Duration;
 
+use credwise::domain::usage::{
+    CredentialActivity, CredentialOrigin, IdentityActivity, SourceStatus, UsageData, UsageSource,
+};
 use credwise::domain::{
-    Application, AzureResource, FederatedIdentityCredential, KeyCredential, PasswordCredential,
-    ResourceIdentity, RoleAssignment, ServicePrincipal, ServicePrincipalType, SnapshotSource,
-    TenantSnapshot, Timestamp, UserAssignedIdentity,
+    Application, AzureResource, CredentialType, FederatedIdentityCredential, KeyCredential,
+    PasswordCredential, ResourceIdentity, RoleAssignment, ServicePrincipal, ServicePrincipalType,
+    SnapshotSource, TenantSnapshot, Timestamp, UserAssignedIdentity,
 };
 
 use super::shared::{
@@ -316,6 +319,138 @@ const DAY: i64 = 86_400;
 /// certificates keeps the heaviest objects plausible.
 const FIC_CAP: usize = 20;
 const KEY_CAP: usize = 40;
+
+/// Adds sign-in evidence to a generated tenant, as a load of the three sources would find it
+/// at `now`: the credential report names about two thirds of the secrets and certificates
+/// (last sign-ins spread over the past year, a tenth of them more than 90 days ago), the
+/// service principal report every app with a sign-in, and 30 days of the sign-in log name
+/// about half the applications' federated credentials. Derived from `seed`; kept apart from
+/// `generate_tenant` so the budget tenants of the benchmarks stay what they were.
+pub fn add_usage(snapshot: &mut TenantSnapshot, now: Timestamp, seed: u64) {
+    let mut rng = Rng(seed ^ 0x05A6_E0DA_7A00);
+    let mut credentials = Vec::new();
+    let mut identities: BTreeMap<String, Timestamp> = BTreeMap::new();
+    let seen = |app_id: &str, at: Timestamp, ids: &mut BTreeMap<String, Timestamp>| {
+        let e = ids.entry(app_id.to_string()).or_insert(at);
+        if at > *e {
+            *e = at;
+        }
+    };
+    let mut report = |rng: &mut Rng,
+                      t: CredentialType,
+                      key: &str,
+                      app_id: &str,
+                      owner: &str,
+                      origin: CredentialOrigin,
+                      ids: &mut BTreeMap<String, Timestamp>| {
+        if !rng.chance(0.66) {
+            return;
+        }
+        let days = if rng.chance(0.1) {
+            rng.range(91, 365)
+        } else {
+            rng.range(0, 90)
+        };
+        let at = now - Duration::days(days) - Duration::minutes(rng.range(0, 1440));
+        seen(app_id, at, ids);
+        credentials.push(CredentialActivity {
+            source: UsageSource::CredentialReport,
+            credential_type: t,
+            key: key.to_string(),
+            thumbprint: None,
+            app_id: Some(app_id.to_string()),
+            owner_id: Some(owner.to_string()),
+            origin: Some(origin),
+            last_sign_in: Some(at),
+            last_request_id: Some(rng.guid()),
+            last_failure: None,
+        });
+    };
+    for a in &snapshot.applications {
+        for c in &a.password_credentials {
+            let o = CredentialOrigin::Application;
+            report(
+                &mut rng,
+                CredentialType::Secret,
+                &c.key_id,
+                &a.app_id,
+                &a.id,
+                o,
+                &mut identities,
+            );
+        }
+        for c in &a.key_credentials {
+            let o = CredentialOrigin::Application;
+            report(
+                &mut rng,
+                CredentialType::Certificate,
+                &c.key_id,
+                &a.app_id,
+                &a.id,
+                o,
+                &mut identities,
+            );
+        }
+    }
+    for p in &snapshot.service_principals {
+        if p.service_principal_type == ServicePrincipalType::ManagedIdentity {
+            continue;
+        }
+        for c in &p.password_credentials {
+            let o = CredentialOrigin::ServicePrincipal;
+            report(
+                &mut rng,
+                CredentialType::Secret,
+                &c.key_id,
+                &p.app_id,
+                &p.id,
+                o,
+                &mut identities,
+            );
+        }
+    }
+    for a in &snapshot.applications {
+        for f in &a.federated_identity_credentials {
+            let Some(id) = f.id.clone() else { continue };
+            if !rng.chance(0.5) {
+                continue;
+            }
+            let at = now - Duration::days(rng.range(0, 30)) - Duration::minutes(rng.range(0, 1440));
+            seen(&a.app_id, at, &mut identities);
+            credentials.push(CredentialActivity {
+                source: UsageSource::SignInLog,
+                credential_type: CredentialType::Federated,
+                key: id,
+                thumbprint: None,
+                app_id: Some(a.app_id.clone()),
+                owner_id: None,
+                origin: None,
+                last_sign_in: Some(at),
+                last_request_id: Some(rng.guid()),
+                last_failure: None,
+            });
+        }
+    }
+    snapshot.usage = UsageData {
+        collected_at: Some(now),
+        sources: vec![
+            SourceStatus::read(UsageSource::CredentialReport, None, 1),
+            SourceStatus::read(UsageSource::ServicePrincipalReport, None, 1),
+            SourceStatus::read(UsageSource::SignInLog, Some(now - Duration::days(30)), 1),
+        ],
+        credentials,
+        identities: identities
+            .into_iter()
+            .map(|(app_id, at)| IdentityActivity {
+                source: UsageSource::ServicePrincipalReport,
+                app_id,
+                service_principal_id: None,
+                last_app_only: Some(at),
+                last_any: Some(at),
+            })
+            .collect(),
+    };
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -1265,6 +1400,57 @@ mod tests {
         }
         let back = snapshot_file::parse(&snapshot_file::to_bytes(&s), Path::new("gen")).unwrap();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn usage_names_credentials_of_the_tenant_and_is_deterministic() {
+        let mut a = generate_tenant(&small(7), NOW);
+        let mut b = a.clone();
+        add_usage(&mut a, NOW, 7);
+        add_usage(&mut b, NOW, 7);
+        assert_eq!(a.usage, b.usage);
+        let keys: std::collections::HashSet<&str> = a
+            .applications
+            .iter()
+            .flat_map(|x| {
+                x.password_credentials
+                    .iter()
+                    .map(|c| c.key_id.as_str())
+                    .chain(x.key_credentials.iter().map(|c| c.key_id.as_str()))
+                    .chain(
+                        x.federated_identity_credentials
+                            .iter()
+                            .filter_map(|f| f.id.as_deref()),
+                    )
+            })
+            .chain(
+                a.service_principals
+                    .iter()
+                    .flat_map(|p| p.password_credentials.iter().map(|c| c.key_id.as_str())),
+            )
+            .collect();
+        assert!(
+            a.usage.credentials.len() > 1000,
+            "{}",
+            a.usage.credentials.len()
+        );
+        assert!(
+            a.usage
+                .credentials
+                .iter()
+                .all(|c| keys.contains(c.key.as_str()))
+        );
+        assert!(
+            a.usage
+                .credentials
+                .iter()
+                .any(|c| c.last_sign_in.is_some_and(|t| (NOW - t).whole_days() > 90))
+        );
+        let json = serde_json::to_string(&a.usage).unwrap();
+        assert_eq!(
+            serde_json::from_str::<credwise::domain::usage::UsageData>(&json).unwrap(),
+            a.usage
+        );
     }
 
     #[test]

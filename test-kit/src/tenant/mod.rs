@@ -7,4 +7,4 @@ pub mod demo;
 pub mod generate;
 mod shared;
 
-pub use generate::{TenantSpec, add_agent_identities, generate_tenant};
+pub use generate::{TenantSpec, add_agent_identities, add_usage, generate_tenant};

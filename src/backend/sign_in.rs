@@ -1,0 +1,159 @@
+//! Why no credential gave a token, as data: each source tried with what happened to it, and
+//! what to do next. The live backend's credential chain fills it in; the CLI prints it as a
+//! short list and the explorer shows it as its sign-in screen (`r` retries, `d` opens the
+//! demo, `:open FILE` a snapshot), so the two say the same thing.
+//!
+//! Reasons come from the credential libraries and the tools they call (`az`, `azd`): they are
+//! untrusted text, shown through `sanitize` by whoever renders them, and cut here on a word
+//! boundary so a long message never ends in the middle of a URL.
+
+use std::fmt;
+
+/// The rights reading a tenant needs, least privilege first (what to ask an admin for).
+pub const READ_RIGHTS: &[(&str, &str)] = &[
+    (
+        "Microsoft Graph",
+        "Application.Read.All (delegated or application)",
+    ),
+    ("Azure RBAC", "Reader on the subscriptions to explore"),
+];
+
+/// What happened to one source of tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// `Azure CLI`, `managed identity`…
+    pub source: String,
+    /// Not applicable here (nothing was asked), as opposed to asked and refused.
+    pub skipped: bool,
+    pub reason: String,
+}
+
+/// No source of tokens worked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInFailure {
+    /// The resource a token was asked for (`https://graph.microsoft.com`).
+    pub resource: String,
+    pub tried: Vec<Attempt>,
+    /// What to do, best first (`az login --tenant …`, the demo).
+    pub steps: Vec<String>,
+}
+
+/// The longest reason kept, in characters (`az` can print pages).
+const REASON_MAX: usize = 240;
+
+impl Attempt {
+    pub fn new(source: impl Into<String>, skipped: bool, reason: &str) -> Self {
+        Self {
+            source: source.into(),
+            skipped,
+            reason: short_reason(reason),
+        }
+    }
+
+    /// `skipped` or `failed`.
+    pub fn outcome(&self) -> &'static str {
+        if self.skipped { "skipped" } else { "failed" }
+    }
+}
+
+impl SignInFailure {
+    /// The failure as the CLI prints it: one line per source, then the steps and the rights,
+    /// never cut.
+    pub fn lines(&self) -> Vec<String> {
+        let width = self
+            .tried
+            .iter()
+            .map(|a| a.source.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut out = vec![format!(
+            "no credential gave a token for {}. Tried:",
+            self.resource
+        )];
+        for a in &self.tried {
+            out.push(format!(
+                "  {:width$}  {}: {}",
+                a.source,
+                a.outcome(),
+                a.reason
+            ));
+        }
+        out.push("Next:".to_string());
+        for s in &self.steps {
+            out.push(format!("  - {s}"));
+        }
+        out.push("Reading a tenant needs:".to_string());
+        for (service, right) in READ_RIGHTS {
+            out.push(format!("  - {service}: {right}"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for SignInFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.lines().join("\n"))
+    }
+}
+
+impl std::error::Error for SignInFailure {}
+
+/// A reason on one line, cut on a word boundary (a URL stays whole or goes).
+fn short_reason(s: &str) -> String {
+    let mut out = String::new();
+    for word in s.split_whitespace() {
+        let len = out.chars().count() + word.chars().count() + 1;
+        if len > REASON_MAX {
+            out.push_str(" …");
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_reason_is_cut_between_words_never_inside_a_url() {
+        let url = "https://aka.ms/azsdk/rust/identity/troubleshoot#azure-cli";
+        let long = format!("{} see {url}", "word ".repeat(45));
+        let a = Attempt::new("Azure CLI", false, &long);
+        assert!(a.reason.chars().count() <= REASON_MAX + 2, "{}", a.reason);
+        assert!(a.reason.ends_with(" …"));
+        assert!(!a.reason.contains("https://aka.ms/azsdk/rust/identit") || a.reason.contains(url));
+        let short = Attempt::new(
+            "Azure CLI",
+            false,
+            &format!("Please run 'az login'.\n{url}"),
+        );
+        assert_eq!(short.reason, format!("Please run 'az login'. {url}"));
+    }
+
+    #[test]
+    fn lines_list_every_source_the_steps_and_the_rights() {
+        let f = SignInFailure {
+            resource: "https://graph.microsoft.com".into(),
+            tried: vec![
+                Attempt::new("managed identity", true, "not on Azure compute"),
+                Attempt::new("Azure CLI", false, "Please run 'az login'"),
+            ],
+            steps: vec!["run `az login`, then r".into(), "`credwise --demo`".into()],
+        };
+        let text = f.to_string();
+        for want in [
+            "no credential gave a token for https://graph.microsoft.com",
+            "  managed identity  skipped: not on Azure compute",
+            "  Azure CLI         failed: Please run 'az login'",
+            "  - run `az login`, then r",
+            "  - Microsoft Graph: Application.Read.All",
+        ] {
+            assert!(text.contains(want), "{want:?} missing from\n{text}");
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! The retirement gate: before a migration removes a credential (a client secret, or the old
+//! federated credential of a `github-immutable-subject` plan), the usage evidence decides
+//! whether the removal may go, must wait, or goes on the user's explicit word:
+//!
+//! - **go**: the replacement has signed in since it was added, and the credential to remove
+//!   has been idle for `idle_days` (default 7) in data that covers those days;
+//! - **wait**: either is not shown (no sign-in yet, the old credential still signs in, or
+//!   no evidence at all: no licence, no permission, data not loaded) — resume re-checks;
+//! - **overridden**: `--without-usage-evidence`; the decision keeps what was missing, so the
+//!   journal and the record say the removal went without it.
+//!
+//! The replacement of a removal step is the credential its precondition checks (every removal
+//! step is guarded by the new credential's verification, `Plan::check_order`), so a plan with
+//! several pairs — an immutable-subject plan moving three FICs — pairs each removal with its
+//! own replacement. The evidence is written in words for the plan, the confirm screen, the
+//! journal and the record.
+//!
+//! Pure: the time and the evidence come in as arguments. Wiring into `jobs::migrate`, the CLI
+//! flags (`--idle-days`, `--without-usage-evidence`) and `migrate status` come with #12.
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::Plan;
+use crate::domain::Timestamp;
+use crate::domain::change::{Change, Check};
+use crate::domain::credential::{CredentialRef, ObjectCredentials};
+use crate::domain::usage::{Evidence, Unused, UsageData, UsageIndex};
+
+/// The default for `--idle-days`.
+pub const DEFAULT_IDLE_DAYS: i64 = 7;
+
+/// How strict the gate is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateOptions {
+    /// `--idle-days`: how long the credential to remove must have been idle.
+    pub idle_days: i64,
+    /// `--without-usage-evidence`: remove without the evidence (noted in the journal).
+    pub without_usage_evidence: bool,
+}
+
+impl Default for GateOptions {
+    fn default() -> Self {
+        Self {
+            idle_days: DEFAULT_IDLE_DAYS,
+            without_usage_evidence: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateVerdict {
+    Go,
+    Wait,
+    Overridden,
+}
+
+impl GateVerdict {
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Go => "may go",
+            Self::Wait => "waits for usage evidence",
+            Self::Overridden => "goes without usage evidence (--without-usage-evidence)",
+        }
+    }
+}
+
+/// The gate's answer for one removal step, with the evidence in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateDecision {
+    /// The removal step (0-based).
+    pub step: usize,
+    pub verdict: GateVerdict,
+    /// What the evidence shows, one sentence each.
+    pub shown: Vec<String>,
+    /// What it does not show: why the step waits, or what the override went without.
+    pub missing: Vec<String>,
+}
+
+impl GateDecision {
+    /// The decision as lines for a plan or a confirm screen.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "Usage evidence for step {}: {}",
+            self.step + 1,
+            self.verdict.words()
+        )];
+        out.extend(self.shown.iter().map(|s| format!("  ✓ {s}")));
+        out.extend(self.missing.iter().map(|s| format!("  ✗ {s}")));
+        out
+    }
+}
+
+/// What the gate reads.
+#[derive(Debug, Clone, Copy)]
+pub struct GateInput<'a> {
+    pub plan: &'a Plan,
+    /// The identity's credentials as the tenant has them now: a new federated credential's
+    /// Graph id (what the sign-in log names) exists only once it was created.
+    pub credentials: &'a ObjectCredentials,
+    /// When the replacement was added: the journal's record of the step that added it (or,
+    /// for one found already in place, when the plan was made).
+    pub replacement_added: Timestamp,
+    pub usage: &'a UsageData,
+}
+
+/// The decision for each removal step of `input.plan`, in order.
+pub fn gates(input: &GateInput<'_>, opts: &GateOptions) -> Vec<GateDecision> {
+    input
+        .plan
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.removes_secret)
+        .map(|(i, _)| gate(input, i, opts))
+        .collect()
+}
+
+/// The decision for removal step `step`.
+pub fn gate(input: &GateInput<'_>, step: usize, opts: &GateOptions) -> GateDecision {
+    let ix = UsageIndex::new(input.usage);
+    let mut shown = Vec::new();
+    let mut missing = Vec::new();
+    let s = &input.plan.steps[step];
+    if let Some(at) = input.usage.collected_at
+        && at < input.replacement_added
+    {
+        missing.push(format!(
+            "the sign-in data is from {}, before the new credential was added ({}): load it again",
+            crate::domain::expiry::date(at),
+            crate::domain::expiry::date(input.replacement_added)
+        ));
+    }
+    // The replacement: what the removal's precondition checks.
+    match replacement(input, s.precondition.as_ref(), &ix) {
+        Some((what, evidence)) => {
+            let now = input.usage.collected_at.unwrap_or(input.replacement_added);
+            if evidence.signed_in_since(input.replacement_added) {
+                shown.push(format!(
+                    "the new {what} has signed in since it was added: {}",
+                    evidence.describe(now)
+                ));
+            } else {
+                missing.push(format!(
+                    "the new {what} has not been seen signing in since it was added ({}): {}",
+                    crate::domain::expiry::date(input.replacement_added),
+                    evidence.describe(now)
+                ));
+            }
+        }
+        None => missing.push(
+            "this step names no new credential whose sign-ins credwise can look up".to_string(),
+        ),
+    }
+    // The credential to remove.
+    match removed(input, &s.action, &ix) {
+        Some((what, evidence)) => {
+            let now = input.usage.collected_at.unwrap_or(input.replacement_added);
+            match evidence.unused_for(opts.idle_days) {
+                Unused::Yes { days } => shown.push(format!(
+                    "{what} has been idle for {days} days ({}), at least the {} asked",
+                    evidence.describe(now),
+                    opts.idle_days
+                )),
+                Unused::No => missing.push(format!(
+                    "{what} still signs in: {} (it must be idle for {} days)",
+                    evidence.describe(now),
+                    opts.idle_days
+                )),
+                Unused::Unknown(u) => missing.push(format!(
+                    "no evidence that {what} has been idle for {} days: unknown, {}",
+                    opts.idle_days,
+                    u.words()
+                )),
+            }
+        }
+        None => missing.push("the credential this step removes is not known".to_string()),
+    }
+    let verdict = match (missing.is_empty(), opts.without_usage_evidence) {
+        (true, _) => GateVerdict::Go,
+        (false, true) => GateVerdict::Overridden,
+        (false, false) => GateVerdict::Wait,
+    };
+    GateDecision {
+        step,
+        verdict,
+        shown,
+        missing,
+    }
+}
+
+/// The new credential a removal's precondition checks, in words, and its evidence.
+fn replacement(
+    input: &GateInput<'_>,
+    precondition: Option<&Check>,
+    ix: &UsageIndex<'_>,
+) -> Option<(String, Evidence)> {
+    let now = input.credentials;
+    match precondition? {
+        Check::CertificateMatches { key_id, .. } => {
+            let k = now
+                .keys
+                .iter()
+                .find(|k| k.key_id.eq_ignore_ascii_case(key_id))?;
+            Some((
+                format!("certificate keyId {key_id}"),
+                ix.credential(CredentialRef::Certificate(k)),
+            ))
+        }
+        Check::FederatedCredentialMatches { credential, .. } => {
+            // As the tenant has it now: with the id Graph gave it.
+            let f = now.federated.iter().find(|f| f.name == credential.name)?;
+            Some((
+                format!("federated credential {:?}", f.name),
+                ix.credential(CredentialRef::Federated(f)),
+            ))
+        }
+        Check::UserAssignedIdentityMatches {
+            id,
+            client_id: Some(client),
+            ..
+        } => Some((format!("managed identity {id}"), ix.identity(client))),
+        Check::UserAssignedIdentityMatches { .. } | Check::RoleAssignmentMatches { .. } => {
+            let client = managed_identity_client_id(input.plan)?;
+            Some((
+                format!("managed identity (client id {client})"),
+                ix.identity(&client),
+            ))
+        }
+        Check::CredentialPresent { id, .. } => {
+            let p = now
+                .passwords
+                .iter()
+                .find(|p| p.key_id.eq_ignore_ascii_case(id));
+            let k = now.keys.iter().find(|k| k.key_id.eq_ignore_ascii_case(id));
+            let f = now.federated.iter().find(|f| &f.name == id);
+            let (what, c) = match (p, k, f) {
+                (Some(p), _, _) => (format!("secret keyId {id}"), CredentialRef::Secret(p)),
+                (_, Some(k), _) => (
+                    format!("certificate keyId {id}"),
+                    CredentialRef::Certificate(k),
+                ),
+                (_, _, Some(f)) => (
+                    format!("federated credential {id:?}"),
+                    CredentialRef::Federated(f),
+                ),
+                _ => return None,
+            };
+            Some((what, ix.credential(c)))
+        }
+        _ => None,
+    }
+}
+
+/// The client id of a managed identity a plan moves the workload to, when the plan knows it.
+fn managed_identity_client_id(plan: &Plan) -> Option<String> {
+    plan.steps
+        .iter()
+        .find_map(|s| match &s.action {
+            Change::CreateUserAssignedIdentity { identity } => Some(identity.client_id.clone()),
+            _ => None,
+        })
+        .or_else(|| plan.provisional.as_ref().map(|p| p.client_id.clone()))
+}
+
+/// The credential a removal takes away, in words, and its evidence.
+fn removed(
+    input: &GateInput<'_>,
+    action: &Change,
+    ix: &UsageIndex<'_>,
+) -> Option<(String, Evidence)> {
+    let now = input.credentials;
+    match action {
+        Change::RemovePassword { key_id, .. } => {
+            let p = now
+                .passwords
+                .iter()
+                .find(|p| p.key_id.eq_ignore_ascii_case(key_id))?;
+            let name = p
+                .display_name
+                .as_deref()
+                .map(|n| format!("{n:?} "))
+                .unwrap_or_default();
+            Some((
+                format!("client secret {name}(keyId {key_id})"),
+                ix.credential(CredentialRef::Secret(p)),
+            ))
+        }
+        Change::RemoveKey { key_id, .. } => {
+            let k = now
+                .keys
+                .iter()
+                .find(|k| k.key_id.eq_ignore_ascii_case(key_id))?;
+            Some((
+                format!("certificate keyId {key_id}"),
+                ix.credential(CredentialRef::Certificate(k)),
+            ))
+        }
+        Change::RemoveFederatedCredential { name, .. } => {
+            let f = now.federated.iter().find(|f| &f.name == name)?;
+            Some((
+                format!("federated credential {name:?}"),
+                ix.credential(CredentialRef::Federated(f)),
+            ))
+        }
+        _ => None,
+    }
+}
