@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use common::{NOW, render, screen, type_text, ui};
 use credwise::app::{App, Command, Msg, update};
-use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig, RetrySettings};
+use credwise::backend::live::{
+    AuthMode, LiveBackend, LiveConfig, PartitionSettings, RetrySettings,
+};
 use credwise::backend::{Backend, Progress, Scope};
 use credwise::domain::change::Target;
 use credwise::domain::{
@@ -114,6 +116,13 @@ fn backend(emu: &Emulator, include_arm: bool) -> LiveBackend {
             try_timeout: Duration::from_secs(10),
             max_connection_retries: 2,
             ..RetrySettings::default()
+        },
+        // One query per list: the request count below is that of the unsplit lists; the
+        // partitioned crawl (the default above 2,000 objects) has its own counts in
+        // tests/crawl_partitions.rs.
+        partitions: PartitionSettings {
+            min_objects: u64::MAX,
+            ..PartitionSettings::default()
         },
         ..LiveConfig::new(Arc::new(|| NOW))
     })
@@ -270,19 +279,20 @@ async fn a_real_tenant_loads_completely_at_the_documented_request_count() {
     });
     assert!(requests.iter().all(|r| r.status == 200), "{requests:#?}");
 
-    // Graph: `/organization`, two `$count`s, the v1.0 application list at 999 per page (Graph's
+    // Graph: `/organization`, two `$count`s, two delta links "from now" (for the next
+    // incremental refresh), the v1.0 application list at 999 per page (Graph's
     // largest `$top`, application-list.md), the beta FIC list at 100 per page (`$expand`'s
     // cap, microsoft-graph-docs#21506), the service principal list at 999 per page. Nothing
     // else: no FIC read per application.
     let (a, s) = (want.applications.len(), want.service_principals.len());
-    let graph_expected = 1 + 2 + a.div_ceil(999) + a.div_ceil(100) + s.div_ceil(999);
+    let graph_expected = 1 + 2 + 2 + a.div_ceil(999) + a.div_ceil(100) + s.div_ceil(999);
     assert_eq!(
         graph.len(),
         graph_expected,
         "{:#?}",
         graph.iter().map(|r| &r.path_and_query).collect::<Vec<_>>()
     );
-    assert_eq!(graph_expected, 1 + 2 + 3 + 21 + 4);
+    assert_eq!(graph_expected, 1 + 2 + 2 + 3 + 21 + 4);
 
     // ARM, with P the list page size — ARM documents none (its list examples show a
     // `nextLink`); the emulator's is `Options::arm_page` — and Resource Graph's largest page,

@@ -17,6 +17,8 @@
 //!
 //! May import the live backend's HTTP layer and the domain.
 
+use std::sync::Arc;
+
 use azure_core::http::{Method, Transport, Url};
 use serde::Deserialize;
 
@@ -24,6 +26,7 @@ use super::Error;
 use super::live::endpoints::is_loopback;
 use super::live::error::Need;
 use super::live::http::{Service, segment};
+use super::live::pace::{Api as PacedApi, PaceSettings, Pacer};
 use super::live::retry::{Mode, RetrySettings};
 use crate::domain::migration::github_immutable::{KnownIds, RepoIds, repo_key};
 
@@ -123,7 +126,11 @@ impl GitHub {
                 )));
             }
         };
-        let svc = Service::new("GitHub", &base, None, "", retry, transport)?;
+        let pacer = Arc::new(Pacer::new(
+            PacedApi::Other,
+            PaceSettings::documented(PacedApi::Other),
+        ));
+        let svc = Service::new("GitHub", &base, None, "", retry, transport, pacer)?;
         Ok(Self { svc, base, token })
     }
 

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::change::{ApplyError, Target};
+use crate::domain::delta::{Merged, SyncState};
 use crate::domain::usage::UsageData;
 use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials, TenantSnapshot};
 
@@ -37,11 +38,24 @@ pub struct ProgressEvent {
     pub total: Option<u64>,
 }
 
+/// Objects of a load as they arrive, before the load is whole: what a screen shows while
+/// the rest streams in. The final `Loaded` holds them all again, joined (an application's
+/// federated credentials come from their own list).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arrived {
+    Applications(Vec<crate::domain::Application>),
+    ServicePrincipals(Vec<crate::domain::ServicePrincipal>),
+    /// Federated credentials by application object id.
+    FederatedCredentials(Vec<(String, Vec<crate::domain::FederatedIdentityCredential>)>),
+}
+
 /// How a running load reports progress and learns it should stop.
 #[derive(Debug, Clone, Default)]
 pub struct Progress {
     tx: Option<mpsc::UnboundedSender<ProgressEvent>>,
     cancel: CancellationToken,
+    /// Pages as they arrive (`with_pages`); nothing is copied for a load nobody watches.
+    pages: Option<mpsc::UnboundedSender<Arrived>>,
 }
 
 impl Progress {
@@ -49,6 +63,25 @@ impl Progress {
         Self {
             tx: Some(tx),
             cancel,
+            pages: None,
+        }
+    }
+
+    /// The same progress, also sending every page of objects as it arrives (a copy of it).
+    pub fn with_pages(mut self, tx: mpsc::UnboundedSender<Arrived>) -> Self {
+        self.pages = Some(tx);
+        self
+    }
+
+    /// Whether anyone wants the pages.
+    pub fn wants_pages(&self) -> bool {
+        self.pages.as_ref().is_some_and(|t| !t.is_closed())
+    }
+
+    pub fn arrived(&self, objects: Arrived) {
+        if let Some(tx) = &self.pages {
+            // The receiver may be gone; pages are best-effort like progress.
+            let _ = tx.send(objects);
         }
     }
 
@@ -113,6 +146,22 @@ pub struct Warning {
 pub struct Loaded {
     pub snapshot: std::sync::Arc<TenantSnapshot>,
     pub warnings: Vec<Warning>,
+}
+
+/// What a refresh did: the tenant as it is now, where the next refresh starts, and how it
+/// got there.
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    pub loaded: Loaded,
+    /// Where the next refresh starts (`None`: the backend cannot refresh incrementally).
+    pub sync: Option<SyncState>,
+    /// Whether it was a full load (no sync state, an expired or reset delta link).
+    pub full: bool,
+    /// What the delta rounds reported, by object id (empty for a full load).
+    pub applications: Merged,
+    pub service_principals: Merged,
+    /// Applications whose federated credentials were read again (delta does not track them).
+    pub fics_reread: usize,
 }
 
 /// A secret value returned once by the service (`addPassword`'s `secretText`). It has no
@@ -270,6 +319,44 @@ pub trait Backend: Send + Sync {
     }
     /// Makes a change and returns its undo.
     async fn apply(&self, change: &Change) -> Result<Applied, Error>;
+    /// Where an incremental refresh can start after the last `load`, `refresh` or `sweep`
+    /// (`None`: this backend has no incremental refresh, or nothing was loaded yet).
+    fn sync_state(&self) -> Option<SyncState> {
+        None
+    }
+    /// Brings `cached` up to date from `sync` (what `sync_state` gave after the load that
+    /// made it): only what changed is read. Without a sync state, or when the backend cannot
+    /// refresh incrementally, this is a full `load`.
+    async fn refresh(
+        &self,
+        cached: TenantSnapshot,
+        sync: Option<&SyncState>,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Refreshed, Error> {
+        let _ = (cached, sync);
+        let loaded = self.load(scope, progress).await?;
+        Ok(Refreshed {
+            loaded,
+            sync: self.sync_state(),
+            full: true,
+            applications: Merged::default(),
+            service_principals: Merged::default(),
+            fics_reread: 0,
+        })
+    }
+    /// Re-reads what a refresh does not (every application's federated credentials, the
+    /// Azure part) into `snapshot`: the background half of an incremental refresh. The
+    /// default loads in full.
+    async fn sweep(
+        &self,
+        snapshot: TenantSnapshot,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Loaded, Error> {
+        let _ = snapshot;
+        self.load(scope, progress).await
+    }
     /// Whether undoing a secret's removal brings that secret back. A snapshot can (it puts the
     /// credential back with its keyId); a live tenant cannot: Graph's `addPassword` always
     /// picks a new keyId and a new value, so the workload's old secret is gone for good and a

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use super::{Applied, Backend, Error, Loaded, Progress, Scope, UsageRequest};
+use super::{Applied, Backend, Error, Loaded, Progress, Refreshed, Scope, UsageRequest};
 use crate::domain::change::Target;
-use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials};
+use crate::domain::delta::SyncState;
+use crate::domain::{Change, Check, CheckOutcome, ObjectCredentials, TenantSnapshot};
 
 pub struct ReadOnly(pub Arc<dyn Backend>);
 
@@ -49,5 +50,28 @@ impl Backend for ReadOnly {
 
     fn restores_removed_secrets(&self) -> bool {
         self.0.restores_removed_secrets()
+    }
+
+    fn sync_state(&self) -> Option<SyncState> {
+        self.0.sync_state()
+    }
+
+    async fn refresh(
+        &self,
+        cached: TenantSnapshot,
+        sync: Option<&SyncState>,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Refreshed, Error> {
+        self.0.refresh(cached, sync, scope, progress).await
+    }
+
+    async fn sweep(
+        &self,
+        snapshot: TenantSnapshot,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Loaded, Error> {
+        self.0.sweep(snapshot, scope, progress).await
     }
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod calls;
 pub mod change;
 pub mod credential;
+pub mod delta;
 pub mod directory;
 pub mod expiry;
 pub mod filter;

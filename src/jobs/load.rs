@@ -4,6 +4,13 @@
 //! and a cache that cannot be read or written is a warning, never a failed load. The CLI's
 //! commands (`fetch`) and the explorer (`explore`) both go through it.
 //!
+//! Beside the tenant the slot keeps where an incremental refresh starts (the backend's
+//! `SyncState`: Graph's delta links), always the one of the load that made the cached tenant:
+//! the old one is removed before the tenant is replaced and the new one written after it, so
+//! a crash in between leaves no link newer than the tenant (a newer one would miss changes).
+//! `refresh` brings the cached tenant up to date from it (a full load when there is none or
+//! it expired) and `sweep` re-reads what a refresh does not; both are remembered the same way.
+//!
 //! Each tenant the explorer gets is indexed and audited off the async threads (indexing and
 //! auditing 150,000 identities is CPU work), so the screen keeps drawing while it happens.
 //! May import `backend`, `store` and `domain`.
@@ -12,10 +19,11 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::backend::{Backend, Error, Loaded, Progress, Scope, Warning};
+use crate::backend::{Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
 use crate::domain::audit::overview::{Overview, overview};
 use crate::domain::audit::suppress::Suppression;
 use crate::domain::audit::{AuditOptions, Report, audit};
+use crate::domain::delta::SyncState;
 use crate::domain::{Directory, TenantSnapshot, Timestamp};
 use crate::store::cache::CacheSlot;
 
@@ -52,15 +60,74 @@ pub enum Loading {
 /// cannot be written is a warning on the load. What the CLI's commands read.
 pub async fn fetch(source: &Source, progress: &Progress) -> Result<Loaded, Error> {
     let mut loaded = source.backend.load(&Scope::default(), progress).await?;
+    let sync = source.backend.sync_state();
+    remember_or_warn(source, &mut loaded, sync).await;
+    Ok(loaded)
+}
+
+/// An incremental refresh from the cache (what `--incremental` and the explorer's `r` are to
+/// call): the cached tenant and its sync state, brought up to date by the backend — a full
+/// load when the source has no cache, nothing is cached, the cache cannot be read (a warning
+/// says so) or the delta link expired — and remembered with the new sync state.
+pub async fn refresh(source: &Source, progress: &Progress) -> Result<Refreshed, Error> {
+    let (cached, sync, problem) = match source.cache.clone() {
+        None => (None, None, None),
+        Some(slot) => {
+            match tokio::task::spawn_blocking(move || (slot.read(), slot.read_sync())).await {
+                Ok((Ok(Some(snapshot)), sync)) => (Some(snapshot), sync, None),
+                Ok((Ok(None), _)) => (None, None, None),
+                Ok((Err(e), _)) => (None, None, Some(format!("cache ignored: {e}"))),
+                Err(e) => (None, None, Some(format!("cache ignored: {e}"))),
+            }
+        }
+    };
+    // A sync state is only worth the tenant it was taken with.
+    let (cached, sync) = match cached {
+        Some(snapshot) => (snapshot, sync),
+        None => (TenantSnapshot::empty("", Timestamp::UNIX_EPOCH), None),
+    };
+    let mut refreshed = source
+        .backend
+        .refresh(cached, sync.as_ref(), &Scope::default(), progress)
+        .await?;
+    if let Some(message) = problem {
+        refreshed.loaded.warnings.push(Warning {
+            area: "cache".into(),
+            message,
+        });
+    }
+    let sync = refreshed.sync.clone();
+    remember_or_warn(source, &mut refreshed.loaded, sync).await;
+    Ok(refreshed)
+}
+
+/// The background half of an incremental refresh: what a refresh does not read (every
+/// application's federated credentials, the Azure part) read again into `snapshot`, and
+/// remembered with the backend's sync state.
+pub async fn sweep(
+    source: &Source,
+    snapshot: TenantSnapshot,
+    progress: &Progress,
+) -> Result<Loaded, Error> {
+    let mut loaded = source
+        .backend
+        .sweep(snapshot, &Scope::default(), progress)
+        .await?;
+    let sync = source.backend.sync_state();
+    remember_or_warn(source, &mut loaded, sync).await;
+    Ok(loaded)
+}
+
+/// Remembers `loaded` in the source's slot, if it has one; a failure is a warning on it.
+async fn remember_or_warn(source: &Source, loaded: &mut Loaded, sync: Option<SyncState>) {
     if let Some(slot) = &source.cache
-        && let Err(message) = remember(slot, loaded.snapshot.clone()).await
+        && let Err(message) = remember(slot, loaded.snapshot.clone(), sync).await
     {
         loaded.warnings.push(Warning {
             area: "cache".into(),
             message,
         });
     }
-    Ok(loaded)
 }
 
 /// The explorer's load: the cached tenant first (when `from_cache` and there is one), then the
@@ -96,6 +163,8 @@ pub async fn explore(
             return;
         }
     };
+    // Taken at once: the sync state of this load, before any other load replaces it.
+    let sync = source.backend.sync_state();
     progress.report("indexing", 0, None);
     let snapshot = loaded.snapshot.clone();
     let mut warnings = loaded.warnings;
@@ -115,19 +184,34 @@ pub async fn explore(
         }
     }
     if let Some(slot) = &source.cache
-        && let Err(e) = remember(slot, snapshot).await
+        && let Err(e) = remember(slot, snapshot, sync).await
     {
         let _ = tx.send(Loading::NotRemembered(e));
     }
 }
 
-/// Writes `snapshot` to the cache off the async threads (a large tenant is hundreds of MB of
-/// JSON); the error is a message for a warning.
-async fn remember(slot: &CacheSlot, snapshot: Arc<TenantSnapshot>) -> Result<(), String> {
+/// Writes `snapshot` and its sync state to the cache off the async threads (a large tenant is
+/// hundreds of MB of JSON); the error is a message for a warning. The old sync state goes
+/// first and the new one is written last (see the module docs); `None` leaves none, so the
+/// next refresh is a full load.
+async fn remember(
+    slot: &CacheSlot,
+    snapshot: Arc<TenantSnapshot>,
+    sync: Option<SyncState>,
+) -> Result<(), String> {
     let slot = slot.clone();
-    match tokio::task::spawn_blocking(move || slot.write(&snapshot)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(format!("not cached: {e}")),
+    let written = tokio::task::spawn_blocking(move || {
+        slot.write_sync(None)
+            .map_err(|e| format!("not cached: {e}"))?;
+        slot.write(&snapshot)
+            .map_err(|e| format!("not cached: {e}"))?;
+        slot.write_sync(sync.as_ref()).map_err(|e| {
+            format!("the delta links were not kept (the next refresh reads in full): {e}")
+        })
+    })
+    .await;
+    match written {
+        Ok(r) => r,
         Err(e) => Err(format!("not cached: {e}")),
     }
 }

@@ -6,6 +6,12 @@
 //! so the cache cannot hold one either. A cache file that cannot be read is reported and
 //! ignored: the live load replaces it.
 //!
+//! Beside each tenant file, `….sync.json` holds where an incremental refresh starts
+//! (`domain::delta::SyncState`: Graph's delta links and when each part was read), written
+//! the same way (0600, atomically). A delta link is an opaque position in Graph's change
+//! log, no credential: it reads nothing without a token. One that cannot be read is ignored
+//! (the refresh is then a full load).
+//!
 //! May import `domain`, `store::snapshot_file` and the filesystem.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +19,7 @@ use std::path::{Path, PathBuf};
 use super::files::{self, Access};
 use super::snapshot_file::{self, SnapshotFileError};
 use crate::domain::TenantSnapshot;
+use crate::domain::delta::SyncState;
 
 /// Where one tenant's cached snapshot lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +69,36 @@ impl CacheSlot {
             return Ok(None);
         }
         snapshot_file::load(&self.path).map(Some)
+    }
+
+    /// Where the slot's sync state lives: beside the snapshot.
+    pub fn sync_path(&self) -> PathBuf {
+        self.path.with_extension("sync.json")
+    }
+
+    /// The sync state saved with the snapshot; `None` when there is none or it cannot be
+    /// read (an incremental refresh is then a full load).
+    pub fn read_sync(&self) -> Option<SyncState> {
+        let bytes = std::fs::read(self.sync_path()).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Replaces the sync state (`None` removes it: the next refresh is a full load).
+    pub fn write_sync(&self, sync: Option<&SyncState>) -> std::io::Result<()> {
+        let path = self.sync_path();
+        match sync {
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+            Some(s) => {
+                if let Some(dir) = path.parent() {
+                    files::create_private_dir(dir)?;
+                }
+                let bytes = serde_json::to_vec(s).map_err(std::io::Error::other)?;
+                files::write_atomically(&path, &bytes, Access::Private)
+            }
+        }
     }
 
     /// Replaces the cached snapshot.
@@ -115,6 +152,40 @@ mod tests {
                 .mode();
             assert_eq!(dmode & 0o777, 0o700);
         }
+    }
+
+    #[test]
+    fn the_sync_state_is_kept_beside_the_snapshot_privately() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let slot = CacheSlot::new(&dir.path().join("cache"), &["public", "contoso", "graph"]);
+        assert_eq!(slot.read_sync(), None);
+        let at = Timestamp::from_unix_timestamp(1_790_000_000).expect("time");
+        let sync = SyncState {
+            applications: "https://graph.microsoft.com/v1.0/applications/delta?$deltatoken=a"
+                .into(),
+            service_principals:
+                "https://graph.microsoft.com/v1.0/servicePrincipals/delta?$deltatoken=s".into(),
+            graph_at: at,
+            arm_at: at,
+        };
+        slot.write_sync(Some(&sync)).expect("write");
+        assert_eq!(slot.read_sync(), Some(sync));
+        assert_eq!(slot.sync_path().parent(), slot.path().parent());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(slot.sync_path())
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // A file that cannot be read is no sync state; removing it is idempotent.
+        std::fs::write(slot.sync_path(), b"{").expect("write");
+        assert_eq!(slot.read_sync(), None);
+        slot.write_sync(None).expect("remove");
+        slot.write_sync(None).expect("again");
+        assert!(!slot.sync_path().exists());
     }
 
     #[test]

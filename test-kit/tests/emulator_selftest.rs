@@ -572,7 +572,7 @@ async fn count_needs_consistency_level_and_comes_on_the_first_page_only() {
 }
 
 #[tokio::test]
-async fn only_the_managed_identity_filter_is_supported() {
+async fn filters_follow_the_documented_support() {
     let snap = demo_tenant();
     let emu = Emulator::start(snap.clone()).await;
     let g = emu.graph_url();
@@ -596,18 +596,41 @@ async fn only_the_managed_identity_filter_is_supported() {
                 .all(|s| s["servicePrincipalType"] == "ManagedIdentity")
         );
     }
+    // The documented filters work without advanced query parameters…
     for (path, filter) in [
         ("servicePrincipals", "displayName eq 'x'"),
         ("servicePrincipals", "startswith(displayName,'a')"),
         (
+            "servicePrincipals",
+            "startswith(appId,'a') or startswith(appId,'A')",
+        ),
+        (
             "applications",
             "appId eq '00000000-0000-0000-0000-000000000000'",
         ),
+        (
+            "applications",
+            "createdDateTime ge 2020-01-01T00:00:00Z and createdDateTime le 2030-01-01T00:00:00Z",
+        ),
+    ] {
+        let r = get(&format!("{g}/{path}?$filter={filter}")).await;
+        assert_eq!(r.status, 200, "{filter}");
+    }
+    // …and what the documentation does not list is refused: `startsWith` on an
+    // application's appId (it supports `eq` only), `gt`, `endsWith`, other properties.
+    for (path, filter) in [
+        ("applications", "startswith(appId,'a')"),
+        ("applications", "createdDateTime gt 2020-01-01T00:00:00Z"),
+        ("servicePrincipals", "endswith(appId,'a')"),
+        ("servicePrincipals", "publisherName eq 'x'"),
     ] {
         let r = get(&format!("{g}/{path}?$filter={filter}")).await;
         assert_eq!(r.status, 400, "{filter}");
-        assert_eq!(r.code(), "Request_UnsupportedQuery");
+        assert_eq!(r.code(), "Request_UnsupportedQuery", "{filter}");
     }
+    // `ne` and `not` need the advanced query parameters.
+    let r = get(&format!("{g}/servicePrincipals?$filter=appId ne 'x'")).await;
+    assert_eq!((r.status, r.code().as_str()), (400, "Request_BadRequest"));
 }
 
 #[tokio::test]

@@ -46,6 +46,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::crawl::{Created, PartitionSettings, SpPart, Stage, offer, sp_partitions};
 use super::error::Need;
 use super::http::{DECODE_RETRIES, Service, segment};
 use super::page::{self, InStreamError, Lenient, Rejected};
@@ -54,17 +55,17 @@ use super::wire::{self, Me, Organization, Page};
 use crate::backend::wire::{
     Checked, WireApplication, WireFic, WireServicePrincipal, null_as_empty,
 };
-use crate::backend::{Error, Progress, Warning};
-use crate::domain::{Application, FederatedIdentityCredential, ServicePrincipal};
+use crate::backend::{Arrived, Error, Progress, Warning};
+use crate::domain::{Application, FederatedIdentityCredential, ServicePrincipal, Timestamp};
 
 /// The properties of an application credwise shows; `keyCredentials` brings certificate
 /// metadata (its `key` is null on lists).
-const APP_SELECT: &str = "id,appId,displayName,signInAudience,publisherDomain,createdDateTime,\
+pub const APP_SELECT: &str = "id,appId,displayName,signInAudience,publisherDomain,createdDateTime,\
                           passwordCredentials,keyCredentials";
 /// The properties of a service principal credwise shows, for every type (enterprise apps,
 /// managed identities — told apart by `alternativeNames` — legacy principals, agent
 /// identities).
-const SP_SELECT: &str = "id,appId,displayName,servicePrincipalType,alternativeNames,\
+pub const SP_SELECT: &str = "id,appId,displayName,servicePrincipalType,alternativeNames,\
                          accountEnabled,appOwnerOrganizationId,passwordCredentials,\
                          keyCredentials,tags";
 /// Graph's `$batch` limit.
@@ -73,6 +74,9 @@ pub const BATCH_SIZE: usize = 20;
 pub const EXPAND_PAGE: u32 = 100;
 /// How often one list may start again after its page token expired.
 const RESTARTS: u32 = 1;
+/// The agent identity list's page: "The default and maximum page size is 100"
+/// (v1.0/api/agentidentity-list.md).
+const AGENT_PAGE: u32 = 100;
 
 const EVENTUAL: (&str, &str) = ("consistencylevel", "eventual");
 
@@ -86,34 +90,36 @@ pub struct Graph {
     pub beta: String,
     pub page_size: u32,
     pub batch_concurrency: usize,
+    /// When lists are split into partitions (`crawl`).
+    pub partitions: PartitionSettings,
 }
 
 /// A progress total that may arrive after the first pages (`$count` runs alongside them).
-struct Total(AtomicU64);
+pub struct Total(AtomicU64);
 
 impl Total {
     const UNKNOWN: u64 = u64::MAX;
 
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self(AtomicU64::new(Self::UNKNOWN))
     }
 
-    fn set(&self, v: Option<u64>) {
+    pub fn set(&self, v: Option<u64>) {
         if let Some(v) = v {
             self.0.store(v, Ordering::Relaxed);
         }
     }
 
-    fn get(&self) -> Option<u64> {
+    pub fn get(&self) -> Option<u64> {
         Some(self.0.load(Ordering::Relaxed)).filter(|v| *v != Self::UNKNOWN)
     }
 }
 
 /// What one list read: its objects, the ones left out, and where Graph broke it off.
-struct Listed<T> {
-    items: Vec<T>,
-    rejected: Vec<Rejected>,
-    broken: Option<InStreamError>,
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub rejected: Vec<Rejected>,
+    pub broken: Option<InStreamError>,
 }
 
 /// The Graph side of a tenant.
@@ -126,17 +132,18 @@ pub struct Crawled {
 }
 
 /// One application's federated credentials as the beta list gives them.
-struct AppFics {
-    id: String,
-    fics: Vec<FederatedIdentityCredential>,
-    rejected: Vec<Rejected>,
+#[derive(Clone)]
+pub struct AppFics {
+    pub id: String,
+    pub fics: Vec<FederatedIdentityCredential>,
+    pub rejected: Vec<Rejected>,
 }
 
 /// `{"id": …, "federatedIdentityCredentials": […]}`: each FIC is converted on its own, so
 /// one that does not fit costs only itself.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireAppFics {
+pub struct WireAppFics {
     id: String,
     #[serde(default, deserialize_with = "null_as_empty")]
     federated_identity_credentials: Vec<serde_json::Value>,
@@ -209,27 +216,47 @@ impl Graph {
         self.svc.get_json(&url, &[], Need::GraphRead).await
     }
 
-    /// The size of a collection, for progress; `None` when Graph will not say.
-    pub async fn count(&self, collection: &str) -> Option<u64> {
-        let url = format!("{}/{collection}/$count", self.v1);
-        let reply = self
+    /// The size of a collection, for progress and partitions; `Ok(None)` when Graph will
+    /// not say (a tenant without advanced queries), an error when the network or the
+    /// service failed (the lists would fail the same way: the load fails now, not after
+    /// another transport budget).
+    pub async fn count(&self, collection: &str) -> Result<Option<u64>, Error> {
+        self.count_url(&format!("{}/{collection}/$count", self.v1))
+            .await
+    }
+
+    /// A `$count` answer (plain text, advanced query only); see `count`.
+    pub async fn count_url(&self, url: &str) -> Result<Option<u64>, Error> {
+        let reply = match self
             .svc
             .send(
                 Mode::Read,
                 Method::Get,
-                &url,
+                url,
                 &[EVENTUAL],
                 None,
                 Need::GraphRead,
             )
             .await
-            .ok()?;
-        std::str::from_utf8(&reply.body).ok()?.trim().parse().ok()
+        {
+            Ok(r) => r,
+            Err(e @ (Error::Network(_) | Error::Throttled { .. } | Error::Cancelled)) => {
+                return Err(e);
+            }
+            Err(_) => return Ok(None),
+        };
+        Ok(std::str::from_utf8(&reply.body)
+            .ok()
+            .and_then(|t| t.trim().parse().ok()))
     }
 
     /// One page, read leniently. A body that is not a page (or was cut short without
     /// Graph's error object) is fetched again a few times: a read is safe to repeat.
-    async fn page<W, T>(&self, url: &str) -> Result<Lenient<T>, Error>
+    async fn page<W, T>(
+        &self,
+        url: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Lenient<T>, Error>
     where
         W: DeserializeOwned + TryInto<T, Error = String>,
     {
@@ -237,7 +264,7 @@ impl Graph {
         loop {
             let reply = self
                 .svc
-                .send(Mode::Read, Method::Get, url, &[], None, Need::GraphRead)
+                .send(Mode::Read, Method::Get, url, headers, None, Need::GraphRead)
                 .await?;
             if let Some(page) = page::decode::<W, T>(&reply.body, "value") {
                 return Ok(page);
@@ -258,19 +285,25 @@ impl Graph {
         }
     }
 
-    /// Follows a Graph list from `first` to its last page, reporting progress per page. A
-    /// page token that expires starts the list again from `first` (the objects read so far
-    /// are dropped, so none is counted twice), at most `RESTARTS` times.
-    async fn list<W, T>(
+    /// Follows a Graph list from `first` to its last page, counting each page into `stage`
+    /// and handing it to `sink`. A page token that expires starts the list again from
+    /// `first` (the objects read so far are dropped and uncounted, so none is counted
+    /// twice), at most `RESTARTS` times. `headers` go with every page (advanced queries need
+    /// theirs again on each: "Headers such as ConsistencyLevel are not carried").
+    pub async fn list<W, T>(
         &self,
         first: &str,
-        stage: &str,
-        total: &Total,
-        progress: &Progress,
+        stage: &Stage<'_>,
+        sink: &(dyn Fn(&[T]) + Send + Sync),
     ) -> Result<Listed<T>, Error>
     where
         W: DeserializeOwned + TryInto<T, Error = String>,
     {
+        let headers: &[(&'static str, &str)] = if first.contains("$count=true") {
+            &[EVENTUAL]
+        } else {
+            &[]
+        };
         let mut restarts = 0;
         'stream: loop {
             let mut out = Listed {
@@ -279,13 +312,13 @@ impl Graph {
                 broken: None,
             };
             let mut url = first.to_string();
-            progress.report(stage, 0, total.get());
             loop {
-                let page = match self.page::<W, T>(&url).await {
+                let page = match self.page::<W, T>(&url, headers).await {
                     Ok(page) => page,
                     Err(e) if url != first && expired_page_token(&e) => {
                         if restarts < RESTARTS {
                             restarts += 1;
+                            stage.sub(out.items.len() as u64);
                             continue 'stream;
                         }
                         return Err(match e {
@@ -298,9 +331,10 @@ impl Graph {
                                 service,
                                 code,
                                 message: format!(
-                                    "{message} — the {stage} list's page token expired again \
+                                    "{message} — the {} list's page token expired again \
                                      after the list started over; Graph keeps page tokens for \
-                                     minutes only: try again"
+                                     minutes only: try again",
+                                    stage.name
                                 ),
                                 request_id,
                             },
@@ -309,9 +343,10 @@ impl Graph {
                     }
                     Err(e) => return Err(e),
                 };
+                sink(&page.items);
+                stage.add(page.items.len() as u64);
                 out.items.extend(page.items);
                 out.rejected.extend(page.rejected);
-                progress.report(stage, out.items.len() as u64, total.get());
                 if page.broken.is_some() {
                     out.broken = page.broken;
                     return Ok(out);
@@ -321,7 +356,10 @@ impl Graph {
                     Some(next) if next == url => {
                         return Err(Error::Decode {
                             service: self.svc.name,
-                            message: format!("{stage}: the next page link repeats the current one"),
+                            message: format!(
+                                "{}: the next page link repeats the current one",
+                                stage.name
+                            ),
                         });
                     }
                     Some(next) => url = next,
@@ -360,50 +398,170 @@ impl Graph {
         }
     }
 
-    /// The Graph side of a tenant: applications (v1.0) with their federated credentials
-    /// (beta), and service principals (v1.0), the three lists at once (see the module docs).
-    pub async fn crawl(&self, progress: &Progress) -> Result<Crawled, Error> {
-        let apps_url = format!(
-            "{}/applications?$select={APP_SELECT}&$top={}",
+    /// The first page of a service principal partition.
+    fn sp_url(&self, part: &SpPart) -> String {
+        let filter = part
+            .filter()
+            .map(|f| format!("&$filter={f}"))
+            .unwrap_or_default();
+        match part {
+            SpPart::Agents => format!(
+                "{}/servicePrincipals/microsoft.graph.agentIdentity?$select={SP_SELECT}&$top={AGENT_PAGE}",
+                self.v1
+            ),
+            _ => format!(
+                "{}/servicePrincipals?$select={SP_SELECT}&$top={}{filter}",
+                self.v1, self.page_size
+            ),
+        }
+    }
+
+    /// The first page of an application partition (v1.0, `$select`, no `$expand`).
+    fn app_url(&self, part: &Created) -> String {
+        let filter = part
+            .filter()
+            .map(|f| format!("&$filter={f}"))
+            .unwrap_or_default();
+        // `eq null` is an advanced query: `$count=true` (and the header, which `list` adds).
+        let advanced = if part.advanced() { "&$count=true" } else { "" };
+        format!(
+            "{}/applications?$select={APP_SELECT}&$top={}{filter}{advanced}",
             self.v1, self.page_size
-        );
-        let fics_url = format!(
-            "{}/applications?$select=id&$expand=federatedIdentityCredentials&$top={}",
+        )
+    }
+
+    /// The first page of an application partition's federated credentials (beta, `$expand`,
+    /// pages of 100).
+    pub fn fic_url(&self, part: &Created) -> String {
+        let filter = part
+            .filter()
+            .map(|f| format!("&$filter={f}"))
+            .unwrap_or_default();
+        format!(
+            "{}/applications?$select=id&$expand=federatedIdentityCredentials&$top={}{filter}",
             self.beta,
             self.page_size.min(EXPAND_PAGE)
-        );
-        let sps_url = format!(
-            "{}/servicePrincipals?$select={SP_SELECT}&$top={}",
-            self.v1, self.page_size
-        );
+        )
+    }
+
+    /// The Graph side of a tenant: applications (v1.0) with their federated credentials
+    /// (beta), and service principals (v1.0), each list split into partitions followed at
+    /// once (`crawl`), the three lists at once (see the module docs). `now` bounds the
+    /// application ranges.
+    pub async fn crawl(&self, progress: &Progress, now: Timestamp) -> Result<Crawled, Error> {
         let (app_total, sp_total) = (Total::new(), Total::new());
-        let ((), (), apps, fics, sps) = futures::join!(
-            async { app_total.set(self.count("applications").await) },
-            async { sp_total.set(self.count("servicePrincipals").await) },
-            self.list::<WireApplication, Application>(
-                &apps_url,
-                "applications",
-                &app_total,
-                progress
-            ),
-            self.list::<WireAppFics, AppFics>(&fics_url, FIC_STAGE, &app_total, progress),
-            self.list::<WireServicePrincipal, ServicePrincipal>(
-                &sps_url,
-                "service principals",
-                &sp_total,
-                progress
-            ),
+        let stage = |name: &'static str, total| Stage {
+            name,
+            done: AtomicU64::new(0),
+            total,
+            progress,
+        };
+        let (app_stage, fic_stage, sp_stage) = (
+            stage("applications", &app_total),
+            stage(FIC_STAGE, &app_total),
+            stage("service principals", &sp_total),
         );
-        let (mut applications, app_rejected) = self.complete(apps?, "applications", &apps_url)?;
-        let (service_principals, sp_rejected) =
-            self.complete(sps?, "service principals", &sps_url)?;
-        let fics = fics?;
+        let sp_sink = |items: &[ServicePrincipal]| {
+            offer(progress, items, Arrived::ServicePrincipals);
+        };
+        let app_sink = |items: &[Application]| {
+            offer(progress, items, Arrived::Applications);
+        };
+        let fic_sink = |items: &[AppFics]| {
+            if progress.wants_pages() && !items.is_empty() {
+                progress.arrived(Arrived::FederatedCredentials(
+                    items
+                        .iter()
+                        .map(|a| (a.id.clone(), a.fics.clone()))
+                        .collect(),
+                ));
+            }
+        };
+        let sps_part = async {
+            let n = self.count("servicePrincipals").await?;
+            sp_total.set(n);
+            progress.report(sp_stage.name, 0, n);
+            let parts = sp_partitions(n, &self.partitions);
+            let firsts: Vec<String> = parts.iter().map(|p| self.sp_url(p)).collect();
+            let results = self
+                .follow_all::<WireServicePrincipal, ServicePrincipal>(
+                    firsts.clone(),
+                    &sp_stage,
+                    &sp_sink,
+                )
+                .await;
+            Ok::<_, Error>((firsts, results, n))
+        };
+        let apps_part = async {
+            let n = self.count("applications").await?;
+            app_total.set(n);
+            progress.report(app_stage.name, 0, n);
+            progress.report(fic_stage.name, 0, n);
+            let parts = match n {
+                Some(n) if n >= self.partitions.min_objects => {
+                    self.plan_app_ranges(self.partitions.app_range_target, now)
+                        .await?
+                }
+                _ => vec![Created::All],
+            };
+            let v1: Vec<String> = parts.iter().map(|p| self.app_url(p)).collect();
+            let beta: Vec<String> = parts
+                .iter()
+                .filter(|p| !p.advanced())
+                .map(|p| self.fic_url(p))
+                .collect();
+            let (apps, fics) = futures::join!(
+                self.follow_all::<WireApplication, Application>(v1.clone(), &app_stage, &app_sink),
+                self.follow_all::<WireAppFics, AppFics>(beta, &fic_stage, &fic_sink),
+            );
+            Ok::<_, Error>((v1, apps, fics, n))
+        };
+        let ((sp_urls, sp_results, sp_count), (app_urls, app_results, fic_results, app_count)) =
+            futures::try_join!(sps_part, apps_part)?;
+
+        let mut applications = Vec::new();
+        let mut app_rejected = Vec::new();
+        for (url, r) in app_urls.iter().zip(app_results) {
+            let (items, rejected) = self.complete(r?, "applications", url)?;
+            applications.extend(items);
+            app_rejected.extend(rejected);
+        }
+        let mut service_principals = Vec::new();
+        let mut sp_rejected = Vec::new();
+        for (url, r) in sp_urls.iter().zip(sp_results) {
+            let (items, rejected) = self.complete(r?, "service principals", url)?;
+            service_principals.extend(items);
+            sp_rejected.extend(rejected);
+        }
+        let mut fics = Listed {
+            items: Vec::new(),
+            rejected: Vec::new(),
+            broken: None,
+        };
+        for r in fic_results {
+            let part = r?;
+            fics.items.extend(part.items);
+            fics.rejected.extend(part.rejected);
+            if fics.broken.is_none() {
+                fics.broken = part.broken;
+            }
+        }
         let n = applications.len() as u64;
         progress.report("applications", n, Some(n));
         let s = service_principals.len() as u64;
         progress.report("service principals", s, Some(s));
 
         let mut warnings = Vec::new();
+        warnings.extend(union_warning(
+            "applications",
+            applications.len() as u64 + app_rejected.len() as u64,
+            app_count,
+        ));
+        warnings.extend(union_warning(
+            "service principals",
+            service_principals.len() as u64 + sp_rejected.len() as u64,
+            sp_count,
+        ));
         warnings.extend(rejected_warning("applications", app_rejected));
         warnings.extend(rejected_warning("service principals", sp_rejected));
         let mut fic_rejected = fics.rejected;
@@ -657,6 +815,21 @@ fn fic_item(r: wire::BatchItem, app: &str) -> Item {
     }
 }
 
+/// A warning when a list's partitions together found another number of objects than its
+/// `$count` (eventually consistent: objects created or deleted meanwhile also show here).
+fn union_warning(area: &str, found: u64, counted: Option<u64>) -> Option<Warning> {
+    let counted = counted?;
+    (found != counted).then(|| Warning {
+        area: area.to_string(),
+        message: format!(
+            "credwise's queries together found {found} {area} where Graph counts {counted}: \
+             objects were created or deleted while credwise read the tenant, or some {area} \
+             fall outside the queries (an appId that is not hexadecimal, a principal without \
+             appId that is not an agent identity); reload to read them again"
+        ),
+    })
+}
+
 /// At most five names, then how many more.
 fn some(names: &[String]) -> String {
     const SHOWN: usize = 5;
@@ -668,7 +841,7 @@ fn some(names: &[String]) -> String {
 }
 
 /// One warning naming the objects of `area` that were left out, and why.
-fn rejected_warning(area: &str, rejected: Vec<Rejected>) -> Option<Warning> {
+pub fn rejected_warning(area: &str, rejected: Vec<Rejected>) -> Option<Warning> {
     let first = rejected.first()?;
     let named: Vec<String> = rejected.iter().map(|r| r.object.clone()).collect();
     Some(Warning {

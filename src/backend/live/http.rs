@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 
 use super::endpoints::same_origin;
 use super::error::{self, Need};
+use super::pace::Pacer;
 use super::retry::{Mode, RetryPolicy, RetrySettings};
 use crate::backend::Error;
 
@@ -41,6 +42,8 @@ pub struct Service {
     read: Pipeline,
     write: Pipeline,
     pub settings: RetrySettings,
+    /// Paces every try of both pipelines against the service's budgets (`pace`).
+    pub pacer: Arc<Pacer>,
 }
 
 impl Service {
@@ -53,6 +56,7 @@ impl Service {
         scope: &str,
         settings: RetrySettings,
         transport: Option<Transport>,
+        pacer: Arc<Pacer>,
     ) -> Result<Self, Error> {
         let origin = Url::parse(base)
             .map_err(|e| Error::Endpoint(format!("{name} URL {base}: not a URL ({e})")))?;
@@ -60,11 +64,9 @@ impl Service {
             Arc::new(BearerTokenAuthorizationPolicy::new(c.clone(), [scope])) as Arc<dyn Policy>
         });
         let pipeline = |mode: Mode| {
-            let retry: Arc<dyn Policy> = Arc::new(RetryPolicy::new(
-                settings.clone(),
-                mode,
-                credential.is_some(),
-            ));
+            let retry: Arc<dyn Policy> = Arc::new(
+                RetryPolicy::new(settings.clone(), mode, credential.is_some()).paced(pacer.clone()),
+            );
             let options = ClientOptions {
                 // credwise's policy replaces azure_core's (see `retry`).
                 retry: RetryOptions::none(),
@@ -86,6 +88,7 @@ impl Service {
             write: pipeline(Mode::Write),
             origin,
             settings,
+            pacer,
         })
     }
 

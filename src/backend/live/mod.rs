@@ -27,16 +27,21 @@ pub(crate) mod arm;
 pub mod auth;
 mod changes;
 pub mod cloud;
+pub mod crawl;
+mod delta;
 pub mod endpoints;
 pub mod error;
 pub(crate) mod graph;
 pub(crate) mod http;
+pub mod pace;
 pub(crate) mod page;
 pub mod retry;
 pub mod usage;
 pub(crate) mod wire;
 
 pub use self::auth::AuthMode;
+pub use self::crawl::PartitionSettings;
+pub use self::pace::{Api as PacedApi, PaceSettings, PaceStats};
 pub use self::retry::RetrySettings;
 
 use std::collections::{HashMap, HashSet};
@@ -54,8 +59,9 @@ use self::graph::Graph;
 use self::http::Service;
 use self::wire::Subscription;
 use super::wire::{infer_tenant_id, system_assigned_resources};
-use super::{Applied, Backend, Error, Loaded, Progress, Scope, Warning};
+use super::{Applied, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
 use crate::domain::change::Target;
+use crate::domain::delta::{Merged, SyncState};
 use crate::domain::{
     AzureResource, Change, Check, CheckOutcome, Cloud, FederatedIdentityCredential,
     ObjectCredentials, RoleAssignment, SnapshotSource, TenantSnapshot, Timestamp,
@@ -85,8 +91,18 @@ pub struct LiveConfig {
     pub graph_page_size: u32,
     /// `$batch` requests in flight at once.
     pub batch_concurrency: usize,
-    /// ARM requests in flight at once (per phase).
+    /// ARM requests one phase queues at once; how many of them are sent at once is the
+    /// pacer's decision (`arm_pace`).
     pub arm_concurrency: usize,
+    /// The budgets Graph requests are paced against (`pace`): the documented S tier unless
+    /// a test's emulator runs another.
+    pub graph_pace: PaceSettings,
+    /// The budgets ARM requests are paced against.
+    pub arm_pace: PaceSettings,
+    /// When Graph lists are split into partitions read at once (`crawl`).
+    pub partitions: PartitionSettings,
+    /// Whether a load takes delta links for an incremental refresh (two requests).
+    pub track_changes: bool,
     /// Whether `load` reads Azure (ARM) too; without it only Graph is crawled.
     pub include_arm: bool,
     /// How fast `load_usage` may call the sign-in reports and log (`usage::Pace`).
@@ -109,7 +125,11 @@ impl LiveConfig {
             retry: RetrySettings::default(),
             graph_page_size: 999,
             batch_concurrency: 4,
-            arm_concurrency: 4,
+            arm_concurrency: 256,
+            graph_pace: PaceSettings::documented(pace::Api::Graph),
+            arm_pace: PaceSettings::documented(pace::Api::Arm),
+            partitions: PartitionSettings::default(),
+            track_changes: true,
             include_arm: true,
             usage_pace: usage::Pace::default(),
             clock,
@@ -139,6 +159,8 @@ pub struct LiveBackend {
     claims: Arc<Mutex<Option<Claims>>>,
     /// The tenant once known, for `describe`.
     tenant: Mutex<Option<String>>,
+    /// Where the next incremental refresh starts (`Backend::sync_state`).
+    sync: Mutex<Option<SyncState>>,
     /// One write at a time per user-assigned identity: ARM answers 409 Conflict to
     /// concurrent FIC writes on the same identity.
     identity_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -189,6 +211,10 @@ impl LiveBackend {
             cloud.graph_scope,
             config.retry.clone(),
             config.transport.clone(),
+            Arc::new(pace::Pacer::new(
+                pace::Api::Graph,
+                config.graph_pace.clone(),
+            )),
         )?;
         let arm_svc = Service::new(
             "ARM",
@@ -197,6 +223,7 @@ impl LiveBackend {
             cloud.arm_scope,
             config.retry.clone(),
             config.transport.clone(),
+            Arc::new(pace::Pacer::new(pace::Api::Arm, config.arm_pace.clone())),
         )?;
         Ok(Self {
             graph: Graph {
@@ -205,6 +232,7 @@ impl LiveBackend {
                 beta: endpoints.graph_beta.clone(),
                 page_size: config.graph_page_size.clamp(1, 999),
                 batch_concurrency: config.batch_concurrency,
+                partitions: config.partitions.clone(),
             },
             arm: Arm {
                 svc: arm_svc,
@@ -213,10 +241,16 @@ impl LiveBackend {
             endpoints,
             claims,
             tenant: Mutex::new(None),
+            sync: Mutex::new(None),
             identity_locks: Mutex::new(HashMap::new()),
             usage_pacer: usage::Pacer::new(config.usage_pace),
             config,
         })
+    }
+
+    /// What the pacers saw so far: (Graph, ARM).
+    pub fn pace_stats(&self) -> (PaceStats, PaceStats) {
+        (self.graph.svc.pacer.stats(), self.arm.svc.pacer.stats())
     }
 
     fn claims(&self) -> Option<Claims> {
@@ -239,8 +273,20 @@ impl LiveBackend {
         wanted.extend(scope.subscriptions.iter().cloned());
 
         let graph_part = async {
-            let c = self.graph.crawl(progress).await?;
-            Ok::<_, Error>((c.applications, c.service_principals, c.warnings))
+            // The delta links are taken first: a change made while the lists are read is
+            // reported again by the next refresh, never lost.
+            let links = if self.config.track_changes {
+                let (a, s) = futures::try_join!(
+                    self.graph.delta_link_now("applications", graph::APP_SELECT),
+                    self.graph
+                        .delta_link_now("servicePrincipals", graph::SP_SELECT),
+                )?;
+                a.zip(s)
+            } else {
+                None
+            };
+            let c = self.graph.crawl(progress, (self.config.clock)()).await?;
+            Ok::<_, Error>((c.applications, c.service_principals, c.warnings, links))
         };
         // Who is this? `/organization` names the tenant; an application without the right
         // to read it still knows its tenant from its token's `tid` claim. Only ARM needs the
@@ -273,8 +319,10 @@ impl LiveBackend {
         };
         // A Graph failure ends the load at once, ARM requests in flight included, and so
         // does an ARM failure that is not a missing permission.
-        let ((applications, service_principals, graph_warnings), (early_tenant, display_name, arm)) =
-            futures::try_join!(graph_part, tenant_and_arm)?;
+        let (
+            (applications, service_principals, graph_warnings, links),
+            (early_tenant, display_name, arm),
+        ) = futures::try_join!(graph_part, tenant_and_arm)?;
 
         let tenant_id = early_tenant
             .unwrap_or_else(|| infer_tenant_id(&applications, &service_principals, &[]));
@@ -323,6 +371,167 @@ impl LiveBackend {
                 .clone()
                 .unwrap_or_else(|| tenant_id.clone()),
         );
+        *self.sync.lock().unwrap_or_else(|p| p.into_inner()) =
+            links.map(|(applications, service_principals)| SyncState {
+                applications,
+                service_principals,
+                graph_at: snapshot.captured_at,
+                arm_at: snapshot.captured_at,
+            });
+        Ok(Loaded {
+            snapshot: Arc::new(snapshot),
+            warnings,
+        })
+    }
+
+    /// `Backend::refresh` (see `delta`): both delta rounds, the merge, the federated
+    /// credentials of what changed; a full load when a link expired.
+    async fn refresh_inner(
+        &self,
+        cached: TenantSnapshot,
+        sync: &SyncState,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Refreshed, Error> {
+        use self::delta::Outcome;
+        progress.report("changes", 0, None);
+        let (apps, sps) = futures::try_join!(
+            self.graph
+                .delta_round::<crate::domain::Application>(&sync.applications),
+            self.graph
+                .delta_round::<crate::domain::ServicePrincipal>(&sync.service_principals),
+        )?;
+        let (apps, sps) = match (apps, sps) {
+            (Outcome::Round(a), Outcome::Round(s)) => (a, s),
+            (Outcome::Expired(why), _) | (_, Outcome::Expired(why)) => {
+                let mut loaded = self.load_inner(scope, progress).await?;
+                loaded.warnings.push(Warning {
+                    area: "refresh".into(),
+                    message: format!(
+                        "the tenant was read in full: Graph no longer knows the saved delta \
+                         link ({why}); delta links last seven days"
+                    ),
+                });
+                return Ok(Refreshed {
+                    loaded,
+                    sync: self.sync_state(),
+                    full: true,
+                    applications: Merged::default(),
+                    service_principals: Merged::default(),
+                    fics_reread: 0,
+                });
+            }
+        };
+        let mut snapshot = cached;
+        let mut warnings = Vec::new();
+        warnings.extend(graph::rejected_warning("applications", apps.rejected));
+        warnings.extend(graph::rejected_warning("service principals", sps.rejected));
+        let (merged_apps, merged_sps) =
+            crate::domain::delta::merge_tenant(&mut snapshot, apps.items, sps.items);
+        let n = (merged_apps.added.len()
+            + merged_apps.changed.len()
+            + merged_apps.removed.len()
+            + merged_sps.added.len()
+            + merged_sps.changed.len()
+            + merged_sps.removed.len()) as u64;
+        progress.report("changes", n, Some(n));
+        // Federated credentials are not tracked by delta: those of every application it
+        // reports are read again.
+        let reread: Vec<String> = merged_apps
+            .added
+            .iter()
+            .chain(&merged_apps.changed)
+            .cloned()
+            .collect();
+        if !reread.is_empty() {
+            let (mut read, failed, rejected) = self.graph.fics_of(&reread, progress).await?;
+            for app in &mut snapshot.applications {
+                if let Some(list) = read.remove(&app.id) {
+                    app.federated_identity_credentials = list;
+                }
+            }
+            warnings.extend(graph::rejected_warning("federated credentials", rejected));
+            if let Some((_, why)) = failed.first() {
+                warnings.push(Warning {
+                    area: "federated credentials".into(),
+                    message: format!(
+                        "the federated credentials of {} changed application(s) could not be \
+                         read again ({why}); they are shown as they were",
+                        failed.len()
+                    ),
+                });
+            }
+        }
+        // Role assignments of principals that are gone go with them, as a load keeps only
+        // those of the tenant's principals.
+        if !merged_sps.removed.is_empty() {
+            let principals: HashSet<String> = snapshot
+                .service_principals
+                .iter()
+                .map(|s| s.id.to_ascii_lowercase())
+                .collect();
+            snapshot
+                .role_assignments
+                .retain(|r| principals.contains(&r.principal_id.to_ascii_lowercase()));
+        }
+        let now = (self.config.clock)();
+        snapshot.captured_at = now;
+        let next = SyncState {
+            applications: apps.link,
+            service_principals: sps.link,
+            graph_at: now,
+            arm_at: sync.arm_at,
+        };
+        *self.sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(next.clone());
+        Ok(Refreshed {
+            loaded: Loaded {
+                snapshot: Arc::new(snapshot),
+                warnings,
+            },
+            sync: Some(next),
+            full: false,
+            fics_reread: reread.len(),
+            applications: merged_apps,
+            service_principals: merged_sps,
+        })
+    }
+
+    /// `Backend::sweep`: every application's federated credentials (the beta list, split
+    /// as in a load) and the Azure part, read again into `snapshot`.
+    async fn sweep_inner(
+        &self,
+        mut snapshot: TenantSnapshot,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Loaded, Error> {
+        let mut wanted = self.config.subscriptions.clone();
+        wanted.extend(scope.subscriptions.iter().cloned());
+        let now = (self.config.clock)();
+        let ids: Vec<String> = snapshot.applications.iter().map(|a| a.id.clone()).collect();
+        let tenant = Some(snapshot.tenant_id.clone()).filter(|t| t != "unknown");
+        let (fics, arm) = futures::try_join!(self.graph.sweep_fics(&ids, progress, now), async {
+            if self.config.include_arm {
+                self.load_arm(tenant.as_deref(), &wanted, progress)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        })?;
+        let (mut by_id, mut warnings) = fics;
+        for app in &mut snapshot.applications {
+            if let Some(list) = by_id.remove(&app.id.to_ascii_lowercase()) {
+                app.federated_identity_credentials = list;
+            }
+        }
+        if let Some(arm) = arm {
+            warnings.extend(arm.warnings.iter().cloned());
+            self.merge_arm(&mut snapshot, arm).await;
+        }
+        snapshot.captured_at = now;
+        if let Some(s) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            s.arm_at = now;
+        }
         Ok(Loaded {
             snapshot: Arc::new(snapshot),
             warnings,
@@ -741,6 +950,54 @@ impl Backend for LiveBackend {
     /// `addPassword` picks a new keyId and value: a removed secret cannot come back.
     fn restores_removed_secrets(&self) -> bool {
         false
+    }
+
+    fn sync_state(&self) -> Option<SyncState> {
+        self.sync.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    async fn refresh(
+        &self,
+        cached: TenantSnapshot,
+        sync: Option<&SyncState>,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Refreshed, Error> {
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let Some(sync) = sync else {
+            let loaded = self.load(scope, progress).await?;
+            return Ok(Refreshed {
+                loaded,
+                sync: self.sync_state(),
+                full: true,
+                applications: Merged::default(),
+                service_principals: Merged::default(),
+                fics_reread: 0,
+            });
+        };
+        tokio::select! {
+            biased;
+            _ = progress.cancellation().cancelled() => Err(Error::Cancelled),
+            r = self.refresh_inner(cached, sync, scope, progress) => r,
+        }
+    }
+
+    async fn sweep(
+        &self,
+        snapshot: TenantSnapshot,
+        scope: &Scope,
+        progress: &Progress,
+    ) -> Result<Loaded, Error> {
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        tokio::select! {
+            biased;
+            _ = progress.cancellation().cancelled() => Err(Error::Cancelled),
+            r = self.sweep_inner(snapshot, scope, progress) => r,
+        }
     }
 }
 

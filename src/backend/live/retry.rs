@@ -33,6 +33,8 @@ use azure_core::http::headers::{HeaderName, Headers};
 use azure_core::http::policies::{Policy, PolicyResult};
 use azure_core::http::{Context, Request};
 
+use super::pace::Pacer;
+
 /// The knobs of the retry policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySettings {
@@ -88,6 +90,9 @@ pub struct RetryPolicy {
     /// 401, so the retry carries a fresh one (a token that expired mid-crawl).
     refresh_on_401: bool,
     jitter: Jitter,
+    /// Waits before every try until the service's budgets allow it (`pace`); its wait is not
+    /// part of a try's timeout.
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl RetryPolicy {
@@ -97,7 +102,14 @@ impl RetryPolicy {
             mode,
             refresh_on_401,
             jitter: Jitter::new(),
+            pacer: None,
         }
+    }
+
+    /// The same policy, pacing every try with `pacer`.
+    pub fn paced(mut self, pacer: Arc<Pacer>) -> Self {
+        self.pacer = Some(pacer);
+        self
     }
 
     /// The capped exponential backoff before retry number `retry` (1-based), with ±20 %
@@ -131,7 +143,6 @@ impl Policy for RetryPolicy {
         let mut failing_since: Option<Instant> = None;
         let mut refreshed = false;
         loop {
-            let started = Instant::now();
             let try_timeout = match failing_since {
                 Some(since) => self.settings.try_timeout.min(
                     self.settings
@@ -140,6 +151,18 @@ impl Policy for RetryPolicy {
                 ),
                 None => self.settings.try_timeout,
             };
+            let permit = match &self.pacer {
+                Some(p) => {
+                    let body = match request.body() {
+                        azure_core::http::Body::Bytes(b) => Some(b.to_vec()),
+                        _ => None,
+                    };
+                    let (method, url) = (request.method(), request.url().clone());
+                    Some(p.acquire(&method, &url, body.as_deref()).await)
+                }
+                None => None,
+            };
+            let started = Instant::now();
             let result =
                 match tokio::time::timeout(try_timeout, next[0].send(ctx, request, &next[1..]))
                     .await
@@ -147,6 +170,10 @@ impl Policy for RetryPolicy {
                     Ok(r) => r,
                     Err(_) => Err(azure_core::Error::with_message(ErrorKind::Io, STALLED)),
                 };
+            if let (Some(p), Some(permit), Ok(response)) = (&self.pacer, &permit, &result) {
+                p.observe(permit, u16::from(response.status()), response.headers());
+            }
+            drop(permit);
             let delay = match &result {
                 Ok(response) => {
                     let status = response.status();

@@ -16,7 +16,7 @@ use credwise::domain::{
 
 use super::Inner;
 use super::state::{FOREIGN_TENANT, MICROSOFT_SERVICES_TENANT, State};
-use super::throttle::{hms, retry_after_whole};
+use super::throttle::{MsiOp, hms, retry_after_whole};
 use super::wire::{ARM_JSON, Req, Resp, arm_fail, is_guid, new_guid};
 
 /// At most 20 FICs per user-assigned identity (reference §1.8).
@@ -226,10 +226,33 @@ pub fn serve(inner: &Inner, req: &Req) -> Resp {
             None => Some(if write { "1199" } else { "11999" }.to_string()),
         }
     };
+    // The managed-identity provider's own rates on user-assigned identity requests.
+    if let (Some(op), Some(t)) = (msi_op(&segs, &req.method), &inner.throttles)
+        && let Err(wait) = super::lock(t).msi(sub.as_deref().unwrap_or(""), op)
+    {
+        return throttled(req, &retry_after_whole(wait));
+    }
     let resp = route(inner, req, &segs, &api_version);
     match remaining {
         Some(n) => resp.with_header(&format!("x-ms-ratelimit-remaining-{scope}-{kind}"), n),
         None => resp,
+    }
+}
+
+/// Which user-assigned identity operation a request is, for the provider's rates: a list of
+/// a subscription's or a resource group's identities, or one identity read, written or
+/// deleted (not its federated credentials).
+fn msi_op(segs: &[&str], method: &str) -> Option<MsiOp> {
+    let at = segs.iter().position(|s| eq(s, "userAssignedIdentities"))?;
+    let provider = at.checked_sub(1).map(|i| segs[i])?;
+    if !eq(provider, "Microsoft.ManagedIdentity") {
+        return None;
+    }
+    match (segs.len() - at, method) {
+        (1, "GET") => Some(MsiOp::List),
+        (2, "GET") => Some(MsiOp::Get),
+        (2, _) => Some(MsiOp::Write),
+        _ => None,
     }
 }
 

@@ -12,7 +12,6 @@ use credwise::domain::{
     FederatedIdentityCredential, KeyCredential, PasswordCredential, ServicePrincipalType,
 };
 
-use super::Inner;
 use super::graph_json::{
     APP_PROPS, AppJson, FicJson, Page, PasswordJson, SP_PROPS, Selection, SpJson, V1_SUBJECT_NULL,
     Version,
@@ -23,6 +22,7 @@ use super::wire::{
     Req, Resp, alternate_key, base64, date, graph_error, graph_fail, is_guid, new_guid, parse_date,
     unbase64,
 };
+use super::{Inner, filter};
 
 /// At most 20 FICs per application (reference §1.8).
 pub const FIC_LIMIT: usize = 20;
@@ -204,18 +204,52 @@ fn organization(inner: &Inner, req: &Req, version: Version) -> Resp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Collection {
     Applications,
-    ServicePrincipals { sp_type: Option<String> },
+    ServicePrincipals {
+        sp_type: Option<String>,
+        /// `/servicePrincipals/microsoft.graph.agentIdentity`: the cast to agent identities.
+        agents: bool,
+    },
 }
 
 impl Collection {
     fn token_kind(&self) -> String {
         match self {
             Self::Applications => "applications".into(),
-            Self::ServicePrincipals { sp_type: None } => "servicePrincipals".into(),
-            Self::ServicePrincipals { sp_type: Some(t) } => format!("servicePrincipals:{t}"),
+            Self::ServicePrincipals {
+                sp_type: None,
+                agents,
+            } => format!("servicePrincipals{}", if *agents { ":agents" } else { "" }),
+            Self::ServicePrincipals {
+                sp_type: Some(t), ..
+            } => format!("servicePrincipals:{t}"),
+        }
+    }
+
+    fn on(&self) -> filter::On {
+        match self {
+            Self::Applications => filter::On::Applications,
+            Self::ServicePrincipals { .. } => filter::On::ServicePrincipals,
         }
     }
 }
+
+/// The agent identity cast segment (`microsoft.graph.agentIdentity`, also `graph.…`).
+fn is_agent_cast(segment: &str) -> bool {
+    let s = segment.to_ascii_lowercase();
+    s == "microsoft.graph.agentidentity" || s == "graph.agentidentity"
+}
+
+/// `delta` or its fully qualified name `microsoft.graph.delta` (delta-query-overview.md).
+fn is_delta(segment: &str) -> bool {
+    segment == "delta" || segment.eq_ignore_ascii_case("microsoft.graph.delta")
+}
+
+/// The OData type of an agent identity.
+const AGENT_IDENTITY: &str = "#microsoft.graph.agentIdentity";
+
+/// The page size of the agent identity list: "The default and maximum page size is 100
+/// agent identity objects" (v1.0/api/agentidentity-list.md).
+const AGENT_PAGE: usize = 100;
 
 struct ListQuery {
     top: usize,
@@ -227,6 +261,12 @@ struct ListQuery {
     position: usize,
     empty_served: bool,
     first_page: bool,
+    /// A `$filter` other than `servicePrincipalType eq`, checked against the documented
+    /// support (`filter`).
+    filter: Option<filter::Filter>,
+    /// The skip token's kind: the collection and the filter, so a token of one query is
+    /// refused by another.
+    kind: String,
 }
 
 /// `servicePrincipalType eq 'X'`, also parenthesised; `None` for anything else.
@@ -329,20 +369,41 @@ fn parse_list_query(
             "$expand is not supported with advanced query parameters ($count=true and ConsistencyLevel: eventual).",
         ));
     }
-    if let Some(filter) = req.param("$filter") {
-        let sp_type = (!is_apps).then(|| parse_sp_type_filter(filter)).flatten();
+    let mut checked = None;
+    if let Some(text) = req.param("$filter") {
+        let agents = matches!(
+            collection,
+            Collection::ServicePrincipals { agents: true, .. }
+        );
+        let sp_type = (!is_apps && !agents)
+            .then(|| parse_sp_type_filter(text))
+            .flatten();
         match sp_type {
-            Some(t) => *collection = Collection::ServicePrincipals { sp_type: Some(t) },
+            Some(t) => {
+                *collection = Collection::ServicePrincipals {
+                    sp_type: Some(t),
+                    agents: false,
+                }
+            }
             None => {
-                return Err(unsupported_query(&format!(
-                    "Unsupported Query. This emulator filters only servicePrincipals by servicePrincipalType eq '…' (got: {filter})."
-                )));
+                let f = filter::Filter::parse(
+                    collection.on(),
+                    text,
+                    count && eventual(req),
+                    inner.options.case_sensitive_filters,
+                )
+                .map_err(|r| graph_fail(400, r.code, &r.message))?;
+                checked = Some(f);
             }
         }
     }
+    let kind = match (&checked, req.param("$filter")) {
+        (Some(_), Some(text)) => format!("{}|{text}", collection.token_kind()),
+        _ => collection.token_kind(),
+    };
     let (position, empty_served, first_page) = match req.param("$skiptoken") {
         None => (0, false, true),
-        Some(t) => match inner.tokens.redeem_with_age(&collection.token_kind(), t) {
+        Some(t) => match inner.tokens.redeem_with_age(&kind, t) {
             Some((_, age))
                 if inner.take_expired_token()
                     || inner.options.skip_token_lifetime.is_some_and(|l| age > l) =>
@@ -366,6 +427,8 @@ fn parse_list_query(
         position,
         empty_served,
         first_page,
+        filter: checked,
+        kind,
     })
 }
 
@@ -403,9 +466,8 @@ fn list_applications(inner: &Inner, req: &Req, version: Version) -> Resp {
     let st = inner.read();
     let apps = &st.snap.applications;
     let ctx = context(&req.base, version, "applications", q.select_raw.as_deref());
-    let kind = collection.token_kind();
     if empty_page_first(inner, &q) {
-        let token = inner.tokens.issue(&kind, q.position * 2 + 1);
+        let token = inner.tokens.issue(&q.kind, q.position * 2 + 1);
         let page: Page<'_, AppJson<'_>> = Page {
             context: &ctx,
             count: None,
@@ -421,12 +483,22 @@ fn list_applications(inner: &Inner, req: &Req, version: Version) -> Resp {
     } else {
         q.top
     };
+    let matches = |i: usize| q.filter.as_ref().is_none_or(|f| f.matches_app(&apps[i]));
+    // A filtered page is served from an index, as Graph's are: it holds up to `top`
+    // matches, and the next page starts at the next match.
     let start = q.position.min(apps.len());
-    let end = (start + top).min(apps.len());
-    let value = apps[start..end]
+    let mut picked = Vec::with_capacity(top.min(apps.len()));
+    let mut i = start;
+    while i < apps.len() && picked.len() < top {
+        if matches(i) {
+            picked.push(i);
+        }
+        i += 1;
+    }
+    let value: Vec<AppJson<'_>> = picked
         .iter()
-        .map(|app| AppJson {
-            app,
+        .map(|&k| AppJson {
+            app: &apps[k],
             context: None,
             sel: q.sel,
             expand_fics: q.expand,
@@ -434,14 +506,18 @@ fn list_applications(inner: &Inner, req: &Req, version: Version) -> Resp {
             with_keys: None,
         })
         .collect();
-    let next = (end < apps.len()).then(|| next_link(req, &inner.tokens.issue(&kind, end * 2)));
+    let next = (i..apps.len())
+        .find(|&j| matches(j))
+        .map(|j| next_link(req, &inner.tokens.issue(&q.kind, j * 2)));
+    let count = (q.count && q.first_page).then(|| (0..apps.len()).filter(|&j| matches(j)).count());
+    let n = value.len();
     let page = Page {
         context: &ctx,
-        count: (q.count && q.first_page).then_some(apps.len()),
+        count,
         next_link: next,
         value,
     };
-    json_resp(200, &page)
+    json_resp(200, &page).with_objects(n)
 }
 
 fn sp_matches(st: &State, i: usize, sp_type: Option<&str>) -> bool {
@@ -453,26 +529,34 @@ fn sp_matches(st: &State, i: usize, sp_type: Option<&str>) -> bool {
     })
 }
 
-fn list_service_principals(inner: &Inner, req: &Req, version: Version) -> Resp {
-    let mut collection = Collection::ServicePrincipals { sp_type: None };
+fn is_agent(sp: &credwise::domain::ServicePrincipal) -> bool {
+    sp.odata_type
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(AGENT_IDENTITY))
+}
+
+fn list_service_principals(inner: &Inner, req: &Req, version: Version, agents: bool) -> Resp {
+    let mut collection = Collection::ServicePrincipals {
+        sp_type: None,
+        agents,
+    };
     let q = match parse_list_query(inner, req, &mut collection) {
         Ok(q) => q,
         Err(r) => return r,
     };
-    let Collection::ServicePrincipals { sp_type } = &collection else {
+    let Collection::ServicePrincipals { sp_type, .. } = &collection else {
         return bad_request("unreachable collection");
     };
     let st = inner.read();
     let sps = &st.snap.service_principals;
-    let ctx = context(
-        &req.base,
-        version,
-        "servicePrincipals",
-        q.select_raw.as_deref(),
-    );
-    let kind = collection.token_kind();
+    let set = if agents {
+        "servicePrincipals/microsoft.graph.agentIdentity"
+    } else {
+        "servicePrincipals"
+    };
+    let ctx = context(&req.base, version, set, q.select_raw.as_deref());
     if empty_page_first(inner, &q) {
-        let token = inner.tokens.issue(&kind, q.position * 2 + 1);
+        let token = inner.tokens.issue(&q.kind, q.position * 2 + 1);
         let page: Page<'_, SpJson<'_>> = Page {
             context: &ctx,
             count: None,
@@ -481,18 +565,25 @@ fn list_service_principals(inner: &Inner, req: &Req, version: Version) -> Resp {
         };
         return json_resp(200, &page);
     }
-    let start = q.position.min(sps.len());
-    // A filtered read scans a bounded stretch of the directory per page, so a sparse filter
-    // yields short (even empty) pages with a nextLink, as Graph's do.
-    let budget = if sp_type.is_some() {
-        q.top.saturating_mul(4)
-    } else {
-        q.top
+    let top = if agents { q.top.min(AGENT_PAGE) } else { q.top };
+    let matches = |i: usize| {
+        sp_matches(&st, i, sp_type.as_deref())
+            && (!agents || is_agent(&sps[i]))
+            && q.filter.as_ref().is_none_or(|f| f.matches_sp(&sps[i]))
     };
-    let mut value = Vec::with_capacity(q.top.min(sps.len()));
+    let start = q.position.min(sps.len());
+    // A `servicePrincipalType` read scans a bounded stretch of the directory per page, so a
+    // sparse filter yields short (even empty) pages with a nextLink, as Graph's do; other
+    // filters and the agent cast are served from an index, `top` matches a page.
+    let budget = if sp_type.is_some() {
+        top.saturating_mul(4)
+    } else {
+        usize::MAX
+    };
+    let mut value = Vec::with_capacity(top.min(sps.len()));
     let mut i = start;
-    while i < sps.len() && value.len() < q.top && i - start < budget {
-        if sp_matches(&st, i, sp_type.as_deref()) {
+    while i < sps.len() && value.len() < top && i - start < budget {
+        if matches(i) {
             value.push(SpJson {
                 sp: &sps[i],
                 sel: q.sel,
@@ -504,24 +595,22 @@ fn list_service_principals(inner: &Inner, req: &Req, version: Version) -> Resp {
     // The next page starts at the next match: a filtered tail without one gets no nextLink,
     // and a whole crawl scans each principal once.
     let next = (i..sps.len())
-        .find(|&j| sp_matches(&st, j, sp_type.as_deref()))
-        .map(|j| next_link(req, &inner.tokens.issue(&kind, j * 2)));
-    let count = (q.count && q.first_page).then(|| {
-        (0..sps.len())
-            .filter(|&j| sp_matches(&st, j, sp_type.as_deref()))
-            .count()
-    });
+        .find(|&j| matches(j))
+        .map(|j| next_link(req, &inner.tokens.issue(&q.kind, j * 2)));
+    let count = (q.count && q.first_page).then(|| (0..sps.len()).filter(|&j| matches(j)).count());
+    let n = value.len();
     let page = Page {
         context: &ctx,
         count,
         next_link: next,
         value,
     };
-    json_resp(200, &page)
+    json_resp(200, &page).with_objects(n)
 }
 
-/// `GET /applications/$count`, `/servicePrincipals/$count`: plain text, advanced query only.
-fn count(inner: &Inner, req: &Req, apps: bool) -> Resp {
+/// `GET /applications/$count`, `/servicePrincipals/$count` (and the agent cast's): plain
+/// text, advanced query only, with the same `$filter`s as the lists.
+fn count(inner: &Inner, req: &Req, apps: bool, agents: bool) -> Resp {
     if req.method != "GET" {
         return method_not_allowed();
     }
@@ -531,22 +620,39 @@ fn count(inner: &Inner, req: &Req, apps: bool) -> Resp {
         );
     }
     let st = inner.read();
-    if apps {
-        if req.param("$filter").is_some() {
-            return unsupported_query("Unsupported Query.");
-        }
-        return Resp::text(200, st.snap.applications.len().to_string());
-    }
-    let sp_type = match req.param("$filter") {
-        None => None,
-        Some(f) => match parse_sp_type_filter(f) {
-            Some(t) => Some(t),
-            None => return unsupported_query("Unsupported Query."),
+    let on = if apps {
+        filter::On::Applications
+    } else {
+        filter::On::ServicePrincipals
+    };
+    let (sp_type, checked) = match req.param("$filter") {
+        None => (None, None),
+        Some(f) => match (!apps).then(|| parse_sp_type_filter(f)).flatten() {
+            Some(t) => (Some(t), None),
+            None => {
+                match filter::Filter::parse(on, f, true, inner.options.case_sensitive_filters) {
+                    Ok(c) => (None, Some(c)),
+                    Err(r) => return graph_fail(400, r.code, &r.message),
+                }
+            }
         },
     };
-    let n = (0..st.snap.service_principals.len())
-        .filter(|&j| sp_matches(&st, j, sp_type.as_deref()))
-        .count();
+    let n = if apps {
+        st.snap
+            .applications
+            .iter()
+            .filter(|a| checked.as_ref().is_none_or(|f| f.matches_app(a)))
+            .count()
+    } else {
+        (0..st.snap.service_principals.len())
+            .filter(|&j| {
+                let sp = &st.snap.service_principals[j];
+                sp_matches(&st, j, sp_type.as_deref())
+                    && (!agents || is_agent(sp))
+                    && checked.as_ref().is_none_or(|f| f.matches_sp(sp))
+            })
+            .count()
+    };
     Resp::text(200, n.to_string())
 }
 
@@ -591,6 +697,9 @@ fn applications(
     key: Option<(&str, &str)>,
     rest: &[&str],
 ) -> Resp {
+    if key.is_none() && matches!(rest, [d] if is_delta(d)) {
+        return super::delta::serve(inner, req, version, true);
+    }
     let target = match lookup_key(key, rest) {
         Ok(t) => t,
         Err(r) => return r,
@@ -603,7 +712,7 @@ fn applications(
     else {
         return match (rest, req.method.as_str()) {
             ([], "GET") => list_applications(inner, req, version),
-            ([c], _) if *c == "$count" => count(inner, req, true),
+            ([c], _) if *c == "$count" => count(inner, req, true, false),
             _ => method_not_allowed(),
         };
     };
@@ -1462,6 +1571,19 @@ fn service_principals(
     key: Option<(&str, &str)>,
     rest: &[&str],
 ) -> Resp {
+    if key.is_none() {
+        match rest {
+            [d] if is_delta(d) => return super::delta::serve(inner, req, version, false),
+            [cast] if is_agent_cast(cast) && req.method == "GET" => {
+                return list_service_principals(inner, req, version, true);
+            }
+            [cast, c] if is_agent_cast(cast) && *c == "$count" => {
+                return count(inner, req, false, true);
+            }
+            [cast, ..] if is_agent_cast(cast) => return method_not_allowed(),
+            _ => {}
+        }
+    }
     let target = match lookup_key(key, rest) {
         Ok(t) => t,
         Err(r) => return r,
@@ -1473,8 +1595,8 @@ fn service_principals(
     }) = target
     else {
         return match (rest, req.method.as_str()) {
-            ([], "GET") => list_service_principals(inner, req, version),
-            ([c], _) if *c == "$count" => count(inner, req, false),
+            ([], "GET") => list_service_principals(inner, req, version, false),
+            ([c], _) if *c == "$count" => count(inner, req, false, false),
             _ => method_not_allowed(),
         };
     };

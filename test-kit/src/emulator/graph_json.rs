@@ -126,8 +126,20 @@ impl Selection {
         })
     }
 
-    fn has(&self, i: usize) -> bool {
+    pub fn has(&self, i: usize) -> bool {
         self.mask & (1 << i) != 0
+    }
+
+    /// Exactly the properties of `mask` (bit `i` is `APP_PROPS[i]` / `SP_PROPS[i]`).
+    pub fn from_mask(mask: u32) -> Self {
+        Self {
+            mask,
+            explicit: true,
+        }
+    }
+
+    pub fn mask(&self) -> u32 {
+        self.mask
     }
 }
 

@@ -106,7 +106,10 @@
 
 mod arm;
 mod batch;
+pub mod cost;
+mod delta;
 mod faults;
+mod filter;
 mod graph;
 mod graph_json;
 mod state;
@@ -129,11 +132,13 @@ use credwise::domain::TenantSnapshot;
 
 // Not every user of the module needs every name.
 #[allow(unused_imports)]
+pub use cost::CostModel;
+#[allow(unused_imports)]
 pub use faults::{Fault, FaultAction, Matcher};
 #[allow(unused_imports)]
 pub use state::{FOREIGN_SUBSCRIPTION, FOREIGN_TENANT};
 #[allow(unused_imports)]
-pub use throttle::ThrottleBudget;
+pub use throttle::{MsiRates, ThrottleBudget, Tier};
 #[allow(unused_imports)]
 pub use usage::{Access, SignIn, SignInOptions};
 #[allow(unused_imports)]
@@ -164,6 +169,13 @@ pub struct Options {
     /// Graph list `$skiptoken`s older than this are refused as expired (400
     /// `Directory_ExpiredPageToken`): Graph keeps page tokens for minutes. `None`: never.
     pub skip_token_lifetime: Option<Duration>,
+    /// Latency that grows with what a page returns (`cost`); `None`: only `latency`.
+    pub cost: Option<CostModel>,
+    /// Whether `$filter` string comparisons are case-sensitive (undocumented; `filter`).
+    pub case_sensitive_filters: bool,
+    /// How long a delta link stays valid: seven days for directory objects
+    /// (concepts/delta-query-overview.md, "Token duration").
+    pub delta_token_lifetime: Duration,
     /// The sign-in reports and log: who may read them, their pages, their throttling.
     pub sign_ins: SignInOptions,
 }
@@ -178,7 +190,22 @@ impl Default for Options {
             arm_page: 100,
             empty_pages: false,
             skip_token_lifetime: None,
+            cost: None,
+            case_sensitive_filters: false,
+            delta_token_lifetime: Duration::from_secs(7 * 24 * 3600),
             sign_ins: SignInOptions::default(),
+        }
+    }
+}
+
+impl Options {
+    /// The cost model and the S-tier budgets (`cost::realistic`), everything else default.
+    pub fn realistic() -> Self {
+        let (cost, budget) = cost::realistic();
+        Self {
+            cost: Some(cost),
+            throttle: Some(budget),
+            ..Self::default()
         }
     }
 }
@@ -246,6 +273,7 @@ impl Emulator {
             rng: Mutex::new(Rng::seeded()),
             fic_writes: Mutex::new(HashSet::new()),
             expire_skip_tokens: AtomicUsize::new(0),
+            delta: delta::DeltaStore::default(),
         });
         let app = Router::new().fallback(handle).with_state(inner.clone());
         let server = tokio::spawn(async move {
@@ -338,6 +366,25 @@ impl Emulator {
         *self.inner.write() = State::new(snapshot);
     }
 
+    /// Changes the tenant in place (test setup: the changes a delta query then reports),
+    /// keeping the indexes right and everything else the emulator holds.
+    pub fn mutate(&self, change: impl FnOnce(&mut TenantSnapshot)) {
+        let mut st = self.inner.write();
+        change(&mut st.snap);
+        st.reindex();
+    }
+
+    /// Forgets every delta link, as a sync reset does: the next delta request that uses one
+    /// is answered 410 `syncStateNotFound`.
+    pub fn reset_delta_links(&self) {
+        self.inner.delta.reset();
+    }
+
+    /// Makes every delta link handed out so far `by` older (seven days expire one).
+    pub fn age_delta_links(&self, by: Duration) {
+        self.inner.delta.age(by);
+    }
+
     /// Adds a service principal sign-in: the reports and the log show it from now on.
     pub fn record_sign_in(&self, sign_in: SignIn) {
         lock(&self.inner.sign_ins).events.push(sign_in);
@@ -398,6 +445,8 @@ struct Inner {
     fic_writes: Mutex<HashSet<String>>,
     /// How many of the next Graph list `$skiptoken`s to refuse as expired.
     expire_skip_tokens: AtomicUsize,
+    /// Delta links and rounds (`delta`).
+    delta: delta::DeltaStore,
     /// The service principal sign-ins behind the reports and the log (`usage`).
     sign_ins: Mutex<usage::SignIns>,
 }
@@ -547,7 +596,7 @@ impl Inner {
             }
             None => {}
         }
-        let (resp, ru) = match api {
+        let (mut resp, ru) = match api {
             Api::Graph(version) => {
                 let ru = graph::cost(req, version);
                 let key_select = graph::selects_keys_of_application_list(req, version);
@@ -564,6 +613,15 @@ impl Inner {
             }
             Api::Arm => (arm::serve(self, req), 0),
         };
+        // The cost model: a page takes longer the more it returns (`cost`).
+        if let Some(cost) = &self.options.cost {
+            let wait = match api {
+                Api::Graph(_) => cost.graph(resp.objects, req.path.contains("/applications")),
+                Api::Arm => cost.arm_request,
+            };
+            tokio::time::sleep(wait).await;
+        }
+        resp.objects = 0;
         Outcome {
             resp: self.finish(req, api, resp, ru),
             truncate,
@@ -694,6 +752,7 @@ fn fault_response(api: Api, req: &Req, action: FaultAction) -> Resp {
                 status,
                 headers: vec![("content-type".into(), content_type.into())],
                 body: body.into_bytes(),
+                objects: 0,
             };
             for (k, v) in headers {
                 resp.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&k));

@@ -85,6 +85,13 @@ impl State {
         s
     }
 
+    /// Rebuilds every index after the snapshot was changed in place (`Emulator::mutate`).
+    pub fn reindex(&mut self) {
+        self.reindex_apps();
+        self.reindex_sps();
+        self.reindex_uamis();
+    }
+
     fn reindex_apps(&mut self) {
         self.app_by_id.clear();
         self.app_by_app_id.clear();

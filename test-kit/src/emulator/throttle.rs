@@ -1,9 +1,59 @@
 //! Throttling as the reference describes it (§3.2, §3.3): Graph's identity token bucket of
-//! ResourceUnits with a separate write quota, ARM's per-subscription (and tenant) read/write
-//! buckets, and Resource Graph's per-user query quota.
+//! ResourceUnits with a separate write quota (per tier: S, M, L), ARM's per-subscription (and
+//! tenant) read/write buckets, the managed-identity provider's own request rates, and Resource
+//! Graph's per-user query quota. `cost` pairs these budgets with the latency model.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+/// Graph's tiers for one application in one tenant, by the tenant's size (throttling-limits:
+/// "S: under 50 users, M: 50-500 users, L: above 500 users").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    S,
+    M,
+    L,
+}
+
+impl Tier {
+    /// ResourceUnits per 10 seconds: 3,500, 5,000, 8,000 (throttling-limits, "Identity and
+    /// access service limits").
+    pub fn resource_units(self) -> f64 {
+        match self {
+            Tier::S => 3_500.0,
+            Tier::M => 5_000.0,
+            Tier::L => 8_000.0,
+        }
+    }
+}
+
+/// The managed-identity provider's own limits on user-assigned identity requests, per second
+/// (entra-docs workload-identity-federation-considerations.md, "Throttling limits"): list by
+/// resource group or subscription 15 per tenant and 5 per subscription, get 30 and 10,
+/// create or update 10 and 2, delete 10 and 2. Whether federated-credential requests count
+/// against them is not documented (**unconfirmed**): they are charged to ARM's buckets only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MsiRates {
+    pub list_per_tenant: f64,
+    pub list_per_subscription: f64,
+    pub get_per_tenant: f64,
+    pub get_per_subscription: f64,
+    pub write_per_tenant: f64,
+    pub write_per_subscription: f64,
+}
+
+impl MsiRates {
+    pub fn documented() -> Self {
+        Self {
+            list_per_tenant: 15.0,
+            list_per_subscription: 5.0,
+            get_per_tenant: 30.0,
+            get_per_subscription: 10.0,
+            write_per_tenant: 10.0,
+            write_per_subscription: 2.0,
+        }
+    }
+}
 
 /// The budgets. Every bucket refills continuously at `capacity / window`.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +79,8 @@ pub struct ThrottleBudget {
     /// Resource Graph queries per `arg_window` (15 per 5 s).
     pub arg_queries: f64,
     pub arg_window: Duration,
+    /// The managed-identity provider's request rates (`None`: not modelled).
+    pub msi: Option<MsiRates>,
     /// Graph "keeps counting usage while you are throttled": when set, a throttled request
     /// still costs its RUs, so immediate retries push the wait further out. Off by default so
     /// a client that waits exactly `Retry-After` always gets through.
@@ -37,10 +89,17 @@ pub struct ThrottleBudget {
 
 impl ThrottleBudget {
     /// Graph's S tier (fewer than 50 users) for one application in one tenant, ARM's 2024
-    /// token bucket and Resource Graph's default user quota.
+    /// token bucket, the managed-identity provider's rates and Resource Graph's default user
+    /// quota.
     pub fn graph_s_tier() -> Self {
+        Self::graph_tier(Tier::S)
+    }
+
+    /// The budgets of a tenant of `tier` (the ResourceUnit bucket is the only figure that
+    /// depends on it).
+    pub fn graph_tier(tier: Tier) -> Self {
         Self {
-            graph_resource_units: 3_500.0,
+            graph_resource_units: tier.resource_units(),
             graph_window: Duration::from_secs(10),
             graph_writes: 3_000.0,
             graph_write_window: Duration::from_secs(150),
@@ -52,6 +111,7 @@ impl ThrottleBudget {
             arm_writes_per_second: 10.0,
             arg_queries: 15.0,
             arg_window: Duration::from_secs(5),
+            msi: Some(MsiRates::documented()),
             charge_throttled: false,
         }
     }
@@ -59,8 +119,9 @@ impl ThrottleBudget {
     /// The S tier with every capacity (and so every refill rate) multiplied by `factor`, the
     /// windows unchanged: `scaled(0.01)` is 35 RU per 10 s, so a test reaches the limit in a
     /// few requests and recovers within a second. Capacities never drop below 2. The
-    /// per-minute `keyCredentials` list cap stays at 150: scaled, it would make a test wait
-    /// half a minute for its third page; set the field to test it.
+    /// per-minute `keyCredentials` list cap and the managed-identity provider's rates stay
+    /// as they are: scaled, they would make a test wait half a minute for its third page;
+    /// set the fields to test them.
     pub fn scaled(factor: f64) -> Self {
         let s = Self::graph_s_tier();
         let f = |x: f64| (x * factor).max(2.0);
@@ -140,6 +201,17 @@ pub struct Throttles {
     arm_writes: HashMap<String, Bucket>,
     arg_window_start: Instant,
     arg_used: f64,
+    /// The managed-identity provider's rates, keyed `"{kind}|{subscription}"` (`""` for the
+    /// tenant).
+    msi: HashMap<String, Bucket>,
+}
+
+/// What a managed-identity provider request is, for its rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MsiOp {
+    List,
+    Get,
+    Write,
 }
 
 /// The outcome of asking a bucket.
@@ -171,8 +243,34 @@ impl Throttles {
             arm_writes: HashMap::new(),
             arg_window_start: Instant::now(),
             arg_used: 0.0,
+            msi: HashMap::new(),
             budget,
         }
+    }
+
+    /// Charges a user-assigned identity request against the provider's per-tenant and
+    /// per-subscription rates (buckets of one second's worth).
+    pub fn msi(&mut self, subscription: &str, op: MsiOp) -> Result<(), Duration> {
+        let Some(rates) = self.budget.msi.clone() else {
+            return Ok(());
+        };
+        let (tenant, per_sub) = match op {
+            MsiOp::List => (rates.list_per_tenant, rates.list_per_subscription),
+            MsiOp::Get => (rates.get_per_tenant, rates.get_per_subscription),
+            MsiOp::Write => (rates.write_per_tenant, rates.write_per_subscription),
+        };
+        let sub = subscription.to_ascii_lowercase();
+        for (key, rate) in [
+            (format!("{op:?}|"), tenant),
+            (format!("{op:?}|{sub}"), per_sub),
+        ] {
+            let bucket = self
+                .msi
+                .entry(key)
+                .or_insert_with(|| Bucket::new(rate.max(1.0), rate));
+            bucket.take(1.0, false)?;
+        }
+        Ok(())
     }
 
     /// Charges a Graph request of `ru` ResourceUnits (and one write for a write; one of the

@@ -87,6 +87,8 @@ pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// How many objects a collection page holds: the cost model's latency grows with it.
+    pub objects: usize,
 }
 
 impl Resp {
@@ -95,6 +97,7 @@ impl Resp {
             status,
             headers: vec![("content-type".into(), GRAPH_JSON.into())],
             body,
+            objects: 0,
         }
     }
 
@@ -107,6 +110,7 @@ impl Resp {
             status,
             headers: vec![("content-type".into(), "text/plain".into())],
             body: body.into_bytes(),
+            objects: 0,
         }
     }
 
@@ -115,7 +119,14 @@ impl Resp {
             status,
             headers: vec![],
             body: vec![],
+            objects: 0,
         }
+    }
+
+    /// Says how many objects this page holds (see `objects`).
+    pub fn with_objects(mut self, n: usize) -> Self {
+        self.objects = n;
+        self
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
