@@ -16,6 +16,20 @@ use credwise::domain::{Cloud, Timestamp};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(path) = &cli.log_file
+        && let Err(e) = credwise::store::log_file::init(path)
+    {
+        return fail(CliError::usage(format!(
+            "--log-file {}: {e}",
+            path.display()
+        )));
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        command = command_name(cli.command.as_ref()),
+        read_only = cli.read_only,
+        "credwise started"
+    );
     clean_up_after_interrupted_writes();
     let now = match now() {
         Ok(now) => now,
@@ -30,7 +44,10 @@ fn main() -> ExitCode {
         Err(e) => return fail(CliError::usage(format!("cannot start the runtime: {e}"))),
     };
     match runtime.block_on(run(cli, now)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            tracing::info!(code = 0, "credwise ended");
+            ExitCode::SUCCESS
+        }
         Err(e) => fail(e),
     }
 }
@@ -46,7 +63,23 @@ fn clean_up_after_interrupted_writes() {
     }
 }
 
+/// The command's name for the log (its arguments stay out: paths and names are the user's).
+fn command_name(c: Option<&Command>) -> &'static str {
+    match c {
+        None => "explorer",
+        Some(Command::List(_)) => "list",
+        Some(Command::Show(_)) => "show",
+        Some(Command::Audit(_)) => "audit",
+        Some(Command::Snapshot(_)) => "snapshot",
+        Some(Command::Wizard(_)) => "wizard",
+        Some(Command::Migrate(_)) => "migrate",
+        Some(Command::Completions { .. }) => "completions",
+        Some(Command::Man) => "man",
+    }
+}
+
 fn fail(e: CliError) -> ExitCode {
+    tracing::warn!(code = e.code, error = ?e.message, "credwise ended with an error");
     output::eprint(&format!("credwise: {}", e.message));
     ExitCode::from(e.code)
 }

@@ -586,3 +586,81 @@ fn a_demo_migration_cannot_be_resumed_by_another_process() {
         .succeeded();
     assert!(record.contains("abandoned"));
 }
+
+/// `--log-file`: a whole migration's log holds what happened (the command, the load, every
+/// step) and none of the private key it generated; the file is the owner's alone.
+#[test]
+fn the_log_file_tells_the_run_and_holds_no_key_material() {
+    let env = Env::new();
+    let log = env.dir.path().join("credwise.log");
+    let run = env.run(&[
+        "--log-file",
+        s(&log),
+        "migrate",
+        "secret-to-certificate",
+        "--snapshot",
+        s(&env.file()),
+        "--identity",
+        "payroll-api",
+        "--key-out",
+        s(&env.keys()),
+        "--remove-secrets",
+        "all",
+        "--apply",
+        "--yes",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&log).unwrap();
+    for want in [
+        "credwise started",
+        "tenant loaded",
+        "applications=",
+        "migration",
+        "Started",
+        "Verified",
+        "credwise ended",
+    ] {
+        assert!(text.contains(want), "{want:?} not in the log:\n{text}");
+    }
+    // The canary: every line of the generated key's body, and the PEM markers.
+    let pem = std::fs::read_dir(env.keys())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "pem"))
+        .unwrap();
+    let pem = std::fs::read_to_string(pem).unwrap();
+    assert!(pem.contains("PRIVATE KEY"));
+    assert!(!text.contains("PRIVATE KEY"));
+    for line in pem
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 16)
+    {
+        assert!(!text.contains(line), "key material in the log");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    // The terminal got nothing of it.
+    assert!(!run.stderr.contains("tenant loaded") && !run.stdout.contains("tenant loaded"));
+}
+
+#[test]
+fn a_log_file_that_cannot_be_written_is_a_usage_error() {
+    let env = Env::new();
+    let run = env.run(&[
+        "--demo",
+        "--log-file",
+        "/nonexistent/dir/credwise.log",
+        "list",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--log-file /nonexistent/dir/credwise.log"),
+        "{}",
+        run.stderr
+    );
+}

@@ -32,6 +32,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// Write what credwise does to FILE (appended, created 0600), for a bug report: the
+    /// command, loads, migration steps, errors and the requests sent — never a secret, token
+    /// or key. CREDWISE_LOG (e.g. `debug`) changes what is kept.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

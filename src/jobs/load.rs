@@ -59,7 +59,10 @@ pub enum Loading {
 /// Loads the tenant from the backend and remembers it in the source's cache; a cache that
 /// cannot be written is a warning on the load. What the CLI's commands read.
 pub async fn fetch(source: &Source, progress: &Progress) -> Result<Loaded, Error> {
-    let mut loaded = source.backend.load(&Scope::default(), progress).await?;
+    let mut loaded = logged(
+        source,
+        source.backend.load(&Scope::default(), progress).await,
+    )?;
     let sync = source.backend.sync_state();
     remember_or_warn(source, &mut loaded, sync).await;
     Ok(loaded)
@@ -156,7 +159,10 @@ pub async fn explore(
             }
         }
     }
-    let loaded = match source.backend.load(&Scope::default(), &progress).await {
+    let loaded = match logged(
+        &source,
+        source.backend.load(&Scope::default(), &progress).await,
+    ) {
         Ok(l) => l,
         Err(e) => {
             let _ = tx.send(Loading::Failed(e));
@@ -188,6 +194,31 @@ pub async fn explore(
     {
         let _ = tx.send(Loading::NotRemembered(e));
     }
+}
+
+/// A load's outcome in the `--log-file` log: what was read, or why not.
+fn logged(source: &Source, loaded: Result<Loaded, Error>) -> Result<Loaded, Error> {
+    match &loaded {
+        Ok(l) => tracing::info!(
+            source = ?source.backend.describe(),
+            applications = l.snapshot.applications.len(),
+            service_principals = l.snapshot.service_principals.len(),
+            user_assigned_identities = l.snapshot.user_assigned_identities.len(),
+            resources = l.snapshot.resources.len(),
+            role_assignments = l.snapshot.role_assignments.len(),
+            warnings = l.warnings.len(),
+            "tenant loaded"
+        ),
+        Err(e) => tracing::warn!(
+            source = ?source.backend.describe(),
+            error = ?e.to_string(),
+            "tenant not loaded"
+        ),
+    }
+    for w in loaded.iter().flat_map(|l| &l.warnings) {
+        tracing::warn!(area = ?w.area, message = ?w.message, "load warning");
+    }
+    loaded
 }
 
 /// Writes `snapshot` and its sync state to the cache off the async threads (a large tenant is

@@ -8,5 +8,6 @@ pub mod cache;
 pub mod files;
 pub mod journal;
 pub mod key_files;
+pub mod log_file;
 pub mod paths;
 pub mod snapshot_file;

@@ -156,6 +156,8 @@ impl Options {
     }
 
     pub(super) fn emit(&self, e: Event) {
+        // Every step of every run, in the `--log-file` log (events carry no key material).
+        tracing::info!(event = ?e, "migration");
         if let Some(tx) = &self.events {
             // The screen may be gone; progress is best-effort, the journal is not.
             let _ = tx.send(e);
