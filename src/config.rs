@@ -1,5 +1,6 @@
 //! User configuration: `assets/config.toml` holds the defaults (embedded); the user's
-//! `config.toml` and `keymap.toml` in the config directory override them key by key. A
+//! `config.toml` and `keymap.toml` in the config directory override them key by key, and
+//! `theme.toml` recolours the explorer (read here, applied by `tui::theme`). A
 //! mistake in a user file is an error that names the file and the key, never a silent default.
 
 use std::path::{Path, PathBuf};
@@ -118,6 +119,8 @@ pub struct Settings {
     pub keymap: Keymap,
     /// From `ignore.toml` in the config directory, when there is one.
     pub suppressions: Vec<Suppression>,
+    /// The user's `theme.toml` (file, text), read here and applied by the terminal layer.
+    pub theme: Option<(PathBuf, String)>,
 }
 
 /// Reads a suppression file; errors name the file.
@@ -167,10 +170,18 @@ pub fn load(dir: Option<PathBuf>) -> Result<Settings, ConfigError> {
         Some(d) if d.join("ignore.toml").is_file() => read_suppressions(&d.join("ignore.toml"))?,
         _ => Vec::new(),
     };
+    let theme = match &dir {
+        Some(d) => {
+            let path = d.join("theme.toml");
+            read_optional(&path)?.map(|text| (path, text))
+        }
+        None => None,
+    };
     Ok(Settings {
         config,
         keymap,
         suppressions,
+        theme,
     })
 }
 

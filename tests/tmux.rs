@@ -1131,3 +1131,22 @@ fn fill_new_github_credential(t: &Tmux) {
     t.wait_for("› Remove secrets");
     t.type_text("all");
 }
+
+/// A mistake in `theme.toml` is named (file and role) before the screen is taken: exit 2.
+#[test]
+fn a_bad_theme_file_is_an_error_before_the_screen_is_taken() {
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("theme.toml"),
+        "[colors]\nborder_focus = \"cyan\"\n",
+    )
+    .unwrap();
+    let out = credwise_in(config.path(), &["--demo"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("theme.toml") && err.contains("border_focus"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "the screen was taken");
+}

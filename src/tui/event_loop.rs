@@ -54,7 +54,8 @@ pub async fn run(
             })
         }
     }
-    let ui = UiState::new(settings.keymap, Theme::from_env());
+    let theme = Theme::from_env_and(settings.theme.as_ref()).map_err(CliError::usage)?;
+    let ui = UiState::new(settings.keymap, theme);
     let source = Source {
         tenant: crate::jobs::load::Source { backend, cache },
         record,
@@ -78,7 +79,8 @@ pub async fn run_wizard(now: Timestamp) -> Result<(), CliError> {
         config::load(store::paths::config_dir()).map_err(|e| CliError::usage(e.to_string()))?;
     let table = crate::app::wizard::decision_table().map_err(|e| CliError::usage(e.to_string()))?;
     let app = App::standalone_wizard(Arc::new(table), now);
-    let ui = UiState::new(settings.keymap, Theme::from_env());
+    let theme = Theme::from_env_and(settings.theme.as_ref()).map_err(CliError::usage)?;
+    let ui = UiState::new(settings.keymap, theme);
     event_loop(
         app,
         ui,

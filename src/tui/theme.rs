@@ -1,8 +1,13 @@
 //! Colours and text styles. With `NO_COLOR` set (https://no-color.org) every style keeps its
 //! emphasis (bold, reversed, dim) and drops its colour, so focus, selection and severity stay
-//! visible on monochrome terminals.
+//! visible on monochrome terminals. A user's `theme.toml` recolours the roles (`recolour`);
+//! NO_COLOR still wins.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
 
 use crate::domain::audit::Severity;
 use crate::domain::expiry::ExpiryStatus;
@@ -16,6 +21,30 @@ pub fn severity_label(s: Severity) -> &'static str {
         Severity::Low => "LOW",
         Severity::Info => "INFO",
     }
+}
+
+/// The roles `theme.toml` may recolour.
+pub const ROLES: &[&str] = &[
+    "title",
+    "border",
+    "border_focused",
+    "selected_bg",
+    "selected_fg",
+    "header",
+    "heading",
+    "dim",
+    "key",
+    "link",
+    "error",
+    "info",
+    "warning",
+    "matched",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeFile {
+    colors: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +111,63 @@ impl Theme {
         Self::new(!no_color)
     }
 
+    /// `from_env`, recoloured by the user's `theme.toml` (file, text); `NO_COLOR` still wins.
+    pub fn from_env_and(file: Option<&(PathBuf, String)>) -> Result<Self, String> {
+        let mut theme = Self::from_env();
+        if let Some((path, text)) = file {
+            theme
+                .recolour(text)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(theme)
+    }
+
+    /// Applies a `theme.toml`: `[colors]` with any of the roles below, each a colour name
+    /// (`red`, `lightblue`, `darkgray`…), `#rrggbb` or a 256-colour index. An unknown role or
+    /// colour is an error naming it. Without colour (NO_COLOR) nothing changes.
+    pub fn recolour(&mut self, text: &str) -> Result<(), String> {
+        let file: ThemeFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let Some(colors) = file.colors else {
+            return Ok(());
+        };
+        let mut parsed = Vec::new();
+        for (role, value) in &colors {
+            let color: Color = value
+                .parse()
+                .map_err(|_| format!("[colors] {role} = {value:?} is not a colour (a name such as lightblue, #rrggbb, or 0-255)"))?;
+            if !ROLES.contains(&role.as_str()) {
+                return Err(format!(
+                    "[colors] {role}: unknown (known: {})",
+                    ROLES.join(", ")
+                ));
+            }
+            parsed.push((role.as_str(), color));
+        }
+        if !self.color {
+            return Ok(());
+        }
+        for (role, c) in parsed {
+            match role {
+                "title" => self.title = self.title.fg(c),
+                "border" => self.border = self.border.fg(c),
+                "border_focused" => self.border_focused = self.border_focused.fg(c),
+                "selected_bg" => self.selected = self.selected.bg(c),
+                "selected_fg" => self.selected = self.selected.fg(c),
+                "header" => self.header = self.header.fg(c),
+                "heading" => self.heading = self.heading.fg(c),
+                "dim" => self.dim = self.dim.fg(c),
+                "key" => self.key = self.key.fg(c),
+                "link" => self.link = self.link.fg(c),
+                "error" => self.error = self.error.fg(c),
+                "info" => self.info = self.info.fg(c),
+                "warning" => self.warning = self.warning.fg(c),
+                "matched" => self.matched = self.matched.fg(c),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     pub fn severity(&self, s: Severity) -> Style {
         let (fg, m) = match s {
             Severity::Critical => (Color::Red, Modifier::BOLD | Modifier::REVERSED),
@@ -111,5 +197,39 @@ impl Theme {
         } else {
             Style::new().add_modifier(m)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_theme_file_recolours_its_roles_and_keeps_the_emphasis() {
+        let mut t = Theme::new(true);
+        t.recolour(
+            "[colors]\ntitle = \"#ff8800\"\nselected_bg = \"lightblue\"\nmatched = \"201\"\n",
+        )
+        .unwrap();
+        assert_eq!(t.title.fg, Some(Color::Rgb(0xff, 0x88, 0x00)));
+        assert!(t.title.add_modifier.contains(Modifier::BOLD));
+        assert_eq!(t.selected.bg, Some(Color::LightBlue));
+        assert_eq!(t.matched.fg, Some(Color::Indexed(201)));
+        // The rest is untouched.
+        assert_eq!(t.error, Theme::new(true).error);
+    }
+
+    #[test]
+    fn mistakes_name_the_role_or_colour_and_no_color_still_wins() {
+        let mut t = Theme::new(true);
+        let e = t.recolour("[colors]\ntitel = \"red\"\n").unwrap_err();
+        assert!(e.contains("titel") && e.contains("known:"), "{e}");
+        let e = t.recolour("[colors]\ntitle = \"reddish\"\n").unwrap_err();
+        assert!(e.contains("\"reddish\" is not a colour"), "{e}");
+        let e = t.recolour("[colours]\ntitle = \"red\"\n").unwrap_err();
+        assert!(e.contains("colours"), "{e}");
+        let mut plain = Theme::new(false);
+        plain.recolour("[colors]\ntitle = \"red\"\n").unwrap();
+        assert_eq!(plain, Theme::new(false));
     }
 }
