@@ -533,6 +533,17 @@ fn status_resume_and_rollback_on_journals() {
             .succeeded()
             .contains("done and verified")
     );
+    // Without an id, rollback finds no open migration and names the finished one with the
+    // exact command that undoes it.
+    let err = env.run(&["migrate", "rollback", "--yes"]).was_usage_error();
+    let command = format!(
+        "credwise migrate rollback {id} --snapshot {}",
+        env.file().display()
+    );
+    assert!(
+        err.contains(&format!("the latest finished one is {id}")) && err.contains(&command),
+        "{err}"
+    );
     // A finished migration rolls back by id; the file is as it was.
     let out = env.run(&["migrate", "rollback", &id, "--yes"]).succeeded();
     assert!(out.contains("rolled back"), "{out}");

@@ -147,11 +147,10 @@ pub(super) async fn continue_journal(
     let store = JournalStore::open_default().map_err(journal_error)?;
     let state = match &args.journal_id {
         Some(id) => store.read(id).map_err(journal_error)?,
-        None => store.latest_open().map_err(journal_error)?.ok_or_else(|| {
-            CliError::usage(format!(
-                "no open migration to {verb} (`credwise migrate status` lists them)"
-            ))
-        })?,
+        None => match store.latest_open().map_err(journal_error)? {
+            Some(state) => state,
+            None => return Err(nothing_open(&store, verb, rollback.is_some())),
+        },
     };
     if let Some((o, _)) = state.closed
         && !(rollback.is_some() && o == crate::store::journal::Outcome::Done)
@@ -324,4 +323,54 @@ fn lockout_text(
         },
         sanitize::display(&lockout.to_string()),
     )
+}
+
+/// No open migration: for a rollback, the latest finished one and the exact command that
+/// undoes it (a migration that ended done is closed, so a bare `rollback` does not find it).
+fn nothing_open(store: &JournalStore, verb: &str, rollback: bool) -> CliError {
+    let latest_done = rollback
+        .then(|| store.list().ok())
+        .flatten()
+        .and_then(|(states, _)| {
+            states.into_iter().rev().find(|s| {
+                matches!(s.closed, Some((crate::store::journal::Outcome::Done, _)))
+                    && s.source.kind != "demo"
+            })
+        });
+    match latest_done {
+        Some(s) => {
+            let source = match (&s.source.path, &s.source.tenant) {
+                (Some(path), _) => {
+                    format!(" --snapshot {}", shell_word(&path.display().to_string()))
+                }
+                (None, Some(tenant)) => format!(" --tenant {}", shell_word(tenant)),
+                (None, None) => String::new(),
+            };
+            CliError::usage(format!(
+                "no open migration to roll back; the latest finished one is {} ({} of {}, done {}). To undo it: credwise migrate rollback {}{source}",
+                s.id,
+                s.migration.as_str(),
+                crate::sanitize::display(&s.plan.identity.display_name),
+                s.closed
+                    .map(|(_, at)| crate::domain::expiry::date(at))
+                    .unwrap_or_default(),
+                s.id,
+            ))
+        }
+        None => CliError::usage(format!(
+            "no open migration to {verb} (`credwise migrate status` lists them)"
+        )),
+    }
+}
+
+/// `s` as one shell word: quoted when it holds anything but plain characters.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", crate::sanitize::display(s).replace('\'', "'\\''"))
+    }
 }
