@@ -657,10 +657,6 @@ fn complete_command(app: &mut App) {
     }
 }
 
-fn nav_index(item: NavItem) -> usize {
-    NavItem::ALL.iter().position(|&i| i == item).unwrap_or(0)
-}
-
 /// Carries out a `:` line, parsed by the one table (`line_command`).
 fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
     use super::line_command::LineCommand as L;
@@ -694,15 +690,21 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
         }
         L::Migrate(None) => super::migration::open(app),
         L::Migrate(Some(k)) => super::migration::open_kind(app, k),
-        L::All | L::Kind(None) => select_nav(app, nav_index(NavItem::All)),
-        L::Kind(Some(k)) => select_nav(app, nav_index(NavItem::Kind(k))),
-        L::Dashboard => select_nav(app, nav_index(NavItem::Dashboard)),
-        L::Findings => select_nav(app, nav_index(NavItem::Findings)),
-        L::Secrets => select_nav(app, nav_index(NavItem::With(CredentialType::Secret))),
-        L::Certificates => select_nav(app, nav_index(NavItem::With(CredentialType::Certificate))),
-        L::Federated => select_nav(app, nav_index(NavItem::With(CredentialType::Federated))),
-        L::Expired => select_nav(app, nav_index(NavItem::Expired)),
-        L::Expiring => select_nav(app, nav_index(NavItem::Expiring)),
+        L::All | L::Kind(None) => select_nav(app, App::nav_index(NavItem::All)),
+        L::Kind(Some(k)) => select_nav(app, App::nav_index(NavItem::Kind(k))),
+        L::Dashboard => select_nav(app, App::nav_index(NavItem::Dashboard)),
+        L::Findings => select_nav(app, App::nav_index(NavItem::Findings)),
+        L::Secrets => select_nav(app, App::nav_index(NavItem::With(CredentialType::Secret))),
+        L::Certificates => select_nav(
+            app,
+            App::nav_index(NavItem::With(CredentialType::Certificate)),
+        ),
+        L::Federated => select_nav(
+            app,
+            App::nav_index(NavItem::With(CredentialType::Federated)),
+        ),
+        L::Expired => select_nav(app, App::nav_index(NavItem::Expired)),
+        L::Expiring => select_nav(app, App::nav_index(NavItem::Expiring)),
         L::Sort(arg) => match SortKey::parse(arg) {
             Some(k) => {
                 app.choose_sort(k);

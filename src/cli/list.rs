@@ -176,13 +176,7 @@ fn csv(dir: &Directory, entries: &[&Entry], now: Timestamp) -> Result<String, Cl
 /// The credential columns of a CSV row, from `credentialType` to `status`.
 fn credential_cells(c: CredentialRef<'_>, now: Timestamp) -> Vec<String> {
     let j = json::credential(c, now);
-    let time = |t: Option<Timestamp>| {
-        t.and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-    };
+    let time = |t: Option<Timestamp>| t.map(crate::domain::rfc3339).unwrap_or_default();
     vec![
         j.credential_type.as_str().to_string(),
         c.id().to_string(),

@@ -40,3 +40,11 @@ pub use verify::CheckOutcome;
 
 /// Every timestamp in the model: an instant with the offset it was written with.
 pub type Timestamp = time::OffsetDateTime;
+
+/// `t` as RFC 3339 (`2026-11-22T12:00:00Z`), the one writer of instants for JSON, CSV,
+/// journals, records and Graph filters; empty for a time RFC 3339 cannot write (a year outside
+/// 0–9999), which neither a clock nor Graph gives.
+pub fn rfc3339(t: Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

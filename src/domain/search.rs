@@ -89,10 +89,6 @@ impl SearchText {
     pub fn first(&self, i: usize) -> &str {
         self.fields(i).next().map(|(s, _)| s).unwrap_or("")
     }
-
-    pub fn byte_len(&self) -> usize {
-        self.text.len()
-    }
 }
 
 #[cfg(test)]

@@ -46,7 +46,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use time::format_description::well_known::Rfc3339;
 
 use super::graph::Graph;
 use crate::backend::{Arrived, Error, Progress};
@@ -86,8 +85,7 @@ pub enum Created {
 }
 
 fn literal(t: Timestamp) -> String {
-    t.format(&Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    crate::domain::rfc3339(t)
 }
 
 impl Created {

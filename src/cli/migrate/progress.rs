@@ -283,10 +283,7 @@ pub(super) fn state_json(state: &JournalState) -> serde_json::Value {
     })
 }
 
-pub(super) fn rfc3339(t: crate::domain::Timestamp) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+pub(super) use crate::domain::rfc3339;
 
 /// A journal as `migrate status ID` prints it.
 pub(super) fn state_text(state: &JournalState) -> String {

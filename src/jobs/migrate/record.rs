@@ -15,8 +15,7 @@ use crate::domain::migration::plan::describe_check;
 use crate::store::journal::{JournalState, Outcome, StepState};
 
 fn ts(t: Timestamp) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
+    crate::domain::rfc3339(t)
 }
 
 /// Table cells and list items hold tenant strings: keep them on one line, pipes escaped, no
