@@ -32,6 +32,7 @@
 //! | `run` | the forward run: `run`, `resume` |
 //! | `rollback` | `rollback`, `rollback_with`, `RollbackMode`, the simulation |
 //! | `checks` | checks with retries, verification with backoff, the lockout inventory, `Failure` |
+//! | `gate` | the retirement gate before each removal, on the evidence read fresh from the backend |
 //! | `journal` | an open journal with its state in memory |
 //! | `journals` | one open migration per identity, the journal's own source, records, `abandon` |
 //! | `outcome` | `RunOutcome` and its wording, `Summary`, `Finished`, what a rollback left |
@@ -43,6 +44,7 @@
 pub mod certificate;
 mod checks;
 mod error;
+mod gate;
 mod journal;
 mod journals;
 mod options;
@@ -60,8 +62,8 @@ pub use journals::{
 };
 pub use options::{Backoff, Clock, Event, Options, Pause};
 pub use outcome::{
-    Finished, KeptStep, RunOutcome, Summary, UnrestoredSecret, Wording, kept_steps, kept_words,
-    unrestored_secrets,
+    EXIT_WAITING, Finished, KeptStep, RunOutcome, Summary, UnrestoredSecret, Wording, kept_steps,
+    kept_words, unrestored_secrets,
 };
 pub use prepare::{Draft, PrepareError, Prepared, draft, finish, prepare};
 pub use rollback::{RollbackMode, rollback, rollback_with};
