@@ -632,10 +632,16 @@ fn a_migration_runs_end_to_end_on_the_demo_and_journals_no_secret() {
     }
     t.wait_for("› Remove secrets");
     t.type_text("all");
+    // The new credential has no sign-ins yet: remove without the evidence, explicitly.
+    t.keys(&["Down", "Down"]);
+    t.wait_for("› No evidence");
+    t.keys(&["Space"]);
+    t.wait_for("› No evidence        [x]");
     t.keys(&["Enter"]);
     t.wait_for("Step 2/2  Remove client secret");
     t.keys(&["a"]);
     t.wait_for("Type the identity's name to confirm");
+    t.wait_for("goes without usage evidence");
     t.type_text("payroll-api");
     t.keys(&["Enter"]);
     let done = t.wait_for("Migration done: every step verified.");

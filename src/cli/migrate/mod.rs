@@ -13,7 +13,9 @@
 //! commands, `progress` what is printed while a run goes on and how it ended.
 //!
 //! Exit codes: 0 success; 2 bad flags, an invalid plan, a refusal (read-only, no --yes, a lock)
-//! or a change the tenant rejects; 3 a service, authentication or network failure.
+//! or a change the tenant rejects; 3 a service, authentication or network failure; 4 waiting on
+//! usage evidence before a removal (the retirement gate: nothing removed, `resume` checks
+//! again; `--idle-days` and `--without-usage-evidence` are the catalogue's `GATE_FIELDS`).
 
 mod journals;
 mod plan;

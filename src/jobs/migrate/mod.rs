@@ -13,6 +13,10 @@
 //!   credential or an identity — each secret removal and every undo — the identity's
 //!   credentials are read from the tenant as they are now, and the change is refused if it
 //!   would leave no usable credential (`rollback` says how a rollback keeps to it).
+//! - **No removal on the user's word alone** (`gate`, `domain::migration::retirement`). Right
+//!   before a secret removal acts, the usage evidence is read fresh: without evidence that the
+//!   new credential signs in and the secret is idle, the run stops there (`waiting`, nothing
+//!   removed) until `resume` finds it, or the user overrides it explicitly (journaled).
 //!
 //! A new migration refuses an identity that has an open journal; `resume` and `rollback`
 //! refuse a source that is not the journal's (another tenant, another snapshot file). The
