@@ -516,3 +516,87 @@ fn the_plan_preview_shows_each_removals_evidence_from_the_snapshot() {
     .unwrap();
     assert!(retirement::preview(&keep, &snap, NOW, &GateOptions::default()).is_empty());
 }
+
+/// Against the emulator, as on a live tenant: the run reads the sign-in reports and log
+/// before the removal and waits (the new certificate has not signed in); a sign-in with the
+/// certificate is logged a day later; `resume` reads the evidence again and removes the
+/// secret, idle for 120 days.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_live_tenant_the_removal_waits_until_the_logs_show_the_new_certificate() {
+    use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig};
+    use credwise_test_kit::emulator::{Emulator, SignIn};
+
+    let snap = demo_snapshot();
+    let emu = Emulator::start(snap.clone()).await;
+    let now = Arc::new(Mutex::new(NOW));
+    let clock = {
+        let now = now.clone();
+        Arc::new(move || *now.lock().unwrap())
+    };
+    let backend = LiveBackend::new(LiveConfig {
+        auth: AuthMode::None,
+        graph_url: Some(emu.graph_url()),
+        arm_url: Some(emu.arm_url()),
+        ..LiveConfig::new(clock.clone())
+    })
+    .unwrap();
+    let mut options = gated();
+    options.clock = clock;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let plan = plan_for(ORDERS_WEB);
+    let at = removal(&plan);
+    let source = credwise::store::journal::SourceRecord::live("emulator", None, "public");
+    let first = migrate::run(&backend, &store, plan.clone(), source, &options)
+        .await
+        .unwrap();
+    let RunOutcome::Waiting { missing, .. } = &first.outcome else {
+        panic!("{:?}", first.outcome);
+    };
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.contains("has not been seen signing in since it was added")),
+        "{missing:?}"
+    );
+    assert_eq!(secrets_of(&backend, &plan).await, 1, "nothing removed");
+    let requests = |path: &str| {
+        emu.requests()
+            .iter()
+            .filter(|r| r.path_and_query.contains(path))
+            .count()
+    };
+    assert!(requests("/reports/appCredentialSignInActivities") >= 1);
+    assert!(requests("/auditLogs/signIns") >= 1);
+
+    // The workload signs in with the new certificate; a day later credwise is resumed.
+    let app_id = plan.identity.app_id.clone().unwrap();
+    let sp = snap
+        .service_principals
+        .iter()
+        .find(|s| s.app_id == app_id)
+        .unwrap();
+    emu.record_sign_in(SignIn {
+        id: "5f0b8a7e-3c1d-4f2a-9b6e-0d4c2a1b3e5f".into(),
+        at: NOW + time::Duration::hours(12),
+        app_id: app_id.clone(),
+        service_principal_id: sp.id.clone(),
+        key_id: Some(new_key_id(&plan)),
+        thumbprint: None,
+        federated_credential_id: None,
+        client_credential_type: "certificate".into(),
+        error_code: 0,
+    });
+    *now.lock().unwrap() = NOW + time::Duration::days(1);
+    let done = migrate::resume(&backend, &store, &first.journal_id, &options)
+        .await
+        .unwrap();
+    assert_eq!(done.outcome, RunOutcome::Done, "{:?}", done.state.steps[at]);
+    assert_eq!(secrets_of(&backend, &plan).await, 0);
+    let gate = done.state.steps[at].gate.clone().unwrap();
+    assert_eq!(gate.verdict, GateVerdict::Go, "{gate:?}");
+    assert!(
+        gate.shown[1].contains("has been idle for 121 days"),
+        "{gate:?}"
+    );
+}
