@@ -196,7 +196,14 @@ fn apply_on_the_demo_tenant_says_changes_stay_in_memory() {
     let env = Env::new();
     let run = env.run(&with(
         FIC,
-        &["--demo", "--remove-secrets", "all", "--apply", "--yes"],
+        &[
+            "--demo",
+            "--remove-secrets",
+            "all",
+            "--without-usage-evidence",
+            "--apply",
+            "--yes",
+        ],
     ));
     let out = run.succeeded();
     assert!(out.contains("Migration done"), "{out}");
@@ -227,6 +234,7 @@ fn apply_on_a_snapshot_file_shows_the_new_credential_and_no_secret() {
             s(&env.file()),
             "--remove-secrets",
             "all",
+            "--without-usage-evidence",
             "--apply",
             "--yes",
         ],
@@ -265,6 +273,7 @@ fn certificate_apply_writes_private_key_files_and_uploads_only_the_public_part()
         "6",
         "--remove-secrets",
         "all",
+        "--without-usage-evidence",
         "--apply",
         "--yes",
     ]);
@@ -524,7 +533,9 @@ fn status_resume_and_rollback_on_journals() {
             .contains("--yes")
     );
     // No id: the most recent open migration, on the source its journal names.
-    let out = env.run(&["migrate", "resume", "--yes"]).succeeded();
+    let out = env
+        .run(&["migrate", "resume", "--yes", "--without-usage-evidence"])
+        .succeeded();
     assert!(out.contains("Migration done"), "{out}");
     let done = env.saved();
     assert!(app(&done, "invoice-worker").password_credentials.is_empty());

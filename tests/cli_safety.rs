@@ -83,6 +83,7 @@ async fn migrate_invoice_worker_to_a_certificate(home: &Path, emu: &Emulator) ->
                 s(&keys),
                 "--remove-secrets",
                 "all",
+                "--without-usage-evidence",
                 "--apply",
                 "--yes",
             ],

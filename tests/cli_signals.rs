@@ -53,6 +53,7 @@ const MIGRATE: &[&str] = &[
     "main",
     "--remove-secrets",
     "all",
+    "--without-usage-evidence",
     "--apply",
     "--yes",
 ];
@@ -176,9 +177,19 @@ async fn sigterm_or_sigint_to_a_cli_migration_finishes_the_step_and_says_how_to_
             FaultAction::Stall(Duration::from_secs(2)),
         ));
         let (code, stderr) = tokio::task::block_in_place(|| {
-            let child = command(&emu, home.path(), &["migrate", "resume", &id, "--yes"])
-                .spawn()
-                .unwrap();
+            let child = command(
+                &emu,
+                home.path(),
+                &[
+                    "migrate",
+                    "resume",
+                    &id,
+                    "--yes",
+                    "--without-usage-evidence",
+                ],
+            )
+            .spawn()
+            .unwrap();
             wait_in_flight(&emu, &removing);
             kill(&child, signal);
             finish(child)
@@ -221,7 +232,13 @@ async fn a_second_signal_stops_a_cli_migration_at_once() {
         command(
             &emu,
             home.path(),
-            &["migrate", "resume", &journal.id, "--yes"],
+            &[
+                "migrate",
+                "resume",
+                &journal.id,
+                "--yes",
+                "--without-usage-evidence",
+            ],
         )
         .output()
         .unwrap()

@@ -76,6 +76,7 @@ impl Env {
             "main",
             "--remove-secrets",
             "all",
+            "--without-usage-evidence",
             "--apply",
             "--yes",
         ])

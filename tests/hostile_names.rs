@@ -202,7 +202,11 @@ fn a_migration_of_a_hostile_name_writes_an_inert_journal_record_and_status() {
     let plan = env.inert(&refs(&migrate(&["--output", "json"])));
     assert_keeps_the_name("the plan as JSON", &plan);
     // The run.
-    let done = env.inert(&refs(&migrate(&["--apply", "--yes"])));
+    let done = env.inert(&refs(&migrate(&[
+        "--apply",
+        "--yes",
+        "--without-usage-evidence",
+    ])));
     assert!(done.contains("Migration done"), "{done}");
 
     let journal_id = env

@@ -650,4 +650,62 @@ fn kubernetes_and_managed_identity_forms_are_pre_filled_too() {
     assert!(rg.from_tenant().unwrap().contains("role assignments"));
     let location = field(&app, "location");
     assert!(!location.text().is_empty() && location.from_tenant().is_some());
+
+/// The retirement gate's fields are the form's: the idle days and the explicit override reach
+/// the run's form, and the confirm screen weighs each removal's evidence with them; a bad
+/// number of days is named beside its field.
+#[test]
+fn the_gate_fields_reach_the_run_and_the_confirm_screen_shows_the_evidence() {
+    let mut app = fic_plan(true);
+    key(&mut app, "a");
+    assert_eq!(stage(&app), Stage::Confirm);
+    let evidence = app.migration.as_ref().unwrap().evidence.clone();
+    assert!(
+        evidence[0].starts_with("Usage evidence (") && evidence[0].contains("idle 7 days"),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|l| l == "Usage evidence for step 2: waits for usage evidence"),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence.iter().any(|l| l.contains("still signs in")),
+        "{evidence:?}"
+    );
+
+    // Back to the form: 30 idle days, and the override.
+    key(&mut app, "esc");
+    key(&mut app, "esc");
+    assert_eq!(stage(&app), Stage::Form);
+    focus(&mut app, "idle-days");
+    type_in(&mut app, "x");
+    key(&mut app, "enter");
+    let m = app.migration.as_ref().unwrap();
+    assert_eq!(m.stage, Stage::Form);
+    assert!(!m.errors_of("idle-days").is_empty(), "{:?}", m.errors);
+    update(&mut app, Msg::Edit(InputRequest::DeletePrevChar));
+    update(&mut app, Msg::Edit(InputRequest::DeletePrevChar));
+    type_in(&mut app, "30");
+    focus(&mut app, "without-usage-evidence");
+    key(&mut app, "space");
+    key(&mut app, "enter");
+    assert_eq!(stage(&app), Stage::Review);
+    key(&mut app, "a");
+    let evidence = app.migration.as_ref().unwrap().evidence.clone();
+    assert!(evidence[0].contains("idle 30 days"), "{evidence:?}");
+    assert!(
+        evidence.iter().any(|l| l
+            == "Usage evidence for step 2: goes without usage evidence (--without-usage-evidence)"),
+        "{evidence:?}"
+    );
+    type_in(&mut app, "payroll-api");
+    let effects = key(&mut app, "enter");
+    let [Effect::RunMigration(request)] = &effects[..] else {
+        panic!("{effects:?}");
+    };
+    let gate = request.form.gate_options().unwrap();
+    assert_eq!(gate.idle_days, 30);
+    assert!(gate.without_usage_evidence);
 }

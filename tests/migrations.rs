@@ -704,9 +704,31 @@ fn events_report_each_step_in_order() {
         .unwrap();
         drop(o);
         let mut events = Vec::new();
-        while let Some(e) = rx.recv().await {
+        let mut overrides = 0;
+        while let Some(mut e) = rx.recv().await {
+            // A removal's `applied` carries the override's note (these options remove
+            // without usage evidence); the gate's own events are tests/migration_gate.rs's.
+            if let Event::Step {
+                state: StepState::Applied,
+                message,
+                ..
+            } = &mut e
+                && message
+                    .take_if(|m| m.starts_with("removed without usage evidence"))
+                    .is_some()
+            {
+                overrides += 1;
+            }
             events.push(e);
         }
+        let removals = summary
+            .state
+            .plan
+            .steps
+            .iter()
+            .filter(|s| s.removes_secret)
+            .count();
+        assert_eq!(overrides, removals);
         let mut want = vec![Event::Started {
             journal_id: summary.journal_id.clone(),
             steps: 3,

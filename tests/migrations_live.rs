@@ -1410,7 +1410,7 @@ async fn the_binary_migrates_against_the_emulator_and_rolls_back() {
     // says which secret and what to do.
     let secret = payroll_fics(&emu).password_credentials[0].clone();
     let mut remove = fic.to_vec();
-    remove.extend(["--remove-secrets", "all"]);
+    remove.extend(["--remove-secrets", "all", "--without-usage-evidence"]);
     let out = credwise_in(home.path(), args(&remove, Some(&emu)))
         .await
         .succeeded();

@@ -624,10 +624,16 @@ fn a_migration_runs_end_to_end_on_the_demo_and_journals_no_secret() {
     t.keys(&["2"]);
     t.wait_for("Workload           (github)");
     fill_new_github_credential(&t);
+    // The new credential has no sign-ins yet: remove without the evidence, explicitly.
+    t.keys(&["Down", "Down"]);
+    t.wait_for("› No evidence");
+    t.keys(&["Space"]);
+    t.wait_for("› No evidence        [x]");
     t.keys(&["Enter"]);
     t.wait_for("Step 2/2  Remove client secret");
     t.keys(&["a"]);
     t.wait_for("Type the identity's name to confirm");
+    t.wait_for("goes without usage evidence");
     t.type_text("payroll-api");
     t.keys(&["Enter"]);
     let done = t.wait_for("Migration done: every step verified.");
@@ -1014,11 +1020,31 @@ fn ctrl_c_during_a_run_holds_the_next_step_until_answered() {
     assert_eq!(seen(&emu, &removing_a_secret()), (0, 0), "step 2 ran");
     let screen = t.wait_for("Held before the next step. Stop here?");
     assert!(!screen.contains("Migration done"), "{}", framed(&screen));
-    // `n`: it goes on.
+    // `n`: it goes on to step 2, the removal, which the retirement gate holds: the tenant's
+    // sign-in reports and log do not show the new credential signing in yet.
     t.keys(&["n"]);
-    t.wait_for("Migration done: every step verified.");
-    assert_eq!(seen(&emu, &removing_a_secret()), (1, 0));
-    t.escape("the migration closed", |s| !s.contains("Migration done"));
+    let screen = t.wait_for("Waiting before step 2: removing the secret needs usage evidence.");
+    assert!(
+        screen.contains("waiting on usage evidence"),
+        "{}",
+        framed(&screen)
+    );
+    assert!(screen.contains("still signs in"), "{}", framed(&screen));
+    assert_eq!(seen(&emu, &removing_a_secret()), (0, 0), "nothing removed");
+    assert!(
+        emu.requests()
+            .iter()
+            .any(|r| r.path_and_query.contains("/auditLogs/signIns")),
+        "the gate read the sign-in log"
+    );
+    use credwise::store::journal::StepState;
+    let journal = tmux_journal(&t);
+    assert_eq!(journal.steps[0].state, Some(StepState::Verified));
+    assert_eq!(journal.steps[1].state, Some(StepState::Waiting));
+    assert_eq!(journal.status(), "waiting on evidence");
+    t.escape("the migration closed", |s| {
+        !s.contains("Waiting before step 2")
+    });
     t.keys(&["q"]);
     t.assert_exited_cleanly();
 }

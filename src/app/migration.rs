@@ -20,6 +20,7 @@ use crate::domain::audit::Remedy;
 use crate::domain::migration::form::{self, FieldSpec, Prefill};
 use crate::domain::migration::prefill::{self, Suggestion};
 use crate::domain::migration::progress::{StepProgress, StepState};
+use crate::domain::migration::retirement;
 use crate::domain::migration::{
     FieldError, FieldKind, Form, MigrationKind, Plan, PlanContext, SequentialIds,
 };
@@ -144,6 +145,9 @@ pub struct MigrationState {
     pub errors: Vec<FieldError>,
     /// The plan under review (with placeholder ids), or the one running.
     pub plan: Option<Plan>,
+    /// Each removal's usage evidence as it stands (the retirement gate's preview, in
+    /// `retirement::evidence_lines`' words), for the confirm screen.
+    pub evidence: Vec<String>,
     pub scroll: u16,
     /// The identity's name, typed to confirm the removal of secrets.
     pub confirm: Input,
@@ -177,6 +181,7 @@ impl MigrationState {
             focus: 0,
             errors: vec![],
             plan: None,
+            evidence: Vec::new(),
             scroll: 0,
             confirm: Input::default(),
             confirm_error: None,
@@ -437,6 +442,11 @@ fn review(app: &mut App) {
     match built {
         Ok(plan) => {
             m.errors.clear();
+            let gate = m.form().gate_options().unwrap_or_default();
+            m.evidence = retirement::evidence_lines(
+                &retirement::preview(&plan, dir.snapshot(), app.now, &gate),
+                &gate,
+            );
             m.plan = Some(plan);
             m.scroll = 0;
             m.stage = Stage::Review;

@@ -62,6 +62,8 @@ pub(super) fn start(
         };
         let now = ctx.now;
         let prep_store = store.clone();
+        // The form was validated with its gate fields; `prepare` refuses a bad one.
+        let gate = request.form.gate_options().unwrap_or_default();
         let prepared = tokio::task::spawn_blocking(move || {
             migrate::prepare(&request.form, &request.dir, &prep_store, now)
         })
@@ -75,7 +77,8 @@ pub(super) fn start(
             plan: Box::new(prepared.plan.clone()),
             done: vec![],
         });
-        let (options, forwarding) = options(&ctx, &tx, cancel);
+        let (mut options, forwarding) = options(&ctx, &tx, cancel);
+        options.gate = gate;
         let backend = ctx.backend.as_ref();
         let result =
             migrate::run(backend, &store, prepared.plan, ctx.source.clone(), &options).await;

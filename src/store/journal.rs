@@ -24,6 +24,7 @@ use super::files::{self, Access};
 use crate::domain::Timestamp;
 use crate::domain::change::Change;
 pub use crate::domain::migration::progress::{Phase, StepProgress, StepState};
+use crate::domain::migration::retirement::GateDecision;
 use crate::domain::migration::{MigrationKind, Plan};
 
 /// The journal format's version, in the first record.
@@ -159,6 +160,11 @@ pub enum Record {
         /// …and what the tenant holds under the same name or id.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         found: Option<String>,
+        /// The retirement gate's decision on a removal: what the usage evidence showed and
+        /// what it did not (a `waiting` step; an `applied` one that went with the evidence or
+        /// on `--without-usage-evidence`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gate: Option<GateDecision>,
     },
     RollbackStarted {
         #[serde(with = "time::serde::rfc3339")]
@@ -186,6 +192,7 @@ impl Record {
             note: None,
             expected: None,
             found: None,
+            gate: None,
         }
     }
 }
@@ -284,6 +291,7 @@ impl JournalState {
                 expected,
                 found,
                 note,
+                gate,
             } => {
                 let Some(p) = self.steps.get_mut(*index) else {
                     return Err(format!("a record for step {index}, past the plan"));
@@ -301,6 +309,10 @@ impl JournalState {
                 p.expected = expected.clone();
                 p.found = found.clone();
                 p.note = note.clone();
+                // The decision stays with the step until another replaces it.
+                if gate.is_some() {
+                    p.gate = gate.clone();
+                }
                 if let Some(c) = created {
                     self.plan.rebind(&c.principal_id, &c.client_id);
                 }
@@ -332,11 +344,17 @@ impl JournalState {
         self.steps.iter().position(|s| !s.is_complete())
     }
 
-    /// `open`, `rolling back`, or how it ended.
+    /// The removal step the retirement gate holds back (journaled `waiting`), if any.
+    pub fn waiting(&self) -> Option<usize> {
+        self.steps.iter().position(StepProgress::is_waiting)
+    }
+
+    /// `open`, `waiting on evidence`, `rolling back`, or how it ended.
     pub fn status(&self) -> &'static str {
         match (self.closed, self.rolling_back) {
             (Some((o, _)), _) => o.as_str(),
             (None, true) => "rolling back",
+            (None, false) if self.waiting().is_some() => "waiting on evidence",
             (None, false) => "open",
         }
     }

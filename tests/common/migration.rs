@@ -57,9 +57,14 @@ pub fn store(dir: &Path) -> JournalStore {
     JournalStore::at(dir.join("journals"))
 }
 
+/// Fast options for the tests of a run's other rules (faults, resume, rollback, lockout):
+/// they remove secrets on the explicit `--without-usage-evidence` override, since a fresh
+/// credential has no sign-ins yet. The retirement gate's own branches are
+/// `tests/migration_gate.rs`'s, with the gate's defaults.
 pub fn options() -> Options {
     let mut o = Options::new(Arc::new(|| NOW));
     o.backoff = Backoff::FAST;
+    o.gate.without_usage_evidence = true;
     o
 }
 

@@ -40,6 +40,14 @@ pub struct JournalArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub journal: JournalArgs,
+    #[command(flatten)]
+    pub gate: super::GateArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct RollbackArgs {
     #[command(flatten)]
     pub journal: JournalArgs,
@@ -134,6 +142,7 @@ pub(super) fn status(args: &StatusArgs) -> Result<(), CliError> {
 pub(super) async fn continue_journal(
     args: &JournalArgs,
     rollback: Option<&RollbackArgs>,
+    gate: crate::domain::migration::retirement::GateOptions,
     env: &Env<'_>,
 ) -> Result<(), CliError> {
     let verb = if rollback.is_some() {
@@ -182,6 +191,7 @@ pub(super) async fn continue_journal(
     // `resume` and `rollback` refuse a source that is not the journal's; its backoff is the
     // source's, as for any run.
     let mut run = RunOptions::new(env, source.record(backend.describe()));
+    run.options.gate = gate;
     let interactive = std::io::stdin().is_terminal();
     if !args.yes {
         if !interactive {

@@ -13,7 +13,9 @@
 //! commands, `progress` what is printed while a run goes on and how it ended.
 //!
 //! Exit codes: 0 success; 2 bad flags, an invalid plan, a refusal (read-only, no --yes, a lock)
-//! or a change the tenant rejects; 3 a service, authentication or network failure.
+//! or a change the tenant rejects; 3 a service, authentication or network failure; 4 waiting on
+//! usage evidence before a removal (the retirement gate: nothing removed, `resume` checks
+//! again; `--idle-days` and `--without-usage-evidence` are the catalogue's `GATE_FIELDS`).
 
 mod journals;
 mod plan;
@@ -42,8 +44,9 @@ pub enum MigrateCommand {
     SecretToManagedIdentity(Box<FormArgs<SecretToManagedIdentity>>),
     /// Show journaled migrations (no id: all of them), or one migration's steps.
     Status(journals::StatusArgs),
-    /// Continue an interrupted migration (no id: the most recent open one).
-    Resume(journals::JournalArgs),
+    /// Continue an interrupted migration, or one waiting on usage evidence (no id: the most
+    /// recent open one); the retirement gate is checked again before each removal.
+    Resume(journals::ResumeArgs),
     /// Undo what a migration changed, newest first (no id: the most recent open one). It
     /// never leaves the identity without a usable credential unless told to with --force:
     /// when undoing would (a removed secret cannot come back on a live tenant), it stops
@@ -134,12 +137,7 @@ fn flag(f: &'static FieldSpec) -> Arg {
 impl<K: FormKind> FromArgMatches for FormArgs<K> {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
         let common = CommonArgs::from_arg_matches(m)?;
-        let values = own_fields(K::KIND)
-            .filter_map(|f| match f.kind {
-                FieldKind::Toggle => m.get_flag(f.name).then(|| (f.name, "yes".to_string())),
-                _ => m.get_one::<String>(f.name).map(|v| (f.name, v.clone())),
-            })
-            .collect();
+        let values = given(form::fields(K::KIND), m);
         Ok(Self {
             common,
             values,
@@ -156,6 +154,63 @@ impl<K: FormKind> FromArgMatches for FormArgs<K> {
 impl<K: FormKind> Args for FormArgs<K> {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         CommonArgs::augment_args(cmd).args(own_fields(K::KIND).map(flag))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// The retirement gate's flags (`form::GATE_FIELDS`: `--idle-days`,
+/// `--without-usage-evidence`), for `migrate resume`: the same catalogue entries the
+/// migrations' forms have.
+#[derive(Debug, Default)]
+pub struct GateArgs {
+    /// The gate fields given, by name (a switch given is `yes`).
+    pub values: Vec<(&'static str, String)>,
+}
+
+impl GateArgs {
+    /// The gate's options, or the flag's error.
+    pub fn options(&self) -> Result<crate::domain::migration::retirement::GateOptions, CliError> {
+        let value = |n: &str| {
+            self.values
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map_or("", |(_, v)| v.as_str())
+        };
+        form::gate_options(value("idle-days"), value("without-usage-evidence") == "yes")
+            .map_err(|e| plan::invalid(vec![e]))
+    }
+}
+
+fn given(fields: &'static [FieldSpec], m: &ArgMatches) -> Vec<(&'static str, String)> {
+    fields
+        .iter()
+        .filter(|f| !f.global_flag)
+        .filter_map(|f| match f.kind {
+            FieldKind::Toggle => m.get_flag(f.name).then(|| (f.name, "yes".to_string())),
+            _ => m.get_one::<String>(f.name).map(|v| (f.name, v.clone())),
+        })
+        .collect()
+}
+
+impl FromArgMatches for GateArgs {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Self {
+            values: given(form::GATE_FIELDS, m),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for GateArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.args(form::GATE_FIELDS.iter().map(flag))
     }
 
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
@@ -180,8 +235,13 @@ pub async fn run(cmd: &MigrateCommand, env: &Env<'_>) -> Result<(), CliError> {
         MigrateCommand::SecretToFic(a) => plan::command(a, env).await,
         MigrateCommand::SecretToManagedIdentity(a) => plan::command(a, env).await,
         MigrateCommand::Status(a) => journals::status(a),
-        MigrateCommand::Resume(a) => journals::continue_journal(a, None, env).await,
-        MigrateCommand::Rollback(a) => journals::continue_journal(&a.journal, Some(a), env).await,
+        MigrateCommand::Resume(a) => {
+            let gate = a.gate.options()?;
+            journals::continue_journal(&a.journal, None, gate, env).await
+        }
+        MigrateCommand::Rollback(a) => {
+            journals::continue_journal(&a.journal, Some(a), Default::default(), env).await
+        }
     }
 }
 
@@ -216,6 +276,49 @@ mod tests {
                 assert_eq!(takes_value, f.kind != FieldKind::Toggle, "--{}", f.name);
             }
         }
+        // `resume` checks the retirement gate again: it takes the gate's fields as flags.
+        let resume = migrate.find_subcommand("resume").expect("migrate resume");
+        for f in form::GATE_FIELDS {
+            let arg = resume
+                .get_arguments()
+                .find(|a| a.get_long() == Some(f.name))
+                .unwrap_or_else(|| panic!("resume has no --{}", f.name));
+            let takes_value = !matches!(arg.get_action(), ArgAction::SetTrue);
+            assert_eq!(takes_value, f.kind != FieldKind::Toggle, "--{}", f.name);
+        }
+    }
+
+    #[test]
+    fn resume_takes_the_gate_options() {
+        let cli = crate::cli::Cli::try_parse_from([
+            "credwise",
+            "migrate",
+            "resume",
+            "ID",
+            "--idle-days",
+            "30",
+            "--without-usage-evidence",
+        ])
+        .expect("parses");
+        let Some(crate::cli::Command::Migrate(MigrateCommand::Resume(a))) = cli.command else {
+            panic!("not resume");
+        };
+        let gate = a.gate.options().expect("valid");
+        assert_eq!(gate.idle_days, 30);
+        assert!(gate.without_usage_evidence);
+        let bad = crate::cli::Cli::try_parse_from([
+            "credwise",
+            "migrate",
+            "resume",
+            "--idle-days",
+            "soon",
+        ])
+        .expect("parses");
+        let Some(crate::cli::Command::Migrate(MigrateCommand::Resume(a))) = bad.command else {
+            panic!("not resume");
+        };
+        let e = a.gate.options().expect_err("not a number");
+        assert!(e.message.contains("--idle-days"), "{}", e.message);
     }
 
     #[test]

@@ -81,9 +81,10 @@ pub(super) async fn command<K: FormKind>(
     let draft = migrate::draft(&form, &dir, now, common.apply).map_err(prepare_error)?;
     if !common.apply {
         match common.output {
-            PlanFormat::Json => output::print(&crate::cli::json::to_pretty(&draft.plan)?),
+            PlanFormat::Json => output::print(&crate::cli::json::to_pretty(&plan_json(&draft)?)?),
             PlanFormat::Text => {
                 output::print(&lines_text(draft.plan.lines()));
+                output::print(&evidence_text(&draft));
                 output::print("\nDry run: nothing was changed. Add --apply to run this plan.\n");
             }
         }
@@ -101,8 +102,10 @@ pub(super) async fn command<K: FormKind>(
         let mut lines = draft.plan.overview_lines();
         lines.extend(draft.plan.note_lines());
         output::print(&lines_text(lines));
+        output::print(&evidence_text(&draft));
     }
     confirm(&draft.plan, common.yes)?;
+    let gate = draft.gate;
 
     let prepared = migrate::finish(draft, &dir, &store, now).map_err(prepare_error)?;
     if !prepared.key_files.is_empty() {
@@ -113,6 +116,7 @@ pub(super) async fn command<K: FormKind>(
     }
     let source = env.source.record(backend.describe());
     let mut run = RunOptions::new(env, source.clone());
+    run.options.gate = gate;
     let printer = progress_printer(&prepared.plan, &mut run);
     let summary = unless_forced(
         migrate::run(
@@ -128,6 +132,37 @@ pub(super) async fn command<K: FormKind>(
     drop(run);
     let _ = printer.await;
     finish(&summary?, env.source, common.output)
+}
+
+/// The retirement gate's evidence per removal, after the plan (empty when nothing is removed).
+fn evidence_text(draft: &migrate::Draft) -> String {
+    let lines = draft.evidence_lines();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("\n");
+    for l in lines {
+        s.push_str(&sanitize::display(&l));
+        s.push('\n');
+    }
+    s
+}
+
+/// The plan as `--output json` prints it: the plan's own fields, and `usageEvidence` (one
+/// object per removal step: `step`, 1-based, `verdict`, `shown`, `missing`) when it removes
+/// anything.
+fn plan_json(draft: &migrate::Draft) -> Result<serde_json::Value, CliError> {
+    let mut v = serde_json::to_value(&draft.plan)
+        .map_err(|e| CliError::usage(format!("cannot write the plan as JSON: {e}")))?;
+    if !draft.evidence.is_empty()
+        && let Some(o) = v.as_object_mut()
+    {
+        o.insert(
+            "usageEvidence".into(),
+            super::progress::evidence_json(&draft.evidence),
+        );
+    }
+    Ok(v)
 }
 
 /// Asks before changing anything: on a terminal, `y` — or the identity's name when secrets

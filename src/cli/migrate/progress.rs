@@ -132,6 +132,7 @@ fn describe_event(e: &Event, titles: &[String]) -> Option<String> {
             StepState::UndoFailed => format!("      undo failed: {}", said(message)),
             StepState::NotRestorable => format!("      left as it is: {}", said(message)),
             StepState::Kept => format!("      {}", said(message)),
+            StepState::Waiting => format!("      {}", said(message)),
         },
         Event::Verifying { attempt, .. } if *attempt > 1 => {
             format!("      verifying (attempt {attempt})")
@@ -249,6 +250,25 @@ fn summary_json(summary: &Summary) -> serde_json::Value {
     v
 }
 
+/// The retirement gate's decisions as JSON: `step` (1-based), `verdict` (`go`, `wait`,
+/// `overridden`), `shown` and `missing` (sentences).
+pub(super) fn evidence_json(
+    decisions: &[crate::domain::migration::retirement::GateDecision],
+) -> serde_json::Value {
+    decisions
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "step": d.step + 1,
+                "verdict": d.verdict,
+                "shown": d.shown,
+                "missing": d.missing,
+            })
+        })
+        .collect::<Vec<_>>()
+        .into()
+}
+
 /// A journal as `migrate status --output json` prints it.
 pub(super) fn state_json(state: &JournalState) -> serde_json::Value {
     let steps: Vec<serde_json::Value> = state
@@ -257,14 +277,19 @@ pub(super) fn state_json(state: &JournalState) -> serde_json::Value {
         .iter()
         .zip(&state.steps)
         .map(|(s, p)| {
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "title": s.title,
                 "state": p.state_word(),
                 "removesSecret": s.removes_secret,
                 "error": p.error,
                 "expected": p.expected,
                 "found": p.found,
-            })
+            });
+            // The retirement gate's decision, on a removal it weighed.
+            if let Some(g) = &p.gate {
+                v["usageEvidence"] = evidence_json(std::slice::from_ref(g))[0].clone();
+            }
+            v
         })
         .collect();
     serde_json::json!({
@@ -307,11 +332,22 @@ pub(super) fn state_text(state: &JournalState) -> String {
         if let Some(e) = &p.error {
             s.push_str(&format!("    {}\n", sanitize::display(e)));
         }
+        // A removal the gate holds back: what the evidence shows and what it does not.
+        if let Some(g) = p.gate.as_ref().filter(|_| p.is_waiting()) {
+            for l in g.lines() {
+                s.push_str(&format!("    {}\n", sanitize::display(&l)));
+            }
+        }
     }
     if state.truncated_tail {
         s.push_str("\n(The last journal line was cut by a crash and was ignored.)\n");
     }
-    if state.closed.is_none() {
+    if state.closed.is_none() && state.waiting().is_some() {
+        s.push_str(&format!(
+            "\nWaiting on usage evidence. Next: `credwise migrate resume {0}` checks it again and goes on once it is there; add --without-usage-evidence to remove without it; `credwise migrate rollback {0}` undoes.\n",
+            state.id
+        ));
+    } else if state.closed.is_none() {
         s.push_str(&format!(
             "\nNext: `credwise migrate resume {0}` or `credwise migrate rollback {0}`.\n",
             state.id

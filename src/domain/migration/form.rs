@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::fic_preset::FicPreset;
+use super::retirement::{DEFAULT_IDLE_DAYS, GateOptions};
 use super::{
     CertificateForm, CertificateInfo, FicForm, FieldError, IdSource, ManagedIdentityForm,
     MigrationKind, Plan, PlanContext,
@@ -123,6 +124,58 @@ const REMOVE_SECRETS: FieldSpec = FieldSpec::text(
     "Remove client secrets once the new credential is verified: `all`, or keyIds separated by commas. Without it every secret stays.",
 );
 
+/// `--idle-days`: how long the secrets to remove must have been idle (the retirement gate).
+const IDLE_DAYS: FieldSpec = FieldSpec::text(
+    "idle-days",
+    "Idle days",
+    "a secret is removed once unused this many days (sign-in data)",
+)
+.flag(
+    "N",
+    "Remove a secret only once the sign-in data shows it unused for N days (0–365; default 7), and the new credential signing in since it was added; otherwise the removal waits and `credwise migrate resume` checks again.",
+)
+.prefill(Prefill::Text("7"));
+
+/// `--without-usage-evidence`: the retirement gate's explicit override.
+const WITHOUT_USAGE_EVIDENCE: FieldSpec = FieldSpec::text(
+    "without-usage-evidence",
+    "No evidence",
+    "space toggles: remove without sign-in evidence (journaled)",
+)
+.flag(
+    "",
+    "Remove the secrets even when the sign-in data does not show them idle or the new credential in use. The journal and the record note the override and what was missing.",
+)
+.kind(FieldKind::Toggle);
+
+/// The retirement gate's fields: every migration that removes secrets has them, and `migrate
+/// resume` takes them as flags too (it checks the gate again).
+pub const GATE_FIELDS: &[FieldSpec] = &[IDLE_DAYS, WITHOUT_USAGE_EVIDENCE];
+
+/// The largest `--idle-days`: a year, longer than any sign-in source keeps.
+pub const MAX_IDLE_DAYS: i64 = 365;
+
+/// The gate's options from `idle-days` and `without-usage-evidence` values (empty: the
+/// defaults), or the field's error.
+pub fn gate_options(idle_days: &str, without: bool) -> Result<GateOptions, FieldError> {
+    let idle_days = match idle_days.trim() {
+        "" => DEFAULT_IDLE_DAYS,
+        v => match v.parse::<i64>() {
+            Ok(n) if (0..=MAX_IDLE_DAYS).contains(&n) => n,
+            _ => {
+                return Err(FieldError::new(
+                    "idle-days",
+                    format!("{v:?} is not a number of days from 0 to {MAX_IDLE_DAYS}"),
+                ));
+            }
+        },
+    };
+    Ok(GateOptions {
+        idle_days,
+        without_usage_evidence: without,
+    })
+}
+
 const CERTIFICATE: &[FieldSpec] = &[
     FieldSpec::text(
         "certificate",
@@ -164,6 +217,8 @@ const CERTIFICATE: &[FieldSpec] = &[
     )
     .prefill(Prefill::Text(".")),
     REMOVE_SECRETS,
+    IDLE_DAYS,
+    WITHOUT_USAGE_EVIDENCE,
 ];
 
 const GH: &[FicPreset] = &[FicPreset::GitHub];
@@ -286,6 +341,8 @@ const FIC: &[FieldSpec] = &[
     FieldSpec::text("description", "Description", "optional")
         .flag("TEXT", "A description stored with the credential."),
     REMOVE_SECRETS,
+    IDLE_DAYS,
+    WITHOUT_USAGE_EVIDENCE,
 ];
 
 const MANAGED_IDENTITY: &[FieldSpec] = &[
@@ -324,6 +381,8 @@ const MANAGED_IDENTITY: &[FieldSpec] = &[
         )
     },
     REMOVE_SECRETS,
+    IDLE_DAYS,
+    WITHOUT_USAGE_EVIDENCE,
 ];
 
 /// The fields of `kind`'s form, in the order the explorer shows them.
@@ -391,6 +450,14 @@ impl Form {
         FicPreset::ALL
             .into_iter()
             .find(|p| p.as_str() == self.value("preset"))
+    }
+
+    /// The retirement gate's options the form asks for (`idle-days`, `without-usage-evidence`).
+    pub fn gate_options(&self) -> Result<GateOptions, FieldError> {
+        gate_options(
+            self.value("idle-days"),
+            self.value("without-usage-evidence") == "yes",
+        )
     }
 
     /// The secret-to-certificate form, when this is one.
@@ -471,6 +538,9 @@ impl Form {
     /// (a generated key needs `key-out`).
     pub fn validate(&self, dir: &Directory, applying: bool) -> Vec<FieldError> {
         let mut errors = self.preset_conflicts();
+        if let Err(e) = self.gate_options() {
+            errors.push(e);
+        }
         errors.extend(match self.kind {
             MigrationKind::SecretToCertificate => {
                 let f = self.certificate().unwrap_or_default();
@@ -569,6 +639,32 @@ mod tests {
             let errors = Form::new(kind, "payroll-api").validate(&dir, false);
             assert_eq!(errors.len(), 1, "{kind:?}");
             assert!(errors[0].message.contains(kind.as_str()), "{errors:?}");
+        }
+    }
+
+    #[test]
+    fn the_gate_fields_are_in_every_form_and_give_the_gate_options() {
+        for kind in MigrationKind::ALL {
+            for g in GATE_FIELDS {
+                assert_eq!(field(kind, g.name), Some(g), "{kind:?} lacks {}", g.name);
+            }
+            let mut form = Form::new(kind, "payroll-api");
+            assert_eq!(form.gate_options(), Ok(GateOptions::default()));
+            form.set("idle-days", "30");
+            form.set("without-usage-evidence", "yes");
+            assert_eq!(
+                form.gate_options(),
+                Ok(GateOptions {
+                    idle_days: 30,
+                    without_usage_evidence: true
+                })
+            );
+            for bad in ["-1", "366", "a week"] {
+                form.set("idle-days", bad);
+                let e = form.gate_options().expect_err(bad);
+                assert_eq!(e.field, "idle-days");
+                assert!(e.message.contains(bad), "{e:?}");
+            }
         }
     }
 

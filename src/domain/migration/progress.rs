@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::retirement::GateDecision;
 use crate::domain::Timestamp;
 use crate::domain::change::Change;
 
@@ -34,6 +35,10 @@ pub enum StepState {
     /// A rollback chosen to keep the new credential left this step's change in place:
     /// undoing it would have left the identity without a usable credential. `note` says which.
     Kept,
+    /// The retirement gate held this removal back: the usage evidence does not show the new
+    /// credential signing in or the old one idle (`gate` says what is missing). Nothing was
+    /// removed; the run stopped before the step, and `resume` checks the evidence again.
+    Waiting,
 }
 
 impl StepState {
@@ -50,6 +55,7 @@ impl StepState {
             Self::UndoFailed => "undo-failed",
             Self::NotRestorable => "not-restorable",
             Self::Kept => "kept",
+            Self::Waiting => "waiting",
         }
     }
 
@@ -90,6 +96,8 @@ pub struct StepProgress {
     pub expected: Option<String>,
     pub found: Option<String>,
     pub at: Option<Timestamp>,
+    /// The retirement gate's latest decision on this removal (waiting, gone, overridden).
+    pub gate: Option<GateDecision>,
 }
 
 impl StepProgress {
@@ -114,6 +122,11 @@ impl StepProgress {
             self.state,
             Some(StepState::Verified) | Some(StepState::AlreadyInPlace)
         )
+    }
+
+    /// The retirement gate holds this removal until the usage evidence shows it is safe.
+    pub fn is_waiting(&self) -> bool {
+        self.state == Some(StepState::Waiting)
     }
 
     /// The state's name, `pending` before the step started.
@@ -153,6 +166,7 @@ mod tests {
             StepState::UndoFailed,
             StepState::NotRestorable,
             StepState::Kept,
+            StepState::Waiting,
         ] {
             let json = serde_json::to_string(&s).expect("serializes");
             assert_eq!(json, format!("\"{}\"", s.as_str()));

@@ -15,16 +15,18 @@
 //! own replacement. The evidence is written in words for the plan, the confirm screen, the
 //! journal and the record.
 //!
-//! Pure: the time and the evidence come in as arguments. Wiring into `jobs::migrate`, the CLI
-//! flags (`--idle-days`, `--without-usage-evidence`) and `migrate status` come with #12.
+//! Pure: the time and the evidence come in as arguments. `jobs::migrate` asks `gate` before
+//! each removal on the evidence it reads then; the plan and the explorer's confirm screen show
+//! `preview` (the evidence as it stands before the run); the options are the form catalogue's
+//! fields (`form::GATE_FIELDS`: `--idle-days`, `--without-usage-evidence`).
 
 use serde::{Deserialize, Serialize};
 
 use super::plan::Plan;
-use crate::domain::Timestamp;
 use crate::domain::change::{Change, Check};
 use crate::domain::credential::{CredentialRef, ObjectCredentials};
 use crate::domain::usage::{Evidence, Unused, UsageData, UsageIndex};
+use crate::domain::{TenantSnapshot, Timestamp};
 
 /// The default for `--idle-days`.
 pub const DEFAULT_IDLE_DAYS: i64 = 7;
@@ -92,6 +94,27 @@ impl GateDecision {
     }
 }
 
+/// The decisions as the plan and the confirm screen show them: a heading that says what the
+/// gate asks, then each removal's `GateDecision::lines`. Empty when nothing is removed.
+pub fn evidence_lines(decisions: &[GateDecision], opts: &GateOptions) -> Vec<String> {
+    if decisions.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![format!(
+        "Usage evidence (a removal goes once the new credential has signed in since it was added and the secret has been idle {} days{}):",
+        opts.idle_days,
+        if opts.without_usage_evidence {
+            "; --without-usage-evidence: it goes without"
+        } else {
+            "; until then the run waits before it, and resume checks again"
+        }
+    )];
+    for d in decisions {
+        out.extend(d.lines());
+    }
+    out
+}
+
 /// What the gate reads.
 #[derive(Debug, Clone, Copy)]
 pub struct GateInput<'a> {
@@ -117,13 +140,63 @@ pub fn gates(input: &GateInput<'_>, opts: &GateOptions) -> Vec<GateDecision> {
         .collect()
 }
 
+/// The decisions a plan's removals would get from `snapshot`'s evidence if they ran at `now`:
+/// what the plan and the confirm screen show. The target's credentials are taken as they will
+/// be once the steps before the removals are applied (so the replacement is known), and the
+/// replacement as added `now`: the evidence cannot show it signing in yet, which is why a
+/// fresh run waits at its first removal unless the replacement was already in place.
+/// Empty when the plan removes nothing or its steps do not apply to `snapshot`.
+pub fn preview(
+    plan: &Plan,
+    snapshot: &TenantSnapshot,
+    now: Timestamp,
+    opts: &GateOptions,
+) -> Vec<GateDecision> {
+    if !plan.steps.iter().any(|s| s.removes_secret) {
+        return Vec::new();
+    }
+    let mut after = snapshot.clone();
+    for s in plan.steps.iter().filter(|s| !s.removes_secret) {
+        if after.apply(&s.action).is_err() {
+            return Vec::new();
+        }
+    }
+    let Ok(credentials) = after.credentials_of(&plan.identity.target) else {
+        return Vec::new();
+    };
+    let input = GateInput {
+        plan,
+        credentials: &credentials,
+        replacement_added: now,
+        usage: &snapshot.usage,
+    };
+    plan.steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.removes_secret)
+        .map(|(i, _)| decide(&input, i, opts, false))
+        .collect()
+}
+
 /// The decision for removal step `step`.
 pub fn gate(input: &GateInput<'_>, step: usize, opts: &GateOptions) -> GateDecision {
+    decide(input, step, opts, true)
+}
+
+/// `gate`; `fresh_data` asks that the data be newer than the replacement (a preview, made
+/// before the replacement exists, does not: its data is older by definition).
+fn decide(
+    input: &GateInput<'_>,
+    step: usize,
+    opts: &GateOptions,
+    fresh_data: bool,
+) -> GateDecision {
     let ix = UsageIndex::new(input.usage);
     let mut shown = Vec::new();
     let mut missing = Vec::new();
     let s = &input.plan.steps[step];
     if let Some(at) = input.usage.collected_at
+        && fresh_data
         && at < input.replacement_added
     {
         missing.push(format!(

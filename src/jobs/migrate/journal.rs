@@ -79,6 +79,7 @@ pub(super) struct StepFields {
     pub note: Option<String>,
     pub expected: Option<String>,
     pub found: Option<String>,
+    pub gate: Option<crate::domain::migration::retirement::GateDecision>,
 }
 
 impl StepFields {
@@ -95,6 +96,7 @@ impl StepFields {
             note: self.note,
             expected: self.expected,
             found: self.found,
+            gate: self.gate,
         }
     }
 }

@@ -13,6 +13,10 @@
 //!   credential or an identity — each secret removal and every undo — the identity's
 //!   credentials are read from the tenant as they are now, and the change is refused if it
 //!   would leave no usable credential (`rollback` says how a rollback keeps to it).
+//! - **No removal on the user's word alone** (`gate`, `domain::migration::retirement`). Right
+//!   before a secret removal acts, the usage evidence is read fresh: without evidence that the
+//!   new credential signs in and the secret is idle, the run stops there (`waiting`, nothing
+//!   removed) until `resume` finds it, or the user overrides it explicitly (journaled).
 //!
 //! A new migration refuses an identity that has an open journal; `resume` and `rollback`
 //! refuse a source that is not the journal's (another tenant, another snapshot file). The
@@ -32,6 +36,7 @@
 //! | `run` | the forward run: `run`, `resume` |
 //! | `rollback` | `rollback`, `rollback_with`, `RollbackMode`, the simulation |
 //! | `checks` | checks with retries, verification with backoff, the lockout inventory, `Failure` |
+//! | `gate` | the retirement gate before each removal, on the evidence read fresh from the backend |
 //! | `journal` | an open journal with its state in memory |
 //! | `journals` | one open migration per identity, the journal's own source, records, `abandon` |
 //! | `outcome` | `RunOutcome` and its wording, `Summary`, `Finished`, what a rollback left |
@@ -43,6 +48,7 @@
 pub mod certificate;
 mod checks;
 mod error;
+mod gate;
 mod journal;
 mod journals;
 mod options;
@@ -60,8 +66,8 @@ pub use journals::{
 };
 pub use options::{Backoff, Clock, Event, Options, Pause};
 pub use outcome::{
-    Finished, KeptStep, RunOutcome, Summary, UnrestoredSecret, Wording, kept_steps, kept_words,
-    unrestored_secrets,
+    EXIT_WAITING, Finished, KeptStep, RunOutcome, Summary, UnrestoredSecret, Wording, kept_steps,
+    kept_words, unrestored_secrets,
 };
 pub use prepare::{Draft, PrepareError, Prepared, draft, finish, prepare};
 pub use rollback::{RollbackMode, rollback, rollback_with};

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::outcome::RunOutcome;
 use crate::domain::Timestamp;
 use crate::domain::migration::progress::StepState;
+use crate::domain::migration::retirement::GateOptions;
 use crate::store::journal::SourceRecord;
 
 /// The current time, as the caller sees it (`CREDWISE_NOW` pins it in tests).
@@ -116,6 +117,9 @@ pub struct Options {
     pub source: Option<SourceRecord>,
     /// Between steps, the run waits while this is set (and not cancelled).
     pub pause: Option<Pause>,
+    /// The retirement gate before each removal: `--idle-days` and the explicit
+    /// `--without-usage-evidence` override (default: 7 days, no override).
+    pub gate: GateOptions,
 }
 
 impl Options {
@@ -128,6 +132,7 @@ impl Options {
             clock,
             source: None,
             pause: None,
+            gate: GateOptions::default(),
         }
     }
 

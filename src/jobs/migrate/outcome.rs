@@ -49,7 +49,20 @@ pub enum RunOutcome {
     },
     /// Closed without touching the tenant.
     Abandoned,
+    /// The retirement gate holds removal step `index` back: the usage evidence does not show
+    /// the new credential signing in and the old one idle (`missing`, one sentence each).
+    /// Nothing was removed; the journal stays open (step journaled `waiting`) and `resume`
+    /// checks the evidence again. `idle_days` is what the gate asked.
+    Waiting {
+        index: usize,
+        missing: Vec<String>,
+        idle_days: i64,
+    },
 }
+
+/// The CLI's exit code for a migration that waits on usage evidence: not a failure (nothing
+/// is wrong, run `resume` later) and not done either, so scripts can tell it apart.
+pub const EXIT_WAITING: u8 = 4;
 
 /// An outcome in words: a headline, and lines that follow it (remedies, what to run next).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +112,7 @@ impl RunOutcome {
             Self::RolledBackKeeping { .. } => "rolled-back-keeping-new-credential",
             Self::RollbackFailed { .. } => "rollback-failed",
             Self::Abandoned => "abandoned",
+            Self::Waiting { .. } => "waiting",
         }
     }
 
@@ -107,6 +121,7 @@ impl RunOutcome {
         match self {
             Self::Failed { exit_code, .. } | Self::RollbackFailed { exit_code, .. } => *exit_code,
             Self::Cancelled { .. } => 3,
+            Self::Waiting { .. } => EXIT_WAITING,
             _ => 0,
         }
     }
@@ -168,6 +183,24 @@ impl RunOutcome {
                     "`credwise migrate resume {id}` continues, `credwise migrate rollback {id}` undoes."
                 )],
             ),
+            Self::Waiting {
+                index,
+                missing,
+                idle_days,
+            } => {
+                let mut details: Vec<String> =
+                    missing.iter().map(|m| format!("Not shown: {m}.")).collect();
+                details.push(format!(
+                    "Nothing was removed. Once the workload signs in with the new credential and the secret has been idle {idle_days} days, `credwise migrate resume {id}` checks the evidence again and goes on; `credwise migrate resume {id} --without-usage-evidence` removes it without the evidence (the journal and the record note it); `credwise migrate rollback {id}` undoes."
+                ));
+                (
+                    format!(
+                        "Waiting before step {}: removing the secret needs usage evidence.",
+                        index + 1
+                    ),
+                    details,
+                )
+            }
             Self::RollbackFailed { index, error, .. } => (
                 format!("Undoing step {} failed: {error}.", index + 1),
                 vec![format!(
@@ -213,6 +246,9 @@ impl RunOutcome {
                 plural(unrestored.len())
             ),
             Self::RolledBackKeeping { kept, .. } => kept_words(kept),
+            Self::Waiting { index, .. } => {
+                format!("waiting on usage evidence before step {}", index + 1)
+            }
             other => other.word().into(),
         }
     }

@@ -1,6 +1,7 @@
 //! From a filled form to the plan a run executes, the same way for the CLI and the explorer:
-//! `draft` validates the form, reads the user's certificate (for its real thumbprint) and
-//! builds the plan with fresh ids; `finish`, once the user has confirmed, refuses an identity
+//! `draft` validates the form, reads the user's certificate (for its real thumbprint),
+//! builds the plan with fresh ids and weighs each removal's usage evidence as it stands (the
+//! retirement gate's `preview`, which the plan and the confirm screen show); `finish`, once the user has confirmed, refuses an identity
 //! with an open migration before anything is generated, generates the certificate credwise
 //! makes (writing its key files once, 0600) and rebuilds the plan around it. `prepare` is both
 //! in one, for a caller that confirmed before it asked.
@@ -11,6 +12,7 @@ use super::certificate::{self, CertificateError};
 use super::error::MigrateError;
 use super::journals::ensure_no_open_migration;
 use super::{RandomIds, guidance};
+use crate::domain::migration::retirement::{self, GateDecision, GateOptions};
 use crate::domain::migration::{FieldError, Form, Plan, PlanContext};
 use crate::domain::{Directory, Timestamp};
 use crate::store::journal::JournalStore;
@@ -37,7 +39,20 @@ impl From<Vec<FieldError>> for PrepareError {
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub plan: Plan,
+    /// The retirement gate's options the form asked for (`--idle-days`,
+    /// `--without-usage-evidence`): what the run is to use.
+    pub gate: GateOptions,
+    /// Each removal's usage evidence as it stands now (`retirement::preview`).
+    pub evidence: Vec<GateDecision>,
     form: Form,
+}
+
+impl Draft {
+    /// The evidence as lines for the plan and the confirm screen; empty when nothing is
+    /// removed.
+    pub fn evidence_lines(&self) -> Vec<String> {
+        retirement::evidence_lines(&self.evidence, &self.gate)
+    }
 }
 
 /// The plan to run, and the key files written for it.
@@ -72,8 +87,12 @@ pub fn draft(
         guidance: guidance(),
     };
     let plan = form.plan(&ctx, &mut RandomIds, certificate.as_ref(), applying)?;
+    let gate = form.gate_options().map_err(|e| vec![e])?;
+    let evidence = retirement::preview(&plan, dir.snapshot(), now, &gate);
     Ok(Draft {
         plan,
+        gate,
+        evidence,
         form: form.clone(),
     })
 }

@@ -12,6 +12,7 @@
 use super::outcome::{RunOutcome, kept_steps, unrestored_secrets};
 use crate::domain::Timestamp;
 use crate::domain::migration::plan::describe_check;
+use crate::domain::migration::retirement::GateVerdict;
 use crate::store::journal::{JournalState, Outcome, StepState};
 
 fn ts(t: Timestamp) -> String {
@@ -108,8 +109,33 @@ fn render_raw(state: &JournalState) -> String {
             Some(StepState::Kept) => format!(
                 "done; kept by the rollback, so that the identity keeps a usable credential ({when})"
             ),
+            Some(StepState::Waiting) => {
+                format!("waiting on usage evidence, nothing removed ({when})")
+            }
         };
-        md.push_str(&format!("{}. {} — {what}\n", i + 1, cell(&step.title)));
+        let overridden = p
+            .gate
+            .as_ref()
+            .filter(|g| g.verdict == GateVerdict::Overridden && p.applied)
+            .map(|_| " — removed without usage evidence (--without-usage-evidence)")
+            .unwrap_or_default();
+        md.push_str(&format!(
+            "{}. {} — {what}{overridden}\n",
+            i + 1,
+            cell(&step.title)
+        ));
+    }
+
+    // Each removal's evidence as the gate weighed it, an override with what was missing.
+    let decisions: Vec<_> = state.steps.iter().filter_map(|p| p.gate.as_ref()).collect();
+    if !decisions.is_empty() {
+        md.push_str("\n## Usage evidence\n\n");
+        for d in decisions {
+            for (n, line) in d.lines().iter().enumerate() {
+                let indent = if n == 0 { "- " } else { "  - " };
+                md.push_str(&format!("{indent}{}\n", cell(line.trim_start())));
+            }
+        }
     }
 
     let verified: Vec<String> = plan

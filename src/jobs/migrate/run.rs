@@ -3,15 +3,18 @@
 //! verification already holds, record it and move on (idempotent resume after a crash between
 //! an action and its journal record) → check the precondition → before the first secret
 //! removal, check every earlier step again → the lockout rule on the credentials as they are
-//! now → apply → journal `applied` (with the undo and any ids Azure chose) → verify, retrying
-//! with backoff → journal `verified`. A failure stops the run with the step journaled as
-//! failed; nothing is lost and `resume` continues from there. Between steps the run waits
-//! while paused and stops when cancelled.
+//! now → the retirement gate on the usage evidence read now (`gate`): without it the run
+//! stops before the removal, journaled `waiting`, and `resume` asks again → apply → journal
+//! `applied` (with the undo, any ids Azure chose, and the gate's decision: the evidence, or
+//! the override and what was missing) → verify, retrying with backoff → journal `verified`. A
+//! failure stops the run with the step journaled as failed; nothing is lost and `resume`
+//! continues from there. Between steps the run waits while paused and stops when cancelled.
 //!
 //! May import `backend`, `store` and `domain`.
 
 use super::checks::{self, Failure, Verified, check_with_retry};
 use super::error::MigrateError;
+use super::gate::{self, Evidence};
 use super::journal::Journal;
 use super::journals::{close, ensure_no_open_migration, ensure_same_source, stop};
 use super::options::{Event, Options};
@@ -22,6 +25,7 @@ use crate::domain::change::Change;
 use crate::domain::migration::Plan;
 use crate::domain::migration::plan::describe_check;
 use crate::domain::migration::progress::{Phase, StepState};
+use crate::domain::migration::retirement::{GateDecision, GateVerdict};
 use crate::domain::migration::safety;
 use crate::store::journal::{CreatedIds, JournalStore, Outcome, Record, SourceRecord, VERSION};
 
@@ -101,8 +105,10 @@ fn failed(
 
 /// What a step's checks before its action decided.
 enum Before {
-    /// Go on to the action.
-    Act,
+    /// Go on to the action; a removal carries the retirement gate's decision.
+    Act(Option<GateDecision>),
+    /// The retirement gate holds this removal back until the evidence shows it is safe.
+    Wait(GateDecision),
     /// The change is in place: the step is done (journaled).
     Done,
     /// The step failed here.
@@ -122,6 +128,7 @@ async fn forward(
         steps: journal.state().plan.steps.len(),
     });
     let mut rechecked = false;
+    let mut evidence = Evidence::default();
     for index in 0..journal.state().steps.len() {
         if journal.state().steps[index].is_complete() {
             continue;
@@ -141,20 +148,26 @@ async fn forward(
         journal.step(index, StepState::Started, options, |_| {})?;
         let step = journal.state().plan.steps[index].clone();
 
-        match before(
+        let decision = match before(
             backend,
             &mut journal,
             index,
             resumed,
             &mut rechecked,
+            &mut evidence,
             options,
         )
         .await?
         {
-            Before::Act => {}
+            Before::Act(decision) => decision,
+            Before::Wait(decision) => return waiting(journal, index, decision, options),
             Before::Done => continue,
             Before::Fail(phase, f) => return failed(journal, index, phase, f, options),
-        }
+        };
+        let overridden = decision
+            .as_ref()
+            .filter(|d| d.verdict == GateVerdict::Overridden)
+            .map(gate::override_note);
 
         let applied = match backend.apply(&step.action).await {
             Ok(a) => a,
@@ -173,6 +186,8 @@ async fn forward(
             r.applied = true;
             r.undo = Some(undo);
             r.created = created.clone();
+            r.gate = decision;
+            r.note = overridden;
             if discarded_secret {
                 r.note = Some("the service returned a secret value; credwise discarded it".into());
             }
@@ -217,14 +232,37 @@ async fn forward(
     close(store, journal, Outcome::Done, RunOutcome::Done, options)
 }
 
+/// Journals removal step `index` as waiting on usage evidence (the decision with it) and ends
+/// the run there, open: nothing was removed, and `resume` asks the gate again.
+fn waiting(
+    mut journal: Journal,
+    index: usize,
+    decision: GateDecision,
+    options: &Options,
+) -> Result<Summary, MigrateError> {
+    let missing = decision.missing.clone();
+    journal.step(index, StepState::Waiting, options, |r| {
+        r.note = Some(format!("waiting on usage evidence: {}", missing.join("; ")));
+        r.gate = Some(decision);
+    })?;
+    let outcome = RunOutcome::Waiting {
+        index,
+        missing,
+        idle_days: options.gate.idle_days,
+    };
+    Ok(stop(journal, outcome, options))
+}
+
 /// A step's checks before its action: already in place (by content), its precondition, the
-/// recheck of every earlier step before the first secret removal, and the lockout rule.
+/// recheck of every earlier step before the first secret removal, the lockout rule, and the
+/// retirement gate on the usage evidence.
 async fn before(
     backend: &dyn Backend,
     journal: &mut Journal,
     index: usize,
     resumed: bool,
     rechecked: &mut bool,
+    evidence: &mut Evidence,
     options: &Options,
 ) -> Result<Before, MigrateError> {
     let step = journal.state().plan.steps[index].clone();
@@ -334,5 +372,14 @@ async fn before(
             return Ok(Before::Fail(Phase::Precondition, f));
         }
     }
-    Ok(Before::Act)
+    // The removal goes only on evidence that nothing needs the credential any more (or on
+    // the user's explicit override, journaled with what was missing).
+    if step.removes_secret {
+        let decision = gate::decide(backend, state, index, evidence, options).await;
+        if decision.verdict == GateVerdict::Wait {
+            return Ok(Before::Wait(decision));
+        }
+        return Ok(Before::Act(Some(decision)));
+    }
+    Ok(Before::Act(None))
 }

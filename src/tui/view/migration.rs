@@ -308,6 +308,21 @@ fn confirm(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
         if let Some(e) = &m.confirm_error {
             out.push(Line::from(span(format!("  ✗ {e}"), t.error)));
         }
+        // What the sign-in data says about each removal (the run waits without it), below
+        // the name being typed so that a small screen keeps the prompt in view.
+        if !m.evidence.is_empty() {
+            out.push(Line::raw(""));
+        }
+        for (n, l) in m.evidence.iter().enumerate() {
+            let style = if n == 0 {
+                t.heading
+            } else if l.trim_start().starts_with('✗') {
+                t.warning
+            } else {
+                t.dim
+            };
+            out.push(Line::from(span(sanitize::display(l).into_owned(), style)));
+        }
     } else {
         out.push(Line::from(span(
             "No secret is removed: they stay until you run the removal later.",
@@ -398,6 +413,7 @@ fn step_line(
             "kept (the identity's last credential)",
             t.warning,
         ),
+        Some(StepState::Waiting) => ("…".to_string(), "waiting on usage evidence", t.warning),
     };
     let mut spans = vec![
         span(format!(" {mark} "), style),
