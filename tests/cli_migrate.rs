@@ -628,6 +628,7 @@ fn the_log_file_tells_the_run_and_holds_no_key_material() {
         s(&env.keys()),
         "--remove-secrets",
         "all",
+        "--without-usage-evidence",
         "--apply",
         "--yes",
     ]);

@@ -650,6 +650,7 @@ fn kubernetes_and_managed_identity_forms_are_pre_filled_too() {
     assert!(rg.from_tenant().unwrap().contains("role assignments"));
     let location = field(&app, "location");
     assert!(!location.text().is_empty() && location.from_tenant().is_some());
+}
 
 /// The retirement gate's fields are the form's: the idle days and the explicit override reach
 /// the run's form, and the confirm screen weighs each removal's evidence with them; a bad
