@@ -379,10 +379,109 @@ fn copy_and_portal_emit_effects() {
 #[test]
 fn reload_asks_for_a_load() {
     let mut app = loaded_app();
-    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
+    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Refresh]);
     assert!(matches!(app.load, LoadState::Loading(_)));
     // The old list stays visible while loading.
     assert!(!app.visible.is_empty());
+}
+
+/// `:reload` refreshes as `r` does; `:reload full` loads the whole tenant; anything else is
+/// an error that asks for nothing.
+#[test]
+fn reload_full_is_a_full_load_and_reload_alone_a_refresh() {
+    let mut app = loaded_app();
+    let line = |app: &mut App, text: &str| {
+        cmd(app, Command::CommandLine);
+        type_text(app, text);
+        cmd(app, Command::Submit)
+    };
+    assert_eq!(line(&mut app, "reload"), vec![Effect::Refresh]);
+    assert_eq!(line(&mut app, "reload full"), vec![Effect::Load]);
+    assert!(matches!(app.load, LoadState::Loading(_)));
+    assert_eq!(line(&mut app, "reload sideways"), vec![]);
+    assert!(app.status.as_ref().is_some_and(|s| s.is_error));
+}
+
+fn refreshed(
+    refresh: credwise::app::msg::Refresh,
+    warnings: Vec<credwise::backend::Warning>,
+) -> Msg {
+    Msg::TenantLoaded {
+        dir: Box::new(common::demo_dir()),
+        audit: None,
+        warnings,
+        cached_at: None,
+        refresh: Some(refresh),
+    }
+}
+
+/// The status line says what a refresh did: what delta reported, or that it read the whole
+/// tenant and why; a warning of the load still shows after it.
+#[test]
+fn a_refresh_says_what_changed_or_why_it_read_everything() {
+    use credwise::app::msg::Refresh;
+    use credwise::backend::Warning;
+    let delta = |added, changed, removed| Refresh {
+        full: false,
+        added,
+        changed,
+        removed,
+        azure_at: None,
+    };
+    let status = |app: &App| app.status.clone().unwrap();
+    let mut app = loaded_app();
+    cmd(&mut app, Command::Reload);
+    update(&mut app, refreshed(delta(0, 3, 1), vec![]));
+    assert_eq!(app.load, LoadState::Loaded);
+    assert_eq!(status(&app).text, "refreshed: 3 changed, 1 removed");
+    assert!(!status(&app).is_error);
+    assert_eq!(app.refreshed, Some(delta(0, 3, 1)));
+
+    update(&mut app, refreshed(delta(2, 0, 0), vec![]));
+    assert_eq!(status(&app).text, "refreshed: 2 added");
+    update(&mut app, refreshed(delta(0, 0, 0), vec![]));
+    assert_eq!(status(&app).text, "refreshed: nothing changed");
+
+    let full = Refresh {
+        full: true,
+        ..delta(0, 0, 0)
+    };
+    let n = app.dir.as_ref().unwrap().len();
+    update(&mut app, refreshed(full.clone(), vec![]));
+    assert_eq!(
+        status(&app).text,
+        format!("loaded {n} identities in full: no delta link was kept to refresh from")
+    );
+    let expired = Warning {
+        area: "refresh".into(),
+        message: "the tenant was read in full: Graph no longer knows the saved delta link \
+                  (410 Gone); delta links last seven days"
+            .into(),
+    };
+    update(&mut app, refreshed(full, vec![expired]));
+    assert!(
+        status(&app).text.starts_with(&format!(
+            "loaded {n} identities; the tenant was read in full"
+        )) && status(&app).text.contains("410 Gone"),
+        "{:?}",
+        status(&app)
+    );
+    assert!(!status(&app).is_error, "a full load is not a failure");
+
+    let fics = Warning {
+        area: "federated credentials".into(),
+        message: "could not be read again".into(),
+    };
+    update(&mut app, refreshed(delta(0, 1, 0), vec![fics]));
+    assert_eq!(
+        status(&app).text,
+        "refreshed: 1 changed; federated credentials: could not be read again"
+    );
+    assert!(status(&app).is_error);
+
+    // A full load afterwards forgets the refresh.
+    update(&mut app, tenant_loaded(None));
+    assert_eq!(app.refreshed, None);
 }
 
 #[test]
@@ -466,6 +565,7 @@ fn tenant_loaded(cached_at: Option<credwise::domain::Timestamp>) -> Msg {
         audit: None,
         warnings: vec![],
         cached_at,
+        refresh: None,
     }
 }
 
@@ -522,7 +622,7 @@ fn a_failed_refresh_keeps_the_cached_tenant_and_says_so() {
         "{status:?}"
     );
     // `r` tries again, without the cache.
-    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
+    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Refresh]);
     assert!(matches!(app.load, LoadState::Loading(_)));
 }
 
@@ -541,7 +641,7 @@ fn no_credential_shows_the_sign_in_screen_whose_keys_open_another_source() {
         cmd(&mut app, Command::OpenDemo),
         vec![Effect::Open(OpenRequest::Demo)]
     );
-    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
+    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Refresh]);
     assert!(app.sign_in_needed().is_none(), "retrying: loading again");
 
     // `:open FILE` and `:demo` from the command line; `:open` alone says what it needs.

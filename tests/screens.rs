@@ -283,6 +283,7 @@ fn cached_tenant_while_refreshing() {
             audit: None,
             warnings: vec![],
             cached_at: Some(NOW - time::Duration::minutes(95)),
+            refresh: None,
         },
     );
     update(
@@ -323,6 +324,7 @@ fn details_say_when_a_role_assignment_has_a_condition() {
             audit: None,
             warnings: vec![],
             cached_at: None,
+            refresh: None,
         },
     );
     cmd(&mut app, Command::Open);

@@ -208,6 +208,9 @@ pub struct App {
     /// When the tenant on screen came from the cache: the instant it was captured. Cleared by
     /// the fresh load that replaces it.
     pub cached_at: Option<Timestamp>,
+    /// When the tenant on screen came from an incremental refresh: what it did. Cleared by a
+    /// full load.
+    pub refreshed: Option<msg::Refresh>,
     pub warnings: Vec<Warning>,
     pub nav_selected: usize,
     /// Identities per navigation item, same order as `NavItem::ALL`.
@@ -268,6 +271,7 @@ impl App {
             load: LoadState::Loading(None),
             dir: None,
             cached_at: None,
+            refreshed: None,
             warnings: vec![],
             nav_selected: App::nav_index(NavItem::All),
             nav_counts: vec![0; NavItem::ALL.len()],

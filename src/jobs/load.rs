@@ -118,6 +118,28 @@ pub async fn sweep(
     Ok(loaded)
 }
 
+/// The explorer's incremental refresh (`r`): `refresh`, then indexed and audited off the
+/// async threads as `explore` does. The tenant is remembered before it shows (as `refresh`
+/// always does), so what is on screen is what the next refresh starts from.
+pub async fn explore_refresh(
+    source: &Source,
+    progress: &Progress,
+    options: AuditOptions,
+    suppressions: Vec<Suppression>,
+) -> Result<(Audited, Refreshed), Error> {
+    let refreshed = refresh(source, progress).await?;
+    progress.report("indexing", 0, None);
+    let audited = index(
+        refreshed.loaded.snapshot.clone(),
+        refreshed.loaded.warnings.clone(),
+        None,
+        options,
+        suppressions,
+    )
+    .await?;
+    Ok((audited, refreshed))
+}
+
 /// Remembers `loaded` in the source's slot, if it has one; a failure is a warning on it.
 async fn remember_or_warn(source: &Source, loaded: &mut Loaded, sync: Option<SyncState>) {
     if let Some(slot) = &source.cache
