@@ -696,3 +696,68 @@ fn opening_another_source_forgets_the_old_tenant_and_keeps_the_settings() {
     assert_eq!(app.sort, SortKey::Expiry);
     assert!(app.decision_table.is_some(), "the wizard still works");
 }
+
+/// The title's freshness follows the app's clock: the cache's age while the live load runs,
+/// the load's age after it (moving on with `Msg::Tick`), a delta refresh with the Azure part's
+/// older age; nothing for the demo, whose dates are today's.
+#[test]
+fn the_title_says_how_fresh_the_tenant_is() {
+    use credwise::app::msg::Refresh;
+    use time::Duration;
+    let live = |captured: credwise::domain::Timestamp| {
+        let mut s = credwise::backend::demo::snapshot(NOW);
+        s.source = credwise::domain::SnapshotSource::Live;
+        s.captured_at = captured;
+        Box::new(credwise::domain::Directory::new(s))
+    };
+    let loaded = |dir, cached_at, refresh| Msg::TenantLoaded {
+        dir,
+        audit: None,
+        warnings: vec![],
+        cached_at,
+        refresh,
+    };
+    let mut app = App::new("live", false, NOW);
+    assert_eq!(app.freshness(), None, "nothing on screen yet");
+    let two_h = NOW - Duration::hours(2);
+    update(&mut app, loaded(live(two_h), Some(two_h), None));
+    assert_eq!(app.freshness(), Some(("from cache, 2h old".into(), true)));
+
+    update(
+        &mut app,
+        loaded(live(NOW - Duration::minutes(3)), None, None),
+    );
+    assert_eq!(app.freshness(), Some(("as of 3m ago".into(), false)));
+    update(&mut app, Msg::Tick(NOW + Duration::minutes(10)));
+    assert_eq!(app.freshness(), Some(("as of 13m ago".into(), false)));
+
+    let delta = Refresh {
+        full: false,
+        added: 0,
+        changed: 1,
+        removed: 0,
+        azure_at: Some(NOW - Duration::minutes(3)),
+    };
+    update(
+        &mut app,
+        loaded(live(NOW + Duration::minutes(10)), None, Some(delta.clone())),
+    );
+    assert_eq!(
+        app.freshness(),
+        Some(("refreshed just now · Azure as of 13m ago".into(), false))
+    );
+    // A refresh that read everything is as fresh as a load, Azure included.
+    let full = Refresh {
+        full: true,
+        ..delta
+    };
+    update(
+        &mut app,
+        loaded(live(NOW + Duration::minutes(10)), None, Some(full)),
+    );
+    update(&mut app, Msg::Tick(NOW + Duration::minutes(15)));
+    assert_eq!(app.freshness(), Some(("as of 5m ago".into(), false)));
+
+    update(&mut app, tenant_loaded(None));
+    assert_eq!(app.freshness(), None, "the demo's dates are today's");
+}

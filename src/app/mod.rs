@@ -304,6 +304,40 @@ impl App {
         }
     }
 
+    /// How fresh the tenant on screen is, for the title line, and whether it is the cache's:
+    /// "from cache, 2h old" while the live load runs, "as of 3m ago" after a full load (or of
+    /// a snapshot file), "refreshed just now" after a delta refresh — with the Azure part's
+    /// age when it is older, as a delta refresh reads Graph only. `None` without a tenant and
+    /// for the demo loaded (its dates are moved to today).
+    pub fn freshness(&self) -> Option<(String, bool)> {
+        use crate::domain::expiry::ago;
+        let dir = self.dir.as_ref()?;
+        if let Some(at) = self.cached_at {
+            let age = match ago(at, self.now).strip_suffix(" ago") {
+                Some(span) => format!("{span} old"),
+                None => "just now".to_string(),
+            };
+            return Some((format!("from cache, {age}"), true));
+        }
+        let s = dir.snapshot();
+        if s.source == crate::domain::SnapshotSource::Demo {
+            return None;
+        }
+        let text = match &self.refreshed {
+            Some(r) if !r.full => {
+                let mut t = format!("refreshed {}", ago(s.captured_at, self.now));
+                if let Some(azure) = r.azure_at
+                    && s.captured_at - azure >= time::Duration::minutes(1)
+                {
+                    t.push_str(&format!(" · Azure as of {}", ago(azure, self.now)));
+                }
+                t
+            }
+            _ => format!("as of {}", ago(s.captured_at, self.now)),
+        };
+        Some((text, false))
+    }
+
     /// The standing notice about a migration left unfinished: it keeps its own line until
     /// the user resumes, rolls back or dismisses it, so no later message can hide it.
     pub fn journal_notice(&self) -> Option<String> {
