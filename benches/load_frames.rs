@@ -104,6 +104,7 @@ fn one_load(rt: &tokio::runtime::Runtime, backend: Arc<dyn Backend>, now: Timest
                         audit: Some(Box::new((a.report, a.overview))),
                         warnings: a.warnings,
                         cached_at: None,
+                        refresh: None,
                     });
                     final_update = t.elapsed();
                     draw(&app, &mut ui, &mut last, &mut gaps);

@@ -379,10 +379,109 @@ fn copy_and_portal_emit_effects() {
 #[test]
 fn reload_asks_for_a_load() {
     let mut app = loaded_app();
-    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
+    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Refresh]);
     assert!(matches!(app.load, LoadState::Loading(_)));
     // The old list stays visible while loading.
     assert!(!app.visible.is_empty());
+}
+
+/// `:reload` refreshes as `r` does; `:reload full` loads the whole tenant; anything else is
+/// an error that asks for nothing.
+#[test]
+fn reload_full_is_a_full_load_and_reload_alone_a_refresh() {
+    let mut app = loaded_app();
+    let line = |app: &mut App, text: &str| {
+        cmd(app, Command::CommandLine);
+        type_text(app, text);
+        cmd(app, Command::Submit)
+    };
+    assert_eq!(line(&mut app, "reload"), vec![Effect::Refresh]);
+    assert_eq!(line(&mut app, "reload full"), vec![Effect::Load]);
+    assert!(matches!(app.load, LoadState::Loading(_)));
+    assert_eq!(line(&mut app, "reload sideways"), vec![]);
+    assert!(app.status.as_ref().is_some_and(|s| s.is_error));
+}
+
+fn refreshed(
+    refresh: credwise::app::msg::Refresh,
+    warnings: Vec<credwise::backend::Warning>,
+) -> Msg {
+    Msg::TenantLoaded {
+        dir: Box::new(common::demo_dir()),
+        audit: None,
+        warnings,
+        cached_at: None,
+        refresh: Some(refresh),
+    }
+}
+
+/// The status line says what a refresh did: what delta reported, or that it read the whole
+/// tenant and why; a warning of the load still shows after it.
+#[test]
+fn a_refresh_says_what_changed_or_why_it_read_everything() {
+    use credwise::app::msg::Refresh;
+    use credwise::backend::Warning;
+    let delta = |added, changed, removed| Refresh {
+        full: false,
+        added,
+        changed,
+        removed,
+        azure_at: None,
+    };
+    let status = |app: &App| app.status.clone().unwrap();
+    let mut app = loaded_app();
+    cmd(&mut app, Command::Reload);
+    update(&mut app, refreshed(delta(0, 3, 1), vec![]));
+    assert_eq!(app.load, LoadState::Loaded);
+    assert_eq!(status(&app).text, "refreshed: 3 changed, 1 removed");
+    assert!(!status(&app).is_error);
+    assert_eq!(app.refreshed, Some(delta(0, 3, 1)));
+
+    update(&mut app, refreshed(delta(2, 0, 0), vec![]));
+    assert_eq!(status(&app).text, "refreshed: 2 added");
+    update(&mut app, refreshed(delta(0, 0, 0), vec![]));
+    assert_eq!(status(&app).text, "refreshed: nothing changed");
+
+    let full = Refresh {
+        full: true,
+        ..delta(0, 0, 0)
+    };
+    let n = app.dir.as_ref().unwrap().len();
+    update(&mut app, refreshed(full.clone(), vec![]));
+    assert_eq!(
+        status(&app).text,
+        format!("loaded {n} identities in full: no delta link was kept to refresh from")
+    );
+    let expired = Warning {
+        area: "refresh".into(),
+        message: "the tenant was read in full: Graph no longer knows the saved delta link \
+                  (410 Gone); delta links last seven days"
+            .into(),
+    };
+    update(&mut app, refreshed(full, vec![expired]));
+    assert!(
+        status(&app).text.starts_with(&format!(
+            "loaded {n} identities; the tenant was read in full"
+        )) && status(&app).text.contains("410 Gone"),
+        "{:?}",
+        status(&app)
+    );
+    assert!(!status(&app).is_error, "a full load is not a failure");
+
+    let fics = Warning {
+        area: "federated credentials".into(),
+        message: "could not be read again".into(),
+    };
+    update(&mut app, refreshed(delta(0, 1, 0), vec![fics]));
+    assert_eq!(
+        status(&app).text,
+        "refreshed: 1 changed; federated credentials: could not be read again"
+    );
+    assert!(status(&app).is_error);
+
+    // A full load afterwards forgets the refresh.
+    update(&mut app, tenant_loaded(None));
+    assert_eq!(app.refreshed, None);
 }
 
 #[test]
@@ -466,6 +565,7 @@ fn tenant_loaded(cached_at: Option<credwise::domain::Timestamp>) -> Msg {
         audit: None,
         warnings: vec![],
         cached_at,
+        refresh: None,
     }
 }
 
@@ -522,7 +622,7 @@ fn a_failed_refresh_keeps_the_cached_tenant_and_says_so() {
         "{status:?}"
     );
     // `r` tries again, without the cache.
-    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
+    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Refresh]);
     assert!(matches!(app.load, LoadState::Loading(_)));
 }
 
@@ -541,7 +641,7 @@ fn no_credential_shows_the_sign_in_screen_whose_keys_open_another_source() {
         cmd(&mut app, Command::OpenDemo),
         vec![Effect::Open(OpenRequest::Demo)]
     );
-    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Load]);
+    assert_eq!(cmd(&mut app, Command::Reload), vec![Effect::Refresh]);
     assert!(app.sign_in_needed().is_none(), "retrying: loading again");
 
     // `:open FILE` and `:demo` from the command line; `:open` alone says what it needs.
@@ -595,4 +695,69 @@ fn opening_another_source_forgets_the_old_tenant_and_keeps_the_settings() {
     assert_eq!(app.load, LoadState::Loading(None));
     assert_eq!(app.sort, SortKey::Expiry);
     assert!(app.decision_table.is_some(), "the wizard still works");
+}
+
+/// The title's freshness follows the app's clock: the cache's age while the live load runs,
+/// the load's age after it (moving on with `Msg::Tick`), a delta refresh with the Azure part's
+/// older age; nothing for the demo, whose dates are today's.
+#[test]
+fn the_title_says_how_fresh_the_tenant_is() {
+    use credwise::app::msg::Refresh;
+    use time::Duration;
+    let live = |captured: credwise::domain::Timestamp| {
+        let mut s = credwise::backend::demo::snapshot(NOW);
+        s.source = credwise::domain::SnapshotSource::Live;
+        s.captured_at = captured;
+        Box::new(credwise::domain::Directory::new(s))
+    };
+    let loaded = |dir, cached_at, refresh| Msg::TenantLoaded {
+        dir,
+        audit: None,
+        warnings: vec![],
+        cached_at,
+        refresh,
+    };
+    let mut app = App::new("live", false, NOW);
+    assert_eq!(app.freshness(), None, "nothing on screen yet");
+    let two_h = NOW - Duration::hours(2);
+    update(&mut app, loaded(live(two_h), Some(two_h), None));
+    assert_eq!(app.freshness(), Some(("from cache, 2h old".into(), true)));
+
+    update(
+        &mut app,
+        loaded(live(NOW - Duration::minutes(3)), None, None),
+    );
+    assert_eq!(app.freshness(), Some(("as of 3m ago".into(), false)));
+    update(&mut app, Msg::Tick(NOW + Duration::minutes(10)));
+    assert_eq!(app.freshness(), Some(("as of 13m ago".into(), false)));
+
+    let delta = Refresh {
+        full: false,
+        added: 0,
+        changed: 1,
+        removed: 0,
+        azure_at: Some(NOW - Duration::minutes(3)),
+    };
+    update(
+        &mut app,
+        loaded(live(NOW + Duration::minutes(10)), None, Some(delta.clone())),
+    );
+    assert_eq!(
+        app.freshness(),
+        Some(("refreshed just now · Azure as of 13m ago".into(), false))
+    );
+    // A refresh that read everything is as fresh as a load, Azure included.
+    let full = Refresh {
+        full: true,
+        ..delta
+    };
+    update(
+        &mut app,
+        loaded(live(NOW + Duration::minutes(10)), None, Some(full)),
+    );
+    update(&mut app, Msg::Tick(NOW + Duration::minutes(15)));
+    assert_eq!(app.freshness(), Some(("as of 5m ago".into(), false)));
+
+    update(&mut app, tenant_loaded(None));
+    assert_eq!(app.freshness(), None, "the demo's dates are today's");
 }

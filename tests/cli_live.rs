@@ -224,3 +224,152 @@ fn without_az_login_the_message_says_what_to_do() {
         r.stderr
     );
 }
+
+/// `--incremental` (issue #13): a first run with nothing cached reads the whole tenant and says
+/// so on stderr; after a change in the tenant, the next run reads only the two delta rounds
+/// and the changed application's federated credentials, says what changed, and prints what a
+/// full load prints. `show`, `audit` and `snapshot save` take the flag too.
+#[tokio::test]
+async fn incremental_reads_only_what_changed_since_the_cached_tenant() {
+    let emu = Emulator::start(demo()).await;
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let run = |args: Vec<String>| {
+        let cache = cache.clone();
+        let mut all = args;
+        all.extend([
+            "--graph-url".into(),
+            emu.graph_url(),
+            "--arm-url".into(),
+            emu.arm_url(),
+            "--auth".into(),
+            "none".into(),
+        ]);
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            Run::of(credwise().env("CREDWISE_CACHE_DIR", &cache), &refs)
+        })
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let list = args(&["list", "--output", "json", "--incremental"]);
+
+    let first = run(list.clone()).await.unwrap();
+    assert!(
+        first.stderr.contains(
+            "incremental: no cached tenant with delta links to start from; read the whole tenant"
+        ),
+        "{}",
+        first.stderr
+    );
+    let _ = first.succeeded();
+
+    let (renamed, gone) = {
+        let t = emu.snapshot();
+        let app = t.applications[0].id.clone();
+        let sp = t
+            .service_principals
+            .iter()
+            .find(|s| {
+                s.app_id != t.applications[0].app_id
+                    && s.service_principal_type
+                        == credwise::domain::ServicePrincipalType::Application
+            })
+            .unwrap()
+            .id
+            .clone();
+        (app, sp)
+    };
+    emu.mutate(|t| {
+        t.applications[0].display_name = "renamed-in-the-portal".into();
+        t.service_principals.retain(|s| s.id != gone);
+    });
+    emu.clear_requests();
+    let second = run(list.clone()).await.unwrap();
+    assert!(
+        second.stderr.contains(
+            "incremental: 0 added, 1 changed, 1 removed since the cached tenant (Graph delta)"
+        ),
+        "{}",
+        second.stderr
+    );
+    let paths: Vec<String> = emu
+        .requests()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    assert_eq!(
+        paths.iter().filter(|p| p.contains("/delta?")).count(),
+        2,
+        "{paths:#?}"
+    );
+    assert_eq!(
+        paths.len(),
+        3,
+        "two delta rounds and one FIC batch: {paths:#?}"
+    );
+    let items: Vec<String> = emu
+        .batch_items()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    assert!(
+        items.len() == 1 && items[0].contains(&renamed),
+        "{items:#?}"
+    );
+    let incremental = second.succeeded();
+    assert!(incremental.contains("renamed-in-the-portal"));
+    assert!(!incremental.contains(&gone));
+
+    // What a full load prints now.
+    let full = run(args(&["list", "--output", "json"]))
+        .await
+        .unwrap()
+        .succeeded();
+    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+    assert_eq!(parse(&incremental), parse(&full));
+
+    let out = home.path().join("tenant.json");
+    for a in [
+        args(&["show", &renamed, "--incremental"]),
+        args(&["audit", "--incremental", "--output", "json"]),
+        vec![
+            "snapshot".into(),
+            "save".into(),
+            "--incremental".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ],
+    ] {
+        let r = run(a).await.unwrap();
+        assert!(
+            r.stderr
+                .contains("incremental: 0 added, 0 changed, 0 removed"),
+            "{:?}: {}",
+            r.args,
+            r.stderr
+        );
+        assert!(
+            r.code == 0 || (r.args[0] == "audit" && r.code == 1),
+            "{:?}: {}",
+            r.args,
+            r.stderr
+        );
+    }
+    assert!(out.exists());
+
+    // A delta link Graph no longer knows: the whole tenant, and why.
+    emu.reset_delta_links();
+    let r = run(list).await.unwrap();
+    let warned = r
+        .stderr
+        .find("warning: refresh: the tenant was read in full");
+    let said = r
+        .stderr
+        .find("incremental: read the whole tenant (see the warning below)");
+    assert!(
+        matches!((said, warned), (Some(s), Some(w)) if s < w),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(parse(&r.succeeded()), parse(&full));
+}

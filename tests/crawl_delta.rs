@@ -374,3 +374,134 @@ async fn every_remembered_load_keeps_its_sync_state_and_a_bad_cache_refreshes_in
     assert_eq!(slot.read_sync(), source.backend.sync_state());
     assert!(slot.read_sync().is_some());
 }
+
+/// Feeds the runtime's messages to `update` until a tenant arrives that is not the cache's
+/// (or a load fails), and returns the effects `update` asked for along the way.
+async fn until_loaded(
+    app: &mut credwise::app::App,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<credwise::app::Msg>,
+) {
+    use credwise::app::{Msg, update};
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(120), rx.recv())
+            .await
+            .expect("a load ends")
+            .expect("the runtime is alive");
+        let done = matches!(
+            msg,
+            Msg::TenantLoaded {
+                cached_at: None,
+                ..
+            } | Msg::LoadFailed(_)
+        );
+        update(app, msg);
+        if done {
+            return;
+        }
+    }
+}
+
+/// The explorer's `r`: the runtime refreshes from the cached tenant's delta links (only the
+/// delta requests and the changed application's federated credentials reach Graph), the
+/// changed name shows, and the status line says what changed; `:reload full` lists again.
+#[tokio::test]
+async fn the_explorers_r_refreshes_only_what_changed_and_reload_full_reads_everything() {
+    use credwise::app::{App, Command, Effect, Msg, update};
+    use credwise::runtime::{Runtime, Source as RuntimeSource};
+    use credwise::store::journal::SourceRecord;
+
+    let emu = Emulator::start(tenant()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let slot = CacheSlot::new(dir.path(), &["public", "t", "emulator"]);
+    let source = RuntimeSource {
+        tenant: Source {
+            backend: Arc::new(backend(&emu)),
+            cache: Some(slot.clone()),
+        },
+        record: SourceRecord::live("emulator", None, "public"),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runtime = Runtime::new(Some(source), vec![], tx, false, Box::new(|_| Ok(())), None);
+    let mut app = App::new("live", false, NOW);
+    runtime.start(&app);
+    until_loaded(&mut app, &mut rx).await;
+    assert!(app.status.as_ref().unwrap().text.starts_with("loaded "));
+    // The explorer remembers the tenant after it shows it.
+    // (A generous bound: only a hang should reach it, on a loaded machine.)
+    for _ in 0..3000 {
+        if slot.read_sync().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        slot.read_sync().is_some(),
+        "the first load kept its delta links"
+    );
+
+    let (renamed, gone) = {
+        let t = emu.snapshot();
+        (
+            t.applications[0].id.clone(),
+            t.service_principals[5].id.clone(),
+        )
+    };
+    emu.mutate(|t| {
+        t.applications[0].display_name = "renamed-by-someone".into();
+        t.service_principals.retain(|s| s.id != gone);
+    });
+    emu.clear_requests();
+    let effects = update(&mut app, Msg::Command(Command::Reload));
+    assert_eq!(effects, vec![Effect::Refresh]);
+    for e in effects {
+        runtime.execute(e, &app);
+    }
+    until_loaded(&mut app, &mut rx).await;
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        "refreshed: 1 changed, 1 removed"
+    );
+    let d = app.dir.clone().unwrap();
+    let shown = d.find(&renamed).unwrap();
+    assert_eq!(d.display_name_of(d.entry(shown)), "renamed-by-someone");
+    assert!(d.find(&gone).is_err(), "the removed principal is gone");
+    let paths: Vec<String> = emu
+        .requests()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    // One delta round per list, and one batch that reads the changed app's federated
+    // credentials again (delta does not track them).
+    assert_eq!(paths.len(), 3, "{paths:#?}");
+    assert_eq!(paths.iter().filter(|p| p.contains("/delta?")).count(), 2);
+    let items: Vec<String> = emu
+        .batch_items()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    assert!(
+        items.len() == 1 && items[0].contains(&renamed),
+        "the renamed app's FICs only: {items:#?}"
+    );
+
+    // `:reload full` lists the tenant again.
+    emu.clear_requests();
+    update(&mut app, Msg::Command(Command::CommandLine));
+    for c in "reload full".chars() {
+        update(&mut app, Msg::Edit(credwise::app::update::insert(c)));
+    }
+    let effects = update(&mut app, Msg::Command(Command::Submit));
+    assert_eq!(effects, vec![Effect::Load]);
+    for e in effects {
+        runtime.execute(e, &app);
+    }
+    until_loaded(&mut app, &mut rx).await;
+    assert!(app.refreshed.is_none());
+    assert!(
+        emu.requests()
+            .iter()
+            .any(|r| r.path_and_query.contains("/applications?")),
+        "a full load lists the applications"
+    );
+    runtime.shutdown();
+}

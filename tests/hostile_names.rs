@@ -258,6 +258,7 @@ fn hostile_app() -> App {
             audit: Some(Box::new((report, overview))),
             warnings: vec![],
             cached_at: None,
+            refresh: None,
         },
     );
     update(&mut app, Msg::Command(Command::Open));

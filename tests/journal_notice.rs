@@ -44,6 +44,7 @@ fn loaded(app: &mut App) {
             audit: None,
             warnings: vec![],
             cached_at: None,
+            refresh: None,
         },
     );
 }

@@ -463,6 +463,7 @@ async fn flexible_fics_and_unknown_types_show_in_json_and_on_screen() {
             audit: None,
             warnings: vec![],
             cached_at: None,
+            refresh: None,
         },
     );
     update(&mut app, Msg::Command(Command::Open));

@@ -283,6 +283,7 @@ fn cached_tenant_while_refreshing() {
             audit: None,
             warnings: vec![],
             cached_at: Some(NOW - time::Duration::minutes(95)),
+            refresh: None,
         },
     );
     update(
@@ -297,15 +298,52 @@ fn cached_tenant_while_refreshing() {
     let mut ui = ui();
     let t = render(&app, &mut ui, 160, 24);
     let title = common::screen(&t).lines().next().unwrap_or("").to_string();
-    assert!(
-        title.contains("cached 2026-11-22 10:25 UTC, 1h ago"),
-        "{title}"
-    );
+    assert!(title.contains("from cache, 1h old"), "{title}");
     assert!(
         title.contains("applications ▕███░░░░░░░▏ 1200/4000"),
         "{title}"
     );
     insta::assert_snapshot!("cached_refreshing_160x24", t.backend());
+}
+
+/// The title line says how fresh a live tenant is: Graph just refreshed by delta, the Azure
+/// part as old as the load that read it (a delta refresh reads Graph only).
+#[test]
+fn title_says_how_fresh_a_refreshed_tenant_is() {
+    let mut tenant = credwise::backend::demo::snapshot(NOW);
+    tenant.source = credwise::domain::SnapshotSource::Live;
+    tenant.captured_at = NOW - time::Duration::seconds(10);
+    let mut app = App::new("live · contoso", false, NOW);
+    update(
+        &mut app,
+        Msg::TenantLoaded {
+            dir: Box::new(credwise::domain::Directory::new(tenant)),
+            audit: None,
+            warnings: vec![],
+            cached_at: None,
+            refresh: Some(credwise::app::msg::Refresh {
+                full: false,
+                added: 0,
+                changed: 3,
+                removed: 1,
+                azure_at: Some(NOW - time::Duration::hours(2)),
+            }),
+        },
+    );
+    cmd(&mut app, Command::Open);
+    let mut ui = ui();
+    let t = render(&app, &mut ui, 120, 24);
+    let screen = common::screen(&t);
+    let title = screen.lines().next().unwrap_or("");
+    assert!(
+        title.contains("refreshed just now · Azure as of 2h ago"),
+        "{title}"
+    );
+    assert!(
+        screen.contains("refreshed: 3 changed, 1 removed"),
+        "the status line says what changed"
+    );
+    insta::assert_snapshot!("title_refreshed_120x24", t.backend());
 }
 
 /// A role assignment narrowed by an ABAC condition says so in the details pane.
@@ -323,6 +361,7 @@ fn details_say_when_a_role_assignment_has_a_condition() {
             audit: None,
             warnings: vec![],
             cached_at: None,
+            refresh: None,
         },
     );
     cmd(&mut app, Command::Open);

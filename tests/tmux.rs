@@ -747,7 +747,7 @@ fn the_explorer_starts_from_the_cache_and_keeps_it_when_the_refresh_fails() {
         &arg_refs,
         &[("CREDWISE_CACHE_DIR", &cache_dir)],
     );
-    let screen = t.wait_for("cached 2026-11-22 12:00 UTC");
+    let screen = t.wait_for("from cache, just now");
     assert!(screen.contains(TENANT), "{}", framed(&screen));
     let failed = t.wait_until("the refresh failing", |s| s.contains("refresh failed"));
     // The first request to fail names the list: one of the two delta links a load takes
@@ -787,7 +787,7 @@ fn a_corrupt_cache_is_ignored_with_a_warning_and_the_live_tenant_loads() {
     let loaded = t.wait_until("the live tenant", |s| {
         s.contains(TENANT) && s.contains("loaded 119 identities; cache ignored")
     });
-    assert!(!loaded.contains("cached 20"), "{}", framed(&loaded));
+    assert!(!loaded.contains("from cache"), "{}", framed(&loaded));
     // The live load writes a good cache over the corrupt one, just after it shows the tenant.
     let start = Instant::now();
     while credwise::store::snapshot_file::load(&file).is_err() {
@@ -798,6 +798,71 @@ fn a_corrupt_cache_is_ignored_with_a_warning_and_the_live_tenant_loads() {
         std::thread::sleep(Duration::from_millis(50));
     }
     t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
+
+/// `r` after a change in the tenant: the explorer refreshes from the cache's delta links (only
+/// the delta rounds and the changed application's federated credentials reach Graph), shows the
+/// new name and says what changed, in the status line and the title.
+#[test]
+fn r_refreshes_what_changed_in_the_tenant() {
+    let (rt, emu) = emulator();
+    let cache = tempfile::tempdir().unwrap();
+    let args = live_args(&emu);
+    let file = fill_cache(&args, cache.path());
+    let sync = file.with_extension("sync.json");
+    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cache_dir = cache.path().display().to_string();
+    let started = std::time::SystemTime::now();
+    let t = Tmux::start_with(
+        "refresh",
+        160,
+        30,
+        &arg_refs,
+        &[("CREDWISE_CACHE_DIR", &cache_dir)],
+    );
+    t.wait_until("the live tenant", |s| s.contains("loaded 119 identities"));
+    // The explorer remembers its load (and its delta links) just after it shows it.
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let start = Instant::now();
+    while !matches!((modified(&file), modified(&sync)), (Some(f), Some(l)) if f > started && l >= f)
+    {
+        assert!(start.elapsed() < 6 * TIMEOUT, "the load was not remembered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let renamed = rt.block_on(async {
+        let id = emu.snapshot().applications[0].id.clone();
+        emu.mutate(|t| t.applications[0].display_name = "zz-renamed-in-the-portal".into());
+        emu.clear_requests();
+        id
+    });
+    t.keys(&["r"]);
+    let screen = t.wait_until("the refresh", |s| s.contains("refreshed: 1 changed"));
+    assert!(screen.contains("refreshed just now"), "{}", framed(&screen));
+    let paths: Vec<String> = emu
+        .requests()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    assert_eq!(
+        paths.len(),
+        3,
+        "two delta rounds and one FIC batch: {paths:#?}"
+    );
+    assert!(
+        emu.batch_items()
+            .iter()
+            .all(|r| r.path_and_query.contains(&renamed)),
+        "only the changed app's FICs"
+    );
+    t.keys(&["/"]);
+    t.wait_for("keep filter");
+    t.type_text("zz-renamed");
+    t.keys(&["Enter"]);
+    t.wait_until("the renamed app listed", |s| {
+        s.contains("zz-renamed-in-the-portal") && !s.contains("keep filter")
+    });
+    t.keys(&["Escape", "q"]);
     t.assert_exited_cleanly();
 }
 

@@ -20,7 +20,10 @@ pub enum LineCommand<'a> {
     All,
     Dashboard,
     Findings,
-    Reload,
+    /// `:reload` refreshes incrementally (as `r`); `:reload full` loads the whole tenant.
+    Reload {
+        full: bool,
+    },
     Resume,
     Rollback,
     Dismiss,
@@ -173,9 +176,9 @@ pub const LINE_COMMANDS: &[LineCommandSpec] = &[
     LineCommandSpec {
         name: "reload",
         aliases: &["r"],
-        args: "",
-        desc: "load the tenant again",
-        takes: Takes::Nothing(LineCommand::Reload),
+        args: "[full]",
+        desc: "refresh what changed since the last load (as r); full: load the whole tenant again",
+        takes: Takes::Argument(reload),
     },
     LineCommandSpec {
         name: "resume",
@@ -234,6 +237,16 @@ pub const LINE_COMMANDS: &[LineCommandSpec] = &[
         takes: Takes::Nothing(LineCommand::Quit),
     },
 ];
+
+fn reload(arg: &str) -> Result<LineCommand<'_>, String> {
+    match arg {
+        "" => Ok(LineCommand::Reload { full: false }),
+        "full" => Ok(LineCommand::Reload { full: true }),
+        _ => Err(format!(
+            "unknown reload {arg:?}: :reload refreshes what changed, :reload full loads everything"
+        )),
+    }
+}
 
 fn open(arg: &str) -> Result<LineCommand<'_>, String> {
     if arg.is_empty() {
@@ -329,5 +342,14 @@ mod tests {
         );
         assert!(parse("fly").unwrap_err().contains("unknown command :fly"));
         assert_eq!(completions("ex"), ["expired", "expiring"]);
+        assert_eq!(
+            parse("reload"),
+            Ok(Some(LineCommand::Reload { full: false }))
+        );
+        assert_eq!(
+            parse("r full"),
+            Ok(Some(LineCommand::Reload { full: true }))
+        );
+        assert!(parse("reload half").unwrap_err().contains("unknown reload"));
     }
 }

@@ -208,6 +208,9 @@ pub struct App {
     /// When the tenant on screen came from the cache: the instant it was captured. Cleared by
     /// the fresh load that replaces it.
     pub cached_at: Option<Timestamp>,
+    /// When the tenant on screen came from an incremental refresh: what it did. Cleared by a
+    /// full load.
+    pub refreshed: Option<msg::Refresh>,
     pub warnings: Vec<Warning>,
     pub nav_selected: usize,
     /// Identities per navigation item, same order as `NavItem::ALL`.
@@ -268,6 +271,7 @@ impl App {
             load: LoadState::Loading(None),
             dir: None,
             cached_at: None,
+            refreshed: None,
             warnings: vec![],
             nav_selected: App::nav_index(NavItem::All),
             nav_counts: vec![0; NavItem::ALL.len()],
@@ -298,6 +302,40 @@ impl App {
             journal_notice_dismissed: false,
             quit: false,
         }
+    }
+
+    /// How fresh the tenant on screen is, for the title line, and whether it is the cache's:
+    /// "from cache, 2h old" while the live load runs, "as of 3m ago" after a full load (or of
+    /// a snapshot file), "refreshed just now" after a delta refresh — with the Azure part's
+    /// age when it is older, as a delta refresh reads Graph only. `None` without a tenant and
+    /// for the demo loaded (its dates are moved to today).
+    pub fn freshness(&self) -> Option<(String, bool)> {
+        use crate::domain::expiry::ago;
+        let dir = self.dir.as_ref()?;
+        if let Some(at) = self.cached_at {
+            let age = match ago(at, self.now).strip_suffix(" ago") {
+                Some(span) => format!("{span} old"),
+                None => "just now".to_string(),
+            };
+            return Some((format!("from cache, {age}"), true));
+        }
+        let s = dir.snapshot();
+        if s.source == crate::domain::SnapshotSource::Demo {
+            return None;
+        }
+        let text = match &self.refreshed {
+            Some(r) if !r.full => {
+                let mut t = format!("refreshed {}", ago(s.captured_at, self.now));
+                if let Some(azure) = r.azure_at
+                    && s.captured_at - azure >= time::Duration::minutes(1)
+                {
+                    t.push_str(&format!(" · Azure as of {}", ago(azure, self.now)));
+                }
+                t
+            }
+            _ => format!("as of {}", ago(s.captured_at, self.now)),
+        };
+        Some((text, false))
     }
 
     /// The standing notice about a migration left unfinished: it keeps its own line until

@@ -40,6 +40,8 @@ pub enum Msg {
         /// Set when this is the cached tenant shown while the live load runs: when it was
         /// captured. `None` for a fresh load.
         cached_at: Option<Timestamp>,
+        /// Set when this tenant came from an incremental refresh (`r`): what it did.
+        refresh: Option<Refresh>,
     },
     LoadFailed(String),
     /// No credential gave a token: why, source by source.
@@ -75,11 +77,29 @@ pub enum Msg {
     Interrupted(String),
 }
 
+/// What an incremental refresh did (`jobs::load::refresh`), for the status and title lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refresh {
+    /// It was a full load: no delta link was kept, or Graph no longer knew it (a warning on
+    /// the load with area `refresh` says so).
+    pub full: bool,
+    /// Applications and service principals delta reported, by what happened to them.
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    /// When the Azure part (managed identities, role assignments) was last read: a delta
+    /// refresh reads Graph only. `None` when unknown.
+    pub azure_at: Option<Timestamp>,
+}
+
 /// Work for the runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// (Re)load the tenant from the backend.
+    /// Load the tenant from the backend, in full.
     Load,
+    /// Refresh the tenant incrementally: only what changed since the cached tenant (a full
+    /// load when there is no delta link or it expired).
+    Refresh,
     /// Switch to another source and load it.
     Open(OpenRequest),
     /// Put text on the clipboard (OSC 52, so it works over SSH).

@@ -115,6 +115,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             audit,
             warnings,
             cached_at,
+            refresh,
         } => {
             let count = dir.len();
             let first_load = app.dir.is_none();
@@ -141,9 +142,25 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             app.cached_at = cached_at;
             app.history.clear();
-            app.status = match (cached_at, warnings.first()) {
+            // What a refresh did comes first; a warning of its own ("read in full: …") says
+            // why it was a full load, the others follow.
+            let said = refresh
+                .as_ref()
+                .map(|r| refresh_summary(r, &warnings, count));
+            let others = warnings.iter().find(|w| w.area != "refresh");
+            app.status = match (cached_at, warnings.first(), said) {
+                (None, _, Some(said)) => Some(match others {
+                    Some(w) => Status {
+                        text: format!("{said}; {}: {}", w.area, w.message),
+                        is_error: true,
+                    },
+                    None => Status {
+                        text: said,
+                        is_error: false,
+                    },
+                }),
                 // The live load goes on: the spinner and progress stay in the title.
-                (Some(at), _) => Some(Status {
+                (Some(at), _, _) => Some(Status {
                     text: format!(
                         "showing the cache from {}; refreshing…",
                         crate::domain::expiry::as_of(at, app.now)
@@ -151,15 +168,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     is_error: false,
                 }),
                 // The tenant is whole; only the cache had a problem.
-                (None, Some(w)) if w.area == "cache" => Some(Status {
+                (None, Some(w), None) if w.area == "cache" => Some(Status {
                     text: format!("loaded {count} identities; {}", w.message),
                     is_error: true,
                 }),
-                (None, Some(w)) => Some(Status {
+                (None, Some(w), None) => Some(Status {
                     text: format!("partly loaded: {}: {}", w.area, w.message),
                     is_error: true,
                 }),
-                (None, None) => Some(Status {
+                (None, None, None) => Some(Status {
                     text: format!("loaded {count} identities"),
                     is_error: false,
                 }),
@@ -167,6 +184,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if cached_at.is_none() {
                 app.load = LoadState::Loaded;
             }
+            app.refreshed = refresh;
             app.warnings = warnings;
             app.recount();
             app.rebuild();
@@ -489,8 +507,8 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
         Command::Export => info(app, "export works from the wizard's summary (w starts it)"),
         Command::Reload => {
             app.load = LoadState::Loading(None);
-            info(app, "reloading…");
-            return vec![Effect::Load];
+            info(app, "refreshing what changed…");
+            return vec![Effect::Refresh];
         }
         Command::OpenDemo => return open(app, super::OpenRequest::Demo),
         // The commands of the other modes.
@@ -657,6 +675,37 @@ fn complete_command(app: &mut App) {
     }
 }
 
+/// What an incremental refresh did, for the status line: "refreshed: 3 changed, 1 removed",
+/// or why it read the whole tenant.
+fn refresh_summary(
+    r: &super::msg::Refresh,
+    warnings: &[crate::backend::Warning],
+    count: usize,
+) -> String {
+    if r.full {
+        return match warnings.iter().find(|w| w.area == "refresh") {
+            Some(w) => format!("loaded {count} identities; {}", w.message),
+            None => {
+                format!("loaded {count} identities in full: no delta link was kept to refresh from")
+            }
+        };
+    }
+    let parts: Vec<String> = [
+        (r.added, "added"),
+        (r.changed, "changed"),
+        (r.removed, "removed"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "refreshed: nothing changed".to_string()
+    } else {
+        format!("refreshed: {}", parts.join(", "))
+    }
+}
+
 /// Carries out a `:` line, parsed by the one table (`line_command`).
 fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
     use super::line_command::LineCommand as L;
@@ -675,7 +724,12 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
             app.mode = Mode::Help;
             app.help_scroll = 0;
         }
-        L::Reload => return command(app, Command::Reload),
+        L::Reload { full: false } => return command(app, Command::Reload),
+        L::Reload { full: true } => {
+            app.load = LoadState::Loading(None);
+            info(app, "loading the whole tenant…");
+            return vec![Effect::Load];
+        }
         L::Open(path) => return open(app, super::OpenRequest::Snapshot(path.to_string())),
         L::Demo => return open(app, super::OpenRequest::Demo),
         L::Resume => return super::migration::continue_journal(app, false),

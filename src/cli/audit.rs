@@ -51,6 +51,8 @@ pub struct AuditArgs {
     /// and on App Proxy's auto-rotated secrets.
     #[arg(long)]
     pub all: bool,
+    #[command(flatten)]
+    pub load: super::LoadArgs,
 }
 
 /// The formats of the audit report.
@@ -97,7 +99,7 @@ pub async fn run(args: &AuditArgs, source: &Source, now: Timestamp) -> Result<()
         Some(path) => read_suppressions(path)?,
         None => Vec::new(),
     };
-    let dir = super::load_directory(source).await?;
+    let dir = super::load_directory(source, args.load.incremental).await?;
     let opts = AuditOptions {
         now,
         expiring_within_days: args.expiring_within,

@@ -26,6 +26,8 @@ pub struct ListArgs {
     /// spreadsheets.
     #[arg(long, short = 'o', value_enum, default_value_t = Format::Table)]
     pub output: Format,
+    #[command(flatten)]
+    pub load: super::LoadArgs,
 }
 
 /// Display names longer than this are cut in the table (JSON and CSV keep them whole).
@@ -34,7 +36,7 @@ const NAME_WIDTH: usize = 40;
 pub async fn run(args: &ListArgs, source: &Source, now: Timestamp) -> Result<(), CliError> {
     // Check the flag before loading: a typo should not wait for a tenant to load.
     let kind = args.kind.as_deref().map(parse_kind).transpose()?;
-    let dir = super::load_directory(source).await?;
+    let dir = super::load_directory(source, args.load.incremental).await?;
     let entries = sorted_entries(&dir, kind);
     let text = match args.output {
         Format::Table => table(&dir, &entries, now),

@@ -215,11 +215,25 @@ impl From<crate::backend::Error> for CliError {
     }
 }
 
+/// How the commands that read a tenant load it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LoadArgs {
+    /// Start from the cached tenant and its delta links (live source): Graph's delta queries
+    /// read only what changed since, and the federated credentials of changed applications.
+    /// The Azure part and the federated credentials of unchanged applications stay as
+    /// cached. Without a cached tenant and its links (or when Graph no longer knows them)
+    /// this is a full load, and stderr says so.
+    #[arg(long)]
+    pub incremental: bool,
+}
+
 /// Loads the tenant of `source` (`jobs::load::fetch`: remembered in the cache of a live
-/// source) and indexes it, for the commands. On a terminal, progress is drawn on stderr while
-/// it loads ("applications 1,200/4,000").
+/// source; `jobs::load::refresh` when `incremental`, which says on stderr what it did) and
+/// indexes it, for the commands. On a terminal, progress is drawn on stderr while it loads
+/// ("applications 1,200/4,000").
 pub async fn load_directory(
     source: &crate::jobs::load::Source,
+    incremental: bool,
 ) -> Result<crate::domain::Directory, CliError> {
     let (progress, drawer) = if output::stderr_is_terminal() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -234,17 +248,64 @@ pub async fn load_directory(
     } else {
         (crate::backend::Progress::silent(), None)
     };
-    let loaded = crate::jobs::load::fetch(source, &progress).await;
+    let (loaded, said) = if incremental {
+        match crate::jobs::load::refresh(source, &progress).await {
+            Ok(r) => {
+                let said = refresh_line(&r);
+                (Ok(r.loaded), Some(said))
+            }
+            Err(e) => (Err(e), None),
+        }
+    } else {
+        (crate::jobs::load::fetch(source, &progress).await, None)
+    };
     // Dropping the sender ends the drawer, which clears its line before anything else prints.
     drop(progress);
     if let Some(d) = drawer {
         let _ = d.await;
     }
     let loaded = loaded?;
+    if let Some(said) = said {
+        output::eprint(&said);
+    }
     for w in &loaded.warnings {
         output::eprint(&format!("warning: {}: {}", w.area, w.message));
     }
     Ok(crate::domain::Directory::new(loaded.snapshot))
+}
+
+/// What `--incremental` did, for stderr: what delta reported and how old the parts it did
+/// not read are, or that it read the whole tenant (a warning of the load says why when Graph
+/// no longer knew the links).
+pub fn refresh_line(r: &crate::backend::Refreshed) -> String {
+    if r.full {
+        return if r.loaded.warnings.iter().any(|w| w.area == "refresh") {
+            "incremental: read the whole tenant (see the warning below)".to_string()
+        } else {
+            "incremental: no cached tenant with delta links to start from; read the whole tenant"
+                .to_string()
+        };
+    }
+    let (mut added, mut changed, mut removed) = (0, 0, 0);
+    for m in [&r.applications, &r.service_principals] {
+        added += m.added.len();
+        changed += m.changed.len();
+        removed += m.removed.len();
+    }
+    let azure = r
+        .sync
+        .as_ref()
+        .map(|s| {
+            format!(
+                "; the Azure part is as of {}",
+                crate::domain::expiry::as_of(s.arm_at, r.loaded.snapshot.captured_at)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "incremental: {added} added, {changed} changed, {removed} removed since the cached \
+         tenant (Graph delta){azure}"
+    )
 }
 
 /// One progress report as a line: `loading applications 1200/4000 (30%)`.

@@ -24,6 +24,8 @@ pub struct ShowArgs {
     /// Output format (table or json).
     #[arg(long, short = 'o', value_enum, default_value_t = Format::Table)]
     pub output: Format,
+    #[command(flatten)]
+    pub load: super::LoadArgs,
 }
 
 /// Long names and FIC subjects are cut in the tables; JSON keeps them whole.
@@ -36,7 +38,7 @@ pub async fn run(args: &ShowArgs, source: &Source, now: Timestamp) -> Result<(),
              use `credwise list --output csv` for CSV",
         ));
     }
-    let dir = super::load_directory(source).await?;
+    let dir = super::load_directory(source, args.load.incremental).await?;
     let e = find(&dir, &args.id)?;
     let text = match args.output {
         Format::Json => json::to_pretty(&json::identity_in_full(&dir, e, now))?,

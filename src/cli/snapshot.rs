@@ -29,6 +29,8 @@ pub struct SaveArgs {
     /// The snapshot file to write.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub load: super::LoadArgs,
 }
 
 #[derive(Debug, Args)]
@@ -56,7 +58,7 @@ pub struct ImportAzArgs {
 }
 
 pub async fn save(args: &SaveArgs, source: &Source) -> Result<(), CliError> {
-    let dir = super::load_directory(source).await?;
+    let dir = super::load_directory(source, args.load.incremental).await?;
     let line = format!("saved {} to {}\n", counts(&dir), args.out.display());
     snapshot_file::save(dir.snapshot(), &args.out).map_err(crate::backend::Error::from)?;
     output::print(&line);

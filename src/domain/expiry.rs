@@ -110,6 +110,16 @@ pub fn as_of(at: Timestamp, now: Timestamp) -> String {
     format!("{} {:02}:{:02} UTC, {ago}", date(at), t.hour(), t.minute())
 }
 
+/// How long ago `at` was, for the title's freshness: "just now" under a minute (the explorer's
+/// clock moves by the minute), then "3m ago", "2h ago", "4d ago".
+pub fn ago(at: Timestamp, now: Timestamp) -> String {
+    if now - at < time::Duration::minutes(1) {
+        "just now".to_string()
+    } else {
+        format!("{} ago", span(now - at))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +133,16 @@ mod tests {
     }
 
     const NOW: Timestamp = datetime!(2026-11-22 12:00 UTC);
+
+    #[test]
+    fn ages() {
+        assert_eq!(ago(NOW, NOW), "just now");
+        assert_eq!(ago(datetime!(2026-11-22 11:59:30 UTC), NOW), "just now");
+        assert_eq!(ago(datetime!(2026-11-22 12:05 UTC), NOW), "just now");
+        assert_eq!(ago(datetime!(2026-11-22 11:57 UTC), NOW), "3m ago");
+        assert_eq!(ago(datetime!(2026-11-22 10:00 UTC), NOW), "2h ago");
+        assert_eq!(ago(datetime!(2026-11-18 12:00 UTC), NOW), "4d ago");
+    }
 
     #[test]
     fn relative_spans() {

@@ -76,7 +76,12 @@ pub async fn refresh(source: &Source, progress: &Progress) -> Result<Refreshed, 
     let (cached, sync, problem) = match source.cache.clone() {
         None => (None, None, None),
         Some(slot) => {
-            match tokio::task::spawn_blocking(move || (slot.read(), slot.read_sync())).await {
+            match tokio::task::spawn_blocking(move || {
+                let _pair = lock_pairs();
+                (slot.read(), slot.read_sync())
+            })
+            .await
+            {
                 Ok((Ok(Some(snapshot)), sync)) => (Some(snapshot), sync, None),
                 Ok((Ok(None), _)) => (None, None, None),
                 Ok((Err(e), _)) => (None, None, Some(format!("cache ignored: {e}"))),
@@ -119,6 +124,28 @@ pub async fn sweep(
     let sync = source.backend.sync_state();
     remember_or_warn(source, &mut loaded, sync).await;
     Ok(loaded)
+}
+
+/// The explorer's incremental refresh (`r`): `refresh`, then indexed and audited off the
+/// async threads as `explore` does. The tenant is remembered before it shows (as `refresh`
+/// always does), so what is on screen is what the next refresh starts from.
+pub async fn explore_refresh(
+    source: &Source,
+    progress: &Progress,
+    options: AuditOptions,
+    suppressions: Vec<Suppression>,
+) -> Result<(Audited, Refreshed), Error> {
+    let refreshed = refresh(source, progress).await?;
+    progress.report("indexing", 0, None);
+    let audited = index(
+        refreshed.loaded.snapshot.clone(),
+        refreshed.loaded.warnings.clone(),
+        None,
+        options,
+        suppressions,
+    )
+    .await?;
+    Ok((audited, refreshed))
 }
 
 /// Remembers `loaded` in the source's slot, if it has one; a failure is a warning on it.
@@ -221,6 +248,17 @@ fn logged(source: &Source, loaded: Result<Loaded, Error>) -> Result<Loaded, Erro
     loaded
 }
 
+/// Held while a tenant and its sync state are written or read as a pair: the explorer's load
+/// remembers its tenant after showing it, so an `r` pressed meanwhile could otherwise read the
+/// old tenant with the new links (missing the changes between them), or two writes could
+/// interleave into one's tenant with the other's links. One process's pairs; a poisoned lock
+/// guards nothing that can be left half-done, so it is taken anyway.
+static PAIRS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn lock_pairs() -> std::sync::MutexGuard<'static, ()> {
+    PAIRS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Writes `snapshot` and its sync state to the cache off the async threads (a large tenant is
 /// hundreds of MB of JSON); the error is a message for a warning. The old sync state goes
 /// first and the new one is written last (see the module docs); `None` leaves none, so the
@@ -232,6 +270,7 @@ async fn remember(
 ) -> Result<(), String> {
     let slot = slot.clone();
     let written = tokio::task::spawn_blocking(move || {
+        let _pair = lock_pairs();
         slot.write_sync(None)
             .map_err(|e| format!("not cached: {e}"))?;
         slot.write(&snapshot)

@@ -1,21 +1,34 @@
 //! Loading the explorer's tenant in the background (`jobs::load::explore`: the cache first,
-//! then the backend, remembered after it shows), with progress and results sent as `Msg`s. A
-//! newer load cancels an older one.
+//! then the backend, remembered after it shows; or `jobs::load::explore_refresh`: only what
+//! changed since the cached tenant), with progress and results sent as `Msg`s. A newer load
+//! cancels an older one.
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Source;
 use crate::app::Msg;
+use crate::app::msg::Refresh;
 use crate::backend::{Error, Progress};
 use crate::domain::audit::AuditOptions;
 use crate::domain::audit::suppress::Suppression;
 use crate::jobs::load::{self, Audited, Loading};
 
-/// Starts a load; `from_cache`: start from the cached tenant (the session's first load).
+/// How a load starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Start {
+    /// The cached tenant first, then a full load (the session's first load, a new source).
+    FromCache,
+    /// A full load (`:reload full`, after a migration).
+    Full,
+    /// An incremental refresh from the cached tenant's delta links (`r`).
+    Incremental,
+}
+
+/// Starts a load.
 pub(super) fn start(
     source: &Source,
-    from_cache: bool,
+    how: Start,
     tx: &mpsc::UnboundedSender<Msg>,
     cancel: &mut CancellationToken,
     options: AuditOptions,
@@ -33,11 +46,38 @@ pub(super) fn start(
             }
         }
     });
-    let (ltx, mut lrx) = mpsc::unbounded_channel();
     let tenant = source.tenant.clone();
+    if how == Start::Incremental {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let msg = match load::explore_refresh(&tenant, &progress, options, suppressions).await {
+                Ok((a, r)) => {
+                    let (added, changed, removed) = [&r.applications, &r.service_principals]
+                        .iter()
+                        .fold((0, 0, 0), |(a, c, d), m| {
+                            (a + m.added.len(), c + m.changed.len(), d + m.removed.len())
+                        });
+                    let refresh = Refresh {
+                        full: r.full,
+                        added,
+                        changed,
+                        removed,
+                        azure_at: r.sync.map(|s| s.arm_at),
+                    };
+                    loaded(a, Some(refresh))
+                }
+                Err(Error::Cancelled) => return,
+                Err(Error::SignIn(f)) => Msg::SignInNeeded(f),
+                Err(e) => Msg::LoadFailed(e.to_string()),
+            };
+            let _ = tx.send(msg);
+        });
+        return;
+    }
+    let (ltx, mut lrx) = mpsc::unbounded_channel();
     tokio::spawn(load::explore(
         tenant,
-        from_cache,
+        how == Start::FromCache,
         progress,
         options,
         suppressions,
@@ -47,7 +87,7 @@ pub(super) fn start(
     tokio::spawn(async move {
         while let Some(l) = lrx.recv().await {
             let msg = match l {
-                Loading::Cached(a) | Loading::Fresh(a) => loaded(*a),
+                Loading::Cached(a) | Loading::Fresh(a) => loaded(*a, None),
                 Loading::CacheIgnored(e) | Loading::NotRemembered(e) => Msg::EffectFailed(e),
                 Loading::Failed(Error::Cancelled) => continue,
                 Loading::Failed(Error::SignIn(f)) => Msg::SignInNeeded(f),
@@ -60,11 +100,12 @@ pub(super) fn start(
     });
 }
 
-fn loaded(a: Audited) -> Msg {
+fn loaded(a: Audited, refresh: Option<Refresh>) -> Msg {
     Msg::TenantLoaded {
         dir: Box::new(a.dir),
         audit: Some(Box::new((a.report, a.overview))),
         warnings: a.warnings,
         cached_at: a.cached_at,
+        refresh,
     }
 }

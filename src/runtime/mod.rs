@@ -82,7 +82,7 @@ impl Runtime {
             migration::find_open_journal(&self.tx);
             load::start(
                 source,
-                true,
+                load::Start::FromCache,
                 &self.tx,
                 &mut self.load_cancel,
                 audit_options(app),
@@ -95,13 +95,18 @@ impl Runtime {
     pub fn execute(&mut self, effect: Effect, app: &App) {
         let tx = self.tx.clone();
         match effect {
-            Effect::Load => {
+            Effect::Load | Effect::Refresh => {
                 if let Some(source) = &self.source {
                     let options = audit_options(app);
                     let suppressions = self.suppressions.clone();
+                    let how = if effect == Effect::Refresh {
+                        load::Start::Incremental
+                    } else {
+                        load::Start::Full
+                    };
                     load::start(
                         source,
-                        false,
+                        how,
                         &tx,
                         &mut self.load_cancel,
                         options,
@@ -162,7 +167,7 @@ impl Runtime {
                 if let Some(source) = &self.source {
                     load::start(
                         source,
-                        true,
+                        load::Start::FromCache,
                         &self.tx,
                         &mut self.load_cancel,
                         audit_options(app),

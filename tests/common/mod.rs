@@ -40,6 +40,7 @@ pub fn loaded_app() -> App {
             audit: Some(Box::new((report, overview))),
             warnings: vec![],
             cached_at: None,
+            refresh: None,
         },
     );
     app

@@ -76,7 +76,7 @@ pub(super) async fn command<K: FormKind>(
         backend: backend.clone(),
         cache: None,
     };
-    let dir = crate::cli::load_directory(&tenant).await?;
+    let dir = crate::cli::load_directory(&tenant, false).await?;
     let now = (env.clock)();
     let draft = migrate::draft(&form, &dir, now, common.apply).map_err(prepare_error)?;
     if !common.apply {

@@ -1,4 +1,5 @@
-//! The title line: tenant, source, counts, the read-only badge and load progress.
+//! The title line: tenant, source, counts, how fresh the tenant is, the read-only badge and
+//! load progress.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -45,10 +46,10 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
     } else {
         spans.push(span(app.source.clone(), t.dim));
     }
-    if let Some(at) = app.cached_at {
+    if let Some((fresh, cached)) = app.freshness() {
         spans.push(span(
-            format!("  cached {}", crate::domain::expiry::as_of(at, app.now)),
-            t.warning,
+            format!("  {fresh}"),
+            if cached { t.warning } else { t.dim },
         ));
     }
     match &app.load {
