@@ -306,6 +306,16 @@ mod screens {
         snap("pick", &app);
     }
 
+    /// payroll-api's form as it opens: pre-filled from its production credential, marked.
+    #[test]
+    fn form_pre_filled() {
+        let mut app = select("payroll-api");
+        update(&mut app, Msg::Command(Command::Migrate));
+        key(&mut app, "2");
+        focus(&mut app, "environment");
+        snap("form_pre_filled", &app);
+    }
+
     #[test]
     fn form_with_errors() {
         let mut app = select("payroll-api");

@@ -57,6 +57,19 @@ impl Attempt {
 }
 
 impl SignInFailure {
+    /// A tenant the sign-in service does not know is the first thing to fix: it goes first in
+    /// the steps. The service answers `invalid_tenant` with "AADSTS90002: Tenant '…' not found.
+    /// Check to make sure you have the correct tenant ID and are signing into the correct
+    /// cloud." (as `az login --tenant` prints it in Azure/azure-cli#23130, #22145, #23021).
+    pub fn explain_tenant_not_found(&mut self) {
+        if self.tried.iter().any(|a| a.reason.contains("AADSTS90002")) {
+            self.steps.insert(
+                0,
+                "the tenant was not found (AADSTS90002): check --tenant or AZURE_TENANT_ID for a typo (a tenant id, or a domain such as contoso.onmicrosoft.com), and --cloud for a sovereign cloud's tenant".to_string(),
+            );
+        }
+    }
+
     /// One line: what failed and the first thing to do.
     pub fn headline(&self) -> String {
         let first = self.steps.first().map(String::as_str).unwrap_or_default();
@@ -152,6 +165,29 @@ mod tests {
             &format!("Please run 'az login'.\n{url}"),
         );
         assert_eq!(short.reason, format!("Please run 'az login'. {url}"));
+    }
+
+    #[test]
+    fn a_tenant_the_service_does_not_know_is_the_first_thing_to_fix() {
+        let mut f = SignInFailure {
+            resource: "https://graph.microsoft.com".into(),
+            tried: vec![Attempt::new(
+                "Azure CLI",
+                false,
+                "ERROR: AADSTS90002: Tenant 'contoso.onmicrosft.com' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+            )],
+            steps: vec!["run `az login`".into()],
+        };
+        f.explain_tenant_not_found();
+        assert!(f.steps[0].contains("AADSTS90002") && f.steps[0].contains("--tenant"));
+        assert_eq!(f.steps.len(), 2);
+        let mut g = SignInFailure {
+            tried: vec![Attempt::new("Azure CLI", false, "Please run 'az login'")],
+            ..f.clone()
+        };
+        g.steps = vec!["run `az login`".into()];
+        g.explain_tenant_not_found();
+        assert_eq!(g.steps.len(), 1);
     }
 
     #[test]

@@ -334,14 +334,13 @@ impl TokenCredential for Chain {
             .unwrap_or("the service");
         // The failure travels inside azure_core's error to the backend, which lifts it out
         // (`error::from_transport`) for the sign-in screen.
-        Err(azure_core::Error::new(
-            ErrorKind::Credential,
-            SignInFailure {
-                resource: resource.to_string(),
-                tried,
-                steps: self.next_steps.clone(),
-            },
-        ))
+        let mut failure = SignInFailure {
+            resource: resource.to_string(),
+            tried,
+            steps: self.next_steps.clone(),
+        };
+        failure.explain_tenant_not_found();
+        Err(azure_core::Error::new(ErrorKind::Credential, failure))
     }
 }
 
