@@ -72,33 +72,7 @@ fn canonical(mut s: TenantSnapshot) -> TenantSnapshot {
     s.usage = Default::default();
     s.source = credwise::domain::SnapshotSource::Live;
     s.tenant_id = s.tenant_id.to_ascii_lowercase();
-    s.applications.sort_by(|a, b| a.id.cmp(&b.id));
-    for a in &mut s.applications {
-        a.password_credentials
-            .sort_by(|x, y| x.key_id.cmp(&y.key_id));
-        a.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
-        a.federated_identity_credentials
-            .sort_by(|x, y| x.name.cmp(&y.name));
-    }
-    s.service_principals.sort_by(|a, b| a.id.cmp(&b.id));
-    s.user_assigned_identities.sort_by(|a, b| a.id.cmp(&b.id));
-    for u in &mut s.user_assigned_identities {
-        u.federated_identity_credentials
-            .sort_by(|x, y| x.name.cmp(&y.name));
-        // ARM's FIC resource has no description (the demo tenant gives some anyway).
-        for f in &mut u.federated_identity_credentials {
-            f.description = None;
-        }
-    }
-    s.resources.sort_by(|a, b| a.id.cmp(&b.id));
-    for r in &mut s.resources {
-        // ARM's identity block is a map keyed by identity id: one entry per identity (the
-        // bench generator may repeat one).
-        r.identity.user_assigned_identities.sort();
-        r.identity.user_assigned_identities.dedup();
-    }
-    s.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));
-    s
+    common::crawl_order(s)
 }
 
 /// Compares item by item, so a failure shows the first differing item, not two pages of

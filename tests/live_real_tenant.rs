@@ -145,35 +145,6 @@ fn flexible(s: &TenantSnapshot) -> Vec<(String, String, String)> {
     out
 }
 
-fn sorted(mut s: TenantSnapshot) -> TenantSnapshot {
-    s.applications.sort_by(|a, b| a.id.cmp(&b.id));
-    for a in &mut s.applications {
-        a.federated_identity_credentials
-            .sort_by(|x, y| x.name.cmp(&y.name));
-        a.password_credentials
-            .sort_by(|x, y| x.key_id.cmp(&y.key_id));
-        a.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
-    }
-    s.service_principals.sort_by(|a, b| a.id.cmp(&b.id));
-    s.user_assigned_identities.sort_by(|a, b| a.id.cmp(&b.id));
-    for u in &mut s.user_assigned_identities {
-        u.federated_identity_credentials
-            .sort_by(|x, y| x.name.cmp(&y.name));
-        // ARM's FIC resource has no description (the generator gives some anyway).
-        for f in &mut u.federated_identity_credentials {
-            f.description = None;
-        }
-    }
-    s.resources.sort_by(|a, b| a.id.cmp(&b.id));
-    for r in &mut s.resources {
-        // ARM's identity block is a map keyed by identity id: one entry per identity.
-        r.identity.user_assigned_identities.sort();
-        r.identity.user_assigned_identities.dedup();
-    }
-    s.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));
-    s
-}
-
 /// Every flexible FIC of a user-assigned identity: (identity, name, expression).
 fn flexible_on_identities(s: &TenantSnapshot) -> Vec<(String, String, String)> {
     let mut out: Vec<_> = s
@@ -205,7 +176,10 @@ async fn a_real_tenant_loads_completely_at_the_documented_request_count() {
         .await
         .unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-    let (got, mut want) = (sorted((*loaded.snapshot).clone()), sorted(emu.snapshot()));
+    let (got, mut want) = (
+        common::crawl_order((*loaded.snapshot).clone()),
+        common::crawl_order(emu.snapshot()),
+    );
     // Complete: every application and principal, every credential, as the service holds it.
     assert_eq!(got.applications.len(), APPS + 1);
     assert_eq!(got.applications, want.applications);

@@ -132,11 +132,20 @@ fn short_reason(s: &str) -> String {
     let text = words[skip..]
         .join(" ")
         .replace(" To troubleshoot, visit ", "; see ");
+    cut_between_words(&text, REASON_MAX)
+}
+
+/// `s` in at most `room` characters, cut after a whole word with `…` (a URL stays whole or
+/// goes); a single word too long for the room is cut where it must be. The CLI's list and the
+/// sign-in screen's one line per source both cut with it.
+pub fn cut_between_words(s: &str, room: usize) -> String {
+    if s.chars().count() <= room {
+        return s.to_string();
+    }
     let mut out = String::new();
-    for word in text.split_whitespace() {
-        let len = out.chars().count() + word.chars().count() + 1;
-        if len > REASON_MAX {
-            out.push_str(" …");
+    for word in s.split(' ') {
+        let next = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if next + 1 > room {
             break;
         }
         if !out.is_empty() {
@@ -144,6 +153,10 @@ fn short_reason(s: &str) -> String {
         }
         out.push_str(word);
     }
+    if out.is_empty() {
+        out = s.chars().take(room.saturating_sub(1)).collect();
+    }
+    out.push('…');
     out
 }
 
@@ -156,8 +169,11 @@ mod tests {
         let url = "https://aka.ms/azsdk/rust/identity/troubleshoot#azure-cli";
         let long = format!("{} see {url}", "word ".repeat(45));
         let a = Attempt::new("Azure CLI", false, &long);
-        assert!(a.reason.chars().count() <= REASON_MAX + 2, "{}", a.reason);
-        assert!(a.reason.ends_with(" …"));
+        assert!(a.reason.chars().count() <= REASON_MAX, "{}", a.reason);
+        assert!(a.reason.ends_with('…'));
+        assert_eq!(cut_between_words("abcdefghij", 5), "abcd…");
+        assert_eq!(cut_between_words("ab cd ef", 6), "ab cd…");
+        assert_eq!(cut_between_words("ab cd", 5), "ab cd");
         assert!(!a.reason.contains("https://aka.ms/azsdk/rust/identit") || a.reason.contains(url));
         let short = Attempt::new(
             "Azure CLI",

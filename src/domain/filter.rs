@@ -104,11 +104,6 @@ impl Filter {
         } = self;
         let mut total = 0u32;
         for (atom, needle) in atoms.iter() {
-            let best = dir
-                .search_fields(id)
-                .filter(|(_, mask)| may_contain(*mask, *needle))
-                .filter_map(|(text, _)| atom.score(Utf32Str::new(text, buf), matcher))
-                .max();
             if atom.negative {
                 // A negative atom scores Some(0) where its word does NOT occur: it must hold
                 // in every field.
@@ -120,6 +115,11 @@ impl Filter {
                     return None;
                 }
             } else {
+                let best = dir
+                    .search_fields(id)
+                    .filter(|(_, mask)| may_contain(*mask, *needle))
+                    .filter_map(|(text, _)| atom.score(Utf32Str::new(text, buf), matcher))
+                    .max();
                 total += u32::from(best?);
             }
         }
@@ -184,19 +184,44 @@ impl Filter {
     }
 }
 
-/// The character positions of `shown` (a name as the list shows it) that the query's words
-/// match, sorted and without repeats; empty for an empty query.
-pub fn highlights(query: &str, shown: &str) -> Vec<u32> {
-    let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
-    let mut matcher = Matcher::new(Config::DEFAULT);
-    let mut buf = Vec::new();
-    let mut out = Vec::new();
-    for atom in pattern.atoms.iter().filter(|a| !a.negative) {
-        atom.indices(Utf32Str::new(shown, &mut buf), &mut matcher, &mut out);
+/// Marks what a query matched in the names a list shows: the query parsed and the matcher
+/// made once per frame (nucleo's matcher holds sizeable buffers), then `of` per row.
+pub struct Highlighter {
+    atoms: Vec<Atom>,
+    matcher: Matcher,
+    buf: Vec<char>,
+}
+
+impl Highlighter {
+    pub fn new(query: &str) -> Self {
+        let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
+        Self {
+            atoms: pattern.atoms.into_iter().filter(|a| !a.negative).collect(),
+            matcher: Matcher::new(Config::DEFAULT),
+            buf: Vec::new(),
+        }
     }
-    out.sort_unstable();
-    out.dedup();
-    out
+
+    /// The character positions of `shown` (a name as the list shows it) that the query's
+    /// words match, sorted and without repeats; empty for an empty query.
+    pub fn of(&mut self, shown: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        for atom in &self.atoms {
+            atom.indices(
+                Utf32Str::new(shown, &mut self.buf),
+                &mut self.matcher,
+                &mut out,
+            );
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// `Highlighter::new(query).of(shown)`, for one name.
+pub fn highlights(query: &str, shown: &str) -> Vec<u32> {
+    Highlighter::new(query).of(shown)
 }
 
 #[cfg(test)]

@@ -228,7 +228,8 @@ fn tighten(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Opens (creating if need be) a file only its owner may read, for appending.
+/// Opens a file only its owner may read, for appending: an existing one, or with `create_new`
+/// a new one (0600) that must not exist yet. A journal is never re-created by an append.
 pub fn open_private_append(path: &Path, create_new: bool) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.append(true);

@@ -131,3 +131,36 @@ pub fn sign_in_failure() -> credwise::backend::sign_in::SignInFailure {
         ],
     }
 }
+
+/// A snapshot in the order a comparison of crawls needs: every list by id (FICs by name,
+/// credentials by keyId), and what ARM's shapes cannot carry left out — a user-assigned
+/// identity's FIC has no description, and a resource's identity block is a map, so one entry
+/// per identity.
+pub fn crawl_order(mut s: credwise::domain::TenantSnapshot) -> credwise::domain::TenantSnapshot {
+    s.applications.sort_by(|a, b| a.id.cmp(&b.id));
+    for a in &mut s.applications {
+        a.password_credentials
+            .sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        a.key_credentials.sort_by(|x, y| x.key_id.cmp(&y.key_id));
+        a.federated_identity_credentials
+            .sort_by(|x, y| x.name.cmp(&y.name));
+    }
+    s.service_principals.sort_by(|a, b| a.id.cmp(&b.id));
+    s.user_assigned_identities.sort_by(|a, b| a.id.cmp(&b.id));
+    for u in &mut s.user_assigned_identities {
+        u.federated_identity_credentials
+            .sort_by(|x, y| x.name.cmp(&y.name));
+        // ARM's FIC resource has no description.
+        for f in &mut u.federated_identity_credentials {
+            f.description = None;
+        }
+    }
+    s.resources.sort_by(|a, b| a.id.cmp(&b.id));
+    for r in &mut s.resources {
+        // ARM's identity block is a map keyed by identity id: one entry per identity.
+        r.identity.user_assigned_identities.sort();
+        r.identity.user_assigned_identities.dedup();
+    }
+    s.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));
+    s
+}

@@ -5,9 +5,10 @@
 //!   the secret's removal is left) — a GitHub one gives the repository and the branch, environment,
 //!   tag or pull requests; a Kubernetes one the cluster issuer, namespace and service account;
 //!   a managed identity as FIC the identity;
-//! - secret → managed identity: the user-assigned identity the application already trusts (or
-//!   one attached where it runs), and the resource group and location where its service
-//!   principal's roles are and its resources run.
+//! - secret → managed identity: the user-assigned identity the application already trusts as
+//!   a FIC, and the resource group and location where its service principal's roles are and
+//!   its resources run. (A UAMI attached where the app runs is not suggested: the tenant model
+//!   does not say where an app registration's code runs.)
 //!
 //! Pure: reads a `Directory`. The user can change every value.
 
@@ -55,6 +56,7 @@ pub fn suggestions(dir: &Directory, object_id: &str) -> Vec<Suggestion> {
         .iter()
         .map(|f| (classify_fic(f, &s.tenant_id, s.cloud), f))
         .collect();
+    let trusted = trusted_identity(dir, &kinds);
 
     // The first of GitHub, Kubernetes, managed identity decides the preset.
     if let Some((_, f)) = kinds.iter().find(|(k, _)| *k == FicKind::GitHubActions)
@@ -79,18 +81,18 @@ pub fn suggestions(dir: &Directory, object_id: &str) -> Vec<Suggestion> {
         push(fic, "namespace", ns, why.clone());
         push(fic, "service-account", sa, why.clone());
         same_credential(f, &mut push, why);
-    } else if let Some(name) = trusted_identity(dir, &kinds) {
+    } else if let Some(name) = &trusted {
         let why = "its federated credential already trusts this managed identity".to_string();
         push(fic, "preset", "managed-identity", why.clone());
-        push(fic, "managed-identity", &name, why);
+        push(fic, "managed-identity", name, why);
     }
 
-    // Secret → managed identity: the identity it trusts, else one attached where it runs.
-    if let Some(name) = trusted_identity(dir, &kinds) {
+    // Secret → managed identity: the identity it already trusts.
+    if let Some(name) = &trusted {
         push(
             mi,
             "managed-identity",
-            &name,
+            name,
             "its federated credential already trusts this managed identity".to_string(),
         );
     }

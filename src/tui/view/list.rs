@@ -14,8 +14,12 @@ use crate::tui::theme::severity_label;
 use crate::tui::ui_state::UiState;
 
 /// The name with the characters the filter matched marked, one span per run.
-fn marked(name: String, query: &str, style: ratatui::style::Style) -> Line<'static> {
-    let hits = filter::highlights(query, &name);
+fn marked(
+    name: String,
+    marks: &mut filter::Highlighter,
+    style: ratatui::style::Style,
+) -> Line<'static> {
+    let hits = marks.of(&name);
     if hits.is_empty() {
         return Line::from(name);
     }
@@ -114,6 +118,7 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
         Row::new(["NAME", "EXPIRES"]).style(header_style)
     };
     let now = app.now;
+    let mut marks = filter::Highlighter::new(app.filter.value());
     let rows: Vec<Row> = app.visible[offset..(offset + height).min(app.visible.len())]
         .iter()
         .enumerate()
@@ -121,7 +126,7 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
             let e = dir.entry(id);
             let name = marked(
                 truncate(&sanitize::display(dir.display_name_of(e)), name_width),
-                app.filter.value(),
+                &mut marks,
                 t.matched,
             );
             let status = expiry::status(e.nearest_expiry, now, app.thresholds);

@@ -10,7 +10,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::{pane_block, span, wrap_hanging};
-use crate::backend::sign_in::{READ_RIGHTS, SignInFailure};
+use crate::backend::sign_in::{READ_RIGHTS, SignInFailure, cut_between_words};
 use crate::sanitize;
 use crate::tui::ui_state::UiState;
 
@@ -107,28 +107,4 @@ pub(super) fn render(f: &SignInFailure, ui: &mut UiState, frame: &mut Frame, are
         inner.height,
     );
     frame.render_widget(Paragraph::new(wrapped), text_area);
-}
-
-/// `s` in at most `room` columns, cut after a whole word with `…` (a single word too long
-/// for the room is cut where it must be).
-fn cut_between_words(s: &str, room: usize) -> String {
-    if s.chars().count() <= room {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    for word in s.split(' ') {
-        let next = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
-        if next + 1 > room {
-            break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    if out.is_empty() {
-        out = s.chars().take(room.saturating_sub(1)).collect();
-    }
-    out.push('…');
-    out
 }
