@@ -30,6 +30,16 @@ fn every_kind_is_present() {
 }
 
 #[test]
+fn the_search_text_names_every_entry_as_the_directory_does_even_without_a_name() {
+    let mut snap = credwise::backend::demo::snapshot(common::NOW);
+    snap.applications[0].display_name.clear();
+    let dir = Directory::new(snap);
+    for id in 0..dir.len() as u32 {
+        assert_eq!(dir.search_name(id), dir.display_name_of(dir.entry(id)), "entry {id}");
+    }
+}
+
+#[test]
 fn find_by_object_id_app_id_and_name() {
     let dir = demo_dir();
     let app = by_name(&dir, "payroll-api", IdentityKind::Application);

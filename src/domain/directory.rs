@@ -170,6 +170,7 @@ impl Directory {
     fn build_search(&self) -> (SearchText, Vec<u32>) {
         let mut search = SearchText::with_capacity(self.entries.len(), self.entries.len() * 96);
         for e in &self.entries {
+            search.push_name(self.display_name_of(e));
             self.for_each_field(e, |text| search.push_field(text));
             search.end_entry();
         }
@@ -197,8 +198,8 @@ impl Directory {
 
     /// The searchable fields of an entry: name first, then ids, appId, FIC subjects and
     /// issuers.
+    /// The fields after the display name (which `SearchText::push_name` keeps first).
     fn for_each_field(&self, e: &Entry, mut f: impl FnMut(&str)) {
-        f(self.display_name_of(e));
         f(self.id_of(e));
         if let Some(a) = self.app_id_of(e) {
             f(a);
@@ -222,6 +223,12 @@ impl Directory {
     /// The fields the `/` filter searches for entry `id`, with their character masks.
     pub fn search_fields(&self, id: EntryId) -> impl Iterator<Item = (&str, u64)> {
         self.search.fields(id as usize)
+    }
+
+    /// The entry's display name from the search text: the same as `display_name_of`, read
+    /// from the contiguous buffer a filter pass has just scanned.
+    pub fn search_name(&self, id: EntryId) -> &str {
+        self.search.first(id as usize)
     }
 
     /// The entry's position in case-insensitive name order.

@@ -61,11 +61,20 @@ impl SearchText {
         }
     }
 
-    /// Adds a field to the entry being built.
+    /// Adds the entry's display name: always its first field, even when empty, so `first`
+    /// is the name without a trip to the scattered snapshot strings.
+    pub fn push_name(&mut self, s: &str) {
+        self.push(s);
+    }
+
+    /// Adds a field to the entry being built (an empty one is left out).
     pub fn push_field(&mut self, s: &str) {
-        if s.is_empty() {
-            return;
+        if !s.is_empty() {
+            self.push(s);
         }
+    }
+
+    fn push(&mut self, s: &str) {
         let start = self.text.len() as u32;
         self.text.push_str(s);
         self.fields
@@ -85,7 +94,7 @@ impl SearchText {
             .map(|&(s, e, m)| (&self.text[s as usize..e as usize], m))
     }
 
-    /// The first field of entry `i` (its display name).
+    /// The first field of entry `i`: its display name when the entry began with `push_name`.
     pub fn first(&self, i: usize) -> &str {
         self.fields(i).next().map(|(s, _)| s).unwrap_or("")
     }
@@ -123,14 +132,18 @@ mod tests {
 
     #[test]
     fn fields_are_grouped_by_entry() {
-        let mut s = SearchText::with_capacity(2, 32);
+        let mut s = SearchText::with_capacity(3, 32);
+        s.push_name("");
+        s.push_field("x");
+        s.end_entry();
         s.push_field("a");
         s.push_field("");
         s.push_field("b");
         s.end_entry();
         s.push_field("c");
         s.end_entry();
-        assert_eq!(s.fields(0).map(|(t, _)| t).collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(s.first(1), "c");
+        assert_eq!(s.first(0), "", "an empty name stays the first field");
+        assert_eq!(s.fields(1).map(|(t, _)| t).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(s.first(2), "c");
     }
 }
