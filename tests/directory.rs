@@ -35,7 +35,11 @@ fn the_search_text_names_every_entry_as_the_directory_does_even_without_a_name()
     snap.applications[0].display_name.clear();
     let dir = Directory::new(snap);
     for id in 0..dir.len() as u32 {
-        assert_eq!(dir.search_name(id), dir.display_name_of(dir.entry(id)), "entry {id}");
+        assert_eq!(
+            dir.search_name(id),
+            dir.display_name_of(dir.entry(id)),
+            "entry {id}"
+        );
     }
 }
 

@@ -720,3 +720,100 @@ fn the_gate_fields_reach_the_run_and_the_confirm_screen_shows_the_evidence() {
     assert_eq!(gate.idle_days, 30);
     assert!(gate.without_usage_evidence);
 }
+
+#[test]
+fn the_outcome_offers_a_rollback_after_a_yes_and_a_rollback_offers_none() {
+    use credwise::jobs::migrate::RollbackMode;
+    let journal = "20261122-120000-secret-to-fic-1";
+    let mut app = fic_plan(false);
+    key(&mut app, "enter");
+    key(&mut app, "y");
+    update(
+        &mut app,
+        Msg::MigrationFinished(Finished {
+            completed: true,
+            wording: RunOutcome::Done.wording(journal, false, None),
+            journal_id: Some(journal.into()),
+            record: None,
+            key_files: vec![],
+        }),
+    );
+    assert_eq!(stage(&app), Stage::Done);
+    let screen = common::screen(&render(&app, &mut ui(), 120, 40));
+    assert!(screen.contains("u roll back"), "the hint:\n{screen}");
+
+    // `u` asks; `n` keeps the migration and changes nothing.
+    assert!(key(&mut app, "u").is_empty());
+    assert!(app.migration.as_ref().unwrap().asking_rollback);
+    let screen = common::screen(&render(&app, &mut ui(), 120, 40));
+    assert!(screen.contains("Roll this migration back?"), "{screen}");
+    assert!(
+        screen.contains("y roll back") && screen.contains("keep it"),
+        "{screen}"
+    );
+    assert!(key(&mut app, "n").is_empty());
+    assert!(!app.migration.as_ref().unwrap().asking_rollback);
+    assert_eq!(stage(&app), Stage::Done);
+
+    // `u` then `y` undoes this run's journal under the lockout rule.
+    key(&mut app, "u");
+    assert_eq!(
+        key(&mut app, "y"),
+        vec![Effect::RollbackMigration {
+            journal_id: journal.into(),
+            mode: RollbackMode::Safe,
+        }]
+    );
+    assert_eq!(stage(&app), Stage::Running);
+
+    // The rollback's own outcome offers nothing to undo.
+    update(
+        &mut app,
+        Msg::MigrationFinished(Finished {
+            completed: true,
+            wording: RunOutcome::RolledBack.wording(journal, true, None),
+            journal_id: Some(journal.into()),
+            record: None,
+            key_files: vec![],
+        }),
+    );
+    let screen = common::screen(&render(&app, &mut ui(), 120, 40));
+    assert!(
+        !screen.contains("roll back"),
+        "no hint after a rollback:\n{screen}"
+    );
+    assert!(key(&mut app, "u").is_empty());
+    assert!(!app.migration.as_ref().unwrap().asking_rollback);
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.is_error && s.text.contains("nothing to undo")),
+        "{:?}",
+        app.status
+    );
+}
+
+#[test]
+fn a_read_only_explorer_offers_no_rollback_on_the_outcome() {
+    let mut app = fic_plan(false);
+    key(&mut app, "enter");
+    key(&mut app, "y");
+    update(
+        &mut app,
+        Msg::MigrationFinished(Finished {
+            completed: true,
+            wording: RunOutcome::Done.wording("j-1", false, None),
+            journal_id: Some("j-1".into()),
+            record: None,
+            key_files: vec![],
+        }),
+    );
+    app.read_only = true;
+    assert!(key(&mut app, "u").is_empty());
+    assert!(!app.migration.as_ref().unwrap().asking_rollback);
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("read-only"))
+    );
+}

@@ -610,9 +610,9 @@ fn the_wizard_is_answered_end_to_end_offline_and_exports_its_record() {
     t.assert_exited_cleanly();
 }
 
-#[test]
-fn a_migration_runs_end_to_end_on_the_demo_and_journals_no_secret() {
-    let t = Tmux::start("migrate", 120, 40, &["--demo"]);
+/// payroll-api's secret → a GitHub federated credential on the demo, confirmed by name,
+/// removing the secret without usage evidence; the outcome screen.
+fn migrate_payroll_api_to_github(t: &Tmux) -> String {
     t.wait_loaded();
     t.keys(&["Enter"]);
     t.keys(&["/"]);
@@ -636,7 +636,13 @@ fn a_migration_runs_end_to_end_on_the_demo_and_journals_no_secret() {
     t.wait_for("goes without usage evidence");
     t.type_text("payroll-api");
     t.keys(&["Enter"]);
-    let done = t.wait_for("Migration done: every step verified.");
+    t.wait_for("Migration done: every step verified.")
+}
+
+#[test]
+fn a_migration_runs_end_to_end_on_the_demo_and_journals_no_secret() {
+    let t = Tmux::start("migrate", 120, 40, &["--demo"]);
+    let done = migrate_payroll_api_to_github(&t);
     assert!(
         done.contains("✓ 2. Remove client secret"),
         "{}",
@@ -661,6 +667,34 @@ fn a_migration_runs_end_to_end_on_the_demo_and_journals_no_secret() {
     }
     found.sort();
     assert_eq!(found, ["jsonl", "md"], "a journal and its record");
+    t.keys(&["q"]);
+    t.assert_exited_cleanly();
+}
+
+#[test]
+fn u_on_the_outcome_rolls_the_migration_back_after_a_yes() {
+    let t = Tmux::start("migrate-undo", 120, 40, &["--demo"]);
+    migrate_payroll_api_to_github(&t);
+    t.keys(&["u"]);
+    t.wait_for("Roll this migration back?");
+    t.keys(&["n"]);
+    t.wait_for("u roll back");
+    t.keys(&["u"]);
+    t.wait_for("Roll this migration back?");
+    t.keys(&["y"]);
+    let undone = t.wait_for("Migration rolled back: every change of this migration was undone.");
+    assert!(!undone.contains("u roll back"), "{}", framed(&undone));
+    assert!(
+        !undone.contains("What is left for you to do"),
+        "{}",
+        framed(&undone)
+    );
+    // Closing reloads the tenant: the secret is back, the federated credential gone.
+    t.keys(&["Escape"]);
+    t.wait_until("payroll-api with its secret again", |s| {
+        s.lines()
+            .any(|l| l.contains("payroll-api ") && l.contains(" app  1   ·    1"))
+    });
     t.keys(&["q"]);
     t.assert_exited_cleanly();
 }

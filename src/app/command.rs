@@ -72,13 +72,15 @@ pub enum Command {
     Force,
     /// Open the demo tenant instead (from the sign-in screen).
     OpenDemo,
+    /// Undo the migration on screen (its journal, step by step in reverse), after a yes.
+    Rollback,
     /// Unbinds a key in a user keymap.
     None,
 }
 
 impl Command {
     /// Every command, in the order the help overlay lists them.
-    pub const ALL: [Command; 43] = [
+    pub const ALL: [Command; 44] = [
         Command::Quit,
         Command::Help,
         Command::FocusNext,
@@ -121,6 +123,7 @@ impl Command {
         Command::KeepCredential,
         Command::Force,
         Command::OpenDemo,
+        Command::Rollback,
         Command::None,
     ];
 

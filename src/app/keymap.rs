@@ -44,6 +44,7 @@ pub enum Context {
     MigrateRun,
     MigrateStop,
     MigrateDone,
+    MigrateRollback,
     MigrateLockout,
     MigrateLockoutName,
     SignIn,
@@ -75,7 +76,7 @@ const PANE: &[Command] = &[
 ];
 
 impl Context {
-    pub const ALL: [Context; 23] = [
+    pub const ALL: [Context; 24] = [
         Context::Global,
         Context::Nav,
         Context::List,
@@ -96,6 +97,7 @@ impl Context {
         Context::MigrateRun,
         Context::MigrateStop,
         Context::MigrateDone,
+        Context::MigrateRollback,
         Context::MigrateLockout,
         Context::MigrateLockoutName,
         Context::SignIn,
@@ -124,6 +126,7 @@ impl Context {
             Context::MigrateRun => "migrate-run",
             Context::MigrateStop => "migrate-stop",
             Context::MigrateDone => "migrate-done",
+            Context::MigrateRollback => "migrate-rollback",
             Context::MigrateLockout => "migrate-lockout",
             Context::MigrateLockoutName => "migrate-lockout-name",
             Context::SignIn => "sign-in",
@@ -153,6 +156,7 @@ impl Context {
             Context::MigrateRun => "Migration: running",
             Context::MigrateStop => "Migration: stop after this step?",
             Context::MigrateDone => "Migration: the outcome",
+            Context::MigrateRollback => "Migration: roll it back?",
             Context::MigrateLockout => "Migration: a rollback that would lock the identity out",
             Context::MigrateLockoutName => "Migration: removing it anyway, typing the name",
             Context::SignIn => "Signing in: no credential worked",
@@ -243,10 +247,14 @@ impl Context {
                     SelectNext, SelectPrev, PageDown, PageUp, Apply, EditForm, Close,
                 ]
             }
-            Context::MigrateConfirm | Context::MigrateStop => vec![Confirm, Decline],
+            Context::MigrateConfirm | Context::MigrateStop | Context::MigrateRollback => {
+                vec![Confirm, Decline]
+            }
             Context::MigrateConfirmName | Context::MigrateLockoutName => vec![Submit, Back],
             Context::MigrateRun => vec![Interrupt],
-            Context::MigrateDone => vec![Export, SelectNext, SelectPrev, PageDown, PageUp, Close],
+            Context::MigrateDone => vec![
+                Export, Rollback, SelectNext, SelectPrev, PageDown, PageUp, Close,
+            ],
             Context::MigrateLockout => vec![KeepCredential, Force, Close],
             Context::SignIn => vec![Reload, OpenDemo, CommandLine, Help, Quit],
         }
@@ -605,9 +613,16 @@ impl Keymap {
     /// commands with their first key; elsewhere each hinted binding table's first key, the
     /// tables of one description sharing a hint (`↑↓/1-3 choose`).
     pub fn hints(&self, context: Context) -> Vec<(String, String)> {
+        self.hints_except(context, &[])
+    }
+
+    /// `hints`, leaving out the commands the screen does not offer right now (`App::withheld`:
+    /// no rollback on a rollback's own outcome).
+    pub fn hints_except(&self, context: Context, withheld: &[Command]) -> Vec<(String, String)> {
         if let Some(commands) = context.hinted() {
             return commands
                 .iter()
+                .filter(|c| !withheld.contains(c))
                 .filter_map(|c| {
                     std::iter::once(context)
                         .chain(context.fallback().iter().copied())
@@ -619,7 +634,11 @@ impl Keymap {
                 .collect();
         }
         let mut firsts: Vec<(usize, &Keys, &Binding)> = Vec::new();
-        for (key, b) in self.bound(context).into_iter().filter(|(_, b)| b.hint) {
+        for (key, b) in self
+            .bound(context)
+            .into_iter()
+            .filter(|(_, b)| b.hint && !withheld.contains(&b.run))
+        {
             if !firsts.iter().any(|(entry, _, _)| *entry == b.entry) {
                 firsts.push((b.entry, key, b));
             }

@@ -161,6 +161,10 @@ pub struct MigrationState {
     pub outcome: Option<Finished>,
     /// A refused rollback's explanation and choice, shown with the outcome.
     pub lockout: Option<LockoutChoice>,
+    /// The run on screen undoes a migration (`:rollback`, `u`): its outcome offers no undo.
+    pub rolling_back: bool,
+    /// `u` was pressed on the outcome: "roll it back?" is asked.
+    pub asking_rollback: bool,
 }
 
 impl MigrationState {
@@ -190,6 +194,8 @@ impl MigrationState {
             stopping: false,
             outcome: None,
             lockout: None,
+            rolling_back: false,
+            asking_rollback: false,
         }
     }
 
@@ -213,6 +219,7 @@ impl MigrationState {
             Stage::Done => match &self.lockout {
                 Some(l) if l.typing => Context::MigrateLockoutName,
                 Some(_) => Context::MigrateLockout,
+                None if self.asking_rollback => Context::MigrateRollback,
                 None => Context::MigrateDone,
             },
         }
@@ -397,12 +404,14 @@ pub fn continue_journal(app: &mut App, rollback: bool) -> Vec<Effect> {
         say(app, "no unfinished migration to continue", true);
         return Vec::new();
     };
-    app.migration = Some(MigrationState::new(
+    let mut m = MigrationState::new(
         Stage::Running,
         j.kind,
         j.identity.clone(),
         j.identity_name.clone(),
-    ));
+    );
+    m.rolling_back = rollback;
+    app.migration = Some(m);
     app.mode = Mode::Migrate;
     vec![Effect::ContinueMigration {
         journal_id: j.id,
@@ -522,7 +531,16 @@ pub fn command(app: &mut App, c: Command) -> Vec<Effect> {
             _ => {}
         },
         Stage::Done if m.lockout.is_some() => return lockout_command(app, c),
+        Stage::Done if m.asking_rollback => match c {
+            Command::Confirm => return roll_back(app),
+            Command::Decline => m.asking_rollback = false,
+            _ => {}
+        },
         Stage::Done => match c {
+            Command::Rollback => match rollback_refusal(app.read_only, m) {
+                Some(why) => say(app, why, true),
+                None => m.asking_rollback = true,
+            },
             Command::Export => match m.outcome.as_ref().and_then(|o| o.record.clone()) {
                 Some(record) => return vec![Effect::ExportRecord(record)],
                 None => say(app, "this run wrote no migration record", true),
@@ -556,6 +574,52 @@ pub fn edit(app: &mut App, req: InputRequest) {
         }
         _ => {}
     }
+}
+
+/// Whether the outcome on screen offers `u` (roll back).
+pub fn offers_rollback(read_only: bool, m: &MigrationState) -> bool {
+    rollback_refusal(read_only, m).is_none()
+}
+
+/// Why the outcome on screen offers no rollback, if it does not: read-only, a rollback's own
+/// outcome, or a run that never journaled (refused before it started).
+fn rollback_refusal(read_only: bool, m: &MigrationState) -> Option<&'static str> {
+    if read_only {
+        Some("read-only mode: migrations are disabled (started with --read-only)")
+    } else if m.rolling_back {
+        Some("this was a rollback: there is nothing to undo")
+    } else if m
+        .outcome
+        .as_ref()
+        .and_then(|o| o.journal_id.as_ref())
+        .is_none()
+    {
+        Some("nothing ran, so there is nothing to roll back")
+    } else {
+        None
+    }
+}
+
+/// `y` to "roll it back?": the journal of the run on screen is undone on the progress screen,
+/// under the lockout rule (`RollbackMode::Safe`); a refusal offers its choice as `:rollback`
+/// does.
+fn roll_back(app: &mut App) -> Vec<Effect> {
+    let Some(m) = app.migration.as_mut() else {
+        return Vec::new();
+    };
+    m.asking_rollback = false;
+    let Some(journal_id) = m.outcome.as_ref().and_then(|o| o.journal_id.clone()) else {
+        return Vec::new();
+    };
+    m.rolling_back = true;
+    m.outcome = None;
+    m.steps.clear();
+    m.stage = Stage::Running;
+    m.scroll = 0;
+    vec![Effect::RollbackMigration {
+        journal_id,
+        mode: crate::jobs::migrate::RollbackMode::Safe,
+    }]
 }
 
 /// On the outcome of a rollback that stopped: `k` keeps the new credential, `f` then the

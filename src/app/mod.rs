@@ -393,6 +393,21 @@ impl App {
         }
     }
 
+    /// Commands the screen in `context()` binds but does not offer right now, so the status
+    /// bar does not hint them (pressed anyway, they say why).
+    pub fn withheld(&self) -> Vec<Command> {
+        match (&self.mode, &self.migration) {
+            (Mode::Migrate, Some(m)) if m.context() == Context::MigrateDone => {
+                if migration::offers_rollback(self.read_only, m) {
+                    Vec::new()
+                } else {
+                    vec![Command::Rollback]
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// A migration is running (its steps are being carried out).
     pub fn migration_running(&self) -> bool {
         self.migration

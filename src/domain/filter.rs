@@ -47,7 +47,9 @@ impl Quick {
             AtomKind::Substring => false,
             _ => return None,
         };
-        if needle.is_empty() || !needle.is_ascii() || needle.bytes().any(|b| b.is_ascii_whitespace())
+        if needle.is_empty()
+            || !needle.is_ascii()
+            || needle.bytes().any(|b| b.is_ascii_whitespace())
         {
             return None;
         }
@@ -251,7 +253,11 @@ impl Filter {
         std::thread::scope(|scope| {
             let later = scope.spawn(|| run(&mut other, second));
             let mut out = run(self, first);
-            out.extend(later.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            out.extend(
+                later
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            );
             out
         })
     }

@@ -471,6 +471,14 @@ fn done(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
         }
         out.push(Line::raw(""));
     }
+    if m.asking_rollback {
+        out.push(Line::from(span(
+            "Roll this migration back? Its steps are undone in reverse, from its journal; an undo \
+             that would leave the identity without a usable credential stops and asks first.",
+            t.heading,
+        )));
+        out.push(Line::raw(""));
+    }
     if let Some(l) = &m.lockout {
         out.extend(lockout_choice(m, l, t));
     }
@@ -479,17 +487,23 @@ fn done(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
             let progress = m.steps.get(i).cloned().unwrap_or_default();
             out.push(step_line(i, &step.title, &progress, "·", t));
         }
-        if !plan.guidance.is_empty() || !plan.follow_ups.is_empty() {
+        // After a rollback the plan's follow-ups (deploy, delete the old secret) no longer apply.
+        let (follow_ups, guidance) = if m.rolling_back {
+            (&[][..], &[][..])
+        } else {
+            (&plan.follow_ups[..], &plan.guidance[..])
+        };
+        if !guidance.is_empty() || !follow_ups.is_empty() {
             out.push(Line::raw(""));
             out.push(Line::from(span("What is left for you to do", t.title)));
         }
-        for f in &plan.follow_ups {
+        for f in follow_ups {
             out.push(Line::from(vec![
                 span(" • ", t.key),
                 span(sanitize::display(f).into_owned(), Style::new()),
             ]));
         }
-        for s in &plan.guidance {
+        for s in guidance {
             out.push(Line::raw(""));
             out.push(Line::from(span(
                 format!("{} ({})", sanitize::display(&s.title), s.language),

@@ -73,7 +73,7 @@ pub(super) fn render_hints(app: &App, ui: &UiState, frame: &mut Frame, area: Rec
         used += typed.chars().count() + 2;
         spans.push(span(format!(" {typed} "), t.key));
     }
-    for (key, desc) in ui.keymap.hints(app.context()) {
+    for (key, desc) in ui.keymap.hints_except(app.context(), &app.withheld()) {
         let w = key.chars().count() + desc.chars().count() + 3;
         if used + w > area.width as usize {
             break;
