@@ -717,9 +717,12 @@ async fn graph_errors_are_typed() {
         Error::Forbidden {
             permission,
             message,
+            advice,
         } => {
             assert!(permission.contains("Application.Read.All"), "{permission}");
             assert!(message.contains("Insufficient privileges"), "{message}");
+            assert!(advice.contains("Directory Readers"), "{advice}");
+            assert!(advice.contains("Grant admin consent"), "{advice}");
         }
         other => panic!("{other:?}"),
     }

@@ -205,8 +205,13 @@ pub enum Error {
     /// No source of tokens worked: each one tried, and what to do.
     #[error("not signed in: {0}")]
     SignIn(Box<sign_in::SignInFailure>),
-    #[error("permission denied: {message} (needs {permission})")]
-    Forbidden { permission: String, message: String },
+    /// A 403: what was refused, the least right that allows it, and how to get that right.
+    #[error("permission denied: {message} (needs {permission}). To get it: {advice}")]
+    Forbidden {
+        permission: String,
+        message: String,
+        advice: String,
+    },
     #[error("not found: {0}")]
     NotFound(String),
     #[error("throttled by the service; retry after {retry_after_secs} s")]

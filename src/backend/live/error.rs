@@ -59,6 +59,49 @@ impl Need {
             }
         }
     }
+
+    /// How to get `permission`: who grants it and where, for a person signed in with `az
+    /// login` and for a workload. Roles and permissions as `graph-arm-api.md` §2.4 and §5
+    /// cite them (Microsoft Graph permissions reference, the FIC and sign-in report pages,
+    /// Azure built-in roles).
+    pub fn advice(self) -> &'static str {
+        match self {
+            Need::GraphRead => {
+                "a person needs a directory role that reads applications (Directory Readers is \
+                 the least; members can read them unless an admin restricted it); a workload \
+                 needs Application.Read.All granted with admin consent (Entra admin center › App \
+                 registrations › the app › API permissions › Grant admin consent)"
+            }
+            Need::GraphWrite => {
+                "ask an owner of the application to add you as an owner (App registrations › the \
+                 app › Owners), or an admin for Cloud Application Administrator; a workload \
+                 needs Application.ReadWrite.OwnedBy with admin consent and to own the app"
+            }
+            Need::ArmRead => {
+                "ask an Owner or User Access Administrator of the subscription: az role \
+                 assignment create --assignee <you> --role Reader --scope /subscriptions/<id>"
+            }
+            Need::IdentityWrite => {
+                "ask an Owner or User Access Administrator: az role assignment create \
+                 --assignee <you> --role \"Managed Identity Contributor\" --scope <resource \
+                 group id>"
+            }
+            Need::RoleAssignmentWrite => {
+                "ask an Owner of the scope for User Access Administrator, or for Role Based \
+                 Access Control Administrator (which a condition can limit to the roles this \
+                 migration copies)"
+            }
+            Need::AuditLogRead => {
+                "a person needs Reports Reader (or Security Reader); a workload needs \
+                 AuditLog.Read.All with admin consent; sign-in data also needs a Microsoft Entra \
+                 ID P1 or P2 licence in the tenant"
+            }
+            Need::GitHubRead => {
+                "set GITHUB_TOKEN to a token that may read the repository's metadata (a \
+                 fine-grained token with Metadata: read)"
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +191,7 @@ pub fn from_response(
         )),
         403 => Error::Forbidden {
             permission: need.permission().to_string(),
+            advice: need.advice().to_string(),
             message: format!("{service} {what}: {code}: {message} (request id {request_id})"),
         },
         404 => Error::NotFound(format!("{service} {what}: {code}: {message}")),

@@ -1017,6 +1017,7 @@ mod tests {
                     Error::Forbidden {
                         permission: Need::ArmRead.permission().into(),
                         message: "AuthorizationFailed".into(),
+                        advice: Need::ArmRead.advice().into(),
                     },
                 ),
                 ("subscription s2".into(), Error::NotFound("x".into())),

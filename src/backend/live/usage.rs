@@ -445,6 +445,7 @@ mod tests {
         let forbidden = |m: &str| Error::Forbidden {
             permission: "x".into(),
             message: m.into(),
+            advice: "y".into(),
         };
         assert_eq!(
             unavailable(&forbidden(
