@@ -82,10 +82,7 @@ impl Config {
         if SortKey::parse(&config.ui.sort).is_none() {
             return Err(invalid(
                 blame,
-                format!(
-                    "ui.sort = {:?}: use name, kind, expiry or match",
-                    config.ui.sort
-                ),
+                format!("ui.sort = {:?}: use {}", config.ui.sort, SortKey::names()),
             ));
         }
         if config.expiry.critical_days < 0
