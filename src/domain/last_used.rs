@@ -9,10 +9,17 @@
 //! (`UsageIndex::identity`) and its credentials' facts; without one, a failing credential;
 //! without that, the identity's own "no sign-in since" or the reason nothing can be said.
 //!
+//! A managed identity is never "no sign-in since": the sign-in log is read for service
+//! principal sign-ins, and Microsoft Learn ("What are service principal sign-ins in Microsoft
+//! Entra?") says those exclude managed identity sign-ins, which are only in the managed
+//! identity sign-in log. Its silence in the log proves nothing, so a managed identity (and
+//! its federated credentials) without a sign-in in the data is `Unknown::NotReported`.
+//!
 //! Pure; may import the rest of `domain`.
 
 use super::Timestamp;
 use super::directory::{Directory, EntryId};
+use super::kind::IdentityKind;
 use super::usage::{Evidence, Unknown, UsageIndex};
 
 /// Evidence per identity and per credential, in `Directory` order.
@@ -35,11 +42,23 @@ impl LastUsed {
         };
         out.offsets.push(0);
         for e in dir.entries() {
+            let managed = matches!(
+                e.kind,
+                IdentityKind::UserAssignedManagedIdentity
+                    | IdentityKind::SystemAssignedManagedIdentity
+            );
+            let covered = |ev: Evidence| match ev {
+                Evidence::Idle { .. } if managed => Evidence::Unknown(Unknown::NotReported),
+                ev => ev,
+            };
             let start = out.credentials.len();
-            out.credentials
-                .extend(dir.credentials_of(e).into_iter().map(|c| ix.credential(c)));
+            out.credentials.extend(
+                dir.credentials_of(e)
+                    .into_iter()
+                    .map(|c| covered(ix.credential(c))),
+            );
             let own = match dir.app_id_of(e) {
-                Some(app_id) => ix.identity(app_id),
+                Some(app_id) => covered(ix.identity(app_id)),
                 // Nothing in the sign-in data can be matched to an identity without an appId.
                 None => Evidence::Unknown(Unknown::NotReported),
             };
@@ -180,7 +199,8 @@ mod tests {
     }
 
     /// Two applications: one whose second secret signed in 3 days ago (the first is idle
-    /// over the log's 30 days), one with no credential and no sign-in.
+    /// over the log's 30 days), one with no credential and no sign-in; and a
+    /// system-assigned managed identity.
     fn tenant(usage: &str) -> Directory {
         let json = format!(
             r#"{{"tenantId":"t","capturedAt":"2026-11-22T12:00:00Z",
@@ -189,6 +209,10 @@ mod tests {
                 {{"keyId":"k1","startDateTime":"2026-01-01T00:00:00Z"}},
                 {{"keyId":"k2","startDateTime":"2026-01-01T00:00:00Z"}}]}},
               {{"id":"o2","appId":"a2","displayName":"idle"}}],
+            "servicePrincipals":[
+              {{"id":"o3","appId":"a3","displayName":"vm-identity",
+                "servicePrincipalType":"ManagedIdentity",
+                "alternativeNames":["isExplicit=False","/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm"]}}],
             "usage":{usage}}}"#
         );
         Directory::new(serde_json::from_str::<crate::domain::TenantSnapshot>(&json).unwrap())
@@ -211,6 +235,12 @@ mod tests {
         assert_eq!(used.identity(id("used")).short(NOW), "3d ago");
         assert_eq!(used.identity(id("idle")).short(NOW), "none 30d+");
         assert!(used.credentials(id("idle")).is_empty());
+        // The log read is of service principal sign-ins, which leave managed identities out:
+        // its silence says nothing about one.
+        assert_eq!(
+            *used.identity(id("vm-identity")),
+            Evidence::Unknown(Unknown::NotReported)
+        );
         // A stale id is unknown, never unused.
         assert!(matches!(used.identity(u32::MAX), Evidence::Unknown(_)));
         assert!(used.credentials(u32::MAX).is_empty());

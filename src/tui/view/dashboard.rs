@@ -127,8 +127,12 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
         ),
     ]
     .into_iter()
-    .flat_map(|l| wrap_at(l, width, USAGE_LABEL))
+    // A rule's name that does not fit goes under its line, slightly indented.
+    .flat_map(|l| wrap_at(l, width, 4))
     .collect();
+    // Too short a pane keeps its room for the table and the worst findings.
+    let usage_rows = if inner.height >= 14 { usage.len() } else { 0 } as u16;
+    let usage_gap = u16::from(usage_rows > 0);
 
     let top: Vec<Line> = app
         .report
@@ -153,9 +157,10 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
         })
         .unwrap_or_default();
 
-    let chart_height = if inner.height >= 26 {
+    let room = inner.height.saturating_sub(usage_rows + usage_gap);
+    let chart_height = if room >= 26 {
         8
-    } else if inner.height >= 20 {
+    } else if room >= 20 {
         6
     } else {
         0
@@ -177,8 +182,8 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
         Constraint::Length(1),
         Constraint::Length(6),
         Constraint::Length(1),
-        Constraint::Length(usage.len() as u16),
-        Constraint::Length(1),
+        Constraint::Length(usage_rows),
+        Constraint::Length(usage_gap),
         Constraint::Length(if chart_height > 0 { 1 } else { 0 }),
         Constraint::Length(chart_height),
         Constraint::Length(if chart_height > 0 { 1 } else { 0 }),
