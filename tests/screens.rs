@@ -510,3 +510,31 @@ fn a_tenant_without_the_licence_shows_unknown_with_the_reason_and_never_unused()
     assert_eq!(o.unused_secrets, 0);
     assert!(o.usage_unknown.is_some());
 }
+
+#[test]
+fn the_dashboard_counts_secrets_from_the_usage_rules_findings() {
+    let app = loaded_app();
+    let report = app.report.as_deref().unwrap();
+    let o = app.overview.as_ref().unwrap();
+    let count = |rule: &str, title: Option<&str>| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule && title.is_none_or(|t| f.title == t))
+            .count()
+    };
+    assert!(o.usage_unknown.is_none());
+    assert_eq!(o.unused_days, 90);
+    assert_eq!(
+        o.unused_secrets,
+        count("credential-unused", Some("Unused secret"))
+    );
+    assert_eq!(
+        o.secrets_in_use_beside_replacement,
+        count("secret-in-use-beside-replacement", None)
+    );
+    assert!(o.unused_secrets > 0 && o.secrets_in_use_beside_replacement > 0);
+    let text = screen(&render(&app, &mut ui(), 120, 40));
+    assert!(text.contains("Secrets unused for 90 days"), "{text}");
+    assert!(text.contains("secret-in-use-beside-replacement"), "{text}");
+}

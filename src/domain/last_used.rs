@@ -180,22 +180,27 @@ mod tests {
 
     #[test]
     fn least_recently_used_first_and_unknown_last() {
-        let mut v = [
-            signed(3),
-            Evidence::Unknown(Unknown::NotLoaded),
-            idle(30),
-            signed(200),
+        let failing = Evidence::Failing {
+            at: NOW - time::Duration::days(1),
+            last_success: None,
+            as_of: NOW,
+            source: UsageSource::SignInLog,
+        };
+        let unknown = Evidence::Unknown(Unknown::NotLoaded);
+        // (evidence, its place): a sign-in older than the log's window goes before the
+        // window's "none", a failed attempt counts as a use at its time, unknown goes last.
+        let table = [
+            (signed(3), 3),
+            (unknown.clone(), 5),
+            (idle(30), 1),
+            (failing.clone(), 4),
+            (signed(200), 0),
+            (signed(25), 2),
         ];
-        v.sort_by_key(order_key);
-        assert_eq!(
-            v,
-            [
-                signed(200),
-                idle(30),
-                signed(3),
-                Evidence::Unknown(Unknown::NotLoaded)
-            ]
-        );
+        let mut v: Vec<(Evidence, usize)> = table.to_vec();
+        v.sort_by_key(|(e, _)| order_key(e));
+        let places: Vec<usize> = v.iter().map(|(_, p)| *p).collect();
+        assert_eq!(places, [0, 1, 2, 3, 4, 5]);
     }
 
     /// Two applications: one whose second secret signed in 3 days ago (the first is idle

@@ -112,3 +112,52 @@ fn is_secret(dir: &Directory, f: &super::Finding) -> bool {
         .iter()
         .any(|c| matches!(c, CredentialRef::Secret(p) if p.key_id == key))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::{Finding, Remedy};
+    use time::macros::datetime;
+
+    const NOW: Timestamp = datetime!(2026-11-22 12:00 UTC);
+
+    fn finding(rule: &'static str, credential: &str) -> Finding {
+        Finding {
+            rule,
+            severity: Severity::Medium,
+            identity: 0,
+            credential_id: Some(credential.into()),
+            title: "t",
+            message: String::new(),
+            remedy: Remedy::Action { text: "".into() },
+            seed: "",
+            section: "",
+        }
+    }
+
+    #[test]
+    fn secrets_unused_and_still_used_count_the_rules_findings_on_secrets() {
+        let json = r#"{"tenantId":"t","capturedAt":"2026-11-22T12:00:00Z",
+            "applications":[{"id":"o1","appId":"a1","displayName":"app",
+              "passwordCredentials":[{"keyId":"s1"},{"keyId":"s2"}],
+              "keyCredentials":[{"keyId":"c1"}]}]}"#;
+        let dir =
+            Directory::new(serde_json::from_str::<crate::domain::TenantSnapshot>(json).unwrap());
+        let report = Report {
+            findings: vec![
+                finding(CREDENTIAL_UNUSED, "s1"),
+                // A certificate is not a secret.
+                finding(CREDENTIAL_UNUSED, "c1"),
+                finding(SECRET_IN_USE_BESIDE_REPLACEMENT, "s2"),
+            ],
+            unused_days: 90,
+            ..Report::default()
+        };
+        let o = overview(&dir, &report, NOW);
+        assert_eq!(o.unused_secrets, 1);
+        assert_eq!(o.secrets_in_use_beside_replacement, 1);
+        assert_eq!(o.unused_days, 90);
+        // No sign-in data at all: the counts stand beside the reason.
+        assert_eq!(o.usage_unknown, Some(Unknown::NotLoaded));
+    }
+}
