@@ -168,7 +168,7 @@ mod tests {
             as_of: NOW,
             source: UsageSource::SignInLog,
         };
-        assert_eq!(combine(idle(30), &[failing.clone()]), failing);
+        assert_eq!(combine(idle(30), std::slice::from_ref(&failing)), failing);
         assert_eq!(combine(signed(40), &[failing]), signed(40));
         // Without a fact, the identity's own evidence: its span or why nothing is known.
         assert_eq!(combine(idle(30), &[idle(10)]), idle(30));
