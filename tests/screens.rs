@@ -421,6 +421,12 @@ fn explorer_sorted_by_last_use() {
     cmd(&mut app, Command::Submit);
     assert_eq!(app.sort, credwise::app::SortKey::LastUsed);
     snap_at("explorer_last_used", &app, &[(120, 40), (80, 24)]);
+    // The column shows at 120 and 80 columns and gives way, like the others, at 40.
+    for (w, shown) in [(120, true), (80, true), (40, false)] {
+        let text = screen(&render(&app, &mut ui(), w, 24));
+        assert_eq!(text.contains("LAST USED"), shown, "{w} columns:\n{text}");
+        assert!(text.contains("EXPIRES"), "{text}");
+    }
 }
 
 #[test]
