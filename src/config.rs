@@ -82,10 +82,7 @@ impl Config {
         if SortKey::parse(&config.ui.sort).is_none() {
             return Err(invalid(
                 blame,
-                format!(
-                    "ui.sort = {:?}: use name, kind, expiry or match",
-                    config.ui.sort
-                ),
+                format!("ui.sort = {:?}: use {}", config.ui.sort, SortKey::names()),
             ));
         }
         if config.expiry.critical_days < 0
@@ -206,6 +203,13 @@ mod tests {
     }
 
     #[test]
+    fn the_list_can_start_sorted_by_last_use() {
+        let c = Config::from_sources(Some((Path::new("c.toml"), "[ui]\nsort = \"last-used\"\n")))
+            .unwrap();
+        assert_eq!(c.sort(), SortKey::LastUsed);
+    }
+
+    #[test]
     fn unknown_keys_name_file_and_key() {
         let e = Config::from_sources(Some((Path::new("/x/config.toml"), "[ui]\nmose = false\n")))
             .unwrap_err()
@@ -216,6 +220,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("ui.sort"), "{e}");
+        assert!(e.contains("last-used"), "the error names every sort: {e}");
         let e = Config::from_sources(Some((Path::new("c.toml"), "[ui\n")))
             .unwrap_err()
             .to_string();

@@ -134,6 +134,98 @@ fn list_json_has_the_contract_fields() {
 }
 
 #[test]
+fn list_json_says_when_each_identity_and_credential_last_signed_in() {
+    let mut seen = BTreeSet::new();
+    for i in demo_identities() {
+        let mut all = vec![i["lastUsed"].clone()];
+        all.extend(
+            i["credentials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["lastUsed"].clone()),
+        );
+        for u in all {
+            let evidence = u["evidence"].as_str().unwrap_or_else(|| panic!("{i}"));
+            seen.insert(evidence.to_string());
+            assert!(
+                u["summary"].is_string() && u["description"].is_string(),
+                "{u}"
+            );
+            let time = |field: &str| {
+                time::OffsetDateTime::parse(
+                    u[field].as_str().unwrap_or_else(|| panic!("{field}: {u}")),
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .unwrap()
+            };
+            match evidence {
+                "signed-in" => {
+                    time("lastSignIn");
+                    time("asOf");
+                    assert!(u["source"].is_string(), "{u}");
+                }
+                "failing" => {
+                    time("lastFailure");
+                }
+                "no-sign-in" => {
+                    time("noSignInSince");
+                    assert_eq!(u["source"], "sign-in-log", "{u}");
+                    // The log is read for service principal sign-ins, which leave managed
+                    // identities out: its silence says nothing about them.
+                    assert!(
+                        !i["kind"].as_str().unwrap().contains("managed-identity"),
+                        "{i}"
+                    );
+                }
+                "unknown" => {
+                    assert!(u["reason"].is_string(), "{u}");
+                    assert_eq!(u["summary"], "unknown", "{u}");
+                }
+                other => panic!("unknown evidence {other}: {u}"),
+            }
+        }
+    }
+    let want: BTreeSet<String> = ["signed-in", "failing", "no-sign-in", "unknown"]
+        .map(String::from)
+        .into();
+    assert_eq!(seen, want, "the demo shows every kind of evidence");
+}
+
+#[test]
+fn list_on_a_tenant_without_the_licence_says_unknown_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unlicensed.json");
+    snapshot_file::save(&common::unlicensed_snapshot(), &path).unwrap();
+    let v: Value =
+        serde_json::from_str(&ok(&["list", "--snapshot", s(&path), "-o", "json"])).unwrap();
+    for i in v.as_array().unwrap() {
+        let u = &i["lastUsed"];
+        assert_eq!(u["evidence"], "unknown", "{i}");
+        assert_eq!(u["reason"], "licence", "{i}");
+        assert_eq!(u["requirement"], "Microsoft Entra ID P1 or P2", "{i}");
+        for c in i["credentials"].as_array().unwrap() {
+            assert_eq!(
+                c["lastUsed"]["description"],
+                "unknown: needs a Microsoft Entra ID P1 or P2 licence",
+                "{c}"
+            );
+        }
+    }
+    let table = ok(&["list", "--snapshot", s(&path)]);
+    let header = table.lines().next().unwrap();
+    let col = header.find("LAST USED").unwrap();
+    for line in table.lines().skip(1).filter(|l| l.len() > col) {
+        let cell = line[line.char_indices().nth(col).unwrap().0..]
+            .split("  ")
+            .next()
+            .unwrap();
+        assert_eq!(cell, "unknown", "{line}");
+    }
+    assert!(!table.contains("none 30d"), "{table}");
+}
+
+#[test]
 fn list_json_statuses_follow_the_clock() {
     let ids = demo_identities();
     let statuses: BTreeSet<String> = ids

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{NOW, explorer_app, loaded_app, render, type_text, ui};
+use common::{
+    NOW, app_with, explorer_app, loaded_app, render, screen, type_text, ui, unlicensed_snapshot,
+};
 use credwise::app::{App, Command, Msg, update};
 use proptest::prelude::*;
 
@@ -388,4 +390,157 @@ fn details_say_when_a_role_assignment_has_a_condition() {
         .find(|l| l.contains("Storage Queue Data Contributor"))
         .unwrap();
     assert!(!unconditioned.contains("condition"), "{unconditioned}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Usage evidence: the LAST USED column, its sort, the details' line per credential, the
+// dashboard's counts, and a tenant without the licence for sign-in data.
+
+fn snap_at(name: &str, app: &App, sizes: &[(u16, u16)]) {
+    for &(w, h) in sizes {
+        let mut ui = ui();
+        let t = render(app, &mut ui, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+    }
+}
+
+/// The explorer with the identity named exactly `name` selected and opened.
+fn details_of(mut app: App, name: &str) -> App {
+    cmd(&mut app, Command::Filter);
+    type_text(&mut app, &format!("^{name}$"));
+    cmd(&mut app, Command::Submit);
+    cmd(&mut app, Command::Open);
+    app
+}
+
+#[test]
+fn explorer_sorted_by_last_use() {
+    let mut app = explorer_app();
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "sort last-used");
+    cmd(&mut app, Command::Submit);
+    assert_eq!(app.sort, credwise::app::SortKey::LastUsed);
+    snap_at("explorer_last_used", &app, &[(120, 40), (80, 24)]);
+    // The column shows at 120 and 80 columns and gives way, like the others, at 40.
+    for (w, shown) in [(120, true), (80, true), (40, false)] {
+        let text = screen(&render(&app, &mut ui(), w, 24));
+        assert_eq!(text.contains("LAST USED"), shown, "{w} columns:\n{text}");
+        assert!(text.contains("EXPIRES"), "{text}");
+    }
+}
+
+#[test]
+fn details_show_each_credentials_evidence() {
+    // A secret idle over the log's window beside two federated credentials that sign in.
+    let app = details_of(explorer_app(), "github-deploy-infra");
+    snap_at("details_usage_idle_and_used", &app, &[(120, 60), (80, 48)]);
+    let text = screen(&render(&app, &mut ui(), 120, 60));
+    assert!(
+        text.contains("no sign-in in 30 days (the sign-in log)"),
+        "{text}"
+    );
+    assert!(text.contains("last sign-in 1d ago"), "{text}");
+    // A managed identity's federated credential without a sign-in: unknown, not idle.
+    let app = details_of(explorer_app(), "id-github-platform-deploy");
+    snap_at("details_usage_unknown", &app, &[(120, 60)]);
+    let text = screen(&render(&app, &mut ui(), 120, 60));
+    assert!(
+        text.contains("unknown: no sign-in recorded in the data"),
+        "{text}"
+    );
+    // A secret whose last attempt failed.
+    let app = details_of(explorer_app(), "invoice-worker");
+    snap_at("details_usage_failing", &app, &[(80, 48)]);
+    let text = screen(&render(&app, &mut ui(), 120, 60));
+    assert!(text.contains("its last sign-in attempt failed"), "{text}");
+}
+
+#[test]
+fn a_tenant_without_the_licence_shows_unknown_with_the_reason_and_never_unused() {
+    let reason = "unknown: needs a Microsoft Entra ID P1 or P2 licence";
+    let dashboard = app_with(unlicensed_snapshot());
+    let mut list = app_with(unlicensed_snapshot());
+    cmd(&mut list, Command::Open);
+    let details = details_of(app_with(unlicensed_snapshot()), "invoice-worker");
+    snap_at("unlicensed_dashboard", &dashboard, &[(120, 40)]);
+    snap_at("unlicensed_details", &details, &[(120, 60)]);
+    for (what, app) in [
+        ("dashboard", &dashboard),
+        ("list", &list),
+        ("details", &details),
+    ] {
+        for (w, h) in [(120, 40), (80, 24)] {
+            let text = screen(&render(app, &mut ui(), w, h));
+            for line in text.lines() {
+                let l = line.to_lowercase();
+                // The dashboard's label names what it counts; its value is the reason.
+                assert!(
+                    !l.contains("unused") || l.contains("unknown"),
+                    "{what} {w}x{h} claims unused: {line}"
+                );
+                for claim in ["none 30d", "no sign-in in", "last sign-in", "failing"] {
+                    assert!(
+                        !l.contains(claim),
+                        "{what} {w}x{h} claims {claim:?}: {line}"
+                    );
+                }
+            }
+            if what != "list" || w == 120 {
+                assert!(
+                    text.contains("unknown"),
+                    "{what} {w}x{h} does not say unknown:\n{text}"
+                );
+            }
+        }
+    }
+    let text = screen(&render(&details, &mut ui(), 120, 60));
+    assert!(text.contains(reason), "{text}");
+    let text = screen(&render(&dashboard, &mut ui(), 120, 40));
+    assert!(text.contains(reason), "{text}");
+    // No identity of the list is anything but unknown, and the sort puts none first for it.
+    for &id in &list.visible {
+        assert!(matches!(
+            list.last_used.identity(id),
+            credwise::domain::usage::Evidence::Unknown(_)
+        ));
+    }
+    // And the audit fires no credential-unused on it.
+    let report = dashboard.report.as_deref().unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.rule != "credential-unused")
+    );
+    let o = dashboard.overview.as_ref().unwrap();
+    assert_eq!(o.unused_secrets, 0);
+    assert!(o.usage_unknown.is_some());
+}
+
+#[test]
+fn the_dashboard_counts_secrets_from_the_usage_rules_findings() {
+    let app = loaded_app();
+    let report = app.report.as_deref().unwrap();
+    let o = app.overview.as_ref().unwrap();
+    let count = |rule: &str, title: Option<&str>| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule && title.is_none_or(|t| f.title == t))
+            .count()
+    };
+    assert!(o.usage_unknown.is_none());
+    assert_eq!(o.unused_days, 90);
+    assert_eq!(
+        o.unused_secrets,
+        count("credential-unused", Some("Unused secret"))
+    );
+    assert_eq!(
+        o.secrets_in_use_beside_replacement,
+        count("secret-in-use-beside-replacement", None)
+    );
+    assert!(o.unused_secrets > 0 && o.secrets_in_use_beside_replacement > 0);
+    let text = screen(&render(&app, &mut ui(), 120, 40));
+    assert!(text.contains("Secrets unused for 90 days"), "{text}");
+    assert!(text.contains("secret-in-use-beside-replacement"), "{text}");
 }

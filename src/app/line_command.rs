@@ -106,7 +106,7 @@ pub const LINE_COMMANDS: &[LineCommandSpec] = &[
     LineCommandSpec {
         name: "sort",
         aliases: &["s"],
-        args: "name|kind|expiry|match",
+        args: "name|kind|expiry|last-used|match",
         desc: "order the list",
         takes: Takes::Argument(|a| Ok(LineCommand::Sort(a))),
     },

@@ -27,6 +27,7 @@ use crate::backend::{ProgressEvent, Warning};
 use crate::domain::audit::overview::Overview;
 use crate::domain::audit::{Finding, Report};
 use crate::domain::expiry::{self, ExpiryStatus, Thresholds};
+use crate::domain::last_used::LastUsed;
 use crate::domain::wizard::{Answers, DecisionTable};
 use crate::domain::{CredentialType, Directory, EntryId, IdentityKind, Timestamp};
 use wizard::WizardState;
@@ -137,15 +138,36 @@ pub enum SortKey {
     /// Best matches of the filter first (`domain::filter::Filter::rank`); by name while no
     /// filter is typed.
     Match,
+    /// Least recently used first (the ones to retire), those without usage data last
+    /// (`domain::last_used::order_key`).
+    LastUsed,
 }
 
 impl SortKey {
+    pub const ALL: [SortKey; 5] = [
+        SortKey::Name,
+        SortKey::Kind,
+        SortKey::Expiry,
+        SortKey::LastUsed,
+        SortKey::Match,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SortKey::Name => "name",
             SortKey::Kind => "kind",
             SortKey::Expiry => "expiry",
             SortKey::Match => "match",
+            SortKey::LastUsed => "last-used",
+        }
+    }
+
+    /// The names `parse` takes, for messages: "name, kind, expiry, last-used or match".
+    pub fn names() -> String {
+        let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+        match names.split_last() {
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
         }
     }
 
@@ -155,6 +177,7 @@ impl SortKey {
             "kind" => Some(SortKey::Kind),
             "expiry" | "expires" => Some(SortKey::Expiry),
             "match" | "best" => Some(SortKey::Match),
+            "last-used" | "last_used" | "lastused" | "used" => Some(SortKey::LastUsed),
             _ => None,
         }
     }
@@ -163,7 +186,8 @@ impl SortKey {
         match self {
             SortKey::Name => SortKey::Kind,
             SortKey::Kind => SortKey::Expiry,
-            SortKey::Expiry => SortKey::Match,
+            SortKey::Expiry => SortKey::LastUsed,
+            SortKey::LastUsed => SortKey::Match,
             SortKey::Match => SortKey::Name,
         }
     }
@@ -205,6 +229,9 @@ pub struct App {
     pub thresholds: Thresholds,
     pub load: LoadState,
     pub dir: Option<Arc<Directory>>,
+    /// The usage evidence of every identity and credential of `dir`, worked out once when
+    /// the tenant arrives: the list's LAST USED column and sort and the details read it.
+    pub last_used: Arc<LastUsed>,
     /// When the tenant on screen came from the cache: the instant it was captured. Cleared by
     /// the fresh load that replaces it.
     pub cached_at: Option<Timestamp>,
@@ -270,6 +297,7 @@ impl App {
             thresholds: Thresholds::default(),
             load: LoadState::Loading(None),
             dir: None,
+            last_used: Arc::default(),
             cached_at: None,
             refreshed: None,
             warnings: vec![],
@@ -554,7 +582,7 @@ impl App {
             self.base = (0..dir.len() as EntryId)
                 .filter(|&id| item.includes(&dir, id, now, t))
                 .collect();
-            sort_entries(&dir, &mut self.base, self.sort);
+            sort_entries(&dir, &self.last_used, &mut self.base, self.sort);
         }
         self.refilter(keep);
     }
@@ -584,7 +612,7 @@ impl App {
 
 /// Sorts by the key, then by name (the directory's precomputed rank) so the order is total
 /// and stable; comparing integers keeps a 150,000-row re-sort cheap.
-fn sort_entries(dir: &Directory, ids: &mut [EntryId], key: SortKey) {
+fn sort_entries(dir: &Directory, used: &LastUsed, ids: &mut [EntryId], key: SortKey) {
     match key {
         // `match` ranks the filtered list; the list under it is in name order.
         SortKey::Name | SortKey::Match => ids.sort_unstable_by_key(|&id| dir.name_rank(id)),
@@ -594,5 +622,8 @@ fn sort_entries(dir: &Directory, ids: &mut [EntryId], key: SortKey) {
             let e = dir.entry(id).nearest_expiry;
             (e.is_none(), e, dir.name_rank(id))
         }),
+        SortKey::LastUsed => {
+            ids.sort_unstable_by_key(|&id| (used.order_key(id), dir.name_rank(id)))
+        }
     }
 }

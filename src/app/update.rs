@@ -124,6 +124,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.selected_entry()
                     .map(|e| old.id_of(old.entry(e)).to_string())
             });
+            // Once per tenant, not per frame or row: the column, the sort and the details
+            // read it.
+            app.last_used = Arc::new(crate::domain::last_used::LastUsed::new(&dir));
             app.dir = Some(Arc::new(*dir));
             match audit {
                 Some(a) => {
@@ -766,7 +769,7 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
             }
             None => error(
                 app,
-                format!("unknown sort {arg:?}: use name, kind, expiry or match"),
+                format!("unknown sort {arg:?}: use {}", SortKey::names()),
             ),
         },
         L::Filter(arg) => {

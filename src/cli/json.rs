@@ -10,9 +10,11 @@
 use serde::Serialize;
 
 use crate::domain::credential::CredentialRef;
-use crate::domain::directory::{Directory, Entry, ObjectRef};
+use crate::domain::directory::{Directory, Entry, EntryId, ObjectRef};
 use crate::domain::expiry::{self, ExpiryStatus, Thresholds};
+use crate::domain::last_used::LastUsed;
 use crate::domain::links::{Link, Relation};
+use crate::domain::usage::{Evidence, Unknown, UsageSource};
 use crate::domain::{CredentialType, IdentityKind, RoleAssignment, Timestamp};
 
 /// One identity with its credentials.
@@ -43,6 +45,8 @@ pub struct IdentityJson<'a> {
         skip_serializing_if = "Option::is_none"
     )]
     pub nearest_expiry: Option<Timestamp>,
+    /// When it last signed in, over itself and its credentials, or why that is unknown.
+    pub last_used: LastUsedJson,
     pub credentials: Vec<CredentialJson<'a>>,
     /// `show` only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,6 +107,91 @@ pub struct CredentialJson<'a> {
     pub audiences: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<&'a str>,
+    /// When it last signed in, or why that is unknown (`list` and `show`; not in CSV).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<LastUsedJson>,
+}
+
+/// Usage evidence (`domain::usage::Evidence`): what the sign-in data says, as of when it
+/// was collected. `unknown` is never "unused": `reason` and the fields beside it say why.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastUsedJson {
+    /// `signed-in`, `failing` (the latest attempt failed), `no-sign-in` (none in the span the
+    /// data covers) or `unknown`.
+    pub evidence: &'static str,
+    /// The LAST USED column's words: "3d ago", "none 30d+", "failing", "unknown".
+    pub summary: String,
+    /// The details' words: "last sign-in 3d ago (the sign-in log)", "unknown: needs …".
+    pub description: String,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_sign_in: Option<Timestamp>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_failure: Option<Timestamp>,
+    /// `no-sign-in`: the start of the span without a sign-in.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub no_sign_in_since: Option<Timestamp>,
+    /// When the sign-in data was collected.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub as_of: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<UsageSource>,
+    /// `unknown`: `reason` (`missing-permission`, `licence`, `cloud`, `not-loaded`,
+    /// `not-reported`, `window`, `failed`) and its detail (`permission`, `requirement`…).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<Unknown>,
+}
+
+/// `e` in the JSON shape; `now` only words the relative times.
+pub fn last_used(e: &Evidence, now: Timestamp) -> LastUsedJson {
+    let mut out = LastUsedJson {
+        evidence: "unknown",
+        summary: e.short(now),
+        description: e.describe(now),
+        last_sign_in: None,
+        last_failure: None,
+        no_sign_in_since: None,
+        as_of: None,
+        source: e.source(),
+        unknown: None,
+    };
+    match e {
+        Evidence::SignedIn { at, as_of, .. } => {
+            out.evidence = "signed-in";
+            out.last_sign_in = Some(*at);
+            out.as_of = Some(*as_of);
+        }
+        Evidence::Failing {
+            at,
+            last_success,
+            as_of,
+            ..
+        } => {
+            out.evidence = "failing";
+            out.last_failure = Some(*at);
+            out.last_sign_in = *last_success;
+            out.as_of = Some(*as_of);
+        }
+        Evidence::Idle { since, as_of, .. } => {
+            out.evidence = "no-sign-in";
+            out.no_sign_in_since = Some(*since);
+            out.as_of = Some(*as_of);
+        }
+        Evidence::Unknown(u) => out.unknown = Some(u.clone()),
+    }
+    out
 }
 
 /// One link of `show`.
@@ -150,8 +239,15 @@ pub fn status_word(s: ExpiryStatus) -> &'static str {
     }
 }
 
-/// `e` as `list` prints it.
-pub fn identity<'a>(dir: &'a Directory, e: &Entry, now: Timestamp) -> IdentityJson<'a> {
+/// Identity `id` as `list` prints it, with its usage evidence from `used` (made once for
+/// the whole tenant).
+pub fn identity<'a>(
+    dir: &'a Directory,
+    id: EntryId,
+    used: &LastUsed,
+    now: Timestamp,
+) -> IdentityJson<'a> {
+    let e = dir.entry(id);
     let s = dir.snapshot();
     let sign_in_audience = match e.object {
         ObjectRef::Application(i) => s
@@ -170,19 +266,30 @@ pub fn identity<'a>(dir: &'a Directory, e: &Entry, now: Timestamp) -> IdentityJs
         resource_id: dir.arm_id_of(e),
         sign_in_audience,
         nearest_expiry: e.nearest_expiry,
+        last_used: last_used(used.identity(id), now),
         credentials: dir
             .credentials_of(e)
             .into_iter()
-            .map(|c| credential(c, now))
+            .zip(used.credentials(id))
+            .map(|(c, evidence)| CredentialJson {
+                last_used: Some(last_used(evidence, now)),
+                ..credential(c, now)
+            })
             .collect(),
         links: None,
         role_assignments: None,
     }
 }
 
-/// `e` as `show` prints it: the list shape plus links and role assignments.
-pub fn identity_in_full<'a>(dir: &'a Directory, e: &Entry, now: Timestamp) -> IdentityJson<'a> {
-    let mut out = identity(dir, e, now);
+/// Identity `id` as `show` prints it: the list shape plus links and role assignments.
+pub fn identity_in_full<'a>(
+    dir: &'a Directory,
+    id: EntryId,
+    used: &LastUsed,
+    now: Timestamp,
+) -> IdentityJson<'a> {
+    let e = dir.entry(id);
+    let mut out = identity(dir, id, used, now);
     out.links = Some(dir.links_of(e).into_iter().map(|l| link(dir, l)).collect());
     out.role_assignments = Some(
         role_assignments_for(dir, e)
@@ -236,6 +343,7 @@ pub fn credential(c: CredentialRef<'_>, now: Timestamp) -> CredentialJson<'_> {
         claims_matching_expression: None,
         audiences: None,
         description: None,
+        last_used: None,
     };
     match c {
         CredentialRef::Secret(p) => {

@@ -1,4 +1,5 @@
-//! `credwise list`: every identity with its credentials, as a table, JSON or CSV.
+//! `credwise list`: every identity with its credentials, as a table, JSON or CSV, with when
+//! each last signed in (LAST USED, `lastUsed`) from the snapshot's usage evidence.
 //!
 //! The order is fixed — kind (applications, service principals, user-assigned, then
 //! system-assigned managed identities), then display name ignoring case, then object id — so
@@ -9,8 +10,9 @@ use clap::Args;
 use super::table::{Align, Table, truncate};
 use super::{CliError, Format, json, output};
 use crate::domain::credential::CredentialRef;
-use crate::domain::directory::{Directory, Entry};
+use crate::domain::directory::{Directory, EntryId};
 use crate::domain::expiry;
+use crate::domain::last_used::LastUsed;
 use crate::domain::{IdentityKind, Timestamp};
 use crate::jobs::load::Source;
 use crate::sanitize;
@@ -39,13 +41,16 @@ pub async fn run(args: &ListArgs, source: &Source, now: Timestamp) -> Result<(),
     let dir = super::load_directory(source, args.load.incremental).await?;
     let entries = sorted_entries(&dir, kind);
     let text = match args.output {
-        Format::Table => table(&dir, &entries, now),
-        Format::Json => json::to_pretty(
-            &entries
-                .iter()
-                .map(|e| json::identity(&dir, e, now))
-                .collect::<Vec<_>>(),
-        )?,
+        Format::Table => table(&dir, &entries, &LastUsed::new(&dir), now),
+        Format::Json => {
+            let used = LastUsed::new(&dir);
+            json::to_pretty(
+                &entries
+                    .iter()
+                    .map(|&id| json::identity(&dir, id, &used, now))
+                    .collect::<Vec<_>>(),
+            )?
+        }
         Format::Csv => csv(&dir, &entries, now)?,
     };
     output::print(&text);
@@ -65,23 +70,22 @@ pub fn parse_kind(s: &str) -> Result<IdentityKind, CliError> {
 }
 
 /// The identities of `kind` (or all) in the documented order.
-pub fn sorted_entries(dir: &Directory, kind: Option<IdentityKind>) -> Vec<&Entry> {
-    let mut entries: Vec<(&Entry, String)> = dir
-        .entries()
-        .iter()
-        .filter(|e| kind.is_none_or(|k| e.kind == k))
-        .map(|e| (e, dir.display_name_of(e).to_lowercase()))
+pub fn sorted_entries(dir: &Directory, kind: Option<IdentityKind>) -> Vec<EntryId> {
+    let mut entries: Vec<(EntryId, String)> = (0..dir.len() as EntryId)
+        .filter(|&id| kind.is_none_or(|k| dir.entry(id).kind == k))
+        .map(|id| (id, dir.display_name_of(dir.entry(id)).to_lowercase()))
         .collect();
     entries.sort_by(|(a, an), (b, bn)| {
+        let (a, b) = (dir.entry(*a), dir.entry(*b));
         a.kind
             .cmp(&b.kind)
             .then_with(|| an.cmp(bn))
             .then_with(|| dir.id_of(a).cmp(dir.id_of(b)))
     });
-    entries.into_iter().map(|(e, _)| e).collect()
+    entries.into_iter().map(|(id, _)| id).collect()
 }
 
-fn table(dir: &Directory, entries: &[&Entry], now: Timestamp) -> String {
+fn table(dir: &Directory, entries: &[EntryId], used: &LastUsed, now: Timestamp) -> String {
     let mut t = Table::new(&[
         "KIND",
         "NAME",
@@ -90,12 +94,14 @@ fn table(dir: &Directory, entries: &[&Entry], now: Timestamp) -> String {
         "SECRETS",
         "CERTS",
         "FICS",
+        "LAST USED",
         "NEAREST EXPIRY",
     ])
     .align(4, Align::Right)
     .align(5, Align::Right)
     .align(6, Align::Right);
-    for e in entries {
+    for &id in entries {
+        let e = dir.entry(id);
         // Sanitize before truncating, so the cut counts the characters that will show.
         let name = sanitize::display(dir.display_name_of(e));
         t.row([
@@ -106,6 +112,8 @@ fn table(dir: &Directory, entries: &[&Entry], now: Timestamp) -> String {
             e.secrets.to_string(),
             e.certificates.to_string(),
             e.federated.to_string(),
+            // The explorer's words: never "unused" without data.
+            used.identity(id).short(now),
             // Blank rather than "—" when nothing expires: FIC-only and managed identities
             // are the good news, and a blank column lets the eye skip them.
             match e.nearest_expiry {
@@ -146,11 +154,12 @@ const CSV_HEADER: [&str; 14] = [
     "status",
 ];
 
-fn csv(dir: &Directory, entries: &[&Entry], now: Timestamp) -> Result<String, CliError> {
+fn csv(dir: &Directory, entries: &[EntryId], now: Timestamp) -> Result<String, CliError> {
     let fail = |e: csv::Error| CliError::usage(format!("cannot write CSV: {e}"));
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_HEADER).map_err(fail)?;
-    for e in entries {
+    for &id in entries {
+        let e = dir.entry(id);
         let identity = [
             e.kind.as_str().to_string(),
             dir.id_of(e).to_string(),

@@ -11,7 +11,7 @@ use clap::Args;
 use super::table::{Table, truncate};
 use super::{CliError, Format, json, output};
 use crate::domain::credential::CredentialRef;
-use crate::domain::directory::{Directory, Entry, FindError, ObjectRef};
+use crate::domain::directory::{Directory, Entry, EntryId, FindError, ObjectRef};
 use crate::domain::expiry;
 use crate::domain::{IdentityKind, Timestamp};
 use crate::jobs::load::Source;
@@ -39,9 +39,13 @@ pub async fn run(args: &ShowArgs, source: &Source, now: Timestamp) -> Result<(),
         ));
     }
     let dir = super::load_directory(source, args.load.incremental).await?;
-    let e = find(&dir, &args.id)?;
+    let id = find(&dir, &args.id)?;
+    let e = dir.entry(id);
     let text = match args.output {
-        Format::Json => json::to_pretty(&json::identity_in_full(&dir, e, now))?,
+        Format::Json => {
+            let used = crate::domain::last_used::LastUsed::new(&dir);
+            json::to_pretty(&json::identity_in_full(&dir, id, &used, now))?
+        }
         _ => block(&dir, e, now),
     };
     output::print(&text);
@@ -49,9 +53,9 @@ pub async fn run(args: &ShowArgs, source: &Source, now: Timestamp) -> Result<(),
 }
 
 /// The one identity `query` names, or a usage error that says why there is none.
-pub fn find<'a>(dir: &'a Directory, query: &str) -> Result<&'a Entry, CliError> {
+pub fn find(dir: &Directory, query: &str) -> Result<EntryId, CliError> {
     match dir.find(query) {
-        Ok(id) => Ok(dir.entry(id)),
+        Ok(id) => Ok(id),
         Err(FindError::NotFound) => Err(CliError::usage(format!(
             "no identity matches {:?} (give an object id, an appId/clientId, an ARM id or an \
              exact display name; `credwise list` shows them)",

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod expiry;
 pub mod filter;
 pub mod kind;
+pub mod last_used;
 pub mod links;
 pub mod migration;
 pub mod objects;

@@ -344,6 +344,24 @@ impl UsageData {
         self.sources.iter().find(|s| s.source == source)
     }
 
+    /// Why nothing at all can be said, when no source was read: the most actionable reason
+    /// a source gave (a permission, a licence…), `NotLoaded` when none was tried. `None`
+    /// when a source was read.
+    pub fn unavailable(&self) -> Option<Unknown> {
+        if self.any_read() {
+            return None;
+        }
+        let best = self
+            .sources
+            .iter()
+            .filter_map(|s| match &s.outcome {
+                SourceOutcome::Unavailable { unknown } => Some(unknown),
+                SourceOutcome::Read { .. } => None,
+            })
+            .min_by_key(|u| u.rank());
+        Some(best.cloned().unwrap_or(Unknown::NotLoaded))
+    }
+
     /// Whether any source was read.
     pub fn any_read(&self) -> bool {
         self.sources
@@ -540,13 +558,15 @@ impl Evidence {
         }
     }
 
-    /// A short cell for a LAST USED column: "3d ago", "none in 30d", "unknown".
+    /// A short cell for a LAST USED column, nine columns at most: "3d ago", "none 30d+" (no
+    /// sign-in in the 30 days the data covers: the last use, if any, is older), "failing",
+    /// "unknown" (the reason is in the details).
     pub fn short(&self, now: Timestamp) -> String {
         match self {
             Self::SignedIn { at, .. } => ago(*at, now),
             Self::Failing { .. } => "failing".to_string(),
             Self::Idle { since, as_of, .. } => {
-                format!("none in {}d", (*as_of - *since).whole_days().max(0))
+                format!("none {}d+", (*as_of - *since).whole_days().max(0))
             }
             Self::Unknown(_) => "unknown".to_string(),
         }

@@ -46,6 +46,45 @@ pub fn loaded_app() -> App {
     app
 }
 
+/// The demo tenant as a tenant without a Microsoft Entra ID P1/P2 licence sees it: every
+/// sign-in source unavailable for the licence, so no usage evidence at all.
+pub fn unlicensed_snapshot() -> credwise::domain::TenantSnapshot {
+    use credwise::domain::usage::{SourceStatus, Unknown, UsageData, UsageSource};
+    let mut s = demo::snapshot(NOW);
+    let licence = Unknown::Licence {
+        requirement: "Microsoft Entra ID P1 or P2".into(),
+    };
+    s.usage = UsageData {
+        collected_at: Some(NOW),
+        sources: UsageSource::ALL
+            .into_iter()
+            .map(|source| SourceStatus::unavailable(source, licence.clone()))
+            .collect(),
+        credentials: vec![],
+        identities: vec![],
+    };
+    s
+}
+
+/// An explorer loaded and audited with `snapshot`: it shows the dashboard.
+pub fn app_with(snapshot: credwise::domain::TenantSnapshot) -> App {
+    let mut app = App::new("snapshot", false, NOW);
+    let dir = Directory::new(snapshot);
+    let report = audit(&dir, &AuditOptions::new(NOW), &[]);
+    let overview = overview(&dir, &report, NOW);
+    update(
+        &mut app,
+        Msg::TenantLoaded {
+            dir: Box::new(dir),
+            audit: Some(Box::new((report, overview))),
+            warnings: vec![],
+            cached_at: None,
+            refresh: None,
+        },
+    );
+    app
+}
+
 /// The demo loaded, on the identity list (the dashboard left with Enter).
 pub fn explorer_app() -> App {
     let mut app = loaded_app();

@@ -157,6 +157,9 @@ pub struct Report {
     /// Each identity's findings, built with the report so a screen never has to regroup
     /// hundreds of thousands of findings on its own thread.
     pub by_identity: FindingsByIdentity,
+    /// The days without a sign-in after which `credential-unused` fired
+    /// (`AuditOptions::unused_days`), for the screens that count its findings.
+    pub unused_days: i64,
 }
 
 /// Indices into `Report::findings` grouped by identity, worst first, in two flat arrays
@@ -233,6 +236,7 @@ pub fn audit(
         report.findings.sort_by(order);
     }
     report.by_identity = FindingsByIdentity::new(&report.findings, dir.len());
+    report.unused_days = opts.unused_days;
     report
 }
 

@@ -1,12 +1,17 @@
 //! The tenant at a glance, for the dashboard: identities by kind, credentials by type, the
 //! secretless score (the share of workload identities that hold no client secret), how many
-//! secrets and certificates end in each of the next twelve weeks, and findings by severity.
+//! secrets and certificates end in each of the next twelve weeks, findings by severity, and
+//! what the sign-in evidence says about secrets: how many went unused (`credential-unused`)
+//! and how many still sign in beside their replacement (`secret-in-use-beside-replacement`),
+//! counted from the audit's findings so the dashboard and the rules never disagree.
 
+use super::rules::{CREDENTIAL_UNUSED, SECRET_IN_USE_BESIDE_REPLACEMENT};
 use super::{Report, Severity};
 use crate::domain::Timestamp;
 use crate::domain::credential::{CredentialRef, CredentialType};
 use crate::domain::directory::Directory;
 use crate::domain::kind::IdentityKind;
+use crate::domain::usage::Unknown;
 
 /// Weeks the expiry chart looks ahead.
 pub const WEEKS: usize = 12;
@@ -26,6 +31,15 @@ pub struct Overview {
     pub expired: usize,
     /// Findings per severity, in `Severity::ALL` order.
     pub findings: [usize; 5],
+    /// Secrets with no sign-in for `unused_days` days, in data that covers them.
+    pub unused_secrets: usize,
+    pub unused_days: i64,
+    /// Secrets that signed in after a newer certificate, secret or federated credential was
+    /// added beside them: the migration off them is not finished.
+    pub secrets_in_use_beside_replacement: usize,
+    /// Why no sign-in source could be read, when none was: the counts above are then 0 for
+    /// want of data, not because every secret is in use.
+    pub usage_unknown: Option<Unknown>,
 }
 
 impl Overview {
@@ -76,5 +90,74 @@ pub fn overview(dir: &Directory, report: &Report, now: Timestamp) -> Overview {
     for (i, s) in Severity::ALL.iter().enumerate() {
         o.findings[i] = report.count(*s);
     }
+    o.unused_days = report.unused_days;
+    for f in &report.findings {
+        if f.rule == SECRET_IN_USE_BESIDE_REPLACEMENT {
+            o.secrets_in_use_beside_replacement += 1;
+        } else if f.rule == CREDENTIAL_UNUSED && is_secret(dir, f) {
+            o.unused_secrets += 1;
+        }
+    }
+    o.usage_unknown = dir.snapshot().usage.unavailable();
     o
+}
+
+/// Whether the finding's credential is one of its identity's secrets (`credential-unused`
+/// fires on certificates and federated credentials too).
+fn is_secret(dir: &Directory, f: &super::Finding) -> bool {
+    let Some(key) = f.credential_id.as_deref() else {
+        return false;
+    };
+    dir.credentials_of(dir.entry(f.identity))
+        .iter()
+        .any(|c| matches!(c, CredentialRef::Secret(p) if p.key_id == key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::{Finding, Remedy};
+    use time::macros::datetime;
+
+    const NOW: Timestamp = datetime!(2026-11-22 12:00 UTC);
+
+    fn finding(rule: &'static str, credential: &str) -> Finding {
+        Finding {
+            rule,
+            severity: Severity::Medium,
+            identity: 0,
+            credential_id: Some(credential.into()),
+            title: "t",
+            message: String::new(),
+            remedy: Remedy::Action { text: "".into() },
+            seed: "",
+            section: "",
+        }
+    }
+
+    #[test]
+    fn secrets_unused_and_still_used_count_the_rules_findings_on_secrets() {
+        let json = r#"{"tenantId":"t","capturedAt":"2026-11-22T12:00:00Z",
+            "applications":[{"id":"o1","appId":"a1","displayName":"app",
+              "passwordCredentials":[{"keyId":"s1"},{"keyId":"s2"}],
+              "keyCredentials":[{"keyId":"c1"}]}]}"#;
+        let dir =
+            Directory::new(serde_json::from_str::<crate::domain::TenantSnapshot>(json).unwrap());
+        let report = Report {
+            findings: vec![
+                finding(CREDENTIAL_UNUSED, "s1"),
+                // A certificate is not a secret.
+                finding(CREDENTIAL_UNUSED, "c1"),
+                finding(SECRET_IN_USE_BESIDE_REPLACEMENT, "s2"),
+            ],
+            unused_days: 90,
+            ..Report::default()
+        };
+        let o = overview(&dir, &report, NOW);
+        assert_eq!(o.unused_secrets, 1);
+        assert_eq!(o.secrets_in_use_beside_replacement, 1);
+        assert_eq!(o.unused_days, 90);
+        // No sign-in data at all: the counts stand beside the reason.
+        assert_eq!(o.usage_unknown, Some(Unknown::NotLoaded));
+    }
 }

@@ -1,6 +1,8 @@
 //! The dashboard, the first screen after a load: the secretless score, identities by kind,
 //! credentials by type, findings by severity, a chart of what expires in each of the next
-//! twelve weeks, and the worst findings. Any list key hands over to the identity list.
+//! twelve weeks, what the sign-in evidence says of secrets (unused ones, ones still used
+//! beside their replacement; "unknown" with the reason when no source could be read), and the
+//! worst findings. Any list key hands over to the identity list.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph};
 
-use super::{fit, pane_block, span, truncate};
+use super::{fit, pane_block, span, truncate, wrap_at};
 use crate::app::App;
 use crate::domain::audit::Severity;
 use crate::domain::audit::overview::WEEKS;
@@ -16,6 +18,9 @@ use crate::domain::{CredentialType, IdentityKind};
 use crate::sanitize;
 use crate::tui::theme::severity_label;
 use crate::tui::ui_state::UiState;
+
+/// The width of the sign-in evidence lines' labels ("Secrets still used after a migration").
+const USAGE_LABEL: usize = 37;
 
 pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
     let t = ui.theme.clone();
@@ -90,6 +95,45 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
         ]));
     }
 
+    // Counts of the audit's findings, named by their rules so the findings view's filter finds
+    // them; without any sign-in data, the reason instead of a zero that reads as "all used".
+    let usage_line = |label: &str, n: usize, rule: &str| -> Line<'static> {
+        let head = span(fit(label, USAGE_LABEL), t.heading);
+        match &o.usage_unknown {
+            Some(u) => Line::from(vec![
+                head,
+                span(
+                    sanitize::display(&format!("unknown: {}", u.words())).into_owned(),
+                    t.dim,
+                ),
+            ]),
+            None => Line::from(vec![
+                head,
+                span(format!("{n:>5}  "), t.title),
+                span(rule.to_string(), t.dim),
+            ]),
+        }
+    };
+    let usage: Vec<Line> = [
+        usage_line(
+            &format!("Secrets unused for {} days", o.unused_days),
+            o.unused_secrets,
+            crate::domain::audit::rules::CREDENTIAL_UNUSED,
+        ),
+        usage_line(
+            "Secrets still used after a migration",
+            o.secrets_in_use_beside_replacement,
+            crate::domain::audit::rules::SECRET_IN_USE_BESIDE_REPLACEMENT,
+        ),
+    ]
+    .into_iter()
+    // A rule's name that does not fit goes under its line, slightly indented.
+    .flat_map(|l| wrap_at(l, width, 4))
+    .collect();
+    // Too short a pane keeps its room for the table and the worst findings.
+    let usage_rows = if inner.height >= 14 { usage.len() } else { 0 } as u16;
+    let usage_gap = u16::from(usage_rows > 0);
+
     let top: Vec<Line> = app
         .report
         .as_deref()
@@ -113,9 +157,10 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
         })
         .unwrap_or_default();
 
-    let chart_height = if inner.height >= 26 {
+    let room = inner.height.saturating_sub(usage_rows + usage_gap);
+    let chart_height = if room >= 26 {
         8
-    } else if inner.height >= 20 {
+    } else if room >= 20 {
         6
     } else {
         0
@@ -124,6 +169,8 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
         score_area,
         _,
         table_area,
+        _,
+        usage_area,
         _,
         chart_title,
         chart_area,
@@ -135,6 +182,8 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
         Constraint::Length(1),
         Constraint::Length(6),
         Constraint::Length(1),
+        Constraint::Length(usage_rows),
+        Constraint::Length(usage_gap),
         Constraint::Length(if chart_height > 0 { 1 } else { 0 }),
         Constraint::Length(chart_height),
         Constraint::Length(if chart_height > 0 { 1 } else { 0 }),
@@ -144,6 +193,7 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
     .areas(inner);
     frame.render_widget(Paragraph::new(score_line), score_area);
     frame.render_widget(Paragraph::new(rows), table_area);
+    frame.render_widget(Paragraph::new(usage), usage_area);
     if chart_height > 0 {
         frame.render_widget(
             Paragraph::new(Line::from(vec![

@@ -1,5 +1,7 @@
 //! The details pane: properties, the credentials table, links (followable with Enter) and
-//! Azure role assignments of the selected identity. Secret values are not in the model, so
+//! Azure role assignments of the selected identity, with the usage evidence of the identity
+//! and of each credential (from `App::last_used`: "last sign-in 3d ago (…)", "no sign-in in
+//! 30 days (…)", "unknown: needs AuditLog.Read.All"), wrapped with a hanging indent. Secret values are not in the model, so
 //! they cannot be shown here; tenant strings pass through `sanitize`.
 
 use ratatui::Frame;
@@ -8,11 +10,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{fit, pane_block, span, truncate, truncate_left};
+use super::{fit, pane_block, span, truncate, truncate_left, wrap_at};
 use crate::app::{App, Pane};
 use crate::domain::directory::{Directory, Entry, ObjectRef};
 use crate::domain::expiry;
 use crate::domain::links::classify_fic;
+use crate::domain::usage::Evidence;
 use crate::domain::{CredentialRef, IdentityKind, objects::arm_segment};
 use crate::sanitize;
 use crate::tui::theme::{Theme, severity_label};
@@ -64,6 +67,35 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
         .map(|l| clip(l, width))
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A credential's usage evidence, under its other lines, wrapped under its own start.
+fn push_evidence(
+    lines: &mut Vec<Line<'_>>,
+    evidence: Option<&Evidence>,
+    now: crate::domain::Timestamp,
+    t: &Theme,
+    width: usize,
+) {
+    let Some(e) = evidence else { return };
+    let line = Line::from(vec![
+        Span::raw("       "),
+        // A source's failure message is the service's text: untrusted.
+        span(
+            sanitize::display(&e.describe(now)).into_owned(),
+            evidence_style(e, t),
+        ),
+    ]);
+    lines.extend(wrap_at(line, width, 7));
+}
+
+/// A failing credential stands out; unknown is quiet (it is a reason, not a finding).
+fn evidence_style(e: &Evidence, t: &Theme) -> Style {
+    match e {
+        Evidence::Failing { .. } => t.error,
+        Evidence::Unknown(_) => t.dim,
+        Evidence::SignedIn { .. } | Evidence::Idle { .. } => t.info,
+    }
 }
 
 /// Cuts a line to `width` columns with an ellipsis: long subjects and issuers are clipped
@@ -231,6 +263,19 @@ fn build<'a>(
             Span::raw(sanitize::display(&v).into_owned()),
         ]));
     }
+    let id = app.selected_entry();
+    if let Some(id) = id {
+        let evidence = app.last_used.identity(id);
+        let line = Line::from(vec![
+            span(fit("Last used", 13), t.dim),
+            span(
+                sanitize::display(&evidence.describe(app.now)).into_owned(),
+                evidence_style(evidence, t),
+            ),
+        ]);
+        lines.extend(wrap_at(line, width, 13));
+    }
+    let evidence: &[Evidence] = id.map_or(&[], |id| app.last_used.credentials(id));
 
     // Credentials.
     let creds = dir.credentials_of(e);
@@ -249,7 +294,7 @@ fn build<'a>(
     }
     let s = dir.snapshot();
     let name_width = width.saturating_sub(6 + 12 + 15).clamp(8, 40);
-    for c in &creds {
+    for (i, c) in creds.iter().enumerate() {
         let ty = c.credential_type().short();
         let label = c
             .display_name()
@@ -291,6 +336,7 @@ fn build<'a>(
                     CredentialRef::Federated(_) => {}
                 }
                 lines.push(Line::from(span(meta, t.dim)));
+                push_evidence(&mut lines, evidence.get(i), app.now, t, width);
             }
             CredentialRef::Federated(f) => {
                 let kind = classify_fic(f, &s.tenant_id, s.cloud).label();
@@ -312,6 +358,7 @@ fn build<'a>(
                     format!("       issuer  {}", sanitize::display(&f.issuer)),
                     t.dim,
                 )));
+                push_evidence(&mut lines, evidence.get(i), app.now, t, width);
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The identity list: a virtualised table (only visible rows are built) with name, kind,
-//! credential counts and the nearest expiry in colour.
+//! credential counts, the worst finding, when it last signed in (LAST USED, from the
+//! evidence `App::last_used` holds) and the nearest expiry in colour.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -8,6 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::{list_title, pane_block, row_style, span, truncate, window};
 use crate::app::{App, LoadState, Pane};
+use crate::domain::usage::Evidence;
 use crate::domain::{expiry, filter};
 use crate::sanitize;
 use crate::tui::theme::severity_label;
@@ -96,12 +98,17 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
     let selected = app.selected.min(app.visible.len() - 1);
     let offset = window(&mut ui.list_offset, selected, app.visible.len(), height);
 
-    // Full columns when there is room, then name + kind + expiry, then name + expiry.
-    let wide = inner.width >= 60;
+    // Full columns when there is room, then name + kind + worst + last used + expiry, then
+    // without last used, then name + expiry. "expired 729d ago" is the longest expiry.
+    let wide = inner.width >= 70;
     let medium = !wide && inner.width >= 38;
-    let expiry_width = 17u16;
+    let used_col = wide || inner.width >= 52;
+    let expiry_width: u16 = if medium && used_col { 16 } else { 17 };
+    let used_width = 9u16;
     let fixed = if wide {
-        4 + 3 + 4 + 3 + 4 + expiry_width + 6
+        4 + 3 + 4 + 3 + 4 + expiry_width + 6 + used_width + 1
+    } else if medium && used_col {
+        4 + 5 + used_width + expiry_width + 4
     } else if medium {
         4 + 4 + expiry_width + 3
     } else {
@@ -111,7 +118,19 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
 
     let header_style = t.header;
     let header = if wide {
-        Row::new(["NAME", "KIND", "SEC", "CERT", "FIC", "WORST", "EXPIRES"]).style(header_style)
+        Row::new([
+            "NAME",
+            "KIND",
+            "SEC",
+            "CERT",
+            "FIC",
+            "WORST",
+            "LAST USED",
+            "EXPIRES",
+        ])
+        .style(header_style)
+    } else if medium && used_col {
+        Row::new(["NAME", "KIND", "WORST", "LAST USED", "EXPIRES"]).style(header_style)
     } else if medium {
         Row::new(["NAME", "KIND", "WORST", "EXPIRES"]).style(header_style)
     } else {
@@ -152,6 +171,16 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
                 )),
                 None => Cell::from(""),
             };
+            // Never "unused" without data: the words are `Evidence::short`'s.
+            let evidence = app.last_used.identity(id);
+            let used = Cell::from(Span::styled(
+                evidence.short(now),
+                match evidence {
+                    Evidence::Unknown(_) => t.dim,
+                    Evidence::Failing { .. } => t.error,
+                    Evidence::SignedIn { .. } | Evidence::Idle { .. } => Default::default(),
+                },
+            ));
             let row = if wide {
                 Row::new(vec![
                     Cell::from(name),
@@ -160,6 +189,15 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
                     count(e.certificates),
                     count(e.federated),
                     worst,
+                    used,
+                    exp,
+                ])
+            } else if medium && used_col {
+                Row::new(vec![
+                    Cell::from(name),
+                    Cell::from(Span::styled(e.kind.short(), t.dim)),
+                    worst,
+                    used,
                     exp,
                 ])
             } else if medium {
@@ -183,6 +221,15 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
             Constraint::Length(4),
             Constraint::Length(3),
             Constraint::Length(5),
+            Constraint::Length(used_width),
+            Constraint::Length(expiry_width),
+        ]
+    } else if medium && used_col {
+        vec![
+            Constraint::Fill(1),
+            Constraint::Length(4),
+            Constraint::Length(5),
+            Constraint::Length(used_width),
             Constraint::Length(expiry_width),
         ]
     } else if medium {
