@@ -1411,11 +1411,23 @@ async fn the_binary_migrates_against_the_emulator_and_rolls_back() {
     let secret = payroll_fics(&emu).password_credentials[0].clone();
     let mut remove = fic.to_vec();
     remove.extend(["--remove-secrets", "all", "--without-usage-evidence"]);
+    let sign_in_reads = |emu: &Emulator| {
+        emu.requests()
+            .iter()
+            .filter(|r| {
+                r.path_and_query.contains("/auditLogs/signIns")
+                    || r.path_and_query.contains("/reports/")
+            })
+            .count()
+    };
+    let reads_before = sign_in_reads(&emu);
     let out = credwise_in(home.path(), args(&remove, Some(&emu)))
         .await
         .succeeded();
     assert!(out.contains("Migration done"), "{out}");
     assert!(payroll_fics(&emu).password_credentials.is_empty());
+    // The override reads no sign-in evidence: a live read is paced at five requests per 10 s.
+    assert_eq!(sign_in_reads(&emu), reads_before, "no sign-in read");
     let id = out
         .split("Journal ")
         .nth(1)
