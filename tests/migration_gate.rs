@@ -397,7 +397,10 @@ fn the_override_removes_without_evidence_and_the_journal_and_record_say_so() {
         // The override reads no sign-in data (a live read is paced): it says so instead.
         assert_eq!(
             gate.missing,
-            vec!["the sign-in data was not read: --without-usage-evidence overrides the gate".to_string()],
+            vec![
+                "the sign-in data was not read: --without-usage-evidence overrides the gate"
+                    .to_string()
+            ],
             "{gate:?}"
         );
         // The `applied` line notes the override and what was missing.
