@@ -336,12 +336,22 @@ fn plan_with_count(
     let mut pairs = Vec::new();
     // New credentials only: one already in place (an interrupted run) is counted in `held`.
     let mut added = 0;
+    let mut made: BTreeMap<String, Check> = BTreeMap::new();
     for n in found.iter().take(room) {
         let ids = &known[&repo_key(&n.owner, &n.repo)];
         let subject = format!(
             "repo:{}@{}/{}@{}:{}",
             n.owner, ids.owner_id, n.repo, ids.repo_id, n.tail
         );
+        // Two name-based FICs with one subject (a duplicate the tenant kept, e.g. under
+        // another issuer spelling) get one immutable FIC: Entra refuses a second with the
+        // same issuer and subject. The second old one is removed behind the same check.
+        if let Some(verification) = made.get(&subject) {
+            if remove_old {
+                removals.push(old_removal(&target, &n.fic, verification, s.cloud));
+            }
+            continue;
+        }
         // The pair (issuer, subject) is unique per identity: an immutable FIC for this
         // subject may already be there (an earlier, interrupted run).
         let existing = fics
@@ -394,6 +404,7 @@ fn plan_with_count(
         if remove_old {
             removals.push(old_removal(&target, &n.fic, &verification, s.cloud));
         }
+        made.insert(subject.clone(), verification);
         pairs.push((n, new, subject));
     }
     let mut notes = Vec::new();
