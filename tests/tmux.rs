@@ -1241,3 +1241,112 @@ fn a_bad_theme_file_is_an_error_before_the_screen_is_taken() {
     );
     assert!(out.stdout.is_empty(), "the screen was taken");
 }
+
+/// GitHub's stand-in knowing the demo's repositories, on a runtime of its own.
+fn github_stand_in() -> (
+    tokio::runtime::Runtime,
+    credwise_test_kit::github::GitHubStandIn,
+) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let repos = credwise_test_kit::tenant::demo::github_repositories()
+        .into_iter()
+        .map(
+            |(owner, owner_id, name, id)| credwise_test_kit::github::Repo {
+                owner: owner.into(),
+                owner_id,
+                name: name.into(),
+                id,
+                private: false,
+            },
+        )
+        .collect();
+    let gh = rt.block_on(credwise_test_kit::github::GitHubStandIn::start(repos));
+    (rt, gh)
+}
+
+#[test]
+fn a_bulk_immutable_subject_migration_runs_on_the_demo_in_a_terminal() {
+    let (_rt, gh) = github_stand_in();
+    let url = gh.url();
+    let t = Tmux::start(
+        "immutable",
+        220,
+        60,
+        &[
+            "--demo",
+            "migrate",
+            "github-immutable-subject",
+            "--github-org",
+            "fabrikam",
+            "--github-api-url",
+            &url,
+            "--without-usage-evidence",
+            "--apply",
+        ],
+    );
+    // On a terminal the run asks once for every identity; nothing changes before the answer.
+    let asked = t.wait_for("identities? [y/N]");
+    assert!(
+        asked.contains("Apply ") && !asked.contains("Journal "),
+        "{}",
+        framed(&asked)
+    );
+    t.type_text("y");
+    t.keys(&["Enter"]);
+    let screen = t.assert_exited(0);
+    let table: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.starts_with("IDENTITY"))
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("The demo tenant"))
+        .collect();
+    assert!(
+        table.len() > 10,
+        "the summary table, a row per credential:\n{}",
+        framed(&screen)
+    );
+    for row in &table[1..] {
+        assert!(row.contains("@5544123/"), "{row}");
+        assert!(row.trim_end().ends_with("done"), "{row}");
+    }
+    assert!(
+        table
+            .iter()
+            .any(|r| r.starts_with("id-github-platform-deploy")),
+        "the user-assigned identity too:\n{}",
+        framed(&screen)
+    );
+    assert!(
+        screen.contains("The demo tenant keeps changes in memory only"),
+        "{}",
+        framed(&screen)
+    );
+    // One journal per identity, each with its record.
+    let journals = t.home.path().join(".local/share/credwise/journals");
+    let count = |ext: &str| {
+        std::fs::read_dir(&journals)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == ext)
+            })
+            .count()
+    };
+    assert_eq!(count("jsonl"), table.len() - 1 - duplicates(&table));
+    assert_eq!(count("jsonl"), count("md"));
+}
+
+/// Rows of the same identity beyond its first: the journals are one per identity.
+fn duplicates(rows: &[&str]) -> usize {
+    let mut seen = std::collections::BTreeSet::new();
+    rows[1..]
+        .iter()
+        .filter(|r| !seen.insert(r.split_whitespace().next().unwrap_or_default()))
+        .count()
+}
