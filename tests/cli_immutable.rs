@@ -495,3 +495,94 @@ fn hostile_tenant_strings_are_sanitized_in_the_plan_and_the_table() {
         assert!(!bulk.stderr.contains(bad), "{bad:?} in {:?}", bulk.stderr);
     }
 }
+
+/// The federated credentials of application `name` as `(name, matcher)`, sorted.
+fn app_fics(s: &TenantSnapshot, name: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = s
+        .applications
+        .iter()
+        .find(|a| a.display_name == name)
+        .unwrap()
+        .federated_identity_credentials
+        .iter()
+        .map(|f| (f.name.clone(), f.matcher().to_string()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn merge_federated_credentials_plans_applies_and_rolls_back_on_a_snapshot() {
+    let env = Env::new();
+    let before = app_fics(&env.saved(), "returns-portal-deploy");
+    let merge = |extra: &[&str]| {
+        let file = env.file();
+        let mut args = vec![
+            "migrate",
+            "merge-federated-credentials",
+            "--snapshot",
+            s(&file),
+            "--identity",
+            "returns-portal-deploy",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    let plan = merge(&[]).succeeded();
+    assert!(
+        plan.contains(
+            "claims['sub'] matches 'repo:fabrikam/returns-portal:environment:production*'"
+        ),
+        "{plan}"
+    );
+    assert!(plan.contains("Dry run: nothing was changed"), "{plan}");
+    assert_eq!(app_fics(&env.saved(), "returns-portal-deploy"), before);
+    // Without evidence the old credentials wait (exit 4), the flexible one is there.
+    let waits = merge(&["--apply", "--yes"]);
+    assert_eq!(waits.code, 4, "{}", waits.stderr);
+    let id = journal_id(&waits.stderr);
+    assert_eq!(
+        app_fics(&env.saved(), "returns-portal-deploy").len(),
+        before.len() + 1
+    );
+    let done = env
+        .run(&[
+            "migrate",
+            "resume",
+            &id,
+            "--yes",
+            "--without-usage-evidence",
+            "--snapshot",
+            s(&env.file()),
+        ])
+        .succeeded();
+    assert!(done.contains("Migration done"), "{done}");
+    let after = app_fics(&env.saved(), "returns-portal-deploy");
+    assert!(
+        after.iter().all(|(_, m)| !m.starts_with("repo:")),
+        "only the flexible credential among the GitHub ones: {after:?}"
+    );
+    let rolled = env
+        .run(&[
+            "migrate",
+            "rollback",
+            &id,
+            "--yes",
+            "--snapshot",
+            s(&env.file()),
+        ])
+        .succeeded();
+    assert!(rolled.contains("Migration rolled back"), "{rolled}");
+    assert_eq!(app_fics(&env.saved(), "returns-portal-deploy"), before);
+    // An identity with nothing to merge is a usage error naming --identity.
+    let e = env
+        .run(&[
+            "migrate",
+            "merge-federated-credentials",
+            "--demo",
+            "--identity",
+            "payroll-api",
+        ])
+        .was_usage_error();
+    assert!(e.contains("--identity"), "{e}");
+}

@@ -89,42 +89,81 @@ impl ImmutableArgs {
 }
 
 /// The plans of a run, and the identities left out with the reason.
-struct Plans {
-    drafts: Vec<Draft>,
-    skipped: Vec<(String, String)>,
+pub(super) struct Plans {
+    pub drafts: Vec<Draft>,
+    pub skipped: Vec<(String, String)>,
 }
 
-/// `credwise migrate github-immutable-subject …`.
-pub(super) async fn command(args: &ImmutableArgs, env: &Env<'_>) -> Result<(), CliError> {
-    if args.apply && env.read_only {
+/// What the federated-credential migrations' commands share besides their plans.
+pub(super) struct Flags {
+    pub apply: bool,
+    pub yes: bool,
+    pub output: PlanFormat,
+    pub gate: GateOptions,
+}
+
+/// The tenant of a federated-credential migration, after the refusals that come before any
+/// read (`--read-only` with `--apply`, `--apply` without a terminal or `--yes`).
+pub(super) struct Loaded {
+    pub backend: std::sync::Arc<dyn crate::backend::Backend>,
+    pub dir: Directory,
+    pub now: Timestamp,
+}
+
+pub(super) async fn load(flags: &Flags, env: &Env<'_>) -> Result<Loaded, CliError> {
+    if flags.apply && env.read_only {
         return Err(CliError::from(crate::backend::Error::ReadOnly));
     }
-    if args.apply && !args.yes && !std::io::stdin().is_terminal() {
+    if flags.apply && !flags.yes && !std::io::stdin().is_terminal() {
         return Err(no_terminal());
     }
-    let gate = args.gate.options()?;
     let backend = (env.open)(env.source)?;
+    // A migration's load is not remembered: the tenant is about to change.
     let tenant = crate::jobs::load::Source {
         backend: backend.clone(),
         cache: None,
     };
     let dir = crate::cli::load_directory(&tenant, false).await?;
     let now = (env.clock)();
-    let plans = plans(args, &dir, now, gate).await?;
-    let bulk = args.bulk().is_some();
+    Ok(Loaded { backend, dir, now })
+}
 
-    if !args.apply {
-        print_plans(&plans, args.output, bulk)?;
+/// `credwise migrate github-immutable-subject …`.
+pub(super) async fn command(args: &ImmutableArgs, env: &Env<'_>) -> Result<(), CliError> {
+    let flags = Flags {
+        apply: args.apply,
+        yes: args.yes,
+        output: args.output,
+        gate: args.gate.options()?,
+    };
+    let loaded = load(&flags, env).await?;
+    let plans = plans(args, &loaded.dir, loaded.now, flags.gate).await?;
+    execute(plans, args.bulk().is_some(), &flags, env, &loaded).await
+}
+
+/// Prints the plans (a dry run) or, with `--apply`, confirms and runs each through
+/// `jobs::migrate`, one journal per identity.
+pub(super) async fn execute(
+    plans: Plans,
+    bulk: bool,
+    flags: &Flags,
+    env: &Env<'_>,
+    loaded: &Loaded,
+) -> Result<(), CliError> {
+    let Loaded { backend, dir, now } = loaded;
+    let (dir, now, gate) = (dir, *now, flags.gate);
+    if !flags.apply {
+        print_plans(&plans, flags.output, bulk)?;
         return Ok(());
     }
     if plans.drafts.is_empty() {
-        print_plans(&plans, args.output, bulk)?;
+        print_plans(&plans, flags.output, bulk)?;
         return Err(CliError::usage(
-            "no identity has a name-based GitHub federated credential to move: nothing was changed",
+            "no identity has a federated credential to move: nothing was changed",
         ));
     }
     let store = JournalStore::open_default().map_err(super::progress::journal_error)?;
-    if args.output == PlanFormat::Text {
+    if flags.output == PlanFormat::Text {
         for d in &plans.drafts {
             let mut lines = d.plan.overview_lines();
             lines.extend(d.plan.note_lines());
@@ -132,7 +171,7 @@ pub(super) async fn command(args: &ImmutableArgs, env: &Env<'_>) -> Result<(), C
             output::print(&super::plan::evidence_text(d));
         }
     }
-    confirm(&plans, args.yes)?;
+    confirm(&plans, flags.yes)?;
 
     let source = env.source.record(backend.describe());
     let mut run = RunOptions::new(env, source.clone());
@@ -165,7 +204,7 @@ pub(super) async fn command(args: &ImmutableArgs, env: &Env<'_>) -> Result<(), C
             continue;
         }
         let kept = draft.clone();
-        let prepared = match migrate::finish(draft, &dir, &store, now) {
+        let prepared = match migrate::finish(draft, dir, &store, now) {
             Ok(p) => p,
             Err(e) => {
                 results.push((kept, Err(super::plan::prepare_error(e))));
@@ -200,9 +239,9 @@ pub(super) async fn command(args: &ImmutableArgs, env: &Env<'_>) -> Result<(), C
         let Some((_, summary)) = results.pop() else {
             return Ok(());
         };
-        return finish(&summary?, env.source, args.output);
+        return finish(&summary?, env.source, flags.output);
     }
-    report_bulk(&results, &plans.skipped, env, args.output)
+    report_bulk(&results, &plans.skipped, env, flags.output)
 }
 
 /// The drafts of the identities in scope, the ids looked up where they are not given.

@@ -10,7 +10,9 @@
 //!
 //! `github-immutable-subject (--identity ID | --all | --github-org ORG) [--owner-id N
 //! --repo-id N] [--github-api-url URL] [--keep-old]` takes the same path from a plan built
-//! with GitHub's ids (`immutable`), one journal per identity and a summary table in bulk.
+//! with GitHub's ids (`immutable`), one journal per identity and a summary table in bulk;
+//! `merge-federated-credentials --identity ID [--github-repo OWNER/REPO] [--keep-old]`
+//! (`merge`) the same way from the identity's credentials.
 //!
 //! The plan flags are built from the form catalogue (`domain::migration::form`), as the
 //! explorer's form is. `plan` holds the three migrations' command, `journals` the journal
@@ -23,6 +25,7 @@
 
 mod immutable;
 mod journals;
+mod merge;
 mod plan;
 mod progress;
 
@@ -52,6 +55,11 @@ pub enum MigrateCommand {
     /// identity or in bulk (--all, --github-org): add the new credential beside the old one,
     /// say what to switch in the repository, remove the old one once the new one signs in.
     GithubImmutableSubject(Box<immutable::ImmutableArgs>),
+    /// Merge classic GitHub federated credentials of one repository that differ only by
+    /// branch, tag or environment into one flexible credential (a claims-matching
+    /// expression), then remove them: room under the limit of 20 (the audit's
+    /// fic-near-limit remedy).
+    MergeFederatedCredentials(Box<merge::MergeArgs>),
     /// Show journaled migrations (no id: all of them), or one migration's steps.
     Status(journals::StatusArgs),
     /// Continue an interrupted migration, or one waiting on usage evidence (no id: the most
@@ -245,6 +253,7 @@ pub async fn run(cmd: &MigrateCommand, env: &Env<'_>) -> Result<(), CliError> {
         MigrateCommand::SecretToFic(a) => plan::command(a, env).await,
         MigrateCommand::SecretToManagedIdentity(a) => plan::command(a, env).await,
         MigrateCommand::GithubImmutableSubject(a) => immutable::command(a, env).await,
+        MigrateCommand::MergeFederatedCredentials(a) => merge::command(a, env).await,
         MigrateCommand::Status(a) => journals::status(a),
         MigrateCommand::Resume(a) => {
             let gate = a.gate.options()?;
