@@ -586,3 +586,92 @@ fn merge_federated_credentials_plans_applies_and_rolls_back_on_a_snapshot() {
         .was_usage_error();
     assert!(e.contains("--identity"), "{e}");
 }
+
+#[test]
+fn a_run_killed_after_a_change_resumes_from_its_journal_without_doing_it_twice() {
+    use common::migration::{Fault, Faulty, ctx, options};
+    use credwise::backend::snapshot::SnapshotBackend;
+    use credwise::domain::Directory;
+    use credwise::domain::migration::github_immutable::{
+        ImmutableSubjectForm, KnownIds, RepoIds, repo_key,
+    };
+    use credwise::store::journal::SourceRecord;
+    use std::sync::Arc;
+
+    let ids: KnownIds = credwise_test_kit::tenant::demo::github_repositories()
+        .into_iter()
+        .map(|(o, oid, r, rid)| {
+            (
+                repo_key(o, r),
+                RepoIds {
+                    owner_id: oid.to_string(),
+                    repo_id: rid.to_string(),
+                },
+            )
+        })
+        .collect();
+    // Killed after the new credential was added (0), after the old one was removed (1).
+    for k in [0, 1] {
+        let env = Env::new();
+        let before = env.saved();
+        let dir = Directory::new(before.clone());
+        let plan = ImmutableSubjectForm {
+            identity: "payroll-api".into(),
+            remove_old: true,
+            ..Default::default()
+        }
+        .build_plan(&ctx(&dir), &ids)
+        .unwrap();
+        let want = github_subjects(&plan.preview(&before).unwrap(), "payroll-api");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let backend = Arc::new(SnapshotBackend::from_file(env.file()).unwrap());
+        let faulty = Arc::new(Faulty::failing(backend, Fault::KillAfterApply, k));
+        let source = SourceRecord {
+            kind: "snapshot".into(),
+            description: "snapshot tenant.json".into(),
+            path: Some(env.file()),
+            tenant: None,
+            cloud: None,
+        };
+        let store = env.store();
+        let crashed = rt.block_on(async move {
+            tokio::spawn(async move {
+                migrate_run(faulty.as_ref(), &store, plan, source, &options()).await
+            })
+            .await
+        });
+        assert!(crashed.is_err(), "step {k}: the run died");
+        let open = env.store().list().unwrap().0;
+        assert_eq!(open.len(), 1);
+        let out = env
+            .run(&[
+                "migrate",
+                "resume",
+                &open[0].id,
+                "--yes",
+                "--without-usage-evidence",
+                "--snapshot",
+                s(&env.file()),
+            ])
+            .succeeded();
+        assert!(out.contains("Migration done"), "step {k}: {out}");
+        assert_eq!(
+            github_subjects(&env.saved(), "payroll-api"),
+            want,
+            "step {k}: each change once"
+        );
+    }
+}
+
+async fn migrate_run(
+    backend: &dyn credwise::backend::Backend,
+    store: &JournalStore,
+    plan: credwise::domain::migration::Plan,
+    source: credwise::store::journal::SourceRecord,
+    options: &credwise::jobs::migrate::Options,
+) -> Result<credwise::jobs::migrate::Summary, credwise::jobs::migrate::MigrateError> {
+    credwise::jobs::migrate::run(backend, store, plan, source, options).await
+}
