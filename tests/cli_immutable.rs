@@ -263,6 +263,12 @@ fn one_application_and_one_user_assigned_identity_move_and_roll_back_on_a_snapsh
         let journals = env.store().list().unwrap().0;
         assert_eq!(journals.len(), 1);
         assert_eq!(journals[0].migration.as_str(), "github-immutable-subject");
+        // The journal keeps the run's gate options, for the explorer's `:resume`.
+        let gate = journals[0].gate.unwrap();
+        assert!(
+            gate.without_usage_evidence && gate.idle_days == 7,
+            "{gate:?}"
+        );
         let rolled = env
             .run(&[
                 "migrate",

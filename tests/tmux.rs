@@ -1350,3 +1350,100 @@ fn duplicates(rows: &[&str]) -> usize {
         .filter(|r| !seen.insert(r.split_whitespace().next().unwrap_or_default()))
         .count()
 }
+
+/// `:resume` in the explorer goes on with the gate options the run was started with: a run
+/// started with `--without-usage-evidence` and stopped before its first step is resumed to
+/// the end (with the defaults its removal would wait for sign-ins the new credential never
+/// had).
+#[test]
+fn resume_in_the_explorer_carries_the_runs_gate_options() {
+    use credwise::backend::snapshot::SnapshotBackend;
+    use credwise::domain::Directory;
+    use credwise::domain::migration::PlanContext;
+    use credwise::domain::migration::github_immutable::{ImmutableSubjectForm, KnownIds, RepoIds};
+    use credwise::jobs::migrate::{self, Options, RunOutcome};
+    use credwise::store::journal::{JournalStore, SourceRecord};
+
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("tenant.json");
+    let now =
+        time::OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339).unwrap();
+    credwise::store::snapshot_file::save(&credwise::backend::demo::snapshot(now), &file).unwrap();
+    let backend = SnapshotBackend::from_file(file.clone()).unwrap();
+    let dir = Directory::new(credwise::backend::demo::snapshot(now));
+    let mut ids = KnownIds::new();
+    ids.insert(
+        "fabrikam/payroll".into(),
+        RepoIds {
+            owner_id: "5544123".into(),
+            repo_id: "731002101".into(),
+        },
+    );
+    let plan = ImmutableSubjectForm {
+        identity: "payroll-api".into(),
+        remove_old: true,
+        ..Default::default()
+    }
+    .build_plan(
+        &PlanContext {
+            dir: &dir,
+            now,
+            guidance: migrate::guidance(),
+        },
+        &ids,
+    )
+    .unwrap();
+    let store = JournalStore::at(data.path().join("journals"));
+    let source = SourceRecord::snapshot(&file, format!("snapshot {}", file.display()));
+    let mut options = Options::for_source(std::sync::Arc::new(move || now), source.clone());
+    options.gate.without_usage_evidence = true;
+    // Stopped before its first step: the journal is open, nothing done.
+    options.cancel.cancel();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let summary = rt
+        .block_on(migrate::run(&backend, &store, plan, source, &options))
+        .unwrap();
+    assert!(
+        matches!(summary.outcome, RunOutcome::Cancelled { .. }),
+        "{:?}",
+        summary.outcome
+    );
+    let data_dir = data.path().display().to_string();
+    let t = Tmux::start_with(
+        "resume-gate",
+        120,
+        40,
+        &["--snapshot", path_str(&file)],
+        &[("CREDWISE_DATA_DIR", &data_dir)],
+    );
+    t.wait_for("unfinished migration github-immutable-subject of payroll-api");
+    t.keys(&[":"]);
+    t.type_text("resume");
+    t.keys(&["Enter"]);
+    let done = t.wait_until("the resumed run's end", |s| {
+        s.contains("Migration done") || s.contains("aiting")
+    });
+    assert!(
+        done.contains("Migration done: every step verified."),
+        "{}",
+        framed(&done)
+    );
+    let saved = credwise::store::snapshot_file::load(&file).unwrap();
+    let payroll = saved
+        .applications
+        .iter()
+        .find(|a| a.display_name == "payroll-api")
+        .unwrap();
+    let subjects: Vec<&str> = payroll
+        .federated_identity_credentials
+        .iter()
+        .filter_map(|f| f.subject.as_deref())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["repo:fabrikam@5544123/payroll@731002101:environment:production"]
+    );
+}
