@@ -681,3 +681,85 @@ async fn migrate_run(
 ) -> Result<credwise::jobs::migrate::Summary, credwise::jobs::migrate::MigrateError> {
     credwise::jobs::migrate::run(backend, store, plan, source, options).await
 }
+
+#[test]
+fn a_github_token_never_reaches_the_output_or_a_journal_and_json_lists_plans_and_skips() {
+    let env = Env::new();
+    let github = GitHub::demo();
+    let url = github.url();
+    let token = "ghp_credwiseTestToken0123456789";
+    let file = env.file();
+    let mut cmd = credwise();
+    cmd.env("CREDWISE_DATA_DIR", env.dir.path().join("data"))
+        .env("GITHUB_TOKEN", token);
+    let json = Run::of(
+        &mut cmd,
+        &[
+            "migrate",
+            "github-immutable-subject",
+            "--snapshot",
+            s(&file),
+            "--all",
+            "--github-api-url",
+            &url,
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let plans = v["plans"].as_array().unwrap();
+    assert!(plans.len() >= 4, "{v:#}");
+    assert!(
+        plans
+            .iter()
+            .all(|p| p["kind"] == "github-immutable-subject"),
+        "{v:#}"
+    );
+    assert!(v["skipped"].as_array().unwrap().is_empty(), "{v:#}");
+    let mut cmd = credwise();
+    cmd.env("CREDWISE_DATA_DIR", env.dir.path().join("data"))
+        .env("GITHUB_TOKEN", token);
+    let applied = Run::of(
+        &mut cmd,
+        &[
+            "migrate",
+            "github-immutable-subject",
+            "--snapshot",
+            s(&file),
+            "--all",
+            "--github-api-url",
+            &url,
+            "--apply",
+            "--yes",
+            "--without-usage-evidence",
+            "--log-file",
+            s(&env.dir.path().join("credwise.log")),
+        ],
+    );
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    // Plain http on loopback: the stand-in never saw it either.
+    assert!(
+        github
+            .stand_in
+            .requests()
+            .iter()
+            .all(|r| r.headers.iter().all(|(_, v)| !v.contains(token)))
+    );
+    let mut texts = vec![json.stdout, json.stderr, applied.stdout, applied.stderr];
+    fn walk(p: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(p).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned());
+            }
+        }
+    }
+    walk(env.dir.path(), &mut texts);
+    assert!(texts.len() > 6, "journals, records and the log were read");
+    for t in &texts {
+        assert!(!t.contains(token), "the token leaked: {t}");
+    }
+}
