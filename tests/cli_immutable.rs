@@ -29,6 +29,11 @@ struct GitHub {
 
 impl GitHub {
     fn demo() -> Self {
+        Self::demo_without(&[])
+    }
+
+    /// The stand-in without the repositories named in `missing`.
+    fn demo_without(missing: &[&str]) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -36,6 +41,7 @@ impl GitHub {
             .unwrap();
         let repos = credwise_test_kit::tenant::demo::github_repositories()
             .into_iter()
+            .filter(|(_, _, name, _)| !missing.contains(name))
             .map(|(owner, owner_id, name, id)| Repo {
                 owner: owner.into(),
                 owner_id,
@@ -762,4 +768,43 @@ fn a_github_token_never_reaches_the_output_or_a_journal_and_json_lists_plans_and
     for t in &texts {
         assert!(!t.contains(token), "the token leaked: {t}");
     }
+}
+
+#[test]
+fn an_identity_whose_ids_github_does_not_give_is_skipped_and_the_run_exits_2() {
+    let env = Env::new();
+    let github = GitHub::demo_without(&["payroll"]);
+    let url = github.url();
+    let run = env.migrate(&[
+        "--all",
+        "--github-api-url",
+        &url,
+        "--apply",
+        "--yes",
+        "--without-usage-evidence",
+    ]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("GitHub did not give the ids of fabrikam/payroll"),
+        "{}",
+        run.stderr
+    );
+    let table = run.stdout.split_once("IDENTITY").map(|(_, t)| t).unwrap();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("payroll-api") && l.contains("skipped:")),
+        "{table}"
+    );
+    assert!(
+        table.lines().any(|l| l.trim_end().ends_with("done")),
+        "{table}"
+    );
+    // The others moved; payroll-api kept its name-based credential.
+    let left = all_name_based(&env.saved());
+    assert!(
+        left.iter().all(|(i, _)| i == "payroll-api") && !left.is_empty(),
+        "{left:?}"
+    );
 }

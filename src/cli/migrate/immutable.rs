@@ -12,7 +12,8 @@
 //!
 //! A bulk run prints one summary table at the end (identity, old subject, new subject,
 //! outcome) and exits with the worst outcome's code: 0 done, 4 waiting on usage evidence, 2 a
-//! refusal or a rejected change, 3 a service failure or a stop (ranked in that order).
+//! refusal, a rejected change or an identity left out (its ids unknown, no room under the
+//! cap), 3 a service failure or a stop (ranked in that order).
 
 use std::io::IsTerminal;
 
@@ -456,6 +457,11 @@ fn report_bulk(
     }
     for (identity, reason) in skipped {
         table.row([identity.as_str(), "", "", &format!("skipped: {reason}")]);
+    }
+    // An identity left out (its ids unknown, no room under the cap) did not move: the run
+    // did not do all it was asked, as a refused plan.
+    if !skipped.is_empty() && severity(2) > severity(worst) {
+        worst = 2;
     }
     if format == PlanFormat::Json {
         let summary: Vec<serde_json::Value> = results
