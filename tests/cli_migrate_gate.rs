@@ -239,7 +239,7 @@ fn without_usage_evidence_removes_and_the_journal_and_record_note_it() {
         })
         .unwrap();
     assert!(note.contains("--without-usage-evidence"), "{note}");
-    assert!(note.contains("still signs in"), "{note}");
+    assert!(note.contains("the sign-in data was not read"), "{note}");
     let record = env
         .run(&["migrate", "status", &state.id, "--record"])
         .succeeded();

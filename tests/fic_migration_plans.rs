@@ -16,7 +16,7 @@ use credwise::domain::audit::{AuditOptions, Remedy, audit};
 use credwise::domain::change::{Change, Target};
 use credwise::domain::credential::{CredentialType, FederatedIdentityCredential};
 use credwise::domain::migration::github_immutable::{
-    BulkScope, ImmutableSubjectForm, KnownIds, RepoIds, build_bulk, find,
+    self, BulkScope, ImmutableSubjectForm, KnownIds, RepoIds, build_bulk, find,
 };
 use credwise::domain::migration::retirement::{GateInput, GateOptions, GateVerdict, gates};
 use credwise::domain::migration::{FicForm, MigrationKind, Plan, SequentialIds, flexible};
@@ -205,6 +205,43 @@ fn one_app_gets_an_immutable_credential_per_name_based_one_then_loses_the_old() 
     assert!(
         !text.contains("A removed secret cannot come back"),
         "{text}"
+    );
+}
+
+#[test]
+fn two_name_based_credentials_with_one_subject_get_one_immutable_credential() {
+    // Entra refuses a second FIC with the same issuer and subject (the emulator too): the
+    // duplicate's removal is guarded by the one new credential.
+    let mut s = TenantSnapshot::empty("t", NOW);
+    let subject = "repo:contoso/shipping:environment:prod";
+    s.applications.push(app(
+        "returns",
+        vec![gh("prod-a", subject), gh("prod-b", subject)],
+    ));
+    let p = plan(&s, "returns", true);
+    let new = added(&p);
+    assert_eq!(new.len(), 1, "{}", p.to_text());
+    let removed: Vec<&str> = p
+        .steps
+        .iter()
+        .filter_map(|st| match &st.action {
+            Change::RemoveFederatedCredential { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(removed, ["prod-a", "prod-b"]);
+    assert!(
+        p.steps
+            .iter()
+            .filter(|st| st.removes_secret)
+            .all(|st| st.precondition == Some(p.steps[0].verification.clone()))
+    );
+    assert_eq!(
+        github_immutable::subject_pairs(&p),
+        vec![(
+            subject.to_string(),
+            "repo:contoso@55/shipping@77:environment:prod".to_string()
+        )]
     );
 }
 

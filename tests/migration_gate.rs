@@ -394,8 +394,13 @@ fn the_override_removes_without_evidence_and_the_journal_and_record_say_so() {
         let state = store.read(&summary.journal_id).unwrap();
         let gate = state.steps[at].gate.clone().unwrap();
         assert_eq!(gate.verdict, GateVerdict::Overridden);
-        assert!(
-            gate.missing.iter().any(|m| m.contains("still signs in")),
+        // The override reads no sign-in data (a live read is paced): it says so instead.
+        assert_eq!(
+            gate.missing,
+            vec![
+                "the sign-in data was not read: --without-usage-evidence overrides the gate"
+                    .to_string()
+            ],
             "{gate:?}"
         );
         // The `applied` line notes the override and what was missing.
@@ -416,7 +421,7 @@ fn the_override_removes_without_evidence_and_the_journal_and_record_say_so() {
             note.starts_with("removed without usage evidence (--without-usage-evidence)"),
             "{note}"
         );
-        assert!(note.contains("still signs in"), "{note}");
+        assert!(note.contains("was not read"), "{note}");
         let record = std::fs::read_to_string(summary.record.unwrap()).unwrap();
         assert!(
             record.contains("removed without usage evidence (--without-usage-evidence)"),
@@ -424,7 +429,7 @@ fn the_override_removes_without_evidence_and_the_journal_and_record_say_so() {
         );
         assert!(record.contains("goes without usage evidence"), "{record}");
         assert!(
-            record.contains("✗") && record.contains("still signs in"),
+            record.contains("✗") && record.contains("the sign-in data was not read"),
             "{record}"
         );
     });

@@ -1003,6 +1003,7 @@ fn a_journal_refuses_secret_material() {
         source: demo_source(),
         principal: None,
         plan: Box::new(plan),
+        gate: None,
     };
     let err = store.create(&opened).unwrap_err();
     assert!(matches!(err, JournalError::SecretMaterial(_)), "{err}");

@@ -1411,11 +1411,23 @@ async fn the_binary_migrates_against_the_emulator_and_rolls_back() {
     let secret = payroll_fics(&emu).password_credentials[0].clone();
     let mut remove = fic.to_vec();
     remove.extend(["--remove-secrets", "all", "--without-usage-evidence"]);
+    let sign_in_reads = |emu: &Emulator| {
+        emu.requests()
+            .iter()
+            .filter(|r| {
+                r.path_and_query.contains("/auditLogs/signIns")
+                    || r.path_and_query.contains("/reports/")
+            })
+            .count()
+    };
+    let reads_before = sign_in_reads(&emu);
     let out = credwise_in(home.path(), args(&remove, Some(&emu)))
         .await
         .succeeded();
     assert!(out.contains("Migration done"), "{out}");
     assert!(payroll_fics(&emu).password_credentials.is_empty());
+    // The override reads no sign-in evidence: a live read is paced at five requests per 10 s.
+    assert_eq!(sign_in_reads(&emu), reads_before, "no sign-in read");
     let id = out
         .split("Journal ")
         .nth(1)
@@ -1467,4 +1479,106 @@ async fn the_binary_migrates_against_the_emulator_and_rolls_back() {
         "{record}"
     );
     assert!(record.contains(&command), "{record}");
+}
+
+/// The name-based GitHub subjects of the tenant, as `(identity, subject)`.
+fn name_based_github(s: &TenantSnapshot) -> Vec<(String, String)> {
+    let apps = s
+        .applications
+        .iter()
+        .map(|a| (a.display_name.clone(), &a.federated_identity_credentials));
+    let uamis = s
+        .user_assigned_identities
+        .iter()
+        .map(|u| (u.name.clone(), &u.federated_identity_credentials));
+    apps.chain(uamis)
+        .flat_map(|(n, fics)| {
+            fics.iter()
+                .filter(|f| f.issuer == "https://token.actions.githubusercontent.com")
+                .filter_map(|f| f.subject.clone())
+                .filter(|s| {
+                    s.strip_prefix("repo:")
+                        .and_then(|r| r.split_once(':'))
+                        .is_some_and(|(repo, _)| !repo.contains('@'))
+                })
+                .map(move |s| (n.clone(), s))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_binary_moves_github_subjects_in_bulk_against_the_emulator_and_rolls_one_back() {
+    use credwise_test_kit::github::{GitHubStandIn, Repo};
+    let before = demo_snapshot();
+    let emu = Emulator::start(before.clone()).await;
+    let github = GitHubStandIn::start(
+        credwise_test_kit::tenant::demo::github_repositories()
+            .into_iter()
+            .map(|(owner, owner_id, name, id)| Repo {
+                owner: owner.into(),
+                owner_id,
+                name: name.into(),
+                id,
+                private: false,
+            })
+            .collect(),
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let moved = name_based_github(&before);
+    assert!(!moved.is_empty());
+    let url = github.url();
+    let out = credwise_in(
+        home.path(),
+        args(
+            &[
+                "migrate",
+                "github-immutable-subject",
+                "--all",
+                "--github-api-url",
+                &url,
+                "--apply",
+                "--yes",
+                "--without-usage-evidence",
+            ],
+            Some(&emu),
+        ),
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(name_based_github(&emu.snapshot()), vec![], "{}", out.stdout);
+    // The identity's credentials went through ARM at the preview, the apps' through Graph.
+    let requests = emu.requests();
+    assert!(requests.iter().any(|r| r.method == "PUT"
+        && r.path_and_query.contains(
+            "/federatedIdentityCredentials/platform-tools-main-immutable?api-version=2025-01-31-preview"
+        )));
+    assert!(requests.iter().any(|r| {
+        r.method == "DELETE"
+            && r.path_and_query.contains("/applications/")
+            && r.path_and_query
+                .contains("/federatedIdentityCredentials/payroll-production")
+    }));
+
+    // One identity's journal rolls back on its own: its name-based credentials come back.
+    let store = JournalStore::at(home.path().join("data").join("journals"));
+    let journals = store.list().unwrap().0;
+    let payroll = journals
+        .iter()
+        .find(|j| j.plan.identity.display_name == "payroll-api")
+        .unwrap();
+    let r = credwise_in(
+        home.path(),
+        args(&["migrate", "rollback", &payroll.id, "--yes"], Some(&emu)),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let back: Vec<(String, String)> = name_based_github(&emu.snapshot());
+    let want: Vec<(String, String)> = moved
+        .iter()
+        .filter(|(i, _)| i == "payroll-api")
+        .cloned()
+        .collect();
+    assert_eq!(back, want);
 }

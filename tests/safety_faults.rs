@@ -815,6 +815,7 @@ fn an_old_journal_that_verified_by_name_is_upgraded_and_resumes_by_content() {
                 source: demo_source(),
                 principal: None,
                 plan: Box::new(plan.clone()),
+                gate: None,
             })
             .unwrap();
         let read = store.read(&id).unwrap();

@@ -1275,3 +1275,209 @@ fn a_bad_theme_file_is_an_error_before_the_screen_is_taken() {
     );
     assert!(out.stdout.is_empty(), "the screen was taken");
 }
+
+/// GitHub's stand-in knowing the demo's repositories, on a runtime of its own.
+fn github_stand_in() -> (
+    tokio::runtime::Runtime,
+    credwise_test_kit::github::GitHubStandIn,
+) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let repos = credwise_test_kit::tenant::demo::github_repositories()
+        .into_iter()
+        .map(
+            |(owner, owner_id, name, id)| credwise_test_kit::github::Repo {
+                owner: owner.into(),
+                owner_id,
+                name: name.into(),
+                id,
+                private: false,
+            },
+        )
+        .collect();
+    let gh = rt.block_on(credwise_test_kit::github::GitHubStandIn::start(repos));
+    (rt, gh)
+}
+
+#[test]
+fn a_bulk_immutable_subject_migration_runs_on_the_demo_in_a_terminal() {
+    let (_rt, gh) = github_stand_in();
+    let url = gh.url();
+    let t = Tmux::start(
+        "immutable",
+        220,
+        60,
+        &[
+            "--demo",
+            "migrate",
+            "github-immutable-subject",
+            "--github-org",
+            "fabrikam",
+            "--github-api-url",
+            &url,
+            "--without-usage-evidence",
+            "--apply",
+        ],
+    );
+    // On a terminal the run asks once for every identity; nothing changes before the answer.
+    let asked = t.wait_for("identities? [y/N]");
+    assert!(
+        asked.contains("Apply ") && !asked.contains("Journal "),
+        "{}",
+        framed(&asked)
+    );
+    t.type_text("y");
+    t.keys(&["Enter"]);
+    let screen = t.assert_exited(0);
+    let table: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.starts_with("IDENTITY"))
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("The demo tenant"))
+        .collect();
+    assert!(
+        table.len() > 10,
+        "the summary table, a row per credential:\n{}",
+        framed(&screen)
+    );
+    for row in &table[1..] {
+        assert!(row.contains("@5544123/"), "{row}");
+        assert!(row.trim_end().ends_with("done"), "{row}");
+    }
+    assert!(
+        table
+            .iter()
+            .any(|r| r.starts_with("id-github-platform-deploy")),
+        "the user-assigned identity too:\n{}",
+        framed(&screen)
+    );
+    assert!(
+        screen.contains("The demo tenant keeps changes in memory only"),
+        "{}",
+        framed(&screen)
+    );
+    // One journal per identity, each with its record.
+    let journals = t.home.path().join(".local/share/credwise/journals");
+    let count = |ext: &str| {
+        std::fs::read_dir(&journals)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == ext)
+            })
+            .count()
+    };
+    assert_eq!(count("jsonl"), table.len() - 1 - duplicates(&table));
+    assert_eq!(count("jsonl"), count("md"));
+}
+
+/// Rows of the same identity beyond its first: the journals are one per identity.
+fn duplicates(rows: &[&str]) -> usize {
+    let mut seen = std::collections::BTreeSet::new();
+    rows[1..]
+        .iter()
+        .filter(|r| !seen.insert(r.split_whitespace().next().unwrap_or_default()))
+        .count()
+}
+
+/// `:resume` in the explorer goes on with the gate options the run was started with: a run
+/// started with `--without-usage-evidence` and stopped before its first step is resumed to
+/// the end (with the defaults its removal would wait for sign-ins the new credential never
+/// had).
+#[test]
+fn resume_in_the_explorer_carries_the_runs_gate_options() {
+    use credwise::backend::snapshot::SnapshotBackend;
+    use credwise::domain::Directory;
+    use credwise::domain::migration::PlanContext;
+    use credwise::domain::migration::github_immutable::{ImmutableSubjectForm, KnownIds, RepoIds};
+    use credwise::jobs::migrate::{self, Options, RunOutcome};
+    use credwise::store::journal::{JournalStore, SourceRecord};
+
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("tenant.json");
+    let now =
+        time::OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339).unwrap();
+    credwise::store::snapshot_file::save(&credwise::backend::demo::snapshot(now), &file).unwrap();
+    let backend = SnapshotBackend::from_file(file.clone()).unwrap();
+    let dir = Directory::new(credwise::backend::demo::snapshot(now));
+    let mut ids = KnownIds::new();
+    ids.insert(
+        "fabrikam/payroll".into(),
+        RepoIds {
+            owner_id: "5544123".into(),
+            repo_id: "731002101".into(),
+        },
+    );
+    let plan = ImmutableSubjectForm {
+        identity: "payroll-api".into(),
+        remove_old: true,
+        ..Default::default()
+    }
+    .build_plan(
+        &PlanContext {
+            dir: &dir,
+            now,
+            guidance: migrate::guidance(),
+        },
+        &ids,
+    )
+    .unwrap();
+    let store = JournalStore::at(data.path().join("journals"));
+    let source = SourceRecord::snapshot(&file, format!("snapshot {}", file.display()));
+    let mut options = Options::for_source(std::sync::Arc::new(move || now), source.clone());
+    options.gate.without_usage_evidence = true;
+    // Stopped before its first step: the journal is open, nothing done.
+    options.cancel.cancel();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let summary = rt
+        .block_on(migrate::run(&backend, &store, plan, source, &options))
+        .unwrap();
+    assert!(
+        matches!(summary.outcome, RunOutcome::Cancelled { .. }),
+        "{:?}",
+        summary.outcome
+    );
+    let data_dir = data.path().display().to_string();
+    let t = Tmux::start_with(
+        "resume-gate",
+        120,
+        40,
+        &["--snapshot", path_str(&file)],
+        &[("CREDWISE_DATA_DIR", &data_dir)],
+    );
+    t.wait_for("unfinished migration github-immutable-subject of payroll-api");
+    t.keys(&[":"]);
+    t.type_text("resume");
+    t.keys(&["Enter"]);
+    let done = t.wait_until("the resumed run's end", |s| {
+        s.contains("Migration done") || s.contains("aiting")
+    });
+    assert!(
+        done.contains("Migration done: every step verified."),
+        "{}",
+        framed(&done)
+    );
+    let saved = credwise::store::snapshot_file::load(&file).unwrap();
+    let payroll = saved
+        .applications
+        .iter()
+        .find(|a| a.display_name == "payroll-api")
+        .unwrap();
+    let subjects: Vec<&str> = payroll
+        .federated_identity_credentials
+        .iter()
+        .filter_map(|f| f.subject.as_deref())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["repo:fabrikam@5544123/payroll@731002101:environment:production"]
+    );
+}

@@ -2,7 +2,9 @@
 //! plan with fresh ids, a generated certificate's key files written first) and `run`; `:resume`
 //! and `:rollback` go to `resume` and `rollback_with`. The run's events become
 //! `Msg::MigrationStep`s and its ending a `Msg::MigrationFinished`, worded by the job. Options
-//! come from `Options::for_source`, as the CLI's do. Looks for an open journal at start.
+//! come from `Options::for_source`, as the CLI's do; `:resume` carries the gate options the
+//! journal recorded for the run (`--idle-days`, `--without-usage-evidence`). Looks for an open
+//! journal at start.
 
 use std::sync::Arc;
 
@@ -127,8 +129,12 @@ pub(super) fn resume(
             Ok(s) => s,
             Err(e) => return Finished::refused(format!("cannot read the journal: {e}")),
         };
-        // The plan and what is already done, from the journal, before the run goes on.
+        // The plan and what is already done, from the journal, before the run goes on; and
+        // the gate options the run was started with (`--idle-days`, the override), which a
+        // resume carries on: the explorer has no flags of its own to give.
+        let mut recorded_gate = None;
         if let Ok(state) = store.read(&journal_id) {
+            recorded_gate = state.gate;
             let done = state
                 .steps
                 .iter()
@@ -145,7 +151,8 @@ pub(super) fn resume(
                 done,
             });
         }
-        let (options, forwarding) = options(&ctx, &tx, cancel);
+        let (mut options, forwarding) = options(&ctx, &tx, cancel);
+        options.gate = recorded_gate.unwrap_or_default();
         let backend = ctx.backend.as_ref();
         let result = match &rollback {
             Some(mode) => {

@@ -24,7 +24,7 @@ use super::files::{self, Access};
 use crate::domain::Timestamp;
 use crate::domain::change::Change;
 pub use crate::domain::migration::progress::{Phase, StepProgress, StepState};
-use crate::domain::migration::retirement::GateDecision;
+use crate::domain::migration::retirement::{GateDecision, GateOptions};
 use crate::domain::migration::{MigrationKind, Plan};
 
 /// The journal format's version, in the first record.
@@ -133,6 +133,10 @@ pub enum Record {
         #[serde(default)]
         principal: Option<String>,
         plan: Box<Plan>,
+        /// The retirement gate's options the run was started with (`--idle-days`,
+        /// `--without-usage-evidence`); `None` in a journal from before they were kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gate: Option<GateOptions>,
     },
     #[serde(rename_all = "camelCase")]
     Step {
@@ -208,6 +212,8 @@ pub struct JournalState {
     pub source: SourceRecord,
     pub principal: Option<String>,
     pub plan: Plan,
+    /// The gate options the run was started with, when the journal kept them.
+    pub gate: Option<GateOptions>,
     pub steps: Vec<StepProgress>,
     pub rolling_back: bool,
     pub closed: Option<(Outcome, Timestamp)>,
@@ -234,6 +240,7 @@ impl JournalState {
             source,
             principal,
             plan,
+            gate,
         }) = records.first().cloned()
         else {
             return Err(corrupt("the first record is not `opened`"));
@@ -256,6 +263,7 @@ impl JournalState {
             source,
             principal,
             plan,
+            gate,
             rolling_back: false,
             closed: None,
             records: Vec::with_capacity(records.len()),

@@ -8,6 +8,12 @@
 //! the plan through `jobs::migrate`, journaled. `status [ID] [--record]`, `resume [ID]` and
 //! `rollback [ID]` work on journals (no id: the most recent open one).
 //!
+//! `github-immutable-subject (--identity ID | --all | --github-org ORG) [--owner-id N
+//! --repo-id N] [--github-api-url URL] [--keep-old]` takes the same path from a plan built
+//! with GitHub's ids (`immutable`), one journal per identity and a summary table in bulk;
+//! `merge-federated-credentials --identity ID [--github-repo OWNER/REPO] [--keep-old]`
+//! (`merge`) the same way from the identity's credentials.
+//!
 //! The plan flags are built from the form catalogue (`domain::migration::form`), as the
 //! explorer's form is. `plan` holds the three migrations' command, `journals` the journal
 //! commands, `progress` what is printed while a run goes on and how it ended.
@@ -17,7 +23,9 @@
 //! usage evidence before a removal (the retirement gate: nothing removed, `resume` checks
 //! again; `--idle-days` and `--without-usage-evidence` are the catalogue's `GATE_FIELDS`).
 
+mod immutable;
 mod journals;
+mod merge;
 mod plan;
 mod progress;
 
@@ -42,6 +50,16 @@ pub enum MigrateCommand {
     /// Move a service principal's workload to a managed identity: create or pick one, copy
     /// the Azure role assignments, then retire the secrets.
     SecretToManagedIdentity(Box<FormArgs<SecretToManagedIdentity>>),
+    /// Move GitHub Actions federated credentials with a name-based subject
+    /// (repo:OWNER/REPO:…) to GitHub's immutable subjects (repo:OWNER@ID/REPO@ID:…), for one
+    /// identity or in bulk (--all, --github-org): add the new credential beside the old one,
+    /// say what to switch in the repository, remove the old one once the new one signs in.
+    GithubImmutableSubject(Box<immutable::ImmutableArgs>),
+    /// Merge classic GitHub federated credentials of one repository that differ only by
+    /// branch, tag or environment into one flexible credential (a claims-matching
+    /// expression), then remove them: room under the limit of 20 (the audit's
+    /// fic-near-limit remedy).
+    MergeFederatedCredentials(Box<merge::MergeArgs>),
     /// Show journaled migrations (no id: all of them), or one migration's steps.
     Status(journals::StatusArgs),
     /// Continue an interrupted migration, or one waiting on usage evidence (no id: the most
@@ -234,6 +252,8 @@ pub async fn run(cmd: &MigrateCommand, env: &Env<'_>) -> Result<(), CliError> {
         MigrateCommand::SecretToCertificate(a) => plan::command(a, env).await,
         MigrateCommand::SecretToFic(a) => plan::command(a, env).await,
         MigrateCommand::SecretToManagedIdentity(a) => plan::command(a, env).await,
+        MigrateCommand::GithubImmutableSubject(a) => immutable::command(a, env).await,
+        MigrateCommand::MergeFederatedCredentials(a) => merge::command(a, env).await,
         MigrateCommand::Status(a) => journals::status(a),
         MigrateCommand::Resume(a) => {
             let gate = a.gate.options()?;

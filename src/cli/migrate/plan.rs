@@ -28,7 +28,7 @@ pub(super) fn invalid(errors: Vec<FieldError>) -> CliError {
     CliError::usage(format!("the plan is not valid:\n{}", lines.join("\n")))
 }
 
-fn prepare_error(e: PrepareError) -> CliError {
+pub(super) fn prepare_error(e: PrepareError) -> CliError {
     match e {
         PrepareError::Invalid(errors) => invalid(errors),
         PrepareError::Certificate(e) => CliError::usage(e.to_string()),
@@ -135,7 +135,7 @@ pub(super) async fn command<K: FormKind>(
 }
 
 /// The retirement gate's evidence per removal, after the plan (empty when nothing is removed).
-fn evidence_text(draft: &migrate::Draft) -> String {
+pub(super) fn evidence_text(draft: &migrate::Draft) -> String {
     let lines = draft.evidence_lines();
     if lines.is_empty() {
         return String::new();
@@ -151,7 +151,7 @@ fn evidence_text(draft: &migrate::Draft) -> String {
 /// The plan as `--output json` prints it: the plan's own fields, and `usageEvidence` (one
 /// object per removal step: `step`, 1-based, `verdict`, `shown`, `missing`) when it removes
 /// anything.
-fn plan_json(draft: &migrate::Draft) -> Result<serde_json::Value, CliError> {
+pub(super) fn plan_json(draft: &migrate::Draft) -> Result<serde_json::Value, CliError> {
     let mut v = serde_json::to_value(&draft.plan)
         .map_err(|e| CliError::usage(format!("cannot write the plan as JSON: {e}")))?;
     if !draft.evidence.is_empty()

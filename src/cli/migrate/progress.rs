@@ -216,7 +216,7 @@ pub(super) fn finish(
     Ok(())
 }
 
-fn summary_json(summary: &Summary) -> serde_json::Value {
+pub(super) fn summary_json(summary: &Summary) -> serde_json::Value {
     let mut v = state_json(&summary.state);
     v["outcome"] = summary.outcome.word().into();
     let app_id = summary.state.plan.identity.app_id.as_deref();

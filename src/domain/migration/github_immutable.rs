@@ -334,12 +334,24 @@ fn plan_with_count(
     let mut adds = Vec::new();
     let mut removals = Vec::new();
     let mut pairs = Vec::new();
+    // New credentials only: one already in place (an interrupted run) is counted in `held`.
+    let mut added = 0;
+    let mut made: BTreeMap<String, Check> = BTreeMap::new();
     for n in found.iter().take(room) {
         let ids = &known[&repo_key(&n.owner, &n.repo)];
         let subject = format!(
             "repo:{}@{}/{}@{}:{}",
             n.owner, ids.owner_id, n.repo, ids.repo_id, n.tail
         );
+        // Two name-based FICs with one subject (a duplicate the tenant kept, e.g. under
+        // another issuer spelling) get one immutable FIC: Entra refuses a second with the
+        // same issuer and subject. The second old one is removed behind the same check.
+        if let Some(verification) = made.get(&subject) {
+            if remove_old {
+                removals.push(old_removal(&target, &n.fic, verification, s.cloud));
+            }
+            continue;
+        }
         // The pair (issuer, subject) is unique per identity: an immutable FIC for this
         // subject may already be there (an earlier, interrupted run).
         let existing = fics
@@ -348,6 +360,7 @@ fn plan_with_count(
         let new = match existing {
             Some(f) => f.clone(),
             None => {
+                added += 1;
                 let name = new_name(&n.fic.name, &names_used);
                 names_used.push(name.clone());
                 FederatedIdentityCredential {
@@ -391,6 +404,7 @@ fn plan_with_count(
         if remove_old {
             removals.push(old_removal(&target, &n.fic, &verification, s.cloud));
         }
+        made.insert(subject.clone(), verification);
         pairs.push((n, new, subject));
     }
     let mut notes = Vec::new();
@@ -402,6 +416,11 @@ fn plan_with_count(
             found.len()
         ));
     }
+    notes.push(format!(
+        "{} holds {held} federated credential(s); this adds {added}: {} of the {MAX_FICS} Entra ID allows until the name-based ones are removed.",
+        identity.display_name,
+        held + added
+    ));
     if !remove_old {
         notes.push("The name-based credentials stay for now: once the workflows sign in with the new ones (credwise shows their last sign-in), run again with the old ones removed; each removal waits for that evidence.".into());
     }
@@ -419,7 +438,7 @@ fn plan_with_count(
             title: format!("In GitHub: switch {repo} to immutable subject claims"),
             language: "text".into(),
             text: format!(
-                "Opt {repo} into immutable subject claims in the repository's (or its organisation's) OpenID Connect settings (GitHub Docs, OpenID Connect reference). Its workflows' tokens then carry:\n{}",
+                "Opt {repo} in to immutable subject claims: the toggle in the repository's (or its organisation's) OIDC settings, or GitHub's REST API (\"Set the customization template and opt-in or opt-out flag for an OIDC subject claim for a repository\"):\n  gh api --method PUT repos/{repo}/actions/oidc/customization/sub -F use_default=true -F use_immutable_subject=true\nThen `gh api repos/{repo}/actions/oidc/customization/sub` shows use_immutable_subject: true and the sub_claim_prefix its workflows' tokens carry. The subjects credwise trusts:\n{}",
                 subjects.join("\n")
             ),
         })
@@ -455,6 +474,33 @@ fn plan_with_count(
     })
 }
 
+/// The name-based subject an immutable one replaces: `repo:O@1/R@2:tail` → `repo:O/R:tail`
+/// (the ids dropped, as `plan_with_count` added them); `None` for a subject without ids.
+pub fn name_based_of(immutable: &str) -> Option<String> {
+    let (owner, repo, tail) = split_github_subject(immutable)?;
+    let strip = |s: &str| -> Option<String> {
+        let (name, id) = s.split_once('@')?;
+        (!name.is_empty() && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| name.to_string())
+    };
+    Some(format!("repo:{}/{}:{tail}", strip(owner)?, strip(repo)?))
+}
+
+/// The `(old subject, new subject)` pairs of an immutable-subject plan, in its order: what a
+/// bulk run's summary lists per identity.
+pub fn subject_pairs(plan: &Plan) -> Vec<(String, String)> {
+    plan.steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            Change::AddFederatedCredential { credential, .. } => {
+                let new = credential.subject.as_deref()?;
+                Some((name_based_of(new)?, new.to_string()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// `<old>-immutable` (cut to fit 120 characters), numbered if taken.
 fn new_name(old: &str, taken: &[String]) -> String {
     let base: String = old.chars().take(110).collect();
@@ -484,6 +530,23 @@ mod tests {
         assert_eq!(name_based("repo:contoso@1/api@2:ref:refs/heads/main"), None);
         assert_eq!(name_based("system:serviceaccount:ns:sa"), None);
         assert_eq!(name_based("repo:contoso:pull_request"), None);
+    }
+
+    #[test]
+    fn an_immutable_subject_gives_back_the_name_based_one() {
+        assert_eq!(
+            name_based_of("repo:Fabrikam@5544123/payroll@731002101:environment:production")
+                .as_deref(),
+            Some("repo:Fabrikam/payroll:environment:production")
+        );
+        assert_eq!(
+            name_based_of("repo:fabrikam/payroll:ref:refs/heads/main"),
+            None
+        );
+        assert_eq!(
+            name_based_of("repo:fabrikam@x/payroll@1:ref:refs/heads/main"),
+            None
+        );
     }
 
     #[test]

@@ -63,7 +63,12 @@ pub enum MigrationKind {
     SecretToFic,
     SecretToManagedIdentity,
     /// Name-based GitHub Actions FICs to GitHub's immutable `owner@id/repo@id` subjects
-    /// (`github_immutable`).
+    /// (`github_immutable`). Named as on the command line (kebab-case alone would write
+    /// `git-hub-…`); journals written with that spelling still read.
+    #[serde(
+        rename = "github-immutable-subject",
+        alias = "git-hub-immutable-subject"
+    )]
     GitHubImmutableSubject,
     /// Several classic FICs to one flexible FIC with a claims expression (`flexible`).
     MergeFederatedCredentials,
@@ -115,6 +120,25 @@ impl MigrationKind {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::EVERY.into_iter().find(|k| k.as_str() == s.trim())
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::MigrationKind;
+
+    #[test]
+    fn every_kind_is_serialized_as_its_command_name() {
+        for k in MigrationKind::EVERY {
+            let json = serde_json::to_string(&k).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+            assert_eq!(serde_json::from_str::<MigrationKind>(&json).ok(), Some(k));
+        }
+        assert_eq!(
+            serde_json::from_str::<MigrationKind>("\"git-hub-immutable-subject\"").ok(),
+            Some(MigrationKind::GitHubImmutableSubject),
+            "an older journal's spelling"
+        );
     }
 }
 

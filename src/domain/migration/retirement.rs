@@ -31,8 +31,10 @@ use crate::domain::{TenantSnapshot, Timestamp};
 /// The default for `--idle-days`.
 pub const DEFAULT_IDLE_DAYS: i64 = 7;
 
-/// How strict the gate is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How strict the gate is. The journal's `opened` record keeps a run's, so the explorer's
+/// `:resume` carries them on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GateOptions {
     /// `--idle-days`: how long the credential to remove must have been idle.
     pub idle_days: i64,

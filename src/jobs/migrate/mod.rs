@@ -69,7 +69,7 @@ pub use outcome::{
     EXIT_WAITING, Finished, KeptStep, RunOutcome, Summary, UnrestoredSecret, Wording, kept_steps,
     kept_words, unrestored_secrets,
 };
-pub use prepare::{Draft, PrepareError, Prepared, draft, finish, prepare};
+pub use prepare::{Draft, PrepareError, Prepared, draft, draft_plan, finish, prepare};
 pub use rollback::{RollbackMode, rollback, rollback_with};
 pub use run::{resume, run};
 

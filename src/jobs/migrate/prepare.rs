@@ -4,7 +4,8 @@
 //! retirement gate's `preview`, which the plan and the confirm screen show); `finish`, once the user has confirmed, refuses an identity
 //! with an open migration before anything is generated, generates the certificate credwise
 //! makes (writing its key files once, 0600) and rebuilds the plan around it. `prepare` is both
-//! in one, for a caller that confirmed before it asked.
+//! in one, for a caller that confirmed before it asked. `draft_plan` makes a `Draft` of a plan
+//! built elsewhere (`github-immutable-subject`: its GitHub ids come from the REST API).
 //!
 //! May import `store` and `domain`.
 
@@ -95,6 +96,21 @@ pub fn draft(
         evidence,
         form: form.clone(),
     })
+}
+
+/// A plan built without a form of strings (`github-immutable-subject`, whose plan needs
+/// GitHub's ids looked up first) as a `Draft`: the gate's options and each removal's usage
+/// evidence as it stands, like `draft` gives a form's plan. Nothing is generated for it.
+pub fn draft_plan(plan: Plan, gate: GateOptions, dir: &Directory, now: Timestamp) -> Draft {
+    let evidence = retirement::preview(&plan, dir.snapshot(), now, &gate);
+    // A form of the plan's kind: it carries no certificate, so `finish` generates nothing.
+    let form = Form::new(plan.kind, plan.identity.object_id.clone());
+    Draft {
+        plan,
+        gate,
+        evidence,
+        form,
+    }
 }
 
 /// After the confirmation: refuses an identity that has an open migration, then — for a

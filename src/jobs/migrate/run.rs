@@ -52,6 +52,7 @@ pub async fn run(
         source,
         principal,
         plan: Box::new(plan),
+        gate: Some(options.gate),
     };
     let journal = Journal::create(store, opened)?;
     forward(backend, store, journal, options).await
