@@ -96,7 +96,7 @@ fn fic_plan(remove: bool) -> App {
     key(&mut app, "enter");
     assert_eq!(
         stage(&app),
-        Stage::Review,
+        Stage::Plan,
         "{:?}",
         app.migration.as_ref().unwrap().errors
     );
@@ -619,7 +619,7 @@ fn the_github_form_is_pre_filled_from_the_federated_credential_the_app_has() {
     key(&mut app, "enter");
     assert_eq!(
         stage(&app),
-        Stage::Review,
+        Stage::Plan,
         "{:?}",
         app.migration.as_ref().unwrap().errors
     );
@@ -702,7 +702,7 @@ fn the_gate_fields_reach_the_run_and_the_confirm_screen_shows_the_evidence() {
     focus(&mut app, "without-usage-evidence");
     key(&mut app, "space");
     key(&mut app, "enter");
-    assert_eq!(stage(&app), Stage::Review);
+    assert_eq!(stage(&app), Stage::Plan);
     key(&mut app, "a");
     let evidence = app.migration.as_ref().unwrap().evidence.clone();
     assert!(evidence[0].contains("idle 30 days"), "{evidence:?}");

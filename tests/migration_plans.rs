@@ -1530,9 +1530,29 @@ fn a_system_assigned_identity_can_take_over_and_a_shared_name_means_the_managed_
                 && p.service_principal_type == ServicePrincipalType::ManagedIdentity
         })
         .unwrap();
-    for st in &plan.steps {
-        if let Change::AddRoleAssignment { assignment } = &st.action {
-            assert_eq!(assignment.principal_id, sami.id);
-        }
+    // Every role assignment of invoice-worker's principal is copied, each to the web app's
+    // identity: counted, so a plan that copies none fails here.
+    let worker = s
+        .service_principals
+        .iter()
+        .find(|p| p.display_name == "invoice-worker")
+        .unwrap();
+    let held = s
+        .role_assignments
+        .iter()
+        .filter(|a| a.principal_id == worker.id)
+        .count();
+    assert!(held > 0, "the demo's invoice-worker holds roles");
+    let copied: Vec<_> = plan
+        .steps
+        .iter()
+        .filter_map(|st| match &st.action {
+            Change::AddRoleAssignment { assignment } => Some(assignment),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copied.len(), held, "{}", plan.to_text());
+    for assignment in copied {
+        assert_eq!(assignment.principal_id, sami.id);
     }
 }

@@ -34,7 +34,7 @@ pub enum Stage {
     /// Filling the chosen migration's form.
     Form,
     /// Reading the plan before anything changes.
-    Review,
+    Plan,
     /// Confirming; typing the identity's name when the plan removes secrets.
     Confirm,
     /// Steps running.
@@ -211,7 +211,7 @@ impl MigrationState {
                 Context::MigrateFormText
             }
             Stage::Form => Context::MigrateForm,
-            Stage::Review => Context::MigratePlan,
+            Stage::Plan => Context::MigratePlan,
             Stage::Confirm if self.needs_typed_confirmation() => Context::MigrateConfirmName,
             Stage::Confirm => Context::MigrateConfirm,
             Stage::Running if self.asking_stop => Context::MigrateStop,
@@ -458,7 +458,7 @@ fn review(app: &mut App) {
             );
             m.plan = Some(plan);
             m.scroll = 0;
-            m.stage = Stage::Review;
+            m.stage = Stage::Plan;
         }
         Err(errors) => {
             m.errors = errors;
@@ -497,7 +497,7 @@ pub fn command(app: &mut App, c: Command) -> Vec<Effect> {
             _ => {}
         },
         Stage::Form => return form_command(app, c),
-        Stage::Review => match c {
+        Stage::Plan => match c {
             Command::SelectNext => m.scroll = m.scroll.saturating_add(1),
             Command::SelectPrev => m.scroll = m.scroll.saturating_sub(1),
             Command::PageDown => m.scroll = m.scroll.saturating_add(10),
@@ -741,7 +741,7 @@ fn confirm_command(app: &mut App, c: Command) -> Vec<Effect> {
     let typed = m.needs_typed_confirmation();
     let go = match c {
         Command::Decline | Command::Back => {
-            m.stage = Stage::Review;
+            m.stage = Stage::Plan;
             return Vec::new();
         }
         Command::Confirm if !typed => true,

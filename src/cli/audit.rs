@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use super::table::{Table, truncate, width};
 use super::{CliError, json, output};
-use crate::domain::audit::suppress::{self, Suppression};
+use crate::config::ConfigError;
+use crate::domain::audit::suppress::Suppression;
 use crate::domain::audit::{self, AuditOptions, Finding, Remedy, Report, Severity};
 use crate::domain::directory::Directory;
 use crate::domain::{IdentityKind, Timestamp};
@@ -157,24 +158,28 @@ fn ignore_file(explicit: Option<&Path>) -> Option<PathBuf> {
         .filter(|p| p.is_file())
 }
 
-/// Reads and parses a suppression file; every problem is bad input naming the file.
+/// Reads and parses a suppression file (through `config`'s reader, the explorer's too);
+/// every problem is bad input naming the file.
 pub fn read_suppressions(path: &Path) -> Result<Vec<Suppression>, CliError> {
     let name = sanitize::display(&path.display().to_string()).into_owned();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("cannot read suppression file {name}: {e}")))?;
-    suppress::parse(&text).map_err(|e| {
-        // toml's messages span several lines (a caret under the culprit); keep them, indented
-        // under the file name, because the excerpt shows where the problem is.
-        let e = e.trim_end().replace('\n', "\n  ");
-        // Our own messages start with the line: `FILE:LINE: …`, as compilers write it.
-        let (place, e) = match e.strip_prefix("line ") {
-            Some(rest) => match rest.split_once(": ") {
-                Some((line, rest)) => (format!("{name}:{line}"), rest.to_string()),
+    crate::config::read_suppressions(path).map_err(|e| match e {
+        ConfigError::Read { source, .. } => {
+            CliError::usage(format!("cannot read suppression file {name}: {source}"))
+        }
+        ConfigError::Invalid { message, .. } => {
+            // toml's messages span several lines (a caret under the culprit); keep them,
+            // indented under the file name, because the excerpt shows where the problem is.
+            let e = message.trim_end().replace('\n', "\n  ");
+            // Our own messages start with the line: `FILE:LINE: …`, as compilers write it.
+            let (place, e) = match e.strip_prefix("line ") {
+                Some(rest) => match rest.split_once(": ") {
+                    Some((line, rest)) => (format!("{name}:{line}"), rest.to_string()),
+                    None => (name.clone(), e.clone()),
+                },
                 None => (name.clone(), e.clone()),
-            },
-            None => (name.clone(), e.clone()),
-        };
-        CliError::usage(format!("suppression file {place}: {}", sanitize_lines(&e)))
+            };
+            CliError::usage(format!("suppression file {place}: {}", sanitize_lines(&e)))
+        }
     })
 }
 

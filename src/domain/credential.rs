@@ -124,8 +124,10 @@ impl KeyCredential {
     }
 }
 
-/// Standard base64 (with or without padding); `None` when `s` is not base64.
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
+/// Standard base64 (Graph's Edm.Binary), with or without padding, and its URL-safe
+/// alphabet; surrounding blanks are ignored. `None` when `s` is not base64. The one decoder:
+/// thumbprints here, a certificate's DER in the live backend.
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     fn value(c: u8) -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => u32::from(c - b'A'),
@@ -136,7 +138,7 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
             _ => return None,
         })
     }
-    let trimmed = s.trim_end_matches('=');
+    let trimmed = s.trim().trim_end_matches('=');
     let mut out = Vec::with_capacity(trimmed.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in trimmed.bytes() {
@@ -269,6 +271,17 @@ mod tests {
             cert("AAECAwQFBgcICQoLDA0ODxAREhM=").thumbprint().as_deref(),
             Some("000102030405060708090A0B0C0D0E0F10111213")
         );
+    }
+
+    #[test]
+    fn base64_is_decoded_in_both_alphabets_padded_or_not() {
+        // "hello?>" holds 0x3f and 0x3e, so its encodings differ between the alphabets.
+        let want = b"hello?>".to_vec();
+        assert_eq!(decode_base64("aGVsbG8/Pg==").as_ref(), Some(&want));
+        assert_eq!(decode_base64(" aGVsbG8/Pg\n").as_ref(), Some(&want));
+        assert_eq!(decode_base64("aGVsbG8_Pg").as_ref(), Some(&want));
+        assert_eq!(decode_base64("aGVs bG8="), None);
+        assert_eq!(decode_base64("my-cert!"), None);
     }
 
     #[test]

@@ -279,7 +279,7 @@ impl LiveBackend {
                 let der = v
                     .get("key")
                     .and_then(|k| k.as_str())
-                    .and_then(decode_base64);
+                    .and_then(crate::domain::credential::decode_base64);
                 let mut k: KeyCredential = serde_json::from_value::<WireKey>(v)
                     .map(Into::into)
                     .map_err(|e| Error::Decode {
@@ -588,32 +588,6 @@ fn missing(what: &'static str, id: &str) -> Error {
         what,
         id: id.to_string(),
     })
-}
-
-/// Standard base64 (Graph's Edm.Binary); `None` when it is not.
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        })
-    };
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.trim().trim_end_matches('=').bytes() {
-        acc = (acc << 6) | value(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }
 
 fn key_id_of(k: &serde_json::Value) -> &str {

@@ -12,8 +12,10 @@
 //! ends the load at once: the crawl future is dropped, and with it every request in flight.
 //!
 //! `check` and `apply` turn every `Check` and `Change` into Graph/ARM calls, reading what an
-//! undo needs before changing anything, so `Applied::undo` restores the tenant (a removed
-//! secret comes back as a new secret with the same metadata: its value cannot be restored).
+//! undo needs before changing anything, so `Applied::undo` restores the tenant — except a
+//! removed secret: `addPassword` picks a new keyId and value, so the workload's secret is gone
+//! for good, `restores_removed_secrets` is false, and a rollback leaves the removal in place
+//! and says so.
 //!
 //! Submodules: `cloud` (hosts per cloud), `endpoints` (URL rules), `auth` (credentials),
 //! `retry` and `http` (the azure_core pipelines), `error` (typed errors), `wire` (JSON

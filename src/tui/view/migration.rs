@@ -47,13 +47,13 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
     let lines = match m.stage {
         Stage::Pick => pick(m, &t),
         Stage::Form => form(m, &t),
-        Stage::Review => plan_lines(m.plan.as_ref(), &t),
+        Stage::Plan => plan_lines(m.plan.as_ref(), &t),
         Stage::Confirm => confirm(m, &t),
         Stage::Running => running(m, &t, ui.frame_count),
         Stage::Done => done(m, &t),
     };
     let scroll = match m.stage {
-        Stage::Review | Stage::Done => m.scroll,
+        Stage::Plan | Stage::Done => m.scroll,
         // Keep the focused field in view on a short screen.
         Stage::Form => form_scroll(m, body.height),
         _ => 0,
@@ -75,7 +75,7 @@ fn stage_line(m: &MigrationState, t: &Theme) -> Line<'static> {
     let stages = [
         (Stage::Pick, "pick"),
         (Stage::Form, "form"),
-        (Stage::Review, "plan"),
+        (Stage::Plan, "plan"),
         (Stage::Confirm, "confirm"),
         (Stage::Running, "run"),
         (Stage::Done, "done"),
