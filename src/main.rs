@@ -160,6 +160,20 @@ fn live_config(source: &SourceArgs, now: Timestamp) -> LiveConfig {
     }
 }
 
+/// How the explorer's end becomes the CLI contract's exit code: it could not start or go on
+/// (a bad configuration file, an unusable terminal) is bad usage; a signal that stopped a
+/// running migration exits as an interrupted CLI migration does.
+fn explorer_error(e: credwise::tui::Error) -> CliError {
+    let code = match e {
+        credwise::tui::Error::Setup(_) => cli::exit::USAGE,
+        credwise::tui::Error::Interrupted(_) => cli::exit::SERVICE,
+    };
+    CliError {
+        code,
+        message: e.to_string(),
+    }
+}
+
 async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
     let read_only = cli.read_only;
     match &cli.command {
@@ -203,6 +217,7 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
                 opener,
             )
             .await
+            .map_err(explorer_error)
         }
         Some(Command::List(args)) => {
             let source = open_cli_source(&cli.source, read_only, now)?;
@@ -227,7 +242,7 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
             cli::wizard::check_no_source(&cli.source)?;
             match &args.answers {
                 Some(file) => cli::wizard::run(args, file, now),
-                None => credwise::tui::run_wizard(now).await,
+                None => credwise::tui::run_wizard(now).await.map_err(explorer_error),
             }
         }
         Some(Command::Migrate(cmd)) => {

@@ -1,7 +1,6 @@
 //! The dependency rule, checked by reading the sources: every layer imports only the layers
-//! below it (use trees parsed and expanded, so a grouped or nested import is caught; one
-//! listed exception with its reason), `domain` is pure (no I/O, clock,
-//! terminal, HTTP or outer layer), `app` knows no terminal, and the inner layers never reach
+//! below it (use trees parsed and expanded, so a grouped or nested import is caught; no
+//! exceptions), `domain` is pure (no I/O, clock, terminal, HTTP or outer layer), `app` knows no terminal, and the inner layers never reach
 //! for the outer ones. Cheap, and it fails the build the day someone takes a shortcut.
 #![allow(clippy::unwrap_used)]
 
@@ -205,13 +204,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
 ];
-
-/// Known exceptions, each with its reason (to go with #12's typed seams).
-const EXCEPTIONS: &[(&str, &str, &str)] = &[(
-    "tui",
-    "cli",
-    "the explorer returns cli::CliError (an exit code and a message) to main",
-)];
 
 /// External crates (and std modules) a layer must not name.
 const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
@@ -428,9 +420,6 @@ fn layer_violations(files: &[(PathBuf, String)]) -> Vec<String> {
             if let Some(target) = layer_of(&path, &module)
                 && target != layer
                 && !allowed.contains(&target.as_str())
-                && !EXCEPTIONS
-                    .iter()
-                    .any(|(from, to, _)| *from == layer && *to == target)
             {
                 found.push(format!(
                     "{}:{line}: {layer} → {target} ({path})",

@@ -12,10 +12,10 @@ use std::path::PathBuf;
 
 use common::cli::{Run, credwise, s};
 use common::migration::demo_snapshot;
+use credwise::cli::exit::WAITING as EXIT_WAITING;
 use credwise::domain::credential::CredentialType;
 use credwise::domain::usage::{CredentialActivity, UsageSource};
 use credwise::domain::{Change, TenantSnapshot, Timestamp};
-use credwise::jobs::migrate::EXIT_WAITING;
 use credwise::store::journal::{JournalStore, Record};
 use credwise::store::snapshot_file;
 use serde_json::Value;

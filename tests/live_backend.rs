@@ -357,7 +357,7 @@ async fn a_network_failure_of_the_federated_credential_batches_fails_the_load() 
     .unwrap();
     let err = load(&b).await.unwrap_err();
     assert!(matches!(err, Error::Network(_)), "{err:?}");
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(credwise::cli::exit::of_error(&err), 3);
 }
 
 #[tokio::test]
@@ -428,7 +428,7 @@ async fn a_v1_list_broken_off_fails_the_load_naming_the_object() {
         .filter(|r| r.path_and_query.starts_with("/v1.0/servicePrincipals?"))
         .count();
     assert_eq!(pages, 1);
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(credwise::cli::exit::of_error(&err), 3);
 }
 
 #[tokio::test]
@@ -675,7 +675,7 @@ async fn a_tenant_that_stays_throttled_fails_with_throttled() {
         ),
         "{err:?}"
     );
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(credwise::cli::exit::of_error(&err), 3);
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "{:?}",
@@ -726,7 +726,7 @@ async fn graph_errors_are_typed() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(credwise::cli::exit::of_error(&err), 3);
 
     let err = load_failing(&emu, &b, "/v1.0/applications", FaultAction::Unauthorized).await;
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
@@ -813,7 +813,7 @@ async fn a_truncated_body_is_read_again_or_reported() {
         m.contains("the answer was cut off") && m.ends_with("try again"),
         "{m}"
     );
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(credwise::cli::exit::of_error(&err), 3);
 }
 
 #[tokio::test]
@@ -1211,7 +1211,7 @@ async fn secrets_are_added_removed_and_restored() {
         })
         .await
         .unwrap_err();
-    assert_eq!(err.exit_code(), 2, "{err}");
+    assert_eq!(credwise::cli::exit::of_error(&err), 2, "{err}");
 }
 
 #[tokio::test]
@@ -1374,7 +1374,7 @@ async fn certificates_are_added_and_removed_without_dropping_the_others() {
         })
         .await
         .unwrap_err();
-    assert_eq!(err.exit_code(), 2, "{err}");
+    assert_eq!(credwise::cli::exit::of_error(&err), 2, "{err}");
 }
 
 #[tokio::test]
@@ -2092,7 +2092,7 @@ async fn changes_on_the_wrong_kind_of_object_are_refused_without_a_call() {
         },
     ] {
         let err = rig.b.apply(&change).await.unwrap_err();
-        assert_eq!(err.exit_code(), 2, "{change:?}: {err}");
+        assert_eq!(credwise::cli::exit::of_error(&err), 2, "{change:?}: {err}");
     }
     assert_eq!(rig.emu.requests().len(), before);
 }
@@ -2388,7 +2388,7 @@ async fn when_no_credential_works_the_error_says_what_was_tried() {
         .map(|a| (a.source.as_str(), a.skipped))
         .collect();
     assert_eq!(tried, [("workload identity", true), ("Azure CLI", false)]);
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(credwise::cli::exit::of_error(&err), 3);
     let text = err.to_string();
     for want in [
         "workload identity  skipped: AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID not set",

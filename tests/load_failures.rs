@@ -74,7 +74,7 @@ async fn a_network_cut_on_arm_fails_the_load_within_the_transport_budget() {
     };
     assert!(matches!(err, Error::Network(_)), "{err:?}");
     assert!(err.to_string().contains("ARM"), "{err}");
-    assert_eq!(err.exit_code(), 3);
+    assert_eq!(credwise::cli::exit::of_error(&err), 3);
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -142,7 +142,11 @@ async fn a_network_or_service_failure_in_any_azure_phase_fails_the_load() {
                 matches!(err, Error::Network(_) | Error::Service { .. }),
                 "{phase}, {action:?}: {err:?}"
             );
-            assert_eq!(err.exit_code(), 3, "{phase}, {action:?}");
+            assert_eq!(
+                credwise::cli::exit::of_error(&err),
+                3,
+                "{phase}, {action:?}"
+            );
         }
     }
     // A missing permission in the same phases stays a warning, and the rest loads.

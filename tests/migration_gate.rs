@@ -13,13 +13,14 @@ use std::sync::{Arc, Mutex};
 use common::NOW;
 use common::migration::{certificate, ctx, demo_backend, demo_snapshot, demo_source, store};
 use credwise::backend::{Applied, Backend, Error, Loaded, Progress, Scope, UsageRequest};
+use credwise::cli::exit;
 use credwise::domain::change::Target;
 use credwise::domain::credential::CredentialType;
 use credwise::domain::migration::retirement::GateVerdict;
 use credwise::domain::migration::{CertificateForm, Plan, SequentialIds};
 use credwise::domain::usage::{CredentialActivity, UsageData, UsageSource};
 use credwise::domain::{Change, Check, CheckOutcome, Directory, ObjectCredentials, Timestamp};
-use credwise::jobs::migrate::{self, EXIT_WAITING, Options, RunOutcome};
+use credwise::jobs::migrate::{self, Options, RunOutcome};
 use credwise::store::journal::{JournalStore, Outcome, Record, StepState};
 
 /// The orders-web application (its name is shared with its service principal and a
@@ -193,7 +194,7 @@ fn a_removal_without_evidence_waits_and_nothing_is_removed() {
                 .any(|m| m.contains("has not been seen signing in since it was added")),
             "{missing:?}"
         );
-        assert_eq!(summary.outcome.exit_code(), EXIT_WAITING);
+        assert_eq!(exit::of_outcome(&summary.outcome), exit::WAITING);
         assert!(!summary.outcome.ended());
         let words = summary.wording();
         assert!(

@@ -18,7 +18,8 @@ use common::migration::{
 };
 use credwise::backend::read_only::ReadOnly;
 use credwise::backend::snapshot::SnapshotBackend;
-use credwise::backend::{Applied, Backend, Error, Loaded, Progress, Scope};
+use credwise::backend::{Applied, Backend, Cause, Error, Loaded, Progress, Scope};
+use credwise::cli::exit;
 use credwise::domain::migration::{CertificateForm, Plan, SequentialIds};
 use credwise::domain::{Change, Check, CheckOutcome, Directory, TenantSnapshot};
 use credwise::jobs::migrate::certificate as cert_job;
@@ -227,11 +228,10 @@ fn a_failure_at_every_step_then_resume_reaches_the_same_end_state() {
                     let faulty = Faulty::failing(inner.clone(), fault, k);
                     let summary = run(&faulty, &store, &plan).await;
                     match &summary.outcome {
-                        RunOutcome::Failed {
-                            index, exit_code, ..
-                        } => {
+                        RunOutcome::Failed { index, cause, .. } => {
                             assert_eq!(*index, k, "{sample:?} {fault:?}");
-                            assert_eq!(*exit_code, 3, "a service failure exits 3");
+                            assert_eq!(*cause, Cause::Service, "a service failure");
+                            assert_eq!(exit::of_outcome(&summary.outcome), 3, "exits 3");
                         }
                         other => panic!("{sample:?} {fault:?} at {k}: {other:?}"),
                     }
@@ -490,10 +490,11 @@ fn read_only_refuses_every_step_with_a_clear_message() {
             RunOutcome::Failed {
                 index,
                 error,
-                exit_code,
+                cause,
             } => {
                 assert_eq!(index, 0);
-                assert_eq!(exit_code, 2);
+                assert_eq!(cause, Cause::Refused);
+                assert_eq!(exit::of_cause(cause), 2);
                 assert!(error.contains("read-only"), "{error}");
             }
             other => panic!("{other:?}"),
@@ -525,7 +526,7 @@ fn a_second_credwise_on_the_same_identity_is_refused_and_a_stale_lock_is_taken_o
                 "{err}"
             );
             assert!(err.to_string().contains("another credwise"), "{err}");
-            assert_eq!(err.exit_code(), 2);
+            assert_eq!(credwise::cli::exit::of_migrate(&err), 2);
             assert!(store.list().unwrap().0.is_empty(), "nothing journaled");
         }
         // A lock left by a process that is gone.

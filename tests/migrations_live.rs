@@ -655,13 +655,14 @@ fn a_fault_at_every_step_is_ridden_through_or_resumed_to_the_same_end_state() {
                             "{what}: sent again after the wait"
                         );
                     } else {
-                        let RunOutcome::Failed {
-                            index, exit_code, ..
-                        } = &summary.outcome
-                        else {
+                        let RunOutcome::Failed { index, cause, .. } = &summary.outcome else {
                             panic!("{what}: {:?}", summary.outcome)
                         };
-                        assert_eq!((*index, *exit_code), (k, 3), "{what}");
+                        assert_eq!(
+                            (*index, *cause),
+                            (k, credwise::backend::Cause::Service),
+                            "{what}"
+                        );
                         assert_eq!(
                             sent(&emu, &m),
                             skip + 1,

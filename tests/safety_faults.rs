@@ -585,7 +585,7 @@ fn a_second_migration_on_an_identity_with_an_open_one_is_refused() {
             message.contains(&format!("credwise migrate rollback {}", open.journal_id)),
             "{message}"
         );
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(credwise::cli::exit::of_migrate(&e), 2);
         assert_eq!(tenant(inner.as_ref()).await, before, "nothing changed");
         assert_eq!(store.list().unwrap().0.len(), 1, "no second journal");
     });

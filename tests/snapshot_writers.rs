@@ -188,7 +188,7 @@ async fn a_change_whose_target_changed_under_it_fails_clearly() {
             && message.contains("the change was not made"),
         "{message}"
     );
-    assert_eq!(err.exit_code(), 2);
+    assert_eq!(credwise::cli::exit::of_error(&err), 2);
     assert_eq!(
         std::fs::read(&file).unwrap(),
         written,

@@ -259,18 +259,30 @@ impl Error {
         )
     }
 
-    /// The process exit code the CLI contract gives this error: 2 for bad input, 3 for a
-    /// service, authentication or network failure.
-    pub fn exit_code(&self) -> u8 {
+    /// Whose failure this is: bad input or a refused change, or a service, authentication or
+    /// network failure. The CLI turns it into its exit code (`cli::exit`); nothing else needs
+    /// a number.
+    pub fn cause(&self) -> Cause {
         match self {
             Error::Snapshot(_)
             | Error::Rejected(_)
             | Error::ReadOnly
             | Error::Unavailable(_)
-            | Error::Endpoint(_) => 2,
-            _ => 3,
+            | Error::Endpoint(_) => Cause::Refused,
+            _ => Cause::Service,
         }
     }
+}
+
+/// Whose failure an error is, for whoever must tell them apart (the CLI's exit codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// Bad input, or a change refused (by the tenant, the read-only mode, a safety rule): the
+    /// user has something to fix.
+    Refused,
+    /// A service, authentication or network failure (or a disk that cannot be written): the
+    /// same request may work later.
+    Service,
 }
 
 /// A source of tenant data and a sink for changes.

@@ -4,6 +4,7 @@
 //! May import `app`, `jobs`, `backend`, `store` and `domain`; never the terminal UI.
 
 pub mod audit;
+pub mod exit;
 pub mod json;
 pub mod list;
 pub mod migrate;
@@ -200,7 +201,7 @@ pub struct CliError {
 impl CliError {
     pub fn usage(message: impl Into<String>) -> Self {
         Self {
-            code: 2,
+            code: exit::USAGE,
             message: message.into(),
         }
     }
@@ -209,7 +210,7 @@ impl CliError {
 impl From<crate::backend::Error> for CliError {
     fn from(e: crate::backend::Error) -> Self {
         Self {
-            code: e.exit_code(),
+            code: exit::of_error(&e),
             message: e.to_string(),
         }
     }

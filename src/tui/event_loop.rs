@@ -18,13 +18,24 @@ use super::ui_state::UiState;
 use super::{input, terminal, view};
 use crate::app::{App, Command, Msg, update};
 use crate::backend::Backend;
-use crate::cli::CliError;
 use crate::domain::Timestamp;
 use crate::domain::audit::suppress::Suppression;
 use crate::runtime::{Opener, Runtime, Source, signals};
 use crate::store::cache::CacheSlot;
 use crate::store::journal::SourceRecord;
 use crate::{config, store};
+
+/// How the explorer ended, other than by the user quitting; `main` gives each its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// It could not start or go on: a configuration file, the theme, the terminal (the message
+    /// says which and why).
+    #[error("{0}")]
+    Setup(String),
+    /// A signal stopped a running migration: what became of it and how to go on.
+    #[error("{0}")]
+    Interrupted(String),
+}
 
 /// Runs the explorer until the user quits. `live_clock` is false when the time is pinned
 /// (`CREDWISE_NOW`), so screens stay reproducible.
@@ -36,10 +47,10 @@ pub async fn run(
     now: Timestamp,
     live_clock: bool,
     opener: Opener,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     // Configuration errors are reported before the screen is taken over.
     let settings =
-        config::load(store::paths::config_dir()).map_err(|e| CliError::usage(e.to_string()))?;
+        config::load(store::paths::config_dir()).map_err(|e| Error::Setup(e.to_string()))?;
     let mut app = App::new(backend.describe(), read_only, now);
     app.thresholds = settings.config.thresholds();
     app.sort = settings.config.sort();
@@ -54,7 +65,7 @@ pub async fn run(
             })
         }
     }
-    let theme = Theme::from_env_and(settings.theme.as_ref()).map_err(CliError::usage)?;
+    let theme = Theme::from_env_and(settings.theme.as_ref()).map_err(Error::Setup)?;
     let ui = UiState::new(settings.keymap, theme);
     let source = Source {
         tenant: crate::jobs::load::Source { backend, cache },
@@ -74,12 +85,12 @@ pub async fn run(
 
 /// `credwise wizard`: the decision wizard alone, full-screen. No tenant, no network, no
 /// credential is looked up.
-pub async fn run_wizard(now: Timestamp) -> Result<(), CliError> {
+pub async fn run_wizard(now: Timestamp) -> Result<(), Error> {
     let settings =
-        config::load(store::paths::config_dir()).map_err(|e| CliError::usage(e.to_string()))?;
-    let table = crate::app::wizard::decision_table().map_err(|e| CliError::usage(e.to_string()))?;
+        config::load(store::paths::config_dir()).map_err(|e| Error::Setup(e.to_string()))?;
+    let table = crate::app::wizard::decision_table().map_err(|e| Error::Setup(e.to_string()))?;
     let app = App::standalone_wizard(Arc::new(table), now);
-    let theme = Theme::from_env_and(settings.theme.as_ref()).map_err(CliError::usage)?;
+    let theme = Theme::from_env_and(settings.theme.as_ref()).map_err(Error::Setup)?;
     let ui = UiState::new(settings.keymap, theme);
     event_loop(
         app,
@@ -103,8 +114,8 @@ async fn event_loop(
     mouse: bool,
     live_clock: bool,
     opener: Option<Opener>,
-) -> Result<(), CliError> {
-    let (mut terminal, _guard) = terminal::enter(mouse).map_err(CliError::usage)?;
+) -> Result<(), Error> {
+    let (mut terminal, _guard) = terminal::enter(mouse).map_err(Error::Setup)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut rt = Runtime::new(
         source,
@@ -128,7 +139,7 @@ async fn event_loop(
     loop {
         terminal
             .draw(|f| view::render(&app, &mut ui, f))
-            .map_err(|e| CliError::usage(format!("cannot draw: {e}")))?;
+            .map_err(|e| Error::Setup(format!("cannot draw: {e}")))?;
         if let Some(rows) = ui.areas.list_rows.map(|r| r.height as usize)
             && rows != app.list_rows
         {
@@ -152,7 +163,7 @@ async fn event_loop(
                     }
                     last
                 }
-                Some(Err(e)) => return Err(CliError::usage(format!("terminal input failed: {e}"))),
+                Some(Err(e)) => return Err(Error::Setup(format!("terminal input failed: {e}"))),
                 None => Some(Msg::Command(Command::Quit)),
             },
             Some(msg) = rx.recv() => Some(msg),
@@ -194,20 +205,17 @@ fn migration_running(app: &App) -> bool {
 
 /// How credwise ends after `signal` stopped a running migration: what became of it and how
 /// to go on (printed once the terminal is restored), unless it had finished after all.
-fn ended_by(signal: &str, app: &App) -> Result<(), CliError> {
+fn ended_by(signal: &str, app: &App) -> Result<(), Error> {
     let outcome = app.migration.as_ref().and_then(|m| m.outcome.as_ref());
     match outcome {
         Some(o) if o.completed => Ok(()),
-        Some(o) => Err(CliError {
-            code: 3,
-            message: format!("{signal}: {}", o.wording.one_line()),
-        }),
+        Some(o) => Err(Error::Interrupted(format!(
+            "{signal}: {}",
+            o.wording.one_line()
+        ))),
         // A second signal ended the loop before the run could.
-        None => Err(CliError {
-            code: 3,
-            message: format!(
-                "{signal} twice: stopped in the middle of a step; the journal holds it as started, and `credwise migrate resume` checks it before acting again."
-            ),
-        }),
+        None => Err(Error::Interrupted(format!(
+            "{signal} twice: stopped in the middle of a step; the journal holds it as started, and `credwise migrate resume` checks it before acting again."
+        ))),
     }
 }

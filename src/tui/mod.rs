@@ -13,4 +13,4 @@ pub mod theme;
 pub mod ui_state;
 pub mod view;
 
-pub use event_loop::{run, run_wizard};
+pub use event_loop::{Error, run, run_wizard};

@@ -194,7 +194,7 @@ mod tests {
         ];
         for (graph, arm, auth, want) in cases {
             let err = resolve(graph, arm, auth).unwrap_err();
-            assert_eq!(err.exit_code(), 2, "{err}");
+            assert_eq!(err.cause(), crate::backend::Cause::Refused, "{err}");
             assert!(err.to_string().contains(want), "{err}");
         }
     }

@@ -297,7 +297,7 @@ mod tests {
         assert!(text.contains("Application.Read.All"), "{text}");
         assert!(text.contains("Insufficient privileges"), "{text}");
         assert!(text.contains("r-1"), "{text}");
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.cause(), crate::backend::Cause::Service);
     }
 
     #[test]

@@ -26,12 +26,13 @@ use super::progress::{
 use super::{CliError, Env, GateArgs, PlanFormat};
 use crate::backend::github::{GitHub, GitHubConfig};
 use crate::backend::live::RetrySettings;
+use crate::cli::exit;
 use crate::cli::output;
 use crate::cli::table::Table;
 use crate::domain::migration::github_immutable::{self, BulkScope, ImmutableSubjectForm, KnownIds};
 use crate::domain::migration::{PlanContext, retirement::GateOptions};
 use crate::domain::{Directory, Timestamp};
-use crate::jobs::migrate::{self, Draft, EXIT_WAITING, Summary};
+use crate::jobs::migrate::{self, Draft, Summary};
 use crate::sanitize;
 use crate::store::journal::JournalStore;
 
@@ -184,7 +185,7 @@ pub(super) async fn execute(
             results.push((
                 draft,
                 Err(CliError {
-                    code: 3,
+                    code: exit::SERVICE,
                     message: "not started: the run was stopped".into(),
                 }),
             ));
@@ -273,7 +274,7 @@ async fn plans(
                 said(&found.renamed);
                 if let Some((repo, e)) = found.failed.into_iter().next() {
                     return Err(CliError {
-                        code: e.exit_code(),
+                        code: exit::of_error(&e),
                         message: format!(
                             "GitHub did not give the ids of {}: {} (give --owner-id and --repo-id instead)",
                             sanitize::display(&repo),
@@ -399,8 +400,8 @@ fn rows(table: &mut Table, draft: &Draft, outcome: &str) {
 fn severity(code: u8) -> u8 {
     match code {
         0 => 0,
-        EXIT_WAITING => 1,
-        2 => 2,
+        exit::WAITING => 1,
+        exit::USAGE => 2,
         _ => 3,
     }
 }
@@ -421,7 +422,7 @@ fn report_bulk(
         let name = sanitize::display(&draft.plan.identity.display_name).into_owned();
         match result {
             Ok(summary) => {
-                let code = summary.outcome.exit_code();
+                let code = exit::of_outcome(&summary.outcome);
                 if severity(code) > severity(worst) {
                     worst = code;
                 }

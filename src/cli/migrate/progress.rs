@@ -85,7 +85,7 @@ pub(super) async fn unless_forced<T>(
 
 pub(super) fn interrupted_twice() -> CliError {
     CliError {
-        code: 3,
+        code: crate::cli::exit::SERVICE,
         message: "interrupted twice: stopped in the middle of a step. The journal holds it as started; `credwise migrate resume` checks it before acting again, `credwise migrate rollback` undoes what was done.".into(),
     }
 }
@@ -159,7 +159,7 @@ pub(super) fn journal_error(e: JournalError) -> CliError {
 
 pub(super) fn migrate_error(e: MigrateError) -> CliError {
     CliError {
-        code: e.exit_code(),
+        code: crate::cli::exit::of_migrate(&e),
         message: e.to_string(),
     }
 }
@@ -183,7 +183,7 @@ pub(super) fn finish(
             message.push_str(&sanitize::display(d));
         }
         return Err(CliError {
-            code: summary.outcome.exit_code(),
+            code: crate::cli::exit::of_outcome(&summary.outcome),
             message,
         });
     }

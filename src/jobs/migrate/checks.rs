@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::options::Options;
-use crate::backend::{Backend, Error as BackendError, Progress, Scope};
+use crate::backend::{Backend, Cause, Error as BackendError, Progress, Scope};
 use crate::domain::CheckOutcome;
 use crate::domain::change::{Change, Check};
 use crate::domain::migration::MigrationKind;
@@ -20,7 +20,7 @@ use crate::store::journal::{CreatedIds, JournalState};
 /// Why a step (or its undo) failed: the message, the exit code, and a look-alike's two sides.
 pub(super) struct Failure {
     pub message: String,
-    pub exit_code: u8,
+    pub cause: Cause,
     pub expected: Option<String>,
     pub found: Option<String>,
 }
@@ -29,7 +29,7 @@ impl Failure {
     pub(super) fn message(message: String) -> Self {
         Self {
             message,
-            exit_code: 2,
+            cause: Cause::Refused,
             expected: None,
             found: None,
         }
@@ -48,7 +48,7 @@ impl Failure {
                 "{what} ({}): expected {expected}; found {found}",
                 describe_check(check)
             ),
-            exit_code: 2,
+            cause: Cause::Refused,
             expected: Some(expected),
             found: Some(found),
         }
@@ -59,7 +59,7 @@ impl From<BackendError> for Failure {
     fn from(e: BackendError) -> Self {
         Self {
             message: e.to_string(),
-            exit_code: e.exit_code(),
+            cause: e.cause(),
             expected: None,
             found: None,
         }

@@ -3,7 +3,7 @@
 //! identity out, an open migration on the identity, another source or tenant. May import
 //! `store`, `backend` and `domain`.
 
-use crate::backend::Error as BackendError;
+use crate::backend::{Cause, Error as BackendError};
 use crate::domain::migration::safety::Lockout;
 use crate::store::journal::JournalError;
 
@@ -71,12 +71,12 @@ pub enum MigrateError {
 }
 
 impl MigrateError {
-    /// The CLI contract's exit code: 2 for refusals and bad input, 3 for service failures.
-    pub fn exit_code(&self) -> u8 {
+    /// Whose failure this is: a refusal or bad input, or a service (or disk) failure.
+    pub fn cause(&self) -> Cause {
         match self {
-            MigrateError::Backend(e) => e.exit_code(),
-            MigrateError::Journal(JournalError::Io { .. }) => 3,
-            _ => 2,
+            MigrateError::Backend(e) => e.cause(),
+            MigrateError::Journal(JournalError::Io { .. }) => Cause::Service,
+            _ => Cause::Refused,
         }
     }
 }

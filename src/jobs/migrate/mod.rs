@@ -66,8 +66,8 @@ pub use journals::{
 };
 pub use options::{Backoff, Clock, Event, Options, Pause};
 pub use outcome::{
-    EXIT_WAITING, Finished, KeptStep, RunOutcome, Summary, UnrestoredSecret, Wording, kept_steps,
-    kept_words, unrestored_secrets,
+    Finished, KeptStep, RunOutcome, Summary, UnrestoredSecret, Wording, kept_steps, kept_words,
+    unrestored_secrets,
 };
 pub use prepare::{Draft, PrepareError, Prepared, draft, draft_plan, finish, prepare};
 pub use rollback::{RollbackMode, rollback, rollback_with};

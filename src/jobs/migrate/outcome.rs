@@ -9,6 +9,8 @@
 
 use std::path::PathBuf;
 
+use crate::backend::Cause;
+
 use crate::domain::change::{Change, Target};
 use crate::domain::migration::plan::describe_change;
 use crate::domain::migration::progress::StepState;
@@ -19,12 +21,12 @@ use crate::store::journal::{JournalState, Outcome};
 pub enum RunOutcome {
     /// Every step verified; the migration is closed.
     Done,
-    /// Step `index` failed; the journal stays open for `resume` or `rollback`. `exit_code` is
-    /// the CLI contract's (2 bad input or refused, 3 service failure).
+    /// Step `index` failed; the journal stays open for `resume` or `rollback`. `cause` says
+    /// whose failure it was (the CLI makes it its exit code).
     Failed {
         index: usize,
         error: String,
-        exit_code: u8,
+        cause: Cause,
     },
     /// Cancelled; `next` is the first step not done (in a rollback: the next step to undo).
     Cancelled { next: usize },
@@ -45,7 +47,7 @@ pub enum RunOutcome {
     RollbackFailed {
         index: usize,
         error: String,
-        exit_code: u8,
+        cause: Cause,
     },
     /// Closed without touching the tenant.
     Abandoned,
@@ -59,10 +61,6 @@ pub enum RunOutcome {
         idle_days: i64,
     },
 }
-
-/// The CLI's exit code for a migration that waits on usage evidence: not a failure (nothing
-/// is wrong, run `resume` later) and not done either, so scripts can tell it apart.
-pub const EXIT_WAITING: u8 = 4;
 
 /// An outcome in words: a headline, and lines that follow it (remedies, what to run next).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,13 +114,12 @@ impl RunOutcome {
         }
     }
 
-    /// The exit code of the CLI contract: 0 when the migration ended as asked.
-    pub fn exit_code(&self) -> u8 {
+    /// Whose failure a failed step or undo was; `None` for every other outcome (the CLI
+    /// gives each of those its own exit code).
+    pub fn cause(&self) -> Option<Cause> {
         match self {
-            Self::Failed { exit_code, .. } | Self::RollbackFailed { exit_code, .. } => *exit_code,
-            Self::Cancelled { .. } => 3,
-            Self::Waiting { .. } => EXIT_WAITING,
-            _ => 0,
+            Self::Failed { cause, .. } | Self::RollbackFailed { cause, .. } => Some(*cause),
+            _ => None,
         }
     }
 
@@ -501,12 +498,12 @@ mod tests {
         let failed = RunOutcome::Failed {
             index: 1,
             error: "boom".into(),
-            exit_code: 3,
+            cause: Cause::Service,
         };
         let w = failed.wording(id, false, None);
         assert_eq!(w.headline, "Step 2 failed: boom.");
         assert!(w.details[0].contains(&format!("credwise migrate resume {id}")));
-        assert_eq!(failed.exit_code(), 3);
+        assert_eq!(failed.cause(), Some(Cause::Service));
         assert!(!failed.ended());
 
         let stopped = RunOutcome::Cancelled { next: 1 };
@@ -534,7 +531,7 @@ mod tests {
         );
         assert!(w.details[0].contains("az ad app credential reset --id app-1"));
         assert!(except.ended());
-        assert_eq!(except.exit_code(), 0);
+        assert_eq!(except.cause(), None);
         assert_eq!(
             except.status(),
             "rolled back, except 1 removed secret that cannot be restored"

@@ -301,7 +301,7 @@ fn undo_failed(
     let outcome = RunOutcome::RollbackFailed {
         index,
         error: f.message,
-        exit_code: f.exit_code,
+        cause: f.cause,
     };
     Ok(stop(journal, outcome, options))
 }

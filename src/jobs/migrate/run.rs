@@ -99,7 +99,7 @@ fn failed(
     let outcome = RunOutcome::Failed {
         index,
         error: f.message,
-        exit_code: f.exit_code,
+        cause: f.cause,
     };
     Ok(stop(journal, outcome, options))
 }
