@@ -642,7 +642,7 @@ fn a_run_killed_after_a_change_resumes_from_its_journal_without_doing_it_twice()
         let backend = Arc::new(SnapshotBackend::from_file(env.file()).unwrap());
         let faulty = Arc::new(Faulty::failing(backend, Fault::KillAfterApply, k));
         let source = SourceRecord {
-            kind: "snapshot".into(),
+            kind: credwise::store::journal::SourceKind::Snapshot,
             description: "snapshot tenant.json".into(),
             path: Some(env.file()),
             tenant: None,

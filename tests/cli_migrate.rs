@@ -485,7 +485,7 @@ fn interrupted(env: &Env, sample: Sample, k: usize) -> String {
     let faulty = Faulty::failing(backend, Fault::ServerError, k);
     let plan = sample.plan(&demo_snapshot(), "all");
     let source = SourceRecord {
-        kind: "snapshot".into(),
+        kind: credwise::store::journal::SourceKind::Snapshot,
         description: "snapshot tenant.json".into(),
         path: Some(env.file()),
         tenant: None,

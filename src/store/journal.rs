@@ -30,12 +30,35 @@ use crate::domain::migration::{MigrationKind, Plan};
 /// The journal format's version, in the first record.
 pub const VERSION: u32 = 1;
 
+/// What kind of tenant a migration ran on. On disk as `demo`, `snapshot` or `live`, the words
+/// journals have always held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// The embedded demo tenant: changes live in memory only.
+    Demo,
+    /// A snapshot file.
+    Snapshot,
+    /// A live tenant.
+    Live,
+}
+
+impl SourceKind {
+    /// The word on disk and in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Demo => "demo",
+            Self::Snapshot => "snapshot",
+            Self::Live => "live",
+        }
+    }
+}
+
 /// Where a migration's tenant came from, so `resume` and `rollback` can reopen it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceRecord {
-    /// `demo`, `snapshot` or `live`.
-    pub kind: String,
+    pub kind: SourceKind,
     /// The backend's own description (`snapshot contoso.json`).
     pub description: String,
     /// The snapshot file, absolute.
@@ -50,13 +73,13 @@ pub struct SourceRecord {
 impl SourceRecord {
     /// A live tenant (not the demo or a snapshot file).
     pub fn is_live(&self) -> bool {
-        self.kind == "live"
+        self.kind == SourceKind::Live
     }
 
     /// The embedded demo tenant (changes live in memory only).
     pub fn demo(description: impl Into<String>) -> Self {
         Self {
-            kind: "demo".into(),
+            kind: SourceKind::Demo,
             description: description.into(),
             path: None,
             tenant: None,
@@ -67,7 +90,7 @@ impl SourceRecord {
     /// A snapshot file; the path is made absolute so `resume` finds it from anywhere.
     pub fn snapshot(path: &Path, description: impl Into<String>) -> Self {
         Self {
-            kind: "snapshot".into(),
+            kind: SourceKind::Snapshot,
             description: description.into(),
             path: Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())),
             tenant: None,
@@ -78,7 +101,7 @@ impl SourceRecord {
     /// The live tenant.
     pub fn live(description: impl Into<String>, tenant: Option<String>, cloud: &str) -> Self {
         Self {
-            kind: "live".into(),
+            kind: SourceKind::Live,
             description: description.into(),
             path: None,
             tenant,
@@ -813,6 +836,32 @@ mod tests {
         );
         assert!(secret_marker("a plain plan with eyJ in it").is_none());
         assert!(secret_marker("MIIC8DCCAdigAwIBAgIQ").is_none());
+    }
+
+    /// Journals written while the kind was a free string read back the same, and are written
+    /// back byte for byte; a kind no credwise wrote is an error, not a guess.
+    #[test]
+    fn source_kinds_keep_their_words_on_disk() {
+        let written_before = [
+            (r#"{"kind":"demo","description":"demo"}"#, SourceKind::Demo),
+            (
+                r#"{"kind":"snapshot","description":"snapshot t.json","path":"/tmp/t.json"}"#,
+                SourceKind::Snapshot,
+            ),
+            (
+                r#"{"kind":"live","description":"live","tenant":"contoso","cloud":"public"}"#,
+                SourceKind::Live,
+            ),
+        ];
+        for (line, kind) in written_before {
+            let source: SourceRecord = serde_json::from_str(line).unwrap();
+            assert_eq!(source.kind, kind, "{line}");
+            assert_eq!(serde_json::to_string(&source).unwrap(), line);
+        }
+        assert!(
+            serde_json::from_str::<SourceRecord>(r#"{"kind":"cloud","description":"x"}"#).is_err()
+        );
+        assert_eq!(SourceRecord::demo("demo").kind.as_str(), "demo");
     }
 
     #[test]

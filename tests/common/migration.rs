@@ -17,7 +17,7 @@ use credwise::domain::migration::{
 };
 use credwise::domain::{Change, Check, CheckOutcome, Directory, ObjectCredentials, TenantSnapshot};
 use credwise::jobs::migrate::{self, Backoff, Options};
-use credwise::store::journal::{JournalStore, SourceRecord};
+use credwise::store::journal::{JournalStore, SourceKind, SourceRecord};
 
 use super::NOW;
 
@@ -70,7 +70,7 @@ pub fn options() -> Options {
 
 pub fn demo_source() -> SourceRecord {
     SourceRecord {
-        kind: "demo".into(),
+        kind: SourceKind::Demo,
         description: "demo".into(),
         path: None,
         tenant: None,

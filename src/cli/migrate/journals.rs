@@ -17,7 +17,7 @@ use crate::cli::output;
 use crate::cli::table::Table;
 use crate::jobs::migrate;
 use crate::sanitize;
-use crate::store::journal::{JournalState, JournalStore};
+use crate::store::journal::{JournalState, JournalStore, SourceKind};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -172,7 +172,7 @@ pub(super) async fn continue_journal(
     }
     // The source: what the user gave, else what the journal names.
     let given = env.source.demo || env.source.snapshot.is_some();
-    if !given && state.source.kind == "demo" {
+    if !given && state.source.kind == SourceKind::Demo {
         let summary =
             migrate::abandon(&store, &state.id, &clock_only(env)).map_err(migrate_error)?;
         return Err(abandoned_demo(&state.id, verb, &summary));
@@ -344,7 +344,7 @@ fn nothing_open(store: &JournalStore, verb: &str, rollback: bool) -> CliError {
         .and_then(|(states, _)| {
             states.into_iter().rev().find(|s| {
                 matches!(s.closed, Some((crate::store::journal::Outcome::Done, _)))
-                    && s.source.kind != "demo"
+                    && s.source.kind != SourceKind::Demo
             })
         });
     match latest_done {

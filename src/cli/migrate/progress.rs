@@ -14,7 +14,7 @@ use crate::domain::migration::PlanLine;
 use crate::domain::migration::progress::StepState;
 use crate::jobs::migrate::{self, Event, MigrateError, Options, RunOutcome, Summary};
 use crate::sanitize;
-use crate::store::journal::{JournalError, JournalState, SourceRecord};
+use crate::store::journal::{JournalError, JournalState, SourceKind, SourceRecord};
 
 /// Lines as text, with tenant strings stripped of control characters.
 pub(super) fn lines_text(lines: Vec<PlanLine>) -> String {
@@ -207,7 +207,7 @@ pub(super) fn finish(
             r.display()
         ));
     }
-    if source.demo || summary.state.source.kind == "demo" {
+    if source.demo || summary.state.source.kind == SourceKind::Demo {
         s.push_str("The demo tenant keeps changes in memory only: nothing was saved to a tenant or a file.\n");
     } else if let Some(p) = &summary.state.source.path {
         s.push_str(&format!("Updated {}.\n", p.display()));

@@ -14,7 +14,7 @@ use super::outcome::{RunOutcome, Summary};
 use crate::backend::Backend;
 use crate::domain::change::Target;
 use crate::store::journal::{
-    JournalError, JournalState, JournalStore, Outcome, Record, SourceRecord,
+    JournalError, JournalState, JournalStore, Outcome, Record, SourceKind, SourceRecord,
 };
 
 /// The open migration of an identity (by object id or by the object whose credentials it
@@ -61,16 +61,16 @@ pub(super) async fn ensure_same_source(
 ) -> Result<(), MigrateError> {
     let journal = &state.source;
     if let Some(given) = &options.source {
-        let where_ = |s: &SourceRecord| match (&s.path, s.kind.as_str()) {
+        let where_ = |s: &SourceRecord| match (&s.path, s.kind) {
             (Some(p), _) => format!("snapshot file {}", p.display()),
-            (None, "live") => format!(
+            (None, SourceKind::Live) => format!(
                 "the live tenant{}",
                 s.tenant
                     .as_deref()
                     .map(|t| format!(" {t}"))
                     .unwrap_or_default()
             ),
-            (None, kind) => format!("the {kind} tenant"),
+            (None, kind) => format!("the {} tenant", kind.as_str()),
         };
         let same_file = match (&journal.path, &given.path) {
             (Some(a), Some(b)) => same_path(a, b),

@@ -13,7 +13,7 @@ use super::outcome::{RunOutcome, kept_steps, unrestored_secrets};
 use crate::domain::Timestamp;
 use crate::domain::migration::plan::describe_check;
 use crate::domain::migration::retirement::GateVerdict;
-use crate::store::journal::{JournalState, Outcome, StepState};
+use crate::store::journal::{JournalState, Outcome, SourceKind, StepState};
 
 fn ts(t: Timestamp) -> String {
     crate::domain::rfc3339(t)
@@ -72,7 +72,7 @@ fn render_raw(state: &JournalState) -> String {
     row("Ended", ended);
     row("Outcome", outcome);
     md.push_str(&format!("\n{}\n", plan.summary));
-    if state.source.kind == "demo" {
+    if state.source.kind == SourceKind::Demo {
         md.push_str("\nThe source was the demo tenant: the changes lived in memory only.\n");
     }
 
