@@ -539,7 +539,7 @@ fn a_refresh_says_what_changed_or_why_it_read_everything() {
         format!("loaded {n} identities in full: no delta link was kept to refresh from")
     );
     let expired = Warning {
-        area: "refresh".into(),
+        area: credwise::backend::Area::Refresh,
         message: "the tenant was read in full: Graph no longer knows the saved delta link \
                   (410 Gone); delta links last seven days"
             .into(),
@@ -555,7 +555,7 @@ fn a_refresh_says_what_changed_or_why_it_read_everything() {
     assert!(!status(&app).is_error, "a full load is not a failure");
 
     let fics = Warning {
-        area: "federated credentials".into(),
+        area: credwise::backend::Area::FederatedCredentials,
         message: "could not be read again".into(),
     };
     update(&mut app, refreshed(delta(0, 1, 0), vec![fics]));

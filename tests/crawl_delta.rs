@@ -255,7 +255,10 @@ async fn an_expired_or_reset_delta_link_makes_the_refresh_a_full_load() {
             .unwrap();
         assert!(r.full);
         assert!(
-            r.loaded.warnings.iter().any(|w| w.area == "refresh"),
+            r.loaded
+                .warnings
+                .iter()
+                .any(|w| w.area == credwise::backend::Area::Refresh),
             "{:?}",
             r.loaded.warnings
         );
@@ -334,7 +337,8 @@ async fn every_remembered_load_keeps_its_sync_state_and_a_bad_cache_refreshes_in
         r.loaded
             .warnings
             .iter()
-            .any(|w| w.area == "cache" && w.message.starts_with("cache ignored")),
+            .any(|w| w.area == credwise::backend::Area::Cache
+                && w.message.starts_with("cache ignored")),
         "{:?}",
         r.loaded.warnings
     );

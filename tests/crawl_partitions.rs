@@ -374,7 +374,10 @@ async fn pacing_never_draws_a_429_from_a_bucket_it_could_see_coming() {
     .unwrap();
     let loaded = load(&b).await.unwrap();
     assert!(
-        loaded.warnings.iter().all(|w| w.area != "applications"),
+        loaded
+            .warnings
+            .iter()
+            .all(|w| w.area != credwise::backend::Area::Applications),
         "{:?}",
         loaded.warnings
     );

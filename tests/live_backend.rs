@@ -387,7 +387,7 @@ async fn an_app_only_the_beta_list_has_is_left_out_and_named() {
     let w: Vec<_> = loaded
         .warnings
         .iter()
-        .filter(|w| w.area == "federated credentials")
+        .filter(|w| w.area == credwise::backend::Area::FederatedCredentials)
         .collect();
     assert_eq!(w.len(), 1, "{:?}", loaded.warnings);
     assert!(
@@ -460,7 +460,7 @@ async fn objects_that_do_not_fit_are_left_out_and_named() {
     );
     assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     let w = &loaded.warnings[0];
-    assert_eq!(w.area, "service principals");
+    assert_eq!(w.area, credwise::backend::Area::ServicePrincipals);
     assert!(
         w.message.starts_with("2 object(s)")
             && w.message
@@ -937,7 +937,10 @@ async fn one_unreadable_phase_is_a_warning() {
     );
     let loaded = load(&backend(&emu)).await.unwrap();
     assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
-    assert!(loaded.warnings[0].area.contains("resources"));
+    assert_eq!(
+        loaded.warnings[0].area,
+        credwise::backend::Area::ResourceGraph
+    );
     assert!(!loaded.snapshot.user_assigned_identities.is_empty());
     assert!(!loaded.snapshot.role_assignments.is_empty());
 }
@@ -1963,7 +1966,7 @@ async fn resource_graph_rows_that_cannot_be_read_are_skipped_with_a_warning() {
     let warning = loaded
         .warnings
         .iter()
-        .find(|w| w.area.contains("Resource Graph"))
+        .find(|w| w.area == credwise::backend::Area::ResourceGraph)
         .expect("a warning about the skipped rows");
     for name in ["as-string", "as-array", "as-null"] {
         assert!(

@@ -43,7 +43,7 @@ async fn explore(source: Source, from_cache: bool) -> Vec<String> {
             Loading::CacheIgnored(_) => "ignored".into(),
             Loading::Fresh(a) => {
                 assert!(a.cached_at.is_none());
-                let areas: Vec<String> = a.warnings.iter().map(|w| w.area.clone()).collect();
+                let areas: Vec<String> = a.warnings.iter().map(|w| w.area.to_string()).collect();
                 format!("fresh {} {areas:?}", a.dir.snapshot().applications.len())
             }
             Loading::Failed(e) => format!("failed {e}"),
@@ -105,7 +105,11 @@ async fn a_cache_that_cannot_be_written_is_a_warning_for_the_cli_and_the_explore
         cache: Some(CacheSlot::new(&blocked, &["public", "t", "graph"])),
     };
     let loaded = load::fetch(&source, &Progress::silent()).await.unwrap();
-    let warning = loaded.warnings.iter().find(|w| w.area == "cache").unwrap();
+    let warning = loaded
+        .warnings
+        .iter()
+        .find(|w| w.area == credwise::backend::Area::Cache)
+        .unwrap();
     assert!(warning.message.starts_with("not cached"), "{warning:?}");
     let apps = demo::snapshot(NOW).applications.len();
     assert_eq!(

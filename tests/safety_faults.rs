@@ -885,7 +885,7 @@ fn a_live_crawl_that_lists_an_object_twice_keeps_one_copy_and_warns() {
         let warning = loaded
             .warnings
             .iter()
-            .find(|w| w.area == "duplicates")
+            .find(|w| w.area == credwise::backend::Area::Duplicates)
             .expect("a warning");
         assert!(warning.message.contains(&later.id), "{}", warning.message);
     });

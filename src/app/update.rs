@@ -9,6 +9,7 @@ use tui_input::InputRequest;
 use super::command::Command;
 use super::msg::{Effect, Msg};
 use super::{App, Crumb, LoadState, Mode, NavItem, Pane, SortKey, Status};
+use crate::backend::Area;
 use crate::domain::{EntryId, portal};
 
 /// Applies `msg` to `app` and returns the effects the runtime must carry out.
@@ -150,7 +151,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             let said = refresh
                 .as_ref()
                 .map(|r| refresh_summary(r, &warnings, count));
-            let others = warnings.iter().find(|w| w.area != "refresh");
+            let others = warnings.iter().find(|w| w.area != Area::Refresh);
             app.status = match (cached_at, warnings.first(), said) {
                 (None, _, Some(said)) => Some(match others {
                     Some(w) => Status {
@@ -171,7 +172,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     is_error: false,
                 }),
                 // The tenant is whole; only the cache had a problem.
-                (None, Some(w), None) if w.area == "cache" => Some(Status {
+                (None, Some(w), None) if w.area == Area::Cache => Some(Status {
                     text: format!("loaded {count} identities; {}", w.message),
                     is_error: true,
                 }),
@@ -686,7 +687,7 @@ fn refresh_summary(
     count: usize,
 ) -> String {
     if r.full {
-        return match warnings.iter().find(|w| w.area == "refresh") {
+        return match warnings.iter().find(|w| w.area == Area::Refresh) {
             Some(w) => format!("loaded {count} identities; {}", w.message),
             None => {
                 format!("loaded {count} identities in full: no delta link was kept to refresh from")

@@ -137,8 +137,55 @@ impl Default for UsageRequest {
 /// assignments): the explorer shows what it has and says what is missing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
-    pub area: String,
+    pub area: Area,
     pub message: String,
+}
+
+/// What part of the tenant (or of its loading) a `Warning` is about. Shown as its words
+/// (`federated credentials`), the same the progress line uses; code tells them apart by
+/// variant, never by the words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Applications,
+    ServicePrincipals,
+    FederatedCredentials,
+    /// An object listed twice (its later copy kept).
+    Duplicates,
+    /// Azure as a whole (no Azure access).
+    Azure,
+    Subscriptions,
+    ManagedIdentities,
+    /// The Resource Graph query for resources with managed identities.
+    ResourceGraph,
+    RoleAssignments,
+    /// An incremental load that had to fall back or skip part of the work.
+    Refresh,
+    /// The cached tenant (ignored, or not remembered).
+    Cache,
+}
+
+impl Area {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applications => "applications",
+            Self::ServicePrincipals => "service principals",
+            Self::FederatedCredentials => "federated credentials",
+            Self::Duplicates => "duplicates",
+            Self::Azure => "Azure",
+            Self::Subscriptions => "subscriptions",
+            Self::ManagedIdentities => "managed identities",
+            Self::ResourceGraph => "resources (Resource Graph)",
+            Self::RoleAssignments => "role assignments",
+            Self::Refresh => "refresh",
+            Self::Cache => "cache",
+        }
+    }
+}
+
+impl std::fmt::Display for Area {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A loaded tenant, possibly partial. The snapshot is shared: a large tenant is held once.
@@ -380,5 +427,48 @@ pub trait Backend: Send + Sync {
     /// rollback leaves the removal in place and says so.
     fn restores_removed_secrets(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Area;
+
+    /// The words a warning's area is shown with (`warning: AREA: …`, the status line) are the
+    /// ones the free-text area had: typing it changed no screen.
+    #[test]
+    fn warning_areas_keep_their_words() {
+        let words: Vec<String> = [
+            Area::Applications,
+            Area::ServicePrincipals,
+            Area::FederatedCredentials,
+            Area::Duplicates,
+            Area::Azure,
+            Area::Subscriptions,
+            Area::ManagedIdentities,
+            Area::ResourceGraph,
+            Area::RoleAssignments,
+            Area::Refresh,
+            Area::Cache,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            words,
+            [
+                "applications",
+                "service principals",
+                "federated credentials",
+                "duplicates",
+                "Azure",
+                "subscriptions",
+                "managed identities",
+                "resources (Resource Graph)",
+                "role assignments",
+                "refresh",
+                "cache"
+            ]
+        );
     }
 }

@@ -280,7 +280,12 @@ pub async fn load_directory(
 /// no longer knew the links).
 pub fn refresh_line(r: &crate::backend::Refreshed) -> String {
     if r.full {
-        return if r.loaded.warnings.iter().any(|w| w.area == "refresh") {
+        return if r
+            .loaded
+            .warnings
+            .iter()
+            .any(|w| w.area == crate::backend::Area::Refresh)
+        {
             "incremental: read the whole tenant (see the warning below)".to_string()
         } else {
             "incremental: no cached tenant with delta links to start from; read the whole tenant"

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::backend::{Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
+use crate::backend::{Area, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
 use crate::domain::audit::overview::{Overview, overview};
 use crate::domain::audit::suppress::Suppression;
 use crate::domain::audit::{AuditOptions, Report, audit};
@@ -100,7 +100,7 @@ pub async fn refresh(source: &Source, progress: &Progress) -> Result<Refreshed, 
         .await?;
     if let Some(message) = problem {
         refreshed.loaded.warnings.push(Warning {
-            area: "cache".into(),
+            area: Area::Cache,
             message,
         });
     }
@@ -154,7 +154,7 @@ async fn remember_or_warn(source: &Source, loaded: &mut Loaded, sync: Option<Syn
         && let Err(message) = remember(slot, loaded.snapshot.clone(), sync).await
     {
         loaded.warnings.push(Warning {
-            area: "cache".into(),
+            area: Area::Cache,
             message,
         });
     }
@@ -203,7 +203,7 @@ pub async fn explore(
     let mut warnings = loaded.warnings;
     if let Some(message) = cache_problem {
         warnings.push(Warning {
-            area: "cache".into(),
+            area: Area::Cache,
             message,
         });
     }

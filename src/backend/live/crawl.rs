@@ -427,7 +427,7 @@ impl Graph {
             }
             if let Some((_, why)) = failed.first() {
                 warnings.push(crate::backend::Warning {
-                    area: "federated credentials".into(),
+                    area: crate::backend::Area::FederatedCredentials,
                     message: format!(
                         "the federated credentials of {} application(s) could not be read \
                          again ({why}); they are shown as they were",
@@ -437,7 +437,7 @@ impl Graph {
             }
         }
         warnings.extend(super::graph::rejected_warning(
-            "federated credentials",
+            crate::backend::Area::FederatedCredentials,
             rejected,
         ));
         Ok((by_id, warnings))

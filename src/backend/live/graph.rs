@@ -55,7 +55,7 @@ use super::wire::{self, Me, Organization, Page};
 use crate::backend::wire::{
     Checked, WireApplication, WireFic, WireServicePrincipal, null_as_empty,
 };
-use crate::backend::{Arrived, Error, Progress, Warning};
+use crate::backend::{Area, Arrived, Error, Progress, Warning};
 use crate::domain::{Application, FederatedIdentityCredential, ServicePrincipal, Timestamp};
 
 /// The properties of an application credwise shows; `keyCredentials` brings certificate
@@ -553,21 +553,21 @@ impl Graph {
 
         let mut warnings = Vec::new();
         warnings.extend(union_warning(
-            "applications",
+            Area::Applications,
             applications.len() as u64 + app_rejected.len() as u64,
             app_count,
         ));
         warnings.extend(union_warning(
-            "service principals",
+            Area::ServicePrincipals,
             service_principals.len() as u64 + sp_rejected.len() as u64,
             sp_count,
         ));
-        warnings.extend(rejected_warning("applications", app_rejected));
-        warnings.extend(rejected_warning("service principals", sp_rejected));
+        warnings.extend(rejected_warning(Area::Applications, app_rejected));
+        warnings.extend(rejected_warning(Area::ServicePrincipals, sp_rejected));
         let mut fic_rejected = fics.rejected;
         if let Some(b) = &fics.broken {
             warnings.push(Warning {
-                area: FIC_STAGE.into(),
+                area: Area::FederatedCredentials,
                 message: format!(
                     "Graph beta broke off the federated-credential list at {} ({}: {}); the \
                      federated credentials of the applications after it are read one by one",
@@ -594,7 +594,7 @@ impl Graph {
             let mut only_beta: Vec<String> = by_id.into_keys().collect();
             only_beta.sort();
             warnings.push(Warning {
-                area: FIC_STAGE.into(),
+                area: Area::FederatedCredentials,
                 message: format!(
                     "{} application(s) appeared in the federated-credential list (Graph beta) \
                      but not in the application list (v1.0) — created or deleted while \
@@ -623,7 +623,7 @@ impl Graph {
                     })
                     .collect();
                 warnings.push(Warning {
-                    area: FIC_STAGE.into(),
+                    area: Area::FederatedCredentials,
                     message: format!(
                         "the federated credentials of {} application(s) could not be read \
                          ({why}) and are shown as none: {}",
@@ -633,7 +633,7 @@ impl Graph {
                 });
             }
         }
-        warnings.extend(rejected_warning(FIC_STAGE, fic_rejected));
+        warnings.extend(rejected_warning(Area::FederatedCredentials, fic_rejected));
         let f = applications
             .iter()
             .map(|a| a.federated_identity_credentials.len() as u64)
@@ -817,10 +817,10 @@ fn fic_item(r: wire::BatchItem, app: &str) -> Item {
 
 /// A warning when a list's partitions together found another number of objects than its
 /// `$count` (eventually consistent: objects created or deleted meanwhile also show here).
-fn union_warning(area: &str, found: u64, counted: Option<u64>) -> Option<Warning> {
+fn union_warning(area: Area, found: u64, counted: Option<u64>) -> Option<Warning> {
     let counted = counted?;
     (found != counted).then(|| Warning {
-        area: area.to_string(),
+        area,
         message: format!(
             "credwise's queries together found {found} {area} where Graph counts {counted}: \
              objects were created or deleted while credwise read the tenant, or some {area} \
@@ -841,11 +841,11 @@ fn some(names: &[String]) -> String {
 }
 
 /// One warning naming the objects of `area` that were left out, and why.
-pub fn rejected_warning(area: &str, rejected: Vec<Rejected>) -> Option<Warning> {
+pub fn rejected_warning(area: Area, rejected: Vec<Rejected>) -> Option<Warning> {
     let first = rejected.first()?;
     let named: Vec<String> = rejected.iter().map(|r| r.object.clone()).collect();
     Some(Warning {
-        area: area.to_string(),
+        area,
         message: format!(
             "{} object(s) did not have the shape Graph documents and are not shown: {} (the \
              first: {})",

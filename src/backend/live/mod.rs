@@ -61,7 +61,7 @@ use self::graph::Graph;
 use self::http::Service;
 use self::wire::Subscription;
 use super::wire::{infer_tenant_id, system_assigned_resources};
-use super::{Applied, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
+use super::{Applied, Area, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
 use crate::domain::change::Target;
 use crate::domain::delta::{Merged, SyncState};
 use crate::domain::{
@@ -359,7 +359,7 @@ impl LiveBackend {
         // only reach that object.
         for d in snapshot.dedupe() {
             warnings.push(Warning {
-                area: "duplicates".into(),
+                area: Area::Duplicates,
                 message: if d.first.collection == d.second.collection {
                     format!("listed twice: {d}; kept the later copy")
                 } else {
@@ -408,7 +408,7 @@ impl LiveBackend {
             (Outcome::Expired(why), _) | (_, Outcome::Expired(why)) => {
                 let mut loaded = self.load_inner(scope, progress).await?;
                 loaded.warnings.push(Warning {
-                    area: "refresh".into(),
+                    area: Area::Refresh,
                     message: format!(
                         "the tenant was read in full: Graph no longer knows the saved delta \
                          link ({why}); delta links last seven days"
@@ -426,8 +426,11 @@ impl LiveBackend {
         };
         let mut snapshot = cached;
         let mut warnings = Vec::new();
-        warnings.extend(graph::rejected_warning("applications", apps.rejected));
-        warnings.extend(graph::rejected_warning("service principals", sps.rejected));
+        warnings.extend(graph::rejected_warning(Area::Applications, apps.rejected));
+        warnings.extend(graph::rejected_warning(
+            Area::ServicePrincipals,
+            sps.rejected,
+        ));
         let (merged_apps, merged_sps) =
             crate::domain::delta::merge_tenant(&mut snapshot, apps.items, sps.items);
         let n = (merged_apps.added.len()
@@ -452,10 +455,13 @@ impl LiveBackend {
                     app.federated_identity_credentials = list;
                 }
             }
-            warnings.extend(graph::rejected_warning("federated credentials", rejected));
+            warnings.extend(graph::rejected_warning(
+                Area::FederatedCredentials,
+                rejected,
+            ));
             if let Some((_, why)) = failed.first() {
                 warnings.push(Warning {
-                    area: "federated credentials".into(),
+                    area: Area::FederatedCredentials,
                     message: format!(
                         "the federated credentials of {} changed application(s) could not be \
                          read again ({why}); they are shown as they were",
@@ -552,7 +558,7 @@ impl LiveBackend {
             Err(e) if !e.is_missing_permission() => return Err(e),
             Err(e) => {
                 out.warnings.push(Warning {
-                    area: "Azure".into(),
+                    area: Area::Azure,
                     message: format!(
                         "no Azure data (identities, resources, role assignments): {e}"
                     ),
@@ -577,7 +583,7 @@ impl LiveBackend {
                 .any(|s| s.subscription_id.eq_ignore_ascii_case(w))
             {
                 out.warnings.push(Warning {
-                    area: "subscriptions".into(),
+                    area: Area::Subscriptions,
                     message: format!(
                         "subscription {w} is not visible to the signed-in account in this tenant"
                     ),
@@ -661,7 +667,7 @@ impl LiveBackend {
                 u.federated_identity_credentials = list;
             }
         }
-        Ok((identities, summarize(STAGE, failures)))
+        Ok((identities, summarize(Area::ManagedIdentities, failures)))
     }
 
     async fn load_resources(
@@ -670,7 +676,6 @@ impl LiveBackend {
         progress: &Progress,
     ) -> Result<(Vec<AzureResource>, Option<Warning>, Option<Warning>), Error> {
         const STAGE: &str = "resources";
-        const AREA: &str = "resources (Resource Graph)";
         let mut out = Vec::new();
         let mut failures = Vec::new();
         let mut skipped = Vec::new();
@@ -697,10 +702,10 @@ impl LiveBackend {
         // Skipped rows are their own warning: the rest of the resources are whole and kept,
         // where a failed query drops them all (see `merge_arm`).
         let rows = skipped_rows(&skipped).map(|message| Warning {
-            area: AREA.to_string(),
+            area: Area::ResourceGraph,
             message,
         });
-        Ok((out, summarize(AREA, failures), rows))
+        Ok((out, summarize(Area::ResourceGraph, failures), rows))
     }
 
     async fn load_role_assignments(
@@ -729,7 +734,10 @@ impl LiveBackend {
                 Err(e) => failures.push((format!("subscription {sub}"), e)),
             }
         }
-        Ok((arm::dedup_assignments(all), summarize(STAGE, failures)))
+        Ok((
+            arm::dedup_assignments(all),
+            summarize(Area::RoleAssignments, failures),
+        ))
     }
 
     /// Puts the Azure part into the snapshot: only the subscriptions of the tenant, only the
@@ -848,14 +856,14 @@ fn skipped_rows(skipped: &[String]) -> Option<String> {
 
 /// One warning for the failures of a phase: how many, and the first reason (which names the
 /// permission or role for a 403).
-fn summarize(area: &str, failures: Vec<(String, Error)>) -> Option<Warning> {
+fn summarize(area: Area, failures: Vec<(String, Error)>) -> Option<Warning> {
     let (first_what, first) = failures.first()?;
     let more = match failures.len() {
         1 => String::new(),
         n => format!(" (and {} more)", n - 1),
     };
     Some(Warning {
-        area: area.to_string(),
+        area,
         message: format!("{first_what}{more} could not be read: {first}"),
     })
 }
@@ -1010,9 +1018,9 @@ mod tests {
 
     #[test]
     fn summaries_name_the_first_failure() {
-        assert!(summarize("x", vec![]).is_none());
+        assert!(summarize(Area::Subscriptions, vec![]).is_none());
         let w = summarize(
-            "managed identities",
+            Area::ManagedIdentities,
             vec![
                 (
                     "subscription s1".into(),
