@@ -432,7 +432,7 @@ pub trait Backend: Send + Sync {
 
 #[cfg(test)]
 mod tests {
-    use super::Area;
+    use crate::backend::Area;
 
     /// The words a warning's area is shown with (`warning: AREA: …`, the status line) are the
     /// ones the free-text area had: typing it changed no screen.
