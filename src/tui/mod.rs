@@ -3,8 +3,9 @@
 //! effects to the `runtime`, a frame drawn), `theme`, `ui_state` and `view/*`
 //! (render functions of `&App`).
 //!
-//! May import `runtime`, `app`, `jobs`, `backend`, `store`, `config` and `domain`, crossterm
-//! and ratatui.
+//! May import `runtime`, `app`, `jobs`, `backend`, `store`, `config`, `sanitize` and `domain`,
+//! crossterm and ratatui — never `cli`: the explorer ends with its own `Error`, which `main`
+//! turns into an exit code.
 
 mod event_loop;
 pub mod input;
