@@ -140,7 +140,7 @@ fn check_gate(report: &Report, gate: Severity) -> Result<(), CliError> {
         return Ok(());
     }
     Err(CliError {
-        code: 1,
+        code: super::exit::FINDINGS,
         message: format!(
             "audit failed: {} at or above {gate} (--fail-on {gate})",
             plural(n, "finding")
