@@ -453,6 +453,20 @@ pub enum Unused {
 }
 
 impl Evidence {
+    /// This evidence for a credential (or identity) held by a managed identity when
+    /// `managed`: "no sign-in since" becomes unknown. The sign-in log is read for service
+    /// principal sign-ins, and Microsoft Learn ("What are service principal sign-ins in
+    /// Microsoft Entra?") says those leave out managed identity sign-ins, which only the
+    /// managed identity sign-in log holds; its silence proves nothing about one. The explorer,
+    /// the audit and the retirement gate all ask through here, so none calls a managed
+    /// identity's credential unused on that silence.
+    pub fn held_by(self, managed: bool) -> Evidence {
+        match self {
+            Evidence::Idle { .. } if managed => Evidence::Unknown(Unknown::NotReported),
+            ev => ev,
+        }
+    }
+
     /// Days without a successful sign-in that the data proves, as of its collection.
     pub fn idle_days(&self) -> Option<i64> {
         match self {

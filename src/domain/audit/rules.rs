@@ -660,7 +660,7 @@ impl<'a> Auditor<'a> {
                 Cred::Secret(p) => CredentialRef::Secret(p),
                 Cred::Certificate(k) => CredentialRef::Certificate(k),
             };
-            let evidence = self.usage.credential(cref);
+            let evidence = self.evidence(cref, Place::of(holder()));
             let text: Cow<'static, str> = match evidence.unused_for(self.opts.unused_days) {
                 Unused::Yes { days } => format!(
                     "Safe to remove: unused for {days} days ({}). Remove it: `{}`.",
@@ -822,7 +822,7 @@ impl<'a> Auditor<'a> {
             Stronger::Certificate(l) => (format!("certificate {l}"), CITE_CERT_STRONGER),
             Stronger::Federated(n) => (format!("federated credential \"{n}\""), CITE_FEDERATION),
         };
-        let evidence = self.usage.credential(CredentialRef::Secret(c));
+        let evidence = self.evidence(CredentialRef::Secret(c), Place::of(holder));
         let now = self.opts.now;
         let text = match evidence.unused_for(self.opts.unused_days) {
             Unused::Yes { days } => format!(
@@ -861,10 +861,18 @@ impl<'a> Auditor<'a> {
         );
     }
 
+    /// The usage evidence of `c` where it is held (`Evidence::held_by`: a managed identity's
+    /// silence in the sign-in log proves nothing).
+    fn evidence(&self, c: CredentialRef<'_>, place: Place<'_>) -> Evidence {
+        self.usage
+            .credential(c)
+            .held_by(place.is_managed_identity())
+    }
+
     /// `credential-unused`: no sign-in for `unused_days` days, in data that covers them.
     /// Unknown data never fires it.
     fn unused(&mut self, o: &Owner<'_>, c: CredentialRef<'_>, place: Place<'_>) {
-        let evidence = self.usage.credential(c);
+        let evidence = self.evidence(c, place);
         let Unused::Yes { days } = evidence.unused_for(self.opts.unused_days) else {
             return;
         };
@@ -1407,6 +1415,15 @@ enum Place<'a> {
 }
 
 impl<'a> Place<'a> {
+    /// A user-assigned identity, or a managed identity's service principal.
+    fn is_managed_identity(&self) -> bool {
+        match self {
+            Place::Uami(_) => true,
+            Place::Sp(sp) => sp.service_principal_type == ServicePrincipalType::ManagedIdentity,
+            Place::App(_) => false,
+        }
+    }
+
     fn of(h: Holder<'a>) -> Self {
         match h {
             Holder::App(a) => Place::App(a),
