@@ -49,7 +49,7 @@ pub fn read(list: &Path) -> Vec<RecentSnapshot> {
         .into_iter()
         .filter(|s| s.path.is_file())
         .collect();
-    out.sort_by(|a, b| b.used_at.cmp(&a.used_at));
+    out.sort_by_key(|s| std::cmp::Reverse(s.used_at));
     out.truncate(KEPT);
     out
 }
