@@ -103,7 +103,7 @@ pub fn evidence_lines(decisions: &[GateDecision], opts: &GateOptions) -> Vec<Str
         return Vec::new();
     }
     let mut out = vec![format!(
-        "Usage evidence (a removal goes once the new credential has signed in since it was added and the secret has been idle {} days{}):",
+        "Usage evidence (a removal goes once the new credential has signed in since it was added and the credential it removes has been idle {} days{}):",
         opts.idle_days,
         if opts.without_usage_evidence {
             "; --without-usage-evidence: it goes without"
