@@ -174,11 +174,37 @@ fn explorer_error(e: credwise::tui::Error) -> CliError {
     }
 }
 
+/// Remembers a snapshot file that was opened or written, for the explorer's `:open` list
+/// (`store::recent`). A convenience: a failure is logged, never the command's.
+fn remember_snapshot(path: &std::path::Path, now: Timestamp) {
+    let Some(list) = credwise::store::recent::default_path() else {
+        return;
+    };
+    if let Err(e) = credwise::store::recent::remember(&list, path, now) {
+        tracing::warn!(list = ?list, error = %e, "the recent snapshots list was not updated");
+    }
+}
+
+/// `result`, remembering `path` (a snapshot read or written) when it is a success.
+fn remembering<T>(
+    result: Result<T, CliError>,
+    path: Option<&std::path::Path>,
+    now: Timestamp,
+) -> Result<T, CliError> {
+    if let (Ok(_), Some(path)) = (&result, path) {
+        remember_snapshot(path, now);
+    }
+    result
+}
+
 async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
     let read_only = cli.read_only;
     match &cli.command {
         None => {
             let backend = open_source(&cli.source, read_only, now)?;
+            if let Some(path) = &cli.source.snapshot {
+                remember_snapshot(path, now);
+            }
             let record = cli.source.record(backend.describe());
             let base = cli.source.clone();
             // `d` on the sign-in screen, `:demo` and `:open FILE`: the source the command line
@@ -199,6 +225,9 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
                     }
                 }
                 let backend = open_source(&args, read_only, now).map_err(|e| e.message)?;
+                if let Some(path) = &args.snapshot {
+                    remember_snapshot(path, now);
+                }
                 Ok(credwise::runtime::Source {
                     record: args.record(backend.describe()),
                     tenant: credwise::jobs::load::Source {
@@ -221,22 +250,27 @@ async fn run(cli: Cli, now: Timestamp) -> Result<(), CliError> {
         }
         Some(Command::List(args)) => {
             let source = open_cli_source(&cli.source, read_only, now)?;
-            cli::list::run(args, &source, now).await
+            let done = cli::list::run(args, &source, now).await;
+            remembering(done, cli.source.snapshot.as_deref(), now)
         }
         Some(Command::Show(args)) => {
             let source = open_cli_source(&cli.source, read_only, now)?;
-            cli::show::run(args, &source, now).await
+            let done = cli::show::run(args, &source, now).await;
+            remembering(done, cli.source.snapshot.as_deref(), now)
         }
         Some(Command::Audit(args)) => {
             let source = open_cli_source(&cli.source, read_only, now)?;
-            cli::audit::run(args, &source, now).await
+            let done = cli::audit::run(args, &source, now).await;
+            remembering(done, cli.source.snapshot.as_deref(), now)
         }
         Some(Command::Snapshot(cli::snapshot::SnapshotCommand::Save(args))) => {
             let source = open_cli_source(&cli.source, read_only, now)?;
-            cli::snapshot::save(args, &source).await
+            let done = cli::snapshot::save(args, &source).await;
+            remembering(done, Some(&args.out), now)
         }
         Some(Command::Snapshot(cli::snapshot::SnapshotCommand::ImportAz(args))) => {
-            cli::snapshot::import_az(args, cli.source.tenant.as_deref(), now)
+            let done = cli::snapshot::import_az(args, cli.source.tenant.as_deref(), now);
+            remembering(done, Some(&args.out), now)
         }
         Some(Command::Wizard(args)) => {
             cli::wizard::check_no_source(&cli.source)?;

@@ -748,6 +748,90 @@ fn no_credential_shows_the_sign_in_screen_whose_keys_open_another_source() {
     );
     assert!(line(&mut app, "open").is_empty());
     assert!(app.status.as_ref().unwrap().text.contains(":open FILE"));
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no snapshot was used lately")
+    );
+}
+
+#[test]
+fn open_lists_opens_and_completes_the_snapshots_used_lately() {
+    use credwise::app::OpenRequest;
+    let mut app = loaded_app();
+    app.recent_snapshots = vec![
+        "~/tenants/contoso.json".into(),
+        "~/tenants/fabrikam.json".into(),
+        "/srv/backups/woodgrove.json".into(),
+    ];
+    let line = |app: &mut App, text: &str| {
+        cmd(app, Command::CommandLine);
+        type_text(app, text);
+        cmd(app, Command::Submit)
+    };
+    // `:open` alone lists them, numbered, newest first.
+    assert!(line(&mut app, "open").is_empty());
+    let status = app.status.clone().unwrap();
+    assert!(!status.is_error);
+    assert!(
+        status.text.contains("1 ~/tenants/contoso.json")
+            && status.text.contains("3 /srv/backups/woodgrove.json")
+            && status.text.contains(":open N"),
+        "{status:?}"
+    );
+    // `:open 2` opens the second; a number past the list is a file name.
+    assert_eq!(
+        line(&mut app, "open 2"),
+        vec![Effect::Open(OpenRequest::Snapshot(
+            "~/tenants/fabrikam.json".into()
+        ))]
+    );
+    assert_eq!(
+        line(&mut app, "open 4"),
+        vec![Effect::Open(OpenRequest::Snapshot("4".into()))]
+    );
+    // Tab after `:open `: the newest; after a prefix, the one it starts.
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "open ");
+    cmd(&mut app, Command::Complete);
+    assert_eq!(app.command.value(), "open ~/tenants/contoso.json");
+    cmd(&mut app, Command::Cancel);
+    cmd(&mut app, Command::CommandLine);
+    type_text(&mut app, "o /srv");
+    cmd(&mut app, Command::Complete);
+    assert_eq!(app.command.value(), "o /srv/backups/woodgrove.json");
+    cmd(&mut app, Command::Cancel);
+    // Once a requested file opens, it goes first.
+    line(&mut app, "open 3");
+    update(
+        &mut app,
+        Msg::SourceOpened("snapshot woodgrove.json".into()),
+    );
+    assert_eq!(
+        app.recent_snapshots,
+        [
+            "/srv/backups/woodgrove.json",
+            "~/tenants/contoso.json",
+            "~/tenants/fabrikam.json"
+        ]
+    );
+}
+
+#[test]
+fn the_sign_in_screen_offers_the_snapshots_used_lately() {
+    let mut app = App::new("live", false, NOW);
+    app.recent_snapshots = vec!["~/tenants/contoso.json".into()];
+    update(
+        &mut app,
+        Msg::SignInNeeded(Box::new(common::sign_in_failure())),
+    );
+    let screen = common::screen(&common::render(&app, &mut common::ui(), 120, 40));
+    assert!(
+        screen.contains(":open 1  ~/tenants/contoso.json"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -948,3 +948,44 @@ fn bad_output_format_is_rejected_by_clap() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("yaml"), "{}", r.stderr);
 }
+
+#[test]
+fn snapshots_saved_or_read_are_remembered_for_the_explorers_open_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let saved = dir.path().join("demo.json");
+    let run = |args: &[&str]| {
+        common::cli::Run::of(
+            common::cli::credwise().env("CREDWISE_DATA_DIR", &data),
+            args,
+        )
+        .succeeded()
+    };
+    run(&["snapshot", "save", "--demo", "--out", s(&saved)]);
+    let other = dir.path().join("other.json");
+    std::fs::copy(&saved, &other).unwrap();
+    run(&["list", "--snapshot", s(&other)]);
+    let list = credwise::store::recent::read(&data.join("recent.json"));
+    let paths: Vec<_> = list.iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, [other.clone(), saved.clone()], "newest first");
+    // A failed command remembers nothing.
+    let missing = dir.path().join("missing.json");
+    let failed = common::cli::Run::of(
+        common::cli::credwise().env("CREDWISE_DATA_DIR", &data),
+        &["list", "--snapshot", s(&missing)],
+    );
+    assert_ne!(failed.code, 0);
+    assert_eq!(
+        credwise::store::recent::read(&data.join("recent.json")).len(),
+        2
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("recent.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

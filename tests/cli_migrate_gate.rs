@@ -95,7 +95,7 @@ fn the_dry_run_shows_each_removals_usage_evidence() {
     let env = Env::new();
     let out = env.certificate_migration("payroll-api", &[]).succeeded();
     assert!(
-        out.contains("Usage evidence (a removal goes once the new credential has signed in since it was added and the secret has been idle 7 days"),
+        out.contains("Usage evidence (a removal goes once the new credential has signed in since it was added and the credential it removes has been idle 7 days"),
         "{out}"
     );
     assert!(out.contains("waits for usage evidence"), "{out}");

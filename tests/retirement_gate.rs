@@ -261,3 +261,29 @@ fn a_federated_credential_is_seen_by_the_id_graph_gave_it() {
         );
     }
 }
+
+#[test]
+fn a_managed_identitys_silence_in_the_sign_in_log_never_lets_a_removal_go() {
+    // The same evidence that lets an application's removal go (above)…
+    let (mut plan, creds) = applied(Sample::Certificate);
+    let cert = new_certificate(&plan);
+    let usage = log(vec![fact(CredentialType::Certificate, &cert, 2)]);
+    // …proves nothing for a managed identity: the service principal sign-in log leaves its
+    // sign-ins out (Microsoft Learn, "What are service principal sign-ins"), so the credential
+    // to remove is not idle, it is unknown, and the removal waits.
+    for kind in [
+        credwise::domain::IdentityKind::UserAssignedManagedIdentity,
+        credwise::domain::IdentityKind::SystemAssignedManagedIdentity,
+    ] {
+        plan.identity.kind = kind;
+        let got = decide(&plan, &creds, &usage, 5, GateOptions::default());
+        assert!(!got.is_empty());
+        for (verdict, _, missing) in got {
+            assert_eq!(verdict, GateVerdict::Wait, "{kind}: {missing:?}");
+            assert!(
+                missing.iter().any(|m| m.contains("no sign-in recorded")),
+                "{kind}: {missing:?}"
+            );
+        }
+    }
+}

@@ -211,8 +211,9 @@ pub const LINE_COMMANDS: &[LineCommandSpec] = &[
     LineCommandSpec {
         name: "open",
         aliases: &["o", "e"],
-        args: "FILE",
-        desc: "open a snapshot file (credwise snapshot save, import-az) in place of this tenant",
+        args: "[FILE|N]",
+        desc: "open a snapshot file (credwise snapshot save, import-az) in place of this tenant; \
+               with no file, list the ones used lately, N opening the Nth (Tab completes them)",
         takes: Takes::Argument(open),
     },
     LineCommandSpec {
@@ -248,12 +249,10 @@ fn reload(arg: &str) -> Result<LineCommand<'_>, String> {
     }
 }
 
+/// `:open FILE`, `:open N` (the Nth recent snapshot) and `:open` alone (the recent list) are
+/// told apart by `update`, which holds the list.
 fn open(arg: &str) -> Result<LineCommand<'_>, String> {
-    if arg.is_empty() {
-        Err(":open needs a snapshot file: :open FILE".to_string())
-    } else {
-        Ok(LineCommand::Open(arg))
-    }
+    Ok(LineCommand::Open(arg))
 }
 
 /// Parses a command line (without its `:`). `Ok(None)` for an empty line; an unknown name or
@@ -299,7 +298,11 @@ mod tests {
     fn every_name_and_alias_parses_to_its_command() {
         for spec in LINE_COMMANDS {
             // A file to open is given one.
-            let arg = if spec.args.contains("FILE") { " x" } else { "" };
+            let arg = if spec.args.starts_with("FILE") {
+                " x"
+            } else {
+                ""
+            };
             let line = format!("{}{arg}", spec.name);
             let by_name = parse(&line).unwrap_or_else(|e| panic!(":{line}: {e}"));
             assert!(by_name.is_some(), "{}", spec.name);

@@ -285,6 +285,12 @@ pub struct App {
     /// The notice about `open_journal` was dismissed (`:dismiss`); `:resume` and `:rollback`
     /// still work.
     pub journal_notice_dismissed: bool,
+    /// Snapshot files used lately, newest first, as the user would type them (`~/…`): what
+    /// `:open` lists, `:open N` opens and Tab completes after `:open `.
+    pub recent_snapshots: Vec<String>,
+    /// The snapshot file an `:open` asked for, until its source opens (then it goes first in
+    /// `recent_snapshots`).
+    pub opening: Option<String>,
     pub quit: bool,
 }
 
@@ -328,6 +334,8 @@ impl App {
             migration: None,
             open_journal: None,
             journal_notice_dismissed: false,
+            recent_snapshots: Vec::new(),
+            opening: None,
             quit: false,
         }
     }
@@ -461,6 +469,11 @@ impl App {
         fresh.list_rows = self.list_rows;
         fresh.open_journal = self.open_journal.take();
         fresh.journal_notice_dismissed = self.journal_notice_dismissed;
+        fresh.recent_snapshots = std::mem::take(&mut self.recent_snapshots);
+        if let Some(path) = self.opening.take() {
+            fresh.recent_snapshots.retain(|p| *p != path);
+            fresh.recent_snapshots.insert(0, path);
+        }
         *self = fresh;
     }
 

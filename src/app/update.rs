@@ -666,7 +666,12 @@ fn back(app: &mut App) {
 
 fn complete_command(app: &mut App) {
     let typed = app.command.value().trim_start().to_string();
-    if typed.contains(' ') {
+    if let Some((name, partial)) = typed.split_once(' ') {
+        if super::line_command::parse(&format!("{name} x"))
+            .is_ok_and(|c| matches!(c, Some(super::line_command::LineCommand::Open(_))))
+        {
+            complete_recent(app, name, partial.trim_start());
+        }
         return;
     }
     let matches = super::line_command::completions(&typed);
@@ -676,6 +681,32 @@ fn complete_command(app: &mut App) {
         }
         [] => error(app, format!("no command starts with {typed:?}")),
         _ => info(app, matches.join("  ")),
+    }
+}
+
+/// Tab after `:open `: the snapshots used lately that start with what is typed.
+fn complete_recent(app: &mut App, name: &str, partial: &str) {
+    let matches: Vec<String> = app
+        .recent_snapshots
+        .iter()
+        .filter(|p| p.starts_with(partial))
+        .cloned()
+        .collect();
+    match &matches[..] {
+        [one] => app.command = tui_input::Input::new(format!("{name} {one}")),
+        [] if app.recent_snapshots.is_empty() => info(app, "no snapshot was used lately"),
+        [] => error(app, format!("no recent snapshot starts with {partial:?}")),
+        [first, ..] if partial.is_empty() => {
+            // Nothing typed yet: the newest, the one most often wanted.
+            app.command = tui_input::Input::new(format!("{name} {first}"));
+        }
+        many => info(
+            app,
+            many.iter()
+                .map(|p| crate::sanitize::display(p).into_owned())
+                .collect::<Vec<_>>()
+                .join("  "),
+        ),
     }
 }
 
@@ -734,7 +765,7 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
             info(app, "loading the whole tenant…");
             return vec![Effect::Load];
         }
-        L::Open(path) => return open(app, super::OpenRequest::Snapshot(path.to_string())),
+        L::Open(arg) => return open_snapshot(app, arg),
         L::Demo => return open(app, super::OpenRequest::Demo),
         L::Resume => return super::migration::continue_journal(app, false),
         L::Rollback => return super::migration::continue_journal(app, true),
@@ -788,6 +819,36 @@ pub fn insert(c: char) -> InputRequest {
 }
 
 /// Switches to another source, unless a migration is running on this one.
+/// `:open FILE` opens it; `:open N` the Nth snapshot used lately; `:open` alone lists them.
+fn open_snapshot(app: &mut App, arg: &str) -> Vec<Effect> {
+    let recent = &app.recent_snapshots;
+    let path = match arg.parse::<usize>() {
+        Ok(n) if (1..=recent.len()).contains(&n) => recent[n - 1].clone(),
+        _ if arg.is_empty() && recent.is_empty() => {
+            error(
+                app,
+                ":open needs a snapshot file: :open FILE (no snapshot was used lately)",
+            );
+            return Vec::new();
+        }
+        _ if arg.is_empty() => {
+            let list: Vec<String> = recent
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("{} {}", i + 1, crate::sanitize::display(p)))
+                .collect();
+            info(
+                app,
+                format!("recent: {}  — :open N opens one", list.join(" · ")),
+            );
+            return Vec::new();
+        }
+        _ => arg.to_string(),
+    };
+    app.opening = Some(path.clone());
+    open(app, super::OpenRequest::Snapshot(path))
+}
+
 fn open(app: &mut App, request: super::OpenRequest) -> Vec<Effect> {
     if app.migration_running() {
         error(

@@ -47,10 +47,7 @@ impl LastUsed {
                 IdentityKind::UserAssignedManagedIdentity
                     | IdentityKind::SystemAssignedManagedIdentity
             );
-            let covered = |ev: Evidence| match ev {
-                Evidence::Idle { .. } if managed => Evidence::Unknown(Unknown::NotReported),
-                ev => ev,
-            };
+            let covered = |ev: Evidence| ev.held_by(managed);
             let start = out.credentials.len();
             out.credentials.extend(
                 dir.credentials_of(e)

@@ -10,4 +10,5 @@ pub mod journal;
 pub mod key_files;
 pub mod log_file;
 pub mod paths;
+pub mod recent;
 pub mod snapshot_file;

@@ -54,6 +54,7 @@ pub async fn run(
     let mut app = App::new(backend.describe(), read_only, now);
     app.thresholds = settings.config.thresholds();
     app.sort = settings.config.sort();
+    app.recent_snapshots = recent_snapshots();
     // The table is embedded and validated by the tests; should it ever fail, the explorer
     // still runs and `w` says why the wizard is missing.
     match crate::app::wizard::decision_table() {
@@ -81,6 +82,24 @@ pub async fn run(
         Some(opener),
     )
     .await
+}
+
+/// The snapshot files used lately (`store::recent`), as the user would type them: the home
+/// directory as `~/`, which `:open` expands again.
+fn recent_snapshots() -> Vec<String> {
+    let Some(list) = store::recent::default_path() else {
+        return Vec::new();
+    };
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    store::recent::read(&list)
+        .into_iter()
+        .map(
+            |s| match home.as_deref().and_then(|h| s.path.strip_prefix(h).ok()) {
+                Some(rest) => format!("~/{}", rest.display()),
+                None => s.path.display().to_string(),
+            },
+        )
+        .collect()
 }
 
 /// `credwise wizard`: the decision wizard alone, full-screen. No tenant, no network, no

@@ -40,7 +40,6 @@
 //!
 //! May import the HTTP layer, the page decoder, the wire types and the domain.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use azure_core::http::Method;
@@ -80,42 +79,84 @@ impl Default for Pace {
     }
 }
 
-/// A sliding-window limiter: a request starts only when fewer than `pace.requests` started in
-/// the last `pace.per`.
+/// A sliding-window limiter: a request starts only when fewer than `pace.requests` took a
+/// slot in the last `pace.per`. A slot counts from when its request started until its answer
+/// came (`Slot` is held meanwhile), then for `pace.per` from that answer: the service counts a
+/// request when it arrives, somewhere in between, so a window counted from the answers can
+/// never hold more than the service allows, however slow or uneven the network (a window
+/// counted from the starts drew 429s when one request took longer to arrive than the next).
 #[derive(Debug)]
 pub struct Pacer {
     pace: Pace,
-    started: Mutex<VecDeque<Instant>>,
+    /// Held while waiting for a slot, so slots go out in the order they were asked for.
+    queue: Mutex<()>,
+    /// The slots of the window: (id, when, still in flight).
+    taken: std::sync::Mutex<Vec<(u64, Instant, bool)>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+/// A request's slot: held until its answer came (dropping it marks the time).
+#[derive(Debug)]
+pub struct Slot<'a> {
+    pacer: &'a Pacer,
+    id: u64,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut taken = self.pacer.lock_taken();
+        if let Some(e) = taken.iter_mut().find(|e| e.0 == self.id) {
+            e.1 = Instant::now();
+            e.2 = false;
+        }
+    }
 }
 
 impl Pacer {
     pub fn new(pace: Pace) -> Self {
         Self {
             pace,
-            started: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(()),
+            taken: std::sync::Mutex::new(Vec::new()),
+            next_id: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    /// Waits for a slot and takes it. Holding the lock while waiting keeps the order fair.
-    pub async fn slot(&self) {
-        let mut started = self.started.lock().await;
+    fn lock_taken(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Instant, bool)>> {
+        // The list is valid whatever a panicking holder was doing: times only.
+        self.taken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits for a slot and takes it; hold the `Slot` until the request's answer came.
+    pub async fn slot(&self) -> Slot<'_> {
+        let _turn = self.queue.lock().await;
         let limit = self.pace.requests.max(1) as usize;
         loop {
-            let now = Instant::now();
-            while started
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= self.pace.per)
-            {
-                started.pop_front();
-            }
-            if started.len() < limit {
-                started.push_back(now);
-                return;
-            }
-            let Some(oldest) = started.front().copied() else {
-                continue;
+            let wake = {
+                let mut taken = self.lock_taken();
+                let now = Instant::now();
+                taken.retain(|&(_, at, in_flight)| {
+                    in_flight || now.duration_since(at) < self.pace.per
+                });
+                if taken.len() < limit {
+                    let id = self
+                        .next_id
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    taken.push((id, now, true));
+                    return Slot { pacer: self, id };
+                }
+                // The first answered slot to leave the window; with every slot in flight,
+                // look again shortly (an answer will free one).
+                taken
+                    .iter()
+                    .filter(|e| !e.2)
+                    .map(|e| e.1 + self.pace.per)
+                    .min()
+                    .unwrap_or(now + (self.pace.per / 10).min(Duration::from_millis(100)))
             };
-            tokio::time::sleep_until(oldest + self.pace.per).await;
+            tokio::time::sleep_until(wake).await;
         }
     }
 }
@@ -366,7 +407,8 @@ where
 {
     let mut attempt = 0;
     loop {
-        pacer.slot().await;
+        // Held until the answer came: see `Pacer`.
+        let _slot = pacer.slot().await;
         let reply = graph
             .svc
             .send(Mode::Read, Method::Get, url, &[], None, Need::AuditLogRead)
@@ -498,5 +540,25 @@ mod tests {
         }
         // Eight requests at three per window need at least two full windows.
         assert!(starts[7] >= 2 * per, "{starts:?}");
+    }
+
+    #[tokio::test]
+    async fn a_slot_counts_until_its_answer_came() {
+        let per = Duration::from_millis(100);
+        let pacer = Pacer::new(Pace { requests: 1, per });
+        let start = Instant::now();
+        {
+            let _slow = pacer.slot().await;
+            // The request takes longer than the window to answer.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let _next = pacer.slot().await;
+        // Counted from its start the next slot would be free after 100 ms; counted from the
+        // answer, not before 350 ms.
+        assert!(
+            start.elapsed() >= Duration::from_millis(350),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

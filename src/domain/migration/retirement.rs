@@ -26,7 +26,7 @@ use super::plan::Plan;
 use crate::domain::change::{Change, Check};
 use crate::domain::credential::{CredentialRef, ObjectCredentials};
 use crate::domain::usage::{Evidence, Unused, UsageData, UsageIndex};
-use crate::domain::{TenantSnapshot, Timestamp};
+use crate::domain::{IdentityKind, TenantSnapshot, Timestamp};
 
 /// The default for `--idle-days`.
 pub const DEFAULT_IDLE_DAYS: i64 = 7;
@@ -103,7 +103,7 @@ pub fn evidence_lines(decisions: &[GateDecision], opts: &GateOptions) -> Vec<Str
         return Vec::new();
     }
     let mut out = vec![format!(
-        "Usage evidence (a removal goes once the new credential has signed in since it was added and the secret has been idle {} days{}):",
+        "Usage evidence (a removal goes once the new credential has signed in since it was added and the credential it removes has been idle {} days{}):",
         opts.idle_days,
         if opts.without_usage_evidence {
             "; --without-usage-evidence: it goes without"
@@ -339,8 +339,21 @@ fn managed_identity_client_id(plan: &Plan) -> Option<String> {
         .or_else(|| plan.provisional.as_ref().map(|p| p.client_id.clone()))
 }
 
-/// The credential a removal takes away, in words, and its evidence.
+/// The credential a removal takes away, in words, and its evidence (`Evidence::held_by`: a
+/// managed identity's silence in the sign-in log never makes its credential idle).
 fn removed(
+    input: &GateInput<'_>,
+    action: &Change,
+    ix: &UsageIndex<'_>,
+) -> Option<(String, Evidence)> {
+    let managed = matches!(
+        input.plan.identity.kind,
+        IdentityKind::UserAssignedManagedIdentity | IdentityKind::SystemAssignedManagedIdentity
+    );
+    removed_with_evidence(input, action, ix).map(|(what, ev)| (what, ev.held_by(managed)))
+}
+
+fn removed_with_evidence(
     input: &GateInput<'_>,
     action: &Change,
     ix: &UsageIndex<'_>,

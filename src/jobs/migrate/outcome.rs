@@ -188,7 +188,7 @@ impl RunOutcome {
                 let mut details: Vec<String> =
                     missing.iter().map(|m| format!("Not shown: {m}.")).collect();
                 details.push(format!(
-                    "Nothing was removed. Once the workload signs in with the new credential and the secret has been idle {idle_days} days, `credwise migrate resume {id}` checks the evidence again and goes on; `credwise migrate resume {id} --without-usage-evidence` removes it without the evidence (the journal and the record note it); `credwise migrate rollback {id}` undoes."
+                    "Nothing was removed. Once the workload signs in with the new credential and the credential to remove has been idle {idle_days} days, `credwise migrate resume {id}` checks the evidence again and goes on; `credwise migrate resume {id} --without-usage-evidence` removes it without the evidence (the journal and the record note it); `credwise migrate rollback {id}` undoes."
                 ));
                 (
                     format!(

@@ -5,9 +5,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::{list_title, pane_block, row_style, span, truncate, window};
+use super::{list_title, pane_block, row_style, span, truncate, window, wrap_at, wrap_hanging};
 use crate::app::{App, Pane};
 use crate::domain::audit::{Finding, Remedy, Severity};
 use crate::sanitize;
@@ -127,28 +127,31 @@ pub(super) fn render_details(app: &App, ui: &mut UiState, frame: &mut Frame, are
     let (Some(dir), Some(f)) = (&app.dir, app.selected_finding()) else {
         return;
     };
-    let mut lines = finding_lines(f, &t);
+    let width = inner.width as usize;
+    let mut lines = finding_lines(f, &t, width);
     let e = dir.entry(f.identity);
-    lines.insert(
-        1,
-        Line::from(vec![
-            span("on ", t.dim),
-            Span::raw(sanitize::display(dir.display_name_of(e)).into_owned()),
-            span(format!(" ({})", e.kind), t.dim),
-        ]),
-    );
+    let on = Line::from(vec![
+        span("on ", t.dim),
+        Span::raw(sanitize::display(dir.display_name_of(e)).into_owned()),
+        span(format!(" ({})", e.kind), t.dim),
+    ]);
+    lines.splice(1..1, wrap_at(on, width, 3));
     lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        span("enter", t.key),
-        span(" go to the identity   ", t.dim),
-        span("w", t.key),
-        span(" wizard for it", t.dim),
-    ]));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    lines.extend(wrap_hanging(
+        Line::from(vec![
+            span("enter", t.key),
+            span(" go to the identity   ", t.dim),
+            span("w", t.key),
+            span(" wizard for it", t.dim),
+        ]),
+        width,
+    ));
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// A finding as lines: severity and title, message, remedy, source.
-pub(super) fn finding_lines(f: &Finding, t: &Theme) -> Vec<Line<'static>> {
+/// A finding as lines wrapped to `width`: severity and title, message, remedy (wrapped rows
+/// under the remedy's text, past its `Fix:` label), source.
+pub(super) fn finding_lines(f: &Finding, t: &Theme, width: usize) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(vec![
         span(
             format!("{} ", severity_label(f.severity)),
@@ -173,10 +176,14 @@ pub(super) fn finding_lines(f: &Finding, t: &Theme) -> Vec<Line<'static>> {
         ),
         Remedy::Action { .. } => ("Fix: ", String::new()),
     };
-    lines.push(Line::from(vec![
-        span(label, t.heading),
-        Span::raw(f.remedy.text().to_string()),
-    ]));
+    lines.extend(wrap_at(
+        Line::from(vec![
+            span(label, t.heading),
+            Span::raw(f.remedy.text().to_string()),
+        ]),
+        width,
+        label.chars().count(),
+    ));
     if !extra.is_empty() {
         lines.push(Line::from(span(truncate(&extra, 200), t.key)));
     }
@@ -185,5 +192,15 @@ pub(super) fn finding_lines(f: &Finding, t: &Theme) -> Vec<Line<'static>> {
         t.dim,
     )));
     lines.push(Line::from(span(format!("Rule: {}", f.rule), t.dim)));
+    // The remedy is wrapped already; the rest hangs under where its text begins.
     lines
+        .into_iter()
+        .flat_map(|l| {
+            if l.width() > width {
+                wrap_hanging(l, width)
+            } else {
+                vec![l]
+            }
+        })
+        .collect()
 }

@@ -61,7 +61,7 @@ pub fn render(app: &App, ui: &mut UiState, frame: &mut Frame) {
         return;
     }
     if let Some(f) = app.sign_in_needed() {
-        sign_in::render(f, ui, frame, body);
+        sign_in::render(f, &app.recent_snapshots, ui, frame, body);
         if app.mode == Mode::Help {
             help::render(app, ui, frame, body);
         }
@@ -286,6 +286,16 @@ fn hanging_indent(text: &str) -> usize {
     })
     .unwrap_or(0);
     spaces + marker
+}
+
+/// `wrap_hanging` over every line: text for a pane of `width` columns that keeps its hanging
+/// indents (bullets, numbered steps, answers) where ratatui's `Wrap` would start rows at the
+/// left edge.
+fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    lines
+        .into_iter()
+        .flat_map(|l| wrap_hanging(l, width))
+        .collect()
 }
 
 /// Wraps `line` to `width` columns between words, each continuation row indented to where

@@ -9,12 +9,18 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::{pane_block, span, wrap_hanging};
+use super::{pane_block, span, wrap_lines};
 use crate::backend::sign_in::{READ_RIGHTS, SignInFailure, cut_between_words};
 use crate::sanitize;
 use crate::tui::ui_state::UiState;
 
-pub(super) fn render(f: &SignInFailure, ui: &mut UiState, frame: &mut Frame, area: Rect) {
+pub(super) fn render(
+    f: &SignInFailure,
+    recent: &[String],
+    ui: &mut UiState,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let t = ui.theme.clone();
     let block = pane_block(Line::from(span(" Sign in ", t.title)), true, ui);
     let inner = block.inner(area);
@@ -83,6 +89,17 @@ pub(super) fn render(f: &SignInFailure, ui: &mut UiState, frame: &mut Frame, are
             ratatui::style::Style::new(),
         ),
     ]));
+    // The snapshots used lately, the quickest way to something to look at.
+    for (i, path) in recent.iter().take(3).enumerate() {
+        lines.push(Line::from(vec![
+            span("  ", t.dim),
+            span(format!(":open {}", i + 1), t.key),
+            span(
+                format!("  {}", sanitize::display(path)),
+                ratatui::style::Style::new(),
+            ),
+        ]));
+    }
     lines.push(Line::default());
     lines.push(Line::from(span(
         "Rights to ask an admin for (read only, least privilege)",
@@ -96,10 +113,7 @@ pub(super) fn render(f: &SignInFailure, ui: &mut UiState, frame: &mut Frame, are
         ]));
     }
 
-    let wrapped: Vec<Line<'static>> = lines
-        .into_iter()
-        .flat_map(|l| wrap_hanging(l, width))
-        .collect();
+    let wrapped = wrap_lines(lines, width);
     let text_area = Rect::new(
         inner.x + 1,
         inner.y,

@@ -7,9 +7,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 
-use super::{pane_block, span};
+use super::{pane_block, span, wrap_lines};
 use crate::app::App;
 use crate::app::wizard::{Screen, screen};
 use crate::domain::wizard::{Question, Record};
@@ -116,17 +116,17 @@ fn render_question(
     if area.width >= 100 {
         let [l, r] =
             Layout::horizontal([Constraint::Percentage(48), Constraint::Fill(1)]).areas(area);
-        frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), l);
+        frame.render_widget(Paragraph::new(wrap_lines(left, l.width.into())), l);
         let block = ratatui::widgets::Block::new()
             .borders(ratatui::widgets::Borders::LEFT)
             .border_style(t.border);
-        let inner = block.inner(r);
+        let inner = pad(block.inner(r));
         frame.render_widget(block, r);
-        frame.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), pad(inner));
+        frame.render_widget(Paragraph::new(wrap_lines(right, inner.width.into())), inner);
     } else {
         left.push(Line::raw(""));
         left.extend(right);
-        frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), area);
+        frame.render_widget(Paragraph::new(wrap_lines(left, area.width.into())), area);
     }
 }
 
@@ -214,9 +214,7 @@ fn render_summary(app: &App, t: &Theme, frame: &mut Frame, area: Rect, r: &Recor
         lines.push(Line::from(span(format!("Exported to {path}"), t.info)));
     }
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((w.scroll, 0)),
+        Paragraph::new(wrap_lines(lines, area.width.into())).scroll((w.scroll, 0)),
         area,
     );
 }
