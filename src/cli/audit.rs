@@ -110,9 +110,16 @@ pub async fn run(args: &AuditArgs, source: &Source, now: Timestamp) -> Result<()
     let report = audit::audit(&dir, &opts, &suppressions);
     let notes = notes(&report, ignore.as_deref());
     match args.output {
-        AuditFormat::Table => output::print(&table(&dir, &report, &notes)),
-        AuditFormat::Markdown => output::print(&markdown(&dir, &report, &notes, now)),
-        // Written as they are made: 240,000 findings are 120–190 MB of JSON or CSV.
+        // Written as they are made: 240,000 findings are 30–190 MB of text.
+        AuditFormat::Table => output::stream(|out| {
+            // A closed pipe is not an error (`output::stream` ends quietly).
+            let _ = table(&dir, &report, &notes, out);
+            Ok(())
+        })?,
+        AuditFormat::Markdown => output::stream(|out| {
+            let _ = markdown(&dir, &report, &notes, now, out);
+            Ok(())
+        })?,
         AuditFormat::Json => {
             print_notes(&notes);
             output::stream(|out| {
@@ -434,8 +441,13 @@ fn short_credential(id: &str) -> String {
     }
 }
 
-fn table(dir: &Directory, report: &Report, notes: &Notes) -> String {
-    let mut text = String::new();
+fn table(
+    dir: &Directory,
+    report: &Report,
+    notes: &Notes,
+    out: &mut output::Stream,
+) -> std::io::Result<()> {
+    use std::io::Write;
     if !report.findings.is_empty() {
         let rows: Vec<[String; 4]> = report
             .findings
@@ -478,15 +490,15 @@ fn table(dir: &Directory, report: &Report, notes: &Notes) -> String {
                 truncate(&gist, finding_width),
             ]);
         }
-        text.push_str(&t.render());
+        t.write_to(out)?;
     }
-    text.push_str(&summary_line(report));
+    let mut text = summary_line(report);
     text.push('\n');
     for line in notes.lines() {
         text.push_str(line);
         text.push('\n');
     }
-    text
+    out.write_all(text.as_bytes())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -521,7 +533,16 @@ fn heading(s: Severity) -> String {
     }
 }
 
-fn markdown(dir: &Directory, report: &Report, notes: &Notes, now: Timestamp) -> String {
+/// The report as Markdown, written to `sink` a few tens of kilobytes at a time.
+fn markdown(
+    dir: &Directory,
+    report: &Report,
+    notes: &Notes,
+    now: Timestamp,
+    sink: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    /// How much Markdown is gathered before it is written.
+    const CHUNK: usize = 1 << 16;
     let snapshot = dir.snapshot();
     let tenant = match &snapshot.tenant_display_name {
         Some(name) => format!("{} ({})", md(name), md(&snapshot.tenant_id)),
@@ -566,6 +587,10 @@ fn markdown(dir: &Directory, report: &Report, notes: &Notes, now: Timestamp) -> 
                 md(j.message),
                 remedy,
             ));
+            if out.len() >= CHUNK {
+                sink.write_all(out.as_bytes())?;
+                out.clear();
+            }
         }
     }
     let lines: Vec<&str> = notes.lines().collect();
@@ -575,7 +600,7 @@ fn markdown(dir: &Directory, report: &Report, notes: &Notes, now: Timestamp) -> 
             out.push_str(&format!("- {}\n", md(line)));
         }
     }
-    out
+    sink.write_all(out.as_bytes())
 }
 
 #[cfg(test)]

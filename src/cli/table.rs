@@ -190,6 +190,17 @@ mod tests {
     }
 
     #[test]
+    fn missing_cells_are_blank_and_extra_ones_dropped() {
+        // Rows are stored as one string each: the cell count must survive the round trip.
+        let mut t = Table::new(&["A", "B", "C"]).align(2, Align::Right);
+        t.row(["1"]);
+        t.row(Vec::<String>::new());
+        t.row(["x", "y", "z", "dropped"]);
+        t.row(["sep\u{1f}in", "", "9"]);
+        assert_eq!(t.render(), "A      B  C\n1\n\nx      y  z\nsepin     9\n");
+    }
+
+    #[test]
     fn cells_are_sanitized() {
         let mut t = Table::new(&["NAME"]);
         t.row(["evil\x1b[2Jname"]);
