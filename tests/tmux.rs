@@ -623,7 +623,7 @@ fn migrate_payroll_api_to_github(t: &Tmux) -> String {
     t.wait_for("★ recommended by the audit");
     t.keys(&["2"]);
     t.wait_for("Workload           (github)");
-    fill_new_github_credential(&t);
+    fill_new_github_credential(t);
     // The new credential has no sign-ins yet: remove without the evidence, explicitly.
     t.keys(&["Down", "Down"]);
     t.wait_for("› No evidence");
