@@ -24,15 +24,27 @@ pub fn print(text: &str) {
 /// Stdout for one long output, written piece by piece by `stream`'s caller: buffered, and
 /// every piece sanitized as `print` does (a character split across two writes waits for its
 /// other bytes, so the filter always sees whole characters).
-pub struct Stream {
-    out: BufWriter<std::io::StdoutLock<'static>>,
+pub type Stream = Sanitizing<BufWriter<std::io::StdoutLock<'static>>>;
+
+/// A writer that passes on what it is given through `sanitize::text`, whole characters at a
+/// time; `Stream` is one over stdout.
+pub struct Sanitizing<W: Write> {
+    out: W,
     /// The first bytes of a character whose rest has not been written yet.
     pending: Vec<u8>,
     /// An earlier write failed (a closed pipe): the output is over.
     failed: bool,
 }
 
-impl Stream {
+impl<W: Write> Sanitizing<W> {
+    fn new(out: W) -> Self {
+        Self {
+            out,
+            pending: Vec::new(),
+            failed: false,
+        }
+    }
+
     fn write_text(&mut self, text: &str) -> std::io::Result<()> {
         self.out
             .write_all(crate::sanitize::text(text).as_bytes())
@@ -40,7 +52,7 @@ impl Stream {
     }
 }
 
-impl Write for Stream {
+impl<W: Write> Write for Sanitizing<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.pending.is_empty()
             && let Ok(text) = std::str::from_utf8(buf)
@@ -75,11 +87,7 @@ impl Write for Stream {
 /// closed pipe: `credwise list -o json | head`) ends the output quietly: `write` sees the
 /// error and stops early, and it is not reported.
 pub fn stream(write: impl FnOnce(&mut Stream) -> Result<(), CliError>) -> Result<(), CliError> {
-    let mut s = Stream {
-        out: BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
-        pending: Vec::new(),
-        failed: false,
-    };
+    let mut s = Stream::new(BufWriter::with_capacity(1 << 16, std::io::stdout().lock()));
     let written = write(&mut s);
     let flushed = s.flush();
     if s.failed || flushed.is_err() {
@@ -123,4 +131,27 @@ pub fn prompt(text: &str) {
     let text = crate::sanitize::text(text);
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_sanitizes_whole_characters_split_across_writes() {
+        let text = "é\u{1b}[2J日本\u{202E}x\n\tend";
+        let bytes = text.as_bytes();
+        // Every split point, so a character cut between two writes is met at every offset.
+        for at in 0..=bytes.len() {
+            let mut w = Sanitizing::new(Vec::new());
+            w.write_all(&bytes[..at]).unwrap();
+            w.write_all(&bytes[at..]).unwrap();
+            w.flush().unwrap();
+            assert_eq!(
+                String::from_utf8(w.out).unwrap(),
+                "é[2J日本x\n\tend",
+                "split at {at}"
+            );
+        }
+    }
 }
