@@ -9,7 +9,8 @@
 //!   the same, except that line feeds and tabs stay, so the layout survives;
 //! - `json`: serialized JSON: the characters `serde_json` leaves raw (DEL, C1, the bidi
 //!   controls) are written as `\uXXXX` escapes, so the JSON stays lossless — a parser reads
-//!   back the exact tenant string — while the bytes on a terminal are inert.
+//!   back the exact tenant string — while the bytes on a terminal are inert. `JsonFormatter`
+//!   does the same while serializing, for output too large to hold as one string.
 //!
 //! May import nothing of credwise.
 
@@ -76,6 +77,80 @@ pub fn json(serialized: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `serde_json`'s pretty formatter that escapes as `json` does, while serializing: the same
+/// bytes as `json(&serde_json::to_string_pretty(v)?)`, written straight to a stream, so a
+/// 150,000-identity listing or snapshot is never held as one string (issue #13's memory
+/// budget). Strings are the only place such characters can be.
+#[derive(Default)]
+pub struct JsonFormatter(serde_json::ser::PrettyFormatter<'static>);
+
+impl JsonFormatter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl serde_json::ser::Formatter for JsonFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_unsafe_in_text(c)) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            // Every such character is in the Basic Multilingual Plane: one escape each.
+            write!(writer, "\\u{:04x}", u32::from(c))?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Serializes `value` as pretty JSON into `writer` through `JsonFormatter`.
+pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(writer, JsonFormatter::new());
+    value.serialize(&mut ser)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +168,20 @@ mod tests {
         let osc52 = "a\x1b]52;c;ZXZpbA==\x07b\n\tc\r\u{7f}\u{9b}2J\u{202E}d\u{2067}\n";
         assert_eq!(text(osc52), "a]52;c;ZXZpbA==b\n\tc2Jd\n");
         assert!(matches!(text("# Title\n\n| a | b |\n"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_json_formatter_writes_what_json_makes_of_serde_output() {
+        let v = serde_json::json!({
+            "n": "x\x1b]52;c;QQ==\x07\u{7f}\u{9b}\u{202E}\u{2066}y\u{200F}",
+            "list": [1, {"a": "caf\u{e9}\t\n"}, []],
+            "empty": {},
+        });
+        let mut streamed = Vec::new();
+        write_json(&mut streamed, &v).unwrap();
+        let whole = serde_json::to_string_pretty(&v).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), json(&whole));
+        assert_ne!(json(&whole), whole, "the case must need escapes");
     }
 
     #[test]

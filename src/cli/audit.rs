@@ -110,19 +110,31 @@ pub async fn run(args: &AuditArgs, source: &Source, now: Timestamp) -> Result<()
     };
     let report = audit::audit(&dir, &opts, &suppressions);
     let notes = notes(&report, ignore.as_deref());
-    let text = match args.output {
-        AuditFormat::Table => table(&dir, &report, &notes),
-        AuditFormat::Markdown => markdown(&dir, &report, &notes, now),
+    match args.output {
+        // Written as they are made: 240,000 findings are 30–190 MB of text.
+        AuditFormat::Table => output::stream(|out| {
+            // A closed pipe is not an error (`output::stream` ends quietly).
+            let _ = table(&dir, &report, &notes, out);
+            Ok(())
+        })?,
+        AuditFormat::Markdown => output::stream(|out| {
+            let _ = markdown(&dir, &report, &notes, now, out);
+            Ok(())
+        })?,
         AuditFormat::Json => {
             print_notes(&notes);
-            json::to_pretty(&findings_json(&dir, &report.findings))?
+            output::stream(|out| {
+                json::write_pretty(
+                    out,
+                    &json::Lazy::new(report.findings.iter().map(|f| finding_json(&dir, f))),
+                )
+            })?
         }
         AuditFormat::Csv => {
             print_notes(&notes);
-            csv(&dir, &report.findings)?
+            output::stream(|out| csv(&dir, &report.findings, out))?
         }
-    };
-    output::print(&text);
+    }
     match args.fail_on.map(SeverityArg::severity) {
         Some(gate) => check_gate(&report, gate),
         None => Ok(()),
@@ -340,10 +352,6 @@ pub struct FindingJson<'a> {
     pub section: &'static str,
 }
 
-pub fn findings_json<'a>(dir: &'a Directory, findings: &'a [Finding]) -> Vec<FindingJson<'a>> {
-    findings.iter().map(|f| finding_json(dir, f)).collect()
-}
-
 fn finding_json<'a>(dir: &'a Directory, f: &'a Finding) -> FindingJson<'a> {
     let e = dir.entry(f.identity);
     let (remedy_kind, wizard_outcome, migration) = match &f.remedy {
@@ -387,11 +395,11 @@ const CSV_HEADER: [&str; 11] = [
     "section",
 ];
 
-fn csv(dir: &Directory, findings: &[Finding]) -> Result<String, CliError> {
+fn csv(dir: &Directory, findings: &[Finding], out: &mut output::Stream) -> Result<(), CliError> {
     let fail = |e: csv::Error| CliError::usage(format!("cannot write CSV: {e}"));
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(out);
     w.write_record(CSV_HEADER).map_err(fail)?;
-    for f in findings_json(dir, findings) {
+    for f in findings.iter().map(|f| finding_json(dir, f)) {
         let row = [
             f.rule,
             f.severity.as_str(),
@@ -409,10 +417,8 @@ fn csv(dir: &Directory, findings: &[Finding]) -> Result<String, CliError> {
         w.write_record(row.iter().map(|c| sanitize::display(c).into_owned()))
             .map_err(fail)?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| CliError::usage(format!("cannot write CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| CliError::usage(format!("cannot write CSV: {e}")))
+    w.flush()
+        .map_err(|e| CliError::usage(format!("cannot write CSV: {e}")))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -440,8 +446,13 @@ fn short_credential(id: &str) -> String {
     }
 }
 
-fn table(dir: &Directory, report: &Report, notes: &Notes) -> String {
-    let mut text = String::new();
+fn table(
+    dir: &Directory,
+    report: &Report,
+    notes: &Notes,
+    out: &mut output::Stream,
+) -> std::io::Result<()> {
+    use std::io::Write;
     if !report.findings.is_empty() {
         let rows: Vec<[String; 4]> = report
             .findings
@@ -484,15 +495,15 @@ fn table(dir: &Directory, report: &Report, notes: &Notes) -> String {
                 truncate(&gist, finding_width),
             ]);
         }
-        text.push_str(&t.render());
+        t.write_to(out)?;
     }
-    text.push_str(&summary_line(report));
+    let mut text = summary_line(report);
     text.push('\n');
     for line in notes.lines() {
         text.push_str(line);
         text.push('\n');
     }
-    text
+    out.write_all(text.as_bytes())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -527,7 +538,16 @@ fn heading(s: Severity) -> String {
     }
 }
 
-fn markdown(dir: &Directory, report: &Report, notes: &Notes, now: Timestamp) -> String {
+/// The report as Markdown, written to `sink` a few tens of kilobytes at a time.
+fn markdown(
+    dir: &Directory,
+    report: &Report,
+    notes: &Notes,
+    now: Timestamp,
+    sink: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    /// How much Markdown is gathered before it is written.
+    const CHUNK: usize = 1 << 16;
     let snapshot = dir.snapshot();
     let tenant = match &snapshot.tenant_display_name {
         Some(name) => format!("{} ({})", md(name), md(&snapshot.tenant_id)),
@@ -572,6 +592,10 @@ fn markdown(dir: &Directory, report: &Report, notes: &Notes, now: Timestamp) -> 
                 md(j.message),
                 remedy,
             ));
+            if out.len() >= CHUNK {
+                sink.write_all(out.as_bytes())?;
+                out.clear();
+            }
         }
     }
     let lines: Vec<&str> = notes.lines().collect();
@@ -581,7 +605,7 @@ fn markdown(dir: &Directory, report: &Report, notes: &Notes, now: Timestamp) -> 
             out.push_str(&format!("- {}\n", md(line)));
         }
     }
-    out
+    sink.write_all(out.as_bytes())
 }
 
 #[cfg(test)]

@@ -409,6 +409,37 @@ fn role_assignment(r: &RoleAssignment) -> RoleAssignmentJson<'_> {
 /// Pretty JSON with a trailing newline, as every `--output json` prints it. Control and bidi
 /// characters in tenant strings are written as `\uXXXX` escapes (`sanitize::json`): the
 /// value parses back unchanged, and the bytes are inert on a terminal.
+/// Writes `value` as `to_pretty` would make it, straight to `out`.
+pub fn write_pretty<T: Serialize + ?Sized>(
+    out: &mut super::output::Stream,
+    value: &T,
+) -> Result<(), super::CliError> {
+    use std::io::Write;
+    let fail = |e: String| super::CliError::usage(format!("cannot write JSON: {e}"));
+    crate::sanitize::write_json(&mut *out, value).map_err(|e| fail(e.to_string()))?;
+    out.write_all(b"\n").map_err(|e| fail(e.to_string()))
+}
+
+/// A JSON array made from an iterator as it is written: the elements of a 150,000-identity
+/// listing are built one at a time and never held together (issue #13's memory budget).
+/// Serializing it a second time writes an empty array.
+pub struct Lazy<I>(std::cell::Cell<Option<I>>);
+
+impl<I> Lazy<I> {
+    pub fn new(items: I) -> Self {
+        Self(std::cell::Cell::new(Some(items)))
+    }
+}
+
+impl<I: Iterator<Item = T>, T: Serialize> Serialize for Lazy<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.take() {
+            Some(items) => serializer.collect_seq(items),
+            None => serializer.collect_seq(std::iter::empty::<T>()),
+        }
+    }
+}
+
 pub fn to_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String, super::CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| super::CliError::usage(format!("cannot write JSON: {e}")))?;

@@ -5,6 +5,8 @@
 //! system-assigned managed identities), then display name ignoring case, then object id — so
 //! two runs on the same tenant print the same bytes and CI diffs stay quiet.
 
+use std::io::Write;
+
 use clap::Args;
 
 use super::table::{Align, Table, truncate};
@@ -40,21 +42,22 @@ pub async fn run(args: &ListArgs, source: &Source, now: Timestamp) -> Result<(),
     let kind = args.kind.as_deref().map(parse_kind).transpose()?;
     let dir = super::load_directory(source, args.load.incremental).await?;
     let entries = sorted_entries(&dir, kind);
-    let text = match args.output {
-        Format::Table => table(&dir, &entries, &LastUsed::new(&dir), now),
+    // Written as it is made: the whole listing of a large tenant is 20–180 MB of text.
+    output::stream(|out| match args.output {
+        Format::Table => table(&dir, &entries, &LastUsed::new(&dir), now, out),
         Format::Json => {
             let used = LastUsed::new(&dir);
-            json::to_pretty(
-                &entries
-                    .iter()
-                    .map(|&id| json::identity(&dir, id, &used, now))
-                    .collect::<Vec<_>>(),
-            )?
+            json::write_pretty(
+                out,
+                &json::Lazy::new(
+                    entries
+                        .iter()
+                        .map(|&id| json::identity(&dir, id, &used, now)),
+                ),
+            )
         }
-        Format::Csv => csv(&dir, &entries, now)?,
-    };
-    output::print(&text);
-    Ok(())
+        Format::Csv => csv(&dir, &entries, now, out),
+    })
 }
 
 /// Parses `--kind`, naming the allowed values when it is not one of them.
@@ -85,7 +88,13 @@ pub fn sorted_entries(dir: &Directory, kind: Option<IdentityKind>) -> Vec<EntryI
     entries.into_iter().map(|(id, _)| id).collect()
 }
 
-fn table(dir: &Directory, entries: &[EntryId], used: &LastUsed, now: Timestamp) -> String {
+fn table(
+    dir: &Directory,
+    entries: &[EntryId],
+    used: &LastUsed,
+    now: Timestamp,
+    out: &mut output::Stream,
+) -> Result<(), CliError> {
     let mut t = Table::new(&[
         "KIND",
         "NAME",
@@ -122,9 +131,11 @@ fn table(dir: &Directory, entries: &[EntryId], used: &LastUsed, now: Timestamp) 
             },
         ]);
     }
-    let mut text = t.render();
-    text.push_str(&count_line(entries.len()));
-    text
+    // A closed pipe is not an error (`output::stream` ends quietly).
+    let _ = t
+        .write_to(out)
+        .and_then(|()| out.write_all(count_line(entries.len()).as_bytes()));
+    Ok(())
 }
 
 /// "N identities", the table's last line.
@@ -154,9 +165,14 @@ const CSV_HEADER: [&str; 14] = [
     "status",
 ];
 
-fn csv(dir: &Directory, entries: &[EntryId], now: Timestamp) -> Result<String, CliError> {
+fn csv(
+    dir: &Directory,
+    entries: &[EntryId],
+    now: Timestamp,
+    out: &mut output::Stream,
+) -> Result<(), CliError> {
     let fail = |e: csv::Error| CliError::usage(format!("cannot write CSV: {e}"));
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(out);
     w.write_record(CSV_HEADER).map_err(fail)?;
     for &id in entries {
         let e = dir.entry(id);
@@ -178,10 +194,8 @@ fn csv(dir: &Directory, entries: &[EntryId], now: Timestamp) -> Result<String, C
             w.write_record(clean(&row)).map_err(fail)?;
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| CliError::usage(format!("cannot write CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| CliError::usage(format!("cannot write CSV: {e}")))
+    w.flush()
+        .map_err(|e| CliError::usage(format!("cannot write CSV: {e}")))
 }
 
 /// The credential columns of a CSV row, from `credentialType` to `status`.

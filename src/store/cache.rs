@@ -110,11 +110,9 @@ impl CacheSlot {
         if let Some(dir) = self.path.parent() {
             files::create_private_dir(dir).map_err(write_error)?;
         }
-        files::write_atomically(
-            &self.path,
-            &snapshot_file::to_bytes(snapshot),
-            Access::Private,
-        )
+        files::write_atomically_with(&self.path, Access::Private, |out| {
+            snapshot_file::write(snapshot, out)
+        })
         .map_err(write_error)
     }
 }

@@ -96,6 +96,16 @@ fn create_exclusive(path: &Path, _mode: u32) -> std::io::Result<File> {
 
 /// Writes `bytes` to a new temporary file beside `path` and renames it over `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8], access: Access) -> std::io::Result<()> {
+    write_atomically_with(path, access, |f| f.write_all(bytes))
+}
+
+/// As `write_atomically`, with the content written by `write` through a buffer: a large file
+/// (a 200 MB snapshot) is never held whole in memory.
+pub fn write_atomically_with(
+    path: &Path,
+    access: Access,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = parent_dir(path);
     clean_once(&dir);
     let file_name = path
@@ -104,8 +114,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8], access: Access) -> std::io::R
         .unwrap_or_else(|| "file".into());
     let tmp = dir.join(temp_name(&file_name));
     let result = (|| {
-        let mut f = create_exclusive(&tmp, mode_for(path, access))?;
-        f.write_all(bytes)?;
+        let mut f = std::io::BufWriter::with_capacity(
+            1 << 20,
+            create_exclusive(&tmp, mode_for(path, access))?,
+        );
+        write(&mut f)?;
+        let f = f
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)?;

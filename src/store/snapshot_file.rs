@@ -222,32 +222,35 @@ fn without_bom(file: std::fs::File) -> std::io::Result<BufReader<std::fs::File>>
 
 /// The file's bytes: pretty JSON with the envelope first, ending in a newline.
 pub fn to_bytes(snapshot: &TenantSnapshot) -> Vec<u8> {
-    let out = EnvelopeOut {
+    let mut bytes = Vec::new();
+    // Writing plain data with string keys to a Vec cannot fail.
+    let _ = write(snapshot, &mut bytes);
+    bytes
+}
+
+/// Writes the file's bytes (`to_bytes`) to `out` as they are made: a 150,000-identity snapshot
+/// is 200 MB of JSON, which is not held whole beside the snapshot (issue #13's memory budget).
+/// `cat tenant.json` must not run a tenant's escape sequences: the characters serde leaves raw
+/// are written as `\uXXXX` (`sanitize::JsonFormatter`), which reads back as the same string.
+pub fn write(snapshot: &TenantSnapshot, mut out: impl std::io::Write) -> std::io::Result<()> {
+    let envelope = EnvelopeOut {
         format: FORMAT,
         version: VERSION,
         snapshot,
     };
-    // Serializing plain data with string keys cannot fail.
-    let text = serde_json::to_string_pretty(&out).unwrap_or_default();
-    // `cat tenant.json` must not run a tenant's escape sequences: the characters serde
-    // leaves raw are written as `\uXXXX`, which reads back as the same string.
-    let mut bytes = match crate::sanitize::json(&text) {
-        std::borrow::Cow::Borrowed(_) => text.into_bytes(),
-        std::borrow::Cow::Owned(escaped) => escaped.into_bytes(),
-    };
-    bytes.push(b'\n');
-    bytes
+    crate::sanitize::write_json(&mut out, &envelope).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 /// Writes `snapshot` to `path` atomically (an exclusive temporary file beside it, then a
 /// rename), keeping the mode of the file it replaces; a new file is 0600 (`store::files`).
 pub fn save(snapshot: &TenantSnapshot, path: &Path) -> Result<(), SnapshotFileError> {
-    files::write_atomically(path, &to_bytes(snapshot), Access::KeepMode).map_err(|source| {
-        SnapshotFileError::Write {
+    files::write_atomically_with(path, Access::KeepMode, |out| write(snapshot, out)).map_err(
+        |source| SnapshotFileError::Write {
             path: path.to_path_buf(),
             source,
-        }
-    })
+        },
+    )
 }
 
 #[cfg(test)]
