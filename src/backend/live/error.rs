@@ -68,9 +68,9 @@ impl Need {
         match self {
             Need::GraphRead => {
                 "a person needs a directory role that reads applications (Directory Readers is \
-                 the least; members can read them unless an admin restricted it); a workload \
-                 needs Application.Read.All granted with admin consent (Entra admin center › App \
-                 registrations › the app › API permissions › Grant admin consent)"
+                 the least privileged built-in one); a workload needs Application.Read.All \
+                 granted with admin consent (Entra admin center › App registrations › the app › \
+                 API permissions › Grant admin consent)"
             }
             Need::GraphWrite => {
                 "ask an owner of the application to add you as an owner (App registrations › the \
