@@ -19,11 +19,11 @@ use std::io::IsTerminal;
 
 use clap::Args;
 
-use super::plan::{invalid, no_terminal};
+use super::plan::invalid;
 use super::progress::{
     RunOptions, finish, lines_text, progress_printer, summary_json, unless_forced,
 };
-use super::{CliError, Env, GateArgs, PlanFormat};
+use super::{CliError, Env, GateArgs, Loaded, PlanFormat, RunArgs, no_terminal};
 use crate::backend::github::{GitHub, GitHubConfig};
 use crate::backend::live::RetrySettings;
 use crate::cli::exit;
@@ -67,15 +67,8 @@ pub struct ImmutableArgs {
     pub keep_old: bool,
     #[command(flatten)]
     pub gate: GateArgs,
-    /// Run the plans (without it, credwise prints them and changes nothing).
-    #[arg(long)]
-    pub apply: bool,
-    /// Answer the confirmation (scripts); required with --apply when stdin is not a terminal.
-    #[arg(long)]
-    pub yes: bool,
-    /// Format of the plans (and of the results with --apply).
-    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Text)]
-    pub output: PlanFormat,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 impl ImmutableArgs {
@@ -98,44 +91,21 @@ pub(super) struct Plans {
 
 /// What the federated-credential migrations' commands share besides their plans.
 pub(super) struct Flags {
-    pub apply: bool,
-    pub yes: bool,
-    pub output: PlanFormat,
+    pub run: RunArgs,
     pub gate: GateOptions,
 }
 
 /// The tenant of a federated-credential migration, after the refusals that come before any
 /// read (`--read-only` with `--apply`, `--apply` without a terminal or `--yes`).
-pub(super) struct Loaded {
-    pub backend: std::sync::Arc<dyn crate::backend::Backend>,
-    pub dir: Directory,
-    pub now: Timestamp,
-}
-
 pub(super) async fn load(flags: &Flags, env: &Env<'_>) -> Result<Loaded, CliError> {
-    if flags.apply && env.read_only {
-        return Err(CliError::from(crate::backend::Error::ReadOnly));
-    }
-    if flags.apply && !flags.yes && !std::io::stdin().is_terminal() {
-        return Err(no_terminal());
-    }
-    let backend = (env.open)(env.source)?;
-    // A migration's load is not remembered: the tenant is about to change.
-    let tenant = crate::jobs::load::Source {
-        backend: backend.clone(),
-        cache: None,
-    };
-    let dir = crate::cli::load_directory(&tenant, false).await?;
-    let now = (env.clock)();
-    Ok(Loaded { backend, dir, now })
+    flags.run.refusal(env.read_only)?;
+    super::load(env).await
 }
 
 /// `credwise migrate github-immutable-subject …`.
 pub(super) async fn command(args: &ImmutableArgs, env: &Env<'_>) -> Result<(), CliError> {
     let flags = Flags {
-        apply: args.apply,
-        yes: args.yes,
-        output: args.output,
+        run: args.run,
         gate: args.gate.options()?,
     };
     let loaded = load(&flags, env).await?;
@@ -154,18 +124,18 @@ pub(super) async fn execute(
 ) -> Result<(), CliError> {
     let Loaded { backend, dir, now } = loaded;
     let (dir, now, gate) = (dir, *now, flags.gate);
-    if !flags.apply {
-        print_plans(&plans, flags.output, bulk)?;
+    if !flags.run.apply {
+        print_plans(&plans, flags.run.output, bulk)?;
         return Ok(());
     }
     if plans.drafts.is_empty() {
-        print_plans(&plans, flags.output, bulk)?;
+        print_plans(&plans, flags.run.output, bulk)?;
         return Err(CliError::usage(
             "no identity has a federated credential to move: nothing was changed",
         ));
     }
     let store = JournalStore::open_default().map_err(super::progress::journal_error)?;
-    if flags.output == PlanFormat::Text {
+    if flags.run.output == PlanFormat::Text {
         for d in &plans.drafts {
             let mut lines = d.plan.overview_lines();
             lines.extend(d.plan.note_lines());
@@ -173,7 +143,7 @@ pub(super) async fn execute(
             output::print(&super::plan::evidence_text(d));
         }
     }
-    confirm(&plans, flags.yes)?;
+    confirm(&plans, flags.run.yes)?;
 
     let source = env.source.record(backend.describe());
     let mut run = RunOptions::new(env, source.clone());
@@ -241,9 +211,9 @@ pub(super) async fn execute(
         let Some((_, summary)) = results.pop() else {
             return Ok(());
         };
-        return finish(&summary?, env.source, flags.output);
+        return finish(&summary?, env.source, flags.run.output);
     }
-    report_bulk(&results, &plans.skipped, env, flags.output)
+    report_bulk(&results, &plans.skipped, env, flags.run.output)
 }
 
 /// The drafts of the identities in scope, the ids looked up where they are not given.

@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::immutable::{self, Flags, Plans};
 use super::plan::invalid;
-use super::{CliError, Env, GateArgs, PlanFormat};
+use super::{CliError, Env, GateArgs, RunArgs};
 use crate::domain::migration::{PlanContext, flexible};
 use crate::jobs::migrate;
 
@@ -29,23 +29,14 @@ pub struct MergeArgs {
     pub keep_old: bool,
     #[command(flatten)]
     pub gate: GateArgs,
-    /// Run the plan (without it, credwise prints it and changes nothing).
-    #[arg(long)]
-    pub apply: bool,
-    /// Answer the confirmation (scripts); required with --apply when stdin is not a terminal.
-    #[arg(long)]
-    pub yes: bool,
-    /// Format of the plan (and of the result with --apply).
-    #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Text)]
-    pub output: PlanFormat,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `credwise migrate merge-federated-credentials …`.
 pub(super) async fn command(args: &MergeArgs, env: &Env<'_>) -> Result<(), CliError> {
     let flags = Flags {
-        apply: args.apply,
-        yes: args.yes,
-        output: args.output,
+        run: args.run,
         gate: args.gate.options()?,
     };
     let loaded = immutable::load(&flags, env).await?;

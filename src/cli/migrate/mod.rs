@@ -29,6 +29,7 @@ mod merge;
 mod plan;
 mod progress;
 
+use std::io::IsTerminal;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -78,6 +79,14 @@ pub struct CommonArgs {
     /// The identity whose secrets are replaced: object id, appId or exact display name.
     #[arg(long, value_name = "ID")]
     pub identity: String,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Whether and how a migration runs: the flags every `migrate` subcommand that changes the
+/// tenant shares, and the refusals that come before anything is read.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct RunArgs {
     /// Run the plan (without it, credwise prints the plan and changes nothing).
     #[arg(long)]
     pub apply: bool,
@@ -87,6 +96,46 @@ pub struct CommonArgs {
     /// Format of the plan (and of the result with --apply).
     #[arg(long, short = 'o', value_enum, default_value_t = PlanFormat::Text)]
     pub output: PlanFormat,
+}
+
+impl RunArgs {
+    /// `--apply` under `--read-only`, or without a terminal to confirm on and no `--yes`:
+    /// refused before the tenant is read.
+    pub(super) fn refusal(&self, read_only: bool) -> Result<(), CliError> {
+        if self.apply && read_only {
+            return Err(CliError::from(crate::backend::Error::ReadOnly));
+        }
+        if self.apply && !self.yes && !std::io::stdin().is_terminal() {
+            return Err(no_terminal());
+        }
+        Ok(())
+    }
+}
+
+/// `--apply` with nobody to confirm it.
+pub(super) fn no_terminal() -> CliError {
+    CliError::usage(
+        "--apply changes the tenant and stdin is not a terminal to confirm on: add --yes",
+    )
+}
+
+/// The tenant a migration plans on, read from the source and not remembered: the cache is
+/// what the explorer starts from, and the tenant is about to change.
+pub(super) struct Loaded {
+    pub backend: Arc<dyn Backend>,
+    pub dir: crate::domain::Directory,
+    pub now: crate::domain::Timestamp,
+}
+
+pub(super) async fn load(env: &Env<'_>) -> Result<Loaded, CliError> {
+    let backend = (env.open)(env.source)?;
+    let tenant = crate::jobs::load::Source {
+        backend: backend.clone(),
+        cache: None,
+    };
+    let dir = crate::cli::load_directory(&tenant, false).await?;
+    let now = (env.clock)();
+    Ok(Loaded { backend, dir, now })
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

@@ -6,7 +6,7 @@
 use std::io::IsTerminal;
 
 use super::progress::{RunOptions, finish, lines_text, progress_printer, unless_forced};
-use super::{CliError, Env, FormArgs, FormKind, PlanFormat};
+use super::{CliError, Env, FormArgs, FormKind, PlanFormat, no_terminal};
 use crate::cli::output;
 use crate::domain::migration::{FieldError, Form, MigrationKind, Plan};
 use crate::jobs::migrate::{self, PrepareError};
@@ -36,25 +36,14 @@ pub(super) fn prepare_error(e: PrepareError) -> CliError {
     }
 }
 
-pub(super) fn no_terminal() -> CliError {
-    CliError::usage(
-        "--apply changes the tenant and stdin is not a terminal to confirm on: add --yes",
-    )
-}
-
 /// `credwise migrate <kind> …`.
 pub(super) async fn command<K: FormKind>(
     args: &FormArgs<K>,
     env: &Env<'_>,
 ) -> Result<(), CliError> {
-    let common = &args.common;
-    if common.apply && env.read_only {
-        return Err(CliError::from(crate::backend::Error::ReadOnly));
-    }
-    if common.apply && !common.yes && !std::io::stdin().is_terminal() {
-        return Err(no_terminal());
-    }
-    let mut form = Form::new(K::KIND, common.identity.clone());
+    let common = &args.common.run;
+    common.refusal(env.read_only)?;
+    let mut form = Form::new(K::KIND, args.common.identity.clone());
     for (name, value) in &args.values {
         form.set(name, value.clone());
     }
@@ -69,15 +58,7 @@ pub(super) async fn command<K: FormKind>(
             form.set("subscription", s.clone());
         }
     }
-    let backend = (env.open)(env.source)?;
-    // A migration's load is not remembered: the cache is what the explorer starts from,
-    // and the tenant is about to change.
-    let tenant = crate::jobs::load::Source {
-        backend: backend.clone(),
-        cache: None,
-    };
-    let dir = crate::cli::load_directory(&tenant, false).await?;
-    let now = (env.clock)();
+    let super::Loaded { backend, dir, now } = super::load(env).await?;
     let draft = migrate::draft(&form, &dir, now, common.apply).map_err(prepare_error)?;
     if !common.apply {
         match common.output {

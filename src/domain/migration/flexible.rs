@@ -380,31 +380,18 @@ pub fn merge_plan(
     ];
     for g in &groups {
         let new = g.replacement.clone();
-        let verification = Check::FederatedCredentialMatches {
-            target: target.clone(),
-            credential: new.clone(),
-        };
-        let action = Change::AddFederatedCredential {
-            target: target.clone(),
-            credential: new.clone(),
-        };
-        steps.push(Step {
-            title: format!(
+        let add = Step::add_federated_credential(
+            format!(
                 "Add flexible federated credential {:?} ({})",
                 new.name,
                 new.matcher()
             ),
-            precondition: None,
-            calls: plan::api_calls(&action, s.cloud, 0),
-            action,
-            verification: verification.clone(),
-            undo: Change::RemoveFederatedCredential {
-                target: target.clone(),
-                name: new.name.clone(),
-            },
-            removes_secret: false,
-            undo_note: None,
-        });
+            &target,
+            &new,
+            s.cloud,
+        );
+        let verification = add.verification.clone();
+        steps.push(add);
         notes.push(format!(
             "{} replaces {}: {}.",
             new.name,

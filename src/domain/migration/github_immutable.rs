@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use super::fic_preset::{self, GITHUB_ISSUER};
 use super::flexible::{fic_holder, holder_of, old_removal, split_github_subject};
-use super::plan::{self, Plan, PlanIdentity, Snippet, Step};
+use super::plan::{Plan, PlanIdentity, Snippet, Step};
 use super::{FieldError, MigrationKind, PlanContext};
 use crate::domain::change::{Change, Check, MAX_FICS};
 use crate::domain::credential::FederatedIdentityCredential;
@@ -377,30 +377,17 @@ fn plan_with_count(
                 }
             }
         };
-        let verification = Check::FederatedCredentialMatches {
-            target: target.clone(),
-            credential: new.clone(),
-        };
-        let action = Change::AddFederatedCredential {
-            target: target.clone(),
-            credential: new.clone(),
-        };
-        adds.push(Step {
-            title: format!(
+        let add = Step::add_federated_credential(
+            format!(
                 "Add federated credential {:?} trusting the immutable subject {subject}",
                 new.name
             ),
-            precondition: None,
-            calls: plan::api_calls(&action, s.cloud, 0),
-            action,
-            verification: verification.clone(),
-            undo: Change::RemoveFederatedCredential {
-                target: target.clone(),
-                name: new.name.clone(),
-            },
-            removes_secret: false,
-            undo_note: None,
-        });
+            &target,
+            &new,
+            s.cloud,
+        );
+        let verification = add.verification.clone();
+        adds.push(add);
         if remove_old {
             removals.push(old_removal(&target, &n.fic, &verification, s.cloud));
         }

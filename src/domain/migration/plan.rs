@@ -15,6 +15,7 @@ use super::MigrationKind;
 use crate::domain::Timestamp;
 use crate::domain::calls::{self, Hosts, Request};
 use crate::domain::change::{ApplyError, Change, Check, Target};
+use crate::domain::credential::FederatedIdentityCredential;
 use crate::domain::kind::IdentityKind;
 use crate::domain::snapshot::{Cloud, TenantSnapshot};
 
@@ -110,6 +111,39 @@ pub struct Step {
     /// What the undo cannot restore, shown beside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo_note: Option<String>,
+}
+
+impl Step {
+    /// The step that adds federated credential `credential` to `target`: verified by content
+    /// (a credential of this name that trusts another subject is not this one), undone by
+    /// removing it. Its verification is what guards the removals it replaces.
+    pub(crate) fn add_federated_credential(
+        title: String,
+        target: &Target,
+        credential: &FederatedIdentityCredential,
+        cloud: Cloud,
+    ) -> Step {
+        let action = Change::AddFederatedCredential {
+            target: target.clone(),
+            credential: credential.clone(),
+        };
+        Step {
+            title,
+            precondition: None,
+            calls: api_calls(&action, cloud, 0),
+            action,
+            verification: Check::FederatedCredentialMatches {
+                target: target.clone(),
+                credential: credential.clone(),
+            },
+            undo: Change::RemoveFederatedCredential {
+                target: target.clone(),
+                name: credential.name.clone(),
+            },
+            removes_secret: false,
+            undo_note: None,
+        }
+    }
 }
 
 /// A config snippet the user applies outside credwise.

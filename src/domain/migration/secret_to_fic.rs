@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::fic_preset::{self, FicPreset, Fit, GitHubRef};
 use super::flexible;
-use super::plan::{self, Plan, Step};
+use super::plan::{Plan, Step};
 use super::{
     FieldError, IdSource, MigrationKind, PlanContext, Source, removal_steps,
     resolve_managed_identity, resolve_source, secret_notes, secrets_to_remove, slug,
 };
-use crate::domain::change::{Change, Check, Target};
+use crate::domain::change::Target;
 use crate::domain::credential::FederatedIdentityCredential;
 use crate::domain::directory::Directory;
 use crate::domain::objects::ManagedIdentityFlavour;
@@ -115,33 +115,19 @@ impl FicForm {
         let r = self.resolve(ctx.dir)?;
         let s = ctx.dir.snapshot();
         let target = r.source.identity.target.clone();
-        // By content: a credential with this name that trusts another subject is not this one.
-        let verification = Check::FederatedCredentialMatches {
-            target: target.clone(),
-            credential: r.fic.clone(),
-        };
-        let action = Change::AddFederatedCredential {
-            target: target.clone(),
-            credential: r.fic.clone(),
-        };
-        let mut steps = vec![Step {
-            title: format!(
+        let add = Step::add_federated_credential(
+            format!(
                 "Add federated credential {:?} trusting {} ({})",
                 r.fic.name,
                 r.fic.issuer,
                 r.preset.title()
             ),
-            precondition: None,
-            calls: plan::api_calls(&action, s.cloud, 0),
-            action,
-            verification: verification.clone(),
-            undo: Change::RemoveFederatedCredential {
-                target: target.clone(),
-                name: r.fic.name.clone(),
-            },
-            removes_secret: false,
-            undo_note: None,
-        }];
+            &target,
+            &r.fic,
+            s.cloud,
+        );
+        let verification = add.verification.clone();
+        let mut steps = vec![add];
         steps.extend(removal_steps(&target, &r.remove, &verification, s.cloud));
 
         let mut vars =

@@ -177,6 +177,23 @@ pub(super) fn stop(journal: Journal, outcome: RunOutcome, options: &Options) -> 
     }
 }
 
+/// Journal `journal_id`'s state, refused when it is closed, unless it closed as `reopens`
+/// (a rollback undoes a migration that is done).
+pub(super) fn read_open(
+    store: &JournalStore,
+    journal_id: &str,
+    reopens: Option<Outcome>,
+) -> Result<JournalState, MigrateError> {
+    let state = store.read(journal_id)?;
+    match state.closed {
+        Some((o, _)) if Some(o) != reopens => Err(MigrateError::Closed {
+            id: state.id,
+            outcome: o.as_str(),
+        }),
+        _ => Ok(state),
+    }
+}
+
 /// Ends a migration without touching the tenant (a demo run whose process ended, or one the
 /// user gives up on), and writes its record.
 pub fn abandon(
@@ -184,13 +201,7 @@ pub fn abandon(
     journal_id: &str,
     options: &Options,
 ) -> Result<Summary, MigrateError> {
-    let state = store.read(journal_id)?;
-    if let Some((o, _)) = state.closed {
-        return Err(MigrateError::Closed {
-            id: state.id,
-            outcome: o.as_str(),
-        });
-    }
+    let state = read_open(store, journal_id, None)?;
     let _lock = store.lock(&state.plan.identity.object_id, &state.id)?;
     let journal = Journal::open(store, journal_id)?;
     close(

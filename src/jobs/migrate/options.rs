@@ -148,7 +148,14 @@ impl Options {
 
     /// Waits, between two steps, while the run is paused; returns at once when it is not,
     /// or when the run is cancelled (the caller then stops).
-    pub(super) async fn hold(&self) {
+    /// Between two steps: held while the screen asks whether to stop, then whether the run
+    /// was cancelled.
+    pub(super) async fn held_then_cancelled(&self) -> bool {
+        self.hold().await;
+        self.cancel.is_cancelled()
+    }
+
+    async fn hold(&self) {
         let Some(Pause(rx)) = &self.pause else {
             return;
         };

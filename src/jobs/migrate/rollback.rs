@@ -13,7 +13,7 @@
 use super::checks::{self, Failure, check_with_retry};
 use super::error::MigrateError;
 use super::journal::Journal;
-use super::journals::{close, ensure_same_source, stop};
+use super::journals::{close, ensure_same_source, read_open, stop};
 use super::options::{Event, Options};
 use super::outcome::{RunOutcome, Summary, kept_label, secret_label, unrestored_secrets};
 use crate::backend::Backend;
@@ -60,15 +60,7 @@ pub async fn rollback_with(
     mode: &RollbackMode,
     options: &Options,
 ) -> Result<Summary, MigrateError> {
-    let state = store.read(journal_id)?;
-    if let Some((o, _)) = state.closed
-        && o != Outcome::Done
-    {
-        return Err(MigrateError::Closed {
-            id: state.id,
-            outcome: o.as_str(),
-        });
-    }
+    let state = read_open(store, journal_id, Some(Outcome::Done))?;
     if let RollbackMode::Force { confirmation } = mode {
         let id = &state.plan.identity;
         let c = confirmation.trim();
@@ -117,8 +109,7 @@ pub async fn rollback_with(
         }
         // Between undos, as between steps: held while paused, stopped when cancelled (the
         // journal stays rolling back; `rollback` again continues).
-        options.hold().await;
-        if options.cancel.is_cancelled() {
+        if options.held_then_cancelled().await {
             return Ok(stop(
                 journal,
                 RunOutcome::Cancelled { next: index },

@@ -16,7 +16,7 @@ use super::checks::{self, Failure, Verified, check_with_retry};
 use super::error::MigrateError;
 use super::gate::{self, Evidence};
 use super::journal::Journal;
-use super::journals::{close, ensure_no_open_migration, ensure_same_source, stop};
+use super::journals::{close, ensure_no_open_migration, ensure_same_source, read_open, stop};
 use super::options::{Event, Options};
 use super::outcome::{RunOutcome, Summary};
 use crate::backend::Backend;
@@ -65,13 +65,7 @@ pub async fn resume(
     journal_id: &str,
     options: &Options,
 ) -> Result<Summary, MigrateError> {
-    let state = store.read(journal_id)?;
-    if let Some((o, _)) = state.closed {
-        return Err(MigrateError::Closed {
-            id: state.id,
-            outcome: o.as_str(),
-        });
-    }
+    let state = read_open(store, journal_id, None)?;
     if state.rolling_back {
         return Err(MigrateError::RollingBack(state.id));
     }
@@ -135,8 +129,7 @@ async fn forward(
             continue;
         }
         // Between steps: a screen asking whether to stop holds the run here.
-        options.hold().await;
-        if options.cancel.is_cancelled() {
+        if options.held_then_cancelled().await {
             return Ok(stop(
                 journal,
                 RunOutcome::Cancelled { next: index },
