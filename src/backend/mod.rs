@@ -211,6 +211,20 @@ pub struct Refreshed {
     pub fics_reread: usize,
 }
 
+impl Refreshed {
+    /// A refresh that read the whole tenant, and where the next one starts.
+    pub fn full_load(loaded: Loaded, sync: Option<SyncState>) -> Self {
+        Self {
+            loaded,
+            sync,
+            full: true,
+            applications: Merged::default(),
+            service_principals: Merged::default(),
+            fics_reread: 0,
+        }
+    }
+}
+
 /// A secret value returned once by the service (`addPassword`'s `secretText`). It has no
 /// `Display` and no `Serialize`, and its `Debug` is redacted, so it cannot reach a log, a
 /// journal or a snapshot by accident; `expose` is the one deliberate way to read it.
@@ -295,6 +309,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// A service error with `more` said after the service's own message (what the client was
+    /// doing, what to try); any other error as it is.
+    pub fn explained(self, more: impl FnOnce() -> String) -> Self {
+        match self {
+            Error::Service {
+                service,
+                code,
+                message,
+                request_id,
+            } => Error::Service {
+                service,
+                code,
+                message: format!("{message}{}", more()),
+                request_id,
+            },
+            other => other,
+        }
+    }
+
     /// Whether this is the service saying the signed-in account may not read something (a
     /// 403, a subscription it cannot see or whose tenant its token is not for): a load keeps
     /// what it could read and names what is missing. Anything else — the network, a 5xx after
@@ -400,14 +433,7 @@ pub trait Backend: Send + Sync {
     ) -> Result<Refreshed, Error> {
         let _ = (cached, sync);
         let loaded = self.load(scope, progress).await?;
-        Ok(Refreshed {
-            loaded,
-            sync: self.sync_state(),
-            full: true,
-            applications: Merged::default(),
-            service_principals: Merged::default(),
-            fics_reread: 0,
-        })
+        Ok(Refreshed::full_load(loaded, self.sync_state()))
     }
     /// Re-reads what a refresh does not (every application's federated credentials, the
     /// Azure part) into `snapshot`: the background half of an incremental refresh. The

@@ -196,6 +196,27 @@ pub struct ObjectCredentials {
     pub federated: Vec<FederatedIdentityCredential>,
 }
 
+impl ObjectCredentials {
+    /// The client secret with key id `key_id` (Graph's GUIDs, in any case).
+    pub fn secret(&self, key_id: &str) -> Option<&PasswordCredential> {
+        self.passwords
+            .iter()
+            .find(|p| p.key_id.eq_ignore_ascii_case(key_id))
+    }
+
+    /// The certificate with key id `key_id` (in any case).
+    pub fn certificate(&self, key_id: &str) -> Option<&KeyCredential> {
+        self.keys
+            .iter()
+            .find(|k| k.key_id.eq_ignore_ascii_case(key_id))
+    }
+
+    /// The federated credential named `name` (names are unique per object).
+    pub fn federated_named(&self, name: &str) -> Option<&FederatedIdentityCredential> {
+        self.federated.iter().find(|f| f.name == name)
+    }
+}
+
 /// A borrowed view of any credential, for uniform tables and JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialRef<'a> {

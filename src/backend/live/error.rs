@@ -107,17 +107,25 @@ impl Need {
 #[derive(Debug, Default, Deserialize)]
 struct Envelope {
     #[serde(default)]
-    error: Option<Body>,
+    error: Option<ErrorBody>,
 }
 
+/// Graph's and ARM's error object (`{"code", "message", "innerError": {"request-id"}}`), in
+/// an answer's body or appended to a list cut off mid-stream (`page`).
 #[derive(Debug, Default, Deserialize)]
-struct Body {
+pub(super) struct ErrorBody {
     #[serde(default)]
-    code: Option<String>,
+    pub code: Option<String>,
     #[serde(default)]
-    message: Option<String>,
+    pub message: Option<String>,
     #[serde(default, rename = "innerError", alias = "innererror")]
     inner: Option<Inner>,
+}
+
+impl ErrorBody {
+    pub fn request_id(&self) -> Option<String> {
+        self.inner.as_ref().and_then(|i| i.request_id.clone())
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -176,7 +184,7 @@ pub fn from_response(
         .get_optional_str(&REQUEST_ID)
         .or_else(|| headers.get_optional_str(&X_MS_REQUEST_ID))
         .map(str::to_string)
-        .or_else(|| parsed.inner.and_then(|i| i.request_id))
+        .or_else(|| parsed.request_id())
         .or_else(|| {
             headers
                 .get_optional_str(&CORRELATION_ID)

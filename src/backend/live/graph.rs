@@ -321,25 +321,14 @@ impl Graph {
                             stage.sub(out.items.len() as u64);
                             continue 'stream;
                         }
-                        return Err(match e {
-                            Error::Service {
-                                service,
-                                code,
-                                message,
-                                request_id,
-                            } => Error::Service {
-                                service,
-                                code,
-                                message: format!(
-                                    "{message} — the {} list's page token expired again \
-                                     after the list started over; Graph keeps page tokens for \
-                                     minutes only: try again",
-                                    stage.name
-                                ),
-                                request_id,
-                            },
-                            other => other,
-                        });
+                        return Err(e.explained(|| {
+                            format!(
+                                " — the {} list's page token expired again after the list \
+                                 started over; Graph keeps page tokens for minutes only: try \
+                                 again",
+                                stage.name
+                            )
+                        }));
                     }
                     Err(e) => return Err(e),
                 };
@@ -378,22 +367,10 @@ impl Graph {
         url: &str,
     ) -> Result<(Vec<T>, Vec<Rejected>), Error> {
         match listed.broken {
-            Some(b) => Err(match self.svc.in_stream(url, &b) {
-                Error::Service {
-                    service,
-                    code,
-                    message,
-                    request_id,
-                } => Error::Service {
-                    service,
-                    code,
-                    message: format!(
-                        "{message}; the {stage} after it cannot be read from Graph v1.0"
-                    ),
-                    request_id,
-                },
-                other => other,
-            }),
+            Some(b) => Err(self
+                .svc
+                .in_stream(url, &b)
+                .explained(|| format!("; the {stage} after it cannot be read from Graph v1.0"))),
             None => Ok((listed.items, listed.rejected)),
         }
     }

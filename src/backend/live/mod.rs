@@ -63,7 +63,7 @@ use self::wire::Subscription;
 use super::wire::{infer_tenant_id, system_assigned_resources};
 use super::{Applied, Area, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
 use crate::domain::change::Target;
-use crate::domain::delta::{Merged, SyncState};
+use crate::domain::delta::SyncState;
 use crate::domain::{
     AzureResource, Change, Check, CheckOutcome, Cloud, FederatedIdentityCredential,
     ObjectCredentials, RoleAssignment, SnapshotSource, TenantSnapshot, Timestamp,
@@ -414,14 +414,7 @@ impl LiveBackend {
                          link ({why}); delta links last seven days"
                     ),
                 });
-                return Ok(Refreshed {
-                    loaded,
-                    sync: self.sync_state(),
-                    full: true,
-                    applications: Merged::default(),
-                    service_principals: Merged::default(),
-                    fics_reread: 0,
-                });
+                return Ok(Refreshed::full_load(loaded, self.sync_state()));
             }
         };
         let mut snapshot = cached;
@@ -978,14 +971,7 @@ impl Backend for LiveBackend {
         }
         let Some(sync) = sync else {
             let loaded = self.load(scope, progress).await?;
-            return Ok(Refreshed {
-                loaded,
-                sync: self.sync_state(),
-                full: true,
-                applications: Merged::default(),
-                service_principals: Merged::default(),
-                fics_reread: 0,
-            });
+            return Ok(Refreshed::full_load(loaded, self.sync_state()));
         };
         tokio::select! {
             biased;

@@ -26,6 +26,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::error::ErrorBody;
 use super::wire::Page;
 use crate::backend::wire::Checked;
 
@@ -78,22 +79,6 @@ struct Envelope {
     error: ErrorBody,
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default, rename = "innerError", alias = "innererror")]
-    inner: Option<Inner>,
-}
-
-#[derive(Deserialize)]
-struct Inner {
-    #[serde(default, rename = "request-id")]
-    request_id: Option<String>,
-}
-
 /// Where a body that is not valid JSON carries an appended Graph error object, and what it
 /// says. `None` for every body that parses, and for a body that is merely cut short.
 pub fn in_stream_error(body: &[u8]) -> Option<(usize, InStreamError)> {
@@ -134,6 +119,7 @@ pub fn in_stream_error(body: &[u8]) -> Option<(usize, InStreamError)> {
         let name = id_at
             .as_ref()
             .and_then(|(at, _)| last_key_value(&prefix[*at..], b"name").map(|(_, v)| v));
+        let request_id = clean(envelope.error.request_id());
         let code = clean(envelope.error.code);
         return Some((
             open,
@@ -146,7 +132,7 @@ pub fn in_stream_error(body: &[u8]) -> Option<(usize, InStreamError)> {
                     code
                 },
                 message: clean(envelope.error.message),
-                request_id: clean(envelope.error.inner.and_then(|i| i.request_id)),
+                request_id,
             },
         ));
     }

@@ -136,12 +136,10 @@ pub(super) async fn execute(
     }
     let store = JournalStore::open_default().map_err(super::progress::journal_error)?;
     if flags.run.output == PlanFormat::Text {
-        for d in &plans.drafts {
-            let mut lines = d.plan.overview_lines();
-            lines.extend(d.plan.note_lines());
-            output::print(&lines_text(lines));
-            output::print(&super::plan::evidence_text(d));
-        }
+        plans
+            .drafts
+            .iter()
+            .for_each(super::plan::print_before_confirming);
     }
     confirm(&plans, flags.run.yes)?;
 

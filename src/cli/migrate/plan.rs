@@ -79,11 +79,7 @@ pub(super) async fn command<K: FormKind>(
     migrate::ensure_no_open_migration(&store, &identity.object_id, Some(&identity.target))
         .map_err(super::progress::migrate_error)?;
     if common.output == PlanFormat::Text {
-        // The user's part is printed after the run, with the ids and files it produced.
-        let mut lines = draft.plan.overview_lines();
-        lines.extend(draft.plan.note_lines());
-        output::print(&lines_text(lines));
-        output::print(&evidence_text(&draft));
+        print_before_confirming(&draft);
     }
     confirm(&draft.plan, common.yes)?;
     let gate = draft.gate;
@@ -113,6 +109,15 @@ pub(super) async fn command<K: FormKind>(
     drop(run);
     let _ = printer.await;
     finish(&summary?, env.source, common.output)
+}
+
+/// What a text run prints of a plan before asking: its overview, notes and evidence. The
+/// user's part is printed after the run, with the ids and files it produced.
+pub(super) fn print_before_confirming(draft: &migrate::Draft) {
+    let mut lines = draft.plan.overview_lines();
+    lines.extend(draft.plan.note_lines());
+    output::print(&lines_text(lines));
+    output::print(&evidence_text(draft));
 }
 
 /// The retirement gate's evidence per removal, after the plan (empty when nothing is removed).

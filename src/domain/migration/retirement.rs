@@ -274,10 +274,7 @@ fn replacement(
     let now = input.credentials;
     match precondition? {
         Check::CertificateMatches { key_id, .. } => {
-            let k = now
-                .keys
-                .iter()
-                .find(|k| k.key_id.eq_ignore_ascii_case(key_id))?;
+            let k = now.certificate(key_id)?;
             Some((
                 format!("certificate keyId {key_id}"),
                 ix.credential(CredentialRef::Certificate(k)),
@@ -285,7 +282,7 @@ fn replacement(
         }
         Check::FederatedCredentialMatches { credential, .. } => {
             // As the tenant has it now: with the id Graph gave it.
-            let f = now.federated.iter().find(|f| f.name == credential.name)?;
+            let f = now.federated_named(&credential.name)?;
             Some((
                 format!("federated credential {:?}", f.name),
                 ix.credential(CredentialRef::Federated(f)),
@@ -304,12 +301,7 @@ fn replacement(
             ))
         }
         Check::CredentialPresent { id, .. } => {
-            let p = now
-                .passwords
-                .iter()
-                .find(|p| p.key_id.eq_ignore_ascii_case(id));
-            let k = now.keys.iter().find(|k| k.key_id.eq_ignore_ascii_case(id));
-            let f = now.federated.iter().find(|f| &f.name == id);
+            let (p, k, f) = (now.secret(id), now.certificate(id), now.federated_named(id));
             let (what, c) = match (p, k, f) {
                 (Some(p), _, _) => (format!("secret keyId {id}"), CredentialRef::Secret(p)),
                 (_, Some(k), _) => (
@@ -361,10 +353,7 @@ fn removed_with_evidence(
     let now = input.credentials;
     match action {
         Change::RemovePassword { key_id, .. } => {
-            let p = now
-                .passwords
-                .iter()
-                .find(|p| p.key_id.eq_ignore_ascii_case(key_id))?;
+            let p = now.secret(key_id)?;
             let name = p
                 .display_name
                 .as_deref()
@@ -376,17 +365,14 @@ fn removed_with_evidence(
             ))
         }
         Change::RemoveKey { key_id, .. } => {
-            let k = now
-                .keys
-                .iter()
-                .find(|k| k.key_id.eq_ignore_ascii_case(key_id))?;
+            let k = now.certificate(key_id)?;
             Some((
                 format!("certificate keyId {key_id}"),
                 ix.credential(CredentialRef::Certificate(k)),
             ))
         }
         Change::RemoveFederatedCredential { name, .. } => {
-            let f = now.federated.iter().find(|f| &f.name == name)?;
+            let f = now.federated_named(name)?;
             Some((
                 format!("federated credential {name:?}"),
                 ix.credential(CredentialRef::Federated(f)),

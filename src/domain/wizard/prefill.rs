@@ -28,18 +28,23 @@ pub fn suggestions(dir: &Directory, e: &Entry) -> Vec<Suggestion> {
             why: why.to_string(),
         })
     };
+    if matches!(
+        e.kind,
+        IdentityKind::SystemAssignedManagedIdentity | IdentityKind::UserAssignedManagedIdentity
+    ) {
+        push(
+            "user_present",
+            "false",
+            "a managed identity signs in as a workload",
+        );
+        push(
+            "hosting",
+            "azure",
+            "a managed identity's principal means it runs in Azure",
+        );
+    }
     match e.kind {
         IdentityKind::SystemAssignedManagedIdentity => {
-            push(
-                "user_present",
-                "false",
-                "a managed identity signs in as a workload",
-            );
-            push(
-                "hosting",
-                "azure",
-                "a managed identity's principal means it runs in Azure",
-            );
             push(
                 "identity_scope",
                 "single-resource",
@@ -47,16 +52,6 @@ pub fn suggestions(dir: &Directory, e: &Entry) -> Vec<Suggestion> {
             );
         }
         IdentityKind::UserAssignedManagedIdentity => {
-            push(
-                "user_present",
-                "false",
-                "a managed identity signs in as a workload",
-            );
-            push(
-                "hosting",
-                "azure",
-                "a managed identity's principal means it runs in Azure",
-            );
             let attached = dir
                 .arm_id_of(e)
                 .map(|a| dir.attached_resources(a).len())
