@@ -278,7 +278,11 @@ fn ids_come_from_the_flags_for_one_repository_or_are_asked_for() {
     };
     let e = form("", "").build_plan(&c, &KnownIds::new()).unwrap_err();
     assert_eq!(e[0].field, "owner-id");
-    assert!(e[0].message.contains("tailwind/docs"), "{}", e[0].message);
+    assert!(
+        e[0].message.flags().contains("tailwind/docs"),
+        "{}",
+        e[0].message
+    );
     assert_eq!(
         form("", "").missing_ids(&dir, &KnownIds::new()).unwrap(),
         [("tailwind".to_string(), "docs".to_string())]
@@ -330,7 +334,7 @@ fn the_limit_of_twenty_counts() {
     .build_plan(&ctx(&dir), &ids())
     .unwrap_err();
     assert!(
-        e[0].message.contains("merge-federated-credentials"),
+        e[0].message.flags().contains("merge-federated-credentials"),
         "{}",
         e[0].message
     );

@@ -256,7 +256,7 @@ fn fic_plan(s: &TenantSnapshot, form: &FicForm) -> Result<Plan, Vec<(String, Str
     form.build_plan(&ctx(&dir), &mut SequentialIds::default())
         .map_err(|e| {
             e.into_iter()
-                .map(|f| (f.field.to_string(), f.message))
+                .map(|f| (f.field.to_string(), f.message.flags()))
                 .collect()
         })
 }
@@ -1141,7 +1141,11 @@ fn a_condition_that_cannot_be_carried_makes_the_plan_refuse_that_step() {
         .build_plan(&ctx(&dir), &mut SequentialIds::default())
         .unwrap_err();
         assert_eq!(err[0].field, "remove-secrets");
-        assert!(err[0].message.contains(&original.id), "{}", err[0].message);
+        assert!(
+            err[0].message.flags().contains(&original.id),
+            "{}",
+            err[0].message
+        );
     }
 }
 
@@ -1555,4 +1559,83 @@ fn a_system_assigned_identity_can_take_over_and_a_shared_name_means_the_managed_
     for assignment in copied {
         assert_eq!(assignment.principal_id, sami.id);
     }
+}
+
+/// The explorer shows a form's messages beside its fields: they name other fields by their
+/// labels, never by a flag, and every field a message names is one of the form's (or the
+/// identity, chosen before it). The CLI writes the same messages with flags.
+#[test]
+fn form_messages_name_fields_by_label_on_screen_and_by_flag_on_the_command_line() {
+    use credwise::domain::migration::{Form, form, words};
+    let dir = Directory::new(demo_snapshot());
+    let cases: &[(MigrationKind, &[(&str, &str)])] = &[
+        (MigrationKind::SecretToFic, &[]),
+        (
+            MigrationKind::SecretToFic,
+            &[("github-repo", "fabrikam/payroll")],
+        ),
+        (
+            MigrationKind::SecretToFic,
+            &[
+                ("github-repo", "fabrikam/payroll"),
+                ("k8s-issuer", "https://k"),
+            ],
+        ),
+        (
+            MigrationKind::SecretToFic,
+            &[
+                ("github-repo", "fabrikam/payroll"),
+                ("branch", "main"),
+                ("tag", "v1"),
+                ("github-owner-id", "1"),
+            ],
+        ),
+        (
+            MigrationKind::SecretToFic,
+            &[
+                ("github-repo", "fabrikam/payroll"),
+                ("branch", "main"),
+                ("github-repo-id", "2"),
+            ],
+        ),
+        (MigrationKind::SecretToManagedIdentity, &[]),
+        (
+            MigrationKind::SecretToManagedIdentity,
+            &[("create", "id-new"), ("managed-identity", "id-other")],
+        ),
+        (
+            MigrationKind::SecretToManagedIdentity,
+            &[("create", "id-new")],
+        ),
+        (
+            MigrationKind::SecretToCertificate,
+            &[("idle-days", "a week")],
+        ),
+    ];
+    let mut named = 0;
+    for (kind, values) in cases {
+        let mut f = Form::new(*kind, "payroll-api");
+        for (k, v) in *values {
+            f.set(k, *v);
+        }
+        let errors = f.validate(&dir, true);
+        assert!(!errors.is_empty(), "{kind:?} {values:?} is valid");
+        for e in &errors {
+            let on_screen = e.message.labels();
+            assert!(
+                !on_screen.contains("--"),
+                "{kind:?} {values:?}: {on_screen}"
+            );
+            for field in e.message.fields() {
+                named += 1;
+                assert!(
+                    form::field(*kind, field).is_some() || field == "identity",
+                    "{kind:?}: {field} is not a field of the form"
+                );
+                assert!(on_screen.contains(words::label(field)), "{on_screen}");
+                assert!(e.message.flags().contains(&format!("--{field}")));
+            }
+        }
+    }
+    assert!(named >= 10, "the cases name only {named} fields");
 }

@@ -265,11 +265,12 @@ impl MigrationState {
     }
 
     /// The messages for `field` from the last validation.
-    pub fn errors_of(&self, field: &str) -> Vec<&str> {
+    /// In the form's words: fields by their labels.
+    pub fn errors_of(&self, field: &str) -> Vec<String> {
         self.errors
             .iter()
             .filter(|e| e.field == field)
-            .map(|e| e.message.as_str())
+            .map(|e| e.message.labels())
             .collect()
     }
 
@@ -345,7 +346,7 @@ pub fn open(app: &mut App) {
     // Only an identity that holds client secrets (or whose application does) can migrate;
     // say why not before any form.
     if let Err(why) = crate::domain::migration::resolve_source(&dir, dir.id_of(e)) {
-        say(app, why.message, true);
+        say(app, why.message.labels(), true);
         return;
     }
     let recommended = app.report.as_ref().and_then(|r| {

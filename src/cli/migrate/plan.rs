@@ -19,9 +19,9 @@ pub(super) fn invalid(errors: Vec<FieldError>) -> CliError {
         .iter()
         .map(|e| {
             if e.field == "preset" {
-                format!("  {}", sanitize::display(&e.message))
+                format!("  {}", sanitize::display(&e.message.flags()))
             } else {
-                format!("  --{}: {}", e.field, sanitize::display(&e.message))
+                format!("  --{}: {}", e.field, sanitize::display(&e.message.flags()))
             }
         })
         .collect();

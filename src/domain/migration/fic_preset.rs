@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::words::Words;
 use crate::domain::change::MAX_FICS;
 use crate::domain::credential::FederatedIdentityCredential;
 use crate::domain::snapshot::Cloud;
@@ -208,7 +209,7 @@ pub enum Fit {
     /// will find it verified and skip its action (a re-run to remove the secrets later).
     AlreadyPresent,
     /// It cannot be added: `(field, message)`.
-    Conflict(&'static str, String),
+    Conflict(&'static str, Words),
 }
 
 /// Checks `fic` against `existing`: the name is unique, (issuer, subject) is unique, and the
@@ -224,12 +225,13 @@ pub fn fit(existing: &[FederatedIdentityCredential], fic: &FederatedIdentityCred
         } else {
             Fit::Conflict(
                 "name",
-                format!(
-                    "the application already has a federated credential named {:?} (issuer {}, subject {}); choose another --name",
+                Words::from(format!(
+                    "the application already has a federated credential named {:?} (issuer {}, subject {}); choose another ",
                     same.name,
                     same.issuer,
                     same.matcher()
-                ),
+                ))
+                .field("name"),
             )
         };
     }
@@ -243,7 +245,8 @@ pub fn fit(existing: &[FederatedIdentityCredential], fic: &FederatedIdentityCred
             format!(
                 "the application already trusts this issuer and subject in federated credential {:?}",
                 dup.name
-            ),
+            )
+            .into(),
         );
     }
     if existing.len() >= MAX_FICS {
@@ -252,7 +255,8 @@ pub fn fit(existing: &[FederatedIdentityCredential], fic: &FederatedIdentityCred
             format!(
                 "the application already has {} federated credentials, the most Entra ID allows ({MAX_FICS}); remove one first",
                 existing.len()
-            ),
+            )
+            .into(),
         );
     }
     Fit::New

@@ -409,6 +409,15 @@ fn no_form(kind: MigrationKind) -> FieldError {
     )
 }
 
+/// The label of the field named `name` in any form (the gate's fields included).
+pub fn label_of(name: &str) -> Option<&'static str> {
+    [CERTIFICATE, FIC, MANAGED_IDENTITY, GATE_FIELDS]
+        .iter()
+        .flat_map(|fields| fields.iter())
+        .find(|f| f.name == name)
+        .map(|f| f.label)
+}
+
 /// The field of `kind`'s form named `name`.
 pub fn field(kind: MigrationKind, name: &str) -> Option<&'static FieldSpec> {
     fields(kind).iter().find(|f| f.name == name)
@@ -638,7 +647,10 @@ mod tests {
             assert!(fields(kind).is_empty(), "{kind:?}");
             let errors = Form::new(kind, "payroll-api").validate(&dir, false);
             assert_eq!(errors.len(), 1, "{kind:?}");
-            assert!(errors[0].message.contains(kind.as_str()), "{errors:?}");
+            assert!(
+                errors[0].message.flags().contains(kind.as_str()),
+                "{errors:?}"
+            );
         }
     }
 
@@ -663,7 +675,7 @@ mod tests {
                 form.set("idle-days", bad);
                 let e = form.gate_options().expect_err(bad);
                 assert_eq!(e.field, "idle-days");
-                assert!(e.message.contains(bad), "{e:?}");
+                assert!(e.message.flags().contains(bad), "{e:?}");
             }
         }
     }

@@ -265,7 +265,7 @@ pub fn build_bulk(
                 identity.display_name.clone(),
                 errors
                     .iter()
-                    .map(|e| e.message.clone())
+                    .map(|e| e.message.flags())
                     .collect::<Vec<_>>()
                     .join("; "),
             )),

@@ -36,6 +36,7 @@ pub mod safety;
 pub mod secret_to_certificate;
 pub mod secret_to_fic;
 pub mod secret_to_managed_identity;
+pub mod words;
 
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,7 @@ pub use plan::{ApiCall, LineKind, Plan, PlanIdentity, PlanLine, RefusedStep, Sni
 pub use secret_to_certificate::{CertificateForm, CertificateInfo};
 pub use secret_to_fic::FicForm;
 pub use secret_to_managed_identity::ManagedIdentityForm;
+pub use words::Words;
 
 /// The migrations, named as on the command line (`credwise migrate <kind>`) and in the
 /// decision wizard's outcomes.
@@ -165,11 +167,11 @@ impl IdSource for SequentialIds {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: &'static str,
-    pub message: String,
+    pub message: Words,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: &'static str, message: impl Into<Words>) -> Self {
         Self {
             field,
             message: message.into(),

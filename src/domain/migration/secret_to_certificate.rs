@@ -154,7 +154,7 @@ impl CertificateForm {
                 if cn_ok {
                     Ok(())
                 } else {
-                    Err("at most 64 characters, no control characters".into())
+                    Err("at most 64 characters, no control characters")
                 },
             );
         }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::fic_preset::{self, FicPreset, Fit, GitHubRef};
 use super::flexible;
 use super::plan::{Plan, Step};
+use super::words::Words;
 use super::{
     FieldError, IdSource, MigrationKind, PlanContext, Source, removal_steps,
     resolve_managed_identity, resolve_source, secret_notes, secrets_to_remove, slug,
@@ -89,11 +90,17 @@ impl FicForm {
             [(p, _)] => Ok(*p),
             [] => Err(FieldError::new(
                 "preset",
-                "say what the workload is: --github-repo ORG/REPO, --k8s-issuer URL, --managed-identity ID, or --issuer URL --subject S",
+                Words::of(
+                    "say what the workload is: {github-repo}, {k8s-issuer}, {managed-identity}, or {issuer} with {subject}",
+                ),
             )),
             [(_, a), (_, b), ..] => Err(FieldError::new(
                 b,
-                format!("--{a} and --{b} are different presets; choose one"),
+                Words::default()
+                    .field(a)
+                    .and(" and ")
+                    .field(b)
+                    .and(" are different presets; choose one"),
             )),
         }
     }
@@ -282,15 +289,17 @@ impl FicForm {
                     [] => {
                         errors.push(FieldError::new(
                             "branch",
-                            "say which jobs may sign in: one of --branch NAME, --environment NAME, --tag NAME or --pull-request",
+                            Words::of(
+                                "say which jobs may sign in: one of {branch}, {environment}, {tag} or {pull-request}",
+                            ),
                         ));
                         None
                     }
                     [(a, _), (b, _), ..] => {
                         errors.push(FieldError::new(
                             b,
-                            format!(
-                                "--{a} and --{b} make different subjects; one federated credential has one subject (add a second credential for the other)"
+                            Words::default().field(a).and(" and ").field(b).and(
+                                " make different subjects; one federated credential has one subject (add a second credential for the other)",
                             ),
                         ));
                         None
@@ -316,14 +325,18 @@ impl FicForm {
                     (true, false) => {
                         errors.push(FieldError::new(
                             "github-owner-id",
-                            "the immutable subject needs both --github-owner-id and --github-repo-id",
+                            Words::of(
+                                "the immutable subject needs both {github-owner-id} and {github-repo-id}",
+                            ),
                         ));
                         None
                     }
                     (false, true) => {
                         errors.push(FieldError::new(
                             "github-repo-id",
-                            "the immutable subject needs both --github-owner-id and --github-repo-id",
+                            Words::of(
+                                "the immutable subject needs both {github-owner-id} and {github-repo-id}",
+                            ),
                         ));
                         None
                     }
@@ -544,7 +557,7 @@ pub(crate) fn removal_words(n: usize) -> String {
 pub(crate) fn check(
     errors: &mut Vec<FieldError>,
     field: &'static str,
-    r: Result<(), String>,
+    r: Result<(), impl Into<Words>>,
 ) -> bool {
     match r {
         Ok(()) => true,

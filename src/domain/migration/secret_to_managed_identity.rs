@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{self, Plan, ProvisionalIdentity, RefusedStep, Step};
 use super::secret_to_fic::{check, removal_words};
+use super::words::Words;
 use super::{
     FieldError, IdSource, MigrationKind, PickedIdentity, PlanContext, Source, removal_steps,
     resolve_managed_identity, resolve_source, secret_notes, secrets_to_remove,
@@ -84,14 +85,16 @@ impl ManagedIdentityForm {
             (true, true) => {
                 errors.push(FieldError::new(
                     "create",
-                    "say which managed identity: --create NAME --resource-group RG --location L, or --managed-identity ID",
+                    Words::of(
+                        "say which managed identity: {create} with {resource-group} and {location}, or {managed-identity}",
+                    ),
                 ));
                 None
             }
             (false, false) => {
                 errors.push(FieldError::new(
                     "managed-identity",
-                    "--create and --managed-identity: choose one",
+                    Words::of("{create} and {managed-identity}: choose one"),
                 ));
                 None
             }
@@ -142,9 +145,10 @@ impl ManagedIdentityForm {
                         {
                             errors.push(FieldError::new(
                                 "create",
-                                format!(
-                                    "{create} already exists in {rg}; pick it with --managed-identity {create}"
-                                ),
+                                Words::from(format!(
+                                    "{create} already exists in {rg}; pick it with "
+                                ))
+                                .field("managed-identity"),
                             ));
                             None
                         } else {
@@ -542,7 +546,7 @@ fn cannot_carry(
 
 /// The subscription to create the identity in, when `--subscription` is not given: the only
 /// one the principal's role assignments use, else the only one the tenant's identities use.
-fn infer_subscription(dir: &Directory, source: &Source) -> Result<String, String> {
+fn infer_subscription(dir: &Directory, source: &Source) -> Result<String, Words> {
     use crate::domain::objects::arm_segment;
     let s = dir.snapshot();
     let mut subs: Vec<String> = Vec::new();
@@ -569,14 +573,15 @@ fn infer_subscription(dir: &Directory, source: &Source) -> Result<String, String
     }
     match subs.as_slice() {
         [one] => Ok(one.clone()),
-        [] => {
-            Err("required: the subscription to create the identity in (--subscription ID)".into())
-        }
-        many => Err(format!(
-            "required: the identity could go to any of {} subscriptions ({}); choose one with --subscription ID",
+        [] => Err(Words::of(
+            "required: the subscription to create the identity in ({subscription})",
+        )),
+        many => Err(Words::from(format!(
+            "required: the identity could go to any of {} subscriptions ({}); choose one with ",
             many.len(),
             many.join(", ")
-        )),
+        ))
+        .field("subscription")),
     }
 }
 
@@ -604,9 +609,9 @@ fn validate_identity_name(name: &str) -> Result<(), String> {
 
 /// ARM's rule for a resource group name: 1–90 characters of letters, digits, `-_.()`, not
 /// ending in '.'.
-fn validate_resource_group(rg: &str) -> Result<(), String> {
+fn validate_resource_group(rg: &str) -> Result<(), Words> {
     if rg.is_empty() {
-        return Err("required with --create".into());
+        return Err(Words::of("required with {create}"));
     }
     let ok = rg.chars().count() <= 90
         && rg
@@ -624,16 +629,16 @@ fn validate_resource_group(rg: &str) -> Result<(), String> {
 }
 
 /// An Azure region name (`westeurope`; spaces and case are normalised before this check).
-fn validate_location(location: &str) -> Result<(), String> {
+fn validate_location(location: &str) -> Result<(), Words> {
     if location.is_empty() {
-        return Err("required with --create (an Azure region such as westeurope)".into());
+        return Err(Words::of(
+            "required with {create} (an Azure region such as westeurope)",
+        ));
     }
     let ok = location.len() <= 40 && location.chars().all(|c| c.is_ascii_alphanumeric());
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{location:?} is not an Azure region name (such as westeurope)"
-        ))
+        Err(format!("{location:?} is not an Azure region name (such as westeurope)").into())
     }
 }

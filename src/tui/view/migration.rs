@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::app::migration::{LockoutChoice, MigrationState, Stage};
 use crate::domain::migration::FieldKind;
 use crate::domain::migration::progress::{StepProgress, StepState};
-use crate::domain::migration::{LineKind, MigrationKind, Plan};
+use crate::domain::migration::{LineKind, MigrationKind, Plan, words};
 use crate::sanitize;
 use crate::tui::theme::Theme;
 use crate::tui::ui_state::UiState;
@@ -153,7 +153,11 @@ fn form(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for e in m.other_errors() {
         out.push(Line::from(span(
-            format!("✗ {}: {}", e.field, sanitize::display(&e.message)),
+            format!(
+                "✗ {}: {}",
+                words::label(e.field),
+                sanitize::display(&e.message.labels())
+            ),
             t.error,
         )));
     }
@@ -211,7 +215,7 @@ fn form(m: &MigrationState, t: &Theme) -> Vec<Line<'static>> {
         out.push(Line::from(spans));
         for e in m.errors_of(f.name()) {
             out.push(Line::from(span(
-                format!("{:>21}✗ {}", "", sanitize::display(e)),
+                format!("{:>21}✗ {}", "", sanitize::display(&e)),
                 t.error,
             )));
         }
