@@ -405,6 +405,51 @@ fn module_of(file: &Path) -> Vec<String> {
     parts
 }
 
+/// For each line of `text`, the inline modules (`mod tests {`) it lies in, outermost first.
+/// Braces are counted outside comments and string literals.
+fn inline_modules(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    // (name, the brace depth outside it)
+    let mut open: Vec<(String, usize)> = Vec::new();
+    let mut depth = 0usize;
+    for raw in text.lines() {
+        let line = strip_strings(raw.split("//").next().unwrap_or(""));
+        let t = line.trim_start();
+        let t = t
+            .strip_prefix("pub(crate) ")
+            .or_else(|| t.strip_prefix("pub(super) "))
+            .or_else(|| t.strip_prefix("pub "))
+            .unwrap_or(t);
+        let opens_module = t.strip_prefix("mod ").and_then(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            rest[name.len()..]
+                .trim_start()
+                .starts_with('{')
+                .then_some(name)
+        });
+        if let Some(name) = opens_module {
+            open.push((name, depth));
+        }
+        out.push(open.iter().map(|(n, _)| n.clone()).collect());
+        for c in line.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth = depth.saturating_sub(1);
+                    while open.last().is_some_and(|(_, d)| *d >= depth) {
+                        open.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 /// Every import of a layer it may not make, as `file:line: path`.
 fn layer_violations(files: &[(PathBuf, String)]) -> Vec<String> {
     let mut found = Vec::new();
@@ -416,7 +461,11 @@ fn layer_violations(files: &[(PathBuf, String)]) -> Vec<String> {
         let Some((_, allowed)) = ALLOWED.iter().find(|(l, _)| *l == layer) else {
             continue; // lib.rs and main.rs may name anything
         };
+        let inline = inline_modules(text);
         for (line, path) in named_paths(text) {
+            // Inside `mod tests { … }`, `super` is the file's module, not its parent.
+            let mut module = module.clone();
+            module.extend(inline[line - 1].iter().cloned());
             if let Some(target) = layer_of(&path, &module)
                 && target != layer
                 && !allowed.contains(&target.as_str())
@@ -483,6 +532,20 @@ fn grouped_and_nested_imports_are_caught() {
     );
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(v[0].contains("std::fs"), "{v:?}");
+    // In an inline module, `super` is the file's own module: the backend's tests may name
+    // the backend's items; reaching up from them is caught like anywhere else.
+    let v = planted(
+        "backend/mod.rs",
+        "pub struct Warning;\n#[cfg(test)]\nmod tests {\n    use super::Warning;\n    fn f() {}\n}\nuse super::tui::theme;\n",
+    );
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].contains(":7: backend → tui"), "{v:?}");
+    let v = planted(
+        "backend/mod.rs",
+        "mod tests {\n    use super::super::app::Msg;\n}\n",
+    );
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].contains("backend → app"), "{v:?}");
     // Allowed ones, a string and a comment are not imports.
     let v = planted(
         "app/u.rs",
