@@ -9,11 +9,19 @@
 //! place and verified. Nothing in a plan is secret: `Change`s carry metadata and public
 //! certificates only.
 
+mod api;
+mod describe;
+
+pub use api::{ApiCall, api_calls, check_calls, lockout_calls};
+use describe::calls_in_brackets;
+pub use describe::{
+    LAST_CREDENTIAL_UNDO_NOTE, SECRET_UNDO_NOTE, describe_change, describe_check, describe_undo,
+};
+
 use serde::{Deserialize, Serialize};
 
 use super::MigrationKind;
 use crate::domain::Timestamp;
-use crate::domain::calls::{self, Hosts, Request};
 use crate::domain::change::{ApplyError, Change, Check, Target};
 use crate::domain::credential::FederatedIdentityCredential;
 use crate::domain::kind::IdentityKind;
@@ -30,57 +38,6 @@ pub struct PlanIdentity {
     pub display_name: String,
     /// The object whose credentials change (the application, or a service principal).
     pub target: Target,
-}
-
-/// One Graph or ARM request, as text for the user to read: method, URL and a summary of the
-/// body, rendered from the catalogue (`domain::calls`) that the live backend sends from.
-/// Never holds a secret (a new certificate shows as "the public certificate"). `read` and
-/// `onlyWhen` are left out of JSON when they are empty, so plans journaled before them read
-/// as they were.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiCall {
-    pub method: String,
-    pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// A read made before the write: what it reads, and what for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read: Option<String>,
-    /// The case in which the request is sent, when it is not always ("when …").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub only_when: Option<String>,
-}
-
-impl ApiCall {
-    /// `request` on `hosts`; `existing_keys` is how many certificates a certificate PATCH
-    /// sends back, when it is known.
-    pub fn from_request(request: &Request, hosts: &Hosts, existing_keys: Option<usize>) -> Self {
-        Self {
-            method: request.method.as_str().to_string(),
-            url: request.url(hosts),
-            body: request.body_text(existing_keys),
-            read: request.read_for.map(str::to_string),
-            only_when: request.only_when.map(|w| w.words().to_string()),
-        }
-    }
-
-    /// `POST https://…  {body}` on one line, then what a read is for and when the request
-    /// is sent, if not always.
-    pub fn line(&self) -> String {
-        let mut s = format!("{} {}", self.method, self.url);
-        if let Some(b) = &self.body {
-            s.push_str("  ");
-            s.push_str(b);
-        }
-        if let Some(r) = &self.read {
-            s.push_str(&format!("  (read: {r})"));
-        }
-        if let Some(w) = &self.only_when {
-            s.push_str(&format!(" (only {w})"));
-        }
-        s
-    }
 }
 
 /// One step of a plan.
@@ -649,212 +606,4 @@ fn content_check(check: &Check, action: &Change) -> Option<Check> {
         }
         _ => None,
     }
-}
-
-/// What rollback does about a secret removal, as the plan, the README and the engine say it.
-pub const SECRET_UNDO_NOTE: &str = "A removed secret cannot come back with its value: on a live tenant rollback leaves it removed (Graph would give a new secret a new keyId and value) and says how to make a new one; a snapshot puts it back.";
-
-/// What rollback does about a new credential, as the plan, the README and the engine say it.
-pub const LAST_CREDENTIAL_UNDO_NOTE: &str = "Rollback undoes this only while the identity keeps another usable credential; otherwise it stops before changing anything and offers to keep it.";
-
-/// The `Undo:` line of a step: its undo in words, except for a secret removal, whose "undo"
-/// is not the same secret on a live tenant.
-pub fn describe_undo(step: &Step) -> String {
-    match (&step.undo, step.removes_secret) {
-        (Change::AddPassword { target, credential }, true) => format!(
-            "none on a live tenant (the secret stays removed); a snapshot puts keyId {} back on {}",
-            credential.key_id,
-            target_words(target)
-        ),
-        (undo, _) => describe_change(undo),
-    }
-}
-
-fn target_words(t: &Target) -> String {
-    match t {
-        Target::Application(id) => format!("application {id}"),
-        Target::ServicePrincipal(id) => format!("service principal {id}"),
-        Target::UserAssignedIdentity(id) => format!("managed identity {id}"),
-    }
-}
-
-/// A change in words.
-pub fn describe_change(c: &Change) -> String {
-    match c {
-        Change::AddPassword { target, credential } => format!(
-            "add a client secret{} (keyId {}) to {}",
-            credential
-                .display_name
-                .as_deref()
-                .map(|n| format!(" {n:?}"))
-                .unwrap_or_default(),
-            credential.key_id,
-            target_words(target)
-        ),
-        Change::RemovePassword { target, key_id } => format!(
-            "remove client secret keyId {key_id} from {}",
-            target_words(target)
-        ),
-        Change::AddKey {
-            target, credential, ..
-        } => {
-            let thumb = credential
-                .thumbprint()
-                .map(|t| format!(", thumbprint {t}"))
-                .unwrap_or_default();
-            format!(
-                "add certificate keyId {}{thumb} to {}",
-                credential.key_id,
-                target_words(target)
-            )
-        }
-        Change::RemoveKey { target, key_id } => format!(
-            "remove certificate keyId {key_id} from {}",
-            target_words(target)
-        ),
-        Change::AddFederatedCredential { target, credential } => format!(
-            "add federated credential {:?} (issuer {}, subject {}, audience {}) to {}",
-            credential.name,
-            credential.issuer,
-            credential.matcher(),
-            credential.audiences.join(" "),
-            target_words(target)
-        ),
-        Change::RemoveFederatedCredential { target, name } => format!(
-            "remove federated credential {name:?} from {}",
-            target_words(target)
-        ),
-        Change::CreateUserAssignedIdentity { identity } => format!(
-            "create user-assigned managed identity {} in {}",
-            identity.name,
-            identity
-                .location
-                .as_deref()
-                .unwrap_or("its resource group's region")
-        ),
-        Change::DeleteUserAssignedIdentity { id } => {
-            format!("delete user-assigned managed identity {id}")
-        }
-        Change::AddRoleAssignment { assignment } => {
-            let condition = match &assignment.condition {
-                Some(c) => format!(
-                    ", only where its condition (version {}) holds: {c}",
-                    assignment.effective_condition_version().unwrap_or("2.0")
-                ),
-                None => String::new(),
-            };
-            format!(
-                "assign role {} at {} to principal {}{condition}",
-                assignment.role_name(),
-                assignment.scope,
-                assignment.principal_id
-            )
-        }
-        Change::RemoveRoleAssignment { id } => format!("remove role assignment {id}"),
-    }
-}
-
-/// A check in words.
-pub fn describe_check(c: &Check) -> String {
-    match c {
-        Check::CredentialPresent { target, id } => {
-            format!("credential {id} is present on {}", target_words(target))
-        }
-        Check::CredentialAbsent { target, id } => {
-            format!("credential {id} is gone from {}", target_words(target))
-        }
-        Check::UserAssignedIdentityPresent { id } => {
-            format!("managed identity {id} exists")
-        }
-        Check::RoleAssignmentPresent { id } => format!("role assignment {id} exists"),
-        Check::CertificateMatches {
-            target,
-            key_id,
-            thumbprint,
-        } => match thumbprint {
-            Some(t) => format!(
-                "certificate keyId {key_id} with thumbprint {t} is on {}",
-                target_words(target)
-            ),
-            None => format!(
-                "certificate keyId {key_id} (thumbprint known once generated) is on {}",
-                target_words(target)
-            ),
-        },
-        Check::FederatedCredentialMatches { target, credential } => format!(
-            "federated credential {:?} is on {} with issuer {}, subject {} and audience {}",
-            credential.name,
-            target_words(target),
-            credential.issuer,
-            credential.matcher(),
-            credential.audiences.join(" ")
-        ),
-        Check::UserAssignedIdentityMatches {
-            id,
-            principal_id,
-            client_id,
-        } => match (principal_id, client_id) {
-            (Some(p), Some(c)) => {
-                format!("managed identity {id} exists with principal id {p} and client id {c}")
-            }
-            _ => format!("managed identity {id} exists (with the ids Azure chose)"),
-        },
-        Check::RoleAssignmentMatches { assignment } => format!(
-            "role assignment {} grants {} at {} to principal {}{}",
-            assignment.id,
-            assignment.role_name(),
-            assignment.scope,
-            assignment.principal_id,
-            assignment
-                .condition
-                .as_deref()
-                .map(|c| format!(" under condition {c:?}"))
-                .unwrap_or_default()
-        ),
-    }
-}
-
-/// ` (GET …; GET … (only when …))`, or nothing for no call.
-fn calls_in_brackets(calls: &[ApiCall]) -> String {
-    if calls.is_empty() {
-        return String::new();
-    }
-    let lines: Vec<String> = calls.iter().map(ApiCall::line).collect();
-    format!(" ({})", lines.join("; "))
-}
-
-/// The requests that make `change`, from the catalogue, on the cloud's public hosts;
-/// `existing_keys` is the number of certificates the target holds before it (a certificate
-/// is added by PATCHing the whole list). A change the catalogue refuses (a secret on a
-/// managed identity) has none: no backend can make it, and the plan's preview refuses it.
-pub fn api_calls(change: &Change, cloud: Cloud, existing_keys: usize) -> Vec<ApiCall> {
-    rendered(calls::change(change), cloud, Some(existing_keys))
-}
-
-/// The reads of what `target` can still sign in with, which a run makes before every
-/// secret removal (the lockout rule), from the catalogue.
-pub fn lockout_calls(target: &Target, cloud: Cloud) -> Vec<ApiCall> {
-    rendered(
-        calls::credentials(target).map(|c| c.requests().into_iter().cloned().collect()),
-        cloud,
-        None,
-    )
-}
-
-/// The reads that answer `check`, from the catalogue.
-pub fn check_calls(check: &Check, cloud: Cloud) -> Vec<ApiCall> {
-    rendered(calls::check(check), cloud, None)
-}
-
-fn rendered(
-    requests: Result<Vec<Request>, calls::Refused>,
-    cloud: Cloud,
-    existing_keys: Option<usize>,
-) -> Vec<ApiCall> {
-    let hosts = Hosts::public(cloud);
-    requests
-        .unwrap_or_default()
-        .iter()
-        .map(|r| ApiCall::from_request(r, &hosts, existing_keys))
-        .collect()
 }

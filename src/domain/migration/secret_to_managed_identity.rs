@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{self, Plan, ProvisionalIdentity, RefusedStep, Step};
 use super::secret_to_fic::{check, removal_words};
+mod arm_rules;
+
 use super::words::Words;
 use super::{
     FieldError, IdSource, MigrationKind, PickedIdentity, PlanContext, Source, removal_steps,
@@ -20,6 +22,7 @@ use crate::domain::change::{Change, Check};
 use crate::domain::directory::Directory;
 use crate::domain::links::is_guid;
 use crate::domain::objects::{ManagedIdentityFlavour, RoleAssignment, UserAssignedIdentity};
+use arm_rules::{validate_identity_name, validate_location, validate_resource_group};
 
 /// Roles worth a second look before they are copied.
 const PRIVILEGED_ROLES: &[&str] = &["Owner", "Contributor", "User Access Administrator"];
@@ -582,63 +585,5 @@ fn infer_subscription(dir: &Directory, source: &Source) -> Result<String, Words>
             many.join(", ")
         ))
         .field("subscription")),
-    }
-}
-
-/// ARM's rule for a user-assigned identity's name: 3–128 characters, letters, digits, '-' and
-/// '_', starting with a letter or digit.
-fn validate_identity_name(name: &str) -> Result<(), String> {
-    let len = name.chars().count();
-    let ok = (3..=128).contains(&len)
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(
-            "3 to 128 characters: letters, digits, '-' and '_', starting with a letter or digit"
-                .into(),
-        )
-    }
-}
-
-/// ARM's rule for a resource group name: 1–90 characters of letters, digits, `-_.()`, not
-/// ending in '.'.
-fn validate_resource_group(rg: &str) -> Result<(), Words> {
-    if rg.is_empty() {
-        return Err(Words::of("required with {create}"));
-    }
-    let ok = rg.chars().count() <= 90
-        && rg
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'))
-        && !rg.ends_with('.');
-    if ok {
-        Ok(())
-    } else {
-        Err(
-            "at most 90 characters: letters, digits, '-', '_', '.', '(' and ')', not ending in '.'"
-                .into(),
-        )
-    }
-}
-
-/// An Azure region name (`westeurope`; spaces and case are normalised before this check).
-fn validate_location(location: &str) -> Result<(), Words> {
-    if location.is_empty() {
-        return Err(Words::of(
-            "required with {create} (an Azure region such as westeurope)",
-        ));
-    }
-    let ok = location.len() <= 40 && location.chars().all(|c| c.is_ascii_alphanumeric());
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("{location:?} is not an Azure region name (such as westeurope)").into())
     }
 }

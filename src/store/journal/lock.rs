@@ -15,7 +15,11 @@ use crate::store::files;
 
 /// Takes the lock for `identity` (an object id) in `dir`, or says who holds it. A lock left
 /// by a process that is gone is stale and taken over.
-pub(super) fn take(dir: &Path, identity: &str, journal_id: &str) -> Result<LockGuard, JournalError> {
+pub(super) fn take(
+    dir: &Path,
+    identity: &str,
+    journal_id: &str,
+) -> Result<LockGuard, JournalError> {
     files::own_private_dir(dir).map_err(io(dir))?;
     let key: String = identity
         .chars()

@@ -7,10 +7,8 @@ fn secret_markers_are_found() {
     assert!(secret_marker("-----BEGIN PRIVATE KEY-----").is_some());
     assert!(secret_marker("{\"secretText\":\"x\"}").is_some());
     assert!(
-        secret_marker(
-            "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlc2ln"
-        )
-        .is_some()
+        secret_marker("Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlc2ln")
+            .is_some()
     );
     assert!(secret_marker("a plain plan with eyJ in it").is_none());
     assert!(secret_marker("MIIC8DCCAdigAwIBAgIQ").is_none());
@@ -36,9 +34,7 @@ fn source_kinds_keep_their_words_on_disk() {
         assert_eq!(source.kind, kind, "{line}");
         assert_eq!(serde_json::to_string(&source).unwrap(), line);
     }
-    assert!(
-        serde_json::from_str::<SourceRecord>(r#"{"kind":"cloud","description":"x"}"#).is_err()
-    );
+    assert!(serde_json::from_str::<SourceRecord>(r#"{"kind":"cloud","description":"x"}"#).is_err());
     assert_eq!(SourceRecord::demo("demo").kind.as_str(), "demo");
 }
 

@@ -61,3 +61,28 @@ pub(super) const CITE_EXPOSED: Cite = Cite {
     seed: SEED_001,
     section: "If exposed, these credentials could be used to gain unauthorized access to sensitive information",
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_sections_are_not_empty() {
+        for c in [
+            CITE_OUTAGES,
+            CITE_NO_ROTATION,
+            CITE_CERT_STRONGER,
+            CITE_FEDERATION,
+            CITE_ACROSS_TENANTS,
+            CITE_SP_CERTIFICATES,
+            CITE_FIC_LIMIT,
+            CITE_FIC_PROVIDERS,
+            CITE_MI_FIC,
+            CITE_SP_PER_TENANT,
+            CITE_NOT_FOR_PRODUCTION,
+            CITE_EXPOSED,
+        ] {
+            assert!(c.seed.ends_with(".txt") && !c.section.is_empty());
+        }
+    }
+}

@@ -23,14 +23,15 @@ use crate::domain::directory::{Directory, EntryId, ObjectRef};
 use crate::domain::expiry::{self, NEVER_YEAR};
 use crate::domain::kind::IdentityKind;
 use crate::domain::links::{FicKind, classify_fic, is_tenant_entra_issuer};
-use crate::domain::objects::{
-    Application, ServicePrincipal, ServicePrincipalType, UserAssignedIdentity,
-};
+use crate::domain::objects::{Application, ServicePrincipal, ServicePrincipalType};
 use crate::domain::snapshot::{Cloud, TenantSnapshot};
 use crate::domain::usage::{Evidence, Unused, UsageIndex};
 
 mod cites;
 mod federation;
+mod place;
+
+use place::{Holder, Place};
 mod secrets;
 mod usage;
 
@@ -585,99 +586,8 @@ impl<'a> Auditor<'a> {
     }
 }
 
-/// Where a credential lives, for the command that removes it.
-#[derive(Clone, Copy)]
-enum Place<'a> {
-    App(&'a Application),
-    Sp(&'a ServicePrincipal),
-    Uami(&'a UserAssignedIdentity),
-}
-
-impl<'a> Place<'a> {
-    /// A user-assigned identity, or a managed identity's service principal.
-    fn is_managed_identity(&self) -> bool {
-        match self {
-            Place::Uami(_) => true,
-            Place::Sp(sp) => sp.service_principal_type == ServicePrincipalType::ManagedIdentity,
-            Place::App(_) => false,
-        }
-    }
-
-    fn of(h: Holder<'a>) -> Self {
-        match h {
-            Holder::App(a) => Place::App(a),
-            Holder::Sp(p) => Place::Sp(p),
-        }
-    }
-
-    /// The `az` command that removes `c` (Azure CLI's `ad app credential delete`,
-    /// `ad sp credential delete`, `ad app federated-credential delete`,
-    /// `identity federated-credential delete`).
-    fn remove_command(self, c: CredentialRef<'_>) -> String {
-        let cert = if matches!(c, CredentialRef::Certificate(_)) {
-            " --cert"
-        } else {
-            ""
-        };
-        match (self, c) {
-            (Place::App(a), CredentialRef::Federated(f)) => format!(
-                "az ad app federated-credential delete --id {} --federated-credential-id {}",
-                a.app_id, f.name
-            ),
-            (Place::App(a), _) => format!(
-                "az ad app credential delete --id {} --key-id {}{cert}",
-                a.app_id,
-                c.id()
-            ),
-            (Place::Sp(p), _) => format!(
-                "az ad sp credential delete --id {} --key-id {}{cert}",
-                p.id,
-                c.id()
-            ),
-            (Place::Uami(u), _) => format!(
-                "az identity federated-credential delete --name {} --identity-name {} --resource-group {}",
-                c.id(),
-                u.name,
-                u.resource_group().unwrap_or("<resource group>")
-            ),
-        }
-    }
-}
-
-/// The object that holds a secret.
-#[derive(Clone, Copy)]
-enum Holder<'a> {
-    App(&'a Application),
-    Sp(&'a ServicePrincipal),
-}
-
 /// The credential that makes a secret beside it look like a leftover.
 enum Stronger<'a> {
     Certificate(Label<'a>),
     Federated(&'a str),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_sections_are_not_empty() {
-        for c in [
-            CITE_OUTAGES,
-            CITE_NO_ROTATION,
-            CITE_CERT_STRONGER,
-            CITE_FEDERATION,
-            CITE_ACROSS_TENANTS,
-            CITE_SP_CERTIFICATES,
-            CITE_FIC_LIMIT,
-            CITE_FIC_PROVIDERS,
-            CITE_MI_FIC,
-            CITE_SP_PER_TENANT,
-            CITE_NOT_FOR_PRODUCTION,
-            CITE_EXPOSED,
-        ] {
-            assert!(c.seed.ends_with(".txt") && !c.section.is_empty());
-        }
-    }
 }
