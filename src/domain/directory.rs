@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use super::Timestamp;
 use super::credential::{CredentialRef, CredentialType};
+use super::id_index::{Case, IdIndex, IdIndexBuilder};
 use super::kind::IdentityKind;
 use super::objects::{ManagedIdentityFlavour, RoleAssignment, ServicePrincipalType};
 use super::search::SearchText;
@@ -65,17 +66,17 @@ pub struct Directory {
     /// Shared with the backend that loaded it: one copy of a large tenant, not two.
     snapshot: Arc<TenantSnapshot>,
     entries: Vec<Entry>,
-    /// Lower-cased object ids, client ids and UAMI ARM ids → entries.
-    by_id: HashMap<String, Vec<EntryId>>,
+    /// Object ids, client ids and UAMI ARM ids (any case) → entries.
+    by_id: IdIndex,
     /// Principal (object) id of every managed identity → its entry (case-sensitive: the
     /// MI-as-FIC subject is a case-sensitive GUID).
-    mi_by_principal: HashMap<String, EntryId>,
-    /// Lower-cased ARM resource id → index into `snapshot.resources`.
-    resource_by_id: HashMap<String, u32>,
-    /// Lower-cased UAMI ARM id → resources it is attached to.
-    attached: HashMap<String, Vec<u32>>,
-    /// Principal id → indices into `snapshot.role_assignments`.
-    roles_by_principal: HashMap<String, Vec<u32>>,
+    mi_by_principal: IdIndex,
+    /// ARM resource id (any case) → index into `snapshot.resources`.
+    resource_by_id: IdIndex,
+    /// UAMI ARM id (any case) → resources it is attached to.
+    attached: IdIndex,
+    /// Principal id (any case) → indices into `snapshot.role_assignments`.
+    roles_by_principal: IdIndex,
     /// What the `/` filter searches, contiguous, with character masks.
     search: SearchText,
     /// Each entry's position in case-insensitive name order, so sorting a list by name is a
@@ -131,11 +132,11 @@ impl Directory {
         let mut dir = Directory {
             snapshot,
             entries,
-            by_id: HashMap::new(),
-            mi_by_principal: HashMap::new(),
-            resource_by_id: HashMap::new(),
-            attached: HashMap::new(),
-            roles_by_principal: HashMap::new(),
+            by_id: IdIndex::default(),
+            mi_by_principal: IdIndex::default(),
+            resource_by_id: IdIndex::default(),
+            attached: IdIndex::default(),
+            roles_by_principal: IdIndex::default(),
             search: SearchText::default(),
             name_rank: Vec::new(),
         };
@@ -237,57 +238,57 @@ impl Directory {
     }
 
     fn build_lookups(&self) -> Lookups {
-        let mut by_id: HashMap<String, Vec<EntryId>> =
-            HashMap::with_capacity(self.entries.len() * 2);
-        let mut mi_by_principal = HashMap::new();
+        let s = &self.snapshot;
+        let mut by_id = IdIndexBuilder::new(Case::Insensitive, self.entries.len() * 2);
+        let mut mi_by_principal = IdIndexBuilder::new(Case::Sensitive, 0);
         for (i, e) in self.entries.iter().enumerate() {
             let i = i as EntryId;
-            let mut add = |key: &str| {
-                let v = by_id.entry(key.to_ascii_lowercase()).or_default();
-                if !v.contains(&i) {
-                    v.push(i);
-                }
-            };
-            add(self.id_of(e));
+            by_id.add(self.id_of(e), i);
             if let Some(app_id) = self.app_id_of(e) {
-                add(app_id);
+                by_id.add(app_id, i);
             }
             if let Some(arm) = self.arm_id_of(e) {
-                add(arm);
+                by_id.add(arm, i);
             }
             if matches!(
                 e.kind,
                 IdentityKind::UserAssignedManagedIdentity
                     | IdentityKind::SystemAssignedManagedIdentity
             ) {
-                mi_by_principal.insert(self.id_of(e).to_string(), i);
+                mi_by_principal.add(self.id_of(e), i);
             }
         }
-        let mut resource_by_id = HashMap::with_capacity(self.snapshot.resources.len());
-        let mut attached: HashMap<String, Vec<u32>> = HashMap::new();
-        for (i, r) in self.snapshot.resources.iter().enumerate() {
-            resource_by_id.insert(r.id.to_ascii_lowercase(), i as u32);
+        let mut resource_by_id = IdIndexBuilder::new(Case::Insensitive, s.resources.len());
+        let mut attached = IdIndexBuilder::new(Case::Insensitive, 0);
+        for (i, r) in s.resources.iter().enumerate() {
+            resource_by_id.add(&r.id, i as u32);
             for ua in &r.identity.user_assigned_identities {
-                attached
-                    .entry(ua.to_ascii_lowercase())
-                    .or_default()
-                    .push(i as u32);
+                attached.add(ua, i as u32);
             }
         }
-        let mut roles_by_principal: HashMap<String, Vec<u32>> = HashMap::new();
-        for (i, ra) in self.snapshot.role_assignments.iter().enumerate() {
-            roles_by_principal
-                .entry(ra.principal_id.to_ascii_lowercase())
-                .or_default()
-                .push(i as u32);
+        let mut roles_by_principal = IdIndexBuilder::new(Case::Insensitive, 0);
+        for (i, ra) in s.role_assignments.iter().enumerate() {
+            roles_by_principal.add(&ra.principal_id, i as u32);
         }
         Lookups {
-            by_id,
-            mi_by_principal,
-            resource_by_id,
-            attached,
-            roles_by_principal,
+            by_id: by_id.finish(),
+            mi_by_principal: mi_by_principal.finish(),
+            resource_by_id: resource_by_id.finish(),
+            attached: attached.finish(),
+            roles_by_principal: roles_by_principal.finish(),
         }
+    }
+
+    /// Whether entry `i` carries `id` as its object id, client id or ARM id (any case).
+    fn entry_has_id(&self, i: EntryId, id: &str) -> bool {
+        let e = self.entry(i);
+        self.id_of(e).eq_ignore_ascii_case(id)
+            || self
+                .app_id_of(e)
+                .is_some_and(|a| a.eq_ignore_ascii_case(id))
+            || self
+                .arm_id_of(e)
+                .is_some_and(|a| a.eq_ignore_ascii_case(id))
     }
 
     pub fn snapshot(&self) -> &TenantSnapshot {
@@ -429,41 +430,51 @@ impl Directory {
             ObjectRef::Application(_) => return Vec::new(),
             _ => self.id_of(e),
         };
+        let assignments = &self.snapshot.role_assignments;
         self.roles_by_principal
-            .get(&principal.to_ascii_lowercase())
-            .map(|v| {
-                v.iter()
-                    .map(|&i| &self.snapshot.role_assignments[i as usize])
-                    .collect()
+            .get(principal, |i, id| {
+                assignments[i as usize]
+                    .principal_id
+                    .eq_ignore_ascii_case(id)
             })
-            .unwrap_or_default()
+            .iter()
+            .map(|&i| &assignments[i as usize])
+            .collect()
     }
 
     /// Entries whose object id, client id or ARM id is `id` (case-insensitive).
     pub fn by_id(&self, id: &str) -> &[EntryId] {
-        self.by_id
-            .get(&id.trim().to_ascii_lowercase())
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.by_id.get(id.trim(), |i, id| self.entry_has_id(i, id))
     }
 
     /// The managed identity whose principal id is exactly `principal_id`.
     pub fn managed_identity_by_principal(&self, principal_id: &str) -> Option<EntryId> {
-        self.mi_by_principal.get(principal_id).copied()
+        self.mi_by_principal
+            .get(principal_id, |i, id| self.id_of(self.entry(i)) == id)
+            .first()
+            .copied()
     }
 
     pub fn resource_index(&self, arm_id: &str) -> Option<u32> {
+        let resources = &self.snapshot.resources;
         self.resource_by_id
-            .get(&arm_id.to_ascii_lowercase())
+            .get(arm_id, |i, id| {
+                resources[i as usize].id.eq_ignore_ascii_case(id)
+            })
+            .first()
             .copied()
     }
 
     /// Resources a user-assigned identity (by ARM id) is attached to.
     pub fn attached_resources(&self, uami_arm_id: &str) -> &[u32] {
-        self.attached
-            .get(&uami_arm_id.to_ascii_lowercase())
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        let resources = &self.snapshot.resources;
+        self.attached.get(uami_arm_id, |i, id| {
+            resources[i as usize]
+                .identity
+                .user_assigned_identities
+                .iter()
+                .any(|ua| ua.eq_ignore_ascii_case(id))
+        })
     }
 
     /// Finds one identity by object id, appId/clientId, ARM id or exact display name.
@@ -547,11 +558,11 @@ impl Directory {
 
 /// The lookups `Directory::new` builds beside the search text.
 struct Lookups {
-    by_id: HashMap<String, Vec<EntryId>>,
-    mi_by_principal: HashMap<String, EntryId>,
-    resource_by_id: HashMap<String, u32>,
-    attached: HashMap<String, Vec<u32>>,
-    roles_by_principal: HashMap<String, Vec<u32>>,
+    by_id: IdIndex,
+    mi_by_principal: IdIndex,
+    resource_by_id: IdIndex,
+    attached: IdIndex,
+    roles_by_principal: IdIndex,
 }
 
 /// The first 16 bytes of a name, lower-cased, big-endian: ordering these orders the names

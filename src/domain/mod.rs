@@ -13,6 +13,7 @@ pub mod delta;
 pub mod directory;
 pub mod expiry;
 pub mod filter;
+pub mod id_index;
 pub mod kind;
 pub mod last_used;
 pub mod links;
