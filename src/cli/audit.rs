@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::table::{Table, truncate, width};
+use super::table::{Align, Lines, truncate, width};
 use super::{CliError, json, output};
 use crate::config::ConfigError;
 use crate::domain::audit::suppress::Suppression;
@@ -454,48 +454,47 @@ fn table(
 ) -> std::io::Result<()> {
     use std::io::Write;
     if !report.findings.is_empty() {
-        let rows: Vec<[String; 4]> = report
-            .findings
-            .iter()
-            .map(|f| {
-                let e = dir.entry(f.identity);
-                [
-                    f.severity.as_str().to_string(),
-                    f.rule.to_string(),
-                    truncate(&sanitize::display(dir.display_name_of(e)), NAME_WIDTH),
-                    f.credential_id
-                        .as_deref()
-                        .map(short_credential)
-                        .unwrap_or_default(),
-                ]
-            })
-            .collect();
+        // Two passes over the findings instead of a table kept in memory (a large tenant has
+        // a quarter of a million of them): the first measures the columns, the second writes
+        // each row as it makes it.
+        let cells = |f: &Finding| -> [String; 4] {
+            let e = dir.entry(f.identity);
+            [
+                f.severity.as_str().to_string(),
+                f.rule.to_string(),
+                truncate(&sanitize::display(dir.display_name_of(e)), NAME_WIDTH),
+                f.credential_id
+                    .as_deref()
+                    .map(short_credential)
+                    .unwrap_or_default(),
+            ]
+        };
         let header = ["SEVERITY", "RULE", "IDENTITY", "CREDENTIAL", "FINDING"];
+        let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+        for f in &report.findings {
+            for (w, c) in widths.iter_mut().zip(cells(f)) {
+                *w = (*w).max(width(&sanitize::display(&c)));
+            }
+        }
         // The first four columns take what they need; FINDING gets the rest of the width.
-        let used: usize = (0..4)
-            .map(|i| {
-                rows.iter()
-                    .map(|r| width(&r[i]))
-                    .chain([width(header[i])])
-                    .max()
-                    .unwrap_or(0)
-                    + 2
-            })
-            .sum();
+        let used: usize = widths[..4].iter().map(|w| w + 2).sum();
         let finding_width = TABLE_WIDTH.saturating_sub(used).max(MIN_FINDING_WIDTH);
-        let mut t = Table::new(&header);
-        for (f, cells) in report.findings.iter().zip(rows) {
+        // The last column's width only pads what the line's end trims.
+        let mut lines = Lines::new(widths, vec![Align::Left; header.len()], 0);
+        lines.write(out, &mut header.into_iter())?;
+        for f in &report.findings {
             let gist = sanitize::display(&format!("{}: {}", f.title, f.message)).into_owned();
-            let [severity, rule, name, credential] = cells;
-            t.row([
+            let [severity, rule, name, credential] = cells(f);
+            let row = [
                 severity,
                 rule,
                 name,
                 credential,
                 truncate(&gist, finding_width),
-            ]);
+            ]
+            .map(|c| sanitize::display(&c).into_owned());
+            lines.write(out, &mut row.iter().map(String::as_str))?;
         }
-        t.write_to(out)?;
     }
     let mut text = summary_line(report);
     text.push('\n');

@@ -91,37 +91,66 @@ impl Table {
                 *w = (*w).max(width(cell));
             }
         }
-        let header = self.header.iter().map(String::as_str);
-        let mut line = String::new();
-        let mut write_line = |cells: &mut dyn Iterator<Item = &str>| {
-            line.clear();
-            line.push_str(&" ".repeat(self.indent));
-            for (i, cell) in cells.enumerate() {
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                let pad = " ".repeat(widths[i].saturating_sub(width(cell)));
-                match self.align[i] {
-                    Align::Left => {
-                        line.push_str(cell);
-                        line.push_str(&pad);
-                    }
-                    Align::Right => {
-                        line.push_str(&pad);
-                        line.push_str(cell);
-                    }
-                }
-            }
-            let end = line.trim_end().len();
-            line.truncate(end);
-            line.push('\n');
-            out.write_all(line.as_bytes())
-        };
-        write_line(&mut header.into_iter())?;
+        let mut lines = Lines::new(widths, self.align.clone(), self.indent);
+        lines.write(out, &mut self.header.iter().map(String::as_str))?;
         for row in &self.rows {
-            write_line(&mut row.split(SEP))?;
+            lines.write(out, &mut row.split(SEP))?;
         }
         Ok(())
+    }
+}
+
+/// A table's lines written one at a time, with column widths known beforehand: what `Table`
+/// writes once it has measured its rows, and what a table too large to keep (the audit's
+/// findings) writes after a first pass measured it. Cells are written as given (sanitized by
+/// the caller).
+pub struct Lines {
+    widths: Vec<usize>,
+    align: Vec<Align>,
+    indent: usize,
+    line: String,
+}
+
+impl Lines {
+    pub fn new(widths: Vec<usize>, align: Vec<Align>, indent: usize) -> Self {
+        Self {
+            widths,
+            align,
+            indent,
+            line: String::new(),
+        }
+    }
+
+    /// One line: the cells padded to their columns, trailing blanks trimmed.
+    pub fn write(
+        &mut self,
+        out: &mut impl std::io::Write,
+        cells: &mut dyn Iterator<Item = &str>,
+    ) -> std::io::Result<()> {
+        let line = &mut self.line;
+        line.clear();
+        line.push_str(&" ".repeat(self.indent));
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let w = self.widths.get(i).copied().unwrap_or(0);
+            let pad = " ".repeat(w.saturating_sub(width(cell)));
+            match self.align.get(i).copied().unwrap_or(Align::Left) {
+                Align::Left => {
+                    line.push_str(cell);
+                    line.push_str(&pad);
+                }
+                Align::Right => {
+                    line.push_str(&pad);
+                    line.push_str(cell);
+                }
+            }
+        }
+        let end = line.trim_end().len();
+        line.truncate(end);
+        line.push('\n');
+        out.write_all(line.as_bytes())
     }
 }
 
