@@ -232,7 +232,7 @@ impl Out {
             .findings
             .iter()
             .filter(|f| f.rule == rule)
-            .map(|f| (self.name(f), f.message.as_str()))
+            .map(|f| (self.name(f), &*f.message))
             .collect();
         assert!(v.is_empty(), "{rule} fired: {v:#?}");
     }

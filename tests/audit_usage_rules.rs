@@ -305,7 +305,7 @@ fn unused_findings_say_how_long_and_how_to_remove() {
     );
     let f = of(&findings, "credential-unused")[0];
     assert_eq!(
-        f.message,
+        &*f.message,
         "Secret \"prod\" on orders-api is unused: last sign-in 120d ago (the credential sign-in report, on the application)."
     );
     assert_eq!(

@@ -102,12 +102,13 @@ pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
     pub identity: EntryId,
-    /// `keyId` of a secret or certificate, or a FIC's name.
-    pub credential_id: Option<String>,
+    /// `keyId` of a secret or certificate, or a FIC's name. Boxed, as `message`: exactly
+    /// as long as its text (a large tenant has a quarter of a million findings).
+    pub credential_id: Option<Box<str>>,
     /// The rule's short title: static text, so a 250,000-finding report does not hold
     /// 250,000 copies of it.
     pub title: &'static str,
-    pub message: String,
+    pub message: Box<str>,
     pub remedy: Remedy,
     /// The seed file (and section) behind the rule.
     pub seed: &'static str,
@@ -251,7 +252,7 @@ mod by_identity_tests {
             identity,
             credential_id: None,
             title: "t",
-            message: String::new(),
+            message: "".into(),
             remedy: Remedy::Action {
                 text: std::borrow::Cow::Borrowed("r"),
             },

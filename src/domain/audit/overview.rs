@@ -128,7 +128,7 @@ mod tests {
             identity: 0,
             credential_id: Some(credential.into()),
             title: "t",
-            message: String::new(),
+            message: "".into(),
             remedy: Remedy::Action { text: "".into() },
             seed: "",
             section: "",

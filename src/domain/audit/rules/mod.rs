@@ -133,6 +133,8 @@ pub fn run(dir: &Directory, opts: &AuditOptions) -> Report {
     }
     let mut report = a.finish();
     report.findings = in_report_order(dir, report.findings);
+    // Pushed one by one, the list may hold twice the room it needs.
+    report.findings.shrink_to_fit();
     report
 }
 
@@ -433,9 +435,9 @@ impl<'a> Auditor<'a> {
             rule: head.rule,
             severity: head.severity,
             identity: o.id,
-            credential_id: credential.map(str::to_string),
+            credential_id: credential.map(Box::from),
             title: head.title,
-            message,
+            message: message.into_boxed_str(),
             remedy,
             seed: head.cite.seed,
             section: head.cite.section,
