@@ -6,7 +6,10 @@
 //!
 //! The list is a convenience: a missing, unreadable or malformed `recent.json` reads as empty
 //! and a failed write is ignored (the caller logs it), never an error for the command that
-//! used the snapshot.
+//! used the snapshot. Two processes that remember a file at the same moment each read the
+//! list, add theirs and write it whole: the last write wins and the other entry is lost. No
+//! lock guards it on purpose: a lost entry costs a user one `:open FILE`, and a lock would
+//! make every command that reads a snapshot wait on another's.
 
 use std::path::{Path, PathBuf};
 
