@@ -171,7 +171,7 @@ pub fn import_with_warnings(
         });
     let resources = system_assigned_resources(&service_principals, Vec::new());
 
-    let snapshot = TenantSnapshot {
+    let mut snapshot = TenantSnapshot {
         tenant_id,
         tenant_display_name: None,
         captured_at,
@@ -186,6 +186,7 @@ pub fn import_with_warnings(
         // Sign-ins come from `--sign-ins` (`backend::usage_import`).
         usage: Default::default(),
     };
+    snapshot.shrink_to_fit();
     if let Some(d) = snapshot.duplicate_id() {
         // Each collection came from one file; the resources are derived from the principals.
         let file = |collection: &str| {

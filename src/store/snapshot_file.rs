@@ -96,7 +96,7 @@ struct FileIn {
 impl FileIn {
     fn into_snapshot(self, path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
         check_envelope(&self.format, self.version, path)?;
-        let snapshot = TenantSnapshot {
+        let mut snapshot = TenantSnapshot {
             tenant_id: self.tenant_id,
             tenant_display_name: self.tenant_display_name,
             captured_at: self.captured_at,
@@ -109,6 +109,7 @@ impl FileIn {
             role_assignments: self.role_assignments,
             usage: self.usage,
         };
+        snapshot.shrink_to_fit();
         // A migration changes objects by id: with two objects of one id it could change the
         // other one and still verify (it finds what it wrote), so such a file is refused.
         match snapshot.duplicate_id() {
