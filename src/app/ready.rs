@@ -184,9 +184,14 @@ impl App {
                 self.overview = Some(overview);
                 self.report.replace(report)
             }
-            None => {
+            // A partial tenant has no audit; a whole one loaded without it has no findings.
+            None if ready.partial => {
                 self.overview = None;
                 self.report.take()
+            }
+            None => {
+                self.overview = None;
+                self.report.replace(Arc::default())
             }
         };
         if let Some(r) = old_report {
@@ -200,7 +205,7 @@ impl App {
             self.status = Some(loaded_status(self, &ready, count));
         } else if first_partial {
             self.status = Some(Status {
-                text: "showing identities as they arrive: the list, the filter and the details work now; findings and migrations wait for the whole tenant".into(),
+                text: "identities show as they arrive; findings and migrations wait for the whole tenant".into(),
                 is_error: false,
             });
         }

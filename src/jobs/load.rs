@@ -30,9 +30,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::backend::{
-    Area, Arrived, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning,
-};
+use crate::backend::{Area, Arrived, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
 use crate::domain::audit::overview::{Overview, overview};
 use crate::domain::audit::suppress::Suppression;
 use crate::domain::audit::{AuditOptions, Report, audit};
@@ -213,7 +211,14 @@ pub async fn explore_sweep(
     .await
     .map_err(|e| Error::Unavailable(format!("sweep failed: {e}")))?;
     progress.report("indexing", 0, None);
-    let audited = index(loaded.snapshot, loaded.warnings, None, options, suppressions).await?;
+    let audited = index(
+        loaded.snapshot,
+        loaded.warnings,
+        None,
+        options,
+        suppressions,
+    )
+    .await?;
     Ok((audited, found))
 }
 

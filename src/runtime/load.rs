@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use super::Source;
 use crate::app::msg::Refresh;
 use crate::app::{Msg, Ready, Swept, ViewKey};
-use crate::domain::Directory;
 use crate::backend::{Error, Progress};
+use crate::domain::Directory;
 use crate::domain::audit::AuditOptions;
 use crate::domain::audit::suppress::Suppression;
 use crate::jobs::load::{self, Audited, Loading};
@@ -138,9 +138,7 @@ pub(super) fn start(
             let msg = match l {
                 Loading::Cached(a) | Loading::Fresh(a) => ready(*a, false, None, None, &view).await,
                 Loading::Partial(dir) => partial(*dir, &view).await,
-                Loading::CacheIgnored(e) | Loading::NotRemembered(e) => {
-                    Some(Msg::EffectFailed(e))
-                }
+                Loading::CacheIgnored(e) | Loading::NotRemembered(e) => Some(Msg::EffectFailed(e)),
                 Loading::Failed(Error::Cancelled) => continue,
                 Loading::Failed(Error::SignIn(f)) => Some(Msg::SignInNeeded(f)),
                 Loading::Failed(e) => Some(Msg::LoadFailed(e.to_string())),

@@ -387,7 +387,9 @@ pub(crate) fn partial_refusal(app: &App) -> Option<&'static str> {
     } else if matches!(app.load, super::LoadState::Loading(_)) {
         Some("the tenant is still loading (partial): migrations start once it is complete")
     } else {
-        Some("the tenant on screen is partial (its load did not complete): r loads it again; migrations need the whole tenant")
+        Some(
+            "the tenant on screen is partial (its load did not complete): r loads it again; migrations need the whole tenant",
+        )
     }
 }
 

@@ -75,9 +75,13 @@ fn partial_note(app: &App) -> Option<&'static str> {
     if !app.partial {
         None
     } else if matches!(app.load, crate::app::LoadState::Loading(_)) {
-        Some("still loading: managed identities, role assignments and resources (and federated credentials not read yet) come when the load completes")
+        Some(
+            "still loading: managed identities, role assignments and resources (and federated credentials not read yet) come when the load completes",
+        )
     } else {
-        Some("not loaded: the load stopped before the Azure part (managed identities, role assignments, resources); r loads again")
+        Some(
+            "not loaded: the load stopped before the Azure part (managed identities, role assignments, resources); r loads again",
+        )
     }
 }
 

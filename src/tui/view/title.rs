@@ -38,7 +38,7 @@ fn one_phase(p: &ProgressEvent) -> String {
 }
 
 /// The phases of the running load, in the order they started, one short item each: the
-/// three Graph lists by name, the Azure stages as one ("Azure: role assignments 3/5"), done
+/// three Graph lists by name, the Azure stages as one ("Azure: role assignments 60%"), done
 /// ones ticked.
 fn phases(app: &App) -> Vec<String> {
     let mut out: Vec<(String, String)> = Vec::new();
@@ -48,9 +48,10 @@ fn phases(app: &App) -> Vec<String> {
             "subscriptions" | "managed identities" | "resources" | "role assignments"
         );
         let group = if azure { "Azure" } else { p.stage.as_str() };
+        // Percentages keep four phases on one line.
         let count = match p.total {
             Some(t) if p.done >= t => "✓".to_string(),
-            Some(t) => format!("{}/{t}", p.done),
+            Some(t) => format!("{}%", p.done * 100 / t.max(1)),
             None => p.done.to_string(),
         };
         let item = if azure {
@@ -76,9 +77,15 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
             .as_deref()
             .map(|n| sanitize::display(n).into_owned())
             .unwrap_or_else(|| sanitize::display(&s.tenant_id).into_owned());
-        spans.push(span(tenant, t.heading));
+        // A partial tenant does not know its name yet.
+        let sep = if tenant.is_empty() {
+            ""
+        } else {
+            spans.push(span(tenant, t.heading));
+            " · "
+        };
         spans.push(span(
-            format!(" · {} · {} identities", app.source, dir.len()),
+            format!("{sep}{} · {} identities", app.source, dir.len()),
             t.dim,
         ));
     } else {
