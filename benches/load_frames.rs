@@ -63,6 +63,8 @@ fn tenant() -> &'static (Arc<TenantSnapshot>, Timestamp) {
 /// Frame gaps observed during one load.
 struct Gaps {
     max: Duration,
+    /// When the longest gap ended, from the start (where in the load it happened).
+    max_at: Duration,
     median: Duration,
     frames: usize,
     load: Duration,
@@ -100,6 +102,7 @@ fn one_load(rt: &tokio::runtime::Runtime, source: Source, now: Timestamp, until:
         runtime.start(&app);
         let mut ticker = tokio::time::interval(Duration::from_millis(16));
         let mut gaps = Vec::new();
+        let mut ends = Vec::new();
         let mut longest_update = Duration::ZERO;
         let mut first_usable = None;
         let mut partials = 0;
@@ -109,6 +112,7 @@ fn one_load(rt: &tokio::runtime::Runtime, source: Source, now: Timestamp, until:
                 terminal.draw(|f| view::render(app, ui, f)).unwrap();
                 let t = Instant::now();
                 gaps.push(t - *last);
+                ends.push(t - started);
                 *last = t;
             };
         loop {
@@ -146,12 +150,19 @@ fn one_load(rt: &tokio::runtime::Runtime, source: Source, now: Timestamp, until:
         runtime.shutdown();
         // The first "gap" is from before the first frame.
         gaps.remove(0);
-        let max = gaps.iter().copied().max().unwrap_or_default();
+        ends.remove(0);
+        let (max, max_at) = gaps
+            .iter()
+            .copied()
+            .zip(ends.iter().copied())
+            .max()
+            .unwrap_or_default();
         let mut sorted = gaps.clone();
         sorted.sort();
         let median = sorted.get(sorted.len() / 2).copied().unwrap_or_default();
         Gaps {
             max,
+            max_at,
             median,
             frames: gaps.len() + 1,
             load,
@@ -327,7 +338,7 @@ fn frames_while_loading(c: &mut Criterion) {
 fn report(gaps: &Gaps) {
     eprintln!(
         "load {:.0?}: first usable screen {:.2?}, {} partial tenants, {} frames, median gap \
-         {:.1?}, longest gap {:.1?} (≥ {:.0} fps), longest update {:.1?}",
+         {:.1?}, longest gap {:.1?} (≥ {:.0} fps) ending at {:.2?}, longest update {:.1?}",
         gaps.load,
         gaps.first_usable,
         gaps.partials,
@@ -335,6 +346,7 @@ fn report(gaps: &Gaps) {
         gaps.median,
         gaps.max,
         1.0 / gaps.max.as_secs_f64(),
+        gaps.max_at,
         gaps.longest_update
     );
 }

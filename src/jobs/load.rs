@@ -238,7 +238,9 @@ async fn remember_or_warn(source: &Source, loaded: &mut Loaded, sync: Option<Syn
 /// fresh one, each indexed and audited and sent as soon as it is ready; the fresh tenant is
 /// remembered after it was sent, so a large tenant shows before its cache file is written.
 /// A cache that could not be read is said at once and again with the fresh tenant, so the
-/// message outlives the load that replaces it.
+/// message outlives the load that replaces it. A session's first load (`from_cache`) that
+/// found nothing to show streams partial tenants first (see the module docs); a later full
+/// load (`:reload full`) replaces a tenant on screen, so it streams nothing.
 pub async fn explore(
     source: Source,
     from_cache: bool,
@@ -262,10 +264,10 @@ pub async fn explore(
             }
         }
     }
-    let loaded = if cache_shown {
-        source.backend.load(&Scope::default(), &progress).await
-    } else {
+    let loaded = if from_cache && !cache_shown {
         streamed(&source, &progress, options.now, &tx).await
+    } else {
+        source.backend.load(&Scope::default(), &progress).await
     };
     let loaded = match logged(&source, loaded) {
         Ok(l) => l,
@@ -320,16 +322,19 @@ async fn streamed(
     tokio::pin!(load);
     let mut pages: Vec<Arc<Arrived>> = Vec::new();
     let mut dirty = false;
+    let mut listed = false;
     let mut building: Option<tokio::task::JoinHandle<(Directory, Duration)>> = None;
     let mut not_before = tokio::time::Instant::now();
-    loop {
+    let loaded = loop {
         tokio::select! {
             // The load first: once it is done, nothing partial follows.
             biased;
-            loaded = &mut load => return loaded,
+            loaded = &mut load => break loaded,
             Some(page) = pages_rx.recv() => {
+                // Federated credentials alone list no identity: nothing new to show yet.
+                listed |= !matches!(page, Arrived::FederatedCredentials(_));
                 pages.push(Arc::new(page));
-                dirty = true;
+                dirty = listed;
             }
             built = async {
                 match building.as_mut() {
@@ -353,7 +358,11 @@ async fn streamed(
                 }));
             }
         }
-    }
+    };
+    // The pages hold a copy of every object: freeing them is O(tenant), off the async threads
+    // (which also drive the timers and sockets the screen waits on).
+    tokio::task::spawn_blocking(move || drop(pages));
+    loaded
 }
 
 /// The tenant the pages so far make: applications with the federated credentials listed for

@@ -56,8 +56,8 @@ pub(super) fn start(
     if how == Start::Incremental {
         let tx = tx.clone();
         tokio::spawn(async move {
-            let options2 = options.clone();
-            let suppressions2 = suppressions.clone();
+            let sweep_options = options.clone();
+            let sweep_suppressions = suppressions.clone();
             let (a, r) =
                 match load::explore_refresh(&tenant, &progress, options, suppressions).await {
                     Ok(done) => done,
@@ -96,8 +96,8 @@ pub(super) fn start(
                 &tenant,
                 r.loaded.snapshot.clone(),
                 &progress,
-                options2,
-                suppressions2,
+                sweep_options,
+                sweep_suppressions,
             )
             .await;
             let msg = match swept {
