@@ -70,6 +70,11 @@ struct Gaps {
     load: Duration,
     /// The longest `update` of one message on the UI thread.
     longest_update: Duration,
+    /// The longest frame drawn, and the longest a 16 ms tick was late (the timer is driven
+    /// by the runtime's workers: a late tick with short updates and frames means the workers
+    /// were busy, not the UI thread).
+    longest_draw: Duration,
+    longest_tick_lag: Duration,
     /// From the start to the first frame with identities listed.
     first_usable: Duration,
     partials: usize,
@@ -103,14 +108,18 @@ fn one_load(rt: &tokio::runtime::Runtime, source: Source, now: Timestamp, until:
         let mut ticker = tokio::time::interval(Duration::from_millis(16));
         let mut gaps = Vec::new();
         let mut ends = Vec::new();
+        let mut draws = Vec::new();
+        let mut longest_tick_lag = Duration::ZERO;
         let mut longest_update = Duration::ZERO;
         let mut first_usable = None;
         let mut partials = 0;
         let mut last = Instant::now();
         let mut draw =
             |app: &App, ui: &mut UiState, last: &mut Instant, gaps: &mut Vec<Duration>| {
+                let before = Instant::now();
                 terminal.draw(|f| view::render(app, ui, f)).unwrap();
                 let t = Instant::now();
+                draws.push(t - before);
                 gaps.push(t - *last);
                 ends.push(t - started);
                 *last = t;
@@ -143,9 +152,13 @@ fn one_load(rt: &tokio::runtime::Runtime, source: Source, now: Timestamp, until:
                         break;
                     }
                 }
-                _ = ticker.tick() => draw(&app, &mut ui, &mut last, &mut gaps),
+                due = ticker.tick() => {
+                    longest_tick_lag = longest_tick_lag.max(due.into_std().elapsed());
+                    draw(&app, &mut ui, &mut last, &mut gaps);
+                }
             }
         }
+        let longest_draw = draws.iter().copied().max().unwrap_or_default();
         let load = started.elapsed();
         runtime.shutdown();
         // The first "gap" is from before the first frame.
@@ -167,6 +180,8 @@ fn one_load(rt: &tokio::runtime::Runtime, source: Source, now: Timestamp, until:
             frames: gaps.len() + 1,
             load,
             longest_update,
+            longest_draw,
+            longest_tick_lag,
             first_usable: first_usable.unwrap_or(load),
             partials,
         }
@@ -338,7 +353,7 @@ fn frames_while_loading(c: &mut Criterion) {
 fn report(gaps: &Gaps) {
     eprintln!(
         "load {:.0?}: first usable screen {:.2?}, {} partial tenants, {} frames, median gap \
-         {:.1?}, longest gap {:.1?} (≥ {:.0} fps) ending at {:.2?}, longest update {:.1?}",
+         {:.1?}, longest gap {:.1?} (≥ {:.0} fps) ending at {:.2?}, longest update {:.1?}, longest frame {:.1?}, latest tick {:.1?}",
         gaps.load,
         gaps.first_usable,
         gaps.partials,
@@ -347,7 +362,9 @@ fn report(gaps: &Gaps) {
         gaps.max,
         1.0 / gaps.max.as_secs_f64(),
         gaps.max_at,
-        gaps.longest_update
+        gaps.longest_update,
+        gaps.longest_draw,
+        gaps.longest_tick_lag
     );
 }
 
