@@ -11,7 +11,9 @@
 //! two workers, as the binary's does. What is reported (criterion's "time") is the **longest
 //! gap between two frames** (the `frames_while_loading` group) or the **time to the first
 //! usable screen** (`first_usable_screen`); the median gap, the frame count, the partial
-//! tenants and the longest `update` go to stderr.
+//! tenants, where the longest gap fell, the longest `update`, the longest frame and the
+//! latest 16 ms tick go to stderr (a late tick with short frames and updates means the
+//! runtime's workers, which drive its timers, were busy — not the UI thread).
 //!
 //! - `max_frame_gap_150k`: the budget tenant (`TenantSpec::budget()`, 150,000 identities) from
 //!   a snapshot in memory, no cache: index and audit on blocking threads, then the swap.
