@@ -48,6 +48,7 @@ async fn explore(source: Source, from_cache: bool) -> Vec<String> {
             }
             Loading::Failed(e) => format!("failed {e}"),
             Loading::NotRemembered(_) => "not remembered".into(),
+            Loading::Partial(d) => format!("partial {}", d.len()),
         });
     }
     said

@@ -871,23 +871,36 @@ fn r_refreshes_what_changed_in_the_tenant() {
         id
     });
     t.keys(&["r"]);
-    let screen = t.wait_until("the refresh", |s| s.contains("refreshed: 1 changed"));
+    // The refresh, then the sweep after it in the background (every application's FICs and
+    // the Azure part again), which says what it found: nothing beside the rename.
+    let screen = t.wait_until("the refresh and its sweep", |s| s.contains("sweep: "));
     assert!(screen.contains("refreshed just now"), "{}", framed(&screen));
+    assert!(
+        screen.contains("sweep: federated credentials and Azure read again, nothing else changed"),
+        "{}",
+        framed(&screen)
+    );
     let paths: Vec<String> = emu
         .requests()
         .into_iter()
         .map(|r| r.path_and_query)
         .collect();
+    // The refresh's requests come first, the sweep's after them.
+    assert!(paths.len() > 3, "{paths:#?}");
     assert_eq!(
-        paths.len(),
-        3,
+        paths[..3].iter().filter(|p| p.contains("/delta?")).count(),
+        2,
         "two delta rounds and one FIC batch: {paths:#?}"
     );
     assert!(
+        paths[..3].iter().any(|p| p.ends_with("/$batch")),
+        "{paths:#?}"
+    );
+    assert!(
         emu.batch_items()
-            .iter()
-            .all(|r| r.path_and_query.contains(&renamed)),
-        "only the changed app's FICs"
+            .first()
+            .is_some_and(|r| r.path_and_query.contains(&renamed)),
+        "the changed app's FICs first"
     );
     t.keys(&["/"]);
     t.wait_for("keep filter");

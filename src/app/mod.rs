@@ -11,6 +11,7 @@ pub mod keymap;
 pub mod line_command;
 pub mod migration;
 pub mod msg;
+pub mod ready;
 pub mod update;
 pub mod wizard;
 
@@ -21,6 +22,7 @@ use tui_input::Input;
 pub use command::Command;
 pub use keymap::Context;
 pub use msg::{Effect, Msg, OpenRequest};
+pub use ready::{Ready, Swept, ViewKey};
 pub use update::update;
 
 use crate::backend::{ProgressEvent, Warning};
@@ -239,6 +241,17 @@ pub struct App {
     /// full load.
     pub refreshed: Option<msg::Refresh>,
     pub warnings: Vec<Warning>,
+    /// The tenant on screen is partial: the pages of a first load so far (no Azure part, no
+    /// audit), or what such a load had read when it failed. Migrations wait for a whole one.
+    pub partial: bool,
+    /// The sweep after an incremental refresh runs (federated credentials and Azure read
+    /// again in the background).
+    pub sweeping: bool,
+    /// The latest progress of each phase of the running load or sweep, in the order they
+    /// started (applications, service principals, federated credentials, Azure…).
+    pub phases: Vec<ProgressEvent>,
+    /// What was let go of, for the event loop to drop off the UI thread (`take_retired`).
+    retired: Vec<Box<dyn std::any::Any + Send>>,
     pub nav_selected: usize,
     /// Identities per navigation item, same order as `NavItem::ALL`.
     pub nav_counts: Vec<usize>,
@@ -307,6 +320,10 @@ impl App {
             cached_at: None,
             refreshed: None,
             warnings: vec![],
+            partial: false,
+            sweeping: false,
+            phases: Vec::new(),
+            retired: Vec::new(),
             nav_selected: App::nav_index(NavItem::All),
             nav_counts: vec![0; NavItem::ALL.len()],
             focus: Pane::List,
@@ -340,14 +357,23 @@ impl App {
         }
     }
 
-    /// How fresh the tenant on screen is, for the title line, and whether it is the cache's:
-    /// "from cache, 2h old" while the live load runs, "as of 3m ago" after a full load (or of
+    /// How fresh the tenant on screen is, for the title line, and whether to warn about it
+    /// (the cache's, or a partial tenant's): "partial, still loading" while a first load
+    /// streams in, "from cache, 2h old" while the live load runs, "as of 3m ago" after a full load (or of
     /// a snapshot file), "refreshed just now" after a delta refresh — with the Azure part's
     /// age when it is older, as a delta refresh reads Graph only. `None` without a tenant and
     /// for the demo loaded (its dates are moved to today).
     pub fn freshness(&self) -> Option<(String, bool)> {
         use crate::domain::expiry::ago;
         let dir = self.dir.as_ref()?;
+        if self.partial {
+            let text = if matches!(self.load, LoadState::Loading(_)) {
+                "partial, still loading"
+            } else {
+                "partial: the load stopped"
+            };
+            return Some((text.to_string(), true));
+        }
         if let Some(at) = self.cached_at {
             let age = match ago(at, self.now).strip_suffix(" ago") {
                 Some(span) => format!("{span} old"),

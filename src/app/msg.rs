@@ -43,6 +43,11 @@ pub enum Msg {
         /// Set when this tenant came from an incremental refresh (`r`): what it did.
         refresh: Option<Refresh>,
     },
+    /// A tenant made ready off the UI thread (`app::ready`): the runtime's way of delivering
+    /// the cached, partial, fresh and swept tenants.
+    TenantReady(Box<super::Ready>),
+    /// The sweep after an incremental refresh failed: a warning, the tenant stays.
+    SweepFailed(String),
     LoadFailed(String),
     /// No credential gave a token: why, source by source.
     SignInNeeded(Box<crate::backend::sign_in::SignInFailure>),

@@ -13,13 +13,24 @@
 //!
 //! Each tenant the explorer gets is indexed and audited off the async threads (indexing and
 //! auditing 150,000 identities is CPU work), so the screen keeps drawing while it happens.
+//!
+//! A first load with nothing cached is shown as it arrives: `explore` asks the backend for
+//! its pages (`Progress::with_pages`) and sends what arrived so far as `Loading::Partial`,
+//! indexed on a blocking thread at a bounded rate (the first as soon as a page is in, then no
+//! sooner than `PARTIAL_EVERY` or three times the last build's cost, whichever is longer,
+//! so building never takes more than a quarter of a core), and never after the load ended.
+//! A partial tenant is the Graph lists only — no Azure part, no audit (the audit runs once,
+//! on the whole tenant). When a cached tenant is on screen nothing partial is sent: the
+//! cache, which is whole, stays until the fresh tenant is whole too.
 //! May import `backend`, `store` and `domain`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::backend::{Area, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
+use crate::backend::{Area, Arrived, Backend, Error, Loaded, Progress, Refreshed, Scope, Warning};
 use crate::domain::audit::overview::{Overview, overview};
 use crate::domain::audit::suppress::Suppression;
 use crate::domain::audit::{AuditOptions, Report, audit};
@@ -48,6 +59,9 @@ pub struct Audited {
 /// ignored, then the fresh tenant or the failure, then whether it could not be remembered.
 pub enum Loading {
     Cached(Box<Audited>),
+    /// What a first load without a cached tenant has read so far (Graph only, not audited),
+    /// indexed; sent only before the load's `Fresh` or `Failed`.
+    Partial(Box<Directory>),
     /// The cache could not be read (the message says why); the load goes on without it.
     CacheIgnored(String),
     Fresh(Box<Audited>),
@@ -148,6 +162,66 @@ pub async fn explore_refresh(
     Ok((audited, refreshed))
 }
 
+/// What the sweep after a refresh found, beside the tenant it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepFound {
+    /// Applications whose federated credentials differ from the refreshed tenant's.
+    pub fics_changed: usize,
+    /// User-assigned managed identities and role assignments, before and after.
+    pub identities: (usize, usize),
+    pub role_assignments: (usize, usize),
+    /// When the Azure part was read (the backend's sync state after the sweep), if known.
+    pub azure_at: Option<Timestamp>,
+}
+
+/// The explorer's sweep after `r`: `sweep` over the refreshed tenant, indexed and audited off
+/// the async threads, with what it found compared with `refreshed`.
+pub async fn explore_sweep(
+    source: &Source,
+    refreshed: Arc<TenantSnapshot>,
+    progress: &Progress,
+    options: AuditOptions,
+    suppressions: Vec<Suppression>,
+) -> Result<(Audited, SweepFound), Error> {
+    let before = refreshed.clone();
+    let loaded = sweep(source, TenantSnapshot::clone(&refreshed), progress).await?;
+    let azure_at = source.backend.sync_state().map(|s| s.arm_at);
+    let after = loaded.snapshot.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let old: HashMap<&str, _> = before
+            .applications
+            .iter()
+            .map(|a| (a.id.as_str(), &a.federated_identity_credentials))
+            .collect();
+        let fics_changed = after
+            .applications
+            .iter()
+            .filter(|a| old.get(a.id.as_str()) != Some(&&a.federated_identity_credentials))
+            .count();
+        SweepFound {
+            fics_changed,
+            identities: (
+                before.user_assigned_identities.len(),
+                after.user_assigned_identities.len(),
+            ),
+            role_assignments: (before.role_assignments.len(), after.role_assignments.len()),
+            azure_at,
+        }
+    })
+    .await
+    .map_err(|e| Error::Unavailable(format!("sweep failed: {e}")))?;
+    progress.report("indexing", 0, None);
+    let audited = index(
+        loaded.snapshot,
+        loaded.warnings,
+        None,
+        options,
+        suppressions,
+    )
+    .await?;
+    Ok((audited, found))
+}
+
 /// Remembers `loaded` in the source's slot, if it has one; a failure is a warning on it.
 async fn remember_or_warn(source: &Source, loaded: &mut Loaded, sync: Option<SyncState>) {
     if let Some(slot) = &source.cache
@@ -164,7 +238,9 @@ async fn remember_or_warn(source: &Source, loaded: &mut Loaded, sync: Option<Syn
 /// fresh one, each indexed and audited and sent as soon as it is ready; the fresh tenant is
 /// remembered after it was sent, so a large tenant shows before its cache file is written.
 /// A cache that could not be read is said at once and again with the fresh tenant, so the
-/// message outlives the load that replaces it.
+/// message outlives the load that replaces it. A session's first load (`from_cache`) that
+/// found nothing to show streams partial tenants first (see the module docs); a later full
+/// load (`:reload full`) replaces a tenant on screen, so it streams nothing.
 pub async fn explore(
     source: Source,
     from_cache: bool,
@@ -174,9 +250,11 @@ pub async fn explore(
     tx: mpsc::UnboundedSender<Loading>,
 ) {
     let mut cache_problem = None;
+    let mut cache_shown = false;
     if let Some(slot) = source.cache.clone().filter(|_| from_cache) {
         match cached(slot, options.clone(), suppressions.clone()).await {
             Ok(Some(a)) => {
+                cache_shown = true;
                 let _ = tx.send(Loading::Cached(Box::new(a)));
             }
             Ok(None) => {}
@@ -186,10 +264,12 @@ pub async fn explore(
             }
         }
     }
-    let loaded = match logged(
-        &source,
-        source.backend.load(&Scope::default(), &progress).await,
-    ) {
+    let loaded = if from_cache && !cache_shown {
+        streamed(&source, &progress, options.now, &tx).await
+    } else {
+        source.backend.load(&Scope::default(), &progress).await
+    };
+    let loaded = match logged(&source, loaded) {
         Ok(l) => l,
         Err(e) => {
             let _ = tx.send(Loading::Failed(e));
@@ -221,6 +301,115 @@ pub async fn explore(
     {
         let _ = tx.send(Loading::NotRemembered(e));
     }
+}
+
+/// The least time between two partial tenants; a build that took longer spaces them more.
+pub const PARTIAL_EVERY: Duration = Duration::from_millis(300);
+
+/// The backend's load, with what has arrived sent as `Loading::Partial` while it runs (see
+/// the module docs): pages are kept as they came (shared, so a build copies nothing on the
+/// async threads) and a build copies and indexes them on a blocking thread.
+async fn streamed(
+    source: &Source,
+    progress: &Progress,
+    now: Timestamp,
+    tx: &mpsc::UnboundedSender<Loading>,
+) -> Result<Loaded, Error> {
+    let (ptx, mut pages_rx) = mpsc::unbounded_channel();
+    let progress = progress.clone().with_pages(ptx);
+    let scope = Scope::default();
+    let load = source.backend.load(&scope, &progress);
+    tokio::pin!(load);
+    let mut pages: Vec<Arc<Arrived>> = Vec::new();
+    let mut dirty = false;
+    let mut listed = false;
+    let mut building: Option<tokio::task::JoinHandle<(Directory, Duration)>> = None;
+    let mut not_before = tokio::time::Instant::now();
+    let loaded = loop {
+        tokio::select! {
+            // The load first: once it is done, nothing partial follows.
+            biased;
+            loaded = &mut load => break loaded,
+            Some(page) = pages_rx.recv() => {
+                // Federated credentials alone list no identity: nothing new to show yet.
+                listed |= !matches!(page, Arrived::FederatedCredentials(_));
+                pages.push(Arc::new(page));
+                dirty = listed;
+            }
+            built = async {
+                match building.as_mut() {
+                    Some(handle) => handle.await,
+                    None => std::future::pending().await,
+                }
+            }, if building.is_some() => {
+                building = None;
+                if let Ok((dir, cost)) = built {
+                    let _ = tx.send(Loading::Partial(Box::new(dir)));
+                    not_before = tokio::time::Instant::now() + PARTIAL_EVERY.max(cost * 3);
+                }
+            }
+            _ = tokio::time::sleep_until(not_before), if dirty && building.is_none() => {
+                dirty = false;
+                let pages = pages.clone();
+                building = Some(tokio::task::spawn_blocking(move || {
+                    let started = Instant::now();
+                    let dir = Directory::new(partial_snapshot(&pages, now));
+                    (dir, started.elapsed())
+                }));
+            }
+        }
+    };
+    // The pages hold a copy of every object: freeing them is O(tenant), off the async threads
+    // (which also drive the timers and sockets the screen waits on).
+    tokio::task::spawn_blocking(move || drop(pages));
+    loaded
+}
+
+/// The tenant the pages so far make: applications with the federated credentials listed for
+/// them so far, and service principals; an object listed twice keeps its later copy, as the
+/// whole load does.
+fn partial_snapshot(pages: &[Arc<Arrived>], now: Timestamp) -> TenantSnapshot {
+    let mut snapshot = TenantSnapshot::empty("", now);
+    let mut apps: HashMap<&str, usize> = HashMap::new();
+    let mut sps: HashMap<&str, usize> = HashMap::new();
+    let mut fics = HashMap::new();
+    for page in pages {
+        match &**page {
+            Arrived::Applications(list) => {
+                for a in list {
+                    match apps.get(a.id.as_str()) {
+                        Some(&i) => snapshot.applications[i] = a.clone(),
+                        None => {
+                            apps.insert(&a.id, snapshot.applications.len());
+                            snapshot.applications.push(a.clone());
+                        }
+                    }
+                }
+            }
+            Arrived::ServicePrincipals(list) => {
+                for sp in list {
+                    match sps.get(sp.id.as_str()) {
+                        Some(&i) => snapshot.service_principals[i] = sp.clone(),
+                        None => {
+                            sps.insert(&sp.id, snapshot.service_principals.len());
+                            snapshot.service_principals.push(sp.clone());
+                        }
+                    }
+                }
+            }
+            Arrived::FederatedCredentials(list) => {
+                for (app, creds) in list {
+                    fics.insert(app.to_ascii_lowercase(), creds);
+                }
+            }
+        }
+    }
+    for app in &mut snapshot.applications {
+        if let Some(creds) = fics.get(&app.id.to_ascii_lowercase()) {
+            app.federated_identity_credentials = (*creds).clone();
+        }
+    }
+    snapshot
 }
 
 /// A load's outcome in the `--log-file` log: what was read, or why not.

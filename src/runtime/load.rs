@@ -1,15 +1,19 @@
 //! Loading the explorer's tenant in the background (`jobs::load::explore`: the cache first,
-//! then the backend, remembered after it shows; or `jobs::load::explore_refresh`: only what
-//! changed since the cached tenant), with progress and results sent as `Msg`s. A newer load
-//! cancels an older one.
+//! then the backend — shown as it arrives when nothing was cached —, remembered after it
+//! shows; or `jobs::load::explore_refresh`: only what changed since the cached tenant, then
+//! `jobs::load::explore_sweep` in the background: every application's federated credentials
+//! and the Azure part read again), with progress and results sent as `Msg`s. Every tenant is
+//! made ready to swap in (`app::Ready`) on a blocking thread, for what the app shows, so the
+//! UI thread only moves it in. A newer load cancels an older one, and a running sweep.
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::Source;
-use crate::app::Msg;
 use crate::app::msg::Refresh;
+use crate::app::{Msg, Ready, Swept, ViewKey};
 use crate::backend::{Error, Progress};
+use crate::domain::Directory;
 use crate::domain::audit::AuditOptions;
 use crate::domain::audit::suppress::Suppression;
 use crate::jobs::load::{self, Audited, Loading};
@@ -25,7 +29,8 @@ pub(super) enum Start {
     Incremental,
 }
 
-/// Starts a load.
+/// Starts a load. `view` is what the app shows (`App::view_key`, kept current by the event
+/// loop): each tenant is made ready for it off the UI thread (`app::Ready::prepare`).
 pub(super) fn start(
     source: &Source,
     how: Start,
@@ -33,6 +38,7 @@ pub(super) fn start(
     cancel: &mut CancellationToken,
     options: AuditOptions,
     suppressions: Vec<Suppression>,
+    view: watch::Receiver<Option<ViewKey>>,
 ) {
     cancel.cancel();
     *cancel = CancellationToken::new();
@@ -50,25 +56,68 @@ pub(super) fn start(
     if how == Start::Incremental {
         let tx = tx.clone();
         tokio::spawn(async move {
-            let msg = match load::explore_refresh(&tenant, &progress, options, suppressions).await {
-                Ok((a, r)) => {
-                    let (added, changed, removed) = [&r.applications, &r.service_principals]
-                        .iter()
-                        .fold((0, 0, 0), |(a, c, d), m| {
-                            (a + m.added.len(), c + m.changed.len(), d + m.removed.len())
-                        });
+            let sweep_options = options.clone();
+            let sweep_suppressions = suppressions.clone();
+            let (a, r) =
+                match load::explore_refresh(&tenant, &progress, options, suppressions).await {
+                    Ok(done) => done,
+                    Err(Error::Cancelled) => return,
+                    Err(Error::SignIn(f)) => {
+                        let _ = tx.send(Msg::SignInNeeded(f));
+                        return;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Msg::LoadFailed(e.to_string()));
+                        return;
+                    }
+                };
+            let (added, changed, removed) = [&r.applications, &r.service_principals]
+                .iter()
+                .fold((0, 0, 0), |(a, c, d), m| {
+                    (a + m.added.len(), c + m.changed.len(), d + m.removed.len())
+                });
+            let refresh = Refresh {
+                full: r.full,
+                added,
+                changed,
+                removed,
+                azure_at: r.sync.as_ref().map(|s| s.arm_at),
+            };
+            let Some(msg) = ready(a, false, Some(refresh.clone()), None, &view).await else {
+                return;
+            };
+            if tx.send(msg).is_err() || r.full {
+                return;
+            }
+            // A delta refresh reads Graph's changes only: the sweep reads every application's
+            // federated credentials (delta does not track them) and the Azure part again, in
+            // the background, cancelled like the load.
+            let swept = load::explore_sweep(
+                &tenant,
+                r.loaded.snapshot.clone(),
+                &progress,
+                sweep_options,
+                sweep_suppressions,
+            )
+            .await;
+            let msg = match swept {
+                Ok((a, found)) => {
                     let refresh = Refresh {
-                        full: r.full,
-                        added,
-                        changed,
-                        removed,
-                        azure_at: r.sync.map(|s| s.arm_at),
+                        azure_at: found.azure_at.or(refresh.azure_at),
+                        ..refresh
                     };
-                    loaded(a, Some(refresh))
+                    let swept = Swept {
+                        fics_changed: found.fics_changed,
+                        identities: found.identities,
+                        role_assignments: found.role_assignments,
+                    };
+                    match ready(a, false, Some(refresh), Some(swept), &view).await {
+                        Some(msg) => msg,
+                        None => return,
+                    }
                 }
                 Err(Error::Cancelled) => return,
-                Err(Error::SignIn(f)) => Msg::SignInNeeded(f),
-                Err(e) => Msg::LoadFailed(e.to_string()),
+                Err(e) => Msg::SweepFailed(e.to_string()),
             };
             let _ = tx.send(msg);
         });
@@ -87,25 +136,58 @@ pub(super) fn start(
     tokio::spawn(async move {
         while let Some(l) = lrx.recv().await {
             let msg = match l {
-                Loading::Cached(a) | Loading::Fresh(a) => loaded(*a, None),
-                Loading::CacheIgnored(e) | Loading::NotRemembered(e) => Msg::EffectFailed(e),
+                Loading::Cached(a) | Loading::Fresh(a) => ready(*a, false, None, None, &view).await,
+                Loading::Partial(dir) => partial(*dir, &view).await,
+                Loading::CacheIgnored(e) | Loading::NotRemembered(e) => Some(Msg::EffectFailed(e)),
                 Loading::Failed(Error::Cancelled) => continue,
-                Loading::Failed(Error::SignIn(f)) => Msg::SignInNeeded(f),
-                Loading::Failed(e) => Msg::LoadFailed(e.to_string()),
+                Loading::Failed(Error::SignIn(f)) => Some(Msg::SignInNeeded(f)),
+                Loading::Failed(e) => Some(Msg::LoadFailed(e.to_string())),
             };
-            if tx.send(msg).is_err() {
+            // In order: each is made ready before the next is looked at.
+            if let Some(msg) = msg
+                && tx.send(msg).is_err()
+            {
                 break;
             }
         }
     });
 }
 
-fn loaded(a: Audited, refresh: Option<Refresh>) -> Msg {
-    Msg::TenantLoaded {
-        dir: Box::new(a.dir),
-        audit: Some(Box::new((a.report, a.overview))),
-        warnings: a.warnings,
-        cached_at: a.cached_at,
-        refresh,
-    }
+/// A loaded tenant made ready to swap in, off the UI thread; `None` if that thread failed.
+async fn ready(
+    a: Audited,
+    partial: bool,
+    refresh: Option<Refresh>,
+    swept: Option<Swept>,
+    view: &watch::Receiver<Option<ViewKey>>,
+) -> Option<Msg> {
+    let key = view.borrow().clone();
+    tokio::task::spawn_blocking(move || {
+        let mut r = Ready::new(a.dir, Some((a.report, a.overview)), a.warnings);
+        r.cached_at = a.cached_at;
+        r.refresh = refresh;
+        r.swept = swept;
+        r.partial = partial;
+        if let Some(key) = key {
+            r.prepare(&key);
+        }
+        Msg::TenantReady(Box::new(r))
+    })
+    .await
+    .ok()
+}
+
+/// What a first load has read so far, made ready the same way.
+async fn partial(dir: Directory, view: &watch::Receiver<Option<ViewKey>>) -> Option<Msg> {
+    let key = view.borrow().clone();
+    tokio::task::spawn_blocking(move || {
+        let mut r = Ready::new(dir, None, Vec::new());
+        r.partial = true;
+        if let Some(key) = key {
+            r.prepare(&key);
+        }
+        Msg::TenantReady(Box::new(r))
+    })
+    .await
+    .ok()
 }

@@ -16,7 +16,7 @@ pub mod signals;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{App, Effect, Msg, OpenRequest};
+use crate::app::{App, Effect, Msg, OpenRequest, ViewKey};
 use crate::domain::audit::AuditOptions;
 use crate::domain::audit::suppress::Suppression;
 use crate::jobs::migrate::{Pause, RollbackMode};
@@ -51,6 +51,8 @@ pub struct Runtime {
     clipboard: Clipboard,
     /// `None` where nothing else can be opened (the standalone wizard).
     opener: Option<Opener>,
+    /// What the app shows (`observe`), for the load to make each tenant ready for it.
+    view: watch::Sender<Option<ViewKey>>,
 }
 
 impl Runtime {
@@ -72,12 +74,36 @@ impl Runtime {
             live_clock,
             clipboard,
             opener,
+            view: watch::channel(None).0,
+        }
+    }
+
+    /// Keeps what the app shows current for the loads (the event loop calls it after every
+    /// message): cheap, a comparison of a few fields.
+    pub fn observe(&self, app: &App) {
+        let key = app.view_key();
+        self.view.send_if_modified(|k| {
+            if k.as_ref() == Some(&key) {
+                false
+            } else {
+                *k = Some(key);
+                true
+            }
+        });
+    }
+
+    /// Drops what the app let go of (`App::take_retired`) on a blocking thread: freeing a
+    /// large tenant takes longer than a frame.
+    pub fn retire(&self, retired: Vec<Box<dyn std::any::Any + Send>>) {
+        if !retired.is_empty() {
+            tokio::task::spawn_blocking(move || drop(retired));
         }
     }
 
     /// The first work of a session: look for an unfinished migration's journal, and load the
     /// tenant starting from the cache.
     pub fn start(&mut self, app: &App) {
+        self.observe(app);
         if let Some(source) = &self.source {
             migration::find_open_journal(&self.tx);
             load::start(
@@ -87,12 +113,14 @@ impl Runtime {
                 &mut self.load_cancel,
                 audit_options(app),
                 self.suppressions.clone(),
+                self.view.subscribe(),
             );
         }
     }
 
     /// Carries out one effect.
     pub fn execute(&mut self, effect: Effect, app: &App) {
+        self.observe(app);
         let tx = self.tx.clone();
         match effect {
             Effect::Load | Effect::Refresh => {
@@ -111,6 +139,7 @@ impl Runtime {
                         &mut self.load_cancel,
                         options,
                         suppressions,
+                        self.view.subscribe(),
                     );
                 }
             }
@@ -172,6 +201,7 @@ impl Runtime {
                         &mut self.load_cancel,
                         audit_options(app),
                         self.suppressions.clone(),
+                        self.view.subscribe(),
                     );
                 }
             }

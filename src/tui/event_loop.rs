@@ -215,6 +215,9 @@ fn apply(app: &mut App, msg: Msg, rt: &mut Runtime) {
     for effect in update(app, msg) {
         rt.execute(effect, app);
     }
+    // A tenant swapped out is freed off this thread, and the loads learn what is shown.
+    rt.retire(app.take_retired());
+    rt.observe(app);
 }
 
 /// Whether a migration (or its rollback) is under way on screen.

@@ -22,6 +22,10 @@ pub fn continue_journal(app: &mut App, rollback: bool) -> Vec<Effect> {
         );
         return Vec::new();
     }
+    if let Some(why) = partial_refusal(app) {
+        say(app, why, true);
+        return Vec::new();
+    }
     let Some(j) = app.open_journal.take() else {
         say(app, "no unfinished migration to continue", true);
         return Vec::new();

@@ -338,6 +338,10 @@ pub fn open(app: &mut App) {
         );
         return;
     }
+    if let Some(why) = partial_refusal(app) {
+        say(app, why, true);
+        return;
+    }
     let (Some(dir), Some(id)) = (app.dir.clone(), app.selected_entry()) else {
         say(app, "select an identity to migrate first", true);
         return;
@@ -375,6 +379,21 @@ pub fn open(app: &mut App) {
 }
 
 /// `open`, straight to `kind`'s form (`:migrate secret-to-fic`).
+/// Why no migration may start now: the tenant on screen is partial (its load still runs,
+/// or stopped), and a plan made from it could miss a credential, a managed identity or a
+/// role assignment the migration must know about.
+pub(crate) fn partial_refusal(app: &App) -> Option<&'static str> {
+    if !app.partial {
+        None
+    } else if matches!(app.load, super::LoadState::Loading(_)) {
+        Some("the tenant is still loading (partial): migrations start once it is complete")
+    } else {
+        Some(
+            "the tenant on screen is partial (its load did not complete): r loads it again; migrations need the whole tenant",
+        )
+    }
+}
+
 pub fn open_kind(app: &mut App, kind: MigrationKind) {
     open(app);
     if let Some(m) = app.migration.as_mut() {

@@ -2,8 +2,6 @@
 //! given: no I/O, no clock (time comes in as `Msg::Tick`), so every behaviour is testable as a
 //! sequence of messages.
 
-use std::sync::Arc;
-
 use tui_input::InputRequest;
 
 use super::command::Command;
@@ -111,6 +109,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.rebuild();
         }
         Msg::LoadProgress(p) => {
+            if matches!(app.load, LoadState::Loading(_)) || app.sweeping {
+                match app.phases.iter_mut().find(|q| q.stage == p.stage) {
+                    Some(q) => *q = p.clone(),
+                    None => app.phases.push(p.clone()),
+                }
+            }
             if matches!(app.load, LoadState::Loading(_)) {
                 app.load = LoadState::Loading(Some(p));
             }
@@ -122,86 +126,23 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             cached_at,
             refresh,
         } => {
-            let count = dir.len();
-            let first_load = app.dir.is_none();
-            // A refresh keeps the user where they were: the same identity, by its id.
-            let keep = app.dir.as_ref().and_then(|old| {
-                app.selected_entry()
-                    .map(|e| old.id_of(old.entry(e)).to_string())
-            });
-            // Once per tenant, not per frame or row: the column, the sort and the details
-            // read it.
-            app.last_used = Arc::new(crate::domain::last_used::LastUsed::new(&dir));
-            app.dir = Some(Arc::new(*dir));
-            match audit {
-                Some(a) => {
-                    let (report, overview) = *a;
-                    app.overview = Some(overview);
-                    app.set_report(report);
-                }
-                None => {
-                    app.overview = None;
-                    app.set_report(Default::default());
-                }
-            }
-            // The dashboard is the first screen after a load.
-            if first_load {
-                app.nav_selected = App::nav_index(NavItem::Dashboard);
-            }
-            app.cached_at = cached_at;
-            app.history.clear();
-            // What a refresh did comes first; a warning of its own ("read in full: …") says
-            // why it was a full load, the others follow.
-            let said = refresh
-                .as_ref()
-                .map(|r| refresh_summary(r, &warnings, count));
-            let others = warnings.iter().find(|w| w.area != Area::Refresh);
-            app.status = match (cached_at, warnings.first(), said) {
-                (None, _, Some(said)) => Some(match others {
-                    Some(w) => Status {
-                        text: format!("{said}; {}: {}", w.area, w.message),
-                        is_error: true,
-                    },
-                    None => Status {
-                        text: said,
-                        is_error: false,
-                    },
-                }),
-                // The live load goes on: the spinner and progress stay in the title.
-                (Some(at), _, _) => Some(Status {
-                    text: format!(
-                        "showing the cache from {}; refreshing…",
-                        crate::domain::expiry::as_of(at, app.now)
-                    ),
-                    is_error: false,
-                }),
-                // The tenant is whole; only the cache had a problem.
-                (None, Some(w), None) if w.area == Area::Cache => Some(Status {
-                    text: format!("loaded {count} identities; {}", w.message),
-                    is_error: true,
-                }),
-                (None, Some(w), None) => Some(Status {
-                    text: format!("partly loaded: {}: {}", w.area, w.message),
-                    is_error: true,
-                }),
-                (None, None, None) => Some(Status {
-                    text: format!("loaded {count} identities"),
-                    is_error: false,
-                }),
-            };
-            if cached_at.is_none() {
-                app.load = LoadState::Loaded;
-            }
-            app.refreshed = refresh;
-            app.warnings = warnings;
-            app.recount();
-            app.rebuild();
-            if let (Some(id), Some(dir)) = (keep, app.dir.clone())
-                && let Ok(e) = dir.find(&id)
-                && let Some(i) = app.visible.iter().position(|&v| v == e)
-            {
-                app.selected = i;
-            }
+            // Worked out here, on the caller's thread; the runtime sends `TenantReady`
+            // instead, made off the UI thread.
+            let mut ready = super::Ready::new(*dir, audit.map(|a| *a), warnings);
+            ready.cached_at = cached_at;
+            ready.refresh = refresh;
+            app.install(ready);
+        }
+        Msg::TenantReady(ready) => {
+            app.install(*ready);
+        }
+        Msg::SweepFailed(e) => {
+            app.sweeping = false;
+            app.phases.clear();
+            error(
+                app,
+                format!("sweep failed: {e} — the refreshed tenant stays; r tries again"),
+            );
         }
         Msg::SignInNeeded(f) if app.dir.is_none() => {
             app.load = LoadState::SignIn(f);
@@ -216,12 +157,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::LoadFailed(e) => {
             app.load = LoadState::Failed(e.clone());
-            let text = match app.cached_at {
-                Some(at) => format!(
+            app.phases.clear();
+            app.sweeping = false;
+            let text = match (app.cached_at, &app.dir) {
+                (Some(at), _) => format!(
                     "refresh failed: {e} — showing the cache from {}; r retries",
                     crate::domain::expiry::as_of(at, app.now)
                 ),
-                None => e,
+                // What the load had read stays, said to be partial: never taken for whole.
+                (None, Some(dir)) if app.partial => format!(
+                    "load failed: {e} — showing the {} identities read before it stopped (partial: no Azure part, no findings); r retries",
+                    dir.len()
+                ),
+                _ => e,
             };
             app.status = Some(Status {
                 text,
@@ -495,6 +443,8 @@ fn command(app: &mut App, c: Command) -> Vec<Effect> {
         Command::Export => info(app, "export works from the wizard's summary (w starts it)"),
         Command::Reload => {
             app.load = LoadState::Loading(None);
+            app.sweeping = false;
+            app.phases.clear();
             info(app, "refreshing what changed…");
             return vec![Effect::Refresh];
         }
@@ -650,7 +600,7 @@ fn back(app: &mut App) {
 
 /// What an incremental refresh did, for the status line: "refreshed: 3 changed, 1 removed",
 /// or why it read the whole tenant.
-fn refresh_summary(
+pub(super) fn refresh_summary(
     r: &super::msg::Refresh,
     warnings: &[crate::backend::Warning],
     count: usize,

@@ -28,7 +28,15 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let (Some(o), Some(dir)) = (&app.overview, &app.dir) else {
-        frame.render_widget(Paragraph::new(Line::styled("Loading…", t.dim)), inner);
+        let text = if app.partial {
+            "Loading… the overview comes with the whole tenant; All identities lists what has arrived."
+        } else {
+            "Loading…"
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.dim)).wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
         return;
     };
     let width = inner.width as usize;

@@ -69,6 +69,22 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// What the details of a partial tenant's identity say about its Azure side (managed
+/// identities, role assignments, resources), which only a complete load reads.
+fn partial_note(app: &App) -> Option<&'static str> {
+    if !app.partial {
+        None
+    } else if matches!(app.load, crate::app::LoadState::Loading(_)) {
+        Some(
+            "still loading: managed identities, role assignments and resources (and federated credentials not read yet) come when the load completes",
+        )
+    } else {
+        Some(
+            "not loaded: the load stopped before the Azure part (managed identities, role assignments, resources); r loads again",
+        )
+    }
+}
+
 /// A credential's usage evidence, under its other lines, wrapped under its own start.
 fn push_evidence(
     lines: &mut Vec<Line<'_>>,
@@ -257,6 +273,11 @@ fn build<'a>(
         t.dim,
     )));
     lines.push(Line::raw(""));
+    // A partial tenant has no Azure part yet: say so before anything reads as final.
+    if let Some(note) = partial_note(app) {
+        let line = Line::from(vec![span(fit("Azure", 13), t.dim), span(note, t.warning)]);
+        lines.extend(wrap_at(line, width, 13));
+    }
     for (k, v) in props(dir, e) {
         lines.push(Line::from(vec![
             span(fit(k, 13), t.dim),
@@ -450,7 +471,9 @@ fn build<'a>(
         t.heading,
     )));
     if roles.is_empty() {
-        let why = if e.kind == IdentityKind::Application {
+        let why = if app.partial {
+            "  not read yet: Azure comes with the whole tenant"
+        } else if e.kind == IdentityKind::Application {
             "  an app registration holds none: see its service principal"
         } else {
             "  none"

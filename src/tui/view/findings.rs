@@ -37,6 +37,16 @@ pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: 
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let (Some(dir), Some(report)) = (&app.dir, &app.report) else {
+        if app.partial {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    "The audit runs when the whole tenant has loaded: findings that depend on the Azure part or on identities not read yet would be wrong.",
+                    t.dim,
+                ))
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+                inner,
+            );
+        }
         return;
     };
     if app.visible_findings.is_empty() {

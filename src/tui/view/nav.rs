@@ -33,6 +33,8 @@ pub(super) fn render(app: &App, ui: &mut UiState, frame: &mut Frame, area: Rect)
                 .as_ref()
                 .map(|o| format!("{}%", o.score()))
                 .unwrap_or_default(),
+            // No audit yet (a partial tenant): no count rather than a false zero.
+            NavItem::Findings if app.report.is_none() => String::new(),
             _ => app.nav_counts.get(i).copied().unwrap_or(0).to_string(),
         };
         let label_width = width.saturating_sub(count.len() + 1);
