@@ -2113,49 +2113,6 @@ mod tokens {
         crate::common::loopback::transport(&emu.base_url())
     }
 
-    /// What `--log-file` keeps of a live load (its default filter) names every request and
-    /// never the token: azure_core's logging policy redacts `Authorization`.
-    #[test]
-    fn the_log_of_a_live_load_names_the_requests_and_never_the_token() {
-        #[derive(Clone, Default)]
-        struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
-        impl std::io::Write for Sink {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let sink = Sink::default();
-        let writer = sink.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_env_filter(tracing_subscriber::EnvFilter::new(
-                credwise::store::log_file::DEFAULT_FILTER,
-            ))
-            .finish();
-        // One thread, so every event of the load reaches this thread's subscriber.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        tracing::subscriber::with_default(subscriber, || {
-            rt.block_on(async {
-                let (_emu, b, credential) = rig().await;
-                load(&b).await.unwrap();
-                assert!(credential.calls.load(std::sync::atomic::Ordering::Relaxed) > 0);
-            })
-        });
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-        assert!(text.contains("==> Request"), "{text}");
-        assert!(text.contains("/v1.0/applications"), "{text}");
-        assert!(!text.contains(MARKER), "the token reached the log");
-        assert!(!text.contains(&token()), "the token reached the log");
-    }
-
     pub async fn rig() -> (Emulator, LiveBackend, Arc<FakeCredential>) {
         rig_with(demo(), 999).await
     }
