@@ -21,7 +21,16 @@
 //! - **ARM's buckets** per subscription (and the tenant) and kind — reads 250, +25/s;
 //!   writes and deletes 200, +10/s (request-limits-and-throttling) — are read from the
 //!   `x-ms-ratelimit-remaining-{subscription,tenant}-{reads,writes,deletes}` headers and
-//!   refilled at the documented rate in between, less the requests still in flight.
+//!   refilled at the documented rate in between. A header counts the requests ARM had
+//!   received when it answered, so the requests of that bucket sent after it (still on
+//!   their way) are taken off what it says, and an answer older than the last one applied
+//!   is ignored.
+//! - **Each subscription paced on its own** (ARM): its requests in flight have their own
+//!   AIMD limit, and a 429 from a subscription's bucket halves that subscription's limit
+//!   and holds that subscription's requests until its `Retry-After` has passed — the other
+//!   subscriptions, whose buckets are their own, keep going. The service-wide limit
+//!   (`max_in_flight`, the sockets) still bounds them all, and only a tenant-level 429
+//!   halves it.
 //! - **The managed-identity provider's rates** (lists 15/s per tenant and 5/s per
 //!   subscription, gets 30/10, writes 10/2; workload-identity-federation-considerations) —
 //!   they send no header, so the documented rates are kept locally.
@@ -36,6 +45,9 @@ use std::time::{Duration, Instant};
 
 use azure_core::http::headers::{HeaderName, Headers};
 use azure_core::http::{Method, Url};
+
+/// Tokens of an ARM bucket never spent (see `Pacer::acquire`).
+const ARM_RESERVE: f64 = 1.0;
 
 /// Which service a pacer paces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +165,26 @@ struct Charge {
     /// `(key, per second)` of each managed-identity provider rate it counts against.
     msi: Vec<(String, f64)>,
     arg: bool,
+    /// The subscription an ARM request is paced under (`None`: tenant-level or not ARM).
+    subscription: Option<String>,
+}
+
+/// One subscription's own pacing (ARM): AIMD on its requests in flight, and the pause a
+/// 429 from its bucket asks for.
+#[derive(Debug)]
+struct Lane {
+    limit: f64,
+    ssthresh: f64,
+    in_flight: usize,
+    paused_until: Instant,
+}
+
+/// The order of one ARM bucket's requests: how many were sent, and the newest whose
+/// remaining-quota header was applied.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sequence {
+    sent: u64,
+    applied: u64,
 }
 
 #[derive(Debug)]
@@ -165,7 +197,8 @@ struct State {
     graph_ru: Estimate,
     key_selects: Estimate,
     arm: HashMap<String, Estimate>,
-    arm_in_flight: HashMap<String, usize>,
+    arm_sequence: HashMap<String, Sequence>,
+    lanes: HashMap<String, Lane>,
     msi: HashMap<String, Estimate>,
     arg_remaining: Option<f64>,
     arg_resets: Instant,
@@ -187,7 +220,8 @@ pub struct Pacer {
 pub struct Permit<'a> {
     pacer: &'a Pacer,
     charge: Charge,
-    sent: Instant,
+    /// Its place in its ARM bucket's order of sending (`Sequence::sent` when it went).
+    sequence: u64,
 }
 
 impl Drop for Permit<'_> {
@@ -195,10 +229,10 @@ impl Drop for Permit<'_> {
         let mut st = self.pacer.lock();
         st.in_flight = st.in_flight.saturating_sub(1);
         st.ru_in_flight = (st.ru_in_flight - self.charge.graph_ru).max(0.0);
-        if let Some((scope, kind)) = &self.charge.arm
-            && let Some(n) = st.arm_in_flight.get_mut(&format!("{scope}|{kind}"))
+        if let Some(sub) = &self.charge.subscription
+            && let Some(lane) = st.lanes.get_mut(sub)
         {
-            *n = n.saturating_sub(1);
+            lane.in_flight = lane.in_flight.saturating_sub(1);
         }
         drop(st);
         self.pacer.freed.notify_waiters();
@@ -222,7 +256,8 @@ impl Pacer {
                 settings.key_selects / settings.key_select_window.as_secs_f64().max(1e-3),
             ),
             arm: HashMap::new(),
-            arm_in_flight: HashMap::new(),
+            arm_sequence: HashMap::new(),
+            lanes: HashMap::new(),
             msi: HashMap::new(),
             arg_remaining: None,
             arg_resets: now,
@@ -299,6 +334,7 @@ impl Pacer {
                     "writes"
                 };
                 c.arm = Some((subscription.clone(), kind));
+                c.subscription = Some(subscription.clone()).filter(|s| !s.is_empty());
                 if let Some(at) = lower.iter().position(|s| s == "userassignedidentities")
                     && at > 0
                     && lower[at - 1] == "microsoft.managedidentity"
@@ -343,7 +379,9 @@ impl Pacer {
                         .arm
                         .entry(key.clone())
                         .or_insert_with(|| Estimate::new(cap, rate));
-                    wait = wait.max(est.wait_for(1.0, now));
+                    // One token kept back: two requests may reach ARM in the other order
+                    // than they left the pacer, so a header can be one request behind.
+                    wait = wait.max(est.wait_for(1.0 + ARM_RESERVE, now));
                 }
                 for (key, rate) in &charge.msi {
                     let est = st
@@ -355,7 +393,19 @@ impl Pacer {
                 if charge.arg && st.arg_remaining.is_some_and(|r| r < 1.0) && now < st.arg_resets {
                     wait = wait.max(st.arg_resets - now);
                 }
-                let slot = (st.in_flight as f64) < st.limit.floor().max(1.0);
+                let mut slot = (st.in_flight as f64) < st.limit.floor().max(1.0);
+                if let Some(sub) = &charge.subscription {
+                    let initial = self.settings.initial_in_flight.max(1) as f64;
+                    let max = self.settings.max_in_flight.max(1) as f64;
+                    let lane = st.lanes.entry(sub.clone()).or_insert_with(|| Lane {
+                        limit: initial,
+                        ssthresh: max,
+                        in_flight: 0,
+                        paused_until: now,
+                    });
+                    wait = wait.max(lane.paused_until.saturating_duration_since(now));
+                    slot &= (lane.in_flight as f64) < lane.limit.floor().max(1.0);
+                }
                 if wait.is_zero() && slot {
                     st.in_flight += 1;
                     st.stats.requests += 1;
@@ -366,12 +416,20 @@ impl Pacer {
                     if charge.key_select {
                         st.key_selects.level -= 1.0;
                     }
+                    let mut sequence = 0;
                     if let Some((scope, kind)) = &charge.arm {
                         let key = format!("{scope}|{kind}");
                         if let Some(e) = st.arm.get_mut(&key) {
                             e.level -= 1.0;
                         }
-                        *st.arm_in_flight.entry(key).or_default() += 1;
+                        let seq = st.arm_sequence.entry(key).or_default();
+                        seq.sent += 1;
+                        sequence = seq.sent;
+                    }
+                    if let Some(sub) = &charge.subscription
+                        && let Some(lane) = st.lanes.get_mut(sub)
+                    {
+                        lane.in_flight += 1;
                     }
                     for (key, _) in &charge.msi {
                         if let Some(e) = st.msi.get_mut(key) {
@@ -386,7 +444,7 @@ impl Pacer {
                     return Permit {
                         pacer: self,
                         charge,
-                        sent: now,
+                        sequence,
                     };
                 }
                 if wait.is_zero() { None } else { Some(wait) }
@@ -456,17 +514,20 @@ impl Pacer {
                         "subscription"
                     };
                     let key = format!("{scope}|{kind}");
-                    let others = st
-                        .arm_in_flight
-                        .get(&key)
-                        .copied()
-                        .unwrap_or(1)
-                        .saturating_sub(1) as f64;
-                    if let Some(left) = header(&format!("x-ms-ratelimit-remaining-{which}-{kind}"))
+                    let seq = st.arm_sequence.get(&key).copied().unwrap_or_default();
+                    // Only the newest answer says what is left; the requests of this bucket
+                    // sent after this one were not counted in it yet.
+                    if permit.sequence > seq.applied
+                        && let Some(left) =
+                            header(&format!("x-ms-ratelimit-remaining-{which}-{kind}"))
                         && let Some(e) = st.arm.get_mut(&key)
                     {
-                        e.level = (left - others).min(e.capacity);
+                        let later = seq.sent.saturating_sub(permit.sequence) as f64;
+                        e.level = (left - later).min(e.capacity);
                         e.at = now;
+                        if let Some(s) = st.arm_sequence.get_mut(&key) {
+                            s.applied = permit.sequence;
+                        }
                     }
                     if status == 429
                         && let Some(e) = st.arm.get_mut(&key)
@@ -496,20 +557,44 @@ impl Pacer {
                 st.graph_ru.level = st.graph_ru.level.min(0.0);
                 st.paused_until = st.paused_until.max(now + after);
             }
+            // ARM: the subscription whose bucket said no waits; the others go on.
+            if let Some(sub) = &permit.charge.subscription
+                && let Some(lane) = st.lanes.get_mut(sub)
+            {
+                lane.paused_until = lane.paused_until.max(now + after);
+            }
         }
-        if pressure {
+        let max = self.settings.max_in_flight.max(1) as f64;
+        let grow = |limit: f64, ssthresh: f64| {
+            if limit < ssthresh {
+                limit + 1.0
+            } else {
+                limit + 1.0 / limit
+            }
+            .min(max)
+        };
+        // A subscription's 429 is that subscription's: its own limit halves, the service's
+        // does not.
+        let lane = permit
+            .charge
+            .subscription
+            .as_ref()
+            .and_then(|sub| st.lanes.get_mut(sub));
+        let own_lane = lane.is_some();
+        if let Some(lane) = lane {
+            if pressure {
+                lane.ssthresh = (lane.limit / 2.0).max(1.0);
+                lane.limit = lane.ssthresh;
+            } else if (200..300).contains(&status) {
+                lane.limit = grow(lane.limit, lane.ssthresh);
+            }
+        }
+        if pressure && !own_lane {
             st.ssthresh = (st.limit / 2.0).max(1.0);
             st.limit = st.ssthresh;
         } else if (200..300).contains(&status) {
-            let max = self.settings.max_in_flight.max(1) as f64;
-            st.limit = if st.limit < st.ssthresh {
-                st.limit + 1.0
-            } else {
-                st.limit + 1.0 / st.limit
-            }
-            .min(max);
+            st.limit = grow(st.limit, st.ssthresh);
         }
-        let _ = permit.sent;
     }
 }
 
@@ -639,6 +724,66 @@ mod tests {
         let t = Instant::now();
         let _next = p.acquire(&Method::Get, &u, None).await;
         assert!(t.elapsed() >= Duration::from_millis(9), "{:?}", t.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_throttled_subscription_waits_and_the_others_go_on() {
+        let p = Pacer::new(Api::Arm, PaceSettings::documented(Api::Arm));
+        let a = url("https://management.azure.com/subscriptions/a/resourceGroups?api-version=x");
+        let b = url("https://management.azure.com/subscriptions/b/resourceGroups?api-version=x");
+        let permit = p.acquire(&Method::Get, &a, None).await;
+        p.observe(&permit, 200, &Headers::new());
+        let grown = p.lock().limit;
+        p.observe(
+            &permit,
+            429,
+            &super::super::retry::headers(&[
+                ("retry-after", "60"),
+                ("x-ms-ratelimit-remaining-subscription-reads", "0"),
+            ]),
+        );
+        drop(permit);
+        // The service's limit is not halved by one subscription's bucket; that
+        // subscription's own is.
+        assert!((p.lock().limit - grown).abs() < 1e-9);
+        assert!(p.lock().lanes["a"].limit < 8.0);
+        // Subscription b's bucket is its own: its read goes at once.
+        let t = Instant::now();
+        let other = p.acquire(&Method::Get, &b, None).await;
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        drop(other);
+        // Subscription a waits for its Retry-After.
+        let held = tokio::time::timeout(
+            Duration::from_millis(200),
+            p.acquire(&Method::Get, &a, None),
+        )
+        .await;
+        assert!(
+            held.is_err(),
+            "a throttled subscription's read went before its Retry-After"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_remaining_reads_header_counts_what_arm_had_received_when_it_answered() {
+        let p = Pacer::new(Api::Arm, PaceSettings::documented(Api::Arm));
+        let u = url("https://management.azure.com/subscriptions/s/resourceGroups?api-version=x");
+        let first = p.acquire(&Method::Get, &u, None).await;
+        let second = p.acquire(&Method::Get, &u, None).await;
+        let third = p.acquire(&Method::Get, &u, None).await;
+        let left = |n: &str| {
+            super::super::retry::headers(&[("x-ms-ratelimit-remaining-subscription-reads", n)])
+        };
+        let level = |p: &Pacer| p.lock().arm["s|reads"].level;
+        // The first answer's 100 did not count the two requests sent after it.
+        p.observe(&first, 200, &left("100"));
+        assert!((level(&p) - 98.0).abs() < 0.5, "{}", level(&p));
+        // The third's answer is the newest…
+        p.observe(&third, 200, &left("40"));
+        assert!((level(&p) - 40.0).abs() < 0.5, "{}", level(&p));
+        // …and the second's, older, changes nothing.
+        p.observe(&second, 200, &left("200"));
+        assert!((level(&p) - 40.0).abs() < 0.5, "{}", level(&p));
     }
 
     #[tokio::test]

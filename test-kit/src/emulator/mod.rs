@@ -227,6 +227,44 @@ pub struct LoggedRequest {
     pub status: u16,
     /// When it arrived.
     pub at: Instant,
+    /// When its answer was ready to go (`None` while it is still being answered): with `at`,
+    /// how many requests were in flight at once, per subscription or in all.
+    pub finished: Option<Instant>,
+}
+
+impl LoggedRequest {
+    /// The ARM subscription its path names, lower-cased (`None` for tenant-level calls and
+    /// Graph).
+    pub fn subscription(&self) -> Option<String> {
+        let mut segs = self
+            .path_and_query
+            .split(['/', '?'])
+            .filter(|s| !s.is_empty());
+        segs.next()
+            .filter(|s| s.eq_ignore_ascii_case("subscriptions"))
+            .and(segs.next())
+            .map(str::to_ascii_lowercase)
+    }
+}
+
+/// The most requests of `requests` that were being answered at one moment (each from its
+/// arrival to its answer; one still unanswered counts to the end).
+pub fn peak_in_flight<'a>(requests: impl IntoIterator<Item = &'a LoggedRequest>) -> usize {
+    let mut edges: Vec<(Instant, i32)> = Vec::new();
+    for r in requests {
+        edges.push((r.at, 1));
+        if let Some(f) = r.finished {
+            edges.push((f, -1));
+        }
+    }
+    // An answer at the instant another arrives frees its place first.
+    edges.sort();
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        peak = peak.max(now);
+    }
+    peak.max(0) as usize
 }
 
 /// A running emulator; the server stops when it is dropped.
@@ -500,6 +538,7 @@ impl Inner {
             body: String::from_utf8_lossy(&req.body).into_owned(),
             status: 0,
             at: Instant::now(),
+            finished: None,
         };
         let mut log = lock(if batch { &self.batch_log } else { &self.log });
         log.push(entry);
@@ -509,6 +548,7 @@ impl Inner {
     fn set_status(&self, index: usize, status: u16, batch: bool) {
         if let Some(e) = lock(if batch { &self.batch_log } else { &self.log }).get_mut(index) {
             e.status = status;
+            e.finished = Some(Instant::now());
         }
     }
 
