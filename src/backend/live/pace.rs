@@ -9,6 +9,11 @@
 //!   `initial_in_flight` (one more per answer), then one more per `limit` answers up to
 //!   `max_in_flight`; halved on a 429 or when Graph says the bucket is 90 % used. Graph and
 //!   ARM document no limit on concurrency; AIMD is how credwise finds the one a tenant has.
+//!   Two kinds of request take no place, as each is a chain the rest waits for and would
+//!   otherwise queue behind thousands of pages: Resource Graph queries (they have their own
+//!   quota; a query's pages follow one another) and Graph's `$count`s (a number each, charged
+//!   its ResourceUnit like any read; the application ranges are planned by rounds of them
+//!   before the application lists can start).
 //! - **Graph's ResourceUnit bucket** per application and tenant (throttling-limits: S tier
 //!   3,500 RU per 10 s, the smallest, assumed unless told): each request is charged its
 //!   documented cost before it goes (`graph_cost`), corrected by the answer's
@@ -34,8 +39,9 @@
 //! - **The managed-identity provider's rates** (lists 15/s per tenant and 5/s per
 //!   subscription, gets 30/10, writes 10/2; workload-identity-federation-considerations) —
 //!   they send no header, so the documented rates are kept locally.
-//! - **Resource Graph's quota**: `x-ms-user-quota-remaining` and
-//!   `x-ms-user-quota-resets-after`; at zero, queries wait for the reset.
+//! - **Resource Graph's quota**: 15 queries per 5 s per user (resource-graph throttling),
+//!   then what `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after` say; at zero,
+//!   queries wait for the reset.
 //!
 //! May import azure_core's URL and header types and tokio.
 
@@ -45,6 +51,9 @@ use std::time::{Duration, Instant};
 
 use azure_core::http::headers::{HeaderName, Headers};
 use azure_core::http::{Method, Url};
+
+/// The key of Resource Graph's queries in `State::arm_sequence`.
+const ARG_SEQUENCE: &str = "resource graph";
 
 /// Tokens of an ARM bucket never spent (see `Pacer::acquire`).
 const ARM_RESERVE: f64 = 1.0;
@@ -81,16 +90,30 @@ pub struct PaceSettings {
     pub msi_list: (f64, f64),
     pub msi_get: (f64, f64),
     pub msi_write: (f64, f64),
+    /// Resource Graph's user quota: queries per window (15 per 5 s), assumed until its
+    /// headers say what is left.
+    pub arg_queries: f64,
+    pub arg_window: Duration,
 }
 
 impl PaceSettings {
     /// The documented budgets (module docs); `max_in_flight` is credwise's own cap.
     pub fn documented(api: Api) -> Self {
         Self {
-            initial_in_flight: 8,
+            // Graph's pages take seconds (their latency grows with what they return), so a
+            // slow start from 8 would spend a crawl's first rounds ramping up; its
+            // ResourceUnit estimate, not the count in flight, keeps it within its budget.
+            initial_in_flight: match api {
+                Api::Graph => 32,
+                Api::Arm | Api::Other => 8,
+            },
+            // Neither service documents a limit on requests in flight; these are sockets.
+            // A 150k-object tenant is about 1,000 s of Graph page time and 900 s of ARM
+            // request time under the cost model (`benches/crawl.rs`): read within its
+            // ten-second bound, that is a hundred and more of each at once.
             max_in_flight: match api {
-                Api::Graph => 48,
-                Api::Arm => 64,
+                Api::Graph => 256,
+                Api::Arm => 256,
                 Api::Other => 8,
             },
             graph_resource_units: 3_500.0,
@@ -104,6 +127,8 @@ impl PaceSettings {
             msi_list: (15.0, 5.0),
             msi_get: (30.0, 10.0),
             msi_write: (10.0, 2.0),
+            arg_queries: 15.0,
+            arg_window: Duration::from_secs(5),
         }
     }
 }
@@ -167,6 +192,8 @@ struct Charge {
     arg: bool,
     /// The subscription an ARM request is paced under (`None`: tenant-level or not ARM).
     subscription: Option<String>,
+    /// A Graph `$count`.
+    count: bool,
 }
 
 /// One subscription's own pacing (ARM): AIMD on its requests in flight, and the pause a
@@ -224,10 +251,20 @@ pub struct Permit<'a> {
     sequence: u64,
 }
 
+impl Charge {
+    /// Whether it takes a place in flight (a Resource Graph query and a `$count` do not: see
+    /// the module docs).
+    fn takes_a_place(&self) -> bool {
+        !self.arg && !self.count
+    }
+}
+
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         let mut st = self.pacer.lock();
-        st.in_flight = st.in_flight.saturating_sub(1);
+        if self.charge.takes_a_place() {
+            st.in_flight = st.in_flight.saturating_sub(1);
+        }
         st.ru_in_flight = (st.ru_in_flight - self.charge.graph_ru).max(0.0);
         if let Some(sub) = &self.charge.subscription
             && let Some(lane) = st.lanes.get_mut(sub)
@@ -259,8 +296,10 @@ impl Pacer {
             arm_sequence: HashMap::new(),
             lanes: HashMap::new(),
             msi: HashMap::new(),
-            arg_remaining: None,
-            arg_resets: now,
+            // Until a query's answer says otherwise, a whole quota is left, and it resets a
+            // window from now.
+            arg_remaining: Some(settings.arg_queries),
+            arg_resets: now + settings.arg_window,
             paused_until: now,
             stats: PaceStats::default(),
         };
@@ -302,6 +341,7 @@ impl Pacer {
                     c.graph_ru = items as f64;
                 } else {
                     c.graph_ru = f64::from(graph_cost(method, first, &query));
+                    c.count = segs.last().is_some_and(|s| *s == "$count");
                     c.key_select = *method == Method::Get
                         && segs.len() == 2
                         && first.eq_ignore_ascii_case("applications")
@@ -393,7 +433,8 @@ impl Pacer {
                 if charge.arg && st.arg_remaining.is_some_and(|r| r < 1.0) && now < st.arg_resets {
                     wait = wait.max(st.arg_resets - now);
                 }
-                let mut slot = (st.in_flight as f64) < st.limit.floor().max(1.0);
+                let mut slot =
+                    !charge.takes_a_place() || (st.in_flight as f64) < st.limit.floor().max(1.0);
                 if let Some(sub) = &charge.subscription {
                     let initial = self.settings.initial_in_flight.max(1) as f64;
                     let max = self.settings.max_in_flight.max(1) as f64;
@@ -407,7 +448,9 @@ impl Pacer {
                     slot &= (lane.in_flight as f64) < lane.limit.floor().max(1.0);
                 }
                 if wait.is_zero() && slot {
-                    st.in_flight += 1;
+                    if charge.takes_a_place() {
+                        st.in_flight += 1;
+                    }
                     st.stats.requests += 1;
                     st.stats.max_in_flight = st.stats.max_in_flight.max(st.in_flight);
                     st.stats.waited += started.elapsed();
@@ -436,10 +479,13 @@ impl Pacer {
                             e.level -= 1.0;
                         }
                     }
-                    if charge.arg
-                        && let Some(r) = st.arg_remaining.as_mut()
-                    {
-                        *r -= 1.0;
+                    if charge.arg {
+                        if let Some(r) = st.arg_remaining.as_mut() {
+                            *r -= 1.0;
+                        }
+                        let seq = st.arm_sequence.entry(ARG_SEQUENCE.into()).or_default();
+                        seq.sent += 1;
+                        sequence = seq.sent;
                     }
                     return Permit {
                         pacer: self,
@@ -537,8 +583,21 @@ impl Pacer {
                     }
                 }
                 if permit.charge.arg {
-                    if let Some(left) = header("x-ms-user-quota-remaining") {
-                        st.arg_remaining = Some(left);
+                    // As for ARM's buckets: the newest answer, less the queries sent after it
+                    // (queries of several subscription groups run at once).
+                    let seq = st
+                        .arm_sequence
+                        .get(ARG_SEQUENCE)
+                        .copied()
+                        .unwrap_or_default();
+                    if permit.sequence > seq.applied
+                        && let Some(left) = header("x-ms-user-quota-remaining")
+                    {
+                        let later = seq.sent.saturating_sub(permit.sequence) as f64;
+                        st.arg_remaining = Some(left - later);
+                        if let Some(s) = st.arm_sequence.get_mut(ARG_SEQUENCE) {
+                            s.applied = permit.sequence;
+                        }
                     }
                     if let Some(resets) = headers
                         .get_optional_str(&HeaderName::from_static("x-ms-user-quota-resets-after"))
@@ -676,6 +735,56 @@ mod tests {
             1
         );
         assert_eq!(graph_cost(&Method::Post, "applications", &q(&[])), 1);
+    }
+
+    #[test]
+    fn counts_and_resource_graph_queries_take_no_place_in_flight() {
+        let g = Pacer::new(Api::Graph, PaceSettings::documented(Api::Graph));
+        let count = g.charge(
+            &Method::Get,
+            &url("https://graph.microsoft.com/v1.0/applications/$count?$filter=createdDateTime%20ge%202020-01-01T00:00:00Z"),
+            None,
+        );
+        assert!(count.count && !count.takes_a_place() && count.graph_ru >= 1.0);
+        let page = g.charge(
+            &Method::Get,
+            &url("https://graph.microsoft.com/v1.0/applications?$top=999"),
+            None,
+        );
+        assert!(page.takes_a_place());
+        let a = Pacer::new(Api::Arm, PaceSettings::documented(Api::Arm));
+        let arg = a.charge(
+            &Method::Post,
+            &url("https://management.azure.com/providers/Microsoft.ResourceGraph/resources?api-version=x"),
+            None,
+        );
+        assert!(!arg.takes_a_place());
+    }
+
+    #[tokio::test]
+    async fn a_count_goes_while_every_place_is_taken() {
+        let settings = PaceSettings {
+            initial_in_flight: 1,
+            max_in_flight: 1,
+            ..PaceSettings::documented(Api::Graph)
+        };
+        let p = Pacer::new(Api::Graph, settings);
+        let page = url("https://graph.microsoft.com/v1.0/servicePrincipals?$top=999");
+        let _held = p.acquire(&Method::Get, &page, None).await;
+        let count = url("https://graph.microsoft.com/v1.0/applications/$count");
+        let went = tokio::time::timeout(
+            Duration::from_secs(5),
+            p.acquire(&Method::Get, &count, None),
+        )
+        .await;
+        assert!(went.is_ok(), "a $count waited for a page's place");
+        // A page does wait.
+        let waited = tokio::time::timeout(
+            Duration::from_millis(100),
+            p.acquire(&Method::Get, &page, None),
+        )
+        .await;
+        assert!(waited.is_err());
     }
 
     #[test]
