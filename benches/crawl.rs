@@ -3,7 +3,7 @@
 //! cisagov/ScubaGear#1718; ARM requests of 100 ms; Graph's S-tier ResourceUnit bucket, the
 //! 150-a-minute `keyCredentials` list cap, ARM's read bucket per subscription, the
 //! managed-identity provider's rates, Resource Graph's user quota), on the 150k tenant
-//! (`TenantSpec::budget()`: 50,000 applications, 100,000 service principals, 8,181
+//! (`TenantSpec::budget()`: 50,000 applications, 100,000 service principals, 8,100
 //! user-assigned identities over 33 subscriptions), Graph and ARM. One run each, a plain
 //! harness (`cargo bench --bench crawl`); figures and verdicts go to stderr, each with the
 //! load average (`/proc/loadavg`), as the machine may be shared.
@@ -61,7 +61,7 @@
 //!   every term of their cost is linear in the tenant's size (pages of a fixed size, one
 //!   request per object), and one request at a time never reaches a bucket (10 a second
 //!   against ARM's 25 and the provider's 15). Set `CREDWISE_BENCH_FULL=1` to time them on
-//!   the whole tenant instead (about 20 minutes and 2 hours).
+//!   the whole tenant instead (about 33 minutes and 2 hours).
 //! - a delta refresh after 100 changed objects (50 applications and 50 service principals
 //!   renamed) ≤ 3 s: two delta rounds, and the 50 applications' FICs read again through beta
 //!   `$batch`.
