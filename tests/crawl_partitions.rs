@@ -333,6 +333,8 @@ fn paced_for(b: &ThrottleBudget) -> (PaceSettings, PaceSettings) {
     let arm = PaceSettings {
         arm_reads: b.arm_reads,
         arm_reads_per_second: b.arm_reads_per_second,
+        arg_queries: b.arg_queries,
+        arg_window: b.arg_window,
         ..PaceSettings::documented(PacedApi::Arm)
     };
     (graph, arm)
@@ -392,10 +394,11 @@ async fn pacing_never_draws_a_429_from_a_bucket_it_could_see_coming() {
     let (g, a) = b.pace_stats();
     assert!(g.waited > Duration::ZERO && a.requests > 0, "{g:?} {a:?}");
     // Paced for Graph's default S tier instead, the same crawl overruns this bucket: the
-    // test above would see it.
+    // test above would see it. (It may even fail as throttled: a client that starts with
+    // 32 requests at once on a bucket of 24 RU keeps drawing 429s.)
     let emu = start(t).await;
     let b = LiveBackend::new(config(&emu, split)).unwrap();
-    load(&b).await.unwrap();
+    let _ = load(&b).await;
     assert!(
         emu.requests().iter().any(|r| r.status == 429),
         "the budget is not tight enough to prove anything"

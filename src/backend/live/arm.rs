@@ -9,8 +9,8 @@
 //! Cost per crawl: one subscriptions list; per subscription one identities list and one role
 //! assignments list (listing a subscription's assignments and keeping those of the tenant's
 //! principals is one call, where asking per principal would be thousands); one FIC list per
-//! identity; Resource Graph queries of at most 300 subscriptions each (Microsoft's advice),
-//! paged by `$skipToken`. ARM's `Retry-After` on 429 is honoured by the retry policy.
+//! identity; Resource Graph queries of at most 300 subscriptions each (Microsoft's advice), up
+//! to four groups queried side by side (`resource_graph_groups`), paged by `$skipToken`. ARM's `Retry-After` on 429 is honoured by the retry policy.
 //!
 //! May import the HTTP layer, the wire types and the domain.
 
@@ -254,11 +254,19 @@ pub fn role_guid(definition_id: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// Subscriptions in groups of at most `ARG_SUBSCRIPTIONS_PER_QUERY`.
-pub fn subscription_groups(ids: &[String]) -> Vec<Vec<String>> {
-    ids.chunks(ARG_SUBSCRIPTIONS_PER_QUERY)
-        .map(<[String]>::to_vec)
-        .collect()
+/// How many Resource Graph queries run side by side at most (`resource_graph_groups`).
+pub const ARG_QUERIES_AT_ONCE: usize = 4;
+
+/// The subscriptions in the groups Resource Graph is queried with: as many as
+/// `ARG_QUERIES_AT_ONCE` groups of about the same size, none over
+/// `ARG_SUBSCRIPTIONS_PER_QUERY`. More groups than one only cost queries when a group's
+/// last page is short; they spare the quota's window the wait for one page after another.
+pub fn resource_graph_groups(ids: &[String]) -> Vec<Vec<String>> {
+    let size = ids
+        .len()
+        .div_ceil(ARG_QUERIES_AT_ONCE)
+        .clamp(1, ARG_SUBSCRIPTIONS_PER_QUERY);
+    ids.chunks(size).map(<[String]>::to_vec).collect()
 }
 
 /// Deduplicates role assignments by id (an assignment above a subscription shows up in the
@@ -309,11 +317,21 @@ mod tests {
 
     #[test]
     fn groups_and_dedup() {
-        let ids: Vec<String> = (0..650).map(|i| i.to_string()).collect();
-        let groups = subscription_groups(&ids);
+        let few: Vec<String> = (0..33).map(|i| i.to_string()).collect();
         assert_eq!(
-            groups.iter().map(Vec::len).collect::<Vec<_>>(),
-            [300, 300, 50]
+            resource_graph_groups(&few)
+                .iter()
+                .map(Vec::len)
+                .collect::<Vec<_>>(),
+            [9, 9, 9, 6]
+        );
+        assert_eq!(resource_graph_groups(&few[..1]).len(), 1);
+        assert!(resource_graph_groups(&[]).is_empty());
+        let many: Vec<String> = (0..2_000).map(|i| i.to_string()).collect();
+        assert!(
+            resource_graph_groups(&many)
+                .iter()
+                .all(|g| g.len() <= ARG_SUBSCRIPTIONS_PER_QUERY)
         );
         let a = ra("/A", "/s");
         let b = ra("/a", "/s");

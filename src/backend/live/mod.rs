@@ -96,6 +96,10 @@ pub struct LiveConfig {
     /// ARM requests one phase queues at once; how many of them are sent at once is the
     /// pacer's decision (`arm_pace`).
     pub arm_concurrency: usize,
+    /// The federated-credential lists of one subscription's identities queued at once:
+    /// every subscription has its own queue, all run side by side, and the pacer sends
+    /// each subscription's within its own bucket (`pace`).
+    pub arm_per_subscription: usize,
     /// The budgets Graph requests are paced against (`pace`): the documented S tier unless
     /// a test's emulator runs another.
     pub graph_pace: PaceSettings,
@@ -128,6 +132,7 @@ impl LiveConfig {
             graph_page_size: 999,
             batch_concurrency: 4,
             arm_concurrency: 256,
+            arm_per_subscription: 32,
             graph_pace: PaceSettings::documented(pace::Api::Graph),
             arm_pace: PaceSettings::documented(pace::Api::Arm),
             partitions: PartitionSettings::default(),
@@ -610,52 +615,53 @@ impl LiveBackend {
         Ok(out)
     }
 
+    /// Every subscription's user-assigned identities and their federated credentials, each
+    /// subscription on its own: its identities listed, then their FIC lists queued (at most
+    /// `arm_per_subscription` at once) and sent as the pacer allows in that subscription's
+    /// bucket. Subscriptions run side by side, so one with thousands of identities — paced
+    /// at its bucket's refill — holds none of the others back.
     async fn load_identities(
         &self,
         subscriptions: &[String],
         progress: &Progress,
     ) -> Result<(Vec<UserAssignedIdentity>, Option<Warning>), Error> {
         const STAGE: &str = "managed identities";
-        let c = self.config.arm_concurrency.max(1);
+        let per_subscription = self.config.arm_per_subscription.max(1);
         progress.report(STAGE, 0, None);
-        // Futures are collected before they are streamed: a stream over a borrowing closure
-        // would make `load`'s future not `Send`.
-        let lists: Vec<_> = subscriptions
+        // Streams are boxed before they are merged: a stream over a borrowing closure would
+        // make `load`'s future not `Send`.
+        let plans: Vec<futures::stream::BoxStream<'_, IdentityEvent>> = subscriptions
             .iter()
-            .map(|s| async move { (s.clone(), self.arm.identities(s).await) })
+            .map(|s| self.subscription_identities(s.clone(), per_subscription))
             .collect();
-        let listed: Vec<(String, Result<Vec<UserAssignedIdentity>, Error>)> =
-            futures::stream::iter(lists).buffered(c).collect().await;
+        let mut events = futures::stream::select_all(plans);
         let mut failures = Vec::new();
         let mut identities = Vec::new();
-        for (sub, r) in listed {
-            match r {
-                Ok(list) => identities.extend(list),
-                Err(e) if !e.is_missing_permission() => return Err(e),
-                Err(e) => failures.push((format!("subscription {sub}"), e)),
-            }
-        }
-        let total = identities.len() as u64;
-        progress.report(STAGE, 0, Some(total));
-        let mut done = 0u64;
-        let reads: Vec<_> = identities
-            .iter()
-            .map(|u| async move { (u.id.clone(), self.arm.identity_fics(&u.id).await) })
-            .collect();
-        let mut fics = futures::stream::iter(reads).buffered(c);
         let mut by_id: HashMap<String, Vec<FederatedIdentityCredential>> = HashMap::new();
-        while let Some((id, r)) = fics.next().await {
-            done += 1;
-            progress.report(STAGE, done, Some(total));
-            match r {
-                Ok(list) => {
-                    by_id.insert(id, list);
+        let mut done = 0u64;
+        while let Some(event) = events.next().await {
+            match event {
+                IdentityEvent::Listed(_, Ok(list)) => identities.extend(list),
+                IdentityEvent::Listed(sub, Err(e)) => {
+                    if !e.is_missing_permission() {
+                        return Err(e);
+                    }
+                    failures.push((format!("subscription {sub}"), e));
                 }
-                Err(e) if !e.is_missing_permission() => return Err(e),
-                Err(e) => failures.push((format!("federated credentials of {id}"), e)),
+                IdentityEvent::Fics(id, r) => {
+                    done += 1;
+                    match r {
+                        Ok(list) => {
+                            by_id.insert(id, list);
+                        }
+                        Err(e) if !e.is_missing_permission() => return Err(e),
+                        Err(e) => failures.push((format!("federated credentials of {id}"), e)),
+                    }
+                }
             }
+            progress.report(STAGE, done, Some(identities.len() as u64));
         }
-        drop(fics);
+        drop(events);
         for u in &mut identities {
             if let Some(list) = by_id.remove(&u.id) {
                 u.federated_identity_credentials = list;
@@ -664,31 +670,82 @@ impl LiveBackend {
         Ok((identities, summarize(Area::ManagedIdentities, failures)))
     }
 
+    /// One subscription's part of `load_identities`: its identities list, then one FIC list
+    /// per identity, `per_subscription` queued at once.
+    fn subscription_identities(
+        &self,
+        subscription: String,
+        per_subscription: usize,
+    ) -> futures::stream::BoxStream<'_, IdentityEvent> {
+        let listed = async move {
+            let r = self.arm.identities(&subscription).await;
+            let reads: Vec<futures::future::BoxFuture<'_, IdentityEvent>> = match &r {
+                Ok(list) => list
+                    .iter()
+                    .map(|u| {
+                        let id = u.id.clone();
+                        Box::pin(async move {
+                            let r = self.arm.identity_fics(&id).await;
+                            IdentityEvent::Fics(id, r)
+                        }) as futures::future::BoxFuture<'_, IdentityEvent>
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            let first = futures::stream::once(futures::future::ready(IdentityEvent::Listed(
+                subscription,
+                r,
+            )));
+            first.chain(futures::stream::iter(reads).buffer_unordered(per_subscription))
+        };
+        Box::pin(futures::stream::once(listed).flatten())
+    }
+
+    /// The resources with identities, from Resource Graph: the subscriptions in a few
+    /// groups queried side by side (`arm::resource_graph_groups`), so the pages of one query
+    /// — a chain, each page's token arriving with it — do not leave the user's quota of 15
+    /// queries per 5 s unspent while they arrive one by one.
     async fn load_resources(
         &self,
         subscriptions: &[String],
         progress: &Progress,
     ) -> Result<(Vec<AzureResource>, Option<Warning>, Option<Warning>), Error> {
         const STAGE: &str = "resources";
+        progress.report(STAGE, 0, None);
+        let read = std::sync::atomic::AtomicU64::new(0);
+        let groups = arm::resource_graph_groups(subscriptions);
+        let queries: Vec<_> = groups
+            .iter()
+            .map(|group| {
+                let read = &read;
+                async move {
+                    let mut seen = 0u64;
+                    let r = self
+                        .arm
+                        .resources(group, |n, _| {
+                            let n = n as u64;
+                            let all = read
+                                .fetch_add(n - seen, std::sync::atomic::Ordering::Relaxed)
+                                + (n - seen);
+                            seen = n;
+                            progress.report(STAGE, all, None);
+                        })
+                        .await;
+                    (group.len(), r)
+                }
+            })
+            .collect();
         let mut out = Vec::new();
         let mut failures = Vec::new();
         let mut skipped = Vec::new();
-        progress.report(STAGE, 0, None);
-        for group in arm::subscription_groups(subscriptions) {
-            let before = out.len();
-            let r = self
-                .arm
-                .resources(&group, |n, total| {
-                    progress.report(STAGE, (before + n) as u64, total.map(|t| t + before as u64))
-                })
-                .await;
+        for (n, r) in futures::future::join_all(queries).await {
             match r {
                 Ok((list, odd)) => {
                     out.extend(list);
                     skipped.extend(odd);
                 }
                 Err(e) if !e.is_missing_permission() => return Err(e),
-                Err(e) => failures.push((format!("{} subscription(s)", group.len()), e)),
+                Err(e) => failures.push((format!("{n} subscription(s)"), e)),
             }
         }
         let n = out.len() as u64;
@@ -807,6 +864,14 @@ impl LiveBackend {
             }
         }
     }
+}
+
+/// What one subscription's identities phase reports, as it happens.
+enum IdentityEvent {
+    /// A subscription's identities (without their FICs), or why they could not be listed.
+    Listed(String, Result<Vec<UserAssignedIdentity>, Error>),
+    /// One identity's federated credentials, by its ARM id.
+    Fics(String, Result<Vec<FederatedIdentityCredential>, Error>),
 }
 
 /// What the ARM phases found, before it is merged into the snapshot.

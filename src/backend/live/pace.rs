@@ -9,6 +9,11 @@
 //!   `initial_in_flight` (one more per answer), then one more per `limit` answers up to
 //!   `max_in_flight`; halved on a 429 or when Graph says the bucket is 90 % used. Graph and
 //!   ARM document no limit on concurrency; AIMD is how credwise finds the one a tenant has.
+//!   Two kinds of request take no place, as each is a chain the rest waits for and would
+//!   otherwise queue behind thousands of pages: Resource Graph queries (they have their own
+//!   quota; a query's pages follow one another) and Graph's `$count`s (a number each, charged
+//!   its ResourceUnit like any read; the application ranges are planned by rounds of them
+//!   before the application lists can start).
 //! - **Graph's ResourceUnit bucket** per application and tenant (throttling-limits: S tier
 //!   3,500 RU per 10 s, the smallest, assumed unless told): each request is charged its
 //!   documented cost before it goes (`graph_cost`), corrected by the answer's
@@ -21,12 +26,22 @@
 //! - **ARM's buckets** per subscription (and the tenant) and kind — reads 250, +25/s;
 //!   writes and deletes 200, +10/s (request-limits-and-throttling) — are read from the
 //!   `x-ms-ratelimit-remaining-{subscription,tenant}-{reads,writes,deletes}` headers and
-//!   refilled at the documented rate in between, less the requests still in flight.
+//!   refilled at the documented rate in between. A header counts the requests ARM had
+//!   received when it answered, so the requests of that bucket sent after it (still on
+//!   their way) are taken off what it says, and an answer older than the last one applied
+//!   is ignored.
+//! - **Each subscription paced on its own** (ARM): its requests in flight have their own
+//!   AIMD limit, and a 429 from a subscription's bucket halves that subscription's limit
+//!   and holds that subscription's requests until its `Retry-After` has passed — the other
+//!   subscriptions, whose buckets are their own, keep going. The service-wide limit
+//!   (`max_in_flight`, the sockets) still bounds them all, and only a tenant-level 429
+//!   halves it.
 //! - **The managed-identity provider's rates** (lists 15/s per tenant and 5/s per
 //!   subscription, gets 30/10, writes 10/2; workload-identity-federation-considerations) —
 //!   they send no header, so the documented rates are kept locally.
-//! - **Resource Graph's quota**: `x-ms-user-quota-remaining` and
-//!   `x-ms-user-quota-resets-after`; at zero, queries wait for the reset.
+//! - **Resource Graph's quota**: 15 queries per 5 s per user (resource-graph throttling),
+//!   then what `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after` say; at zero,
+//!   queries wait for the reset.
 //!
 //! May import azure_core's URL and header types and tokio.
 
@@ -36,6 +51,12 @@ use std::time::{Duration, Instant};
 
 use azure_core::http::headers::{HeaderName, Headers};
 use azure_core::http::{Method, Url};
+
+/// The key of Resource Graph's queries in `State::arm_sequence`.
+const ARG_SEQUENCE: &str = "resource graph";
+
+/// Tokens of an ARM bucket never spent (see `Pacer::acquire`).
+const ARM_RESERVE: f64 = 1.0;
 
 /// Which service a pacer paces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,16 +90,30 @@ pub struct PaceSettings {
     pub msi_list: (f64, f64),
     pub msi_get: (f64, f64),
     pub msi_write: (f64, f64),
+    /// Resource Graph's user quota: queries per window (15 per 5 s), assumed until its
+    /// headers say what is left.
+    pub arg_queries: f64,
+    pub arg_window: Duration,
 }
 
 impl PaceSettings {
     /// The documented budgets (module docs); `max_in_flight` is credwise's own cap.
     pub fn documented(api: Api) -> Self {
         Self {
-            initial_in_flight: 8,
+            // Graph's pages take seconds (their latency grows with what they return), so a
+            // slow start from 8 would spend a crawl's first rounds ramping up; its
+            // ResourceUnit estimate, not the count in flight, keeps it within its budget.
+            initial_in_flight: match api {
+                Api::Graph => 32,
+                Api::Arm | Api::Other => 8,
+            },
+            // Neither service documents a limit on requests in flight; these are sockets.
+            // A 150k-object tenant is about 1,000 s of Graph page time and 900 s of ARM
+            // request time under the cost model (`benches/crawl.rs`): read within its
+            // ten-second bound, that is a hundred and more of each at once.
             max_in_flight: match api {
-                Api::Graph => 48,
-                Api::Arm => 64,
+                Api::Graph => 256,
+                Api::Arm => 256,
                 Api::Other => 8,
             },
             graph_resource_units: 3_500.0,
@@ -92,6 +127,8 @@ impl PaceSettings {
             msi_list: (15.0, 5.0),
             msi_get: (30.0, 10.0),
             msi_write: (10.0, 2.0),
+            arg_queries: 15.0,
+            arg_window: Duration::from_secs(5),
         }
     }
 }
@@ -153,6 +190,28 @@ struct Charge {
     /// `(key, per second)` of each managed-identity provider rate it counts against.
     msi: Vec<(String, f64)>,
     arg: bool,
+    /// The subscription an ARM request is paced under (`None`: tenant-level or not ARM).
+    subscription: Option<String>,
+    /// A Graph `$count`.
+    count: bool,
+}
+
+/// One subscription's own pacing (ARM): AIMD on its requests in flight, and the pause a
+/// 429 from its bucket asks for.
+#[derive(Debug)]
+struct Lane {
+    limit: f64,
+    ssthresh: f64,
+    in_flight: usize,
+    paused_until: Instant,
+}
+
+/// The order of one ARM bucket's requests: how many were sent, and the newest whose
+/// remaining-quota header was applied.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sequence {
+    sent: u64,
+    applied: u64,
 }
 
 #[derive(Debug)]
@@ -165,7 +224,8 @@ struct State {
     graph_ru: Estimate,
     key_selects: Estimate,
     arm: HashMap<String, Estimate>,
-    arm_in_flight: HashMap<String, usize>,
+    arm_sequence: HashMap<String, Sequence>,
+    lanes: HashMap<String, Lane>,
     msi: HashMap<String, Estimate>,
     arg_remaining: Option<f64>,
     arg_resets: Instant,
@@ -187,18 +247,29 @@ pub struct Pacer {
 pub struct Permit<'a> {
     pacer: &'a Pacer,
     charge: Charge,
-    sent: Instant,
+    /// Its place in its ARM bucket's order of sending (`Sequence::sent` when it went).
+    sequence: u64,
+}
+
+impl Charge {
+    /// Whether it takes a place in flight (a Resource Graph query and a `$count` do not: see
+    /// the module docs).
+    fn takes_a_place(&self) -> bool {
+        !self.arg && !self.count
+    }
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         let mut st = self.pacer.lock();
-        st.in_flight = st.in_flight.saturating_sub(1);
+        if self.charge.takes_a_place() {
+            st.in_flight = st.in_flight.saturating_sub(1);
+        }
         st.ru_in_flight = (st.ru_in_flight - self.charge.graph_ru).max(0.0);
-        if let Some((scope, kind)) = &self.charge.arm
-            && let Some(n) = st.arm_in_flight.get_mut(&format!("{scope}|{kind}"))
+        if let Some(sub) = &self.charge.subscription
+            && let Some(lane) = st.lanes.get_mut(sub)
         {
-            *n = n.saturating_sub(1);
+            lane.in_flight = lane.in_flight.saturating_sub(1);
         }
         drop(st);
         self.pacer.freed.notify_waiters();
@@ -222,10 +293,13 @@ impl Pacer {
                 settings.key_selects / settings.key_select_window.as_secs_f64().max(1e-3),
             ),
             arm: HashMap::new(),
-            arm_in_flight: HashMap::new(),
+            arm_sequence: HashMap::new(),
+            lanes: HashMap::new(),
             msi: HashMap::new(),
-            arg_remaining: None,
-            arg_resets: now,
+            // Until a query's answer says otherwise, a whole quota is left, and it resets a
+            // window from now.
+            arg_remaining: Some(settings.arg_queries),
+            arg_resets: now + settings.arg_window,
             paused_until: now,
             stats: PaceStats::default(),
         };
@@ -267,6 +341,7 @@ impl Pacer {
                     c.graph_ru = items as f64;
                 } else {
                     c.graph_ru = f64::from(graph_cost(method, first, &query));
+                    c.count = segs.last().is_some_and(|s| *s == "$count");
                     c.key_select = *method == Method::Get
                         && segs.len() == 2
                         && first.eq_ignore_ascii_case("applications")
@@ -299,6 +374,7 @@ impl Pacer {
                     "writes"
                 };
                 c.arm = Some((subscription.clone(), kind));
+                c.subscription = Some(subscription.clone()).filter(|s| !s.is_empty());
                 if let Some(at) = lower.iter().position(|s| s == "userassignedidentities")
                     && at > 0
                     && lower[at - 1] == "microsoft.managedidentity"
@@ -343,7 +419,9 @@ impl Pacer {
                         .arm
                         .entry(key.clone())
                         .or_insert_with(|| Estimate::new(cap, rate));
-                    wait = wait.max(est.wait_for(1.0, now));
+                    // One token kept back: two requests may reach ARM in the other order
+                    // than they left the pacer, so a header can be one request behind.
+                    wait = wait.max(est.wait_for(1.0 + ARM_RESERVE, now));
                 }
                 for (key, rate) in &charge.msi {
                     let est = st
@@ -355,9 +433,24 @@ impl Pacer {
                 if charge.arg && st.arg_remaining.is_some_and(|r| r < 1.0) && now < st.arg_resets {
                     wait = wait.max(st.arg_resets - now);
                 }
-                let slot = (st.in_flight as f64) < st.limit.floor().max(1.0);
+                let mut slot =
+                    !charge.takes_a_place() || (st.in_flight as f64) < st.limit.floor().max(1.0);
+                if let Some(sub) = &charge.subscription {
+                    let initial = self.settings.initial_in_flight.max(1) as f64;
+                    let max = self.settings.max_in_flight.max(1) as f64;
+                    let lane = st.lanes.entry(sub.clone()).or_insert_with(|| Lane {
+                        limit: initial,
+                        ssthresh: max,
+                        in_flight: 0,
+                        paused_until: now,
+                    });
+                    wait = wait.max(lane.paused_until.saturating_duration_since(now));
+                    slot &= (lane.in_flight as f64) < lane.limit.floor().max(1.0);
+                }
                 if wait.is_zero() && slot {
-                    st.in_flight += 1;
+                    if charge.takes_a_place() {
+                        st.in_flight += 1;
+                    }
                     st.stats.requests += 1;
                     st.stats.max_in_flight = st.stats.max_in_flight.max(st.in_flight);
                     st.stats.waited += started.elapsed();
@@ -366,27 +459,38 @@ impl Pacer {
                     if charge.key_select {
                         st.key_selects.level -= 1.0;
                     }
+                    let mut sequence = 0;
                     if let Some((scope, kind)) = &charge.arm {
                         let key = format!("{scope}|{kind}");
                         if let Some(e) = st.arm.get_mut(&key) {
                             e.level -= 1.0;
                         }
-                        *st.arm_in_flight.entry(key).or_default() += 1;
+                        let seq = st.arm_sequence.entry(key).or_default();
+                        seq.sent += 1;
+                        sequence = seq.sent;
+                    }
+                    if let Some(sub) = &charge.subscription
+                        && let Some(lane) = st.lanes.get_mut(sub)
+                    {
+                        lane.in_flight += 1;
                     }
                     for (key, _) in &charge.msi {
                         if let Some(e) = st.msi.get_mut(key) {
                             e.level -= 1.0;
                         }
                     }
-                    if charge.arg
-                        && let Some(r) = st.arg_remaining.as_mut()
-                    {
-                        *r -= 1.0;
+                    if charge.arg {
+                        if let Some(r) = st.arg_remaining.as_mut() {
+                            *r -= 1.0;
+                        }
+                        let seq = st.arm_sequence.entry(ARG_SEQUENCE.into()).or_default();
+                        seq.sent += 1;
+                        sequence = seq.sent;
                     }
                     return Permit {
                         pacer: self,
                         charge,
-                        sent: now,
+                        sequence,
                     };
                 }
                 if wait.is_zero() { None } else { Some(wait) }
@@ -456,17 +560,20 @@ impl Pacer {
                         "subscription"
                     };
                     let key = format!("{scope}|{kind}");
-                    let others = st
-                        .arm_in_flight
-                        .get(&key)
-                        .copied()
-                        .unwrap_or(1)
-                        .saturating_sub(1) as f64;
-                    if let Some(left) = header(&format!("x-ms-ratelimit-remaining-{which}-{kind}"))
+                    let seq = st.arm_sequence.get(&key).copied().unwrap_or_default();
+                    // Only the newest answer says what is left; the requests of this bucket
+                    // sent after this one were not counted in it yet.
+                    if permit.sequence > seq.applied
+                        && let Some(left) =
+                            header(&format!("x-ms-ratelimit-remaining-{which}-{kind}"))
                         && let Some(e) = st.arm.get_mut(&key)
                     {
-                        e.level = (left - others).min(e.capacity);
+                        let later = seq.sent.saturating_sub(permit.sequence) as f64;
+                        e.level = (left - later).min(e.capacity);
                         e.at = now;
+                        if let Some(s) = st.arm_sequence.get_mut(&key) {
+                            s.applied = permit.sequence;
+                        }
                     }
                     if status == 429
                         && let Some(e) = st.arm.get_mut(&key)
@@ -476,8 +583,21 @@ impl Pacer {
                     }
                 }
                 if permit.charge.arg {
-                    if let Some(left) = header("x-ms-user-quota-remaining") {
-                        st.arg_remaining = Some(left);
+                    // As for ARM's buckets: the newest answer, less the queries sent after it
+                    // (queries of several subscription groups run at once).
+                    let seq = st
+                        .arm_sequence
+                        .get(ARG_SEQUENCE)
+                        .copied()
+                        .unwrap_or_default();
+                    if permit.sequence > seq.applied
+                        && let Some(left) = header("x-ms-user-quota-remaining")
+                    {
+                        let later = seq.sent.saturating_sub(permit.sequence) as f64;
+                        st.arg_remaining = Some(left - later);
+                        if let Some(s) = st.arm_sequence.get_mut(ARG_SEQUENCE) {
+                            s.applied = permit.sequence;
+                        }
                     }
                     if let Some(resets) = headers
                         .get_optional_str(&HeaderName::from_static("x-ms-user-quota-resets-after"))
@@ -496,20 +616,44 @@ impl Pacer {
                 st.graph_ru.level = st.graph_ru.level.min(0.0);
                 st.paused_until = st.paused_until.max(now + after);
             }
+            // ARM: the subscription whose bucket said no waits; the others go on.
+            if let Some(sub) = &permit.charge.subscription
+                && let Some(lane) = st.lanes.get_mut(sub)
+            {
+                lane.paused_until = lane.paused_until.max(now + after);
+            }
         }
-        if pressure {
+        let max = self.settings.max_in_flight.max(1) as f64;
+        let grow = |limit: f64, ssthresh: f64| {
+            if limit < ssthresh {
+                limit + 1.0
+            } else {
+                limit + 1.0 / limit
+            }
+            .min(max)
+        };
+        // A subscription's 429 is that subscription's: its own limit halves, the service's
+        // does not.
+        let lane = permit
+            .charge
+            .subscription
+            .as_ref()
+            .and_then(|sub| st.lanes.get_mut(sub));
+        let own_lane = lane.is_some();
+        if let Some(lane) = lane {
+            if pressure {
+                lane.ssthresh = (lane.limit / 2.0).max(1.0);
+                lane.limit = lane.ssthresh;
+            } else if (200..300).contains(&status) {
+                lane.limit = grow(lane.limit, lane.ssthresh);
+            }
+        }
+        if pressure && !own_lane {
             st.ssthresh = (st.limit / 2.0).max(1.0);
             st.limit = st.ssthresh;
         } else if (200..300).contains(&status) {
-            let max = self.settings.max_in_flight.max(1) as f64;
-            st.limit = if st.limit < st.ssthresh {
-                st.limit + 1.0
-            } else {
-                st.limit + 1.0 / st.limit
-            }
-            .min(max);
+            st.limit = grow(st.limit, st.ssthresh);
         }
-        let _ = permit.sent;
     }
 }
 
@@ -594,6 +738,56 @@ mod tests {
     }
 
     #[test]
+    fn counts_and_resource_graph_queries_take_no_place_in_flight() {
+        let g = Pacer::new(Api::Graph, PaceSettings::documented(Api::Graph));
+        let count = g.charge(
+            &Method::Get,
+            &url("https://graph.microsoft.com/v1.0/applications/$count?$filter=createdDateTime%20ge%202020-01-01T00:00:00Z"),
+            None,
+        );
+        assert!(count.count && !count.takes_a_place() && count.graph_ru >= 1.0);
+        let page = g.charge(
+            &Method::Get,
+            &url("https://graph.microsoft.com/v1.0/applications?$top=999"),
+            None,
+        );
+        assert!(page.takes_a_place());
+        let a = Pacer::new(Api::Arm, PaceSettings::documented(Api::Arm));
+        let arg = a.charge(
+            &Method::Post,
+            &url("https://management.azure.com/providers/Microsoft.ResourceGraph/resources?api-version=x"),
+            None,
+        );
+        assert!(!arg.takes_a_place());
+    }
+
+    #[tokio::test]
+    async fn a_count_goes_while_every_place_is_taken() {
+        let settings = PaceSettings {
+            initial_in_flight: 1,
+            max_in_flight: 1,
+            ..PaceSettings::documented(Api::Graph)
+        };
+        let p = Pacer::new(Api::Graph, settings);
+        let page = url("https://graph.microsoft.com/v1.0/servicePrincipals?$top=999");
+        let _held = p.acquire(&Method::Get, &page, None).await;
+        let count = url("https://graph.microsoft.com/v1.0/applications/$count");
+        let went = tokio::time::timeout(
+            Duration::from_secs(5),
+            p.acquire(&Method::Get, &count, None),
+        )
+        .await;
+        assert!(went.is_ok(), "a $count waited for a page's place");
+        // A page does wait.
+        let waited = tokio::time::timeout(
+            Duration::from_millis(100),
+            p.acquire(&Method::Get, &page, None),
+        )
+        .await;
+        assert!(waited.is_err());
+    }
+
+    #[test]
     fn arm_requests_find_their_bucket_and_the_identity_rates() {
         let p = Pacer::new(Api::Arm, PaceSettings::documented(Api::Arm));
         let c = p.charge(
@@ -639,6 +833,66 @@ mod tests {
         let t = Instant::now();
         let _next = p.acquire(&Method::Get, &u, None).await;
         assert!(t.elapsed() >= Duration::from_millis(9), "{:?}", t.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_throttled_subscription_waits_and_the_others_go_on() {
+        let p = Pacer::new(Api::Arm, PaceSettings::documented(Api::Arm));
+        let a = url("https://management.azure.com/subscriptions/a/resourceGroups?api-version=x");
+        let b = url("https://management.azure.com/subscriptions/b/resourceGroups?api-version=x");
+        let permit = p.acquire(&Method::Get, &a, None).await;
+        p.observe(&permit, 200, &Headers::new());
+        let grown = p.lock().limit;
+        p.observe(
+            &permit,
+            429,
+            &super::super::retry::headers(&[
+                ("retry-after", "60"),
+                ("x-ms-ratelimit-remaining-subscription-reads", "0"),
+            ]),
+        );
+        drop(permit);
+        // The service's limit is not halved by one subscription's bucket; that
+        // subscription's own is.
+        assert!((p.lock().limit - grown).abs() < 1e-9);
+        assert!(p.lock().lanes["a"].limit < 8.0);
+        // Subscription b's bucket is its own: its read goes at once.
+        let t = Instant::now();
+        let other = p.acquire(&Method::Get, &b, None).await;
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        drop(other);
+        // Subscription a waits for its Retry-After.
+        let held = tokio::time::timeout(
+            Duration::from_millis(200),
+            p.acquire(&Method::Get, &a, None),
+        )
+        .await;
+        assert!(
+            held.is_err(),
+            "a throttled subscription's read went before its Retry-After"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_remaining_reads_header_counts_what_arm_had_received_when_it_answered() {
+        let p = Pacer::new(Api::Arm, PaceSettings::documented(Api::Arm));
+        let u = url("https://management.azure.com/subscriptions/s/resourceGroups?api-version=x");
+        let first = p.acquire(&Method::Get, &u, None).await;
+        let second = p.acquire(&Method::Get, &u, None).await;
+        let third = p.acquire(&Method::Get, &u, None).await;
+        let left = |n: &str| {
+            super::super::retry::headers(&[("x-ms-ratelimit-remaining-subscription-reads", n)])
+        };
+        let level = |p: &Pacer| p.lock().arm["s|reads"].level;
+        // The first answer's 100 did not count the two requests sent after it.
+        p.observe(&first, 200, &left("100"));
+        assert!((level(&p) - 98.0).abs() < 0.5, "{}", level(&p));
+        // The third's answer is the newest…
+        p.observe(&third, 200, &left("40"));
+        assert!((level(&p) - 40.0).abs() < 0.5, "{}", level(&p));
+        // …and the second's, older, changes nothing.
+        p.observe(&second, 200, &left("200"));
+        assert!((level(&p) - 40.0).abs() < 0.5, "{}", level(&p));
     }
 
     #[tokio::test]

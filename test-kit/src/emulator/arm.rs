@@ -1566,12 +1566,35 @@ fn resource_graph(inner: &Inner, req: &Req) -> Resp {
             })
         })
         .collect();
-    // Raw rows (dynamic columns a test hands in) ride on the first page.
+    // Raw rows (dynamic columns a test hands in) ride on the first page of a query whose
+    // subscriptions hold them (by their `subscriptionId`, else their `id`): a query covers
+    // only the subscriptions it names (A-arg `QueryRequest.subscriptions`).
+    let raw: Vec<&Value> = st
+        .raw_resource_rows
+        .iter()
+        .filter(|row| {
+            let sub = row
+                .get("subscriptionId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| {
+                    row.get("id")
+                        .and_then(Value::as_str)
+                        .and_then(|id| arm_segment(id, "subscriptions"))
+                        .map(str::to_string)
+                });
+            match (&requested, sub) {
+                (Some(set), Some(sub)) => set.contains(&sub.to_ascii_lowercase()),
+                (Some(_), None) => false,
+                (None, _) => true,
+            }
+        })
+        .collect();
     let first_page = options.get("$skipToken").and_then(Value::as_str).is_none() && skip == 0;
     if first_page {
-        data.extend(st.raw_resource_rows.iter().cloned());
+        data.extend(raw.iter().map(|v| (*v).clone()));
     }
-    let total = total + st.raw_resource_rows.len();
+    let total = total + raw.len();
     let mut o = Map::new();
     o.insert("totalRecords".into(), total.into());
     o.insert("count".into(), data.len().into());

@@ -61,6 +61,9 @@
 //! | ARM: error bodies `{"error":{"code","message"}}` (`target`, `details`, `additionalInfo` optional) | common-types `ErrorResponse`; `CloudError` in A-msi |
 //! | ARM: a request for a subscription of another tenant answers 401 `InvalidAuthenticationTokenTenant`; an unknown subscription 404 `SubscriptionNotFound` | ARM "Troubleshoot common Azure deployment errors" (MicrosoftDocs/azure-docs `articles/azure-resource-manager/troubleshooting/common-deployment-errors.md`); the message text is **unconfirmed** |
 //! | ARM throttling: token buckets per subscription (and tenant) and kind — reads 250 (+25/s), writes 200 (+10/s), deletes 200 (+10/s); over them 429 `SubscriptionRequestsThrottled`/`TenantRequestsThrottled` with a whole-second `Retry-After`; every answer carries `x-ms-ratelimit-remaining-{subscription,tenant}-{reads,writes,deletes}` | D-armthr |
+//! | ARM: each subscription's buckets are its own (a 429 from one says nothing of another's); a read is counted when it arrives, so an answer's `x-ms-ratelimit-remaining-subscription-reads` counts the requests that arrived before it, not those still on their way | D-armthr ("limits apply per subscription, per service principal, per operation type", the headers); the moment a request is counted is **unconfirmed** |
+//! | Resource Graph: a query covers only the subscriptions its request names (rows a test hands in too, by their `subscriptionId`) | A-arg (`QueryRequest.subscriptions`: "Azure subscriptions against which to execute the query") |
+//! | UAMI FICs are read one identity at a time (`GET …/userAssignedIdentities/{name}/federatedIdentityCredentials`, pages by `nextLink`); Resource Graph serves no FIC rows | A-msi (`FederatedIdentityCredentials_List`, the only collection operation over them, under one identity); the SDKs' `FederatedIdentityCredentialsOperations.list` (`@azure/arm-msi`) and `Get-AzFederatedIdentityCredential` take one identity; that no Resource Graph table holds them is **unconfirmed** (no public source lists the type among its tables) |
 //! | ARM lists page by `nextLink` holding an opaque `$skiptoken`; a bad token is a 400 | `x-ms-pageable` and the list examples (their `nextLink`s carry `$skiptoken`) in A-msi, A-subs, A-authz; the error code `InvalidSkipToken` is **unconfirmed** |
 //! | Subscriptions: the token sees those of every tenant it may (one foreign one is served), each with `tenantId`, `managedByTenants`, `subscriptionPolicies` | A-subs (`GetSubscriptions.json`); Azure Lighthouse `managedByTenants` |
 //! | UAMI: list per subscription or resource group, get, create (201 with Azure-chosen `principalId`/`clientId`; 200 and tags replaced when it exists; `location` required; another location for an existing name is refused), PATCH tags, delete (200, or 204 when it does not exist); `isolationScope` from 2024-11-30 on | A-msi (`IdentityCreate.json`, `IdentityDelete.json`, `UserAssignedIdentityProperties`); the error codes `LocationRequired`, `InvalidResourceLocation` are **unconfirmed** |
@@ -227,6 +230,44 @@ pub struct LoggedRequest {
     pub status: u16,
     /// When it arrived.
     pub at: Instant,
+    /// When its answer was ready to go (`None` while it is still being answered): with `at`,
+    /// how many requests were in flight at once, per subscription or in all.
+    pub finished: Option<Instant>,
+}
+
+impl LoggedRequest {
+    /// The ARM subscription its path names, lower-cased (`None` for tenant-level calls and
+    /// Graph).
+    pub fn subscription(&self) -> Option<String> {
+        let mut segs = self
+            .path_and_query
+            .split(['/', '?'])
+            .filter(|s| !s.is_empty());
+        segs.next()
+            .filter(|s| s.eq_ignore_ascii_case("subscriptions"))
+            .and(segs.next())
+            .map(str::to_ascii_lowercase)
+    }
+}
+
+/// The most requests of `requests` that were being answered at one moment (each from its
+/// arrival to its answer; one still unanswered counts to the end).
+pub fn peak_in_flight<'a>(requests: impl IntoIterator<Item = &'a LoggedRequest>) -> usize {
+    let mut edges: Vec<(Instant, i32)> = Vec::new();
+    for r in requests {
+        edges.push((r.at, 1));
+        if let Some(f) = r.finished {
+            edges.push((f, -1));
+        }
+    }
+    // An answer at the instant another arrives frees its place first.
+    edges.sort();
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        peak = peak.max(now);
+    }
+    peak.max(0) as usize
 }
 
 /// A running emulator; the server stops when it is dropped.
@@ -500,6 +541,7 @@ impl Inner {
             body: String::from_utf8_lossy(&req.body).into_owned(),
             status: 0,
             at: Instant::now(),
+            finished: None,
         };
         let mut log = lock(if batch { &self.batch_log } else { &self.log });
         log.push(entry);
@@ -509,6 +551,7 @@ impl Inner {
     fn set_status(&self, index: usize, status: u16, batch: bool) {
         if let Some(e) = lock(if batch { &self.batch_log } else { &self.log }).get_mut(index) {
             e.status = status;
+            e.finished = Some(Instant::now());
         }
     }
 
