@@ -65,7 +65,9 @@ fn the_log_of_a_live_load_names_the_requests_and_never_the_token() {
                 ..LiveConfig::new(Arc::new(|| NOW))
             })
             .unwrap();
-            b.load(&Scope::default(), &Progress::silent()).await.unwrap();
+            b.load(&Scope::default(), &Progress::silent())
+                .await
+                .unwrap();
             assert!(credential.calls.load(std::sync::atomic::Ordering::Relaxed) > 0);
         })
     });
