@@ -2121,25 +2121,15 @@ mod tokens {
         tenant: TenantSnapshot,
         page_size: u32,
     ) -> (Emulator, LiveBackend, Arc<FakeCredential>) {
-        let emu = Emulator::start_with(
+        crate::common::loopback::signed_in(
             tenant,
-            Options {
-                require_bearer: Some(token()),
-                ..Options::default()
+            LiveConfig {
+                retry: fast_retries(),
+                graph_page_size: page_size,
+                ..LiveConfig::new(Arc::new(|| NOW))
             },
         )
-        .await;
-        let credential = Arc::new(FakeCredential::default());
-        let b = LiveBackend::new(LiveConfig {
-            auth: AuthMode::Auto,
-            credential: Some(credential.clone()),
-            transport: Some(transport(&emu)),
-            retry: fast_retries(),
-            graph_page_size: page_size,
-            ..LiveConfig::new(Arc::new(|| NOW))
-        })
-        .unwrap();
-        (emu, b, credential)
+        .await
     }
 }
 

@@ -11,11 +11,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::loopback::{FakeCredential, MARKER, token, transport};
-use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig};
+use common::loopback::{MARKER, signed_in, token};
+use credwise::backend::live::LiveConfig;
 use credwise::backend::{Backend, Progress, Scope};
 use credwise::domain::Timestamp;
-use credwise_test_kit::emulator::{Emulator, Options};
 use time::macros::datetime;
 
 const NOW: Timestamp = datetime!(2026-11-22 12:00 UTC);
@@ -49,22 +48,11 @@ fn the_log_of_a_live_load_names_the_requests_and_never_the_token() {
         .unwrap();
     tracing::subscriber::with_default(subscriber, || {
         rt.block_on(async {
-            let emu = Emulator::start_with(
+            let (_emu, b, credential) = signed_in(
                 credwise::backend::demo::snapshot(NOW),
-                Options {
-                    require_bearer: Some(token()),
-                    ..Options::default()
-                },
+                LiveConfig::new(Arc::new(|| NOW)),
             )
             .await;
-            let credential = Arc::new(FakeCredential::default());
-            let b = LiveBackend::new(LiveConfig {
-                auth: AuthMode::Auto,
-                credential: Some(credential.clone()),
-                transport: Some(transport(&emu.base_url())),
-                ..LiveConfig::new(Arc::new(|| NOW))
-            })
-            .unwrap();
             b.load(&Scope::default(), &Progress::silent())
                 .await
                 .unwrap();

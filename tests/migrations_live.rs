@@ -1185,27 +1185,19 @@ fn journals_records_events_and_the_request_log_hold_no_secret_material() {
 
 mod tokens {
     //! A fake credential and the transport to the emulator (`tests/common/loopback.rs`).
-    pub use crate::common::loopback::{FakeCredential, MARKER, token};
+    pub use crate::common::loopback::{MARKER, token};
 
     use super::*;
 
     pub async fn rig() -> (Emulator, LiveBackend) {
-        let emu = Emulator::start_with(
+        let (emu, b, _) = crate::common::loopback::signed_in(
             demo_snapshot(),
-            emulator::Options {
-                require_bearer: Some(token()),
-                ..emulator::Options::default()
+            LiveConfig {
+                retry: fast_retries(),
+                ..LiveConfig::new(Arc::new(|| NOW))
             },
         )
         .await;
-        let b = LiveBackend::new(LiveConfig {
-            auth: AuthMode::Auto,
-            credential: Some(Arc::new(FakeCredential::default())),
-            transport: Some(crate::common::loopback::transport(&emu.base_url())),
-            retry: fast_retries(),
-            ..LiveConfig::new(Arc::new(|| NOW))
-        })
-        .unwrap();
         (emu, b)
     }
 }

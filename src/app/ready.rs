@@ -284,17 +284,10 @@ impl App {
 fn loaded_status(app: &App, ready: &Ready, count: usize) -> Status {
     let warnings = &ready.warnings;
     if let Some(s) = &ready.swept {
-        let said = sweep_summary(s);
-        return match warnings.iter().find(|w| w.area != Area::Refresh) {
-            Some(w) => Status {
-                text: format!("{said}; {}: {}", w.area, w.message),
-                is_error: true,
-            },
-            None => Status {
-                text: said,
-                is_error: false,
-            },
-        };
+        return said_then(
+            sweep_summary(s),
+            warnings.iter().find(|w| w.area != Area::Refresh),
+        );
     }
     // What a refresh did comes first; a warning of its own ("read in full: …") says why it
     // was a full load, the others follow.
@@ -304,16 +297,7 @@ fn loaded_status(app: &App, ready: &Ready, count: usize) -> Status {
         .map(|r| super::update::refresh_summary(r, warnings, count));
     let others = warnings.iter().find(|w| w.area != Area::Refresh);
     match (ready.cached_at, warnings.first(), said) {
-        (None, _, Some(said)) => match others {
-            Some(w) => Status {
-                text: format!("{said}; {}: {}", w.area, w.message),
-                is_error: true,
-            },
-            None => Status {
-                text: said,
-                is_error: false,
-            },
-        },
+        (None, _, Some(said)) => said_then(said, others),
         // The live load goes on: the spinner and progress stay in the title.
         (Some(at), _, _) => Status {
             text: format!(
@@ -333,6 +317,20 @@ fn loaded_status(app: &App, ready: &Ready, count: usize) -> Status {
         },
         (None, None, None) => Status {
             text: format!("loaded {count} identities"),
+            is_error: false,
+        },
+    }
+}
+
+/// What a refresh or a sweep did, then the first warning that is not about it (an error).
+fn said_then(said: String, warning: Option<&Warning>) -> Status {
+    match warning {
+        Some(w) => Status {
+            text: format!("{said}; {}: {}", w.area, w.message),
+            is_error: true,
+        },
+        None => Status {
+            text: said,
             is_error: false,
         },
     }

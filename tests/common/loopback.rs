@@ -82,3 +82,34 @@ pub fn transport(base_url: &str) -> Transport {
         base: Url::parse(base_url).unwrap(),
     }))
 }
+
+/// An emulator of `tenant` that wants `token()` as its bearer, and a live backend made from
+/// `config` that signs in to it with a `FakeCredential` (whose calls a test may count) through
+/// the loopback transport.
+pub async fn signed_in(
+    tenant: credwise::domain::TenantSnapshot,
+    config: credwise::backend::live::LiveConfig,
+) -> (
+    credwise_test_kit::emulator::Emulator,
+    credwise::backend::live::LiveBackend,
+    Arc<FakeCredential>,
+) {
+    use credwise_test_kit::emulator::{Emulator, Options};
+    let emu = Emulator::start_with(
+        tenant,
+        Options {
+            require_bearer: Some(token()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let credential = Arc::new(FakeCredential::default());
+    let b = credwise::backend::live::LiveBackend::new(credwise::backend::live::LiveConfig {
+        auth: credwise::backend::live::AuthMode::Auto,
+        credential: Some(credential.clone()),
+        transport: Some(transport(&emu.base_url())),
+        ..config
+    })
+    .unwrap();
+    (emu, b, credential)
+}
