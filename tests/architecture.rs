@@ -413,7 +413,10 @@ fn inline_modules(text: &str) -> Vec<Vec<String>> {
     let mut open: Vec<(String, usize)> = Vec::new();
     let mut depth = 0usize;
     for raw in text.lines() {
-        let line = strip_strings(raw.split("//").next().unwrap_or(""));
+        // A brace in a character literal (`'{'`, `b'}'`) opens or closes nothing.
+        let line = strip_strings(raw.split("//").next().unwrap_or(""))
+            .replace("'{'", "''")
+            .replace("'}'", "''");
         let t = line.trim_start();
         let t = t
             .strip_prefix("pub(crate) ")
@@ -546,6 +549,12 @@ fn grouped_and_nested_imports_are_caught() {
     );
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(v[0].contains("backend → app"), "{v:?}");
+    // A closing brace in a character literal does not end the module.
+    let v = planted(
+        "backend/mod.rs",
+        "mod tests {\n    fn f(c: char) -> bool { c == '}' }\n    use super::Warning;\n}\n",
+    );
+    assert!(v.is_empty(), "{v:?}");
     // Allowed ones, a string and a comment are not imports.
     let v = planted(
         "app/u.rs",

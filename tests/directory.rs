@@ -354,3 +354,29 @@ fn changes_are_checked_before_they_apply() {
     .unwrap();
     assert!(s.check(&present).unwrap().holds());
 }
+
+/// A snapshot read page by page holds lists with room to spare; `shrink_to_fit` gives it back
+/// and changes nothing else.
+#[test]
+fn shrinking_a_snapshot_keeps_every_object_and_frees_the_room_its_lists_grew_with() {
+    let mut s = common::demo_dir().shared_snapshot().as_ref().clone();
+    for a in &mut s.applications {
+        a.password_credentials.reserve(7);
+        a.federated_identity_credentials.reserve(3);
+    }
+    s.service_principals.reserve(100);
+    let before = s.clone();
+    s.shrink_to_fit();
+    assert_eq!(s, before);
+    assert_eq!(s.service_principals.capacity(), s.service_principals.len());
+    for a in &s.applications {
+        assert_eq!(
+            a.password_credentials.capacity(),
+            a.password_credentials.len()
+        );
+        assert_eq!(
+            a.federated_identity_credentials.capacity(),
+            a.federated_identity_credentials.len()
+        );
+    }
+}

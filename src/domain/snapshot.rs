@@ -105,17 +105,17 @@ impl TenantSnapshot {
     /// and a large tenant's hundreds of thousands of short credential lists held tens of
     /// megabytes of it; the indexes built next reuse what is freed.
     pub fn shrink_to_fit(&mut self) {
-        fn creds<A, B>(a: &mut Vec<A>, b: &mut Vec<B>) {
+        fn both<A, B>(a: &mut Vec<A>, b: &mut Vec<B>) {
             a.shrink_to_fit();
             b.shrink_to_fit();
         }
         for a in &mut self.applications {
-            creds(&mut a.password_credentials, &mut a.key_credentials);
+            both(&mut a.password_credentials, &mut a.key_credentials);
             a.federated_identity_credentials.shrink_to_fit();
         }
         for sp in &mut self.service_principals {
-            creds(&mut sp.password_credentials, &mut sp.key_credentials);
-            creds(&mut sp.alternative_names, &mut sp.tags);
+            both(&mut sp.password_credentials, &mut sp.key_credentials);
+            both(&mut sp.alternative_names, &mut sp.tags);
         }
         for u in &mut self.user_assigned_identities {
             u.federated_identity_credentials.shrink_to_fit();
@@ -123,8 +123,8 @@ impl TenantSnapshot {
         for r in &mut self.resources {
             r.identity.user_assigned_identities.shrink_to_fit();
         }
-        creds(&mut self.applications, &mut self.service_principals);
-        creds(&mut self.user_assigned_identities, &mut self.resources);
+        both(&mut self.applications, &mut self.service_principals);
+        both(&mut self.user_assigned_identities, &mut self.resources);
         self.role_assignments.shrink_to_fit();
     }
 
