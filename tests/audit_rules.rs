@@ -215,7 +215,7 @@ impl Out {
         self.report
             .findings
             .iter()
-            .filter(|f| f.rule == rule && self.name(f) == name)
+            .filter(|f| f.rule() == rule && self.name(f) == name)
             .collect()
     }
 
@@ -231,14 +231,14 @@ impl Out {
             .report
             .findings
             .iter()
-            .filter(|f| f.rule == rule)
+            .filter(|f| f.rule() == rule)
             .map(|f| (self.name(f), &*f.message))
             .collect();
         assert!(v.is_empty(), "{rule} fired: {v:#?}");
     }
 
     fn rules(&self) -> BTreeSet<&'static str> {
-        self.report.findings.iter().map(|f| f.rule).collect()
+        self.report.findings.iter().map(|f| f.rule()).collect()
     }
 }
 
@@ -465,10 +465,10 @@ fn secret_beside_a_certificate_or_a_fic_is_a_probable_leftover() {
     assert_eq!(cert_f.severity, Severity::Medium);
     assert_eq!(cert_f.credential_id.as_deref(), Some("secret-s"));
     assert!(cert_f.message.contains("CN=c"), "{}", cert_f.message);
-    assert_eq!(cert_f.seed, "000_551eab9194109a8d.txt");
+    assert_eq!(cert_f.seed(), "000_551eab9194109a8d.txt");
     let fic_f = out.one("secret-beside-stronger-credential", "with-fic");
     assert!(fic_f.message.contains("\"main\""), "{}", fic_f.message);
-    assert_eq!(fic_f.seed, "001_2945f96ca3742079.txt");
+    assert_eq!(fic_f.seed(), "001_2945f96ca3742079.txt");
     assert!(fic_f.remedy.text().contains("remove it"));
     out.one("secret-beside-stronger-credential", "sp-with-cert");
 }
@@ -997,9 +997,9 @@ fn a_live_suppression_hides_its_findings_and_an_expired_one_is_reported() {
         report
             .findings
             .iter()
-            .all(|f| f.rule != "credential-expired")
+            .all(|f| f.rule() != "credential-expired")
     );
-    assert!(report.findings.iter().any(|f| f.rule == "client-secret"));
+    assert!(report.findings.iter().any(|f| f.rule() == "client-secret"));
     assert!(report.expired_suppressions.is_empty());
 
     let expired = suppression("credential-expired", "legacy", date!(2025 - 12 - 31));
@@ -1009,7 +1009,7 @@ fn a_live_suppression_hides_its_findings_and_an_expired_one_is_reported() {
         report
             .findings
             .iter()
-            .any(|f| f.rule == "credential-expired")
+            .any(|f| f.rule() == "credential-expired")
     );
     assert_eq!(report.expired_suppressions, [expired]);
 }
@@ -1035,6 +1035,38 @@ fn demo_audit(include_noise: bool) -> Out {
 }
 
 #[test]
+fn findings_whose_remedies_read_the_same_share_one_copy_of_the_text() {
+    use credwise::domain::audit::Text;
+    use std::sync::Arc;
+    // Three secrets expiring the same day on three apps: the remedy text is written for
+    // each ("retire it before …") and reads the same.
+    let mut t = T::new();
+    for name in ["a", "b", "c"] {
+        let a = t.app_with_sp(name);
+        a.password_credentials.push(secret("s", -30, 10));
+    }
+    let out = t.audit();
+    let report = &out.report;
+    let texts: Vec<&Arc<str>> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule() == "credential-expiring")
+        .map(|f| match &f.remedy {
+            Remedy::Migration {
+                text: Text::Written(t),
+                ..
+            } => t,
+            other => panic!("a written migration remedy, not {other:?}"),
+        })
+        .collect();
+    assert_eq!(texts.len(), 3);
+    assert!(texts.iter().all(|t| Arc::ptr_eq(t, texts[0])), "{texts:?}");
+    // Texts that differ stay apart.
+    let all: BTreeSet<&str> = report.findings.iter().map(|f| f.remedy.text()).collect();
+    assert!(all.len() > 1);
+}
+
+#[test]
 fn the_demo_fires_every_rule() {
     let out = demo_audit(false);
     let fired = out.rules();
@@ -1047,7 +1079,7 @@ fn the_demo_fires_every_rule() {
         .report
         .findings
         .iter()
-        .filter(|f| f.rule == "fic-subject-lint")
+        .filter(|f| f.rule() == "fic-subject-lint")
         .map(|f| (f.credential_id.as_deref().unwrap(), f.severity))
         .collect();
     for want in [
@@ -1122,17 +1154,21 @@ fn every_demo_finding_cites_a_verbatim_seed_passage() {
     let mut cited = BTreeSet::new();
     for f in &out.report.findings {
         let text = texts
-            .entry(f.seed)
-            .or_insert_with(|| std::fs::read_to_string(seeds.join(f.seed)).unwrap());
+            .entry(f.seed())
+            .or_insert_with(|| std::fs::read_to_string(seeds.join(f.seed())).unwrap());
         assert!(
-            text.contains(f.section),
+            text.contains(f.section()),
             "{}: {:?} is not in {}",
-            f.rule,
-            f.section,
-            f.seed
+            f.rule(),
+            f.section(),
+            f.seed()
         );
-        cited.insert((f.rule, f.seed));
-        assert!(!f.title.is_empty() && f.title.len() <= 40, "{}", f.title);
+        cited.insert((f.rule(), f.seed()));
+        assert!(
+            !f.title().is_empty() && f.title().len() <= 40,
+            "{}",
+            f.title()
+        );
         assert!(f.message.contains(out.name(f)), "{}", f.message);
         assert!(!f.remedy.text().is_empty());
     }
@@ -1180,7 +1216,7 @@ fn demo_managed_identities_have_no_credential_findings() {
             panic!("finding on a system-assigned identity: {f:?}");
         }
         if kind == credwise::domain::IdentityKind::UserAssignedManagedIdentity {
-            assert!(f.rule.starts_with("fic-"), "{f:?}");
+            assert!(f.rule().starts_with("fic-"), "{f:?}");
         }
     }
 }

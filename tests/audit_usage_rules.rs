@@ -141,7 +141,7 @@ fn run(app: Application, usage: UsageData, unused_days: i64) -> Vec<Finding> {
 }
 
 fn of<'a>(findings: &'a [Finding], rule: &str) -> Vec<&'a Finding> {
-    findings.iter().filter(|f| f.rule == rule).collect()
+    findings.iter().filter(|f| f.rule() == rule).collect()
 }
 
 #[test]

@@ -44,6 +44,28 @@ fn the_search_text_names_every_entry_as_the_directory_does_even_without_a_name()
 }
 
 #[test]
+fn the_index_without_search_text_orders_and_searches_as_the_full_one() {
+    let mut snap = credwise::backend::demo::snapshot(common::NOW);
+    // Names that sort differently by case and by prefix, and one name empty.
+    snap.applications[0].display_name = "zeta".into();
+    snap.applications[1].display_name = "Zeta".into();
+    snap.applications[2].display_name.clear();
+    let full = Directory::new(snap.clone());
+    let lean = Directory::without_search(snap);
+    assert_eq!(full.len(), lean.len());
+    for id in 0..full.len() as u32 {
+        assert_eq!(full.name_rank(id), lean.name_rank(id), "entry {id}");
+    }
+    // Built on first use, the search text is the one `new` builds eagerly.
+    for id in 0..full.len() as u32 {
+        let a: Vec<_> = full.search_fields(id).collect();
+        let b: Vec<_> = lean.search_fields(id).collect();
+        assert_eq!(a, b, "entry {id}");
+        assert!(!a.is_empty(), "entry {id} has at least its name");
+    }
+}
+
+#[test]
 fn find_by_object_id_app_id_and_name() {
     let dir = demo_dir();
     let app = by_name(&dir, "payroll-api", IdentityKind::Application);

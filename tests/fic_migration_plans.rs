@@ -531,7 +531,7 @@ fn near_the_limit_the_remedy_is_a_merge_plan() {
     let f = report
         .findings
         .iter()
-        .find(|f| f.rule == "fic-near-limit")
+        .find(|f| f.rule() == "fic-near-limit")
         .expect("18 FICs are near the limit");
     match &f.remedy {
         Remedy::Migration { migration, text } => {

@@ -510,7 +510,7 @@ fn a_tenant_without_the_licence_shows_unknown_with_the_reason_and_never_unused()
         report
             .findings
             .iter()
-            .all(|f| f.rule != "credential-unused")
+            .all(|f| f.rule() != "credential-unused")
     );
     let o = dashboard.overview.as_ref().unwrap();
     assert_eq!(o.unused_secrets, 0);
@@ -526,7 +526,7 @@ fn the_dashboard_counts_secrets_from_the_usage_rules_findings() {
         report
             .findings
             .iter()
-            .filter(|f| f.rule == rule && title.is_none_or(|t| f.title == t))
+            .filter(|f| f.rule() == rule && title.is_none_or(|t| f.title() == t))
             .count()
     };
     assert!(o.usage_unknown.is_none());

@@ -421,9 +421,14 @@ impl App {
             .filter(|(_, f)| {
                 words.is_empty() || {
                     let name = dir.display_name_of(dir.entry(f.identity)).to_lowercase();
-                    let text =
-                        format!("{name} {} {} {} {}", f.rule, f.severity, f.title, f.message)
-                            .to_lowercase();
+                    let text = format!(
+                        "{name} {} {} {} {}",
+                        f.rule(),
+                        f.severity,
+                        f.title(),
+                        f.message
+                    )
+                    .to_lowercase();
                     words.iter().all(|w| text.contains(w))
                 }
             })

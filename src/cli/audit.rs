@@ -360,20 +360,20 @@ fn finding_json<'a>(dir: &'a Directory, f: &'a Finding) -> FindingJson<'a> {
         Remedy::Action { .. } => ("action", None, None),
     };
     FindingJson {
-        rule: f.rule,
+        rule: f.rule(),
         severity: f.severity,
         identity_id: dir.id_of(e),
         identity_kind: e.kind,
         identity_name: dir.display_name_of(e),
         credential_id: f.credential_id.as_deref(),
-        title: f.title,
+        title: f.title(),
         message: &f.message,
         remedy: f.remedy.text(),
         remedy_kind,
         wizard_outcome,
         migration,
-        seed: f.seed,
-        section: f.section,
+        seed: f.seed(),
+        section: f.section(),
     }
 }
 
@@ -461,7 +461,7 @@ fn table(
             let e = dir.entry(f.identity);
             [
                 f.severity.as_str().to_string(),
-                f.rule.to_string(),
+                f.rule().to_string(),
                 truncate(&sanitize::display(dir.display_name_of(e)), NAME_WIDTH),
                 f.credential_id
                     .as_deref()
@@ -483,7 +483,7 @@ fn table(
         let mut lines = Lines::new(widths, vec![Align::Left; header.len()], 0);
         lines.write(out, &mut header.into_iter())?;
         for f in &report.findings {
-            let gist = sanitize::display(&format!("{}: {}", f.title, f.message)).into_owned();
+            let gist = sanitize::display(&format!("{}: {}", f.title(), f.message)).into_owned();
             let [severity, rule, name, credential] = cells(f);
             let row = [
                 severity,

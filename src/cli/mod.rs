@@ -272,7 +272,8 @@ pub async fn load_directory(
     for w in &loaded.warnings {
         output::eprint(&format!("warning: {}: {}", w.area, w.message));
     }
-    Ok(crate::domain::Directory::new(loaded.snapshot))
+    // No command of the CLI filters by text: the index without the search text.
+    Ok(crate::domain::Directory::without_search(loaded.snapshot))
 }
 
 /// What `--incremental` did, for stderr: what delta reported and how old the parts it did

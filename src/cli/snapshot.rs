@@ -96,7 +96,7 @@ pub fn import_az(
         snapshot.usage = usage.data;
     }
     let roles = snapshot.role_assignments.len();
-    let dir = Directory::new(snapshot);
+    let dir = Directory::without_search(snapshot);
     let line = format!(
         "imported {}{} into {} (tenant {})\n",
         counts(&dir),

@@ -8,7 +8,7 @@
 //! directory).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::Timestamp;
 use super::credential::{CredentialRef, CredentialType};
@@ -77,16 +77,29 @@ pub struct Directory {
     attached: IdIndex,
     /// Principal id (any case) → indices into `snapshot.role_assignments`.
     roles_by_principal: IdIndex,
-    /// What the `/` filter searches, contiguous, with character masks.
-    search: SearchText,
+    /// What the `/` filter searches, contiguous, with character masks. Built with the index
+    /// for the explorer (`Directory::new`); a command that never filters
+    /// (`Directory::without_search`) builds it only if something searches after all.
+    search: OnceLock<SearchText>,
     /// Each entry's position in case-insensitive name order, so sorting a list by name is a
     /// sort of integers.
     name_rank: Vec<u32>,
 }
 
 impl Directory {
+    /// The index and the search text the explorer's `/` filter scans.
     pub fn new(snapshot: impl Into<Arc<TenantSnapshot>>) -> Self {
-        let snapshot: Arc<TenantSnapshot> = snapshot.into();
+        Self::build(snapshot.into(), true)
+    }
+
+    /// The index without the search text, for a command that lists, shows or audits but
+    /// never filters by text: on a 150,000-identity tenant the search text is some 25 MB.
+    /// Searching still works; the text is then built on first use.
+    pub fn without_search(snapshot: impl Into<Arc<TenantSnapshot>>) -> Self {
+        Self::build(snapshot.into(), false)
+    }
+
+    fn build(snapshot: Arc<TenantSnapshot>, with_search: bool) -> Self {
         let mut entries = Vec::with_capacity(
             snapshot.applications.len()
                 + snapshot.service_principals.len()
@@ -137,19 +150,23 @@ impl Directory {
             resource_by_id: IdIndex::default(),
             attached: IdIndex::default(),
             roles_by_principal: IdIndex::default(),
-            search: SearchText::default(),
+            search: OnceLock::new(),
             name_rank: Vec::new(),
         };
-        // The lookups and the search text are independent: built side by side, a
-        // 150,000-identity tenant indexes in about half the time on two cores. Pure
+        // The lookups, the search text and the name order are independent: built side by
+        // side, a 150,000-identity tenant indexes in about half the time on two cores. Pure
         // computation, the same result either way.
         let (lookups, (search, name_rank)) = std::thread::scope(|scope| {
-            let searching = scope.spawn(|| dir.build_search());
+            let other = scope.spawn(|| {
+                let search = with_search.then(|| dir.build_search());
+                let rank = dir.build_name_rank(search.as_ref());
+                (search, rank)
+            });
             let lookups = dir.build_lookups();
-            let search = searching
+            let other = other
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (lookups, search)
+            (lookups, other)
         });
         let Lookups {
             by_id,
@@ -163,26 +180,49 @@ impl Directory {
         dir.resource_by_id = resource_by_id;
         dir.attached = attached;
         dir.roles_by_principal = roles_by_principal;
-        dir.search = search;
+        if let Some(search) = search {
+            dir.search = OnceLock::from(search);
+        }
         dir.name_rank = name_rank;
         dir
     }
 
-    fn build_search(&self) -> (SearchText, Vec<u32>) {
-        let mut search = SearchText::with_capacity(self.entries.len(), self.entries.len() * 96);
+    /// The search text, sized exactly before it is filled: a buffer grown by doubling held
+    /// up to twice its text.
+    fn build_search(&self) -> SearchText {
+        let (mut fields, mut bytes) = (0, 0);
+        for e in &self.entries {
+            fields += 1;
+            bytes += self.display_name_of(e).len();
+            self.for_each_field(e, |text| {
+                fields += usize::from(!text.is_empty());
+                bytes += text.len();
+            });
+        }
+        let mut search = SearchText::with_capacity(self.entries.len(), fields, bytes);
         for e in &self.entries {
             search.push_name(self.display_name_of(e));
             self.for_each_field(e, |text| search.push_field(text));
             search.end_entry();
         }
+        search
+    }
+
+    /// Each entry's position in case-insensitive name order. The names are read from the
+    /// search text when there is one: contiguous, the sort touches fewer cache lines.
+    fn build_name_rank(&self, search: Option<&SearchText>) -> Vec<u32> {
+        let name = |i: u32| match search {
+            Some(s) => s.first(i as usize),
+            None => self.display_name_of(&self.entries[i as usize]),
+        };
         // Sort on a 16-byte lower-cased prefix first: most comparisons end there, without
         // touching the names again; only equal prefixes compare the whole names.
         let mut order: Vec<(u128, u32)> = (0..self.entries.len() as u32)
-            .map(|i| (name_prefix(search.first(i as usize)), i))
+            .map(|i| (name_prefix(name(i)), i))
             .collect();
         order.sort_unstable_by(|&(pa, a), &(pb, b)| {
             pa.cmp(&pb).then_with(|| {
-                let (na, nb) = (search.first(a as usize), search.first(b as usize));
+                let (na, nb) = (name(a), name(b));
                 na.bytes()
                     .map(|c| c.to_ascii_lowercase())
                     .cmp(nb.bytes().map(|c| c.to_ascii_lowercase()))
@@ -194,12 +234,15 @@ impl Directory {
         for (r, &(_, id)) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
         }
-        (search, rank)
+        rank
     }
 
-    /// The searchable fields of an entry: name first, then ids, appId, FIC subjects and
-    /// issuers.
-    /// The fields after the display name (which `SearchText::push_name` keeps first).
+    fn search(&self) -> &SearchText {
+        self.search.get_or_init(|| self.build_search())
+    }
+
+    /// The searchable fields of an entry after its display name (which
+    /// `SearchText::push_name` keeps first): ids, appId, FIC subjects and issuers.
     fn for_each_field(&self, e: &Entry, mut f: impl FnMut(&str)) {
         f(self.id_of(e));
         if let Some(a) = self.app_id_of(e) {
@@ -223,13 +266,13 @@ impl Directory {
 
     /// The fields the `/` filter searches for entry `id`, with their character masks.
     pub fn search_fields(&self, id: EntryId) -> impl Iterator<Item = (&str, u64)> {
-        self.search.fields(id as usize)
+        self.search().fields(id as usize)
     }
 
     /// The entry's display name from the search text: the same as `display_name_of`, read
     /// from the contiguous buffer a filter pass has just scanned.
     pub fn search_name(&self, id: EntryId) -> &str {
-        self.search.first(id as usize)
+        self.search().first(id as usize)
     }
 
     /// The entry's position in case-insensitive name order.

@@ -51,12 +51,13 @@ pub struct SearchText {
 }
 
 impl SearchText {
-    pub fn with_capacity(entries: usize, bytes: usize) -> Self {
+    /// Room for `entries` entries of `fields` fields and `bytes` bytes in all.
+    pub fn with_capacity(entries: usize, fields: usize, bytes: usize) -> Self {
         let mut starts = Vec::with_capacity(entries + 1);
         starts.push(0);
         Self {
             text: String::with_capacity(bytes),
-            fields: Vec::with_capacity(entries * 4),
+            fields: Vec::with_capacity(fields),
             starts,
         }
     }
@@ -132,7 +133,7 @@ mod tests {
 
     #[test]
     fn fields_are_grouped_by_entry() {
-        let mut s = SearchText::with_capacity(3, 32);
+        let mut s = SearchText::with_capacity(3, 5, 32);
         s.push_name("");
         s.push_field("x");
         s.end_entry();

@@ -11,6 +11,8 @@ pub mod rules;
 pub mod suppress;
 
 use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -70,19 +72,12 @@ impl std::fmt::Display for Severity {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Remedy {
     /// Ask the wizard: the outcome it is expected to recommend (an outcome id).
-    Wizard {
-        outcome: &'static str,
-        text: Cow<'static, str>,
-    },
+    Wizard { outcome: &'static str, text: Text },
     /// A guided migration (`secret-to-certificate`, `secret-to-fic`,
     /// `secret-to-managed-identity`).
-    Migration {
-        migration: &'static str,
-        text: Cow<'static, str>,
-    },
-    /// Something to do by hand. Most remedies are fixed text, so they are not copied per
-    /// finding.
-    Action { text: Cow<'static, str> },
+    Migration { migration: &'static str, text: Text },
+    /// Something to do by hand.
+    Action { text: Text },
 }
 
 impl Remedy {
@@ -93,26 +88,136 @@ impl Remedy {
             | Remedy::Action { text } => text,
         }
     }
+
+    fn text_mut(&mut self) -> &mut Text {
+        match self {
+            Remedy::Wizard { text, .. }
+            | Remedy::Migration { text, .. }
+            | Remedy::Action { text } => text,
+        }
+    }
 }
 
-/// One finding on one identity (and maybe one of its credentials).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+/// A remedy's text: fixed, or written for its finding. A written text is shared by every
+/// finding whose remedy reads the same (`Text::share`): a large tenant's quarter of a million
+/// findings hold a few thousand distinct remedies, most of them written the same way for
+/// tens of thousands of secrets.
+#[derive(Debug, Clone)]
+pub enum Text {
+    Fixed(&'static str),
+    Written(Arc<str>),
+}
+
+impl Text {
+    /// The same text, sharing the copy `seen` already holds, or adding this one to it.
+    fn share(&mut self, seen: &mut HashSet<Arc<str>>) {
+        if let Text::Written(t) = self {
+            match seen.get(&**t) {
+                Some(first) => *t = first.clone(),
+                None => {
+                    seen.insert(t.clone());
+                }
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Fixed(t) => t,
+            Text::Written(t) => t,
+        }
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Text {}
+
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
+    }
+}
+
+impl From<&'static str> for Text {
+    fn from(t: &'static str) -> Self {
+        Text::Fixed(t)
+    }
+}
+
+impl From<String> for Text {
+    fn from(t: String) -> Self {
+        Text::Written(t.into())
+    }
+}
+
+impl From<Cow<'static, str>> for Text {
+    fn from(t: Cow<'static, str>) -> Self {
+        match t {
+            Cow::Borrowed(t) => Text::Fixed(t),
+            Cow::Owned(t) => t.into(),
+        }
+    }
+}
+
+/// What every finding of one kind shares: its rule, its title and the seed passage behind
+/// it. Static: a finding points at it rather than holding four strings of its own.
+#[derive(Debug, PartialEq, Eq)]
+pub struct About {
     /// The rule's stable id.
     pub rule: &'static str,
+    /// The rule's short title (one rule may have several, e.g. for secrets and
+    /// certificates).
+    pub title: &'static str,
+    /// The seed file behind the rule, and a verbatim passage of it.
+    pub seed: &'static str,
+    pub section: &'static str,
+}
+
+/// One finding on one identity (and maybe one of its credentials). Kept small: a large
+/// tenant has a quarter of a million.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub about: &'static About,
     pub severity: Severity,
     pub identity: EntryId,
     /// `keyId` of a secret or certificate, or a FIC's name. Boxed, as `message`: exactly
-    /// as long as its text (a large tenant has a quarter of a million findings).
+    /// as long as its text.
     pub credential_id: Option<Box<str>>,
-    /// The rule's short title: static text, so a 250,000-finding report does not hold
-    /// 250,000 copies of it.
-    pub title: &'static str,
     pub message: Box<str>,
     pub remedy: Remedy,
-    /// The seed file (and section) behind the rule.
-    pub seed: &'static str,
-    pub section: &'static str,
+}
+
+impl Finding {
+    /// The rule's stable id.
+    pub fn rule(&self) -> &'static str {
+        self.about.rule
+    }
+
+    pub fn title(&self) -> &'static str {
+        self.about.title
+    }
+
+    pub fn seed(&self) -> &'static str {
+        self.about.seed
+    }
+
+    pub fn section(&self) -> &'static str {
+        self.about.section
+    }
 }
 
 /// What the audit is asked to do.
@@ -228,7 +333,7 @@ pub fn audit(
         a.severity
             .cmp(&b.severity)
             .then_with(|| dir.name_rank(a.identity).cmp(&dir.name_rank(b.identity)))
-            .then_with(|| a.rule.cmp(b.rule))
+            .then_with(|| a.rule().cmp(b.rule()))
             .then_with(|| a.credential_id.cmp(&b.credential_id))
     };
     // The rules already emit findings in this order; sorting again would allocate a scratch
@@ -247,17 +352,17 @@ mod by_identity_tests {
 
     fn finding(identity: EntryId) -> Finding {
         Finding {
-            rule: "client-secret",
+            about: &About {
+                rule: "client-secret",
+                title: "t",
+                seed: "000",
+                section: "s",
+            },
             severity: Severity::Low,
             identity,
             credential_id: None,
-            title: "t",
             message: "".into(),
-            remedy: Remedy::Action {
-                text: std::borrow::Cow::Borrowed("r"),
-            },
-            seed: "000",
-            section: "s",
+            remedy: Remedy::Action { text: "r".into() },
         }
     }
 

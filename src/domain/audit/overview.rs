@@ -92,9 +92,9 @@ pub fn overview(dir: &Directory, report: &Report, now: Timestamp) -> Overview {
     }
     o.unused_days = report.unused_days;
     for f in &report.findings {
-        if f.rule == SECRET_IN_USE_BESIDE_REPLACEMENT {
+        if f.rule() == SECRET_IN_USE_BESIDE_REPLACEMENT {
             o.secrets_in_use_beside_replacement += 1;
-        } else if f.rule == CREDENTIAL_UNUSED && is_secret(dir, f) {
+        } else if f.rule() == CREDENTIAL_UNUSED && is_secret(dir, f) {
             o.unused_secrets += 1;
         }
     }
@@ -116,24 +116,32 @@ fn is_secret(dir: &Directory, f: &super::Finding) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::audit::{Finding, Remedy};
+    use crate::domain::audit::{About, Finding, Remedy};
     use time::macros::datetime;
 
     const NOW: Timestamp = datetime!(2026-11-22 12:00 UTC);
 
-    fn finding(rule: &'static str, credential: &str) -> Finding {
+    fn finding(about: &'static About, credential: &str) -> Finding {
         Finding {
-            rule,
+            about,
             severity: Severity::Medium,
             identity: 0,
             credential_id: Some(credential.into()),
-            title: "t",
             message: "".into(),
             remedy: Remedy::Action { text: "".into() },
-            seed: "",
-            section: "",
         }
     }
+
+    const UNUSED: About = About {
+        rule: CREDENTIAL_UNUSED,
+        title: "t",
+        seed: "",
+        section: "",
+    };
+    const IN_USE: About = About {
+        rule: SECRET_IN_USE_BESIDE_REPLACEMENT,
+        ..UNUSED
+    };
 
     #[test]
     fn secrets_unused_and_still_used_count_the_rules_findings_on_secrets() {
@@ -145,10 +153,10 @@ mod tests {
             Directory::new(serde_json::from_str::<crate::domain::TenantSnapshot>(json).unwrap());
         let report = Report {
             findings: vec![
-                finding(CREDENTIAL_UNUSED, "s1"),
+                finding(&UNUSED, "s1"),
                 // A certificate is not a secret.
-                finding(CREDENTIAL_UNUSED, "c1"),
-                finding(SECRET_IN_USE_BESIDE_REPLACEMENT, "s2"),
+                finding(&UNUSED, "c1"),
+                finding(&IN_USE, "s2"),
             ],
             unused_days: 90,
             ..Report::default()

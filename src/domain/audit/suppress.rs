@@ -127,7 +127,7 @@ pub fn apply(dir: &Directory, report: &mut Report, suppressions: &[Suppression],
     let before = report.findings.len();
     report.findings.retain(|f| {
         !live.iter().any(|s| {
-            (s.rule == "*" || s.rule == f.rule)
+            (s.rule == "*" || s.rule == f.rule())
                 && s.credential
                     .as_deref()
                     .is_none_or(|c| f.credential_id.as_deref() == Some(c))

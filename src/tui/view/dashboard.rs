@@ -158,7 +158,7 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
                             t.severity(f.severity),
                         ),
                         span(format!("{} ", truncate(&name, 28)), Style::new()),
-                        span(truncate(f.title, width.saturating_sub(36)), t.dim),
+                        span(truncate(f.title(), width.saturating_sub(36)), t.dim),
                     ])
                 })
                 .collect()

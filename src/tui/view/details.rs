@@ -410,7 +410,7 @@ fn build<'a>(
                     format!("  {:<5}", severity_label(f.severity)),
                     t.severity(f.severity),
                 ),
-                Span::raw(f.title),
+                Span::raw(f.title()),
             ]));
             lines.push(Line::from(span(
                 format!("       {}", sanitize::display(&f.message)),

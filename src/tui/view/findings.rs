@@ -90,10 +90,10 @@ pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: 
                     Span::styled("  │", t.dim)
                 }),
                 Cell::from(name),
-                Cell::from(f.title),
+                Cell::from(f.title()),
             ];
             if wide {
-                cells.insert(2, Cell::from(Span::styled(f.rule, t.dim)));
+                cells.insert(2, Cell::from(Span::styled(f.rule(), t.dim)));
             }
             let row = Row::new(cells);
             row.style(row_style(offset + i == selected, focused, &t))
@@ -167,7 +167,7 @@ pub(super) fn finding_lines(f: &Finding, t: &Theme, width: usize) -> Vec<Line<'s
             format!("{} ", severity_label(f.severity)),
             t.severity(f.severity),
         ),
-        span(f.title, t.title),
+        span(f.title(), t.title),
     ])];
     if let Some(c) = &f.credential_id {
         lines.push(Line::from(vec![
@@ -198,10 +198,10 @@ pub(super) fn finding_lines(f: &Finding, t: &Theme, width: usize) -> Vec<Line<'s
         lines.push(Line::from(span(truncate(&extra, 200), t.key)));
     }
     lines.push(Line::from(span(
-        format!("Source: {} — {}", f.seed, f.section),
+        format!("Source: {} — {}", f.seed(), f.section()),
         t.dim,
     )));
-    lines.push(Line::from(span(format!("Rule: {}", f.rule), t.dim)));
+    lines.push(Line::from(span(format!("Rule: {}", f.rule()), t.dim)));
     // The remedy is wrapped already; the rest hangs under where its text begins.
     lines
         .into_iter()

@@ -30,10 +30,8 @@ impl<'a> Auditor<'a> {
             self.push(
                 o,
                 Head {
-                    rule: FIC_NEAR_LIMIT,
+                    about: const { &about(FIC_NEAR_LIMIT, "Near the 20-FIC limit", CITE_FIC_LIMIT) },
                     severity,
-                    title: "Near the 20-FIC limit",
-                    cite: CITE_FIC_LIMIT,
                     secret: false,
                 },
                 None,
@@ -73,10 +71,8 @@ impl<'a> Auditor<'a> {
                 self.push(
                     o,
                     Head {
-                        rule: FIC_DUPLICATE,
+                        about: const { &about(FIC_DUPLICATE, "Duplicate federated credential", CITE_FIC_LIMIT) },
                         severity: Severity::Medium,
-                        title: "Duplicate federated credential",
-                        cite: CITE_FIC_LIMIT,
                         secret: false,
                     },
                     Some(&f.name),
@@ -107,17 +103,15 @@ impl<'a> Auditor<'a> {
     /// `fic-subject-lint`: issuer, GitHub subject and audience mistakes that Entra accepts at
     /// creation and that fail only at token exchange.
     fn lint(&mut self, o: &Owner<'_>, f: &FederatedIdentityCredential) {
-        let head = |severity, title| Head {
-            rule: FIC_SUBJECT_LINT,
+        let head = |severity, about| Head {
+            about,
             severity,
-            title,
-            cite: CITE_FIC_PROVIDERS,
             secret: false,
         };
         if f.issuer.trim() != f.issuer {
             self.push(
                 o,
-                head(Severity::High, "Whitespace around the FIC issuer"),
+                head(Severity::High, const { &about(FIC_SUBJECT_LINT, "Whitespace around the FIC issuer", CITE_FIC_PROVIDERS) }),
                 Some(&f.name),
                 format!(
                     "Federated credential \"{}\" on {} has spaces around its issuer \"{}\": no token's issuer matches it.",
@@ -133,7 +127,7 @@ impl<'a> Auditor<'a> {
         if github && issuer != GITHUB_ISSUER {
             self.push(
                 o,
-                head(Severity::High, "GitHub issuer with a trailing slash"),
+                head(Severity::High, const { &about(FIC_SUBJECT_LINT, "GitHub issuer with a trailing slash", CITE_FIC_PROVIDERS) }),
                 Some(&f.name),
                 format!(
                     "Federated credential \"{}\" on {} has issuer {issuer}, but GitHub's tokens say {GITHUB_ISSUER} (no trailing slash): it never matches.",
@@ -150,7 +144,7 @@ impl<'a> Auditor<'a> {
             match github_subject(subject) {
                 GitHubSubject::PullRequestTypo => self.push(
                     o,
-                    head(Severity::High, "GitHub subject says pull-request"),
+                    head(Severity::High, const { &about(FIC_SUBJECT_LINT, "GitHub subject says pull-request", CITE_FIC_PROVIDERS) }),
                     Some(&f.name),
                     format!(
                         "Federated credential \"{}\" on {} has subject {subject}: GitHub writes pull_request (underscore), so it never matches.",
@@ -162,7 +156,7 @@ impl<'a> Auditor<'a> {
                 ),
                 GitHubSubject::Unknown => self.push(
                     o,
-                    head(Severity::Medium, "Unexpected GitHub subject"),
+                    head(Severity::Medium, const { &about(FIC_SUBJECT_LINT, "Unexpected GitHub subject", CITE_FIC_PROVIDERS) }),
                     Some(&f.name),
                     format!(
                         "Federated credential \"{}\" on {} has subject {subject}, none of GitHub's forms (repo:OWNER/REPO: then ref:refs/heads/…, ref:refs/tags/…, environment:NAME or pull_request): unless the repository customised its subject claim, it never matches.",
@@ -174,7 +168,7 @@ impl<'a> Auditor<'a> {
                 ),
                 GitHubSubject::Immutable => self.push(
                     o,
-                    head(Severity::Info, "Immutable GitHub subject"),
+                    head(Severity::Info, const { &about(FIC_SUBJECT_LINT, "Immutable GitHub subject", CITE_FIC_PROVIDERS) }),
                     Some(&f.name),
                     format!(
                         "Federated credential \"{}\" on {} uses GitHub's immutable subject ({subject}); make sure the repository opted in.",
@@ -190,7 +184,7 @@ impl<'a> Auditor<'a> {
         if let Some(problem) = audience_problem(f, self.s.cloud) {
             self.push(
                 o,
-                head(Severity::Medium, "Unexpected FIC audience"),
+                head(Severity::Medium, const { &about(FIC_SUBJECT_LINT, "Unexpected FIC audience", CITE_FIC_PROVIDERS) }),
                 Some(&f.name),
                 format!(
                     "Federated credential \"{}\" on {} {problem}.",
@@ -231,10 +225,8 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: MI_FIC_UNKNOWN_PRINCIPAL,
+                about: const { &about(MI_FIC_UNKNOWN_PRINCIPAL, "FIC trusts no user-assigned identity", CITE_MI_FIC) },
                 severity: Severity::High,
-                title: "FIC trusts no user-assigned identity",
-                cite: CITE_MI_FIC,
                 secret: false,
             },
             Some(&f.name),

@@ -15,7 +15,9 @@ use std::fmt;
 
 use time::Duration;
 
-use super::{AuditOptions, Finding, Remedy, Report, Severity};
+use std::sync::Arc;
+
+use super::{About, AuditOptions, Finding, Remedy, Report, Severity};
 use crate::domain::CredentialRef;
 use crate::domain::Timestamp;
 use crate::domain::credential::{FederatedIdentityCredential, KeyCredential, PasswordCredential};
@@ -155,8 +157,8 @@ fn in_report_order(dir: &Directory, mut findings: Vec<Finding>) -> Vec<Finding> 
         a.0.cmp(&b.0)
             .then_with(|| {
                 let (fa, fb) = (&findings[a.1 as usize], &findings[b.1 as usize]);
-                fa.rule
-                    .cmp(fb.rule)
+                fa.rule()
+                    .cmp(fb.rule())
                     .then_with(|| fa.credential_id.cmp(&fb.credential_id))
             })
             .then(a.1.cmp(&b.1))
@@ -196,12 +198,21 @@ struct Owner<'a> {
 
 /// What a finding is, apart from its specifics.
 struct Head {
-    rule: &'static str,
+    about: &'static About,
     severity: Severity,
-    title: &'static str,
-    cite: Cite,
     /// About one client secret (App Proxy noise is about secrets only).
     secret: bool,
+}
+
+/// A finding's static description, made in a `const` block so each finding points at one
+/// shared copy: `const { &about(RULE, "Title", CITE) }`.
+const fn about(rule: &'static str, title: &'static str, cite: Cite) -> About {
+    About {
+        rule,
+        title,
+        seed: cite.seed,
+        section: cite.section,
+    }
 }
 
 /// Where the objects holding a secret stand, which decides the migration to suggest.
@@ -350,6 +361,8 @@ struct Auditor<'a> {
     /// appIds whose service principal holds Azure role assignments.
     role_app_ids: HashSet<Cow<'a, str>>,
     out: Vec<Finding>,
+    /// Every remedy text written so far, so findings that read the same share one copy.
+    texts: HashSet<Arc<str>>,
     noise_first_party: usize,
     noise_app_proxy: usize,
     /// The snapshot's sign-in evidence, indexed once.
@@ -388,6 +401,7 @@ impl<'a> Auditor<'a> {
             // Most credentials bring a finding or two: growing a vector of findings that
             // large step by step would copy it again and again.
             out: Vec::with_capacity(s.credential_count() + s.applications.len() / 16),
+            texts: HashSet::new(),
             noise_first_party: 0,
             noise_app_proxy: 0,
             usage: UsageIndex::new(&s.usage),
@@ -416,7 +430,7 @@ impl<'a> Auditor<'a> {
         head: Head,
         credential: Option<&str>,
         message: String,
-        remedy: Remedy,
+        mut remedy: Remedy,
     ) {
         if !self.opts.include_noise {
             match o.noise {
@@ -424,23 +438,26 @@ impl<'a> Auditor<'a> {
                     self.noise_first_party += 1;
                     return;
                 }
-                Noise::AppProxy if head.secret && APP_PROXY_RULES.contains(&head.rule) => {
+                Noise::AppProxy if head.secret && APP_PROXY_RULES.contains(&head.about.rule) => {
                     self.noise_app_proxy += 1;
                     return;
                 }
                 _ => {}
             }
         }
+        remedy.text_mut().share(&mut self.texts);
+        // Grown by a quarter, not doubled, when the first guess (one finding per credential)
+        // falls short: a doubled list of a quarter of a million findings is mostly room.
+        if self.out.len() == self.out.capacity() {
+            self.out.reserve_exact(self.out.capacity() / 4 + 16);
+        }
         self.out.push(Finding {
-            rule: head.rule,
+            about: head.about,
             severity: head.severity,
             identity: o.id,
             credential_id: credential.map(Box::from),
-            title: head.title,
             message: message.into_boxed_str(),
             remedy,
-            seed: head.cite.seed,
-            section: head.cite.section,
         });
     }
 

@@ -29,10 +29,8 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: CLIENT_SECRET,
+                about: const { &about(CLIENT_SECRET, "Client secret", CITE_NOT_FOR_PRODUCTION) },
                 severity: Severity::Low,
-                title: "Client secret",
-                cite: CITE_NOT_FOR_PRODUCTION,
                 secret: true,
             },
             Some(&c.key_id),
@@ -91,14 +89,12 @@ impl<'a> Auditor<'a> {
             self.push(
                 o,
                 Head {
-                    rule: CREDENTIAL_EXPIRED,
-                    severity: Severity::High,
-                    title: if secret {
-                        "Expired secret"
+                    about: if secret {
+                        const { &about(CREDENTIAL_EXPIRED, "Expired secret", CITE_OUTAGES) }
                     } else {
-                        "Expired certificate"
+                        const { &about(CREDENTIAL_EXPIRED, "Expired certificate", CITE_OUTAGES) }
                     },
-                    cite: CITE_OUTAGES,
+                    severity: Severity::High,
                     secret,
                 },
                 Some(c.key_id()),
@@ -110,7 +106,7 @@ impl<'a> Auditor<'a> {
                     Day(end),
                     expiry::relative(Some(end), now),
                 ),
-                Remedy::Action { text },
+                Remedy::Action { text: text.into() },
             );
             return;
         }
@@ -143,14 +139,18 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: CREDENTIAL_EXPIRING,
-                severity,
-                title: if secret {
-                    "Secret expiring soon"
+                about: if secret {
+                    const { &about(CREDENTIAL_EXPIRING, "Secret expiring soon", CITE_OUTAGES) }
                 } else {
-                    "Certificate expiring soon"
+                    const {
+                        &about(
+                            CREDENTIAL_EXPIRING,
+                            "Certificate expiring soon",
+                            CITE_OUTAGES,
+                        )
+                    }
                 },
-                cite: CITE_OUTAGES,
+                severity,
                 secret,
             },
             Some(c.key_id()),
@@ -176,10 +176,16 @@ impl<'a> Auditor<'a> {
         let Some(end) = c.end_date_time else { return };
         let label = Label(c.display_name.as_deref(), &c.key_id);
         let max = self.opts.max_secret_lifetime_days;
-        let (severity, title, message) = if end.year() >= NEVER_YEAR {
+        let (severity, about, message) = if end.year() >= NEVER_YEAR {
             (
                 Severity::Critical,
-                "Secret never expires",
+                const {
+                    &about(
+                        SECRET_LONG_LIFETIME,
+                        "Secret never expires",
+                        CITE_NO_ROTATION,
+                    )
+                },
                 format!(
                     "Secret {label} on {} ends on {}: in practice it never expires, so a leaked copy works for good.",
                     o.name,
@@ -194,7 +200,7 @@ impl<'a> Auditor<'a> {
             }
             (
                 Severity::Medium,
-                "Long-lived secret",
+                const { &about(SECRET_LONG_LIFETIME, "Long-lived secret", CITE_NO_ROTATION) },
                 format!(
                     "Secret {label} on {} lives {days} days (until {}), over the {max}-day maximum.",
                     o.name,
@@ -206,10 +212,8 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: SECRET_LONG_LIFETIME,
+                about,
                 severity,
-                title,
-                cite: CITE_NO_ROTATION,
                 secret: true,
             },
             Some(&c.key_id),
@@ -231,9 +235,16 @@ impl<'a> Auditor<'a> {
         stronger: &Stronger<'_>,
         holder: Holder<'_>,
     ) {
-        let (what, cite) = match stronger {
-            Stronger::Certificate(l) => (format!("certificate {l}"), CITE_CERT_STRONGER),
-            Stronger::Federated(n) => (format!("federated credential \"{n}\""), CITE_FEDERATION),
+        const TITLE: &str = "Secret beside a stronger credential";
+        let (what, about) = match stronger {
+            Stronger::Certificate(l) => (
+                format!("certificate {l}"),
+                const { &about(SECRET_BESIDE_STRONGER, TITLE, CITE_CERT_STRONGER) },
+            ),
+            Stronger::Federated(n) => (
+                format!("federated credential \"{n}\""),
+                const { &about(SECRET_BESIDE_STRONGER, TITLE, CITE_FEDERATION) },
+            ),
         };
         let evidence = self.evidence(CredentialRef::Secret(c), Place::of(holder));
         let now = self.opts.now;
@@ -258,10 +269,8 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: SECRET_BESIDE_STRONGER,
+                about,
                 severity: Severity::Medium,
-                title: "Secret beside a stronger credential",
-                cite,
                 secret: true,
             },
             Some(&c.key_id),
@@ -279,10 +288,8 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: SECRET_ON_MULTI_TENANT_APP,
+                about: const { &about(SECRET_ON_MULTI_TENANT_APP, "Secret on a multi-tenant app", CITE_ACROSS_TENANTS) },
                 severity: Severity::High,
-                title: "Secret on a multi-tenant app",
-                cite: CITE_ACROSS_TENANTS,
                 secret: false,
             },
             None,
@@ -309,10 +316,14 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: SERVICE_PRINCIPAL_PASSWORD,
+                about: const {
+                    &about(
+                        SERVICE_PRINCIPAL_PASSWORD,
+                        "Service principal holds its own password",
+                        CITE_SP_CERTIFICATES,
+                    )
+                },
                 severity: Severity::Medium,
-                title: "Service principal holds its own password",
-                cite: CITE_SP_CERTIFICATES,
                 secret: false,
             },
             None,
@@ -347,10 +358,8 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: APPLICATION_STALE,
+                about: const { &about(APPLICATION_STALE, "Unused app registration", CITE_SP_PER_TENANT) },
                 severity: Severity::Low,
-                title: "Unused app registration",
-                cite: CITE_SP_PER_TENANT,
                 secret: false,
             },
             None,

@@ -26,12 +26,26 @@ impl<'a> Auditor<'a> {
         {
             return;
         }
-        let (severity, title, noun) = match c {
-            CredentialRef::Secret(_) => (Severity::Medium, "Unused secret", "Secret"),
-            CredentialRef::Certificate(_) => (Severity::Low, "Unused certificate", "Certificate"),
+        let (severity, about, noun) = match c {
+            CredentialRef::Secret(_) => (
+                Severity::Medium,
+                const { &about(CREDENTIAL_UNUSED, "Unused secret", CITE_EXPOSED) },
+                "Secret",
+            ),
+            CredentialRef::Certificate(_) => (
+                Severity::Low,
+                const { &about(CREDENTIAL_UNUSED, "Unused certificate", CITE_EXPOSED) },
+                "Certificate",
+            ),
             CredentialRef::Federated(_) => (
                 Severity::Low,
-                "Unused federated credential",
+                const {
+                    &about(
+                        CREDENTIAL_UNUSED,
+                        "Unused federated credential",
+                        CITE_EXPOSED,
+                    )
+                },
                 "Federated credential",
             ),
         };
@@ -45,10 +59,8 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: CREDENTIAL_UNUSED,
+                about,
                 severity,
-                title,
-                cite: CITE_EXPOSED,
                 secret: matches!(c, CredentialRef::Secret(_)),
             },
             Some(c.id()),
@@ -151,10 +163,8 @@ impl<'a> Auditor<'a> {
         self.push(
             o,
             Head {
-                rule: SECRET_IN_USE_BESIDE_REPLACEMENT,
+                about: const { &about(SECRET_IN_USE_BESIDE_REPLACEMENT, "Secret still used beside its replacement", CITE_OUTAGES) },
                 severity: Severity::Medium,
-                title: "Secret still used beside its replacement",
-                cite: CITE_OUTAGES,
                 secret: true,
             },
             Some(&c.key_id),
