@@ -1288,10 +1288,10 @@ fn the_catalogue_sends_the_published_request_shapes() {
         let assignment = RoleAssignment {
             id: url[..url.find('?').unwrap()].into(),
             principal_id: text("principalId").unwrap(),
-            principal_type: text("principalType"),
-            role_definition_id: text("roleDefinitionId").unwrap(),
+            principal_type: text("principalType").map(Into::into),
+            role_definition_id: text("roleDefinitionId").unwrap().into(),
             role_definition_name: None,
-            scope: format!("/{}", example["parameters"]["scope"].as_str().unwrap()),
+            scope: format!("/{}", example["parameters"]["scope"].as_str().unwrap()).into(),
             condition: text("condition"),
             condition_version: text("conditionVersion"),
             description: text("description"),

@@ -66,6 +66,36 @@ fn the_index_without_search_text_orders_and_searches_as_the_full_one() {
 }
 
 #[test]
+fn the_filter_finds_an_identity_by_its_ids_and_fic_subject_read_from_the_snapshot() {
+    use credwise::domain::filter::Filter;
+    let dir = demo_dir();
+    let all: Vec<u32> = (0..dir.len() as u32).collect();
+    let app = (0..dir.len() as u32)
+        .find(|&i| dir.entry(i).kind == IdentityKind::Application && dir.entry(i).federated > 0)
+        .unwrap();
+    let e = dir.entry(app);
+    let (id, app_id) = (
+        dir.id_of(e).to_string(),
+        dir.app_id_of(e).unwrap().to_string(),
+    );
+    let fields: Vec<&str> = dir.search_fields(app).map(|(t, _)| t).collect();
+    assert_eq!(fields[0], dir.display_name_of(e), "the name comes first");
+    assert_eq!(fields[1..3], [id.as_str(), app_id.as_str()], "then the ids");
+    assert!(
+        fields.len() > 3,
+        "then the FICs' subjects and issuers: {fields:?}"
+    );
+    // A part of either id finds the identity.
+    for word in [&id[..8], &app_id[24..], &app_id[9..18]] {
+        let found = Filter::new(word).unwrap().apply(&dir, &all);
+        assert!(found.contains(&app), "{word} did not find it");
+    }
+    // A word that cannot be in a GUID is not found in one.
+    let found = Filter::new("zzqq").unwrap().apply(&dir, &all);
+    assert!(found.is_empty());
+}
+
+#[test]
 fn find_by_object_id_app_id_and_name() {
     let dir = demo_dir();
     let app = by_name(&dir, "payroll-api", IdentityKind::Application);
@@ -380,7 +410,8 @@ fn changes_are_checked_before_they_apply() {
 /// A snapshot read page by page holds lists with room to spare; `shrink_to_fit` gives it back
 /// and changes nothing else.
 #[test]
-fn shrinking_a_snapshot_keeps_every_object_and_frees_the_room_its_lists_grew_with() {
+fn compacting_a_snapshot_keeps_every_object_frees_the_room_its_lists_grew_with_and_shares_repeated_text()
+ {
     let mut s = common::demo_dir().shared_snapshot().as_ref().clone();
     for a in &mut s.applications {
         a.password_credentials.reserve(7);
@@ -388,7 +419,7 @@ fn shrinking_a_snapshot_keeps_every_object_and_frees_the_room_its_lists_grew_wit
     }
     s.service_principals.reserve(100);
     let before = s.clone();
-    s.shrink_to_fit();
+    s.compact();
     assert_eq!(s, before);
     assert_eq!(s.service_principals.capacity(), s.service_principals.len());
     for a in &s.applications {
@@ -401,4 +432,43 @@ fn shrinking_a_snapshot_keeps_every_object_and_frees_the_room_its_lists_grew_wit
             a.federated_identity_credentials.len()
         );
     }
+    // Role assignments that name one role share one copy of its id, as do service
+    // principals owned by one tenant; before, each held its own.
+    let mut pairs = 0;
+    for (i, a) in s.role_assignments.iter().enumerate() {
+        for b in &s.role_assignments[i + 1..] {
+            if a.role_definition_id == b.role_definition_id {
+                assert!(a.role_definition_id.same_copy(&b.role_definition_id));
+                pairs += 1;
+            }
+        }
+    }
+    assert!(pairs > 0, "the demo repeats a role");
+    let owners: Vec<_> = s
+        .service_principals
+        .iter()
+        .filter_map(|p| p.app_owner_organization_id.as_ref())
+        .collect();
+    let same = owners
+        .iter()
+        .filter(|o| **o == owners[0])
+        .collect::<Vec<_>>();
+    assert!(same.len() > 1, "the demo repeats an owner tenant");
+    assert!(same.iter().all(|o| o.same_copy(owners[0])));
+    let read: TenantSnapshot = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+    let read_owners: Vec<_> = read
+        .service_principals
+        .iter()
+        .filter_map(|p| p.app_owner_organization_id.as_ref())
+        .filter(|o| **o == *owners[0])
+        .collect();
+    assert!(read_owners.len() > 1);
+    assert_eq!(
+        read_owners
+            .iter()
+            .filter(|o| o.same_copy(read_owners[0]))
+            .count(),
+        1,
+        "read from JSON, each holds its own copy until compacted"
+    );
 }

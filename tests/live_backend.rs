@@ -1676,9 +1676,10 @@ async fn role_assignments_are_added_and_removed() {
         principal_type: Some("ServicePrincipal".into()),
         role_definition_id: format!(
             "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
-        ),
+        )
+        .into(),
         role_definition_name: None,
-        scope: format!("/subscriptions/{sub}/resourceGroups/rg-credwise"),
+        scope: format!("/subscriptions/{sub}/resourceGroups/rg-credwise").into(),
         ..Default::default()
     };
     rig.round_trip(

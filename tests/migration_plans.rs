@@ -963,7 +963,7 @@ fn secret_to_managed_identity_copies_every_role_assignment_with_new_ids() {
                     && r.scope == a.scope
                     && r.id != a.id)
         );
-        assert!(a.id.starts_with(&a.scope));
+        assert!(a.id.starts_with(a.scope.as_str()));
     }
     assert!(matches!(
         plan.steps[0].action,

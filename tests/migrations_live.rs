@@ -388,7 +388,12 @@ fn assert_new_credential(
                     .role_assignments
                     .iter()
                     .filter(|a| a.principal_id == principal)
-                    .map(|a| (a.role_definition_id.clone(), a.scope.to_ascii_lowercase()))
+                    .map(|a| {
+                        (
+                            a.role_definition_id.to_string(),
+                            a.scope.to_ascii_lowercase(),
+                        )
+                    })
                     .collect();
                 r.sort();
                 r

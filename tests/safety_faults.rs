@@ -471,7 +471,8 @@ fn resume_does_not_take_a_role_assignment_with_another_scope_for_the_copied_one(
         wider.scope = format!(
             "/subscriptions/{}",
             credwise::domain::objects::arm_segment(&grant.scope, "subscriptions").unwrap()
-        );
+        )
+        .into();
         wider.role_definition_id = "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635".into();
         wider.role_definition_name = Some("Owner".into());
         inner

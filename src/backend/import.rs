@@ -186,7 +186,7 @@ pub fn import_with_warnings(
         // Sign-ins come from `--sign-ins` (`backend::usage_import`).
         usage: Default::default(),
     };
-    snapshot.shrink_to_fit();
+    snapshot.compact();
     if let Some(d) = snapshot.duplicate_id() {
         // Each collection came from one file; the resources are derived from the principals.
         let file = |collection: &str| {

@@ -222,10 +222,14 @@ fn properties(dir: &Directory, e: &Entry, now: Timestamp) -> String {
     match e.object {
         ObjectRef::Application(i) => {
             if let Some(a) = s.applications.get(i as usize) {
-                let audience = a.sign_in_audience.clone().unwrap_or_default();
+                let audience = a
+                    .sign_in_audience
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_string();
                 props.push(("sign-in audience", audience));
                 if let Some(d) = &a.publisher_domain {
-                    props.push(("publisher domain", d.clone()));
+                    props.push(("publisher domain", d.to_string()));
                 }
                 if let Some(c) = a.created_date_time {
                     props.push(("created", expiry::date(c)));
@@ -241,7 +245,7 @@ fn properties(dir: &Directory, e: &Entry, now: Timestamp) -> String {
                     let owner = if owner.eq_ignore_ascii_case(&s.tenant_id) {
                         format!("{owner} (this tenant)")
                     } else {
-                        owner.clone()
+                        owner.to_string()
                     };
                     props.push(("owner tenant", owner));
                 }

@@ -6,6 +6,7 @@
 //! boundary, and a certificate's public `key` blob is not kept either (the audit needs only its
 //! metadata).
 
+use super::shared_str::SharedStr;
 use serde::{Deserialize, Serialize};
 
 use super::Timestamp;
@@ -84,10 +85,10 @@ pub struct KeyCredential {
     pub custom_key_identifier: Option<String>,
     /// `AsymmetricX509Cert`, `X509CertAndPassword`, `Symmetric`…
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub key_type: Option<String>,
+    pub key_type: Option<SharedStr>,
     /// `Verify`, `Sign`…
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<String>,
+    pub usage: Option<SharedStr>,
     #[serde(
         default,
         with = "time::serde::rfc3339::option",

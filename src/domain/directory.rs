@@ -15,7 +15,7 @@ use super::credential::{CredentialRef, CredentialType};
 use super::id_index::{Case, IdIndex, IdIndexBuilder};
 use super::kind::IdentityKind;
 use super::objects::{ManagedIdentityFlavour, RoleAssignment, ServicePrincipalType};
-use super::search::SearchText;
+use super::search::{SearchText, char_mask};
 use super::snapshot::TenantSnapshot;
 
 /// An index into `Directory::entries`.
@@ -60,6 +60,16 @@ pub enum FindError {
     Ambiguous(Vec<EntryId>),
 }
 
+/// What the `/` filter searches: names, FIC subjects and issuers copied into one contiguous
+/// text with character masks; the ids stay in the snapshot (two GUIDs an entry would double
+/// the text), with their masks here, so a word that cannot be in an id never reads one.
+#[derive(Debug, Clone)]
+struct Search {
+    text: SearchText,
+    /// Each entry's object id and client id masks (0: none).
+    id_masks: Vec<[u64; 2]>,
+}
+
 /// The tenant snapshot plus its index.
 #[derive(Debug, Clone)]
 pub struct Directory {
@@ -77,10 +87,10 @@ pub struct Directory {
     attached: IdIndex,
     /// Principal id (any case) → indices into `snapshot.role_assignments`.
     roles_by_principal: IdIndex,
-    /// What the `/` filter searches, contiguous, with character masks. Built with the index
-    /// for the explorer (`Directory::new`); a command that never filters
-    /// (`Directory::without_search`) builds it only if something searches after all.
-    search: OnceLock<SearchText>,
+    /// What the `/` filter searches. Built with the index for the explorer
+    /// (`Directory::new`); a command that never filters (`Directory::without_search`) builds
+    /// it only if something searches after all.
+    search: OnceLock<Search>,
     /// Each entry's position in case-insensitive name order, so sorting a list by name is a
     /// sort of integers.
     name_rank: Vec<u32>,
@@ -187,9 +197,9 @@ impl Directory {
         dir
     }
 
-    /// The search text, sized exactly before it is filled: a buffer grown by doubling held
-    /// up to twice its text.
-    fn build_search(&self) -> SearchText {
+    /// The search text, sized exactly before it is filled (a buffer grown by doubling held
+    /// up to twice its text), and the masks of the ids it leaves to the snapshot.
+    fn build_search(&self) -> Search {
         let (mut fields, mut bytes) = (0, 0);
         for e in &self.entries {
             fields += 1;
@@ -199,20 +209,25 @@ impl Directory {
                 bytes += text.len();
             });
         }
-        let mut search = SearchText::with_capacity(self.entries.len(), fields, bytes);
+        let mut text = SearchText::with_capacity(self.entries.len(), fields, bytes);
+        let mut id_masks = Vec::with_capacity(self.entries.len());
         for e in &self.entries {
-            search.push_name(self.display_name_of(e));
-            self.for_each_field(e, |text| search.push_field(text));
-            search.end_entry();
+            text.push_name(self.display_name_of(e));
+            self.for_each_field(e, |t| text.push_field(t));
+            text.end_entry();
+            id_masks.push([
+                char_mask(self.id_of(e)),
+                self.app_id_of(e).map_or(0, char_mask),
+            ]);
         }
-        search
+        Search { text, id_masks }
     }
 
     /// Each entry's position in case-insensitive name order. The names are read from the
     /// search text when there is one: contiguous, the sort touches fewer cache lines.
-    fn build_name_rank(&self, search: Option<&SearchText>) -> Vec<u32> {
+    fn build_name_rank(&self, search: Option<&Search>) -> Vec<u32> {
         let name = |i: u32| match search {
-            Some(s) => s.first(i as usize),
+            Some(s) => s.text.first(i as usize),
             None => self.display_name_of(&self.entries[i as usize]),
         };
         // Sort on a 16-byte lower-cased prefix first: most comparisons end there, without
@@ -237,17 +252,14 @@ impl Directory {
         rank
     }
 
-    fn search(&self) -> &SearchText {
+    fn search(&self) -> &Search {
         self.search.get_or_init(|| self.build_search())
     }
 
-    /// The searchable fields of an entry after its display name (which
-    /// `SearchText::push_name` keeps first): ids, appId, FIC subjects and issuers.
+    /// The searchable fields of an entry the search text holds after its display name
+    /// (which `SearchText::push_name` keeps first): FIC subjects and issuers. The ids are
+    /// read from the snapshot (`search_fields`).
     fn for_each_field(&self, e: &Entry, mut f: impl FnMut(&str)) {
-        f(self.id_of(e));
-        if let Some(a) = self.app_id_of(e) {
-            f(a);
-        }
         let s = &self.snapshot;
         let fics = match e.object {
             ObjectRef::Application(i) => {
@@ -264,15 +276,27 @@ impl Directory {
         }
     }
 
-    /// The fields the `/` filter searches for entry `id`, with their character masks.
+    /// The fields the `/` filter searches for entry `id`, with their character masks: its
+    /// display name, object id, client id, then its FICs' subjects and issuers.
     pub fn search_fields(&self, id: EntryId) -> impl Iterator<Item = (&str, u64)> {
-        self.search().fields(id as usize)
+        let search = self.search();
+        let e = self.entry(id);
+        let [id_mask, app_mask] = search.id_masks[id as usize];
+        let mut text = search.text.fields(id as usize);
+        let name = text.next();
+        let ids = [
+            Some((self.id_of(e), id_mask)),
+            self.app_id_of(e).map(|a| (a, app_mask)),
+        ];
+        name.into_iter()
+            .chain(ids.into_iter().flatten().filter(|(t, _)| !t.is_empty()))
+            .chain(text)
     }
 
     /// The entry's display name from the search text: the same as `display_name_of`, read
     /// from the contiguous buffer a filter pass has just scanned.
     pub fn search_name(&self, id: EntryId) -> &str {
-        self.search().first(id as usize)
+        self.search().text.first(id as usize)
     }
 
     /// The entry's position in case-insensitive name order.

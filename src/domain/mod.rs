@@ -21,6 +21,7 @@ pub mod migration;
 pub mod objects;
 pub mod portal;
 pub mod search;
+pub mod shared_str;
 pub mod snapshot;
 pub mod usage;
 pub mod verify;

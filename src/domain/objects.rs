@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Timestamp;
 use super::credential::{FederatedIdentityCredential, KeyCredential, PasswordCredential};
+use super::shared_str::SharedStr;
 
 /// An app registration (`application`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,9 +24,9 @@ pub struct Application {
     /// `AzureADMyOrg`, `AzureADMultipleOrgs`, `AzureADandPersonalMicrosoftAccount`,
     /// `PersonalMicrosoftAccount`; kept as a string so new values survive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sign_in_audience: Option<String>,
+    pub sign_in_audience: Option<SharedStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publisher_domain: Option<String>,
+    pub publisher_domain: Option<SharedStr>,
     #[serde(
         default,
         with = "time::serde::rfc3339::option",
@@ -131,7 +132,7 @@ pub struct ServicePrincipal {
     pub account_enabled: Option<bool>,
     /// The tenant that owns the application this principal instantiates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_owner_organization_id: Option<String>,
+    pub app_owner_organization_id: Option<SharedStr>,
     #[serde(default)]
     pub password_credentials: Vec<PasswordCredential>,
     /// On managed identities these are Azure-managed and not the owner's concern.
@@ -247,9 +248,9 @@ pub struct AzureResource {
     pub name: String,
     /// The ARM resource type, e.g. `Microsoft.Web/sites`.
     #[serde(rename = "type")]
-    pub resource_type: String,
+    pub resource_type: SharedStr,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    pub location: Option<SharedStr>,
     pub identity: ResourceIdentity,
 }
 
@@ -259,7 +260,7 @@ pub struct AzureResource {
 pub struct ResourceIdentity {
     /// `SystemAssigned`, `UserAssigned`, `SystemAssigned, UserAssigned` or `None`.
     #[serde(rename = "type")]
-    pub identity_type: String,
+    pub identity_type: SharedStr,
     /// The system-assigned identity's principal id, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal_id: Option<String>,
@@ -276,12 +277,12 @@ pub struct RoleAssignment {
     pub principal_id: String,
     /// `ServicePrincipal`, `User`, `Group`…
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub principal_type: Option<String>,
-    pub role_definition_id: String,
+    pub principal_type: Option<SharedStr>,
+    pub role_definition_id: SharedStr,
     /// The role's name (`Reader`, `Storage Blob Data Contributor`…) when it was resolved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role_definition_name: Option<String>,
-    pub scope: String,
+    pub role_definition_name: Option<SharedStr>,
+    pub scope: SharedStr,
     /// An ABAC condition that narrows the role (e.g. Storage Blob Data Reader on one
     /// container only): `@Resource[...] StringEquals '...'`. Copying the assignment without it
     /// would grant more than the original (ARM `2022-04-01` `properties.condition`).
@@ -334,7 +335,7 @@ impl RoleAssignment {
             "principalId": self.principal_id,
         });
         if let Some(t) = &self.principal_type {
-            p["principalType"] = t.clone().into();
+            p["principalType"] = t.as_str().into();
         }
         if let Some(c) = &self.condition {
             p["condition"] = c.clone().into();

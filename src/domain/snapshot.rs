@@ -2,6 +2,7 @@
 //! backend loads, what a snapshot file holds (see `store::snapshot_file` for the envelope), and
 //! what `Change`s apply to.
 
+use super::shared_str::Sharing;
 use serde::{Deserialize, Serialize};
 
 use super::Timestamp;
@@ -100,28 +101,51 @@ pub struct TenantSnapshot {
 }
 
 impl TenantSnapshot {
-    /// Gives back the room its lists were read with and no longer need. A list read from
-    /// JSON or gathered page by page grows by doubling (four places for a first credential),
-    /// and a large tenant's hundreds of thousands of short credential lists held tens of
-    /// megabytes of it; the indexes built next reuse what is freed.
-    pub fn shrink_to_fit(&mut self) {
+    /// Gives back the room its lists were read with and no longer need, and makes the texts
+    /// a tenant repeats (`SharedStr`) one copy each. A list read from JSON or gathered page
+    /// by page grows by doubling (four places for a first credential), and a large tenant's
+    /// hundreds of thousands of short credential lists held tens of megabytes of it; its
+    /// role assignments repeat a few hundred role definition ids and scopes tens of
+    /// thousands of times. The indexes built next reuse what is freed.
+    pub fn compact(&mut self) {
         fn both<A, B>(a: &mut Vec<A>, b: &mut Vec<B>) {
             a.shrink_to_fit();
             b.shrink_to_fit();
         }
+        let mut t = Sharing::default();
         for a in &mut self.applications {
             both(&mut a.password_credentials, &mut a.key_credentials);
             a.federated_identity_credentials.shrink_to_fit();
+            t.share_option(&mut a.sign_in_audience);
+            t.share_option(&mut a.publisher_domain);
+            for k in &mut a.key_credentials {
+                t.share_option(&mut k.key_type);
+                t.share_option(&mut k.usage);
+            }
         }
         for sp in &mut self.service_principals {
             both(&mut sp.password_credentials, &mut sp.key_credentials);
             both(&mut sp.alternative_names, &mut sp.tags);
+            t.share_option(&mut sp.app_owner_organization_id);
+            for k in &mut sp.key_credentials {
+                t.share_option(&mut k.key_type);
+                t.share_option(&mut k.usage);
+            }
         }
         for u in &mut self.user_assigned_identities {
             u.federated_identity_credentials.shrink_to_fit();
         }
         for r in &mut self.resources {
             r.identity.user_assigned_identities.shrink_to_fit();
+            t.share(&mut r.resource_type);
+            t.share_option(&mut r.location);
+            t.share(&mut r.identity.identity_type);
+        }
+        for r in &mut self.role_assignments {
+            t.share_option(&mut r.principal_type);
+            t.share(&mut r.role_definition_id);
+            t.share_option(&mut r.role_definition_name);
+            t.share(&mut r.scope);
         }
         both(&mut self.applications, &mut self.service_principals);
         both(&mut self.user_assigned_identities, &mut self.resources);

@@ -10,6 +10,7 @@
 //! temporary file in the same directory and renames it over the target (`store::files`), so a
 //! crash never leaves half a snapshot behind.
 
+use crate::domain::shared_str::Sharing;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
@@ -109,7 +110,7 @@ impl FileIn {
             role_assignments: self.role_assignments,
             usage: self.usage,
         };
-        snapshot.shrink_to_fit();
+        snapshot.compact();
         // A migration changes objects by id: with two objects of one id it could change the
         // other one and still verify (it finds what it wrote), so such a file is refused.
         match snapshot.duplicate_id() {
@@ -186,7 +187,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Parses snapshot bytes; `path` only names the source in errors.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    match serde_json::from_slice::<FileIn>(bytes) {
+    match Sharing::while_reading(|| serde_json::from_slice::<FileIn>(bytes)) {
         Ok(file) => file.into_snapshot(path),
         Err(e) => Err(explain(serde_json::from_slice(bytes), &e, path)),
     }
@@ -199,7 +200,8 @@ pub fn load(path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
         source,
     };
     let file = std::fs::File::open(path).map_err(read_error)?;
-    match serde_json::from_reader::<_, FileIn>(without_bom(file).map_err(read_error)?) {
+    let reader = without_bom(file).map_err(read_error)?;
+    match Sharing::while_reading(|| serde_json::from_reader::<_, FileIn>(reader)) {
         Ok(file) => file.into_snapshot(path),
         Err(e) if e.is_io() => Err(read_error(std::io::Error::other(e.to_string()))),
         Err(e) => {

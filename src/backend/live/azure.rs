@@ -307,7 +307,7 @@ impl LiveBackend {
         for r in roles.iter().filter(|r| r.role_definition_name.is_none()) {
             definitions
                 .entry(arm::role_guid(&r.role_definition_id))
-                .or_insert_with(|| r.role_definition_id.clone());
+                .or_insert_with(|| r.role_definition_id.to_string());
         }
         let reads: Vec<_> = definitions
             .into_iter()
@@ -325,7 +325,9 @@ impl LiveBackend {
             .collect();
         for r in roles.iter_mut() {
             if r.role_definition_name.is_none() {
-                r.role_definition_name = names.get(&arm::role_guid(&r.role_definition_id)).cloned();
+                r.role_definition_name = names
+                    .get(&arm::role_guid(&r.role_definition_id))
+                    .map(|n| n.as_str().into());
             }
         }
     }

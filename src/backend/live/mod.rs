@@ -363,7 +363,7 @@ impl LiveBackend {
         // one object (object ids are unique in a tenant), so the later, fresher copy is kept
         // and the load says so. A change names its target by collection and id, so it can
         // only reach that object.
-        snapshot.shrink_to_fit();
+        snapshot.compact();
         for d in snapshot.dedupe() {
             warnings.push(Warning {
                 area: Area::Duplicates,

@@ -205,10 +205,10 @@ pub fn read_row(row: serde_json::Value) -> Row {
     };
     Row::Resource(AzureResource {
         name: text(&o, "name").or(id_name).unwrap_or_default(),
-        resource_type,
-        location: text(&o, "location"),
+        resource_type: resource_type.into(),
+        location: text(&o, "location").map(Into::into),
         identity: ResourceIdentity {
-            identity_type,
+            identity_type: identity_type.into(),
             principal_id: non_empty(
                 identity
                     .get("principalId")

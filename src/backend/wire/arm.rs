@@ -160,11 +160,15 @@ impl TryFrom<WireRoleAssignment> for RoleAssignment {
         Ok(Self {
             principal_id: non_empty(w.principal_id.or(p.principal_id))
                 .ok_or_else(|| missing("principalId"))?,
-            principal_type: non_empty(w.principal_type.or(p.principal_type)),
+            principal_type: non_empty(w.principal_type.or(p.principal_type)).map(Into::into),
             role_definition_id: non_empty(w.role_definition_id.or(p.role_definition_id))
-                .ok_or_else(|| missing("roleDefinitionId"))?,
-            role_definition_name: non_empty(w.role_definition_name.or(p.role_definition_name)),
-            scope: non_empty(w.scope.or(p.scope)).ok_or_else(|| missing("scope"))?,
+                .ok_or_else(|| missing("roleDefinitionId"))?
+                .into(),
+            role_definition_name: non_empty(w.role_definition_name.or(p.role_definition_name))
+                .map(Into::into),
+            scope: non_empty(w.scope.or(p.scope))
+                .ok_or_else(|| missing("scope"))?
+                .into(),
             condition: non_empty(w.condition.or(p.condition)),
             condition_version: non_empty(w.condition_version.or(p.condition_version)),
             description: non_empty(w.description.or(p.description)),

@@ -38,10 +38,10 @@ pub(crate) fn system_assigned_resources(
         resources.push(AzureResource {
             id: id.to_string(),
             name,
-            resource_type,
+            resource_type: resource_type.into(),
             location: None,
             identity: ResourceIdentity {
-                identity_type: "SystemAssigned".to_string(),
+                identity_type: "SystemAssigned".into(),
                 principal_id: Some(sp.id.clone()),
                 user_assigned_identities: Vec::new(),
             },

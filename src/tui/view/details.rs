@@ -197,10 +197,10 @@ fn props(dir: &Directory, e: &Entry) -> Vec<(&'static str, String)> {
             p.push(("Object id", id));
             p.push(("Client id", app_id));
             if let Some(aud) = &a.sign_in_audience {
-                p.push(("Audience", aud.clone()));
+                p.push(("Audience", aud.to_string()));
             }
             if let Some(d) = &a.publisher_domain {
-                p.push(("Publisher", d.clone()));
+                p.push(("Publisher", d.to_string()));
             }
             if let Some(c) = a.created_date_time {
                 p.push(("Created", expiry::date(c)));
@@ -214,7 +214,7 @@ fn props(dir: &Directory, e: &Entry) -> Vec<(&'static str, String)> {
                 p.push(("Enabled", if enabled { "yes" } else { "no" }.to_string()));
             }
             if let Some(o) = &sp.app_owner_organization_id {
-                p.push(("Owner tenant", o.clone()));
+                p.push(("Owner tenant", o.to_string()));
             }
         }
         ObjectRef::UserAssigned { arm, .. } => {

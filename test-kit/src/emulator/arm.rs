@@ -1011,11 +1011,11 @@ fn role_assignment_json(st: &State, ra: &RoleAssignment, api_version: &str) -> V
     let mut p = Map::new();
     p.insert(
         "roleDefinitionId".into(),
-        ra.role_definition_id.clone().into(),
+        ra.role_definition_id.as_str().into(),
     );
     p.insert("principalId".into(), ra.principal_id.clone().into());
     p.insert("principalType".into(), json!(ra.principal_type));
-    p.insert("scope".into(), ra.scope.clone().into());
+    p.insert("scope".into(), ra.scope.as_str().into());
     if schema.condition {
         p.insert("condition".into(), json!(ra.condition));
         p.insert(
@@ -1146,7 +1146,7 @@ fn role_name(st: &State, role_definition_id: &str) -> Option<String> {
                         .is_some_and(|g| eq(g, guid))
                         && r.role_definition_name.is_some()
                 })
-                .and_then(|r| r.role_definition_name.clone())
+                .and_then(|r| r.role_definition_name.as_deref().map(String::from))
         })
 }
 
@@ -1351,10 +1351,10 @@ fn put_role_assignment(
     let ra = RoleAssignment {
         id,
         principal_id,
-        principal_type,
-        role_definition_name: role_name(&st, &role_definition_id),
-        role_definition_id,
-        scope: scope_norm,
+        principal_type: principal_type.map(Into::into),
+        role_definition_name: role_name(&st, &role_definition_id).map(Into::into),
+        role_definition_id: role_definition_id.into(),
+        scope: scope_norm.into(),
         condition,
         condition_version,
         description,
@@ -1533,7 +1533,7 @@ fn resource_graph(inner: &Inner, req: &Req) -> Resp {
         .map(|&i| {
             let r = &resources[i];
             let mut identity = Map::new();
-            identity.insert("type".into(), r.identity.identity_type.clone().into());
+            identity.insert("type".into(), r.identity.identity_type.as_str().into());
             if r.identity
                 .identity_type
                 .to_ascii_lowercase()

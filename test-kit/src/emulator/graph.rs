@@ -979,9 +979,11 @@ fn replace_key_credentials(
             display_name,
             custom_key_identifier: identifier,
             key_type: s("type")
+                .map(Into::into)
                 .or_else(|| old.and_then(|c| c.key_type.clone()))
                 .or_else(|| Some("AsymmetricX509Cert".into())),
             usage: s("usage")
+                .map(Into::into)
                 .or_else(|| old.and_then(|c| c.usage.clone()))
                 .or_else(|| Some("Verify".into())),
             start_date_time: start,

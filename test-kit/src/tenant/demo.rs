@@ -379,7 +379,7 @@ impl Demo {
         let owner = format!("sp/{name}");
         let sps = &mut self.snapshot.service_principals;
         sps.push(ServicePrincipal {
-            app_owner_organization_id: owner_org,
+            app_owner_organization_id: owner_org.map(Into::into),
             password_credentials: secrets.iter().map(|s| s.build(&owner)).collect(),
             key_credentials: certs.iter().map(|c| c.build(&owner)).collect(),
             ..service_principal(sp_id, app_id, name.into(), kind)
@@ -507,7 +507,7 @@ impl Demo {
             resource_type: r.resource_type.into(),
             location: Some(r.location.into()),
             identity: ResourceIdentity {
-                identity_type: kinds.join(", "),
+                identity_type: kinds.join(", ").into(),
                 principal_id,
                 user_assigned_identities: r.uamis,
             },

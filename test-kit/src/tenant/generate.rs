@@ -99,7 +99,7 @@ pub fn add_agent_identities(snapshot: &mut TenantSnapshot, count: usize, seed: u
         odata_type: Some("#microsoft.graph.agentIdentityBlueprint".into()),
     });
     snapshot.service_principals.push(ServicePrincipal {
-        app_owner_organization_id: Some(tenant),
+        app_owner_organization_id: Some(tenant.into()),
         odata_type: Some("#microsoft.graph.agentIdentityBlueprintPrincipal".into()),
         ..service_principal(
             rng.guid(),
@@ -697,8 +697,8 @@ impl Gen {
                 id: self.rng.guid(),
                 app_id: self.rng.guid(),
                 display_name,
-                sign_in_audience: Some(audience.to_string()),
-                publisher_domain: Some("contoso.onmicrosoft.com".to_string()),
+                sign_in_audience: Some(audience.to_string().into()),
+                publisher_domain: Some("contoso.onmicrosoft.com".into()),
                 created_date_time: Some(at(self.base, -self.rng.range(DAY, 3_000 * DAY))),
                 password_credentials: Vec::new(),
                 key_credentials: Vec::new(),
@@ -734,7 +734,7 @@ impl Gen {
             let place = self.app_places[i].clone();
             let sp = ServicePrincipal {
                 account_enabled: Some(enabled),
-                app_owner_organization_id: Some(self.snapshot.tenant_id.clone()),
+                app_owner_organization_id: Some(self.snapshot.tenant_id.clone().into()),
                 ..service_principal(
                     id.clone(),
                     app_id,
@@ -781,7 +781,9 @@ impl Gen {
                 push_sp(
                     &mut self.snapshot.service_principals,
                     ServicePrincipal {
-                        app_owner_organization_id: Some(MICROSOFT_SERVICES_TENANT.to_string()),
+                        app_owner_organization_id: Some(
+                            MICROSOFT_SERVICES_TENANT.to_string().into(),
+                        ),
                         ..managed_identity_principal(
                             principal_id.clone(),
                             client_id.clone(),
@@ -866,7 +868,7 @@ impl Gen {
             push_sp(
                 &mut self.snapshot.service_principals,
                 ServicePrincipal {
-                    app_owner_organization_id: Some(MICROSOFT_SERVICES_TENANT.to_string()),
+                    app_owner_organization_id: Some(MICROSOFT_SERVICES_TENANT.to_string().into()),
                     ..managed_identity_principal(
                         principal_id.clone(),
                         client_id,
@@ -889,10 +891,10 @@ impl Gen {
             self.snapshot.resources.push(AzureResource {
                 id: arm_id,
                 name,
-                resource_type: rtype,
-                location: Some(self.rng.pick(LOCATIONS).to_string()),
+                resource_type: rtype.into(),
+                location: Some(self.rng.pick(LOCATIONS).to_string().into()),
                 identity: ResourceIdentity {
-                    identity_type: identity_type.to_string(),
+                    identity_type: identity_type.to_string().into(),
                     principal_id: Some(principal_id.clone()),
                     user_assigned_identities: attached,
                 },
@@ -922,10 +924,10 @@ impl Gen {
                     self.arm_prefix(&place)
                 ),
                 name,
-                resource_type: resource_type.to_string(),
-                location: Some(self.rng.pick(LOCATIONS).to_string()),
+                resource_type: resource_type.to_string().into(),
+                location: Some(self.rng.pick(LOCATIONS).to_string().into()),
                 identity: ResourceIdentity {
-                    identity_type: "UserAssigned".to_string(),
+                    identity_type: "UserAssigned".into(),
                     principal_id: None,
                     user_assigned_identities: attached,
                 },
@@ -950,7 +952,7 @@ impl Gen {
                 &mut self.snapshot.service_principals,
                 ServicePrincipal {
                     account_enabled: Some(enabled),
-                    app_owner_organization_id: Some(self.vendor_tenants[v].clone()),
+                    app_owner_organization_id: Some(self.vendor_tenants[v].clone().into()),
                     ..service_principal(
                         id.clone(),
                         app_id,
@@ -1044,8 +1046,8 @@ impl Gen {
             key_id: self.rng.guid(),
             display_name: Some(display_name),
             custom_key_identifier: Some(base64(&thumbprint)),
-            key_type: Some("AsymmetricX509Cert".to_string()),
-            usage: Some(usage.to_string()),
+            key_type: Some("AsymmetricX509Cert".into()),
+            usage: Some(usage.to_string().into()),
             start_date_time: Some(start),
             end_date_time: Some(end),
         }

@@ -175,13 +175,14 @@ pub fn role_assignment(
     RoleAssignment {
         id: format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"),
         principal_id,
-        principal_type: Some(principal_type.to_string()),
+        principal_type: Some(principal_type.to_string().into()),
         role_definition_id: format!(
             "/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{}",
             role_definition_guid(role)
-        ),
-        role_definition_name: Some(role.to_string()),
-        scope,
+        )
+        .into(),
+        role_definition_name: Some(role.to_string().into()),
+        scope: scope.into(),
         ..Default::default()
     }
 }
