@@ -158,7 +158,7 @@ impl T {
 /// A secret valid from `start` to `end`, in days from NOW.
 fn secret(name: &str, start: i64, end: i64) -> PasswordCredential {
     PasswordCredential {
-        key_id: format!("secret-{name}"),
+        key_id: format!("secret-{name}").into(),
         display_name: Some(name.into()),
         hint: Some("abc".into()),
         start_date_time: Some(NOW + Duration::days(start)),
@@ -169,7 +169,7 @@ fn secret(name: &str, start: i64, end: i64) -> PasswordCredential {
 /// A client-authentication certificate valid from `start` to `end`, in days from NOW.
 fn cert(name: &str, start: i64, end: i64) -> KeyCredential {
     KeyCredential {
-        key_id: format!("cert-{name}"),
+        key_id: format!("cert-{name}").into(),
         display_name: Some(format!("CN={name}")),
         custom_key_identifier: None,
         key_type: Some("AsymmetricX509Cert".into()),

@@ -514,7 +514,7 @@ async fn every_check_and_the_lockout_read_read_exactly_what_the_catalogue_prints
         .unwrap()
         .password_credentials[0]
         .key_id
-        .clone();
+        .to_string();
     let app_fic = t
         .applications
         .iter()
@@ -588,7 +588,7 @@ async fn every_check_and_the_lockout_read_read_exactly_what_the_catalogue_prints
                     .unwrap()
                     .password_credentials[0]
                     .key_id
-                    .clone(),
+                    .to_string(),
             },
             none,
             true,
@@ -606,7 +606,7 @@ async fn every_check_and_the_lockout_read_read_exactly_what_the_catalogue_prints
         (
             Check::CertificateMatches {
                 target: orders.clone(),
-                key_id: orders_key.key_id.clone(),
+                key_id: orders_key.key_id.to_string(),
                 thumbprint: orders_key.thumbprint(),
             },
             none,
@@ -890,7 +890,7 @@ async fn the_requests_the_catalogue_sends_only_in_some_cases_and_its_repeats() {
     let add = Change::AddPassword {
         target: orders.clone(),
         credential: PasswordCredential {
-            key_id: String::new(),
+            key_id: Default::default(),
             display_name: Some("after a 429".into()),
             hint: None,
             start_date_time: None,
@@ -931,7 +931,7 @@ async fn the_requests_the_catalogue_sends_only_in_some_cases_and_its_repeats() {
         !calls::add_password(
             &orders,
             &PasswordCredential {
-                key_id: String::new(),
+                key_id: Default::default(),
                 display_name: None,
                 hint: None,
                 start_date_time: None,
@@ -1124,7 +1124,7 @@ fn the_catalogue_sends_the_published_request_shapes() {
     let add = calls::add_password(
         &app,
         &PasswordCredential {
-            key_id: String::new(),
+            key_id: Default::default(),
             display_name: Some("Password friendly name".into()),
             hint: None,
             start_date_time: None,

@@ -192,7 +192,7 @@ fn apply_waits_without_evidence_then_resume_goes_on_once_it_arrives() {
     snap.usage.credentials.push(CredentialActivity {
         source: UsageSource::CredentialReport,
         credential_type: CredentialType::Certificate,
-        key,
+        key: key.to_string(),
         thumbprint: None,
         app_id: None,
         owner_id: Some(ORDERS_WEB.into()),

@@ -316,13 +316,13 @@ fn changes(s: &TenantSnapshot) -> Vec<Change> {
         for p in &a.password_credentials {
             out.push(Change::RemovePassword {
                 target: t.clone(),
-                key_id: p.key_id.clone(),
+                key_id: p.key_id.to_string(),
             });
         }
         for k in &a.key_credentials {
             out.push(Change::RemoveKey {
                 target: t.clone(),
-                key_id: k.key_id.clone(),
+                key_id: k.key_id.to_string(),
             });
         }
         for f in &a.federated_identity_credentials {

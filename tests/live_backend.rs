@@ -1070,7 +1070,7 @@ fn certificate() -> String {
 fn without_service_ids(mut s: TenantSnapshot) -> TenantSnapshot {
     for a in &mut s.applications {
         for p in &mut a.password_credentials {
-            p.key_id.clear();
+            p.key_id = Default::default();
             p.hint = None;
         }
         for f in &mut a.federated_identity_credentials {
@@ -1079,7 +1079,7 @@ fn without_service_ids(mut s: TenantSnapshot) -> TenantSnapshot {
     }
     for sp in &mut s.service_principals {
         for p in &mut sp.password_credentials {
-            p.key_id.clear();
+            p.key_id = Default::default();
             p.hint = None;
         }
     }
@@ -1196,11 +1196,11 @@ async fn secrets_are_added_removed_and_restored() {
     rig.round_trip(
         Change::RemovePassword {
             target: target.clone(),
-            key_id: old.key_id.clone(),
+            key_id: old.key_id.to_string(),
         },
         |_| Check::CredentialAbsent {
             target: target.clone(),
-            id: old.key_id.clone(),
+            id: old.key_id.to_string(),
         },
         false,
     )
@@ -1317,7 +1317,7 @@ async fn certificates_are_added_and_removed_without_dropping_the_others() {
         .clone();
     let target = Target::Application(app.id.clone());
     let credential = KeyCredential {
-        key_id: uuid::Uuid::new_v4().to_string(),
+        key_id: uuid::Uuid::new_v4().to_string().into(),
         display_name: Some("CN=credwise-test".into()),
         custom_key_identifier: None,
         key_type: Some("AsymmetricX509Cert".into()),
@@ -1343,7 +1343,7 @@ async fn certificates_are_added_and_removed_without_dropping_the_others() {
         .b
         .apply(&Change::RemoveKey {
             target: target.clone(),
-            key_id: credential.key_id.clone(),
+            key_id: credential.key_id.to_string(),
         })
         .await
         .unwrap();
@@ -1396,11 +1396,11 @@ async fn existing_certificates_and_service_principal_certificates() {
     rig.round_trip(
         Change::RemoveKey {
             target: target.clone(),
-            key_id: old.key_id.clone(),
+            key_id: old.key_id.to_string(),
         },
         |_| Check::CredentialAbsent {
             target: target.clone(),
-            id: old.key_id.clone(),
+            id: old.key_id.to_string(),
         },
         true,
     )
@@ -1420,7 +1420,7 @@ async fn existing_certificates_and_service_principal_certificates() {
         Change::AddKey {
             target: target.clone(),
             credential: KeyCredential {
-                key_id: key_id.clone(),
+                key_id: key_id.clone().into(),
                 display_name: None,
                 custom_key_identifier: None,
                 key_type: None,

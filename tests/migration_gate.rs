@@ -118,7 +118,7 @@ fn new_key_id(plan: &Plan) -> String {
     plan.steps
         .iter()
         .find_map(|s| match &s.action {
-            Change::AddKey { credential, .. } => Some(credential.key_id.clone()),
+            Change::AddKey { credential, .. } => Some(credential.key_id.to_string()),
             _ => None,
         })
         .unwrap()

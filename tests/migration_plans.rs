@@ -1382,7 +1382,7 @@ fn generated_plan(s: &TenantSnapshot, kind: u8, app: &str, variant: u8, remove: 
     let remove = match remove % 3 {
         0 => String::new(),
         1 => "all".into(),
-        _ => app_secrets[0].key_id.clone(),
+        _ => app_secrets[0].key_id.to_string(),
     };
     let result = match kind % 3 {
         0 => CertificateForm {

@@ -91,7 +91,7 @@ impl Kind {
                     .iter()
                     .find(|a| a.display_name == self.identity())
                     .unwrap();
-                a.password_credentials[0].key_id.clone()
+                a.password_credentials[0].key_id.to_string()
             }
         };
         let ctx = ctx(&dir);
@@ -505,8 +505,8 @@ fn live(emu: &emulator::Emulator) -> LiveBackend {
 fn same_on_the_emulator(plan: &Plan, got: &TenantSnapshot, want: &TenantSnapshot) -> bool {
     let creds = |s: &TenantSnapshot| {
         let c = s.credentials_of(&plan.identity.target).unwrap();
-        let mut secrets: Vec<String> = c.passwords.iter().map(|p| p.key_id.clone()).collect();
-        let mut keys: Vec<String> = c.keys.iter().map(|k| k.key_id.clone()).collect();
+        let mut secrets: Vec<String> = c.passwords.iter().map(|p| p.key_id.to_string()).collect();
+        let mut keys: Vec<String> = c.keys.iter().map(|k| k.key_id.to_string()).collect();
         let mut fics: Vec<String> = c
             .federated
             .iter()

@@ -770,7 +770,7 @@ fn rollback_after_a_fault_at_every_step_restores_everything_restorable() {
                 let mut expected = original.clone();
                 for a in &mut expected.applications {
                     a.password_credentials
-                        .retain(|p| !removed.contains(&p.key_id));
+                        .retain(|p| !removed.iter().any(|r| p.key_id == *r));
                 }
                 assert_same(
                     &canonical(emu.snapshot(), &original),
@@ -982,7 +982,7 @@ fn rolling_back_a_finished_migration_leaves_removed_secrets_removed_on_a_live_te
         );
         assert!(record.contains("forced"), "{record}");
         for p in &secrets {
-            assert!(record.contains(&p.key_id), "{record}");
+            assert!(record.contains(p.key_id.as_str()), "{record}");
         }
         assert!(record.contains("az ad app credential reset"), "{record}");
         // Ended: neither resumed nor rolled back again.
@@ -1439,7 +1439,7 @@ async fn the_binary_migrates_against_the_emulator_and_rolls_back() {
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("except 1 removed secret"), "{}", r.stdout);
-    assert!(r.stdout.contains(&secret.key_id), "{}", r.stdout);
+    assert!(r.stdout.contains(secret.key_id.as_str()), "{}", r.stdout);
     let app_id = payroll_fics(&emu).app_id;
     let command = format!("az ad app credential reset --id {app_id} --append");
     assert!(r.stdout.contains(&command), "{}", r.stdout);

@@ -59,7 +59,9 @@ fn new_certificate(plan: &Plan) -> String {
     plan.steps
         .iter()
         .find_map(|s| match &s.action {
-            credwise::domain::Change::AddKey { credential, .. } => Some(credential.key_id.clone()),
+            credwise::domain::Change::AddKey { credential, .. } => {
+                Some(credential.key_id.to_string())
+            }
             _ => None,
         })
         .unwrap()

@@ -176,7 +176,7 @@ async fn a_change_whose_target_changed_under_it_fails_clearly() {
     let err = stale
         .apply(&Change::RemovePassword {
             target: target.clone(),
-            key_id: secret,
+            key_id: secret.to_string(),
         })
         .await
         .unwrap_err();

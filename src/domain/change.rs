@@ -214,7 +214,7 @@ impl TenantSnapshot {
                 list.push(credential.clone());
                 Ok(RemovePassword {
                     target: target.clone(),
-                    key_id: credential.key_id.clone(),
+                    key_id: credential.key_id.to_string(),
                 })
             }
             RemovePassword { target, key_id } => {
@@ -244,7 +244,7 @@ impl TenantSnapshot {
                 list.push(credential.clone());
                 Ok(RemoveKey {
                     target: target.clone(),
-                    key_id: credential.key_id.clone(),
+                    key_id: credential.key_id.to_string(),
                 })
             }
             RemoveKey { target, key_id } => {

@@ -52,7 +52,7 @@ impl std::fmt::Display for CredentialType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordCredential {
-    pub key_id: String,
+    pub key_id: SharedStr,
     /// Older secrets have none (`az ad app list` shows `null`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -77,7 +77,7 @@ pub struct PasswordCredential {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyCredential {
-    pub key_id: String,
+    pub key_id: SharedStr,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Graph's `customKeyIdentifier`: by default the SHA-1 thumbprint, base64-encoded in JSON.

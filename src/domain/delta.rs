@@ -293,7 +293,7 @@ mod tests {
             publisher_domain: Some("contoso.com".into()),
             created_date_time: None,
             password_credentials: vec![PasswordCredential {
-                key_id: format!("{id}-secret"),
+                key_id: format!("{id}-secret").into(),
                 display_name: Some("ci".into()),
                 hint: Some("abc".into()),
                 start_date_time: None,

@@ -154,6 +154,12 @@ impl From<&String> for SharedStr {
     }
 }
 
+impl From<SharedStr> for serde_json::Value {
+    fn from(s: SharedStr) -> Self {
+        serde_json::Value::String(s.0.to_string())
+    }
+}
+
 impl From<SharedStr> for String {
     fn from(s: SharedStr) -> Self {
         s.0.to_string()

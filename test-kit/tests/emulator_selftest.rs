@@ -1366,7 +1366,7 @@ async fn patch_key_credentials_replaces_the_collection() {
         .unwrap()
         .key_credentials
         .iter()
-        .map(|c| c.key_id.clone())
+        .map(|c| c.key_id.to_string())
         .collect();
     assert_eq!(keys, [new_key_id]);
 

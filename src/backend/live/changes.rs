@@ -352,7 +352,7 @@ impl LiveBackend {
                 Ok(Applied {
                     undo: Change::RemovePassword {
                         target: target.clone(),
-                        key_id: created.key_id,
+                        key_id: created.key_id.to_string(),
                     },
                     secret,
                     created: None,
@@ -388,7 +388,7 @@ impl LiveBackend {
                 self.write(&c.write, Some(&body)).await?;
                 Ok(plain(Change::RemoveKey {
                     target: target.clone(),
-                    key_id: credential.key_id.clone(),
+                    key_id: credential.key_id.to_string(),
                 }))
             }
             Change::RemoveKey { target, key_id } => {

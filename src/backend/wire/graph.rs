@@ -176,7 +176,7 @@ pub(crate) struct WirePassword {
 impl From<WirePassword> for PasswordCredential {
     fn from(w: WirePassword) -> Self {
         Self {
-            key_id: w.key_id,
+            key_id: w.key_id.into(),
             display_name: non_empty(w.display_name),
             hint: non_empty(w.hint),
             start_date_time: w.start_date_time,
@@ -206,7 +206,7 @@ pub(crate) struct WireKey {
 impl From<WireKey> for KeyCredential {
     fn from(w: WireKey) -> Self {
         Self {
-            key_id: w.key_id,
+            key_id: w.key_id.into(),
             display_name: non_empty(w.display_name),
             custom_key_identifier: non_empty(w.custom_key_identifier),
             key_type: non_empty(w.key_type).map(Into::into),

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Timestamp;
 use super::directory::{Directory, EntryId};
+use super::shared_str::SharedStr;
 
 /// How bad a finding is, worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -194,9 +195,9 @@ pub struct Finding {
     pub about: &'static About,
     pub severity: Severity,
     pub identity: EntryId,
-    /// `keyId` of a secret or certificate, or a FIC's name. Boxed, as `message`: exactly
-    /// as long as its text.
-    pub credential_id: Option<Box<str>>,
+    /// `keyId` of a secret or certificate (the snapshot's own copy, shared), or a FIC's
+    /// name.
+    pub credential_id: Option<SharedStr>,
     pub message: Box<str>,
     pub remedy: Remedy,
 }

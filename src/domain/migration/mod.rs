@@ -494,7 +494,7 @@ pub(crate) fn removal_steps(
         .map(|secret| {
             let action = Change::RemovePassword {
                 target: target.clone(),
-                key_id: secret.key_id.clone(),
+                key_id: secret.key_id.to_string(),
             };
             let name = secret
                 .display_name
@@ -514,7 +514,7 @@ pub(crate) fn removal_steps(
                 action,
                 verification: Check::CredentialAbsent {
                     target: target.clone(),
-                    id: secret.key_id.clone(),
+                    id: secret.key_id.to_string(),
                 },
                 undo: Change::AddPassword {
                     target: target.clone(),

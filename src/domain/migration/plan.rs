@@ -574,7 +574,7 @@ fn content_check(check: &Check, action: &Change) -> Option<Check> {
         ) if t == target && credential.key_id.eq_ignore_ascii_case(id) => {
             Some(Check::CertificateMatches {
                 target: target.clone(),
-                key_id: credential.key_id.clone(),
+                key_id: credential.key_id.to_string(),
                 thumbprint: credential.thumbprint(),
             })
         }

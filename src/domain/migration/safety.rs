@@ -150,7 +150,7 @@ impl Workload<'_> {
             |pred: &dyn Fn(&Change) -> bool| self.plan.steps.iter().position(|s| pred(&s.action));
         for p in &self.credentials.passwords {
             let u = Usable::Secret {
-                key_id: p.key_id.clone(),
+                key_id: p.key_id.to_string(),
                 display_name: p.display_name.clone(),
             };
             match secret_dates(p, self.now) {
@@ -160,7 +160,7 @@ impl Workload<'_> {
         }
         for k in &self.credentials.keys {
             let u = Usable::Certificate {
-                key_id: k.key_id.clone(),
+                key_id: k.key_id.to_string(),
                 display_name: k.display_name.clone(),
             };
             let ours = step_of(&|c| {
@@ -317,7 +317,7 @@ pub fn gives(plan: &Plan, change: &Change, now: Timestamp) -> Option<Usable> {
             if target == &plan.identity.target && secret_dates(credential, now).is_ok() =>
         {
             Some(Usable::Secret {
-                key_id: credential.key_id.clone(),
+                key_id: credential.key_id.to_string(),
                 display_name: credential.display_name.clone(),
             })
         }

@@ -216,7 +216,9 @@ impl CertificateForm {
                     ));
                 }
                 KeyCredential {
-                    key_id: same.map(|k| k.key_id.clone()).unwrap_or_else(|| ids.guid()),
+                    key_id: same
+                        .map(|k| k.key_id.clone())
+                        .unwrap_or_else(|| ids.guid().into()),
                     display_name: Some(c.subject.clone()),
                     custom_key_identifier: Some(c.thumbprint.clone()),
                     key_type: Some("AsymmetricX509Cert".into()),
@@ -226,7 +228,7 @@ impl CertificateForm {
                 }
             }
             None => KeyCredential {
-                key_id: ids.guid(),
+                key_id: ids.guid().into(),
                 display_name: Some(format!(
                     "CN={}",
                     self.common_name_for(&source.identity.display_name)
@@ -246,7 +248,7 @@ impl CertificateForm {
         // By content: a certificate with this keyId but another thumbprint is not this one.
         let verification = Check::CertificateMatches {
             target: target.clone(),
-            key_id: credential.key_id.clone(),
+            key_id: credential.key_id.to_string(),
             thumbprint: certificate.map(|c| c.thumbprint.to_ascii_uppercase()),
         };
         let title = match certificate {
@@ -270,7 +272,7 @@ impl CertificateForm {
             verification: verification.clone(),
             undo: Change::RemoveKey {
                 target: target.clone(),
-                key_id: credential.key_id.clone(),
+                key_id: credential.key_id.to_string(),
             },
             removes_secret: false,
             undo_note: None,

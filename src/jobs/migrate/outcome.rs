@@ -443,7 +443,7 @@ pub fn unrestored_secrets(state: &JournalState) -> Vec<UnrestoredSecret> {
                 Change::AddPassword { target, credential } => Some(UnrestoredSecret {
                     index,
                     target: target.clone(),
-                    key_id: credential.key_id.clone(),
+                    key_id: credential.key_id.to_string(),
                     display_name: credential.display_name.clone(),
                 }),
                 _ => None,

@@ -975,7 +975,7 @@ fn replace_key_credentials(
             .or_else(|| old.and_then(|c| c.display_name.clone()))
             .or_else(|| cert.as_ref().map(|c| c.2.clone()));
         creds.push(KeyCredential {
-            key_id: key_id.clone(),
+            key_id: key_id.clone().into(),
             display_name,
             custom_key_identifier: identifier,
             key_type: s("type")
@@ -1089,7 +1089,7 @@ fn add_password(inner: &Inner, req: &Req, version: Version, obj: &ObjectRef) -> 
             .collect()
     };
     let cred = PasswordCredential {
-        key_id: new_guid(),
+        key_id: new_guid().into(),
         display_name: field("displayName"),
         hint: Some(secret[..3].to_string()),
         start_date_time: Some(start),

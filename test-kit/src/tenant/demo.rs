@@ -197,7 +197,7 @@ impl Secret {
             }
         };
         PasswordCredential {
-            key_id: gid(&[&key]),
+            key_id: gid(&[&key]).into(),
             display_name: self.display.map(str::to_string),
             hint: self.hint.then(|| hint_for(&key)),
             start_date_time: Some(start),
@@ -228,7 +228,7 @@ impl Cert {
         let key = format!("cert/{owner}/{}/{}", self.subject_cn, self.usage);
         let end = at(Day::Offset(self.end), &key);
         KeyCredential {
-            key_id: gid(&[&key]),
+            key_id: gid(&[&key]).into(),
             display_name: Some(format!("CN={}", self.subject_cn)),
             custom_key_identifier: Some(thumbprint_b64(&format!(
                 "{owner}/{}/{}",
@@ -1801,13 +1801,13 @@ fn usage(s: &TenantSnapshot) -> UsageData {
         report(
             "payroll-api",
             Secret,
-            secret_key("payroll-api", "payroll-prod-2025"),
+            secret_key("payroll-api", "payroll-prod-2025").to_string(),
             -1,
         ),
         log(
             app_id("payroll-api"),
             Secret,
-            secret_key("payroll-api", "payroll-prod-2025"),
+            secret_key("payroll-api", "payroll-prod-2025").to_string(),
             -1,
         ),
         log(
@@ -1820,24 +1820,34 @@ fn usage(s: &TenantSnapshot) -> UsageData {
         report(
             "orders-web",
             Secret,
-            secret_key("orders-web", "orders-web-prod"),
+            secret_key("orders-web", "orders-web-prod").to_string(),
             -120,
         ),
-        report("orders-web", Certificate, cert_key("orders-web"), -1),
+        report(
+            "orders-web",
+            Certificate,
+            cert_key("orders-web").to_string(),
+            -1,
+        ),
         // invoice-worker: the new secret signs in; the expired one is still presented.
         report(
             "invoice-worker",
             Secret,
-            secret_key("invoice-worker", "invoice-worker-2025"),
+            secret_key("invoice-worker", "invoice-worker-2025").to_string(),
             -1,
         ),
         report(
             "invoice-worker",
             Secret,
-            secret_key("invoice-worker", "invoice-worker-2024"),
+            secret_key("invoice-worker", "invoice-worker-2024").to_string(),
             -4,
         ),
-        report("payments-api", Certificate, cert_key("payments-api"), -2),
+        report(
+            "payments-api",
+            Certificate,
+            cert_key("payments-api").to_string(),
+            -2,
+        ),
         log(
             app_id("payments-api"),
             Federated,
@@ -1881,7 +1891,7 @@ fn usage(s: &TenantSnapshot) -> UsageData {
         ..log(
             app_id("invoice-worker"),
             Secret,
-            secret_key("invoice-worker", "invoice-worker-2024"),
+            secret_key("invoice-worker", "invoice-worker-2024").to_string(),
             -4,
         )
     });

@@ -1026,7 +1026,7 @@ impl Gen {
             .map(|_| char::from(*self.rng.pick(HINT)))
             .collect::<String>();
         PasswordCredential {
-            key_id: self.rng.guid(),
+            key_id: self.rng.guid().into(),
             display_name,
             hint: Some(hint),
             start_date_time: Some(start),
@@ -1043,7 +1043,7 @@ impl Gen {
             format!("CN={label}.contoso.com")
         };
         KeyCredential {
-            key_id: self.rng.guid(),
+            key_id: self.rng.guid().into(),
             display_name: Some(display_name),
             custom_key_identifier: Some(base64(&thumbprint)),
             key_type: Some("AsymmetricX509Cert".into()),

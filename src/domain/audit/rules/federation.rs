@@ -75,7 +75,7 @@ impl<'a> Auditor<'a> {
                         severity: Severity::Medium,
                         secret: false,
                     },
-                    Some(&f.name),
+                    Some(f.name.as_str().into()),
                     format!(
                         "Federated credential \"{}\" on {} repeats \"{}\" (issuer {}, subject {}): one of them is redundant and takes one of the {FIC_LIMIT} slots.",
                         f.name,
@@ -112,7 +112,7 @@ impl<'a> Auditor<'a> {
             self.push(
                 o,
                 head(Severity::High, const { &about(FIC_SUBJECT_LINT, "Whitespace around the FIC issuer", CITE_FIC_PROVIDERS) }),
-                Some(&f.name),
+                Some(f.name.as_str().into()),
                 format!(
                     "Federated credential \"{}\" on {} has spaces around its issuer \"{}\": no token's issuer matches it.",
                     f.name, o.name, f.issuer
@@ -128,7 +128,7 @@ impl<'a> Auditor<'a> {
             self.push(
                 o,
                 head(Severity::High, const { &about(FIC_SUBJECT_LINT, "GitHub issuer with a trailing slash", CITE_FIC_PROVIDERS) }),
-                Some(&f.name),
+                Some(f.name.as_str().into()),
                 format!(
                     "Federated credential \"{}\" on {} has issuer {issuer}, but GitHub's tokens say {GITHUB_ISSUER} (no trailing slash): it never matches.",
                     f.name, o.name
@@ -145,7 +145,7 @@ impl<'a> Auditor<'a> {
                 GitHubSubject::PullRequestTypo => self.push(
                     o,
                     head(Severity::High, const { &about(FIC_SUBJECT_LINT, "GitHub subject says pull-request", CITE_FIC_PROVIDERS) }),
-                    Some(&f.name),
+                    Some(f.name.as_str().into()),
                     format!(
                         "Federated credential \"{}\" on {} has subject {subject}: GitHub writes pull_request (underscore), so it never matches.",
                         f.name, o.name
@@ -157,7 +157,7 @@ impl<'a> Auditor<'a> {
                 GitHubSubject::Unknown => self.push(
                     o,
                     head(Severity::Medium, const { &about(FIC_SUBJECT_LINT, "Unexpected GitHub subject", CITE_FIC_PROVIDERS) }),
-                    Some(&f.name),
+                    Some(f.name.as_str().into()),
                     format!(
                         "Federated credential \"{}\" on {} has subject {subject}, none of GitHub's forms (repo:OWNER/REPO: then ref:refs/heads/…, ref:refs/tags/…, environment:NAME or pull_request): unless the repository customised its subject claim, it never matches.",
                         f.name, o.name
@@ -169,7 +169,7 @@ impl<'a> Auditor<'a> {
                 GitHubSubject::Immutable => self.push(
                     o,
                     head(Severity::Info, const { &about(FIC_SUBJECT_LINT, "Immutable GitHub subject", CITE_FIC_PROVIDERS) }),
-                    Some(&f.name),
+                    Some(f.name.as_str().into()),
                     format!(
                         "Federated credential \"{}\" on {} uses GitHub's immutable subject ({subject}); make sure the repository opted in.",
                         f.name, o.name
@@ -185,7 +185,7 @@ impl<'a> Auditor<'a> {
             self.push(
                 o,
                 head(Severity::Medium, const { &about(FIC_SUBJECT_LINT, "Unexpected FIC audience", CITE_FIC_PROVIDERS) }),
-                Some(&f.name),
+                Some(f.name.as_str().into()),
                 format!(
                     "Federated credential \"{}\" on {} {problem}.",
                     f.name, o.name
@@ -229,7 +229,7 @@ impl<'a> Auditor<'a> {
                 severity: Severity::High,
                 secret: false,
             },
-            Some(&f.name),
+            Some(f.name.as_str().into()),
             format!(
                 "Federated credential \"{}\" on {} trusts principal {subject}: {problem}.",
                 f.name, o.name

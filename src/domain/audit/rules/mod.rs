@@ -26,6 +26,7 @@ use crate::domain::expiry::{self, NEVER_YEAR};
 use crate::domain::kind::IdentityKind;
 use crate::domain::links::{FicKind, classify_fic, is_tenant_entra_issuer};
 use crate::domain::objects::{Application, ServicePrincipal, ServicePrincipalType};
+use crate::domain::shared_str::SharedStr;
 use crate::domain::snapshot::{Cloud, TenantSnapshot};
 use crate::domain::usage::{Evidence, Unused, UsageIndex};
 
@@ -272,7 +273,7 @@ enum Cred<'a> {
 }
 
 impl<'a> Cred<'a> {
-    fn key_id(self) -> &'a str {
+    fn key_id(self) -> &'a SharedStr {
         match self {
             Cred::Secret(c) => &c.key_id,
             Cred::Certificate(c) => &c.key_id,
@@ -428,7 +429,7 @@ impl<'a> Auditor<'a> {
         &mut self,
         o: &Owner<'_>,
         head: Head,
-        credential: Option<&str>,
+        credential: Option<SharedStr>,
         message: String,
         mut remedy: Remedy,
     ) {
@@ -455,7 +456,7 @@ impl<'a> Auditor<'a> {
             about: head.about,
             severity: head.severity,
             identity: o.id,
-            credential_id: credential.map(Box::from),
+            credential_id: credential,
             message: message.into_boxed_str(),
             remedy,
         });

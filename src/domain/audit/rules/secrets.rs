@@ -33,7 +33,7 @@ impl<'a> Auditor<'a> {
                 severity: Severity::Low,
                 secret: true,
             },
-            Some(&c.key_id),
+            Some(c.key_id.clone()),
             format!(
                 "{} holds client secret {}: a shared secret that can leak and has to be rotated by hand.",
                 o.name,
@@ -97,7 +97,7 @@ impl<'a> Auditor<'a> {
                     severity: Severity::High,
                     secret,
                 },
-                Some(c.key_id()),
+                Some(c.key_id().clone()),
                 format!(
                     "{} {} on {} expired on {} ({}): an app still using it is down, or it is a leftover.",
                     c.title_noun(),
@@ -153,7 +153,7 @@ impl<'a> Auditor<'a> {
                 severity,
                 secret,
             },
-            Some(c.key_id()),
+            Some(c.key_id().clone()),
             format!(
                 "{} {} on {} expires on {date} ({}).",
                 c.title_noun(),
@@ -216,7 +216,7 @@ impl<'a> Auditor<'a> {
                 severity,
                 secret: true,
             },
-            Some(&c.key_id),
+            Some(c.key_id.clone()),
             message,
             Remedy::Migration {
                 migration: p.migration(),
@@ -273,7 +273,7 @@ impl<'a> Auditor<'a> {
                 severity: Severity::Medium,
                 secret: true,
             },
-            Some(&c.key_id),
+            Some(c.key_id.clone()),
             format!(
                 "{} holds secret {} beside {what}: the secret is probably a leftover of the move to it.",
                 o.name,

@@ -63,7 +63,11 @@ impl<'a> Auditor<'a> {
                 severity,
                 secret: matches!(c, CredentialRef::Secret(_)),
             },
-            Some(c.id()),
+            Some(match c {
+                CredentialRef::Secret(p) => p.key_id.clone(),
+                CredentialRef::Certificate(k) => k.key_id.clone(),
+                CredentialRef::Federated(f) => f.name.as_str().into(),
+            }),
             format!(
                 "{noun} {label} on {} is unused: {}.",
                 o.name,
@@ -167,7 +171,7 @@ impl<'a> Auditor<'a> {
                 severity: Severity::Medium,
                 secret: true,
             },
-            Some(&c.key_id),
+            Some(c.key_id.clone()),
             format!(
                 "Client secret {} on {} still signs in after {what}: {}. A workload still uses the old secret; removing it now would break that workload.",
                 Label(c.display_name.as_deref(), &c.key_id),
