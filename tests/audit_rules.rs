@@ -114,7 +114,7 @@ impl T {
         sp.id = principal.clone();
         sp.app_id = client;
         sp.service_principal_type = ServicePrincipalType::ManagedIdentity;
-        sp.alternative_names = vec!["isExplicit=True".into(), rid];
+        sp.alternative_names = vec!["isExplicit=True".into(), rid.into()];
         sp.app_owner_organization_id = Some(MICROSOFT.into());
         principal
     }
@@ -125,7 +125,8 @@ impl T {
         sp.service_principal_type = ServicePrincipalType::ManagedIdentity;
         sp.alternative_names = vec![
             "isExplicit=False".into(),
-            format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/{name}"),
+            format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/{name}")
+                .into(),
         ];
         sp.app_owner_organization_id = Some(MICROSOFT.into());
         sp.id.clone()

@@ -127,7 +127,7 @@ pub struct ServicePrincipal {
     /// For managed identities: `isExplicit=True|False` and the ARM id of the UAMI or of the
     /// host resource.
     #[serde(default)]
-    pub alternative_names: Vec<String>,
+    pub alternative_names: Vec<SharedStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_enabled: Option<bool>,
     /// The tenant that owns the application this principal instantiates.
@@ -183,7 +183,7 @@ impl ServicePrincipal {
     pub fn resource_id(&self) -> Option<&str> {
         self.alternative_names
             .iter()
-            .map(String::as_str)
+            .map(SharedStr::as_str)
             .find(|n| n.starts_with('/'))
     }
 }
@@ -361,7 +361,7 @@ mod tests {
             app_id: "c".into(),
             display_name: "x".into(),
             service_principal_type: ServicePrincipalType::ManagedIdentity,
-            alternative_names: names.iter().map(|s| s.to_string()).collect(),
+            alternative_names: names.iter().map(|&s| s.into()).collect(),
             account_enabled: None,
             app_owner_organization_id: None,
             password_credentials: vec![],

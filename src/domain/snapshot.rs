@@ -127,6 +127,9 @@ impl TenantSnapshot {
             both(&mut sp.password_credentials, &mut sp.key_credentials);
             both(&mut sp.alternative_names, &mut sp.tags);
             t.share_option(&mut sp.app_owner_organization_id);
+            for n in &mut sp.alternative_names {
+                t.share(n);
+            }
             for k in &mut sp.key_credentials {
                 t.share_option(&mut k.key_type);
                 t.share_option(&mut k.usage);

@@ -148,7 +148,7 @@ impl TryFrom<WireServicePrincipal> for ServicePrincipal {
                 .map_or(ServicePrincipalType::Application, |t| {
                     ServicePrincipalType::parse(&t)
                 }),
-            alternative_names: w.alternative_names,
+            alternative_names: w.alternative_names.into_iter().map(Into::into).collect(),
             account_enabled: w.account_enabled,
             app_owner_organization_id: non_empty(w.app_owner_organization_id).map(Into::into),
             password_credentials: w.password_credentials.into_iter().map(Into::into).collect(),

@@ -613,7 +613,7 @@ fn put_uami(inner: &Inner, req: &Req, sub: &str, rg: &str, name: &str, api_versi
         app_id: u.client_id.clone(),
         display_name: name.to_string(),
         service_principal_type: ServicePrincipalType::ManagedIdentity,
-        alternative_names: vec!["isExplicit=True".into(), id],
+        alternative_names: vec!["isExplicit=True".into(), id.into()],
         account_enabled: Some(true),
         app_owner_organization_id: Some(MICROSOFT_SERVICES_TENANT.into()),
         password_credentials: vec![],

@@ -1395,7 +1395,7 @@ mod tests {
         let s = generate_tenant(&small(3), NOW);
         let resources: HashSet<&str> = s.resources.iter().map(|r| r.id.as_str()).collect();
         for sp in &s.service_principals {
-            if sp.alternative_names.first().map(String::as_str) == Some("isExplicit=False") {
+            if sp.alternative_names.first().map(|n| n.as_str()) == Some("isExplicit=False") {
                 let rid = sp.resource_id().unwrap();
                 assert!(resources.contains(rid), "{rid}");
             }

@@ -152,7 +152,7 @@ pub fn managed_identity_principal(
         "isExplicit=False"
     };
     ServicePrincipal {
-        alternative_names: vec![explicit.to_string(), arm_id.to_string()],
+        alternative_names: vec![explicit.into(), arm_id.into()],
         ..service_principal(
             principal_id,
             client_id,
