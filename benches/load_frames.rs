@@ -332,6 +332,7 @@ fn frames_while_loading(c: &mut Criterion) {
     let cache_dir = tempfile::tempdir().unwrap();
     let slot = CacheSlot::new(cache_dir.path(), &["public", "bench", "budget"]);
     slot.write(&tenant().0).unwrap();
+    cache_breakdown(&slot, tenant().1);
     g.bench_function("from_cache_150k", |b| {
         b.iter_custom(|iters| {
             let mut worst = Duration::ZERO;
@@ -350,6 +351,46 @@ fn frames_while_loading(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// Where the time to the cached tenant's first screen goes, step by step on one thread (the
+/// steps `jobs::load` and `runtime::load` take), to stderr.
+fn cache_breakdown(slot: &CacheSlot, now: Timestamp) {
+    use credwise::domain::Directory;
+    use credwise::domain::audit::{AuditOptions, audit, overview::overview};
+    let mut steps = Vec::new();
+    let mut t = Instant::now();
+    let mut lap = |what: &'static str, t: &mut Instant| {
+        steps.push(format!("{what} {:.0?}", t.elapsed()));
+        *t = Instant::now();
+    };
+    let bytes = std::fs::read(slot.path()).unwrap();
+    lap("read the file", &mut t);
+    let from_slice = credwise::store::snapshot_file::parse(&bytes, slot.path()).unwrap();
+    lap("parse (from_slice)", &mut t);
+    drop((bytes, from_slice));
+    lap("drop", &mut t);
+    let snapshot = slot.read().unwrap().unwrap();
+    lap("CacheSlot::read", &mut t);
+    let dir = Directory::new(Arc::new(snapshot));
+    lap("Directory::new", &mut t);
+    let options = AuditOptions::new(now);
+    let report = audit(&dir, &options, &[]);
+    lap("audit", &mut t);
+    let overview = overview(&dir, &report, now);
+    lap("overview", &mut t);
+    let mut ready = credwise::app::Ready::new(dir, Some((report, overview)), vec![]);
+    lap("Ready::new", &mut t);
+    let mut app = App::new("budget", true, now);
+    ready.prepare(&app.view_key());
+    lap("Ready::prepare", &mut t);
+    update(&mut app, Msg::TenantReady(Box::new(ready)));
+    lap("update(TenantReady)", &mut t);
+    update(&mut app, Msg::Tick(now + time::Duration::minutes(1)));
+    lap("update(Tick)", &mut t);
+    drop(app);
+    lap("drop", &mut t);
+    eprintln!("from the cache, step by step: {}", steps.join(", "));
 }
 
 fn report(gaps: &Gaps) {
