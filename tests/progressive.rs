@@ -141,6 +141,102 @@ fn the_details_of_a_partial_identity_say_its_azure_side_is_still_loading() {
     assert!(!screen(&t).contains("still loading"));
 }
 
+/// The cached tenant as the runtime sends it first: indexed, its audit still running.
+fn cached_unaudited(dir: &Arc<Directory>, at: credwise::domain::Timestamp) -> Msg {
+    let mut r = Ready::shared(dir.clone(), None, None, vec![]);
+    r.cached_at = Some(at);
+    r.audit_pending = true;
+    Msg::TenantReady(Box::new(r))
+}
+
+/// The same cached tenant with its audit.
+fn cached_audited(dir: &Arc<Directory>, at: credwise::domain::Timestamp) -> Msg {
+    let report = audit(dir, &AuditOptions::new(NOW), &[]);
+    let o = overview(dir, &report, NOW);
+    let mut r = Ready::shared(dir.clone(), None, Some((report, o)), vec![]);
+    r.cached_at = Some(at);
+    Msg::TenantReady(Box::new(r))
+}
+
+#[test]
+fn the_cached_tenant_is_listed_before_its_audit_and_never_shows_no_findings() {
+    let s = demo::snapshot(NOW);
+    let dir = Arc::new(Directory::new(s.clone()));
+    let at = NOW - time::Duration::hours(3);
+    let mut app = App::new("live", false, NOW);
+    let mut ui = ui();
+    update(&mut app, cached_unaudited(&dir, at));
+    // Listed and filterable at once, shown as the cache, with no audit yet.
+    assert!(app.audit_pending && !app.partial);
+    assert_eq!(
+        app.nav_item(),
+        NavItem::All,
+        "the list, not an empty dashboard"
+    );
+    assert_eq!(app.visible.len(), demo_len(&s));
+    assert!(app.report.is_none() && app.overview.is_none());
+    assert_eq!(
+        app.freshness(),
+        Some(("from cache, 3h old".to_string(), true))
+    );
+    let status = app.status.as_ref().unwrap().text.clone();
+    assert!(status.contains("auditing"), "{status}");
+    // The details and the findings say the audit runs: never "none".
+    cmd(&mut app, Command::Open);
+    let text = screen(&render(&app, &mut ui, 120, 40));
+    assert!(text.contains("the audit is running"), "{text}");
+    assert!(!text.contains("Findings ("), "{text}");
+    update(&mut app, Msg::ClickNav(App::nav_index(NavItem::Findings)));
+    let text = screen(&render(&app, &mut ui, 120, 40));
+    assert!(
+        text.contains("audit of the cached tenant is running"),
+        "{text}"
+    );
+    assert!(!text.contains("No findings"), "{text}");
+    update(&mut app, Msg::ClickNav(App::nav_index(NavItem::Dashboard)));
+    let text = screen(&render(&app, &mut ui, 120, 40));
+    assert!(text.contains("Auditing the cached tenant"), "{text}");
+    // A partial tenant does not replace it.
+    update(&mut app, partial(&s, 2, 2));
+    assert!(Arc::ptr_eq(app.dir.as_ref().unwrap(), &dir) && !app.partial);
+
+    // A filter and a selection, then the audited copy: same place, now with findings.
+    update(&mut app, Msg::ClickNav(App::nav_index(NavItem::All)));
+    cmd(&mut app, Command::Filter);
+    type_text(&mut app, "a");
+    cmd(&mut app, Command::Submit);
+    app.selected = app.visible.len() / 2;
+    let chosen = selected_id(&app);
+    let listed = app.visible.len();
+    update(&mut app, cached_audited(&dir, at));
+    assert!(!app.audit_pending);
+    assert!(app.report.is_some() && app.overview.is_some());
+    assert_eq!(app.nav_item(), NavItem::All);
+    assert_eq!(app.filter.value(), "a");
+    assert_eq!(app.visible.len(), listed);
+    assert_eq!(selected_id(&app), chosen);
+    assert_eq!(
+        app.freshness(),
+        Some(("from cache, 3h old".to_string(), true))
+    );
+    assert!(
+        matches!(app.load, LoadState::Loading(_)),
+        "the live load goes on"
+    );
+    update(&mut app, Msg::ClickNav(App::nav_index(NavItem::Findings)));
+    let text = screen(&render(&app, &mut ui, 120, 40));
+    assert!(
+        !text.contains("audit of the cached tenant is running"),
+        "{text}"
+    );
+
+    // The fresh tenant replaces it as before.
+    update(&mut app, whole(&s));
+    assert_eq!(app.cached_at, None);
+    assert!(!app.audit_pending);
+    assert_eq!(app.load, LoadState::Loaded);
+}
+
 #[test]
 fn a_migration_is_refused_until_the_tenant_is_complete() {
     let s = demo::snapshot(NOW);
@@ -422,6 +518,8 @@ fn runtime(backend: LiveBackend, cache: Option<CacheSlot>) -> (Runtime, Unbounde
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Seen {
     Partial(usize),
+    /// The cached tenant before its audit.
+    CachedUnaudited,
     Cached,
     Whole,
     Swept,
@@ -438,6 +536,7 @@ async fn step(app: &mut App, rt: &mut Runtime, rx: &mut UnboundedReceiver<Msg>) 
         .expect("the runtime is alive");
     let seen = match &msg {
         Msg::TenantReady(r) if r.partial => Seen::Partial(r.dir.len()),
+        Msg::TenantReady(r) if r.audit_pending => Seen::CachedUnaudited,
         Msg::TenantReady(r) if r.cached_at.is_some() => Seen::Cached,
         Msg::TenantReady(r) if r.swept.is_some() => Seen::Swept,
         Msg::TenantReady(_) => Seen::Whole,
@@ -614,7 +713,10 @@ async fn a_cached_tenant_shows_first_and_no_partial_tenant_replaces_it() {
         .into_iter()
         .filter(|s| !matches!(s, Seen::Other))
         .collect();
-    assert_eq!(tenants, vec![Seen::Cached, Seen::Whole]);
+    assert_eq!(
+        tenants,
+        vec![Seen::CachedUnaudited, Seen::Cached, Seen::Whole]
+    );
     assert_eq!(app.dir.as_ref().unwrap().len(), 900);
     rt.shutdown();
 }
