@@ -937,3 +937,23 @@ fn the_live_load_assembles_the_tenant_off_the_async_threads() {
         "an async thread was held for {after:?} after the last answer (the load took {total:?})"
     );
 }
+
+/// The clock's minute on a tenant on screen: the runtime works the counts out off the UI
+/// thread and answers with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runtime_recounts_for_the_clock_off_the_ui_thread() {
+    let mut app = common::loaded_app();
+    let expired = app.nav_count(NavItem::Expired);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut rt = Runtime::new(None, vec![], tx, false, Box::new(|_| Ok(())), None);
+    for e in update(&mut app, Msg::Tick(NOW + time::Duration::days(800))) {
+        rt.execute(e, &app);
+    }
+    let msg = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        .await
+        .expect("the runtime answers")
+        .expect("the runtime is alive");
+    assert!(matches!(msg, Msg::Recounted(_)), "{msg:?}");
+    assert!(update(&mut app, msg).is_empty());
+    assert!(app.nav_count(NavItem::Expired) > expired);
+}

@@ -11,6 +11,10 @@
 //! not read yet would be wrong, so the audit runs once, on the complete tenant) and keeps the
 //! selection, the filter and the details' scroll across swaps.
 //!
+//! The clock's minute (`Msg::Tick`) changes what counts as expired or expiring: the lists and
+//! counts are worked out again the same way (`Recount`, on a blocking thread) and swapped in
+//! (`App::install_recount`) when the tenant and the view are still the ones they were made for.
+//!
 //! A cached tenant comes first without its audit (`Ready::audit_pending`: the list is usable
 //! at once, the findings and the dashboard say the audit is running), then again with it, the
 //! same `Directory` and usage evidence (`Ready::shared`); the selection, the filter and the
@@ -137,26 +141,68 @@ impl Ready {
     /// the UI thread: it is O(tenant).
     pub fn prepare(&mut self, key: &ViewKey) {
         let key = key.clone().landing(self.partial || self.audit_pending);
+        let report = self.audit.as_ref().map(|(r, _)| r.clone());
+        self.view = Some(View::of(&self.dir, &self.last_used, report, key));
+    }
+}
+
+impl View {
+    /// The lists and counts of `dir` under `key`, with the code `App` uses (O(tenant)).
+    fn of(
+        dir: &Arc<Directory>,
+        last_used: &Arc<LastUsed>,
+        report: Option<Arc<Report>>,
+        key: ViewKey,
+    ) -> Self {
         let mut scratch = App::new("", false, key.now);
         scratch.thresholds = key.thresholds;
         scratch.nav_selected = key.nav;
         scratch.sort = key.sort;
         scratch.sort_explicit = key.sort_explicit;
         scratch.filter = Input::new(key.filter.clone());
-        scratch.dir = Some(self.dir.clone());
-        scratch.last_used = self.last_used.clone();
-        scratch.report = self.audit.as_ref().map(|(r, _)| r.clone());
+        scratch.dir = Some(dir.clone());
+        scratch.last_used = last_used.clone();
+        scratch.report = report;
         scratch.recount();
         scratch.refilter_findings();
         scratch.rebuild();
-        self.view = Some(View {
+        View {
             key,
             nav_counts: scratch.nav_counts,
             base: scratch.base,
             visible: scratch.visible,
             visible_findings: scratch.visible_findings,
-        });
+        }
     }
+}
+
+/// The lists and counts of the tenant on screen to work out again for the clock's new
+/// minute (`Msg::Tick`): what they depend on, shared, for a blocking thread (`run`), so the
+/// UI thread never recounts a 150,000-identity tenant.
+#[derive(Debug)]
+pub struct Recount {
+    dir: Arc<Directory>,
+    last_used: Arc<LastUsed>,
+    report: Option<Arc<Report>>,
+    key: ViewKey,
+}
+
+impl Recount {
+    /// The work itself (O(tenant)): off the UI thread.
+    pub fn run(self) -> Recounted {
+        let view = View::of(&self.dir, &self.last_used, self.report, self.key);
+        Recounted {
+            dir: self.dir,
+            view,
+        }
+    }
+}
+
+/// What a `Recount` worked out, for `Msg::Recounted`.
+#[derive(Debug)]
+pub struct Recounted {
+    dir: Arc<Directory>,
+    view: View,
 }
 
 impl App {
@@ -171,6 +217,48 @@ impl App {
             thresholds: self.thresholds,
             tenant_shown: self.dir.is_some(),
         }
+    }
+
+    /// What the clock's new minute asks to work out again (`Effect::Recount`); `None` without
+    /// a tenant.
+    pub fn recount_job(&self) -> Option<Recount> {
+        Some(Recount {
+            dir: self.dir.clone()?,
+            last_used: self.last_used.clone(),
+            report: self.report.clone(),
+            key: self.view_key(),
+        })
+    }
+
+    /// Swaps in what a `Recount` worked out, keeping the selected identity (and the details'
+    /// place). When the tenant or the view changed since it was asked for, it changes nothing
+    /// (another tenant came with its own lists) and returns true when the same tenant is still
+    /// on screen: the counts of the new minute are to be asked for again, for this view.
+    pub(crate) fn install_recount(&mut self, r: Recounted) -> bool {
+        let same_tenant = self.dir.as_ref().is_some_and(|d| Arc::ptr_eq(d, &r.dir));
+        if !same_tenant || r.view.key != self.view_key() {
+            self.retired.push(Box::new(r));
+            return same_tenant;
+        }
+        let keep = self.selected_entry();
+        let v = r.view;
+        self.nav_counts = v.nav_counts;
+        let base = std::mem::replace(&mut self.base, v.base);
+        let visible = std::mem::replace(&mut self.visible, v.visible);
+        self.retired.push(Box::new((base, visible)));
+        self.visible_findings = v.visible_findings;
+        self.finding_selected = self
+            .finding_selected
+            .min(self.visible_findings.len().saturating_sub(1));
+        match keep.and_then(|k| self.visible.iter().position(|&e| e == k)) {
+            Some(i) => self.selected = i,
+            None => {
+                self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+                self.link_selected = None;
+                self.details_scroll = 0;
+            }
+        }
+        false
     }
 
     /// What the app let go of (old tenants, reports), for the event loop to drop off the UI
