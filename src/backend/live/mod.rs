@@ -439,15 +439,20 @@ impl LiveBackend {
                 return Ok(Refreshed::full_load(loaded, self.sync_state()));
             }
         };
-        let mut snapshot = cached;
         let mut warnings = Vec::new();
         warnings.extend(graph::rejected_warning(Area::Applications, apps.rejected));
         warnings.extend(graph::rejected_warning(
             Area::ServicePrincipals,
             sps.rejected,
         ));
-        let (merged_apps, merged_sps) =
-            crate::domain::delta::merge_tenant(&mut snapshot, apps.items, sps.items);
+        // The merge and the joins below are O(tenant): on blocking threads (see `load_inner`).
+        let (app_items, sp_items) = (apps.items, sps.items);
+        let (mut snapshot, (merged_apps, merged_sps)) = graph::blocking(move || {
+            let mut snapshot = cached;
+            let merged = crate::domain::delta::merge_tenant(&mut snapshot, app_items, sp_items);
+            (snapshot, merged)
+        })
+        .await?;
         let n = (merged_apps.added.len()
             + merged_apps.changed.len()
             + merged_apps.removed.len()
@@ -465,11 +470,15 @@ impl LiveBackend {
             .collect();
         if !reread.is_empty() {
             let (mut read, failed, rejected) = self.graph.fics_of(&reread, progress).await?;
-            for app in &mut snapshot.applications {
-                if let Some(list) = read.remove(&app.id) {
-                    app.federated_identity_credentials = list;
+            snapshot = graph::blocking(move || {
+                for app in &mut snapshot.applications {
+                    if let Some(list) = read.remove(&app.id) {
+                        app.federated_identity_credentials = list;
+                    }
                 }
-            }
+                snapshot
+            })
+            .await?;
             warnings.extend(graph::rejected_warning(
                 Area::FederatedCredentials,
                 rejected,
@@ -488,14 +497,18 @@ impl LiveBackend {
         // Role assignments of principals that are gone go with them, as a load keeps only
         // those of the tenant's principals.
         if !merged_sps.removed.is_empty() {
-            let principals: HashSet<String> = snapshot
-                .service_principals
-                .iter()
-                .map(|s| s.id.to_ascii_lowercase())
-                .collect();
-            snapshot
-                .role_assignments
-                .retain(|r| principals.contains(&r.principal_id.to_ascii_lowercase()));
+            snapshot = graph::blocking(move || {
+                let principals: HashSet<String> = snapshot
+                    .service_principals
+                    .iter()
+                    .map(|s| s.id.to_ascii_lowercase())
+                    .collect();
+                snapshot
+                    .role_assignments
+                    .retain(|r| principals.contains(&r.principal_id.to_ascii_lowercase()));
+                snapshot
+            })
+            .await?;
         }
         let now = (self.config.clock)();
         snapshot.captured_at = now;
