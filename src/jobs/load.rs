@@ -241,9 +241,10 @@ async fn remember_or_warn(source: &Source, loaded: &mut Loaded, sync: Option<Syn
     }
 }
 
-/// The explorer's load: the cached tenant first (when `from_cache` and there is one), then the
-/// fresh one, each indexed and audited and sent as soon as it is ready; the fresh tenant is
-/// remembered after it was sent, so a large tenant shows before its cache file is written.
+/// The explorer's load: the cached tenant first (when `from_cache` and there is one: indexed
+/// and sent, then audited beside the backend's load and sent again), then the fresh one,
+/// indexed and audited and sent as soon as it is ready; the fresh tenant is remembered after
+/// it was sent, so a large tenant shows before its cache file is written.
 /// A cache that could not be read is said at once and again with the fresh tenant, so the
 /// message outlives the load that replaces it. A session's first load (`from_cache`) that
 /// found nothing to show streams partial tenants first (see the module docs); a later full
