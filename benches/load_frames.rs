@@ -6,14 +6,16 @@
 //! Every measurement drives the explorer's own path: `runtime::Runtime` (the cache, the
 //! backend, partial tenants of a first load, each tenant made ready off the UI thread for what
 //! the app shows) while the same loop shape as `tui::run` draws 200×60 frames of the explorer
-//! on the runtime's own thread every 16 ms and applies every message as the event loop does
-//! (`update`, then what was let go of dropped off the thread, then `observe`). The runtime has
-//! two workers, as the binary's does. What is reported (criterion's "time") is the **longest
-//! gap between two frames** (the `frames_while_loading` group) or the **time to the first
-//! usable screen** (`first_usable_screen`); the median gap, the frame count, the partial
-//! tenants, where the longest gap fell, the longest `update`, the longest frame and the
-//! latest 16 ms tick go to stderr (a late tick with short frames and updates means the
-//! runtime's workers, which drive its timers, were busy — not the UI thread).
+//! on the runtime's own thread every 16 ms — paced by `runtime::ticker`, as the binary paces its
+//! spinner, so a frame never waits for tokio's timers — and applies every message as the
+//! event loop does (`update`, then what was let go of dropped off the thread, then
+//! `observe`). The runtime has two workers, as the binary's does. What is reported
+//! (criterion's "time") is the **longest gap between two frames** (the `frames_while_loading`
+//! group) or the **time to the first usable screen** (`first_usable_screen`); the median gap,
+//! the frame count, the partial tenants, where the longest gap fell, the longest `update`, the
+//! longest frame and how late a 16 ms tokio timer beside it fired ("timer lag": the runtime's
+//! workers, which turn its timers and sockets, were busy that long) go to stderr. Loads are a
+//! `SETTLE` apart, so none is measured against the previous one's leftovers.
 //!
 //! - `max_frame_gap_150k`: the budget tenant (`TenantSpec::budget()`, 150,000 identities) from
 //!   a snapshot in memory, no cache: index and audit on blocking threads, then the swap.
@@ -43,6 +45,7 @@ use credwise::backend::Backend;
 use credwise::backend::live::{AuthMode, LiveBackend, LiveConfig};
 use credwise::backend::snapshot::SnapshotBackend;
 use credwise::domain::{TenantSnapshot, Timestamp};
+use credwise::runtime::ticker::Ticker;
 use credwise::runtime::{Runtime, Source};
 use credwise::store::cache::CacheSlot;
 use credwise::store::journal::SourceRecord;
@@ -98,7 +101,23 @@ fn source(backend: Arc<dyn Backend>, cache: Option<CacheSlot>) -> Source {
     }
 }
 
+/// How long a load's leftovers (an audit the cancelled load no longer sends, tenants freed on
+/// blocking threads) get to finish before the next load starts, so no load is measured
+/// against the previous one's work.
+const SETTLE: Duration = Duration::from_millis(1500);
+
 fn one_load(rt: &tokio::runtime::Runtime, source: Source, now: Timestamp, until: Until) -> Gaps {
+    let gaps = one_load_unsettled(rt, source, now, until);
+    std::thread::sleep(SETTLE);
+    gaps
+}
+
+fn one_load_unsettled(
+    rt: &tokio::runtime::Runtime,
+    source: Source,
+    now: Timestamp,
+    until: Until,
+) -> Gaps {
     rt.block_on(async move {
         let mut app = App::new("budget", true, now);
         let mut ui = UiState::new(Keymap::defaults(), Theme::new(true));
@@ -107,11 +126,26 @@ fn one_load(rt: &tokio::runtime::Runtime, source: Source, now: Timestamp, until:
         let mut runtime = Runtime::new(Some(source), vec![], tx, false, Box::new(|_| Ok(())), None);
         let started = Instant::now();
         runtime.start(&app);
-        let mut ticker = tokio::time::interval(Duration::from_millis(16));
+        // Frames are paced as the binary's event loop paces its spinner (`runtime::ticker`,
+        // a thread of its own), at 16 ms; a tokio timer beside it measures how late the
+        // runtime's own timers are (its workers turn them).
+        let ticker = Ticker::every(Duration::from_millis(16));
+        let timer_lag = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+        let probe = tokio::spawn({
+            let timer_lag = timer_lag.clone();
+            async move {
+                let mut interval = tokio::time::interval(Duration::from_millis(16));
+                loop {
+                    let due = interval.tick().await;
+                    let lag = due.into_std().elapsed();
+                    let mut worst = timer_lag.lock().unwrap();
+                    *worst = (*worst).max(lag);
+                }
+            }
+        });
         let mut gaps = Vec::new();
         let mut ends = Vec::new();
         let mut draws = Vec::new();
-        let mut longest_tick_lag = Duration::ZERO;
         let mut longest_update = Duration::ZERO;
         let mut first_usable = None;
         let mut partials = 0;
@@ -154,12 +188,13 @@ fn one_load(rt: &tokio::runtime::Runtime, source: Source, now: Timestamp, until:
                         break;
                     }
                 }
-                due = ticker.tick() => {
-                    longest_tick_lag = longest_tick_lag.max(due.into_std().elapsed());
+                () = ticker.tick() => {
                     draw(&app, &mut ui, &mut last, &mut gaps);
                 }
             }
         }
+        probe.abort();
+        let longest_tick_lag = *timer_lag.lock().unwrap();
         let longest_draw = draws.iter().copied().max().unwrap_or_default();
         let load = started.elapsed();
         runtime.shutdown();
@@ -332,6 +367,7 @@ fn frames_while_loading(c: &mut Criterion) {
     let cache_dir = tempfile::tempdir().unwrap();
     let slot = CacheSlot::new(cache_dir.path(), &["public", "bench", "budget"]);
     slot.write(&tenant().0).unwrap();
+    cache_breakdown(&slot, tenant().1);
     g.bench_function("from_cache_150k", |b| {
         b.iter_custom(|iters| {
             let mut worst = Duration::ZERO;
@@ -352,10 +388,74 @@ fn frames_while_loading(c: &mut Criterion) {
     g.finish();
 }
 
+/// The CPU time this process has used so far (all its threads, those ended included), from
+/// /proc/self/stat (Linux; zero elsewhere): beside each step's wall time, it tells a step's
+/// own cost from the time it waited for a core on a busy machine.
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // The fields after the command's closing parenthesis; utime and stime are the 14th and
+    // 15th fields of the line, in clock ticks (100 a second on Linux).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    Duration::from_millis(fields.iter().sum::<u64>() * 10)
+}
+
+/// Where the time to the cached tenant's first screen goes, step by step (the steps
+/// `jobs::load` and `runtime::load` take, in their order), wall and CPU time, to stderr.
+fn cache_breakdown(slot: &CacheSlot, now: Timestamp) {
+    use credwise::domain::Directory;
+    use credwise::domain::audit::{AuditOptions, audit, overview::overview};
+    let mut steps = Vec::new();
+    let mut t = (Instant::now(), cpu_time());
+    let mut lap = |what: &'static str, t: &mut (Instant, Duration)| {
+        steps.push(format!(
+            "{what} {:.0?} (CPU {:.0?})",
+            t.0.elapsed(),
+            cpu_time().saturating_sub(t.1)
+        ));
+        *t = (Instant::now(), cpu_time());
+    };
+    let streamed = slot.read().unwrap().unwrap();
+    lap("CacheSlot::read (streaming, not on the path)", &mut t);
+    drop(streamed);
+    lap("drop", &mut t);
+    let snapshot = slot.read_fast().unwrap().unwrap();
+    lap("CacheSlot::read_fast", &mut t);
+    let dir = Arc::new(Directory::new(snapshot));
+    lap("Directory::new", &mut t);
+    let mut ready = credwise::app::Ready::shared(dir.clone(), None, None, vec![]);
+    ready.cached_at = Some(now);
+    ready.audit_pending = true;
+    lap("Ready::shared (usage evidence)", &mut t);
+    let mut app = App::new("budget", true, now);
+    ready.prepare(&app.view_key());
+    lap("Ready::prepare", &mut t);
+    update(&mut app, Msg::TenantReady(Box::new(ready)));
+    lap("update(TenantReady)", &mut t);
+    let options = AuditOptions::new(now);
+    let report = audit(&dir, &options, &[]);
+    lap("then audit", &mut t);
+    let overview = overview(&dir, &report, now);
+    lap("overview", &mut t);
+    drop((report, overview));
+    update(&mut app, Msg::Tick(now + time::Duration::minutes(1)));
+    lap("update(Tick)", &mut t);
+    drop((app, dir));
+    lap("drop", &mut t);
+    eprintln!("from the cache, step by step: {}", steps.join(", "));
+}
+
 fn report(gaps: &Gaps) {
     eprintln!(
         "load {:.0?}: first usable screen {:.2?}, {} partial tenants, {} frames, median gap \
-         {:.1?}, longest gap {:.1?} (≥ {:.0} fps) ending at {:.2?}, longest update {:.1?}, longest frame {:.1?}, latest tick {:.1?}",
+         {:.1?}, longest gap {:.1?} (≥ {:.0} fps) ending at {:.2?}, longest update {:.1?}, longest frame {:.1?}, timer lag {:.1?}",
         gaps.load,
         gaps.first_usable,
         gaps.partials,

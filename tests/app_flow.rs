@@ -611,11 +611,51 @@ fn clicks_select_and_focus() {
 }
 
 #[test]
-fn the_clock_moving_on_recounts_expiry_views() {
+fn the_clock_moving_on_recounts_expiry_views_off_the_ui_thread() {
     let mut app = loaded_app();
     let expired = app.nav_count(NavItem::Expired);
-    update(&mut app, Msg::Tick(NOW + time::Duration::days(800)));
+    // The tick itself recounts nothing (O(tenant) on the UI thread): it asks the runtime.
+    let effects = update(&mut app, Msg::Tick(NOW + time::Duration::days(800)));
+    assert_eq!(effects, vec![Effect::Recount]);
+    assert_eq!(app.nav_count(NavItem::Expired), expired);
+    let job = app.recount_job().unwrap();
+    update(&mut app, Msg::Recounted(Box::new(job.run())));
     assert!(app.nav_count(NavItem::Expired) > expired);
+}
+
+#[test]
+fn a_recount_keeps_the_selection_and_is_dropped_when_the_view_moved_on() {
+    let mut app = loaded_app();
+    update(&mut app, Msg::ClickNav(App::nav_index(NavItem::All)));
+    app.selected = 4;
+    let chosen = app.selected_entry();
+    app.details_scroll = 3;
+    update(&mut app, Msg::Tick(NOW + time::Duration::days(1)));
+    let job = app.recount_job().unwrap();
+    update(&mut app, Msg::Recounted(Box::new(job.run())));
+    assert_eq!(app.selected_entry(), chosen);
+    assert_eq!(app.details_scroll, 3, "the details stay where they were");
+    // Asked for, then the view changed (another filter): the answer no longer fits.
+    update(&mut app, Msg::Tick(NOW + time::Duration::days(800)));
+    let job = app.recount_job().unwrap();
+    let expired = app.nav_count(NavItem::Expired);
+    update(&mut app, Msg::Command(Command::Filter));
+    type_text(&mut app, "payroll");
+    update(&mut app, Msg::Command(Command::Submit));
+    let listed = app.visible.clone();
+    let effects = update(&mut app, Msg::Recounted(Box::new(job.run())));
+    assert_eq!(app.visible, listed, "a stale recount is dropped");
+    assert_eq!(app.nav_count(NavItem::Expired), expired);
+    // … and asked for again, for the view on screen now.
+    assert_eq!(effects, vec![Effect::Recount]);
+    let job = app.recount_job().unwrap();
+    update(&mut app, Msg::Recounted(Box::new(job.run())));
+    assert!(app.nav_count(NavItem::Expired) > expired);
+    assert_eq!(app.filter.value(), "payroll");
+    // One for a tenant no longer on screen changes nothing and asks for nothing.
+    let job = app.recount_job().unwrap();
+    let mut other = loaded_app();
+    assert!(update(&mut other, Msg::Recounted(Box::new(job.run()))).is_empty());
 }
 
 #[test]

@@ -40,6 +40,9 @@ async fn explore(source: Source, from_cache: bool) -> Vec<String> {
                 assert!(a.cached_at.is_some());
                 format!("cached {}", a.dir.snapshot().applications.len())
             }
+            Loading::CachedIndexed(d, _) => {
+                format!("cached {} unaudited", d.snapshot().applications.len())
+            }
             Loading::CacheIgnored(_) => "ignored".into(),
             Loading::Fresh(a) => {
                 assert!(a.cached_at.is_none());
@@ -68,7 +71,11 @@ async fn the_explorer_starts_from_the_cache_then_shows_the_fresh_tenant_and_reme
     };
     assert_eq!(
         explore(source.clone(), true).await,
-        ["cached 3".to_string(), format!("fresh {apps} []")]
+        [
+            "cached 3 unaudited".to_string(),
+            "cached 3".to_string(),
+            format!("fresh {apps} []")
+        ]
     );
     assert_eq!(slot.read().unwrap().unwrap().applications.len(), apps);
     // A later load (a refresh) does not start from the cache, and remembers again.
@@ -129,4 +136,66 @@ async fn without_a_cache_slot_a_load_is_the_backend_s_alone() {
     assert!(loaded.warnings.is_empty());
     let apps = demo::snapshot(NOW).applications.len();
     assert_eq!(explore(source, true).await, [format!("fresh {apps} []")]);
+}
+
+/// The explorer's cache read (`snapshot_file::load_fast`: the file read whole, its lists
+/// parsed side by side) gives what the streaming `load` gives, every list included, and
+/// says every error the way `load` says it (the line and column in the file).
+#[test]
+fn the_fast_cache_read_gives_what_the_streaming_read_gives() {
+    use credwise::store::snapshot_file::{load as load_file, load_fast, save};
+    use credwise_test_kit::tenant::{TenantSpec, generate_tenant};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.json");
+    let mut s = generate_tenant(
+        &TenantSpec {
+            applications: 40,
+            service_principals: 80,
+            credentials: 80,
+            seed: 3,
+        },
+        NOW,
+    );
+    s.applications[0].display_name = "x\u{1b}[2J\u{202e}".into();
+    s.usage = demo::snapshot(NOW).usage;
+    assert!(!s.user_assigned_identities.is_empty() && !s.resources.is_empty());
+    assert!(!s.role_assignments.is_empty() && !s.usage.is_empty());
+    save(&s, &path).unwrap();
+    assert_eq!(load_fast(&path).unwrap(), s);
+    // With a byte order mark, and without the lists.
+    let bare = br#"{"format":"credwise-snapshot","version":2,"tenantId":"t","capturedAt":"2026-01-01T00:00:00Z"}"#;
+    std::fs::write(&path, [&b"\xEF\xBB\xBF"[..], bare].concat()).unwrap();
+    assert_eq!(load_fast(&path).unwrap(), load_file(&path).unwrap());
+    // Every error as `load` says it: a line and column, a newer version, another format, a
+    // list that does not parse, two objects with one id, a file that is not there.
+    save(&s, &path).unwrap();
+    let good = std::fs::read_to_string(&path).unwrap();
+    let twice = good.replacen(
+        &format!("\"id\": \"{}\"", s.applications[1].id),
+        &format!("\"id\": \"{}\"", s.applications[0].id),
+        1,
+    );
+    assert_ne!(twice, good);
+    let broken_list = good.replacen("\"displayName\": ", "\"displayName\": 3, \"x\": ", 1);
+    for bad in [
+        "{\n  \"format\": \"credwise-snapshot\",\n  oops\n}".to_string(),
+        r#"{"format":"credwise-snapshot","version":99}"#.to_string(),
+        r#"{"format":"other","version":1}"#.to_string(),
+        broken_list,
+        twice,
+    ] {
+        std::fs::write(&path, &bad).unwrap();
+        let (fast, slow) = (load_fast(&path), load_file(&path));
+        match (fast, slow) {
+            (Err(fast), Err(slow)) => assert_eq!(fast.to_string(), slow.to_string()),
+            (fast, slow) => assert!(
+                fast.is_ok() && slow.is_ok(),
+                "{:?} / {:?}",
+                fast.err(),
+                slow.err()
+            ),
+        }
+    }
+    let e = load_fast(&dir.path().join("gone.json")).unwrap_err();
+    assert!(e.to_string().contains("gone.json"), "{e}");
 }

@@ -110,6 +110,9 @@ pub struct App {
     /// The tenant on screen is partial: the pages of a first load so far (no Azure part, no
     /// audit), or what such a load had read when it failed. Migrations wait for a whole one.
     pub partial: bool,
+    /// The tenant on screen is whole but its audit still runs (the cached tenant, shown
+    /// before its audit): no findings yet, never "none".
+    pub audit_pending: bool,
     /// The sweep after an incremental refresh runs (federated credentials and Azure read
     /// again in the background).
     pub sweeping: bool,
@@ -187,6 +190,7 @@ impl App {
             refreshed: None,
             warnings: vec![],
             partial: false,
+            audit_pending: false,
             sweeping: false,
             phases: Vec::new(),
             retired: Vec::new(),

@@ -29,8 +29,12 @@ pub enum Msg {
     ListRows(usize),
     /// How far the help overlay can scroll at the current size.
     HelpLimit(u16),
-    /// The clock moved on.
+    /// The clock moved on: the counts and lists that depend on it are worked out again off
+    /// the UI thread (`Effect::Recount`, then `Recounted`).
     Tick(Timestamp),
+    /// The lists and counts of the tenant on screen, worked out again for the clock's new
+    /// minute (`app::ready::Recount`); dropped when the tenant or the view changed meanwhile.
+    Recounted(Box<super::ready::Recounted>),
     LoadProgress(ProgressEvent),
     TenantLoaded {
         dir: Box<Directory>,
@@ -102,6 +106,9 @@ pub struct Refresh {
 pub enum Effect {
     /// Load the tenant from the backend, in full.
     Load,
+    /// Work out the lists and counts of the tenant on screen again, off the UI thread
+    /// (`App::recount_job`), answered by `Msg::Recounted`: the clock moved on.
+    Recount,
     /// Refresh the tenant incrementally: only what changed since the cached tenant (a full
     /// load when there is no delta link or it expired).
     Refresh,

@@ -11,6 +11,15 @@
 //! not read yet would be wrong, so the audit runs once, on the complete tenant) and keeps the
 //! selection, the filter and the details' scroll across swaps.
 //!
+//! The clock's minute (`Msg::Tick`) changes what counts as expired or expiring: the lists and
+//! counts are worked out again the same way (`Recount`, on a blocking thread) and swapped in
+//! (`App::install_recount`) when the tenant and the view are still the ones they were made for.
+//!
+//! A cached tenant comes first without its audit (`Ready::audit_pending`: the list is usable
+//! at once, the findings and the dashboard say the audit is running), then again with it, the
+//! same `Directory` and usage evidence (`Ready::shared`); the selection, the filter and the
+//! details' scroll stay across that swap too.
+//!
 //! May import `domain` and `backend` types, like the rest of `app`.
 
 use std::any::Any;
@@ -42,9 +51,11 @@ pub struct ViewKey {
 }
 
 impl ViewKey {
-    /// The key the app will have once a tenant (`partial` or not) is installed.
-    fn landing(mut self, partial: bool) -> Self {
-        if !self.tenant_shown && !partial {
+    /// The key the app will have once a tenant is installed: the first whole, audited one
+    /// opens on the dashboard; a partial one, or one whose audit is still running, on the
+    /// list (`unaudited`), and the audited tenant after it stays where the user is.
+    fn landing(mut self, unaudited: bool) -> Self {
+        if !self.tenant_shown && !unaudited {
             self.nav = App::nav_index(NavItem::Dashboard);
         }
         self.tenant_shown = true;
@@ -89,6 +100,9 @@ pub struct Ready {
     pub swept: Option<Swept>,
     /// The load still runs: what arrived so far (Graph only, no audit).
     pub partial: bool,
+    /// A whole tenant whose audit is still running (the cached tenant, shown before its
+    /// audit): no findings yet rather than none; the audited copy follows.
+    pub audit_pending: bool,
     view: Option<View>,
 }
 
@@ -96,9 +110,20 @@ impl Ready {
     /// A tenant to swap in; its usage evidence is worked out here (once per tenant: the
     /// column, the sort and the details read it), so call it off the UI thread.
     pub fn new(dir: Directory, audit: Option<(Report, Overview)>, warnings: Vec<Warning>) -> Self {
-        let last_used = Arc::new(LastUsed::new(&dir));
+        Self::shared(Arc::new(dir), None, audit, warnings)
+    }
+
+    /// `new` for a `Directory` already shared, with its usage evidence when it was worked
+    /// out before (the cached tenant sent again with its audit reuses both).
+    pub fn shared(
+        dir: Arc<Directory>,
+        last_used: Option<Arc<LastUsed>>,
+        audit: Option<(Report, Overview)>,
+        warnings: Vec<Warning>,
+    ) -> Self {
+        let last_used = last_used.unwrap_or_else(|| Arc::new(LastUsed::new(&dir)));
         Self {
-            dir: Arc::new(dir),
+            dir,
             last_used,
             audit: audit.map(|(r, o)| (Arc::new(r), o)),
             warnings,
@@ -106,6 +131,7 @@ impl Ready {
             refresh: None,
             swept: None,
             partial: false,
+            audit_pending: false,
             view: None,
         }
     }
@@ -114,27 +140,69 @@ impl Ready {
     /// said when the tenant arrived), with the same code `install` would run otherwise. Off
     /// the UI thread: it is O(tenant).
     pub fn prepare(&mut self, key: &ViewKey) {
-        let key = key.clone().landing(self.partial);
+        let key = key.clone().landing(self.partial || self.audit_pending);
+        let report = self.audit.as_ref().map(|(r, _)| r.clone());
+        self.view = Some(View::of(&self.dir, &self.last_used, report, key));
+    }
+}
+
+impl View {
+    /// The lists and counts of `dir` under `key`, with the code `App` uses (O(tenant)).
+    fn of(
+        dir: &Arc<Directory>,
+        last_used: &Arc<LastUsed>,
+        report: Option<Arc<Report>>,
+        key: ViewKey,
+    ) -> Self {
         let mut scratch = App::new("", false, key.now);
         scratch.thresholds = key.thresholds;
         scratch.nav_selected = key.nav;
         scratch.sort = key.sort;
         scratch.sort_explicit = key.sort_explicit;
         scratch.filter = Input::new(key.filter.clone());
-        scratch.dir = Some(self.dir.clone());
-        scratch.last_used = self.last_used.clone();
-        scratch.report = self.audit.as_ref().map(|(r, _)| r.clone());
+        scratch.dir = Some(dir.clone());
+        scratch.last_used = last_used.clone();
+        scratch.report = report;
         scratch.recount();
         scratch.refilter_findings();
         scratch.rebuild();
-        self.view = Some(View {
+        View {
             key,
             nav_counts: scratch.nav_counts,
             base: scratch.base,
             visible: scratch.visible,
             visible_findings: scratch.visible_findings,
-        });
+        }
     }
+}
+
+/// The lists and counts of the tenant on screen to work out again for the clock's new
+/// minute (`Msg::Tick`): what they depend on, shared, for a blocking thread (`run`), so the
+/// UI thread never recounts a 150,000-identity tenant.
+#[derive(Debug)]
+pub struct Recount {
+    dir: Arc<Directory>,
+    last_used: Arc<LastUsed>,
+    report: Option<Arc<Report>>,
+    key: ViewKey,
+}
+
+impl Recount {
+    /// The work itself (O(tenant)): off the UI thread.
+    pub fn run(self) -> Recounted {
+        let view = View::of(&self.dir, &self.last_used, self.report, self.key);
+        Recounted {
+            dir: self.dir,
+            view,
+        }
+    }
+}
+
+/// What a `Recount` worked out, for `Msg::Recounted`.
+#[derive(Debug)]
+pub struct Recounted {
+    dir: Arc<Directory>,
+    view: View,
 }
 
 impl App {
@@ -151,6 +219,48 @@ impl App {
         }
     }
 
+    /// What the clock's new minute asks to work out again (`Effect::Recount`); `None` without
+    /// a tenant.
+    pub fn recount_job(&self) -> Option<Recount> {
+        Some(Recount {
+            dir: self.dir.clone()?,
+            last_used: self.last_used.clone(),
+            report: self.report.clone(),
+            key: self.view_key(),
+        })
+    }
+
+    /// Swaps in what a `Recount` worked out, keeping the selected identity (and the details'
+    /// place). When the tenant or the view changed since it was asked for, it changes nothing
+    /// (another tenant came with its own lists) and returns true when the same tenant is still
+    /// on screen: the counts of the new minute are to be asked for again, for this view.
+    pub(crate) fn install_recount(&mut self, r: Recounted) -> bool {
+        let same_tenant = self.dir.as_ref().is_some_and(|d| Arc::ptr_eq(d, &r.dir));
+        if !same_tenant || r.view.key != self.view_key() {
+            self.retired.push(Box::new(r));
+            return same_tenant;
+        }
+        let keep = self.selected_entry();
+        let v = r.view;
+        self.nav_counts = v.nav_counts;
+        let base = std::mem::replace(&mut self.base, v.base);
+        let visible = std::mem::replace(&mut self.visible, v.visible);
+        self.retired.push(Box::new((base, visible)));
+        self.visible_findings = v.visible_findings;
+        self.finding_selected = self
+            .finding_selected
+            .min(self.visible_findings.len().saturating_sub(1));
+        match keep.and_then(|k| self.visible.iter().position(|&e| e == k)) {
+            Some(i) => self.selected = i,
+            None => {
+                self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+                self.link_selected = None;
+                self.details_scroll = 0;
+            }
+        }
+        false
+    }
+
     /// What the app let go of (old tenants, reports), for the event loop to drop off the UI
     /// thread: freeing a 150,000-identity tenant takes longer than a frame.
     pub fn take_retired(&mut self) -> Vec<Box<dyn Any + Send>> {
@@ -164,7 +274,9 @@ impl App {
             return false;
         }
         let count = ready.dir.len();
-        let key = self.view_key().landing(ready.partial);
+        let key = self
+            .view_key()
+            .landing(ready.partial || ready.audit_pending);
         let first_partial = ready.partial && !self.partial;
         // A swap keeps the user where they were: the same identity, by its id.
         let keep = self.dir.as_ref().and_then(|old| {
@@ -184,8 +296,9 @@ impl App {
                 self.overview = Some(overview);
                 self.report.replace(report)
             }
-            // A partial tenant has no audit; a whole one loaded without it has no findings.
-            None if ready.partial => {
+            // A partial tenant has no audit, nor one whose audit still runs (no findings
+            // yet, never "none"); a whole one loaded without it has no findings.
+            None if ready.partial || ready.audit_pending => {
                 self.overview = None;
                 self.report.take()
             }
@@ -201,6 +314,7 @@ impl App {
         self.cached_at = ready.cached_at;
         self.history.clear();
         let was_partial = std::mem::replace(&mut self.partial, ready.partial);
+        let was_pending = std::mem::replace(&mut self.audit_pending, ready.audit_pending);
         if !ready.partial {
             self.status = Some(loaded_status(self, &ready, count));
         } else if first_partial {
@@ -260,8 +374,9 @@ impl App {
         match same {
             Some(i) => {
                 self.selected = i;
-                // Partial swaps come every few hundred milliseconds: the details stay put.
-                if ready.partial || was_partial {
+                // Partial swaps come every few hundred milliseconds, and the audited cached
+                // tenant right after the unaudited one: the details stay put.
+                if ready.partial || was_partial || was_pending {
                     self.link_selected = link;
                     self.details_scroll = scroll;
                 } else {
@@ -301,8 +416,13 @@ fn loaded_status(app: &App, ready: &Ready, count: usize) -> Status {
         // The live load goes on: the spinner and progress stay in the title.
         (Some(at), _, _) => Status {
             text: format!(
-                "showing the cache from {}; refreshing…",
-                crate::domain::expiry::as_of(at, app.now)
+                "showing the cache from {}{}; refreshing…",
+                crate::domain::expiry::as_of(at, app.now),
+                if ready.audit_pending {
+                    " (auditing it)"
+                } else {
+                    ""
+                }
             ),
             is_error: false,
         },

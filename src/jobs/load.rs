@@ -13,6 +13,10 @@
 //!
 //! Each tenant the explorer gets is indexed and audited off the async threads (indexing and
 //! auditing 150,000 identities is CPU work), so the screen keeps drawing while it happens.
+//! The cached tenant is sent twice, so the first screen does not wait for the audit: read
+//! (`CacheSlot::read_fast`) and indexed (`Loading::CachedIndexed`), then with its audit
+//! (`Loading::Cached`, the same `Directory`), which runs beside the backend's load; the audited
+//! copy always comes before the fresh tenant, and not at all once the load was cancelled.
 //!
 //! A first load with nothing cached is shown as it arrives: `explore` asks the backend for
 //! its pages (`Progress::with_pages`) and sends what arrived so far as `Loading::Partial`,
@@ -47,7 +51,7 @@ pub struct Source {
 
 /// A loaded, indexed and audited tenant.
 pub struct Audited {
-    pub dir: Directory,
+    pub dir: Arc<Directory>,
     pub report: Report,
     pub overview: Overview,
     pub warnings: Vec<Warning>,
@@ -58,6 +62,9 @@ pub struct Audited {
 /// What `explore` says as it goes, in this order: the cached tenant or why the cache was
 /// ignored, then the fresh tenant or the failure, then whether it could not be remembered.
 pub enum Loading {
+    /// The cached tenant, indexed, its audit still running (captured at the instant given):
+    /// `Cached` follows with the same `Directory`, audited (unless the load was cancelled).
+    CachedIndexed(Arc<Directory>, Timestamp),
     Cached(Box<Audited>),
     /// What a first load without a cached tenant has read so far (Graph only, not audited),
     /// indexed; sent only before the load's `Fresh` or `Failed`.
@@ -234,9 +241,10 @@ async fn remember_or_warn(source: &Source, loaded: &mut Loaded, sync: Option<Syn
     }
 }
 
-/// The explorer's load: the cached tenant first (when `from_cache` and there is one), then the
-/// fresh one, each indexed and audited and sent as soon as it is ready; the fresh tenant is
-/// remembered after it was sent, so a large tenant shows before its cache file is written.
+/// The explorer's load: the cached tenant first (when `from_cache` and there is one: indexed
+/// and sent, then audited beside the backend's load and sent again), then the fresh one,
+/// indexed and audited and sent as soon as it is ready; the fresh tenant is remembered after
+/// it was sent, so a large tenant shows before its cache file is written.
 /// A cache that could not be read is said at once and again with the fresh tenant, so the
 /// message outlives the load that replaces it. A session's first load (`from_cache`) that
 /// found nothing to show streams partial tenants first (see the module docs); a later full
@@ -250,12 +258,12 @@ pub async fn explore(
     tx: mpsc::UnboundedSender<Loading>,
 ) {
     let mut cache_problem = None;
-    let mut cache_shown = false;
+    let mut cache_audit = None;
     if let Some(slot) = source.cache.clone().filter(|_| from_cache) {
-        match cached(slot, options.clone(), suppressions.clone()).await {
-            Ok(Some(a)) => {
-                cache_shown = true;
-                let _ = tx.send(Loading::Cached(Box::new(a)));
+        match cached(slot).await {
+            Ok(Some((dir, at))) => {
+                let _ = tx.send(Loading::CachedIndexed(dir.clone(), at));
+                cache_audit = Some((dir, at));
             }
             Ok(None) => {}
             Err(e) => {
@@ -264,11 +272,28 @@ pub async fn explore(
             }
         }
     }
-    let loaded = if from_cache && !cache_shown {
-        streamed(&source, &progress, options.now, &tx).await
-    } else {
-        source.backend.load(&Scope::default(), &progress).await
+    let cache_shown = cache_audit.is_some();
+    // The cached tenant's audit runs beside the backend's load, and is sent before anything
+    // the load sends (the load's partial tenants never follow a cached one).
+    let audit_cache = async {
+        let Some((dir, at)) = cache_audit else {
+            return;
+        };
+        let audited = audit_indexed(dir, vec![], Some(at), options.clone(), suppressions.clone());
+        if let Ok(a) = audited.await
+            && !progress.cancellation().is_cancelled()
+        {
+            let _ = tx.send(Loading::Cached(Box::new(a)));
+        }
     };
+    let load = async {
+        if from_cache && !cache_shown {
+            streamed(&source, &progress, options.now, &tx).await
+        } else {
+            source.backend.load(&Scope::default(), &progress).await
+        }
+    };
+    let ((), loaded) = tokio::join!(audit_cache, load);
     let loaded = match logged(&source, loaded) {
         Ok(l) => l,
         Err(e) => {
@@ -475,26 +500,46 @@ async fn remember(
     }
 }
 
-/// The cached tenant, indexed and audited; `Ok(None)` when nothing is cached yet, `Err` with a
-/// message when the cache file cannot be read (the caller warns and goes on without it).
-async fn cached(
-    slot: CacheSlot,
+/// The cached tenant, read and indexed (not audited) off the async threads, with the instant
+/// it was captured; `Ok(None)` when nothing is cached yet, `Err` with a message when the cache
+/// file cannot be read (the caller warns and goes on without it).
+async fn cached(slot: CacheSlot) -> Result<Option<(Arc<Directory>, Timestamp)>, String> {
+    let read = tokio::task::spawn_blocking(move || {
+        slot.read_fast().map(|s| {
+            s.map(|s| {
+                let at = s.captured_at;
+                (Arc::new(Directory::new(s)), at)
+            })
+        })
+    })
+    .await
+    .map_err(|e| format!("cache ignored: {e}"))?;
+    read.map_err(|e| format!("cache ignored: {e}"))
+}
+
+/// An indexed tenant audited off the async threads.
+async fn audit_indexed(
+    dir: Arc<Directory>,
+    warnings: Vec<Warning>,
+    cached_at: Option<Timestamp>,
     options: AuditOptions,
     suppressions: Vec<Suppression>,
-) -> Result<Option<Audited>, String> {
-    let read = tokio::task::spawn_blocking(move || slot.read())
-        .await
-        .map_err(|e| format!("cache ignored: {e}"))?;
-    let snapshot = match read {
-        Ok(Some(s)) => s,
-        Ok(None) => return Ok(None),
-        Err(e) => return Err(format!("cache ignored: {e}")),
-    };
-    let at = snapshot.captured_at;
-    index(Arc::new(snapshot), vec![], Some(at), options, suppressions)
-        .await
-        .map(Some)
-        .map_err(|e| e.to_string())
+) -> Result<Audited, Error> {
+    let audited = dir.clone();
+    let (report, overview) = tokio::task::spawn_blocking(move || {
+        let report = audit(&audited, &options, &suppressions);
+        let overview = overview(&audited, &report, options.now);
+        (report, overview)
+    })
+    .await
+    .map_err(|e| Error::Unavailable(format!("the audit failed: {e}")))?;
+    Ok(Audited {
+        dir,
+        report,
+        overview,
+        warnings,
+        cached_at,
+    })
 }
 
 async fn index(
@@ -513,7 +558,7 @@ async fn index(
     .await
     .map_err(|e| Error::Unavailable(format!("indexing failed: {e}")))?;
     Ok(Audited {
-        dir,
+        dir: Arc::new(dir),
         report,
         overview,
         warnings,

@@ -6,6 +6,8 @@
 //! made ready to swap in (`app::Ready`) on a blocking thread, for what the app shows, so the
 //! UI thread only moves it in. A newer load cancels an older one, and a running sweep.
 
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -13,9 +15,10 @@ use super::Source;
 use crate::app::msg::Refresh;
 use crate::app::{Msg, Ready, Swept, ViewKey};
 use crate::backend::{Error, Progress};
-use crate::domain::Directory;
 use crate::domain::audit::AuditOptions;
 use crate::domain::audit::suppress::Suppression;
+use crate::domain::last_used::LastUsed;
+use crate::domain::{Directory, Timestamp};
 use crate::jobs::load::{self, Audited, Loading};
 
 /// How a load starts.
@@ -83,7 +86,7 @@ pub(super) fn start(
                 removed,
                 azure_at: r.sync.as_ref().map(|s| s.arm_at),
             };
-            let Some(msg) = ready(a, false, Some(refresh.clone()), None, &view).await else {
+            let Some(msg) = ready(a, Some(refresh.clone()), None, &view).await else {
                 return;
             };
             if tx.send(msg).is_err() || r.full {
@@ -111,7 +114,7 @@ pub(super) fn start(
                         identities: found.identities,
                         role_assignments: found.role_assignments,
                     };
-                    match ready(a, false, Some(refresh), Some(swept), &view).await {
+                    match ready(a, Some(refresh), Some(swept), &view).await {
                         Some(msg) => msg,
                         None => return,
                     }
@@ -134,9 +137,25 @@ pub(super) fn start(
     ));
     let tx = tx.clone();
     tokio::spawn(async move {
+        // The cached tenant's usage evidence, worked out when it came unaudited, for its
+        // audited copy (the same `Directory`).
+        let mut cached_evidence: Option<(Arc<Directory>, Arc<LastUsed>)> = None;
         while let Some(l) = lrx.recv().await {
             let msg = match l {
-                Loading::Cached(a) | Loading::Fresh(a) => ready(*a, false, None, None, &view).await,
+                Loading::CachedIndexed(dir, at) => {
+                    unaudited(dir, at, &view).await.map(|(msg, evidence)| {
+                        cached_evidence = Some(evidence);
+                        msg
+                    })
+                }
+                Loading::Cached(a) => {
+                    let evidence = cached_evidence
+                        .take()
+                        .filter(|(d, _)| Arc::ptr_eq(d, &a.dir))
+                        .map(|(_, e)| e);
+                    ready_with(*a, evidence, None, None, &view).await
+                }
+                Loading::Fresh(a) => ready(*a, None, None, &view).await,
                 Loading::Partial(dir) => partial(*dir, &view).await,
                 Loading::CacheIgnored(e) | Loading::NotRemembered(e) => Some(Msg::EffectFailed(e)),
                 Loading::Failed(Error::Cancelled) => continue,
@@ -156,18 +175,49 @@ pub(super) fn start(
 /// A loaded tenant made ready to swap in, off the UI thread; `None` if that thread failed.
 async fn ready(
     a: Audited,
-    partial: bool,
+    refresh: Option<Refresh>,
+    swept: Option<Swept>,
+    view: &watch::Receiver<Option<ViewKey>>,
+) -> Option<Msg> {
+    ready_with(a, None, refresh, swept, view).await
+}
+
+/// The cached tenant before its audit, made ready the same way (`Ready::audit_pending`), and
+/// its usage evidence for the audited copy that follows.
+async fn unaudited(
+    dir: Arc<Directory>,
+    at: Timestamp,
+    view: &watch::Receiver<Option<ViewKey>>,
+) -> Option<(Msg, (Arc<Directory>, Arc<LastUsed>))> {
+    let key = view.borrow().clone();
+    tokio::task::spawn_blocking(move || {
+        let mut r = Ready::shared(dir.clone(), None, None, Vec::new());
+        r.cached_at = Some(at);
+        r.audit_pending = true;
+        if let Some(key) = key {
+            r.prepare(&key);
+        }
+        let evidence = (dir, r.last_used.clone());
+        (Msg::TenantReady(Box::new(r)), evidence)
+    })
+    .await
+    .ok()
+}
+
+/// `ready`, with the usage evidence already worked out for the tenant's `Directory`.
+async fn ready_with(
+    a: Audited,
+    last_used: Option<Arc<LastUsed>>,
     refresh: Option<Refresh>,
     swept: Option<Swept>,
     view: &watch::Receiver<Option<ViewKey>>,
 ) -> Option<Msg> {
     let key = view.borrow().clone();
     tokio::task::spawn_blocking(move || {
-        let mut r = Ready::new(a.dir, Some((a.report, a.overview)), a.warnings);
+        let mut r = Ready::shared(a.dir, last_used, Some((a.report, a.overview)), a.warnings);
         r.cached_at = a.cached_at;
         r.refresh = refresh;
         r.swept = swept;
-        r.partial = partial;
         if let Some(key) = key {
             r.prepare(&key);
         }

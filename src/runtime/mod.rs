@@ -12,6 +12,7 @@ mod files;
 mod load;
 mod migration;
 pub mod signals;
+pub mod ticker;
 
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -144,6 +145,15 @@ impl Runtime {
                 }
             }
             Effect::Open(request) => self.open(&request, app),
+            Effect::Recount => {
+                // O(tenant) (a 150,000-identity tenant's counts and lists): off the UI
+                // thread, and the async ones.
+                if let Some(job) = app.recount_job() {
+                    tokio::task::spawn_blocking(move || {
+                        let _ = tx.send(Msg::Recounted(Box::new(job.run())));
+                    });
+                }
+            }
             Effect::Copy(text) => {
                 if let Err(e) = (self.clipboard)(&text) {
                     let _ = tx.send(Msg::EffectFailed(format!("could not copy: {e}")));

@@ -20,6 +20,7 @@ use crate::app::{App, Command, Msg, update};
 use crate::backend::Backend;
 use crate::domain::Timestamp;
 use crate::domain::audit::suppress::Suppression;
+use crate::runtime::ticker::Ticker;
 use crate::runtime::{Opener, Runtime, Source, signals};
 use crate::store::cache::CacheSlot;
 use crate::store::journal::SourceRecord;
@@ -147,7 +148,9 @@ async fn event_loop(
     rt.start(&app);
 
     let mut events = EventStream::new();
-    let mut spinner = tokio::time::interval(Duration::from_millis(250));
+    // The spinner's tick comes from a thread of its own (`runtime::ticker`): tokio's timers
+    // are turned by the async workers, which a load may keep busy.
+    let spinner = Ticker::every(Duration::from_millis(250));
     let mut clock = tokio::time::interval(Duration::from_secs(60));
     clock.tick().await;
     let mut stop = signals::stop_signals();

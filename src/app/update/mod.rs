@@ -105,8 +105,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => {
             app.now = now;
-            app.recount();
-            app.rebuild();
+            // O(tenant): worked out off the UI thread, then swapped in (`Recounted`).
+            if app.dir.is_some() {
+                return vec![Effect::Recount];
+            }
+        }
+        Msg::Recounted(r) => {
+            if app.install_recount(*r) {
+                return vec![Effect::Recount];
+            }
         }
         Msg::LoadProgress(p) => {
             if matches!(app.load, LoadState::Loading(_)) || app.sweeping {

@@ -258,57 +258,33 @@ impl LiveBackend {
 
     /// Puts the Azure part into the snapshot: only the subscriptions of the tenant, only the
     /// role assignments of its principals, with role names where ARM tells them.
-    pub(super) async fn merge_arm(&self, snapshot: &mut TenantSnapshot, arm: ArmLoaded) {
-        // `infer_tenant_id` says "unknown" when nothing named the tenant: then no
-        // subscription can be told apart, and all are kept.
-        let tenant = Some(snapshot.tenant_id.to_ascii_lowercase()).filter(|t| t != "unknown");
-        let ours: HashSet<String> = arm
-            .subscriptions
-            .iter()
-            .filter(|s| in_tenant(s, tenant.as_deref()))
-            .map(|s| s.subscription_id.to_ascii_lowercase())
-            .collect();
-        let in_ours = |id: &str| {
-            crate::domain::objects::arm_segment(id, "subscriptions")
-                .is_some_and(|s| ours.contains(&s.to_ascii_lowercase()))
-        };
-        snapshot.user_assigned_identities = arm
-            .identities
-            .into_iter()
-            .filter(|u| in_ours(&u.id))
-            .collect();
-        snapshot.resources = if arm.failed || arm.resources_failed {
-            // Without Resource Graph, the system-assigned identities still say where they
-            // live (their `alternativeNames`).
-            system_assigned_resources(&snapshot.service_principals, vec![])
-        } else {
-            arm.resources
-                .into_iter()
-                .filter(|r| in_ours(&r.id))
-                .collect()
-        };
-        let principals: HashSet<String> = snapshot
-            .service_principals
-            .iter()
-            .map(|s| s.id.to_ascii_lowercase())
-            .collect();
-        let mut roles: Vec<RoleAssignment> = arm
-            .role_assignments
-            .into_iter()
-            .filter(|r| principals.contains(&r.principal_id.to_ascii_lowercase()))
-            .collect();
-        self.name_roles(&mut roles).await;
-        snapshot.role_assignments = roles;
+    pub(super) async fn merge_arm(
+        &self,
+        snapshot: TenantSnapshot,
+        arm: ArmLoaded,
+    ) -> Result<TenantSnapshot, Error> {
+        // Filtering and joining are O(tenant): on blocking threads, the role names' reads
+        // between them.
+        let (mut snapshot, definitions) = super::graph::blocking(move || {
+            let mut snapshot = snapshot;
+            let definitions = merge_arm_lists(&mut snapshot, arm);
+            (snapshot, definitions)
+        })
+        .await?;
+        let names = self.role_names(definitions).await;
+        super::graph::blocking(move || {
+            name_roles(&mut snapshot.role_assignments, &names);
+            snapshot
+        })
+        .await
     }
 
-    /// Fills in role names (best effort: a role without a readable definition keeps its id).
-    pub(super) async fn name_roles(&self, roles: &mut [RoleAssignment]) {
-        let mut definitions: HashMap<String, String> = HashMap::new();
-        for r in roles.iter().filter(|r| r.role_definition_name.is_none()) {
-            definitions
-                .entry(arm::role_guid(&r.role_definition_id))
-                .or_insert_with(|| r.role_definition_id.to_string());
-        }
+    /// The names of the role definitions `definitions` (guid → id) names; best effort: a
+    /// role without a readable definition keeps its id.
+    pub(super) async fn role_names(
+        &self,
+        definitions: HashMap<String, String>,
+    ) -> HashMap<String, String> {
         let reads: Vec<_> = definitions
             .into_iter()
             .map(|(guid, id)| async move {
@@ -316,19 +292,75 @@ impl LiveBackend {
                 (guid, name)
             })
             .collect();
-        let names: HashMap<String, String> = futures::stream::iter(reads)
+        futures::stream::iter(reads)
             .buffer_unordered(self.config.arm_concurrency.max(1))
             .collect::<Vec<_>>()
             .await
             .into_iter()
             .filter_map(|(guid, name)| name.map(|n| (guid, n)))
-            .collect();
-        for r in roles.iter_mut() {
-            if r.role_definition_name.is_none() {
-                r.role_definition_name = names
-                    .get(&arm::role_guid(&r.role_definition_id))
-                    .map(|n| n.as_str().into());
-            }
+            .collect()
+    }
+}
+
+/// The ARM lists put into `snapshot` (what is in the tenant's subscriptions, role
+/// assignments of its service principals); returns the role definitions whose names are to
+/// be read (guid → id). Pure and O(tenant): called on a blocking thread.
+fn merge_arm_lists(snapshot: &mut TenantSnapshot, arm: ArmLoaded) -> HashMap<String, String> {
+    // `infer_tenant_id` says "unknown" when nothing named the tenant: then no
+    // subscription can be told apart, and all are kept.
+    let tenant = Some(snapshot.tenant_id.to_ascii_lowercase()).filter(|t| t != "unknown");
+    let ours: HashSet<String> = arm
+        .subscriptions
+        .iter()
+        .filter(|s| in_tenant(s, tenant.as_deref()))
+        .map(|s| s.subscription_id.to_ascii_lowercase())
+        .collect();
+    let in_ours = |id: &str| {
+        crate::domain::objects::arm_segment(id, "subscriptions")
+            .is_some_and(|s| ours.contains(&s.to_ascii_lowercase()))
+    };
+    snapshot.user_assigned_identities = arm
+        .identities
+        .into_iter()
+        .filter(|u| in_ours(&u.id))
+        .collect();
+    snapshot.resources = if arm.failed || arm.resources_failed {
+        // Without Resource Graph, the system-assigned identities still say where they
+        // live (their `alternativeNames`).
+        system_assigned_resources(&snapshot.service_principals, vec![])
+    } else {
+        arm.resources
+            .into_iter()
+            .filter(|r| in_ours(&r.id))
+            .collect()
+    };
+    let principals: HashSet<String> = snapshot
+        .service_principals
+        .iter()
+        .map(|s| s.id.to_ascii_lowercase())
+        .collect();
+    let roles: Vec<RoleAssignment> = arm
+        .role_assignments
+        .into_iter()
+        .filter(|r| principals.contains(&r.principal_id.to_ascii_lowercase()))
+        .collect();
+    let mut definitions: HashMap<String, String> = HashMap::new();
+    for r in roles.iter().filter(|r| r.role_definition_name.is_none()) {
+        definitions
+            .entry(arm::role_guid(&r.role_definition_id))
+            .or_insert_with(|| r.role_definition_id.to_string());
+    }
+    snapshot.role_assignments = roles;
+    definitions
+}
+
+/// Fills in the role names read (`LiveBackend::role_names`).
+fn name_roles(roles: &mut [RoleAssignment], names: &HashMap<String, String>) {
+    for r in roles.iter_mut() {
+        if r.role_definition_name.is_none() {
+            r.role_definition_name = names
+                .get(&arm::role_guid(&r.role_definition_id))
+                .map(|n| n.as_str().into());
         }
     }
 }

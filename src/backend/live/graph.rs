@@ -496,119 +496,42 @@ impl Graph {
         let ((sp_urls, sp_results, sp_count), (app_urls, app_results, fic_results, app_count)) =
             futures::try_join!(sps_part, apps_part)?;
 
-        let mut applications = Vec::new();
-        let mut app_rejected = Vec::new();
+        // What Graph broke off ends the load, naming the page (a look at each partition);
+        // the lists are then joined on a blocking thread: joining, matching the federated
+        // credentials to their applications and naming what was left out are O(tenant), and
+        // an async thread held that long stalls the timers and sockets everything else (the
+        // explorer's frames among them) waits on.
+        let mut app_lists = Vec::with_capacity(app_urls.len());
         for (url, r) in app_urls.iter().zip(app_results) {
-            let (items, rejected) = self.complete(r?, "applications", url)?;
-            applications.extend(items);
-            app_rejected.extend(rejected);
+            app_lists.push(self.complete(r?, "applications", url)?);
         }
-        let mut service_principals = Vec::new();
-        let mut sp_rejected = Vec::new();
+        let mut sp_lists = Vec::with_capacity(sp_urls.len());
         for (url, r) in sp_urls.iter().zip(sp_results) {
-            let (items, rejected) = self.complete(r?, "service principals", url)?;
-            service_principals.extend(items);
-            sp_rejected.extend(rejected);
+            sp_lists.push(self.complete(r?, "service principals", url)?);
         }
-        let mut fics = Listed {
-            items: Vec::new(),
-            rejected: Vec::new(),
-            broken: None,
-        };
-        for r in fic_results {
-            let part = r?;
-            fics.items.extend(part.items);
-            fics.rejected.extend(part.rejected);
-            if fics.broken.is_none() {
-                fics.broken = part.broken;
-            }
-        }
+        let fic_lists = fic_results.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let Joined {
+            mut applications,
+            service_principals,
+            mut warnings,
+            mut fic_rejected,
+            missing,
+        } = blocking(move || join_lists(app_lists, sp_lists, fic_lists, app_count, sp_count))
+            .await?;
         let n = applications.len() as u64;
         progress.report("applications", n, Some(n));
         let s = service_principals.len() as u64;
         progress.report("service principals", s, Some(s));
-
-        let mut warnings = Vec::new();
-        warnings.extend(union_warning(
-            Area::Applications,
-            applications.len() as u64 + app_rejected.len() as u64,
-            app_count,
-        ));
-        warnings.extend(union_warning(
-            Area::ServicePrincipals,
-            service_principals.len() as u64 + sp_rejected.len() as u64,
-            sp_count,
-        ));
-        warnings.extend(rejected_warning(Area::Applications, app_rejected));
-        warnings.extend(rejected_warning(Area::ServicePrincipals, sp_rejected));
-        let mut fic_rejected = fics.rejected;
-        if let Some(b) = &fics.broken {
-            warnings.push(Warning {
-                area: Area::FederatedCredentials,
-                message: format!(
-                    "Graph beta broke off the federated-credential list at {} ({}: {}); the \
-                     federated credentials of the applications after it are read one by one",
-                    b.object(),
-                    b.code,
-                    b.message
-                ),
-            });
-        }
-        let mut by_id: HashMap<String, Vec<FederatedIdentityCredential>> =
-            HashMap::with_capacity(fics.items.len());
-        for app in fics.items {
-            fic_rejected.extend(app.rejected);
-            by_id.insert(app.id.to_ascii_lowercase(), app.fics);
-        }
-        let mut missing = Vec::new();
-        for app in &mut applications {
-            match by_id.remove(&app.id.to_ascii_lowercase()) {
-                Some(list) => app.federated_identity_credentials = list,
-                None => missing.push(app.id.clone()),
-            }
-        }
-        if !by_id.is_empty() {
-            let mut only_beta: Vec<String> = by_id.into_keys().collect();
-            only_beta.sort();
-            warnings.push(Warning {
-                area: Area::FederatedCredentials,
-                message: format!(
-                    "{} application(s) appeared in the federated-credential list (Graph beta) \
-                     but not in the application list (v1.0) — created or deleted while \
-                     credwise read the tenant — and are not shown: {}",
-                    only_beta.len(),
-                    some(&only_beta)
-                ),
-            });
-        }
         if !missing.is_empty() {
-            let (mut read, failed, rejected) = self.fics_of(&missing, progress).await?;
+            let (read, failed, rejected) = self.fics_of(&missing, progress).await?;
             fic_rejected.extend(rejected);
-            for app in &mut applications {
-                if let Some(list) = read.remove(&app.id) {
-                    app.federated_identity_credentials = list;
-                }
-            }
-            if let Some((_, why)) = failed.first() {
-                let named: Vec<String> = failed
-                    .iter()
-                    .map(|(id, _)| match applications.iter().find(|a| &a.id == id) {
-                        Some(a) => {
-                            format!("{id} ({:?})", crate::sanitize::display(&a.display_name))
-                        }
-                        None => id.clone(),
-                    })
-                    .collect();
-                warnings.push(Warning {
-                    area: Area::FederatedCredentials,
-                    message: format!(
-                        "the federated credentials of {} application(s) could not be read \
-                         ({why}) and are shown as none: {}",
-                        failed.len(),
-                        some(&named)
-                    ),
-                });
-            }
+            let (apps, warning) = blocking(move || {
+                let warning = fill_missing(&mut applications, read, &failed);
+                (applications, warning)
+            })
+            .await?;
+            applications = apps;
+            warnings.extend(warning);
         }
         warnings.extend(rejected_warning(Area::FederatedCredentials, fic_rejected));
         let f = applications
@@ -622,6 +545,155 @@ impl Graph {
             warnings,
         })
     }
+}
+
+/// Runs O(tenant) work on a blocking thread (see `crawl`).
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Unavailable(format!("the load stopped: {e}")))
+}
+
+/// The lists of a crawl joined: its partitions' pages, and each application with the
+/// federated credentials the beta list gave it.
+struct Joined {
+    applications: Vec<Application>,
+    service_principals: Vec<ServicePrincipal>,
+    warnings: Vec<Warning>,
+    fic_rejected: Vec<Rejected>,
+    /// Applications the beta list missed: their federated credentials are read alone.
+    missing: Vec<String>,
+}
+
+/// Joins a crawl's lists (pure, O(tenant): called on a blocking thread).
+fn join_lists(
+    app_lists: Vec<(Vec<Application>, Vec<Rejected>)>,
+    sp_lists: Vec<(Vec<ServicePrincipal>, Vec<Rejected>)>,
+    fic_lists: Vec<Listed<AppFics>>,
+    app_count: Option<u64>,
+    sp_count: Option<u64>,
+) -> Joined {
+    let mut applications = Vec::new();
+    let mut app_rejected = Vec::new();
+    for (items, rejected) in app_lists {
+        applications.extend(items);
+        app_rejected.extend(rejected);
+    }
+    let mut service_principals = Vec::new();
+    let mut sp_rejected = Vec::new();
+    for (items, rejected) in sp_lists {
+        service_principals.extend(items);
+        sp_rejected.extend(rejected);
+    }
+    let mut fics = Listed {
+        items: Vec::new(),
+        rejected: Vec::new(),
+        broken: None,
+    };
+    for part in fic_lists {
+        fics.items.extend(part.items);
+        fics.rejected.extend(part.rejected);
+        if fics.broken.is_none() {
+            fics.broken = part.broken;
+        }
+    }
+    let mut warnings = Vec::new();
+    warnings.extend(union_warning(
+        Area::Applications,
+        applications.len() as u64 + app_rejected.len() as u64,
+        app_count,
+    ));
+    warnings.extend(union_warning(
+        Area::ServicePrincipals,
+        service_principals.len() as u64 + sp_rejected.len() as u64,
+        sp_count,
+    ));
+    warnings.extend(rejected_warning(Area::Applications, app_rejected));
+    warnings.extend(rejected_warning(Area::ServicePrincipals, sp_rejected));
+    let mut fic_rejected = fics.rejected;
+    if let Some(b) = &fics.broken {
+        warnings.push(Warning {
+            area: Area::FederatedCredentials,
+            message: format!(
+                "Graph beta broke off the federated-credential list at {} ({}: {}); the \
+                 federated credentials of the applications after it are read one by one",
+                b.object(),
+                b.code,
+                b.message
+            ),
+        });
+    }
+    let mut by_id: HashMap<String, Vec<FederatedIdentityCredential>> =
+        HashMap::with_capacity(fics.items.len());
+    for app in fics.items {
+        fic_rejected.extend(app.rejected);
+        by_id.insert(app.id.to_ascii_lowercase(), app.fics);
+    }
+    let mut missing = Vec::new();
+    for app in &mut applications {
+        match by_id.remove(&app.id.to_ascii_lowercase()) {
+            Some(list) => app.federated_identity_credentials = list,
+            None => missing.push(app.id.clone()),
+        }
+    }
+    if !by_id.is_empty() {
+        let mut only_beta: Vec<String> = by_id.into_keys().collect();
+        only_beta.sort();
+        warnings.push(Warning {
+            area: Area::FederatedCredentials,
+            message: format!(
+                "{} application(s) appeared in the federated-credential list (Graph beta) \
+                 but not in the application list (v1.0) — created or deleted while \
+                 credwise read the tenant — and are not shown: {}",
+                only_beta.len(),
+                some(&only_beta)
+            ),
+        });
+    }
+    Joined {
+        applications,
+        service_principals,
+        warnings,
+        fic_rejected,
+        missing,
+    }
+}
+
+/// Gives the applications the beta list missed the federated credentials read for them
+/// alone; a warning names those that could not be read (O(tenant): a blocking thread).
+fn fill_missing(
+    applications: &mut [Application],
+    mut read: HashMap<String, Vec<FederatedIdentityCredential>>,
+    failed: &[(String, String)],
+) -> Option<Warning> {
+    for app in applications.iter_mut() {
+        if let Some(list) = read.remove(&app.id) {
+            app.federated_identity_credentials = list;
+        }
+    }
+    let (_, why) = failed.first()?;
+    let names: HashMap<&str, &str> = applications
+        .iter()
+        .map(|a| (a.id.as_str(), a.display_name.as_str()))
+        .collect();
+    let named: Vec<String> = failed
+        .iter()
+        .map(|(id, _)| match names.get(id.as_str()) {
+            Some(name) => format!("{id} ({:?})", crate::sanitize::display(name)),
+            None => id.clone(),
+        })
+        .collect();
+    Some(Warning {
+        area: Area::FederatedCredentials,
+        message: format!(
+            "the federated credentials of {} application(s) could not be read \
+             ({why}) and are shown as none: {}",
+            failed.len(),
+            some(&named)
+        ),
+    })
 }
 
 /// A warning when a list's partitions together found another number of objects than its

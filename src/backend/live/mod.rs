@@ -332,39 +332,53 @@ impl LiveBackend {
             (early_tenant, display_name, arm),
         ) = futures::try_join!(graph_part, tenant_and_arm)?;
 
-        let tenant_id = early_tenant
-            .unwrap_or_else(|| infer_tenant_id(&applications, &service_principals, &[]));
+        // From here on the work is O(tenant) (the tenant named from its objects, the Azure
+        // part joined, duplicates, the room the lists give back): on blocking threads, so no
+        // async thread — which drive the timers and sockets everything else waits on, the
+        // explorer's frames among them — is held for it.
+        let (captured_at, cloud) = ((self.config.clock)(), self.config.cloud);
+        let mut snapshot = graph::blocking(move || {
+            let tenant_id = early_tenant
+                .unwrap_or_else(|| infer_tenant_id(&applications, &service_principals, &[]));
+            TenantSnapshot {
+                tenant_id,
+                tenant_display_name: display_name,
+                captured_at,
+                source: SnapshotSource::Live,
+                cloud,
+                applications,
+                service_principals,
+                user_assigned_identities: vec![],
+                resources: vec![],
+                role_assignments: vec![],
+                // Sign-ins come from the usage loader (`load_usage`), run after the tenant
+                // loads.
+                usage: Default::default(),
+            }
+        })
+        .await?;
         let mut warnings: Vec<Warning> = graph_warnings;
-        let mut snapshot = TenantSnapshot {
-            tenant_id: tenant_id.clone(),
-            tenant_display_name: display_name,
-            captured_at: (self.config.clock)(),
-            source: SnapshotSource::Live,
-            cloud: self.config.cloud,
-            applications,
-            service_principals,
-            user_assigned_identities: vec![],
-            resources: vec![],
-            role_assignments: vec![],
-            // Sign-ins come from the usage loader (`load_usage`), run after the tenant loads.
-            usage: Default::default(),
-        };
-        match arm {
-            Some(arm) => {
-                warnings.extend(arm.warnings.iter().cloned());
-                self.merge_arm(&mut snapshot, arm).await;
-            }
-            None => {
-                snapshot.resources =
-                    system_assigned_resources(&snapshot.service_principals, vec![]);
-            }
+        let with_arm = arm.is_some();
+        if let Some(arm) = arm {
+            warnings.extend(arm.warnings.iter().cloned());
+            snapshot = self.merge_arm(snapshot, arm).await?;
         }
         // Graph may list an object twice when the collection changes between pages: it is
         // one object (object ids are unique in a tenant), so the later, fresher copy is kept
         // and the load says so. A change names its target by collection and id, so it can
         // only reach that object.
-        snapshot.compact();
-        for d in snapshot.dedupe() {
+        let (snapshot, duplicates) = graph::blocking(move || {
+            let mut snapshot = snapshot;
+            if !with_arm {
+                snapshot.resources =
+                    system_assigned_resources(&snapshot.service_principals, vec![]);
+            }
+            snapshot.compact();
+            let duplicates = snapshot.dedupe();
+            (snapshot, duplicates)
+        })
+        .await?;
+        for d in duplicates {
             warnings.push(Warning {
                 area: Area::Duplicates,
                 message: if d.first.collection == d.second.collection {
@@ -374,6 +388,7 @@ impl LiveBackend {
                 },
             });
         }
+        let tenant_id = snapshot.tenant_id.clone();
         *self.tenant.lock().unwrap_or_else(|p| p.into_inner()) = Some(
             snapshot
                 .tenant_display_name
@@ -424,15 +439,20 @@ impl LiveBackend {
                 return Ok(Refreshed::full_load(loaded, self.sync_state()));
             }
         };
-        let mut snapshot = cached;
         let mut warnings = Vec::new();
         warnings.extend(graph::rejected_warning(Area::Applications, apps.rejected));
         warnings.extend(graph::rejected_warning(
             Area::ServicePrincipals,
             sps.rejected,
         ));
-        let (merged_apps, merged_sps) =
-            crate::domain::delta::merge_tenant(&mut snapshot, apps.items, sps.items);
+        // The merge and the joins below are O(tenant): on blocking threads (see `load_inner`).
+        let (app_items, sp_items) = (apps.items, sps.items);
+        let (mut snapshot, (merged_apps, merged_sps)) = graph::blocking(move || {
+            let mut snapshot = cached;
+            let merged = crate::domain::delta::merge_tenant(&mut snapshot, app_items, sp_items);
+            (snapshot, merged)
+        })
+        .await?;
         let n = (merged_apps.added.len()
             + merged_apps.changed.len()
             + merged_apps.removed.len()
@@ -450,11 +470,15 @@ impl LiveBackend {
             .collect();
         if !reread.is_empty() {
             let (mut read, failed, rejected) = self.graph.fics_of(&reread, progress).await?;
-            for app in &mut snapshot.applications {
-                if let Some(list) = read.remove(&app.id) {
-                    app.federated_identity_credentials = list;
+            snapshot = graph::blocking(move || {
+                for app in &mut snapshot.applications {
+                    if let Some(list) = read.remove(&app.id) {
+                        app.federated_identity_credentials = list;
+                    }
                 }
-            }
+                snapshot
+            })
+            .await?;
             warnings.extend(graph::rejected_warning(
                 Area::FederatedCredentials,
                 rejected,
@@ -473,14 +497,18 @@ impl LiveBackend {
         // Role assignments of principals that are gone go with them, as a load keeps only
         // those of the tenant's principals.
         if !merged_sps.removed.is_empty() {
-            let principals: HashSet<String> = snapshot
-                .service_principals
-                .iter()
-                .map(|s| s.id.to_ascii_lowercase())
-                .collect();
-            snapshot
-                .role_assignments
-                .retain(|r| principals.contains(&r.principal_id.to_ascii_lowercase()));
+            snapshot = graph::blocking(move || {
+                let principals: HashSet<String> = snapshot
+                    .service_principals
+                    .iter()
+                    .map(|s| s.id.to_ascii_lowercase())
+                    .collect();
+                snapshot
+                    .role_assignments
+                    .retain(|r| principals.contains(&r.principal_id.to_ascii_lowercase()));
+                snapshot
+            })
+            .await?;
         }
         let now = (self.config.clock)();
         snapshot.captured_at = now;
@@ -527,14 +555,19 @@ impl LiveBackend {
             }
         })?;
         let (mut by_id, mut warnings) = fics;
-        for app in &mut snapshot.applications {
-            if let Some(list) = by_id.remove(&app.id.to_ascii_lowercase()) {
-                app.federated_identity_credentials = list;
+        // O(tenant): on a blocking thread (see `load_inner`).
+        let mut snapshot = graph::blocking(move || {
+            for app in &mut snapshot.applications {
+                if let Some(list) = by_id.remove(&app.id.to_ascii_lowercase()) {
+                    app.federated_identity_credentials = list;
+                }
             }
-        }
+            snapshot
+        })
+        .await?;
         if let Some(arm) = arm {
             warnings.extend(arm.warnings.iter().cloned());
-            self.merge_arm(&mut snapshot, arm).await;
+            snapshot = self.merge_arm(snapshot, arm).await?;
         }
         snapshot.captured_at = now;
         if let Some(s) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {

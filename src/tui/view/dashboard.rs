@@ -30,6 +30,8 @@ pub(super) fn render(app: &App, ui: &UiState, frame: &mut Frame, area: Rect) {
     let (Some(o), Some(dir)) = (&app.overview, &app.dir) else {
         let text = if app.partial {
             "Loading… the overview comes with the whole tenant; All identities lists what has arrived."
+        } else if app.audit_pending {
+            "Auditing the cached tenant… the overview follows in a moment; All identities lists it."
         } else {
             "Loading…"
         };

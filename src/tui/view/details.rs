@@ -395,6 +395,11 @@ fn build<'a>(
             .collect(),
         _ => Vec::new(),
     };
+    if app.report.is_none() && app.audit_pending {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(span("Findings", t.heading)));
+        lines.push(Line::from(span("  the audit is running", t.dim)));
+    }
     if app.report.is_some() {
         lines.push(Line::raw(""));
         lines.push(Line::from(span(

@@ -37,13 +37,19 @@ pub(super) fn render_list(app: &App, ui: &mut UiState, frame: &mut Frame, area: 
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let (Some(dir), Some(report)) = (&app.dir, &app.report) else {
-        if app.partial {
+        let why = if app.partial {
+            Some(
+                "The audit runs when the whole tenant has loaded: findings that depend on the Azure part or on identities not read yet would be wrong.",
+            )
+        } else if app.audit_pending {
+            Some("The audit of the cached tenant is running: its findings follow in a moment.")
+        } else {
+            None
+        };
+        if let Some(why) = why {
             frame.render_widget(
-                Paragraph::new(Line::styled(
-                    "The audit runs when the whole tenant has loaded: findings that depend on the Azure part or on identities not read yet would be wrong.",
-                    t.dim,
-                ))
-                .wrap(ratatui::widgets::Wrap { trim: true }),
+                Paragraph::new(Line::styled(why, t.dim))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
                 inner,
             );
         }
