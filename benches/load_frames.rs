@@ -426,8 +426,8 @@ fn cache_breakdown(slot: &CacheSlot, now: Timestamp) {
     lap("CacheSlot::read (streaming, not on the path)", &mut t);
     drop(streamed);
     lap("drop", &mut t);
-    let snapshot = slot.read_fast().unwrap().unwrap();
-    lap("CacheSlot::read_fast", &mut t);
+    let snapshot = slot.read().unwrap().unwrap();
+    lap("CacheSlot::read", &mut t);
     let dir = Arc::new(Directory::new(snapshot));
     lap("Directory::new", &mut t);
     let mut ready = credwise::app::Ready::shared(dir.clone(), None, None, vec![]);

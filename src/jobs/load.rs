@@ -14,7 +14,7 @@
 //! Each tenant the explorer gets is indexed and audited off the async threads (indexing and
 //! auditing 150,000 identities is CPU work), so the screen keeps drawing while it happens.
 //! The cached tenant is sent twice, so the first screen does not wait for the audit: read
-//! (`CacheSlot::read_fast`) and indexed (`Loading::CachedIndexed`), then with its audit
+//! (`CacheSlot::read`) and indexed (`Loading::CachedIndexed`), then with its audit
 //! (`Loading::Cached`, the same `Directory`), which runs beside the backend's load; the audited
 //! copy always comes before the fresh tenant, and not at all once the load was cancelled.
 //!
@@ -505,7 +505,7 @@ async fn remember(
 /// file cannot be read (the caller warns and goes on without it).
 async fn cached(slot: CacheSlot) -> Result<Option<(Arc<Directory>, Timestamp)>, String> {
     let read = tokio::task::spawn_blocking(move || {
-        slot.read_fast().map(|s| {
+        slot.read().map(|s| {
             s.map(|s| {
                 let at = s.captured_at;
                 (Arc::new(Directory::new(s)), at)

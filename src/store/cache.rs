@@ -71,16 +71,6 @@ impl CacheSlot {
         snapshot_file::load(&self.path).map(Some)
     }
 
-    /// The cached snapshot read as fast as two cores allow, for the explorer's first screen
-    /// (`snapshot_file::load_fast`: the file is held whole while it is parsed); the same
-    /// answers as `read`.
-    pub fn read_fast(&self) -> Result<Option<TenantSnapshot>, SnapshotFileError> {
-        if !self.path.exists() {
-            return Ok(None);
-        }
-        snapshot_file::load_fast(&self.path).map(Some)
-    }
-
     /// Where the slot's sync state lives: beside the snapshot.
     pub fn sync_path(&self) -> PathBuf {
         self.path.with_extension("sync.json")

@@ -4,11 +4,8 @@
 //!
 //! Loading parses the file once, streaming (a 150,000-identity tenant is 200 MB of JSON: holding
 //! its bytes beside the parsed snapshot would double the peak), then checks the envelope.
-//! `load_fast` is for the explorer's start from the tenant cache, where time to the first
-//! screen is what counts: the file read whole (reading JSON from a buffered reader costs over
-//! twice the time of reading it from memory), its lists found as raw text and parsed side by
-//! side on threads of their own; its bytes are freed before anything else is built. When
-//! the body does not parse, the envelope alone is read to tell a file from a newer credwise
+//! Texts the tenant repeats are shared as they are read (`SharedStr`). When the body does
+//! not parse, the envelope alone is read to tell a file from a newer credwise
 //! ("upgrade") from a damaged one; every error names the file and, for JSON errors, the line
 //! and column. A UTF-8 byte order mark is skipped, as the az import does. Saving writes a
 //! temporary file in the same directory and renames it over the target (`store::files`), so a
@@ -19,7 +16,6 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use super::files::{self, Access};
 use crate::domain::TenantSnapshot;
@@ -196,120 +192,6 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<TenantSnapshot, SnapshotFileEr
         Ok(file) => file.into_snapshot(path),
         Err(e) => Err(explain(serde_json::from_slice(bytes), &e, path)),
     }
-}
-
-/// The file with each list kept as its raw JSON text, to be parsed apart (`load_fast`).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FileRaw<'a> {
-    format: String,
-    version: u32,
-    tenant_id: String,
-    #[serde(default)]
-    tenant_display_name: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    captured_at: crate::domain::Timestamp,
-    #[serde(default)]
-    source: crate::domain::SnapshotSource,
-    #[serde(default)]
-    cloud: crate::domain::Cloud,
-    #[serde(borrow, default)]
-    applications: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    service_principals: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    user_assigned_identities: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    resources: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    role_assignments: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    usage: Option<&'a RawValue>,
-}
-
-/// One list of a `FileRaw`, parsed (empty when the file has none).
-fn list<T: serde::de::DeserializeOwned + Default>(
-    raw: Option<&RawValue>,
-) -> Result<T, serde_json::Error> {
-    raw.map_or_else(|| Ok(T::default()), |r| serde_json::from_str(r.get()))
-}
-
-/// A parsing thread's result (its panic goes on in the caller).
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|p| std::panic::resume_unwind(p))
-}
-
-/// Reads and parses a snapshot file as fast as two cores allow (see the module docs): the
-/// same snapshot and the same checks as `load`. A file that does not parse this way is read
-/// again by `load`, so its error is `load`'s, word for word (serde_json counts columns
-/// differently from memory and from a reader).
-pub fn load_fast(path: &Path) -> Result<TenantSnapshot, SnapshotFileError> {
-    let bytes = std::fs::read(path).map_err(|source| SnapshotFileError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let body = bytes.strip_prefix(BOM).unwrap_or(&bytes);
-    let Ok(raw) = serde_json::from_slice::<FileRaw>(body) else {
-        drop(bytes);
-        return load(path);
-    };
-    check_envelope(&raw.format, raw.version, path)?;
-    type Lists = (
-        Result<Vec<crate::domain::Application>, serde_json::Error>,
-        Result<Vec<crate::domain::ServicePrincipal>, serde_json::Error>,
-        Result<Vec<crate::domain::UserAssignedIdentity>, serde_json::Error>,
-        Result<Vec<crate::domain::AzureResource>, serde_json::Error>,
-        Result<Vec<crate::domain::RoleAssignment>, serde_json::Error>,
-        Result<crate::domain::usage::UsageData, serde_json::Error>,
-    );
-    // Pure parsing, one list per thread (the OS spreads them over the cores).
-    let lists: Lists = std::thread::scope(|scope| {
-        let apps = scope.spawn(|| list(raw.applications));
-        let sps = scope.spawn(|| list(raw.service_principals));
-        let roles = scope.spawn(|| list(raw.role_assignments));
-        let resources = scope.spawn(|| list(raw.resources));
-        let identities = list(raw.user_assigned_identities);
-        let usage = list(raw.usage);
-        (
-            joined(apps),
-            joined(sps),
-            identities,
-            joined(resources),
-            joined(roles),
-            usage,
-        )
-    });
-    let (
-        Ok(applications),
-        Ok(service_principals),
-        Ok(identities),
-        Ok(resources),
-        Ok(roles),
-        Ok(usage),
-    ) = lists
-    else {
-        drop(bytes);
-        return load(path);
-    };
-    let file = FileIn {
-        format: raw.format,
-        version: raw.version,
-        tenant_id: raw.tenant_id,
-        tenant_display_name: raw.tenant_display_name,
-        captured_at: raw.captured_at,
-        source: raw.source,
-        cloud: raw.cloud,
-        applications,
-        service_principals,
-        user_assigned_identities: identities,
-        resources,
-        role_assignments: roles,
-        usage,
-    };
-    drop(bytes);
-    file.into_snapshot(path)
 }
 
 /// Reads and parses a snapshot file, streaming.
