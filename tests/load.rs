@@ -137,4 +137,3 @@ async fn without_a_cache_slot_a_load_is_the_backend_s_alone() {
     let apps = demo::snapshot(NOW).applications.len();
     assert_eq!(explore(source, true).await, [format!("fresh {apps} []")]);
 }
-
