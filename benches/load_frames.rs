@@ -422,9 +422,9 @@ fn cache_breakdown(slot: &CacheSlot, now: Timestamp) {
         ));
         *t = (Instant::now(), cpu_time());
     };
-    let streamed = slot.read().unwrap().unwrap();
-    lap("CacheSlot::read (streaming, not on the path)", &mut t);
-    drop(streamed);
+    let first = slot.read().unwrap().unwrap();
+    lap("CacheSlot::read (a first read, not on the path)", &mut t);
+    drop(first);
     lap("drop", &mut t);
     let snapshot = slot.read().unwrap().unwrap();
     lap("CacheSlot::read", &mut t);

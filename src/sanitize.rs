@@ -80,9 +80,10 @@ pub fn json(serialized: &str) -> Cow<'_, str> {
 /// `serde_json`'s pretty formatter that escapes as `json` does, while serializing: the same
 /// bytes as `json(&serde_json::to_string_pretty(v)?)`, written straight to a stream, so a
 /// 150,000-identity listing or snapshot is never held as one string (issue #13's memory
-/// budget). Strings are the only place such characters can be.
+/// budget). Strings are the only place such characters can be. Pretty by default; over
+/// `CompactFormatter` it writes no whitespace (the tenant cache, read more than looked at).
 #[derive(Default)]
-pub struct JsonFormatter(serde_json::ser::PrettyFormatter<'static>);
+pub struct JsonFormatter<F = serde_json::ser::PrettyFormatter<'static>>(F);
 
 impl JsonFormatter {
     pub fn new() -> Self {
@@ -90,7 +91,7 @@ impl JsonFormatter {
     }
 }
 
-impl serde_json::ser::Formatter for JsonFormatter {
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for JsonFormatter<F> {
     fn write_string_fragment<W: ?Sized + std::io::Write>(
         &mut self,
         writer: &mut W,
@@ -148,6 +149,16 @@ pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
     value: &T,
 ) -> serde_json::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(writer, JsonFormatter::new());
+    value.serialize(&mut ser)
+}
+
+/// Serializes `value` as JSON with no whitespace into `writer`, escaped as `write_json` does.
+pub fn write_compact_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let formatter = JsonFormatter(serde_json::ser::CompactFormatter);
+    let mut ser = serde_json::Serializer::with_formatter(writer, formatter);
     value.serialize(&mut ser)
 }
 

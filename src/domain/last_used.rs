@@ -35,9 +35,31 @@ pub struct LastUsed {
 impl LastUsed {
     pub fn new(dir: &Directory) -> Self {
         let ix = UsageIndex::new(&dir.snapshot().usage);
+        // Every credential of the tenant, once: the list is sized once, not grown by
+        // doubling (a copy of it each time, and room left over).
+        let s = dir.snapshot();
+        let credentials = s
+            .applications
+            .iter()
+            .map(|a| {
+                a.password_credentials.len()
+                    + a.key_credentials.len()
+                    + a.federated_identity_credentials.len()
+            })
+            .chain(
+                s.service_principals
+                    .iter()
+                    .map(|p| p.password_credentials.len() + p.key_credentials.len()),
+            )
+            .chain(
+                s.user_assigned_identities
+                    .iter()
+                    .map(|u| u.federated_identity_credentials.len()),
+            )
+            .sum();
         let mut out = LastUsed {
             identities: Vec::with_capacity(dir.len()),
-            credentials: Vec::new(),
+            credentials: Vec::with_capacity(credentials),
             offsets: Vec::with_capacity(dir.len() + 1),
         };
         out.offsets.push(0);

@@ -35,7 +35,7 @@ impl SharedStr {
 
 /// Equal texts made one: each text seen first is kept, and later equal ones point at it.
 #[derive(Debug, Default)]
-pub struct Sharing(HashSet<Arc<str>>);
+pub struct Sharing(HashSet<Arc<str>, foldhash::fast::RandomState>);
 
 impl Sharing {
     /// `s`, pointing at the copy of its text seen first.

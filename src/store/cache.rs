@@ -1,6 +1,8 @@
 //! The tenant cache: the last snapshot of each live tenant, so the explorer opens at once and
 //! refreshes in the background. One file per (cloud, tenant, Graph endpoint), in the user's
 //! cache directory, written atomically and readable by its owner only (0600, directory 0700).
+//! It is a snapshot file (`store::snapshot_file`) written without whitespace: a fifth fewer
+//! bytes to read on the way to the first screen.
 //!
 //! A snapshot holds no secret, token or private key (the domain types have no field for one),
 //! so the cache cannot hold one either. A cache file that cannot be read is reported and
@@ -111,7 +113,7 @@ impl CacheSlot {
             files::create_private_dir(dir).map_err(write_error)?;
         }
         files::write_atomically_with(&self.path, Access::Private, |out| {
-            snapshot_file::write(snapshot, out)
+            snapshot_file::write_compact(snapshot, out)
         })
         .map_err(write_error)
     }

@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod files;
 pub mod journal;
+pub mod json_split;
 pub mod key_files;
 pub mod log_file;
 pub mod paths;

@@ -78,6 +78,11 @@ impl<'a> UsageIndex<'a> {
     /// by name), by its name.
     pub fn credential(&self, c: CredentialRef<'_>) -> Evidence {
         let t = c.credential_type();
+        if self.by_key.is_empty() && self.by_thumbprint.is_empty() {
+            // No credential in the data (none collected, or only identities): nothing to
+            // look up, and no thumbprint to work out for every certificate of the tenant.
+            return self.decide(&[], t, c.start());
+        }
         let (key, thumbprint) = match c {
             CredentialRef::Secret(p) => (p.key_id.as_str(), None),
             CredentialRef::Certificate(k) => (k.key_id.as_str(), k.thumbprint()),
