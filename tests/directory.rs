@@ -66,7 +66,7 @@ fn the_index_without_search_text_orders_and_searches_as_the_full_one() {
 }
 
 #[test]
-fn the_filter_finds_an_identity_by_its_ids_and_fic_subject_read_from_the_snapshot() {
+fn the_filter_finds_an_identity_by_its_ids_and_fic_subject() {
     use credwise::domain::filter::Filter;
     let dir = demo_dir();
     let all: Vec<u32> = (0..dir.len() as u32).collect();
