@@ -35,11 +35,7 @@ fn main() -> ExitCode {
         Ok(now) => now,
         Err(e) => return fail(e),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match credwise::runtime::threads::runtime() {
         Ok(rt) => rt,
         Err(e) => return fail(CliError::usage(format!("cannot start the runtime: {e}"))),
     };

@@ -12,6 +12,7 @@ mod files;
 mod load;
 mod migration;
 pub mod signals;
+pub mod threads;
 pub mod ticker;
 
 use tokio::sync::{mpsc, watch};
