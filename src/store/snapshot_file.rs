@@ -10,9 +10,10 @@
 //! as they are read (`SharedStr`). A file that does not parse in batches is parsed again
 //! whole, streaming, which gives the error: when the body does not parse, the envelope alone
 //! is read to tell a file from a newer credwise ("upgrade") from a damaged one; every error
-//! names the file and, for JSON errors, the line and column. A UTF-8 byte order mark is skipped, as the az import does. Saving writes a
-//! temporary file in the same directory and renames it over the target (`store::files`), so a
-//! crash never leaves half a snapshot behind.
+//! names the file and, for JSON errors, the line and column. A UTF-8 byte order mark is
+//! skipped, as the az import does. Saving writes a temporary file in the same directory and
+//! renames it over the target (`store::files`), so a crash never leaves half a snapshot
+//! behind.
 
 use crate::domain::shared_str::Sharing;
 use crate::domain::snapshot::Compact;
