@@ -35,27 +35,14 @@ pub struct LastUsed {
 impl LastUsed {
     pub fn new(dir: &Directory) -> Self {
         let ix = UsageIndex::new(&dir.snapshot().usage);
-        // Every credential of the tenant, once: the list is sized once, not grown by
-        // doubling (a copy of it each time, and room left over).
-        let s = dir.snapshot();
-        let credentials = s
-            .applications
+        // Every credential of every entry, as the index counted them: the list is sized
+        // once, not grown by doubling (a copy of it each time, and room left over).
+        let credentials = dir
+            .entries()
             .iter()
-            .map(|a| {
-                a.password_credentials.len()
-                    + a.key_credentials.len()
-                    + a.federated_identity_credentials.len()
+            .map(|e| {
+                usize::from(e.secrets) + usize::from(e.certificates) + usize::from(e.federated)
             })
-            .chain(
-                s.service_principals
-                    .iter()
-                    .map(|p| p.password_credentials.len() + p.key_credentials.len()),
-            )
-            .chain(
-                s.user_assigned_identities
-                    .iter()
-                    .map(|u| u.federated_identity_credentials.len()),
-            )
             .sum();
         let mut out = LastUsed {
             identities: Vec::with_capacity(dir.len()),

@@ -2,6 +2,7 @@
 //! backend loads, what a snapshot file holds (see `store::snapshot_file` for the envelope), and
 //! what `Change`s apply to.
 
+use super::credential::KeyCredential;
 use super::id_index::folded_hash;
 use super::shared_str::Sharing;
 use serde::{Deserialize, Serialize};
@@ -430,33 +431,32 @@ impl<T: Compact> Compact for Vec<T> {
     }
 }
 
+impl Compact for KeyCredential {
+    fn compact(&mut self, t: &mut Sharing) {
+        t.share_option(&mut self.key_type);
+        t.share_option(&mut self.usage);
+    }
+}
+
 impl Compact for Application {
     fn compact(&mut self, t: &mut Sharing) {
         self.password_credentials.shrink_to_fit();
-        self.key_credentials.shrink_to_fit();
+        self.key_credentials.compact(t);
         self.federated_identity_credentials.shrink_to_fit();
         t.share_option(&mut self.sign_in_audience);
         t.share_option(&mut self.publisher_domain);
-        for k in &mut self.key_credentials {
-            t.share_option(&mut k.key_type);
-            t.share_option(&mut k.usage);
-        }
     }
 }
 
 impl Compact for ServicePrincipal {
     fn compact(&mut self, t: &mut Sharing) {
         self.password_credentials.shrink_to_fit();
-        self.key_credentials.shrink_to_fit();
+        self.key_credentials.compact(t);
         self.alternative_names.shrink_to_fit();
         self.tags.shrink_to_fit();
         t.share_option(&mut self.app_owner_organization_id);
         for n in &mut self.alternative_names {
             t.share(n);
-        }
-        for k in &mut self.key_credentials {
-            t.share_option(&mut k.key_type);
-            t.share_option(&mut k.usage);
         }
     }
 }

@@ -372,18 +372,14 @@ struct Lists {
     role_assignments: Vec<crate::domain::RoleAssignment>,
     /// The batch to put in next.
     next: usize,
-    /// Batches parsed before one that comes ahead of them in the file.
+    /// Batches parsed before one that comes ahead of them in the file. A batch that did not
+    /// parse never comes, so `next` stops short of the count of batches.
     waiting: std::collections::BTreeMap<usize, Parsed>,
-    /// A batch did not parse.
-    failed: bool,
 }
 
 impl Lists {
     fn take(&mut self, (seq, parsed): (usize, Option<Parsed>)) {
-        let Some(parsed) = parsed else {
-            self.failed = true;
-            return;
-        };
+        let Some(parsed) = parsed else { return };
         self.waiting.insert(seq, parsed);
         while let Some(parsed) = self.waiting.remove(&self.next) {
             // Moved in, and the batch's own list freed, as soon as it is its turn: a large
@@ -418,9 +414,6 @@ impl FileIn {
             // No room left over from growing (issue #13's memory budget).
             list.shrink_to_fit();
             Some(())
-        }
-        if lists.failed {
-            return None;
         }
         put(&mut self.applications, lists.applications)?;
         put(&mut self.service_principals, lists.service_principals)?;
